@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import pino, { type Logger } from 'pino';
+import { createAuthenticator, type Authenticator } from './auth.js';
+import type { Config } from './config.js';
+import { AppError } from './domain/errors.js';
+import { createMessages, type Messages } from './domain/messages.js';
+import { Signals } from './domain/signals.js';
+import { createMaskError } from './graphql/errors.js';
+import type { GraphQLContext } from './graphql/context.js';
+import { getSchema } from './graphql/schema.js';
+import { MemoryFlashStore, type FlashStore } from './realtime/flash.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './storage/embedded.js';
+import { ormOptions } from './storage/orm/orm-config.js';
+import { OrmMessageStore } from './storage/orm/store.js';
+import type { MessageStore } from './storage/store.js';
+
+export interface App {
+  /** The Node HTTP server (not listening yet): `server.listen(port)`. */
+  server: Server;
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  /** The use cases, for code that embeds the server. */
+  messages: Messages;
+  /** In-process signals (archiveStored, inboxStored, ...) after each committed change. */
+  signals: Signals;
+  store: MessageStore;
+  logger: Logger;
+  /** Reclaims expired messages now (the periodic cleanup calls this). */
+  cleanup(): Promise<number>;
+  /** Stops timers, closes the HTTP server, storage and the embedded database. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+  /** Keep the embedded database in memory instead of under DATA_DIR (tests). */
+  embeddedInMemory?: boolean;
+}
+
+const CLEANUP_BATCH = 1000;
+
+/**
+ * The composition root: builds storage, use cases and the GraphQL server from a Config.
+ * No process globals are touched; `main.ts` owns the process (env, listen, signals).
+ */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch((err) => logger.error({ err }, 'error while closing'));
+  };
+
+  try {
+    let embedded: EmbeddedDatabase | null = null;
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      embedded = await startEmbeddedDatabase(options.embeddedInMemory ? null : config.dataDir);
+      closers.push(() => embedded!.close());
+      databaseUrl = embedded.url;
+    }
+    if (config.storageBackend !== 'orm') throw new Error(`STORAGE_BACKEND=${config.storageBackend} is not available yet`);
+    const orm = await MikroORM.init(ormOptions(databaseUrl, { poolMax: embedded ? 1 : 10 }));
+    const store = new OrmMessageStore(orm);
+    closers.push(() => store.close());
+    if (config.migrateOnStart) await orm.getMigrator().up();
+
+    const flash: FlashStore = new MemoryFlashStore({ max: config.flashMax, ttlSeconds: config.flashTtlSeconds });
+    closers.push(() => flash.close());
+    const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
+    const messages = createMessages({
+      store,
+      flash,
+      signals,
+      storeLevels: config.storeLevels,
+      messageLevel: config.messageLevel,
+      messageExpireDays: config.messageExpireDays,
+    });
+
+    const authenticate = createAuthenticator(config.auth);
+    const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+      schema: getSchema(),
+      graphqlEndpoint: '/graphql',
+      logging: false,
+      landingPage: false,
+      graphiql: config.nodeEnv !== 'production',
+      maskedErrors: { maskError: createMaskError(logger), isDev: false },
+      context: async ({ request }) => contextFor(request, authenticate, messages),
+      plugins: [requireAuthentication(), logUnexpected(logger), healthChecks(store)],
+    });
+
+    const server = createServer(yoga);
+    closers.push(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
+
+    const cleanup = async () => {
+      let total = 0;
+      for (let n = CLEANUP_BATCH; n === CLEANUP_BATCH; ) {
+        n = await store.cleanupExpired(CLEANUP_BATCH);
+        total += n;
+      }
+      await flash.sweep();
+      return total;
+    };
+    const timer = setInterval(() => {
+      cleanup().catch((err) => logger.error({ err }, 'expired-message cleanup failed'));
+    }, config.cleanupIntervalSeconds * 1000);
+    timer.unref();
+    closers.push(async () => clearInterval(timer));
+
+    let closing: Promise<void> | null = null;
+    return {
+      server,
+      yoga,
+      messages,
+      signals,
+      store,
+      logger,
+      cleanup,
+      close: () => (closing ??= closeAll()),
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function contextFor(request: Request, authenticate: Authenticator, messages: Messages): Promise<GraphQLContext> {
+  const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
+  try {
+    return { auth: await authenticate(request.headers.get('authorization')), authError: null, messages, requestId };
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return { auth: null, authError: err, messages, requestId };
+  }
+}
+
+/** Every operation, introspection included, needs a valid token (CONTRACT.md §2). */
+function requireAuthentication(): Plugin<GraphQLContext> {
+  const refuse = (ctx: GraphQLContext) =>
+    new GraphQLError(ctx.authError?.message ?? 'a valid bearer token is required', { extensions: { code: 'UNAUTHENTICATED' } });
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const ctx = args.contextValue as GraphQLContext;
+      if (!ctx.auth) setResultAndStopExecution({ errors: [refuse(ctx)] });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const ctx = args.contextValue as GraphQLContext;
+      if (!ctx.auth) setResultAndStopExecution({ errors: [refuse(ctx)] });
+    },
+  };
+}
+
+/** Tags unexpected errors with the request id before masking, so the log line and the client's error match. */
+function logUnexpected(logger: Logger): Plugin<GraphQLContext> {
+  return {
+    onExecute({ args }) {
+      const ctx = args.contextValue as GraphQLContext;
+      return {
+        onExecuteDone({ result }) {
+          const errors = 'errors' in result && Array.isArray(result.errors) ? result.errors : [];
+          for (const error of errors) {
+            const original = (error as GraphQLError).originalError;
+            if (original && !(original instanceof AppError) && !(original instanceof GraphQLError)) {
+              (original as Error & { requestId?: string }).requestId = ctx.requestId;
+              (error as GraphQLError & { requestId?: string }).requestId = ctx.requestId;
+            }
+          }
+          void logger;
+        },
+      };
+    },
+  };
+}
+
+/** GET /health: the process is up. GET /ready: storage answers. */
+function healthChecks(store: MessageStore): Plugin {
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (request.method !== 'GET') return;
+      if (url.pathname === '/health') {
+        endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { status: 200, headers: { 'content-type': 'application/json' } }));
+      } else if (url.pathname === '/ready') {
+        try {
+          await store.ping();
+          endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ready' }), { status: 200, headers: { 'content-type': 'application/json' } }));
+        } catch {
+          endResponse(new fetchAPI.Response(JSON.stringify({ status: 'unavailable' }), { status: 503, headers: { 'content-type': 'application/json' } }));
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { isLevelName, LEVELS, type LevelName } from './domain/levels.js';
+
+/** The server's whole configuration, parsed once from the environment (CONTRACT.md §1). */
+export interface Config {
+  port: number;
+  host: string;
+  nodeEnv: 'development' | 'production' | 'test';
+  databaseUrl: string | null;
+  storageBackend: 'orm' | 'redis';
+  redisUrl: string | null;
+  redisPrefix: string;
+  auth: { jwtSecret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
+  storeLevels: ReadonlySet<number>;
+  messageLevel: number;
+  messageExpireDays: number;
+  dataDir: string;
+  flashMax: number;
+  flashTtlSeconds: number;
+  eventsKeep: number;
+  eventsTtlSeconds: number;
+  migrateOnStart: boolean;
+  cleanupIntervalSeconds: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const DEFAULT_STORE_LEVELS = 'STORED_DEBUG,STORED_INFO,STORED_SUCCESS,STORED_WARNING,STORED_ERROR';
+
+const levelList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .superRefine((names, ctx) => {
+    for (const n of names) if (!isLevelName(n)) ctx.addIssue({ code: 'custom', message: `unknown level name "${n}"` });
+  });
+
+const level = z.string().refine(isLevelName, { message: 'unknown level name' });
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, { message: `must be a URL starting with ${protocols.join(' or ')}//` });
+
+const schema = z.object({
+  PORT: int(0, 65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  STORAGE_BACKEND: z.enum(['orm', 'redis']).default('orm'),
+  REDIS_URL: url(['redis:', 'rediss:', 'redis+cluster:']).optional(),
+  REDIS_PREFIX: z.string().min(1).max(64).default('sm:'),
+  AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  STORE_LEVELS: levelList.default(DEFAULT_STORE_LEVELS.split(',')),
+  MESSAGE_LEVEL: level.default('DEBUG'),
+  MESSAGE_EXPIRE_DAYS: int(0, 36500).default(120),
+  DATA_DIR: z.string().min(1).default('./data'),
+  FLASH_MAX: int(1, 100000).default(100),
+  FLASH_TTL_SECONDS: int(1).default(86400),
+  EVENTS_KEEP: int(0, 1000000).default(1000),
+  EVENTS_TTL_SECONDS: int(1).default(86400),
+  MIGRATE_ON_START: bool.default(true),
+  CLEANUP_INTERVAL_SECONDS: int(1).default(60),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/**
+ * Parses the environment. Throws one ConfigError naming every bad variable at once;
+ * `main.ts` prints it and exits with code 1. Empty strings count as unset.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  }
+  const e = parsed.success ? parsed.data : undefined;
+  if (e) {
+    if (e.NODE_ENV === 'production' && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
+      problems.push('AUTH_JWT_SECRET / AUTH_JWKS_URL: one of them is required when NODE_ENV=production');
+    }
+    if (e.STORAGE_BACKEND === 'redis' && !e.REDIS_URL) {
+      problems.push('REDIS_URL: required when STORAGE_BACKEND=redis');
+    }
+  }
+  if (problems.length || !e) throw new ConfigError(problems);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    nodeEnv: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL ?? null,
+    storageBackend: e.STORAGE_BACKEND,
+    redisUrl: e.REDIS_URL ?? null,
+    redisPrefix: e.REDIS_PREFIX,
+    auth: {
+      jwtSecret: e.AUTH_JWT_SECRET ?? null,
+      jwksUrl: e.AUTH_JWKS_URL ?? null,
+      issuer: e.AUTH_ISSUER ?? null,
+      audience: e.AUTH_AUDIENCE ?? null,
+    },
+    storeLevels: new Set((e.STORE_LEVELS as LevelName[]).map((n) => LEVELS[n].value)),
+    messageLevel: LEVELS[e.MESSAGE_LEVEL as LevelName].value,
+    messageExpireDays: e.MESSAGE_EXPIRE_DAYS,
+    dataDir: e.DATA_DIR,
+    flashMax: e.FLASH_MAX,
+    flashTtlSeconds: e.FLASH_TTL_SECONDS,
+    eventsKeep: e.EVENTS_KEEP,
+    eventsTtlSeconds: e.EVENTS_TTL_SECONDS,
+    migrateOnStart: e.MIGRATE_ON_START,
+    cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,35 @@
+/** A message as one recipient sees it. Storage backends return these; nothing here knows GraphQL or SQL. */
+export interface MessageRecord {
+  /** Storage id: the same for every recipient of one message. Flash messages have their own id space. */
+  id: string;
+  level: number;
+  text: string;
+  extraTags: string;
+  url: string | null;
+  data: unknown;
+  createdAt: Date;
+  expiresAt: Date | null;
+  readAt: Date | null;
+  stored: boolean;
+}
+
+/** What a producer gives for a new message, already validated and normalised. */
+export interface NewMessage {
+  level: number;
+  text: string;
+  extraTags: string;
+  url: string | null;
+  data: unknown;
+  createdAt: Date;
+  expiresAt: Date | null;
+}
+
+/** Dates cross JSON (Redis, idempotency replay) as strings; this brings them back. */
+export function reviveMessage(raw: Omit<MessageRecord, 'createdAt' | 'expiresAt' | 'readAt'> & {
+  createdAt: string | Date;
+  expiresAt: string | Date | null;
+  readAt: string | Date | null;
+}): MessageRecord {
+  const d = (v: string | Date | null) => (v === null ? null : new Date(v));
+  return { ...raw, createdAt: new Date(raw.createdAt), expiresAt: d(raw.expiresAt), readAt: d(raw.readAt) };
+}

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import type { FlashStore } from '../realtime/flash.js';
+import { IdempotencyMismatch, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from '../storage/store.js';
+import { AppError, badInput, forbidden } from './errors.js';
+import { LEVELS, type LevelName } from './levels.js';
+import { reviveMessage, type MessageRecord, type NewMessage } from './message.js';
+import type { Signals } from './signals.js';
+import * as v from './validate.js';
+
+/** Who is calling: `sub` of a verified token; producers hold the `messages:send` scope. */
+export interface Viewer {
+  id: string;
+  producer: boolean;
+}
+
+export interface MessageInput {
+  level: LevelName;
+  text: string;
+  extraTags?: string | null;
+  url?: string | null;
+  data?: unknown;
+  /** The message's date (the seed's `date`); now when not given. */
+  date?: Date | null;
+  expiresAt?: Date | null;
+  idempotencyKey?: string | null;
+}
+
+export interface MessagesOptions {
+  store: MessageStore;
+  flash: FlashStore;
+  signals: Signals;
+  /** Levels `addMessage` persists (integers). */
+  storeLevels: ReadonlySet<number>;
+  /** The minimum level `addMessage` accepts. */
+  messageLevel: number;
+  /** 0 = never expire. */
+  messageExpireDays: number;
+}
+
+export interface Pagination {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+const PENDING_STORED_MAX = 100;
+const DAY_MS = 86_400_000;
+
+/**
+ * The use cases of stored-messages, one function each. They validate, call the store, and fire
+ * signals after the store has committed. No GraphQL, HTTP or SQL here.
+ */
+export function createMessages(o: MessagesOptions) {
+  /** Users become known when they call the API; producers do not become users by calling. */
+  const touch = async (viewer: Viewer) => {
+    if (!viewer.producer) await o.store.ensureUser(viewer.id);
+  };
+
+  const toNew = (input: MessageInput, allowDate: boolean): NewMessage => {
+    const level = LEVELS[input.level].value;
+    const text = v.requireText('input.text', input.text, v.LIMITS.text);
+    const extraTags = v.optionalText('input.extraTags', input.extraTags, v.LIMITS.extraTags) ?? '';
+    const url = v.httpUrl('input.url', input.url);
+    const data = v.jsonData('input.data', input.data);
+    const now = new Date();
+    const createdAt = allowDate && input.date ? input.date : now;
+    let expiresAt: Date | null;
+    if (input.expiresAt) {
+      if (input.expiresAt.getTime() <= now.getTime()) throw badInput('input.expiresAt', 'is already past');
+      expiresAt = input.expiresAt;
+    } else if (o.messageExpireDays > 0) {
+      expiresAt = new Date(createdAt.getTime() + o.messageExpireDays * DAY_MS);
+      if (expiresAt.getTime() <= now.getTime()) throw badInput('input.date', `is more than ${o.messageExpireDays} days ago, so the message would already be expired`);
+    } else {
+      expiresAt = null;
+    }
+    return { level, text, extraTags, url, data, createdAt, expiresAt };
+  };
+
+  const claimFor = (viewer: Viewer, operation: string, input: { idempotencyKey?: string | null }, request: unknown): IdempotencyClaim | undefined => {
+    if (input.idempotencyKey === null || input.idempotencyKey === undefined) return undefined;
+    const key = v.requireText('input.idempotencyKey', input.idempotencyKey, v.LIMITS.idempotencyKey);
+    return { scope: `${viewer.id}\u0000${operation}`, key, fingerprint: v.fingerprint(request) };
+  };
+
+  const mismatch = (err: unknown): never => {
+    if (err instanceof IdempotencyMismatch) throw badInput('input.idempotencyKey', 'was already used with different input');
+    throw err;
+  };
+
+  const flashRecord = (m: NewMessage): MessageRecord => ({ id: randomUUID(), ...m, readAt: null, stored: false });
+
+  const emitStored = (result: Awaited<ReturnType<MessageStore['send']>>) => {
+    if (result.replayed) return;
+    const ids = [result.message.id];
+    if (result.recipients === null) {
+      for (const signal of ['ARCHIVE_STORED', 'INBOX_STORED'] as const) o.signals.emit({ kind: 'broadcast', signal, message: result.message, messageIds: ids });
+      return;
+    }
+    for (const r of result.recipients) {
+      for (const signal of ['ARCHIVE_STORED', 'INBOX_STORED'] as const) {
+        o.signals.emit({ kind: 'user', signal, userId: r.userId, message: result.message, messageIds: ids, unreadCount: r.unreadCount });
+      }
+    }
+  };
+
+  const userSignal = (signal: 'INBOX_DELETED' | 'INBOX_STORED' | 'INBOX_PURGED' | 'ARCHIVE_DELETED', userId: string, messageIds: string[], unreadCount: number, message: MessageRecord | null = null) =>
+    o.signals.emit({ kind: 'user', signal, userId, message, messageIds, unreadCount });
+
+  async function setRead(viewer: Viewer, ids: readonly string[], read: boolean) {
+    if (ids.length > v.LIMITS.ids) throw badInput('input.ids', `must list at most ${v.LIMITS.ids} ids`);
+    await touch(viewer);
+    const result = await o.store.setRead(viewer.id, ids, read);
+    if (result.changed.length) {
+      const newest = read ? null : result.messages.find((m) => m.id === result.changed[result.changed.length - 1]) ?? null;
+      userSignal(read ? 'INBOX_DELETED' : 'INBOX_STORED', viewer.id, result.changed, result.unreadCount, newest);
+    }
+    return { count: result.changed.length, messages: result.messages, notFound: result.notFound, unreadCount: result.unreadCount };
+  }
+
+  async function pending(viewer: Viewer): Promise<MessageRecord[]> {
+    await touch(viewer);
+    const [flash, stored] = await Promise.all([o.flash.list(viewer.id), o.store.oldestUnread(viewer.id, PENDING_STORED_MAX)]);
+    return [...flash, ...stored];
+  }
+
+  return {
+    /** Django's messages.add_message for the caller: stored when the level is in STORE_LEVELS, else flash. */
+    async addMessage(viewer: Viewer, input: MessageInput): Promise<{ message: MessageRecord; stored: boolean }> {
+      const m = toNew(input, false);
+      const claim = claimFor(viewer, 'addMessage', input, { ...input, idempotencyKey: undefined });
+      await touch(viewer);
+      if (o.storeLevels.has(m.level) && m.level >= o.messageLevel) {
+        const result = await o.store.send(m, { userIds: [viewer.id] }, claim).catch(mismatch);
+        emitStored(result);
+        return { message: result.message, stored: true };
+      }
+      if (claim) {
+        const earlier = (await o.store.recall(claim).catch(mismatch)) as { message: MessageRecord; stored: boolean } | undefined;
+        if (earlier) return { ...earlier, message: reviveMessage(earlier.message as never) };
+      }
+      const message = flashRecord(m);
+      if (m.level >= o.messageLevel) {
+        await o.flash.push(viewer.id, message);
+        o.signals.emit({ kind: 'flash', userId: viewer.id, message });
+      }
+      if (claim) await o.store.remember(claim, { message, stored: false }).catch(mismatch);
+      return { message, stored: false };
+    },
+
+    /** add_message_for: one message stored for each listed user, in one transaction. */
+    async addMessageFor(viewer: Viewer, input: MessageInput & { userIds: readonly string[] }) {
+      if (!viewer.producer) throw forbidden('addMessageFor needs the messages:send scope');
+      const userIds = v.userIds('input.userIds', input.userIds);
+      const m = toNew(input, true);
+      const claim = claimFor(viewer, 'addMessageFor', input, { ...input, userIds: [...userIds].sort(), idempotencyKey: undefined });
+      const result = await o.store.send(m, { userIds }, claim).catch(mismatch);
+      emitStored(result);
+      return { message: result.message, recipientCount: result.recipientCount };
+    },
+
+    /** broadcast_message: one write that reaches every user known now. */
+    async broadcastMessage(viewer: Viewer, input: MessageInput) {
+      if (!viewer.producer) throw forbidden('broadcastMessage needs the messages:send scope');
+      const m = toNew(input, true);
+      const claim = claimFor(viewer, 'broadcastMessage', input, { ...input, idempotencyKey: undefined });
+      const result = await o.store.send(m, { everyone: true }, claim).catch(mismatch);
+      emitStored(result);
+      return { message: result.message, recipientCount: result.recipientCount };
+    },
+
+    async list(viewer: Viewer, opts: { unreadOnly: boolean; filter?: MessageFilter | null; page: Pagination }): Promise<ListPage> {
+      const { first, after, last, before } = opts.page;
+      if ((first ?? null) !== null && (last ?? null) !== null) throw badInput('last', 'cannot be combined with first');
+      if ((after ?? null) !== null && (before ?? null) !== null) throw badInput('before', 'cannot be combined with after');
+      const backward = (last ?? null) !== null || ((before ?? null) !== null && (first ?? null) === null);
+      const limit = backward ? v.pageSize('last', last) : v.pageSize('first', first);
+      const filter = opts.filter ?? {};
+      if (filter.since && filter.until && filter.since > filter.until) throw badInput('filter.until', 'must not be before filter.since');
+      await touch(viewer);
+      return o.store.list(viewer.id, {
+        unreadOnly: opts.unreadOnly,
+        filter: { ...filter, levels: filter.levels ? [...new Set(filter.levels)] : null },
+        direction: backward ? 'backward' : 'forward',
+        limit,
+        cursor: (backward ? before : after) ?? null,
+      });
+    },
+
+    /** One of the caller's messages (stored, or a pending flash message), or null. */
+    async get(viewer: Viewer, ref: { stored: boolean; id: string }): Promise<MessageRecord | null> {
+      await touch(viewer);
+      if (ref.stored) return o.store.get(viewer.id, ref.id);
+      return (await o.flash.list(viewer.id)).find((m) => m.id === ref.id) ?? null;
+    },
+
+    async unreadCount(viewer: Viewer): Promise<number> {
+      await touch(viewer);
+      return o.store.unreadCount(viewer.id);
+    },
+
+    /** Flash messages, then the oldest unread stored ones; changes nothing (Django's storage.used = False). */
+    pending,
+
+    markRead: (viewer: Viewer, ids: readonly string[]) => setRead(viewer, ids, true),
+    markUnread: (viewer: Viewer, ids: readonly string[]) => setRead(viewer, ids, false),
+
+    /** Marks read what was delivered at or before `until` (default now), so newer arrivals stay unread. */
+    async markAllRead(viewer: Viewer, until?: Date | null) {
+      await touch(viewer);
+      const at = until ?? new Date();
+      const result = await o.store.markAllRead(viewer.id, at);
+      if (result.count > 0) userSignal('INBOX_PURGED', viewer.id, [], result.unreadCount);
+      return result;
+    },
+
+    async deleteMessages(viewer: Viewer, ids: readonly string[]) {
+      if (ids.length > v.LIMITS.ids) throw badInput('input.ids', `must list at most ${v.LIMITS.ids} ids`);
+      await touch(viewer);
+      const result = await o.store.deleteMessages(viewer.id, ids);
+      if (result.deleted.length) userSignal('ARCHIVE_DELETED', viewer.id, result.deleted, result.unreadCount);
+      return { count: result.deleted.length, notFound: result.notFound, unreadCount: result.unreadCount };
+    },
+
+    /** Iterating Django's storage: returns what `pending` would, drops those flash messages, marks exactly those stored ones read. */
+    async consume(viewer: Viewer) {
+      const messages = await pending(viewer);
+      const flashIds = messages.filter((m) => !m.stored).map((m) => m.id);
+      const storedIds = messages.filter((m) => m.stored).map((m) => m.id);
+      if (flashIds.length) await o.flash.remove(viewer.id, flashIds);
+      const read = await setRead(viewer, storedIds, true);
+      const after = new Map(read.messages.map((m) => [m.id, m]));
+      return { messages: messages.map((m) => after.get(m.id) ?? m), unreadCount: read.unreadCount };
+    },
+  };
+}
+
+export type Messages = ReturnType<typeof createMessages>;
+
+export { AppError };

@@ -1,0 +1,68 @@
+import { EventEmitter } from 'node:events';
+import type { MessageRecord } from './message.js';
+
+/** The original's four signals plus ARCHIVE_DELETED, named as the GraphQL InboxSignal enum. */
+export type SignalName = 'ARCHIVE_STORED' | 'INBOX_STORED' | 'INBOX_DELETED' | 'INBOX_PURGED' | 'ARCHIVE_DELETED';
+
+/** One change to one user's messages, fired once, after it is committed. */
+export interface UserSignal {
+  kind: 'user';
+  signal: SignalName;
+  userId: string;
+  /** The message for *_STORED; null otherwise (and for a multi-message markUnread, the newest one). */
+  message: MessageRecord | null;
+  /** Every message the signal is about; [] for INBOX_PURGED. */
+  messageIds: string[];
+  /** The user's unread count once the whole change is committed. */
+  unreadCount: number;
+}
+
+/**
+ * A broadcast: one event for every known user, never one per user (the cost of a broadcast does
+ * not grow with the number of users). Consumers resolve per-user counts for the users they serve.
+ */
+export interface BroadcastSignal {
+  kind: 'broadcast';
+  signal: 'ARCHIVE_STORED' | 'INBOX_STORED';
+  message: MessageRecord;
+  messageIds: string[];
+}
+
+/** A flash (non-persisted) message for one user: live subscribers see it, no signal names it. */
+export interface FlashAdded {
+  kind: 'flash';
+  userId: string;
+  message: MessageRecord;
+}
+
+export type InboxChange = UserSignal | BroadcastSignal | FlashAdded;
+
+/**
+ * The in-process signal bus that embedding code subscribes to (`app.signals.on(listener)`).
+ * A throwing listener is logged and never undoes or fails the change that fired it.
+ */
+export class Signals {
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Returns a function that removes the listener. */
+  on(listener: (change: InboxChange) => void | Promise<void>): () => void {
+    const wrapped = (change: InboxChange) => {
+      try {
+        const r = listener(change);
+        if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch(this.onListenerError);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    };
+    this.emitter.on('change', wrapped);
+    return () => this.emitter.off('change', wrapped);
+  }
+
+  emit(change: InboxChange): void {
+    this.emitter.emit('change', change);
+  }
+}

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { badInput } from './errors.js';
+
+/** The limits of CONTRACT.md §5. Lengths count Unicode code points; `data` counts UTF-8 bytes of its JSON. */
+export const LIMITS = {
+  text: 10_000,
+  extraTags: 255,
+  url: 2_048,
+  dataBytes: 16 * 1024,
+  userIds: 10_000,
+  ids: 10_000,
+  userId: 255,
+  idempotencyKey: 255,
+  pageSize: 100,
+  defaultPageSize: 20,
+} as const;
+
+export const codePoints = (s: string) => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+export function requireText(field: string, value: string, max: number): string {
+  if (value.trim() === '') throw badInput(field, 'must not be empty');
+  return maxLength(field, value, max);
+}
+
+export function maxLength(field: string, value: string, max: number): string {
+  if (codePoints(value) > max) throw badInput(field, `must be at most ${max} characters`);
+  return value;
+}
+
+export function optionalText(field: string, value: string | null | undefined, max: number): string | null {
+  if (value === null || value === undefined) return null;
+  return maxLength(field, value, max);
+}
+
+export function httpUrl(field: string, value: string | null | undefined): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  maxLength(field, value, LIMITS.url);
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw badInput(field, 'must be an absolute http(s) URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw badInput(field, 'must be an absolute http(s) URL');
+  return value;
+}
+
+export function jsonData(field: string, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > LIMITS.dataBytes) throw badInput(field, `must be at most ${LIMITS.dataBytes} bytes of JSON (got ${bytes})`);
+  return value;
+}
+
+/** De-duplicates, keeping first-seen order. */
+export function userIds(field: string, ids: readonly string[]): string[] {
+  if (ids.length === 0) throw badInput(field, 'must list at least one user');
+  const unique = [...new Set(ids)];
+  if (unique.length > LIMITS.userIds) throw badInput(field, `must list at most ${LIMITS.userIds} users`);
+  for (const id of unique) {
+    if (id.trim() === '' || codePoints(id) > LIMITS.userId) throw badInput(field, `each user id must be 1 to ${LIMITS.userId} characters`);
+  }
+  return unique;
+}
+
+export function pageSize(field: string, value: number | null | undefined): number {
+  if (value === null || value === undefined) return LIMITS.defaultPageSize;
+  if (!Number.isInteger(value) || value < 0 || value > LIMITS.pageSize) throw badInput(field, `must be between 0 and ${LIMITS.pageSize}`);
+  return value;
+}
+
+/** A stable hash of a request, for idempotency: the same key with another fingerprint is refused. */
+export function fingerprint(value: unknown): string {
+  return createHash('sha256').update(stableJson(value)).digest('hex');
+}
+
+function stableJson(value: unknown): string {
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}

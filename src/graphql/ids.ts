@@ -1,0 +1,37 @@
+import { badInput } from '../domain/errors.js';
+
+/**
+ * Opaque global ids: base64url of "Message:<storage id>" (stored) or "Flash:<uuid>" (flash).
+ * One message has one id, the same for every recipient. Malformed ids are BAD_USER_INPUT.
+ */
+export function encodeMessageId(id: string, stored: boolean): string {
+  return Buffer.from(`${stored ? 'Message' : 'Flash'}:${id}`, 'utf8').toString('base64url');
+}
+
+export interface MessageRef {
+  stored: boolean;
+  id: string;
+}
+
+const STORED = /^Message:([1-9]\d{0,17})$/;
+const FLASH = /^Flash:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+export function decodeMessageId(field: string, globalId: string): MessageRef {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(globalId)) throw badInput(field, 'malformed id');
+  const raw = Buffer.from(globalId, 'base64url').toString('utf8');
+  const stored = STORED.exec(raw);
+  if (stored) return { stored: true, id: stored[1] };
+  const flash = FLASH.exec(raw);
+  if (flash) return { stored: false, id: flash[1] };
+  throw badInput(field, 'malformed id');
+}
+
+/** Cursors: base64url of "c:<storage cursor>". The store checks the inner format too. */
+export const encodeCursor = (inner: string) => Buffer.from(`c:${inner}`, 'utf8').toString('base64url');
+
+export function decodeCursor(field: string, cursor: string | null | undefined): string | null {
+  if (cursor === null || cursor === undefined) return null;
+  const raw = /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  if (!raw.startsWith('c:') || raw.length < 3) throw badInput(field, 'malformed cursor');
+  return raw.slice(2);
+}

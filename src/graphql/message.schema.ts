@@ -1,0 +1,122 @@
+import { LEVEL_NAMES, levelName, levelTag, LEVELS, messageTags, type LevelName } from '../domain/levels.js';
+import type { MessageRecord } from '../domain/message.js';
+import type { ListPage } from '../storage/store.js';
+import { builder } from './builder.js';
+import { viewerOf } from './context.js';
+import { decodeCursor, decodeMessageId, encodeCursor, encodeMessageId } from './ids.js';
+
+export const MessageLevel = builder.enumType('MessageLevel', {
+  description: "Django's levels and django-stored-messages' STORED_* levels (Django level + 1).",
+  values: Object.fromEntries(LEVEL_NAMES.map((name) => [name, { value: name, description: `levelValue ${LEVELS[name].value}, levelTag "${LEVELS[name].tag}"` }])) as unknown as Record<LevelName, { value: LevelName }>,
+});
+
+export const Node = builder.interfaceRef<MessageRecord>('Node').implement({
+  fields: (t) => ({ id: t.id({ resolve: (m) => encodeMessageId(m.id, m.stored) }) }),
+  resolveType: () => 'Message',
+});
+
+export const Message = builder.objectRef<MessageRecord>('Message').implement({
+  description: 'One message as the caller sees it.',
+  interfaces: [Node],
+  isTypeOf: () => true,
+  fields: (t) => ({
+    text: t.exposeString('text'),
+    level: t.field({ type: MessageLevel, resolve: (m) => levelName(m.level) }),
+    levelValue: t.exposeInt('level'),
+    levelTag: t.string({ resolve: (m) => levelTag(m.level) }),
+    extraTags: t.exposeString('extraTags', { description: '"" when none.' }),
+    tags: t.string({ description: 'extraTags and levelTag joined by one space, trimmed.', resolve: (m) => messageTags(m.extraTags, m.level) }),
+    url: t.exposeString('url', { nullable: true }),
+    data: t.field({ type: 'JSON', nullable: true, description: 'Structured payload from the producer.', resolve: (m) => m.data ?? null }),
+    createdAt: t.field({ type: 'DateTime', description: 'Now, or the date the producer gave.', resolve: (m) => m.createdAt }),
+    readAt: t.field({ type: 'DateTime', nullable: true, description: 'Null while unread.', resolve: (m) => m.readAt }),
+    read: t.boolean({ resolve: (m) => m.readAt !== null }),
+    stored: t.exposeBoolean('stored', { description: 'False for a flash (non-persisted) message.' }),
+    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (m) => m.expiresAt }),
+  }),
+});
+
+type Edge = ListPage['items'][number];
+
+const MessageEdge = builder.objectRef<Edge>('MessageEdge').implement({
+  fields: (t) => ({
+    cursor: t.string({ resolve: (e) => encodeCursor(e.cursor) }),
+    node: t.field({ type: Message, resolve: (e) => e.message }),
+  }),
+});
+
+const PageInfo = builder.objectRef<ListPage>('PageInfo').implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
+    startCursor: t.string({ nullable: true, resolve: (p) => (p.items.length ? encodeCursor(p.items[0].cursor) : null) }),
+    endCursor: t.string({ nullable: true, resolve: (p) => (p.items.length ? encodeCursor(p.items[p.items.length - 1].cursor) : null) }),
+  }),
+});
+
+const MessageConnection = builder.objectRef<ListPage>('MessageConnection').implement({
+  fields: (t) => ({
+    edges: t.field({ type: [MessageEdge], resolve: (p) => p.items }),
+    pageInfo: t.field({ type: PageInfo, resolve: (p) => p }),
+    totalCount: t.exposeInt('totalCount'),
+  }),
+});
+
+const MessageFilter = builder.inputType('MessageFilter', {
+  description: 'since/until bound createdAt, inclusive.',
+  fields: (t) => ({
+    read: t.boolean(),
+    levels: t.field({ type: [MessageLevel] }),
+    since: t.field({ type: 'DateTime' }),
+    until: t.field({ type: 'DateTime' }),
+  }),
+});
+
+builder.queryType({
+  fields: (t) => ({
+    node: t.field({
+      type: Node,
+      nullable: true,
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_, { id }, ctx) => ctx.messages.get(viewerOf(ctx), decodeMessageId('id', id)),
+    }),
+    messages: t.field({
+      type: MessageConnection,
+      description: "The caller's archive: every stored message delivered to them, read or not, newest first.",
+      args: { first: t.arg.int(), after: t.arg.string(), last: t.arg.int(), before: t.arg.string(), filter: t.arg({ type: MessageFilter }) },
+      resolve: (_, args, ctx) => {
+        const viewer = viewerOf(ctx);
+        const f = args.filter;
+        return ctx.messages.list(viewer, {
+          unreadOnly: false,
+          filter: f ? { read: f.read ?? null, levels: f.levels?.map((l) => LEVELS[l].value) ?? null, since: f.since ?? null, until: f.until ?? null } : null,
+          page: { first: args.first, last: args.last, after: decodeCursor('after', args.after), before: decodeCursor('before', args.before) },
+        });
+      },
+    }),
+    unreadMessages: t.field({
+      type: MessageConnection,
+      description: "The caller's inbox: stored messages not yet read, newest first.",
+      args: { first: t.arg.int(), after: t.arg.string(), last: t.arg.int(), before: t.arg.string() },
+      resolve: (_, args, ctx) =>
+        ctx.messages.list(viewerOf(ctx), {
+          unreadOnly: true,
+          page: { first: args.first, last: args.last, after: decodeCursor('after', args.after), before: decodeCursor('before', args.before) },
+        }),
+    }),
+    message: t.field({
+      type: Message,
+      nullable: true,
+      description: "Null when it is not the caller's (as node(id)).",
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_, { id }, ctx) => ctx.messages.get(viewerOf(ctx), decodeMessageId('id', id)),
+    }),
+    unreadCount: t.int({ resolve: (_, __, ctx) => ctx.messages.unreadCount(viewerOf(ctx)) }),
+    pendingMessages: t.field({
+      type: [Message],
+      description:
+        'Flash messages waiting for the caller, then unread stored ones (each oldest first, at most 100 stored); changes nothing (Django\'s storage.used = False).',
+      resolve: (_, __, ctx) => ctx.messages.pending(viewerOf(ctx)),
+    }),
+  }),
+});

@@ -1,0 +1,95 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+/**
+ * The relational schema. Entities exist for migrations and the schema check; the hot paths run
+ * hand-written SQL (see store.ts) because each operation is one or two set-based statements.
+ *
+ * - sm_message: one row per message, whatever the number of recipients. Its id is the delivery order.
+ * - sm_delivery: one row per (recipient, message): the read state. Copies the immutable columns that
+ *   filters and expiry need, so every list/count is an index scan on this table alone.
+ * - sm_user: the known-users registry with exact counters kept in the same transaction as each change,
+ *   and `bcast_id`, the newest broadcast already delivered to (or predating) the user: broadcasts are one
+ *   sm_message row, copied into a user's deliveries on that user's next access.
+ */
+export const UserEntity = defineEntity({
+  name: 'SmUser',
+  tableName: 'sm_user',
+  properties: {
+    id: p.string().length(255).primary(),
+    knownAt: p.datetime().defaultRaw('now()'),
+    unreadCount: p.integer().default(0),
+    totalCount: p.integer().default(0),
+    bcastId: p.bigint('string').default(0),
+  },
+});
+
+export const MessageEntity = defineEntity({
+  name: 'SmMessage',
+  tableName: 'sm_message',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(),
+    level: p.smallint(),
+    text: p.text(),
+    extraTags: p.string().length(255).default(''),
+    url: p.string().length(2048).nullable(),
+    data: p.json<unknown>().nullable(),
+    createdAt: p.datetime(),
+    deliveredAt: p.datetime().defaultRaw('now()'),
+    expiresAt: p.datetime().nullable(),
+    broadcast: p.boolean().default(false),
+  },
+  indexes: [
+    { name: 'sm_message_broadcast_idx', expression: 'create index "sm_message_broadcast_idx" on "sm_message" ("id") where "broadcast"' },
+    { name: 'sm_message_expires_at_idx', properties: ['expiresAt'] },
+  ],
+});
+
+export const DeliveryEntity = defineEntity({
+  name: 'SmDelivery',
+  tableName: 'sm_delivery',
+  properties: {
+    userId: p.string().length(255).primary(),
+    message: p.manyToOne(MessageEntity).primary().deleteRule('cascade').fieldName('message_id'),
+    level: p.smallint(),
+    createdAt: p.datetime(),
+    deliveredAt: p.datetime(),
+    expiresAt: p.datetime().nullable(),
+    readAt: p.datetime().nullable(),
+  },
+  primaryKeys: ['userId', 'message'],
+  indexes: [
+    {
+      name: 'sm_delivery_unread_idx',
+      expression: 'create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null',
+    },
+    { name: 'sm_delivery_user_expires_idx', properties: ['userId', 'expiresAt'] },
+    { name: 'sm_delivery_expires_idx', properties: ['expiresAt'] },
+    // Cascaded deletes of expired messages, and the "no delivery left" check of the cleanup.
+    { name: 'sm_delivery_message_idx', properties: ['message'] },
+  ],
+});
+
+export const StatsEntity = defineEntity({
+  name: 'SmStats',
+  tableName: 'sm_stats',
+  properties: {
+    id: p.integer().primary().autoincrement(false),
+    knownUsers: p.bigint('string').default(0),
+  },
+});
+
+export const IdempotencyEntity = defineEntity({
+  name: 'SmIdempotency',
+  tableName: 'sm_idempotency',
+  properties: {
+    scope: p.string().length(600).primary(),
+    key: p.string().length(255).primary(),
+    fingerprint: p.string().length(64),
+    response: p.json<unknown>().nullable(),
+    createdAt: p.datetime().defaultRaw('now()'),
+  },
+  primaryKeys: ['scope', 'key'],
+  indexes: [{ name: 'sm_idempotency_created_at_idx', properties: ['createdAt'] }],
+});
+
+export const entities = [UserEntity, MessageEntity, DeliveryEntity, StatsEntity, IdempotencyEntity];

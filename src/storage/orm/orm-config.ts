@@ -1,0 +1,34 @@
+import { defineConfig } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { fileURLToPath } from 'node:url';
+import { entities } from './entities.js';
+import { migrationsList } from '../../migrations/index.js';
+
+const migrationsPath = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/**
+ * MikroORM options for a PostgreSQL URL (a real server, or the embedded PGlite behind pglite-socket).
+ * Migrations are listed explicitly (`migrationsList`) so the compiled build and tsx both find them.
+ */
+export function ormOptions(clientUrl: string, opts: { poolMax?: number; debug?: boolean } = {}) {
+  return defineConfig({
+    clientUrl,
+    entities,
+    extensions: [Migrator],
+    discovery: { warnWhenNoEntities: false },
+    pool: { min: opts.poolMax === 1 ? 1 : 0, max: opts.poolMax ?? 10 },
+    debug: opts.debug ?? false,
+    allowGlobalContext: false,
+    migrations: {
+      tableName: 'sm_migrations',
+      path: migrationsPath,
+      pathTs: migrationsPath,
+      migrationsList,
+      snapshot: false,
+      transactional: true,
+      allOrNothing: true,
+      emit: 'ts',
+      fileName: (timestamp: string, name?: string) => `Migration${timestamp}${name ? `_${name}` : ''}`,
+    },
+  });
+}

@@ -1,0 +1,306 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { badInput } from '../../domain/errors.js';
+import { reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
+import {
+  IdempotencyMismatch,
+  type DeleteResult,
+  type IdempotencyClaim,
+  type ListPage,
+  type ListQuery,
+  type MessageStore,
+  type Recipients,
+  type SendResult,
+  type SetReadResult,
+} from '../store.js';
+import { Db, jsonList, type Sql } from './db.js';
+import * as q from './queries.js';
+
+const IDEMPOTENCY_HOURS = 24;
+const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
+const KNOWN_CACHE_MAX = 100_000;
+
+interface MessageRow {
+  id: string;
+  level: number;
+  text: string;
+  extra_tags: string;
+  url: string | null;
+  data: unknown;
+  created_at: Date;
+  expires_at: Date | null;
+  read_at: Date | null;
+}
+
+const toRecord = (r: MessageRow): MessageRecord => ({
+  id: r.id,
+  level: r.level,
+  text: r.text,
+  extraTags: r.extra_tags,
+  url: r.url,
+  data: r.data,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  readAt: r.read_at,
+  stored: true,
+});
+
+/** Message ids in this backend are positive integers; anything else cannot be the caller's message. */
+const isMessageId = (id: string) => /^[1-9]\d{0,17}$/.test(id);
+
+/**
+ * MessageStore on PostgreSQL (a server, or the embedded PGlite) through MikroORM.
+ * Every operation is a few set-based statements in one transaction; see entities.ts for the model.
+ */
+export class OrmMessageStore implements MessageStore {
+  private readonly db: Db;
+  private readonly known = new Set<string>();
+
+  constructor(private readonly orm: MikroORM) {
+    this.db = new Db(orm);
+  }
+
+  async ensureUser(userId: string): Promise<void> {
+    if (this.known.has(userId)) return;
+    await this.db.sql(q.REGISTER_USERS, [jsonList([userId])]);
+    if (this.known.size >= KNOWN_CACHE_MAX) this.known.clear();
+    this.known.add(userId);
+  }
+
+  async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
+    return this.db.tx(async (sql) => {
+      if (idem) {
+        const replay = await this.claim(sql, idem);
+        if (replay !== undefined) return { ...(replay as SendResult), message: reviveMessage((replay as SendResult).message as never), replayed: true };
+      }
+      const result = 'everyone' in to ? await this.broadcast(sql, message) : await this.sendTo(sql, message, to.userIds);
+      if (idem) {
+        const { message: m, recipientCount } = result;
+        await sql(q.IDEMPOTENCY_SAVE, [JSON.stringify({ message: m, recipientCount, recipients: null }), idem.scope, idem.key]);
+      }
+      return result;
+    });
+  }
+
+  private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[]): Promise<SendResult> {
+    const ids = jsonList([...new Set(userIds)].sort());
+    await sql(q.REGISTER_USERS, [ids]);
+    await sql(q.CATCH_UP, [ids]);
+    const [row] = await sql<{ id: string; delivered_at: Date }>(q.INSERT_MESSAGE, [...messageParams(message), false]);
+    await sql(q.INSERT_DELIVERIES, [row.id, message.level, message.createdAt, row.delivered_at, message.expiresAt, ids]);
+    const recipients = await sql<{ user_id: string; unread: number }>(q.BUMP_COUNTERS, [ids]);
+    return {
+      message: storedRecord(row.id, message),
+      recipientCount: recipients.length,
+      recipients: recipients.map((r) => ({ userId: r.user_id, unreadCount: r.unread })),
+      replayed: false,
+    };
+  }
+
+  private async broadcast(sql: Sql, message: NewMessage): Promise<SendResult> {
+    await sql('select pg_advisory_xact_lock(?)', [BROADCAST_LOCK]);
+    const [row] = await sql<{ id: string }>(q.INSERT_MESSAGE, [...messageParams(message), true]);
+    const [stats] = await sql<{ known_users: number }>('select known_users::int as known_users from sm_stats where id = 1');
+    return { message: storedRecord(row.id, message), recipientCount: stats.known_users, recipients: null, replayed: false };
+  }
+
+  /** Claims an idempotency key inside the caller's transaction; returns the earlier result when there is one. */
+  private async claim(sql: Sql, idem: IdempotencyClaim): Promise<unknown | undefined> {
+    await sql(q.IDEMPOTENCY_EXPIRE_ONE, [idem.scope, idem.key, IDEMPOTENCY_HOURS]);
+    // Waits for a concurrent holder of the same key to commit, then sees its row.
+    const inserted = await sql(q.IDEMPOTENCY_INSERT, [idem.scope, idem.key, idem.fingerprint]);
+    if (inserted.length) return undefined;
+    const [row] = await sql<{ fingerprint: string; response: unknown }>(q.IDEMPOTENCY_GET, [idem.scope, idem.key]);
+    if (row.fingerprint !== idem.fingerprint) throw new IdempotencyMismatch('idempotency key reused with different input');
+    return row.response;
+  }
+
+  async recall(idem: IdempotencyClaim): Promise<unknown | undefined> {
+    const [row] = await this.db.sql<{ fingerprint: string; response: unknown }>(q.IDEMPOTENCY_GET_FRESH, [idem.scope, idem.key, IDEMPOTENCY_HOURS]);
+    if (!row) return undefined;
+    if (row.fingerprint !== idem.fingerprint) throw new IdempotencyMismatch('idempotency key reused with different input');
+    return row.response ?? undefined;
+  }
+
+  async remember(idem: IdempotencyClaim, result: unknown): Promise<unknown> {
+    return this.db.tx(async (sql) => {
+      const earlier = await this.claim(sql, idem);
+      if (earlier !== undefined) return earlier;
+      await sql(q.IDEMPOTENCY_SAVE, [JSON.stringify(result), idem.scope, idem.key]);
+      return result;
+    });
+  }
+
+  async list(userId: string, query: ListQuery): Promise<ListPage> {
+    if (query.cursor !== null && !/^\d{1,18}$/.test(query.cursor)) throw badInput(query.direction === 'forward' ? 'after' : 'before', 'malformed cursor');
+    const counts = await this.refresh(userId);
+    const { where, params } = filterSql(userId, query);
+    const forward = query.direction === 'forward';
+    const cursorCond = query.cursor === null ? '' : ` and d.message_id ${forward ? '<' : '>'} ?`;
+    const rows = await this.db.sql<MessageRow>(
+      `${q.SELECT_MESSAGES} where ${where}${cursorCond} order by d.message_id ${forward ? 'desc' : 'asc'} limit ?`,
+      [...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
+    );
+    const more = rows.length > query.limit;
+    const page = rows.slice(0, query.limit);
+    if (!forward) page.reverse();
+    let before = false;
+    if (query.cursor !== null) {
+      const [row] = await this.db.sql<{ exists: boolean }>(
+        `select exists (select 1 from sm_delivery d where ${where} and d.message_id ${forward ? '>=' : '<='} ?) as exists`,
+        [...params, query.cursor],
+      );
+      before = row.exists;
+    }
+    const totalCount = await this.total(userId, query, counts, where, params);
+    return {
+      items: page.map((r) => ({ cursor: r.id, message: toRecord(r) })),
+      hasNextPage: forward ? more : before,
+      hasPreviousPage: forward ? before : more,
+      totalCount,
+    };
+  }
+
+  /** Exact totals come from the counters when no filter narrows the list. */
+  private async total(userId: string, query: ListQuery, counts: Counts, where: string, params: unknown[]): Promise<number> {
+    const f = query.filter;
+    if (!f.levels && !f.since && !f.until) {
+      if (query.unreadOnly || f.read === false) return counts.unread;
+      if (f.read === true) return counts.total - counts.unread;
+      if (f.read == null) return counts.total;
+    }
+    const [row] = await this.db.sql<{ n: number }>(`select count(*)::int as n from sm_delivery d where ${where}`, params);
+    return row.n;
+  }
+
+  async get(userId: string, messageId: string): Promise<MessageRecord | null> {
+    if (!isMessageId(messageId)) return null;
+    await this.refresh(userId);
+    const [row] = await this.db.sql<MessageRow>(`${q.SELECT_MESSAGES} where d.user_id = ? and d.message_id = ? and ${q.LIVE}`, [userId, messageId]);
+    return row ? toRecord(row) : null;
+  }
+
+  async unreadCount(userId: string): Promise<number> {
+    return (await this.refresh(userId)).unread;
+  }
+
+  async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
+    const wanted = ids.filter(isMessageId);
+    return this.db.tx(async (sql) => {
+      await sql(q.CATCH_UP, [jsonList([userId])]);
+      const [changedRow] = await sql<{ changed: string[] | null }>(read ? q.MARK_READ : q.MARK_UNREAD, [userId, jsonList(wanted), userId]);
+      const changed = changedRow?.changed ?? [];
+      const rows = await sql<MessageRow>(
+        `${q.SELECT_MESSAGES} where d.user_id = ? and d.message_id in (select value::bigint from jsonb_array_elements_text(?::jsonb)) and ${q.LIVE}`,
+        [userId, jsonList(wanted)],
+      );
+      const found = new Map(rows.map((r) => [r.id, toRecord(r)]));
+      const counts = await this.counts(sql, userId);
+      return {
+        changed,
+        messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
+        notFound: [...new Set(ids.filter((id) => !found.has(id)))],
+        unreadCount: counts.unread,
+      };
+    });
+  }
+
+  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
+    return this.db.tx(async (sql) => {
+      await sql(q.CATCH_UP, [jsonList([userId])]);
+      const [row] = await sql<{ n: number }>(q.MARK_ALL_READ, [userId, until, userId]);
+      const counts = await this.counts(sql, userId);
+      return { count: row?.n ?? 0, unreadCount: counts.unread };
+    });
+  }
+
+  async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
+    const wanted = ids.filter(isMessageId);
+    return this.db.tx(async (sql) => {
+      await sql(q.CATCH_UP, [jsonList([userId])]);
+      const [row] = await sql<{ deleted: string[] | null }>(q.DELETE_DELIVERIES, [userId, jsonList(wanted), userId]);
+      const deleted = new Set(row?.deleted ?? []);
+      const counts = await this.counts(sql, userId);
+      return {
+        deleted: [...deleted],
+        notFound: [...new Set(ids.filter((id) => !deleted.has(id)))],
+        unreadCount: counts.unread,
+      };
+    });
+  }
+
+  async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
+    await this.refresh(userId);
+    const rows = await this.db.sql<MessageRow>(
+      `${q.SELECT_MESSAGES} where d.user_id = ? and d.read_at is null and ${q.LIVE} order by d.message_id asc limit ?`,
+      [userId, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  async cleanupExpired(limit: number): Promise<number> {
+    return this.db.tx(async (sql) => {
+      const [d] = await sql<{ n: number }>(q.CLEANUP_DELIVERIES, [limit]);
+      const m = await sql(q.CLEANUP_MESSAGES, [limit]);
+      const i = await sql(q.CLEANUP_IDEMPOTENCY, [IDEMPOTENCY_HOURS, limit]);
+      return (d?.n ?? 0) + m.length + i.length;
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.db.sql('select 1');
+  }
+
+  async close(): Promise<void> {
+    await this.orm.close(true);
+  }
+
+  /** Copies pending broadcasts into the user's deliveries when there are any, and returns exact counts. */
+  private async refresh(userId: string): Promise<Counts> {
+    const [state] = await this.db.sql<Counts & { behind: boolean }>(q.USER_STATE, [userId]);
+    if (!state) return { unread: 0, total: 0 };
+    if (!state.behind) return state;
+    return this.db.tx(async (sql) => {
+      await sql(q.CATCH_UP, [jsonList([userId])]);
+      return this.counts(sql, userId);
+    });
+  }
+
+  private async counts(sql: Sql, userId: string): Promise<Counts> {
+    const [row] = await sql<Counts>(q.USER_STATE, [userId]);
+    return row ?? { unread: 0, total: 0 };
+  }
+}
+
+interface Counts {
+  unread: number;
+  total: number;
+}
+
+function messageParams(m: NewMessage): unknown[] {
+  return [m.level, m.text, m.extraTags, m.url, m.data === null || m.data === undefined ? null : JSON.stringify(m.data), m.createdAt, m.expiresAt];
+}
+
+function storedRecord(id: string, m: NewMessage): MessageRecord {
+  return { id, ...m, data: m.data ?? null, readAt: null, stored: true };
+}
+
+function filterSql(userId: string, query: ListQuery): { where: string; params: unknown[] } {
+  const parts = ['d.user_id = ?', q.LIVE];
+  const params: unknown[] = [userId];
+  const f = query.filter;
+  if (query.unreadOnly || f.read === false) parts.push('d.read_at is null');
+  else if (f.read === true) parts.push('d.read_at is not null');
+  if (f.levels) {
+    parts.push('d.level in (select value::int from jsonb_array_elements_text(?::jsonb))');
+    params.push(jsonList(f.levels));
+  }
+  if (f.since) {
+    parts.push('d.created_at >= ?');
+    params.push(f.since);
+  }
+  if (f.until) {
+    parts.push('d.created_at <= ?');
+    params.push(f.until);
+  }
+  return { where: parts.join(' and '), params };
+}

@@ -1,0 +1,114 @@
+import type { MessageRecord, NewMessage } from '../domain/message.js';
+
+/**
+ * The storage contract every backend implements (PostgreSQL / embedded through MikroORM; Redis).
+ * `test/storage/contract.ts` is the suite a backend must pass.
+ *
+ * Rules every backend keeps:
+ * - A user sees only their own deliveries; another user's id behaves exactly like a missing one.
+ * - A message past `expiresAt` is invisible to every read, count and write at once, even before
+ *   `cleanupExpired` reclaims it.
+ * - Writes are atomic: all recipients of a send get the message or none do, and counts always
+ *   agree with the deliveries.
+ * - Broadcasts cost the same whatever the number of known users; users known after a broadcast
+ *   do not receive it.
+ */
+export interface MessageStore {
+  /** Registers a user as known (broadcasts reach known users). Idempotent and cheap when already known. */
+  ensureUser(userId: string): Promise<void>;
+
+  /** Stores one message for each listed user (de-duplicated), or for every known user. */
+  send(message: NewMessage, to: Recipients, idempotency?: IdempotencyClaim): Promise<SendResult>;
+
+  /** The user's messages, newest delivery first, keyset-paginated. */
+  list(userId: string, query: ListQuery): Promise<ListPage>;
+
+  get(userId: string, messageId: string): Promise<MessageRecord | null>;
+  unreadCount(userId: string): Promise<number>;
+
+  /** Marks read (`read: true`) or unread. Ids that are not the user's (or expired) come back in `notFound`. */
+  setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult>;
+
+  /** Marks read every unread message delivered at or before `until`, in one step. */
+  markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }>;
+
+  deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult>;
+
+  /** The `limit` oldest unread messages, oldest first by delivery. */
+  oldestUnread(userId: string, limit: number): Promise<MessageRecord[]>;
+
+  /** Idempotency records for results that are not stored messages (flash and dropped messages). */
+  recall(claim: IdempotencyClaim): Promise<unknown | undefined>;
+  remember(claim: IdempotencyClaim, result: unknown): Promise<unknown>;
+
+  /** Reclaims up to `limit` expired deliveries/messages and stale idempotency records; returns how many went. */
+  cleanupExpired(limit: number): Promise<number>;
+
+  /** Throws when the backend is unreachable (readiness probe). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type Recipients = { userIds: readonly string[] } | { everyone: true };
+
+export interface IdempotencyClaim {
+  /** The caller and the operation: keys are scoped to both. */
+  scope: string;
+  key: string;
+  /** A hash of the request; the same key with another fingerprint is refused. */
+  fingerprint: string;
+}
+
+export interface SendResult {
+  /** The message as a recipient sees it before reading it. */
+  message: MessageRecord;
+  recipientCount: number;
+  /** Each recipient's unread count after the send; `null` for a broadcast (resolved by consumers per user). */
+  recipients: { userId: string; unreadCount: number }[] | null;
+  /** True when an earlier call with the same idempotency key produced this result. */
+  replayed: boolean;
+}
+
+export interface ListQuery {
+  unreadOnly: boolean;
+  filter: MessageFilter;
+  /** Forward pagination: `first` items older than `after`; backward: `last` items newer than `before`. */
+  direction: 'forward' | 'backward';
+  limit: number;
+  cursor: string | null;
+}
+
+export interface MessageFilter {
+  read?: boolean | null;
+  levels?: readonly number[] | null;
+  since?: Date | null;
+  until?: Date | null;
+}
+
+export interface ListPage {
+  /** Newest first, each with the opaque-to-domain cursor that orders it. */
+  items: { cursor: string; message: MessageRecord }[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  totalCount: number;
+}
+
+export interface SetReadResult {
+  /** Ids whose state changed. */
+  changed: string[];
+  /** Every found message, in request order, in its state after the change. */
+  messages: MessageRecord[];
+  notFound: string[];
+  unreadCount: number;
+}
+
+export interface DeleteResult {
+  deleted: string[];
+  notFound: string[];
+  unreadCount: number;
+}
+
+/** Thrown by a backend when an idempotency key is reused with different input. */
+export class IdempotencyMismatch extends Error {
+  override readonly name = 'IdempotencyMismatch';
+}
