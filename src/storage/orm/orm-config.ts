@@ -25,6 +25,7 @@ export function ormOptions(clientUrl: string, opts: { poolMax?: number; debug?: 
       pathTs: migrationsPath,
       migrationsList,
       snapshot: false,
+      silent: true,
       transactional: true,
       allOrNothing: true,
       emit: 'ts',
