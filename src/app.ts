@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { MikroORM } from '@mikro-orm/postgresql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import pino, { type Logger } from 'pino';
@@ -12,10 +11,8 @@ import { Signals } from './domain/signals.js';
 import { createMaskError } from './graphql/errors.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { getSchema } from './graphql/schema.js';
-import { MemoryFlashStore, type FlashStore } from './realtime/flash.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './storage/embedded.js';
-import { ormOptions } from './storage/orm/orm-config.js';
-import { OrmMessageStore } from './storage/orm/store.js';
+import { createRealtime } from './realtime/index.js';
+import { openStorage } from './storage/index.js';
 import type { MessageStore } from './storage/store.js';
 
 export interface App {
@@ -54,22 +51,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 
   try {
-    let embedded: EmbeddedDatabase | null = null;
-    let databaseUrl = config.databaseUrl;
-    if (!databaseUrl) {
-      embedded = await startEmbeddedDatabase(options.embeddedInMemory ? null : config.dataDir);
-      closers.push(() => embedded!.close());
-      databaseUrl = embedded.url;
-    }
-    if (config.storageBackend !== 'orm') throw new Error(`STORAGE_BACKEND=${config.storageBackend} is not available yet`);
-    const orm = await MikroORM.init(ormOptions(databaseUrl, { poolMax: embedded ? 1 : 10 }));
-    const store = new OrmMessageStore(orm);
+    const store = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory });
     closers.push(() => store.close());
-    if (config.migrateOnStart) await orm.getMigrator().up();
-
-    const flash: FlashStore = new MemoryFlashStore({ max: config.flashMax, ttlSeconds: config.flashTtlSeconds });
-    closers.push(() => flash.close());
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
+    const realtime = await createRealtime(config, { logger, signals });
+    closers.push(() => realtime.close());
+    const flash = realtime.flash;
     const messages = createMessages({
       store,
       flash,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { PG_ADMIN_URL, REDIS_URL } from './env.js';
 
 /**

@@ -55,7 +55,10 @@ export class OrmMessageStore implements MessageStore {
   private readonly db: Db;
   private readonly known = new Set<string>();
 
-  constructor(private readonly orm: MikroORM) {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly opts: { onClose?: () => Promise<void> } = {},
+  ) {
     this.db = new Db(orm);
   }
 
@@ -252,6 +255,7 @@ export class OrmMessageStore implements MessageStore {
 
   async close(): Promise<void> {
     await this.orm.close(true);
+    await this.opts.onClose?.();
   }
 
   /** Copies pending broadcasts into the user's deliveries when there are any, and returns exact counts. */

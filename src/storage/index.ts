@@ -1,0 +1,31 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { startEmbeddedDatabase } from './embedded.js';
+import { ormOptions } from './orm/orm-config.js';
+import { OrmMessageStore } from './orm/store.js';
+import type { MessageStore } from './store.js';
+
+export interface StorageOptions {
+  logger: Logger;
+  /** Keep the embedded database in memory instead of under DATA_DIR (tests). */
+  embeddedInMemory?: boolean;
+}
+
+/**
+ * Opens the configured backend: STORAGE_BACKEND=orm (PostgreSQL at DATABASE_URL, or the embedded
+ * PGlite when it is unset) or redis. Applies migrations when MIGRATE_ON_START allows.
+ * The returned store's close() releases everything it opened.
+ */
+export async function openStorage(config: Config, o: StorageOptions): Promise<MessageStore> {
+  if (config.storageBackend !== 'orm') throw new Error(`STORAGE_BACKEND=${config.storageBackend} is not available yet`);
+  const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(o.embeddedInMemory ? null : config.dataDir);
+  try {
+    const orm = await MikroORM.init(ormOptions(config.databaseUrl ?? embedded!.url, { poolMax: embedded ? 1 : 10 }));
+    if (config.migrateOnStart) await orm.getMigrator().up();
+    return new OrmMessageStore(orm, { onClose: async () => embedded?.close() });
+  } catch (err) {
+    await embedded?.close();
+    throw err;
+  }
+}
