@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isLevelName, LEVELS, type LevelName } from './domain/levels.js';
+import { parseClusterNodes, parseClusterUrl } from './storage/redis/target.js';
 
 /** The server's whole configuration, parsed once from the environment (CONTRACT.md §1). */
 export interface Config {
@@ -9,6 +10,8 @@ export interface Config {
   databaseUrl: string | null;
   storageBackend: 'orm' | 'redis';
   redisUrl: string | null;
+  /** Seed nodes of a Redis Cluster for the Redis backend (`host:port,host:port`); REDIS_URL may also be `redis+cluster://…`. */
+  redisClusterNodes: string | null;
   redisPrefix: string;
   auth: { jwtSecret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null };
   storeLevels: ReadonlySet<number>;
@@ -52,14 +55,29 @@ const url = (protocols: string[]) =>
     }
   }, { message: `must be a URL starting with ${protocols.join(' or ')}//` });
 
+const parses = (f: () => unknown) => {
+  try {
+    f();
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const schema = z.object({
   PORT: int(0, 65535).default(4000),
   HOST: z.string().min(1).default('0.0.0.0'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   STORAGE_BACKEND: z.enum(['orm', 'redis']).default('orm'),
-  REDIS_URL: url(['redis:', 'rediss:', 'redis+cluster:']).optional(),
-  REDIS_PREFIX: z.string().min(1).max(64).default('sm:'),
+  REDIS_URL: z
+    .string()
+    .refine((v) => (v.startsWith('redis+cluster:') ? parses(() => parseClusterUrl(v)) : url(['redis:', 'rediss:']).safeParse(v).success), {
+      message: 'must be a URL starting with redis:// or rediss://, or redis+cluster://host:port,host:port',
+    })
+    .optional(),
+  REDIS_CLUSTER_NODES: z.string().refine((v) => parses(() => parseClusterNodes(v)), { message: 'must be host:port,host:port' }).optional(),
+  REDIS_PREFIX: z.string().min(1).max(64).regex(/^[^{}]+$/, 'must not contain { or }').default('sm:'),
   AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   AUTH_JWKS_URL: url(['http:', 'https:']).optional(),
   AUTH_ISSUER: z.string().min(1).optional(),
@@ -89,13 +107,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '(environment)'}: ${issue.message}`);
   }
   const e = parsed.success ? parsed.data : undefined;
-  if (e) {
-    if (e.NODE_ENV === 'production' && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
-      problems.push('AUTH_JWT_SECRET / AUTH_JWKS_URL: one of them is required when NODE_ENV=production');
-    }
-    if (e.STORAGE_BACKEND === 'redis' && !e.REDIS_URL) {
-      problems.push('REDIS_URL: required when STORAGE_BACKEND=redis');
-    }
+  // Rules across variables read the raw values, so they are reported beside every other problem.
+  const raw: Record<string, string | undefined> = cleaned;
+  if (raw.NODE_ENV === 'production' && !raw.AUTH_JWT_SECRET && !raw.AUTH_JWKS_URL) {
+    problems.push('AUTH_JWT_SECRET / AUTH_JWKS_URL: one of them is required when NODE_ENV=production');
+  }
+  if (raw.STORAGE_BACKEND === 'redis' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_URL: required when STORAGE_BACKEND=redis (or REDIS_CLUSTER_NODES for a Redis Cluster)');
   }
   if (problems.length || !e) throw new ConfigError(problems);
   return {
@@ -105,6 +123,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL ?? null,
     storageBackend: e.STORAGE_BACKEND,
     redisUrl: e.REDIS_URL ?? null,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES ?? null,
     redisPrefix: e.REDIS_PREFIX,
     auth: {
       jwtSecret: e.AUTH_JWT_SECRET ?? null,

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { startEmbeddedDatabase } from './embedded.js';
 import { ormOptions } from './orm/orm-config.js';
 import { OrmMessageStore } from './orm/store.js';
+import { openRedisStore, resolveRedisTarget } from './redis/index.js';
 import type { MessageStore } from './store.js';
 
 export interface StorageOptions {
@@ -14,11 +15,16 @@ export interface StorageOptions {
 
 /**
  * Opens the configured backend: STORAGE_BACKEND=orm (PostgreSQL at DATABASE_URL, or the embedded
- * PGlite when it is unset) or redis. Applies migrations when MIGRATE_ON_START allows.
+ * PGlite when it is unset) or redis (REDIS_URL / REDIS_CLUSTER_NODES, keys under REDIS_PREFIX).
+ * Applies migrations when MIGRATE_ON_START allows.
  * The returned store's close() releases everything it opened.
  */
 export async function openStorage(config: Config, o: StorageOptions): Promise<MessageStore> {
-  if (config.storageBackend !== 'orm') throw new Error(`STORAGE_BACKEND=${config.storageBackend} is not available yet`);
+  if (config.storageBackend === 'redis') {
+    const target = resolveRedisTarget(config.redisUrl, config.redisClusterNodes);
+    if (!target) throw new Error('STORAGE_BACKEND=redis needs REDIS_URL or REDIS_CLUSTER_NODES');
+    return openRedisStore(target, { prefix: config.redisPrefix, logger: o.logger });
+  }
   const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(o.embeddedInMemory ? null : config.dataDir);
   try {
     const orm = await MikroORM.init(ormOptions(config.databaseUrl ?? embedded!.url, { poolMax: embedded ? 1 : 10 }));

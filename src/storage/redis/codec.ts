@@ -1,0 +1,68 @@
+import { reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
+import type { SendResult } from '../store.js';
+
+/**
+ * How messages are written in Redis. A body is a compact JSON array, stored once per message:
+ * [level, text, extraTags, url, data, createdAt ms, expiresAt ms | null]. Per-recipient state
+ * (read time, metadata for filters and expiry) lives in the user's keys, never in the body.
+ */
+type Body = [number, string, string, string | null, unknown, number, number | null];
+
+export function encodeBody(m: NewMessage): string {
+  const body: Body = [m.level, m.text, m.extraTags, m.url, m.data ?? null, m.createdAt.getTime(), m.expiresAt?.getTime() ?? null];
+  return JSON.stringify(body);
+}
+
+export function decodeBody(id: string, raw: string, readAt: string): MessageRecord {
+  const [level, text, extraTags, url, data, createdAt, expiresAt] = JSON.parse(raw) as Body;
+  return {
+    id,
+    level,
+    text,
+    extraTags,
+    url,
+    data,
+    createdAt: new Date(createdAt),
+    expiresAt: expiresAt === null ? null : new Date(expiresAt),
+    readAt: readAt === '' ? null : new Date(Number(readAt)),
+    stored: true,
+  };
+}
+
+/** The script arguments shared by every send: level, createdAt, expiresAt ('' = never). */
+export function metaArgs(m: NewMessage): [string, string, string] {
+  return [String(m.level), String(m.createdAt.getTime()), m.expiresAt ? String(m.expiresAt.getTime()) : ''];
+}
+
+/** The message as a recipient sees it before reading it (what a send returns). */
+export function storedRecord(id: string, m: NewMessage): MessageRecord {
+  return { id, ...m, data: m.data ?? null, readAt: null, stored: true };
+}
+
+/** The message as kept in an idempotency record, so a replay returns the first call's message. */
+export function messageJson(m: NewMessage): string {
+  return JSON.stringify({ ...m, data: m.data ?? null });
+}
+
+/**
+ * What a script found under an idempotency key: ['replay', id, recipientCount, message JSON, result JSON].
+ * A send answers its first result; a key holding a remembered (non-send) result answers that, like
+ * the PostgreSQL store does.
+ */
+export function replayedSend(r: readonly string[]): SendResult {
+  const [, id, rc, message, saved] = r;
+  if (id) {
+    const record = reviveMessage({ ...(JSON.parse(message) as Omit<MessageRecord, 'id'>), id, readAt: null, stored: true });
+    return { message: record, recipientCount: Number(rc), recipients: null, replayed: true };
+  }
+  const earlier = JSON.parse(saved) as SendResult;
+  return { ...earlier, message: reviveMessage(earlier.message as never), replayed: true };
+}
+
+/** The earlier result under an idempotency key, for recall/remember (the PostgreSQL store's shape). */
+export function rememberedResult(r: readonly string[]): unknown {
+  const [, id, rc, message, saved] = r;
+  if (saved) return JSON.parse(saved);
+  if (id) return { message: { ...(JSON.parse(message) as object), id, readAt: null, stored: true }, recipientCount: Number(rc), recipients: null };
+  return undefined;
+}

@@ -1,0 +1,199 @@
+/**
+ * Lua shared by every script (prepended to each one). Conventions:
+ * - ids and times travel as decimal strings; `str()` formats numbers without Lua's %.14g rounding.
+ * - A user's seven keys sit at KEYS[i..i+6] (see keys.ts: s a n m r x t).
+ * - Delivery metadata `m[id]` = "level|createdAt|deliveredAt|expiresAt" (ms; expiresAt '' = never).
+ * - Invariant per user: a live delivery is in `a` and `m`, and in exactly one of `n` (unread) or
+ *   `r` (id -> readAt); `x` holds the deliveries that have an expiry; `s` holds w (broadcast
+ *   watermark), unread and total (exact counters, expired-but-unreclaimed rows included).
+ */
+export const LIB = `
+local CH = 500
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function str(n) return string.format('%d', n) end
+
+local function ukeys(i)
+  return { s = KEYS[i], a = KEYS[i + 1], n = KEYS[i + 2], m = KEYS[i + 3], r = KEYS[i + 4], x = KEYS[i + 5], t = KEYS[i + 6] }
+end
+
+local function parse(meta)
+  local l, c, d, e = string.match(meta, '^(%d+)|(%-?%d+)|(%-?%d+)|(%-?%d*)$')
+  if e == '' then e = nil else e = tonumber(e) end
+  return tonumber(l), tonumber(c), tonumber(d), e
+end
+
+local function exp_of(meta)
+  local e = string.match(meta, '|(%-?%d*)$')
+  if e == nil or e == '' then return nil end
+  return e
+end
+
+local function live(meta, now)
+  local e = exp_of(meta)
+  return e == nil or tonumber(e) > now
+end
+
+-- HMGET in chunks (Lua's unpack is bounded); missing fields come back as false.
+local function hmget(key, ids)
+  local out = {}
+  for i = 1, #ids, CH do
+    local part = redis.call('HMGET', key, unpack(ids, i, math.min(i + CH - 1, #ids)))
+    for j = 1, #part do out[#out + 1] = part[j] end
+  end
+  return out
+end
+
+-- Runs a variadic command on a list in chunks: cmd(key, <per-item args>...).
+local function chunked(cmd, key, items, per)
+  per = per or 1
+  local step = CH * per
+  for i = 1, #items, step do
+    redis.call(cmd, key, unpack(items, i, math.min(i + step - 1, #items)))
+  end
+end
+
+-- Exact counts: the counters less the expired deliveries the cleanup has not reclaimed yet.
+local function counts(U, now)
+  local c = redis.call('HMGET', U.s, 'unread', 'total')
+  local unread, total = tonumber(c[1] or '0'), tonumber(c[2] or '0')
+  local gone = redis.call('ZRANGEBYSCORE', U.x, '-inf', now)
+  for _, id in ipairs(gone) do
+    total = total - 1
+    if redis.call('ZSCORE', U.n, id) then unread = unread - 1 end
+  end
+  return unread, total
+end
+
+-- Adds one unread delivery unless the user has it, deleted it (tombstone), or it has expired.
+-- Returns its expiry ('' = never) when added, nil otherwise. fresh: the id was allocated in this
+-- very script, so no user can have it yet (saves two lookups per recipient).
+local function add(U, id, meta, now, fresh)
+  if not fresh and (redis.call('HEXISTS', U.m, id) == 1 or redis.call('ZSCORE', U.t, id)) then return nil end
+  local e = exp_of(meta)
+  if e and tonumber(e) <= now then return nil end
+  redis.call('ZADD', U.a, id, id)
+  redis.call('ZADD', U.n, id, id)
+  redis.call('HSET', U.m, id, meta)
+  if e then redis.call('ZADD', U.x, e, id) end
+  redis.call('HINCRBY', U.s, 'unread', 1)
+  redis.call('HINCRBY', U.s, 'total', 1)
+  return e or ''
+end
+
+local function min_exp(a, b)
+  if a == nil or a == '' then return b end
+  if b == nil or b == '' then return a end
+  if tonumber(b) < tonumber(a) then return b end
+  return a
+end
+
+-- Global keys: G = { seq, b, bm, bp, ux }.
+local function gkeys(i)
+  return { seq = KEYS[i], b = KEYS[i + 1], bm = KEYS[i + 2], bp = KEYS[i + 3], ux = KEYS[i + 4] }
+end
+
+-- The newest broadcast id T such that every broadcast <= T is published (none still pending).
+local function g_top(G)
+  local bt = tonumber(redis.call('HGET', G.seq, 'b') or '0')
+  local p = redis.call('ZRANGE', G.bp, 0, 0)
+  if p[1] and tonumber(p[1]) - 1 < bt then bt = tonumber(p[1]) - 1 end
+  return bt
+end
+
+-- Published broadcasts in (w, T] as a flat list id, meta, id, meta...
+local function g_since(G, w, T)
+  local out = {}
+  local ids = redis.call('ZRANGEBYSCORE', G.b, '(' .. w, T)
+  if #ids == 0 then return out end
+  local metas = hmget(G.bm, ids)
+  for i = 1, #ids do
+    if metas[i] then out[#out + 1] = ids[i]; out[#out + 1] = metas[i] end
+  end
+  return out
+end
+
+-- Allocates the next message id with its delivery time; times never go backwards in id order.
+local function alloc(seq, now)
+  local id = redis.call('HINCRBY', seq, 'id', 1)
+  local t = tonumber(redis.call('HGET', seq, 't') or '0')
+  if now > t then t = now end
+  redis.call('HSET', seq, 't', str(t))
+  return str(id), str(t)
+end
+
+-- A user becomes known once: registered with the current top, so earlier broadcasts never reach them.
+local function register(k, user, T)
+  if redis.call('HSETNX', k, user, str(T)) == 1 then return str(T) end
+  return redis.call('HGET', k, user)
+end
+
+-- Delivers the broadcasts in (w0, T] (list) the user has not had yet and moves the watermark to T.
+-- Returns { behind = w } when the user's watermark is older than w0 (the caller fetches more),
+-- or { minexp = ... } with the earliest expiry added.
+local function apply_catchup(U, T, w0, list, now)
+  local w = redis.call('HGET', U.s, 'w')
+  if not w then return {} end
+  w = tonumber(w)
+  if w >= T then return {} end
+  if w < w0 then return { behind = w } end
+  local minexp = nil
+  for i = 1, #list, 2 do
+    if tonumber(list[i]) > w and tonumber(list[i]) <= T then
+      local e = add(U, list[i], list[i + 1], now)
+      if e then minexp = min_exp(minexp, e) end
+    end
+  end
+  redis.call('HSET', U.s, 'w', str(T))
+  return { minexp = minexp }
+end
+
+-- Delivers message id to one recipient on a single server (where a script may span users and the
+-- global keys): registers them if new, delivers the broadcasts they lack, adds the delivery and
+-- indexes its expiry. G = gkeys + k (known users). Answers their unread count after it.
+local function deliver_local(G, U, user, T, id, meta, now, fresh)
+  local w = redis.call('HGET', U.s, 'w')
+  if not w then
+    w = register(G.k, user, T)
+    redis.call('HSET', U.s, 'w', w)
+  end
+  if tonumber(w) < T then
+    local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
+    if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.ux, 'LT', r.minexp, user) end
+  end
+  local e = add(U, id, meta, now, fresh)
+  if e and e ~= '' then redis.call('ZADD', G.ux, 'LT', e, user) end
+  return (counts(U, now))
+end
+
+-- Every per-user script starts here. KEYS[1..7] = the user's keys.
+-- ARGV[1] = user id, ARGV[2] = 'L' (standalone: KEYS[8..13] are seq b bm bp ux jq, catch up here)
+-- or 'G' (cluster: ARGV[3] = T, ARGV[4] = w0, ARGV[5] = n, then n pairs id, meta).
+-- Returns U, the index of the script's own first argument, the earliest expiry the catch-up
+-- added ('' when none), and the user's watermark when the caller must fetch broadcasts first.
+local function prelude(now)
+  local U = ukeys(1)
+  if ARGV[2] == 'L' then
+    local G = gkeys(8)
+    local w = redis.call('HGET', U.s, 'w')
+    if w then
+      local T = g_top(G)
+      if tonumber(w) < T then
+        local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
+        if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.ux, 'LT', r.minexp, ARGV[1]) end
+      end
+    end
+    return U, 3, '', nil
+  end
+  local n = tonumber(ARGV[5])
+  local list = {}
+  for j = 1, 2 * n do list[j] = ARGV[5 + j] end
+  local r = apply_catchup(U, tonumber(ARGV[3]), tonumber(ARGV[4]), list, now)
+  if r.behind then return U, 0, '', str(r.behind) end
+  return U, 6 + 2 * n, r.minexp or '', nil
+end
+`;

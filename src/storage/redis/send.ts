@@ -1,0 +1,93 @@
+import type { NewMessage } from '../../domain/message.js';
+import { IdempotencyMismatch, type IdempotencyClaim, type Recipients, type SendResult } from '../store.js';
+import { encodeBody, messageJson, metaArgs, replayedSend, storedRecord } from './codec.js';
+import type { RedisContext } from './context.js';
+import { completeJournal, type JournalEntry } from './journal.js';
+
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Recipients a single-server send delivers in one atomic script. A script blocks Redis while it
+ * runs (some 30 to 50 µs per recipient), so larger sends are journalled and delivered in chunks.
+ */
+export const ATOMIC_SEND_MAX = 200;
+
+/**
+ * Stores one message for each listed user, or one broadcast for every known user.
+ *
+ * Guarantee. A broadcast is one atomic script (on a cluster: one atomic step of the global slot,
+ * the body, and a publishing step; later broadcasts stay invisible until it is published, so none
+ * is ever skipped). A send to at most ATOMIC_SEND_MAX users on a single server is one script:
+ * idempotency claim, id, body, every delivery, counters and indexes happen entirely or not at all.
+ * Larger sends, and every multi-user send on Redis Cluster (a script may not span hash slots), are
+ * *eventually all*: step 1 claims the idempotency key, allocates the id, registers the recipients
+ * and writes a journal entry in one atomic step; then come the body, the deliveries (per chunk on a
+ * single server, per user on a cluster; each atomic and idempotent: a delivery the user already
+ * has, has deleted, or that has expired is skipped) and a last step that clears the journal. When
+ * the process dies midway, any server process completes the entry (at start, and in every cleanup
+ * run once it is 5 s old); a call with the same idempotency key completes it at once. Meanwhile
+ * some recipients may see the message before others; none ever sees it twice, and every count
+ * stays exact because each delivery updates its user's counters in the same script.
+ */
+export async function send(ctx: RedisContext, message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
+  const users = 'everyone' in to ? null : [...new Set(to.userIds)].sort();
+  const journalled = ctx.cluster || (users !== null && users.length > ATOMIC_SEND_MAX);
+  return journalled ? sendJournalled(ctx, message, users, idem) : sendAtomically(ctx, message, users, idem);
+}
+
+function commonArgs(ctx: RedisContext, message: NewMessage, idem?: IdempotencyClaim): (string | number)[] {
+  return [idem ? '1' : '0', idem?.fingerprint ?? '', messageJson(message), encodeBody(message), ...metaArgs(message), ctx.keys.bodyPrefix, IDEMPOTENCY_TTL_SECONDS];
+}
+
+function answer(r: readonly string[]): void {
+  if (r[0] === 'mismatch') throw new IdempotencyMismatch('idempotency key reused with different input');
+}
+
+async function sendAtomically(ctx: RedisContext, message: NewMessage, users: string[] | null, idem?: IdempotencyClaim): Promise<SendResult> {
+  const g = ctx.keys.g;
+  const keys = [g.seq, g.b, g.bm, g.bp, g.ux, g.k, g.mx, idem ? ctx.keys.idem(idem.scope, idem.key) : ctx.keys.noIdem];
+  const args = commonArgs(ctx, message, idem);
+  const r = users
+    ? await ctx.scripts.run('smSendLocal', [...keys, ...users.flatMap((u) => ctx.keys.user(u))], [...args, ...users])
+    : await ctx.scripts.run('smBroadcastLocal', keys, args);
+  answer(r);
+  if (r[0] === 'replay') return replayedSend(r);
+  const [, id, rc, ...counts] = r;
+  return {
+    message: storedRecord(id, message),
+    recipientCount: Number(rc),
+    recipients: users ? users.map((userId, i) => ({ userId, unreadCount: Number(counts[i]) })) : null,
+    replayed: false,
+  };
+}
+
+async function sendJournalled(ctx: RedisContext, message: NewMessage, users: string[] | null, idem?: IdempotencyClaim): Promise<SendResult> {
+  const g = ctx.keys.g;
+  const idemKey = idem ? ctx.keys.idem(idem.scope, idem.key) : '';
+  const [level, createdAt, expiresAt] = metaArgs(message);
+  const payload = JSON.stringify({ k: users ? 'd' : 'b', b: encodeBody(message), l: level, c: createdAt, e: expiresAt, u: users ?? [], i: idemKey });
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = await ctx.scripts.run(
+      'smBegin',
+      [g.seq, g.bp, g.k, idemKey || ctx.keys.noIdem, g.j, g.jq],
+      [users ? 'd' : 'b', idem ? '1' : '0', idem?.fingerprint ?? '', messageJson(message), payload, IDEMPOTENCY_TTL_SECONDS, ...(users ?? [])],
+    );
+    answer(r);
+    if (r[0] === 'replay') return replayedSend(r);
+    if (r[0] === 'pending') {
+      // Another call with this key is midway (or died midway): finish its send, then replay it.
+      await completeJournal(ctx, r[1]);
+      continue;
+    }
+    const [, id, t, top, rc, ...registered] = r;
+    const entry: JournalEntry = { id, t, kind: users ? 'd' : 'b', body: encodeBody(message), level, createdAt, expiresAt, users: users ?? [], idemKey };
+    const counts = await completeJournal(ctx, entry, { top, registered });
+    return {
+      message: storedRecord(id, message),
+      recipientCount: Number(rc),
+      recipients: users ? users.map((userId) => ({ userId, unreadCount: counts.get(userId) ?? 0 })) : null,
+      replayed: false,
+    };
+  }
+  throw new Error('idempotent send did not settle');
+}

@@ -1,0 +1,199 @@
+import { badInput } from '../../domain/errors.js';
+import type { MessageRecord, NewMessage } from '../../domain/message.js';
+import {
+  IdempotencyMismatch,
+  type BroadcastView,
+  type DeleteResult,
+  type IdempotencyClaim,
+  type ListPage,
+  type ListQuery,
+  type MessageStore,
+  type Recipients,
+  type SendResult,
+  type SetReadResult,
+} from '../store.js';
+import { cleanupExpired } from './cleanup.js';
+import { decodeBody, rememberedResult } from './codec.js';
+import { closeRedis } from './connection.js';
+import type { RedisContext } from './context.js';
+import { IDEMPOTENCY_TTL_SECONDS, send } from './send.js';
+
+const KNOWN_CACHE_MAX = 100_000;
+const PING_TIMEOUT_MS = 2000;
+
+/** Message ids are positive integers (INCR); anything else cannot be the caller's message. */
+const isMessageId = (id: string) => /^[1-9]\d{0,17}$/.test(id);
+const byId = (a: string, b: string) => Number(a) - Number(b);
+const ms = (d: Date | null | undefined) => (d ? String(d.getTime()) : '');
+
+/**
+ * MessageStore on Redis (one server or a Redis Cluster), with the semantics of the PostgreSQL store.
+ * Every operation is one Lua script on one user's keys (plus, on a single server, the global keys it
+ * reads for broadcasts); sends are described in send.ts, expiry in cleanup.ts, keys in keys.ts.
+ * Message bodies are fetched by id after the script (one MGET), never copied per recipient.
+ */
+export class RedisMessageStore implements MessageStore {
+  private readonly known = new Set<string>();
+
+  constructor(private readonly ctx: RedisContext) {}
+
+  async ensureUser(userId: string): Promise<void> {
+    if (this.known.has(userId)) return;
+    const { keys, scripts, client } = this.ctx;
+    const g = keys.g;
+    const s = keys.user(userId)[0];
+    if (this.ctx.cluster) {
+      const [registeredAt] = await scripts.run('smRegister', [g.seq, g.bp, g.k], [userId]);
+      await client.hsetnx(s, 'w', registeredAt);
+    } else {
+      await scripts.run('smEnsureLocal', [s, g.seq, g.bp, g.k], [userId]);
+    }
+    if (this.known.size >= KNOWN_CACHE_MAX) this.known.clear();
+    this.known.add(userId);
+  }
+
+  send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
+    return send(this.ctx, message, to, idem);
+  }
+
+  async list(userId: string, query: ListQuery): Promise<ListPage> {
+    if (query.cursor !== null && !/^\d{1,18}$/.test(query.cursor)) throw badInput(query.direction === 'forward' ? 'after' : 'before', 'malformed cursor');
+    const f = query.filter;
+    const unread = query.unreadOnly || f.read === false;
+    const plain = !f.levels && !f.since && !f.until;
+    const [more, other, total, ...flat] = await this.ctx.userOp(userId, 'smList', [
+      unread ? 'n' : 'a',
+      !unread && f.read === true ? '1' : '',
+      f.levels ? f.levels.join(',') : '-',
+      ms(f.since),
+      ms(f.until),
+      query.direction === 'forward' ? 'f' : 'b',
+      query.limit,
+      query.cursor ?? '',
+      plain ? 'c' : 's',
+    ]);
+    const records = await this.records(pairs(flat));
+    if (query.direction === 'backward') records.reverse();
+    const forward = query.direction === 'forward';
+    return {
+      items: records.map((message) => ({ cursor: message.id, message })),
+      hasNextPage: forward ? more === '1' : other === '1',
+      hasPreviousPage: forward ? other === '1' : more === '1',
+      totalCount: Number(total),
+    };
+  }
+
+  async get(userId: string, messageId: string): Promise<MessageRecord | null> {
+    if (!isMessageId(messageId)) return null;
+    const [found, readAt] = await this.ctx.userOp(userId, 'smGet', [messageId]);
+    if (found !== '1') return null;
+    return (await this.records([[messageId, readAt]]))[0] ?? null;
+  }
+
+  /** Two per-user scripts per user, sent concurrently: ioredis pipelines them (cost per subscriber, not per user). */
+  async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
+    const unique = [...new Set(userIds)];
+    const views = await Promise.all(
+      unique.map(async (userId): Promise<[string, BroadcastView]> => {
+        const [found, unreadCount] = await Promise.all([
+          isMessageId(messageId) ? this.ctx.userOp(userId, 'smGet', [messageId]).then(([f]) => f === '1') : false,
+          this.unreadCount(userId),
+        ]);
+        return [userId, { has: found, unreadCount }];
+      }),
+    );
+    return new Map(views);
+  }
+
+  async unreadCount(userId: string): Promise<number> {
+    const [unread] = await this.ctx.userOp(userId, 'smCount', []);
+    return Number(unread);
+  }
+
+  async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
+    const wanted = [...new Set(ids.filter(isMessageId))];
+    const [unread, nChanged, ...rest] = await this.ctx.userOp(userId, 'smSetRead', [read ? '1' : '0', ...wanted]);
+    const changed = rest.slice(0, Number(nChanged)).sort(byId);
+    const found = new Map((await this.records(pairs(rest.slice(Number(nChanged))))).map((m) => [m.id, m]));
+    return {
+      changed,
+      messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
+      notFound: [...new Set(ids.filter((id) => !found.has(id)))],
+      unreadCount: Number(unread),
+    };
+  }
+
+  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
+    const [count, unread] = await this.ctx.userOp(userId, 'smMarkAll', [until.getTime()]);
+    return { count: Number(count), unreadCount: Number(unread) };
+  }
+
+  async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
+    const wanted = [...new Set(ids.filter(isMessageId))];
+    // Tombstones stop a send journal being completed again from resurrecting a deletion (Cluster only).
+    const [unread, ...deleted] = await this.ctx.userOp(userId, 'smDelete', [this.ctx.cluster ? '1' : '', ...wanted]);
+    const gone = new Set(deleted);
+    return {
+      deleted: deleted.sort(byId),
+      notFound: [...new Set(ids.filter((id) => !gone.has(id)))],
+      unreadCount: Number(unread),
+    };
+  }
+
+  async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
+    const ids = await this.ctx.userOp(userId, 'smOldest', [limit]);
+    return this.records(ids.map((id) => [id, '']));
+  }
+
+  async recall(claim: IdempotencyClaim): Promise<unknown | undefined> {
+    const r = await this.ctx.scripts.run('smRecall', [this.ctx.keys.idem(claim.scope, claim.key)], [claim.fingerprint]);
+    if (r[0] === 'mismatch') throw new IdempotencyMismatch('idempotency key reused with different input');
+    return r[0] === 'replay' ? rememberedResult(r) : undefined;
+  }
+
+  async remember(claim: IdempotencyClaim, result: unknown): Promise<unknown> {
+    const r = await this.ctx.scripts.run('smRemember', [this.ctx.keys.idem(claim.scope, claim.key)], [
+      claim.fingerprint,
+      JSON.stringify(result),
+      IDEMPOTENCY_TTL_SECONDS,
+    ]);
+    if (r[0] === 'mismatch') throw new IdempotencyMismatch('idempotency key reused with different input');
+    if (r[0] === 'new') return result;
+    return r[0] === 'replay' ? rememberedResult(r) : undefined;
+  }
+
+  cleanupExpired(limit: number): Promise<number> {
+    return cleanupExpired(this.ctx, limit);
+  }
+
+  async ping(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('redis ping timed out')), PING_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.ctx.client.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await closeRedis(this.ctx.client);
+  }
+
+  /** Builds records from (id, readAt) pairs, keeping their order; a body gone meanwhile (expired) drops its item. */
+  private async records(items: readonly (readonly [string, string])[]): Promise<MessageRecord[]> {
+    const bodies = await this.ctx.bodies(items.map(([id]) => id));
+    return items.flatMap(([id, readAt]) => {
+      const raw = bodies.get(id);
+      return raw === undefined ? [] : [decodeBody(id, raw, readAt)];
+    });
+  }
+}
+
+function pairs(flat: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+}

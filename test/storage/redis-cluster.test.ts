@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import type { NewMessage } from '../../src/domain/message.js';
+import { openStorage } from '../../src/storage/index.js';
+import { encodeBody, messageJson, metaArgs } from '../../src/storage/redis/codec.js';
+import { connectRedis } from '../../src/storage/redis/connection.js';
+import { RedisContext } from '../../src/storage/redis/context.js';
+import { resolveRedisTarget } from '../../src/storage/redis/target.js';
+import type { MessageStore } from '../../src/storage/store.js';
+import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
+import { runStoreContract } from './contract.js';
+
+const logger = pino({ level: 'silent' });
+const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Opens the store on the cluster, named by its redis+cluster:// URL or (byNodes) by REDIS_CLUSTER_NODES. */
+const open = (cluster: TestCluster, prefix: string, byNodes = false) =>
+  openStorage(
+    loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      STORAGE_BACKEND: 'redis',
+      ...(byNodes ? { REDIS_CLUSTER_NODES: cluster.ports.map((p) => `127.0.0.1:${p}`).join(',') } : { REDIS_URL: cluster.url }),
+      REDIS_PREFIX: prefix,
+    }),
+    { logger },
+  );
+
+// One real three-node Redis Cluster for this file, started on first use and stopped at the end.
+let started: Promise<TestCluster> | undefined;
+const theCluster = () => (started ??= startRedisCluster());
+afterAll(async () => (await started?.catch(() => undefined))?.stop());
+
+// The same storage contract as on a single server.
+runStoreContract('Redis Cluster', async () => {
+  const store = await open(await theCluster(), 'smtest:contract:');
+  return { store, close: () => store.close() };
+});
+
+describe('Redis store on a cluster: what a single server cannot show', () => {
+  let cluster: TestCluster;
+  let store: MessageStore;
+  const prefix = 'smtest:cluster:';
+
+  beforeAll(async () => {
+    cluster = await theCluster();
+    store = await open(cluster, prefix, true);
+  });
+  afterAll(async () => store?.close());
+
+  const msg = (over: Partial<NewMessage> = {}): NewMessage => ({
+    level: 21,
+    text: 'hello',
+    extraTags: '',
+    url: null,
+    data: null,
+    createdAt: new Date(),
+    expiresAt: new Date(Date.now() + 86_400_000),
+    ...over,
+  });
+  const idsOf = async (user: string) => (await store.list(user, { unreadOnly: false, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.id);
+
+  it('spreads users and bodies over every node, and a multi-user send still reaches all of them', async () => {
+    const users = Array.from({ length: 30 }, () => uid());
+    const sent = await store.send(msg({ text: 'to thirty' }), { userIds: users });
+    expect(sent.recipientCount).toBe(30);
+    for (const u of users) expect(await idsOf(u)).toEqual([sent.message.id]);
+    const sizes = await Promise.all(
+      cluster.ports.map(async (port) => {
+        const r = new Redis({ host: '127.0.0.1', port });
+        try {
+          return await r.dbsize();
+        } finally {
+          r.disconnect();
+        }
+      }),
+    );
+    for (const size of sizes) expect(size).toBeGreaterThan(0);
+  });
+
+  it('completes sends interrupted midway, without resurrecting a deletion, and holds back later broadcasts until then', async () => {
+    // A second process on the same cluster runs only the first steps of two sends, then "dies".
+    const { client } = await connectRedis(resolveRedisTarget(cluster.url, null)!, logger);
+    const ctx = new RedisContext(client, true, prefix);
+    const g = ctx.keys.g;
+    const [a, b, c, reader] = [uid(), uid(), uid(), uid()];
+    await store.ensureUser(reader);
+    const m = msg({ text: 'interrupted' });
+    const [level, createdAt, expiresAt] = metaArgs(m);
+    const begin = (kind: 'd' | 'b', users: string[]) =>
+      ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, ctx.keys.noIdem, g.j, g.jq], [
+        kind, '0', '', messageJson(m),
+        JSON.stringify({ k: kind, b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: users, i: '' }),
+        3600, ...users,
+      ]);
+    const direct = await begin('d', [a, b, c]);
+    const [, id, t, top, , registeredA] = direct;
+    await ctx.client.set(ctx.keys.body(id), encodeBody(m));
+    await ctx.userOp(a, 'smDeliver', [id, `${level}|${createdAt}|${t}|${expiresAt}`, registeredA], top);
+    const [, stuckBroadcast] = await begin('b', []);
+    client.disconnect();
+
+    // Midway: a has it, b and c do not yet; a deletes it.
+    expect(await idsOf(a)).toEqual([id]);
+    expect(await idsOf(b)).toEqual([]);
+    expect((await store.deleteMessages(a, [id])).deleted).toEqual([id]);
+    // A broadcast sent after the interrupted one stays invisible until that one is published.
+    const later = await store.send(msg({ text: 'later broadcast' }), { everyone: true });
+    expect(await idsOf(reader)).toEqual([]);
+
+    await sleep(5500); // the journal hands entries over to recovery after 5 s
+    await store.cleanupExpired(1000);
+
+    // a, b and c became known with the interrupted send, so both broadcasts reach them too.
+    const broadcasts = [later.message.id, stuckBroadcast];
+    expect(await idsOf(reader)).toEqual(broadcasts);
+    expect(await idsOf(a)).toEqual(broadcasts); // the deleted message stays deleted
+    expect(await idsOf(b)).toEqual([...broadcasts, id]);
+    expect(await idsOf(c)).toEqual([...broadcasts, id]);
+    for (const u of [reader, a]) expect(await store.unreadCount(u)).toBe(2);
+    for (const u of [b, c]) expect(await store.unreadCount(u)).toBe(3);
+  });
+
+  it('lets a retry with the same idempotency key finish an interrupted send and answer its result', async () => {
+    const { client } = await connectRedis(resolveRedisTarget(cluster.url, null)!, logger);
+    const ctx = new RedisContext(client, true, prefix);
+    const g = ctx.keys.g;
+    const [a, b] = [uid(), uid()];
+    const claim = { scope: `${uid('caller')}\u0000addMessageFor`, key: uid('key'), fingerprint: 'f'.repeat(64) };
+    const m = msg({ text: 'retried' });
+    const [level, createdAt, expiresAt] = metaArgs(m);
+    const idemKey = ctx.keys.idem(claim.scope, claim.key);
+    const [, id] = await ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, idemKey, g.j, g.jq], [
+      'd', '1', claim.fingerprint, messageJson(m),
+      JSON.stringify({ k: 'd', b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: [a, b], i: idemKey }),
+      3600, a, b,
+    ]);
+    client.disconnect();
+
+    const retry = await store.send(msg({ text: 'retried' }), { userIds: [a, b] }, claim);
+    expect(retry.replayed).toBe(true);
+    expect(retry.message.id).toBe(id);
+    expect(retry.message.text).toBe('retried');
+    for (const u of [a, b]) {
+      expect(await idsOf(u)).toEqual([id]);
+      expect(await store.unreadCount(u)).toBe(1);
+    }
+    const again = await store.send(msg({ text: 'retried' }), { userIds: [a, b] }, claim);
+    expect(again).toMatchObject({ replayed: true, recipientCount: 2 });
+    expect(again.message.id).toBe(id);
+  });
+});

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Socket } from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import type { NewMessage } from '../../src/domain/message.js';
+import { openStorage } from '../../src/storage/index.js';
+import { encodeBody, messageJson, metaArgs } from '../../src/storage/redis/codec.js';
+import { connectRedis } from '../../src/storage/redis/connection.js';
+import { RedisContext } from '../../src/storage/redis/context.js';
+import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
+import type { MessageStore } from '../../src/storage/store.js';
+import { REDIS_URL } from '../env.js';
+import { deleteRedisKeys } from '../harness.js';
+import { runStoreContract } from './contract.js';
+
+const logger = pino({ level: 'silent' });
+const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const newPrefix = () => `smtest:${randomBytes(4).toString('hex')}:`;
+const open = (prefix: string) =>
+  openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STORAGE_BACKEND: 'redis', REDIS_URL, REDIS_PREFIX: prefix }), { logger });
+
+// The storage contract on the Redis store, single server: a key prefix of its own, removed afterwards.
+runStoreContract('Redis', async () => {
+  const prefix = newPrefix();
+  const store = await open(prefix);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await deleteRedisKeys(prefix);
+    },
+  };
+});
+
+describe('Redis store on a single server: large sends and interrupted sends', () => {
+  const prefix = newPrefix();
+  let store: MessageStore;
+  beforeAll(async () => {
+    store = await open(prefix);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await deleteRedisKeys(prefix);
+  });
+
+  const msg = (over: Partial<NewMessage> = {}): NewMessage => ({
+    level: 21,
+    text: 'hello',
+    extraTags: '',
+    url: null,
+    data: null,
+    createdAt: new Date(),
+    expiresAt: new Date(Date.now() + 86_400_000),
+    ...over,
+  });
+  const idsOf = async (user: string) => (await store.list(user, { unreadOnly: false, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.id);
+
+  it(`delivers a send to more than ${ATOMIC_SEND_MAX} users (journalled, in chunks) to every one of them, once`, async () => {
+    const users = Array.from({ length: ATOMIC_SEND_MAX * 2 + 7 }, () => uid());
+    await store.send(msg({ text: 'first' }), { userIds: users.slice(0, 3) });
+    const claim = { scope: `addMessageFor:${uid('caller')}`, key: uid('key'), fingerprint: 'f'.repeat(64) };
+    const sent = await store.send(msg({ text: 'to many' }), { userIds: [...users, users[0]] }, claim);
+    expect(sent.recipientCount).toBe(users.length);
+    const counts = new Map(sent.recipients?.map((r) => [r.userId, r.unreadCount]));
+    expect(counts.size).toBe(users.length);
+    users.forEach((u, i) => expect(counts.get(u)).toBe(i < 3 ? 2 : 1));
+    for (const u of [users[0], users[ATOMIC_SEND_MAX], users[users.length - 1]]) expect(await idsOf(u)).toContain(sent.message.id);
+    const replay = await store.send(msg({ text: 'to many' }), { userIds: users }, claim);
+    expect(replay).toMatchObject({ replayed: true, recipientCount: users.length });
+    expect(await store.unreadCount(users[users.length - 1])).toBe(1);
+    // Every user is known now: a broadcast reaches all of them.
+    const probe = await store.send(msg({ text: 'probe' }), { everyone: true });
+    expect(probe.recipientCount).toBe(users.length);
+  });
+
+  it('completes an interrupted large send at the next cleanup, without bringing back what a user deleted', async () => {
+    // Another process runs the first steps of a journalled send, delivers to one user, and dies.
+    const { client } = await connectRedis({ kind: 'single', url: REDIS_URL }, logger);
+    const ctx = new RedisContext(client, false, prefix);
+    const g = ctx.keys.g;
+    const [a, b, c] = [uid(), uid(), uid()];
+    const m = msg({ text: 'interrupted' });
+    const [level, createdAt, expiresAt] = metaArgs(m);
+    const [, id, t] = await ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, ctx.keys.noIdem, g.j, g.jq], [
+      'd', '0', '', messageJson(m),
+      JSON.stringify({ k: 'd', b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: [a, b, c], i: '' }),
+      3600, a, b, c,
+    ]);
+    await client.set(ctx.keys.body(id), encodeBody(m));
+    await ctx.scripts.run('smDeliverMany', [g.seq, g.b, g.bm, g.bp, g.ux, g.k, ...ctx.keys.user(a)], [id, `${level}|${createdAt}|${t}|${expiresAt}`, a]);
+    client.disconnect();
+
+    expect(await idsOf(a)).toEqual([id]);
+    expect(await idsOf(b)).toEqual([]);
+    expect((await store.deleteMessages(a, [id])).deleted).toEqual([id]);
+
+    await sleep(5500); // journal entries are handed over to recovery after 5 s
+    await store.cleanupExpired(1000);
+    expect(await idsOf(a)).toEqual([]);
+    expect(await idsOf(b)).toEqual([id]);
+    expect(await idsOf(c)).toEqual([id]);
+    for (const [u, n] of [[a, 0], [b, 1], [c, 1]] as const) expect(await store.unreadCount(u)).toBe(n);
+  });
+});
+
+describe('Redis store readiness', () => {
+  it('fails ping while Redis is unreachable, and answers again once it is back', async () => {
+    // A real TCP proxy in front of the real Redis, which the test cuts and restores.
+    const upstream = new URL(REDIS_URL);
+    const sockets = new Set<Socket>();
+    let up = true;
+    const proxy = createServer((client) => {
+      if (!up) return void client.destroy();
+      const remote = connect(Number(upstream.port || 6379), upstream.hostname);
+      for (const sock of [client, remote]) {
+        sockets.add(sock);
+        sock.on('close', () => sockets.delete(sock));
+        sock.on('error', () => sock.destroy());
+      }
+      client.pipe(remote).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const prefix = newPrefix();
+    const url = `redis://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STORAGE_BACKEND: 'redis', REDIS_URL: url, REDIS_PREFIX: prefix }), { logger });
+    try {
+      await expect(store.ping()).resolves.toBeUndefined();
+      up = false;
+      for (const sock of sockets) sock.destroy();
+      await expect(store.ping()).rejects.toThrow();
+      await expect(store.unreadCount(uid())).rejects.toThrow();
+      up = true;
+      let back = false;
+      for (let i = 0; i < 100 && !back; i++) back = await store.ping().then(() => true, () => sleep(100).then(() => false));
+      expect(back).toBe(true);
+      expect(await store.unreadCount(uid())).toBe(0);
+    } finally {
+      await store.close();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await deleteRedisKeys(prefix);
+    }
+  });
+});
+
+describe('Redis configuration', () => {
+  const base = { NODE_ENV: 'test', STORAGE_BACKEND: 'redis' } as const;
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig({ ...base, ...env });
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+  };
+
+  it('accepts a single server, a redis+cluster URL, or a list of cluster nodes', () => {
+    expect(problems({ REDIS_URL: 'redis://127.0.0.1:6379/2' })).toEqual([]);
+    expect(problems({ REDIS_URL: 'redis+cluster://:secret@10.0.0.1:7000,10.0.0.2:7001' })).toEqual([]);
+    expect(loadConfig({ ...base, REDIS_CLUSTER_NODES: '10.0.0.1:7000, [::1]:7001' }).redisClusterNodes).toBe('10.0.0.1:7000, [::1]:7001');
+  });
+
+  it('names every bad Redis variable, and refuses braces in the prefix (they would move keys between cluster slots)', () => {
+    const found = problems({ REDIS_URL: 'redis+cluster://host-without-port', REDIS_CLUSTER_NODES: 'a:1,b', REDIS_PREFIX: 'sm{x}:' }).join('\n');
+    for (const name of ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX']) expect(found).toContain(name);
+  });
+});
