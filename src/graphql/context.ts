@@ -1,12 +1,15 @@
 import type { Authenticated } from '../auth.js';
 import { AppError } from '../domain/errors.js';
 import type { Messages, Viewer } from '../domain/messages.js';
+import type { LiveHub } from '../realtime/live.js';
 
-/** Per-operation context: who is calling (or why not), the use cases, and a request id for logs. */
+/** Per-operation context: who is calling (or why not), the use cases, live delivery, and a request id for logs. */
 export interface GraphQLContext {
   auth: Authenticated | null;
   authError: AppError | null;
   messages: Messages;
+  /** Subscriptions (messageAdded, inboxEvents) of this process. */
+  live: LiveHub;
   requestId: string;
 }
 

@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import './scalars.js';
 import './message.schema.js';
 import './mutation.schema.js';
+import './subscription.schema.js';
 
 let schema: GraphQLSchema | undefined;
 

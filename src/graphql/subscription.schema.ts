@@ -1,0 +1,66 @@
+import { unauthenticated } from '../domain/errors.js';
+import type { Viewer } from '../domain/messages.js';
+import { decodeEventCursor, type FeedItem, type LiveInboxEvent, type ViewerAccess } from '../realtime/index.js';
+import { builder } from './builder.js';
+import { viewerOf, type GraphQLContext } from './context.js';
+import { encodeMessageId } from './ids.js';
+import { Message } from './message.schema.js';
+
+export const InboxSignal = builder.enumType('InboxSignal', {
+  description: "The original's signals, plus ARCHIVE_DELETED, and RESYNC: the events after your cursor are no longer kept, so reload what you show.",
+  values: ['ARCHIVE_STORED', 'INBOX_STORED', 'INBOX_DELETED', 'INBOX_PURGED', 'ARCHIVE_DELETED', 'RESYNC'] as const,
+});
+
+const InboxEvent = builder.objectRef<LiveInboxEvent>('InboxEvent').implement({
+  description: 'One signal about the caller\'s messages, after it was committed.',
+  fields: (t) => ({
+    signal: t.field({ type: InboxSignal, resolve: (e) => e.signal }),
+    message: t.field({ type: Message, nullable: true, description: 'The message for *_STORED; null otherwise.', resolve: (e) => e.message }),
+    messageIds: t.idList({
+      description: 'The messages the signal is about ([] for INBOX_PURGED and RESYNC).',
+      resolve: (e) => e.messageIds.map((id) => encodeMessageId(id, true)),
+    }),
+    unreadCount: t.exposeInt('unreadCount', { description: "The caller's unread count after this event." }),
+    cursor: t.exposeString('cursor', { description: 'Pass to inboxEvents(after:) to resume after this event.' }),
+  }),
+});
+
+/** Over SSE the request's signal tells when the client went away (Yoga may never consume a stream whose client left while it started). */
+const signalOf = (ctx: GraphQLContext) => (ctx as GraphQLContext & { request?: Request }).request?.signal;
+
+const accessFor = (ctx: GraphQLContext, viewer: Viewer): ViewerAccess => ({
+  unreadCount: () => ctx.messages.unreadCount(viewer),
+  hasMessage: async (id) => (await ctx.messages.get(viewer, { stored: true, id })) !== null,
+});
+
+/** The feed ends with `expired` when the token does: the client gets UNAUTHENTICATED and reconnects with a fresh one. */
+function unwrap<K extends 'event' | 'message'>(item: FeedItem, kind: K): Extract<FeedItem, { kind: K }> {
+  if (item.kind === 'expired') throw unauthenticated('token expired');
+  if (item.kind !== kind) throw new Error(`unexpected ${item.kind} in a ${kind} feed`);
+  return item as Extract<FeedItem, { kind: K }>;
+}
+
+builder.subscriptionType({
+  fields: (t) => ({
+    messageAdded: t.field({
+      type: Message,
+      description: 'Every new message for the caller, stored or flash, as it arrives.',
+      subscribe: async (_root, _args, ctx) => {
+        const viewer = viewerOf(ctx);
+        return ctx.live.open({ viewer, mode: 'messages', expiresAt: ctx.auth?.expiresAt ?? null, access: accessFor(ctx, viewer), signal: signalOf(ctx) });
+      },
+      resolve: (item: FeedItem) => unwrap(item, 'message').message,
+    }),
+    inboxEvents: t.field({
+      type: InboxEvent,
+      description: 'Every signal about the caller\'s messages, in order; with `after`, first replays what was missed.',
+      args: { after: t.arg.string() },
+      subscribe: async (_root, args, ctx) => {
+        const viewer = viewerOf(ctx);
+        const after = decodeEventCursor('after', args.after);
+        return ctx.live.open({ viewer, mode: 'events', after, expiresAt: ctx.auth?.expiresAt ?? null, access: accessFor(ctx, viewer), signal: signalOf(ctx) });
+      },
+      resolve: (item: FeedItem) => unwrap(item, 'event').event,
+    }),
+  }),
+});

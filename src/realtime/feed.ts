@@ -1,0 +1,342 @@
+import type { Logger } from 'pino';
+import type { MessageRecord } from '../domain/message.js';
+import type { Viewer } from '../domain/messages.js';
+import type { SignalName } from '../domain/signals.js';
+import { encodeEventCursor, type EventPosition } from './cursor.js';
+import { compareIds, idTime, LOG_START, type EventTransport, type LogEntry, type LogRead, type Stream, type Wire } from './log.js';
+import { keptAfter, replayOrder } from './replay.js';
+
+/** One event of `inboxEvents`, with storage ids (the GraphQL layer makes global ids). */
+export interface LiveInboxEvent {
+  signal: SignalName | 'RESYNC';
+  message: MessageRecord | null;
+  messageIds: string[];
+  unreadCount: number;
+  cursor: string;
+}
+
+/** What a feed yields: an inbox event, a new message (messageAdded), or "the token expired" (then it ends). */
+export type FeedItem = { kind: 'event'; event: LiveInboxEvent } | { kind: 'message'; message: MessageRecord } | { kind: 'expired' };
+
+/** What a feed may ask about its viewer (bound to the use cases by the GraphQL layer). */
+export interface ViewerAccess {
+  /** The viewer's unread count now; also makes them a known user (so broadcasts reach them). */
+  unreadCount(): Promise<number>;
+  /** Whether this stored message is one of the viewer's (a broadcast sent before they were known is not). */
+  hasMessage(messageId: string): Promise<boolean>;
+}
+
+export interface FeedOptions {
+  viewer: Viewer;
+  /** `events`: inboxEvents (every signal, with cursors); `messages`: messageAdded (new messages, flash too). */
+  mode: 'events' | 'messages';
+  after: EventPosition | null;
+  /** Seconds since the epoch (the token's exp): the feed ends with an `expired` item a little after it. */
+  expiresAt: number | null;
+  access: ViewerAccess;
+  /** The request's signal (SSE): when the client goes away, the feed ends, even if it was still starting. */
+  signal?: AbortSignal;
+}
+
+/** What the hub gives every feed. */
+export interface FeedDeps {
+  transport: EventTransport;
+  logger: Logger;
+  keep: number;
+  ttlSeconds: number;
+  /** Items waiting for a slow consumer before the feed gives up on them (RESYNC, or dropping the oldest message). */
+  queueMax: number;
+  join(feed: Feed): Promise<void>;
+  leave(feed: Feed): void;
+  /** A broadcast as this viewer sees it: whether it is theirs (when `check`), and their unread count now (when `count`). */
+  resolveBroadcast(feed: Feed, messageId: string, o: { check: boolean; count: boolean }): Promise<{ visible: boolean; unreadCount: number | null }>;
+}
+
+// The socket closes with 4401 at the token's expiry; over SSE the stream ends this much later.
+const EXPIRY_GRACE_MS = 1000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+// Positions read from the logs count as complete up to a little before now (clocks of processes differ).
+const CLOCK_SLACK_MS = 1000;
+// Broadcasts appended this long after the viewer became known are theirs without asking storage
+// (commit-to-append takes milliseconds; this also covers clock differences between hosts).
+const BROADCAST_CHECK_WINDOW_MS = 10_000;
+
+type Pending = FeedItem | (() => Promise<FeedItem | null>);
+type Arrival = Wire | { kind: 'poll' };
+
+/**
+ * One subscription: subscribes first, then reads where to start (replaying after a cursor, or a
+ * RESYNC when what followed the cursor is no longer kept), then delivers what arrived meanwhile and
+ * everything after, in log order. An entry whose predecessor was not seen is filled from the log,
+ * so a lost or reordered pub/sub message costs a read, never an event. Arrivals are queued and
+ * processed by the feed's own loop: a slow consumer or a slow query never delays other feeds.
+ */
+export class Feed implements AsyncIterableIterator<FeedItem> {
+  private pos: EventPosition = { user: LOG_START, broadcast: LOG_START, at: 0 };
+  private readonly arrivals: Arrival[] = [];
+  private readonly out: Pending[] = [];
+  private waiting: ((r: IteratorResult<FeedItem>) => void) | null = null;
+  private started = false;
+  private pumping = false;
+  private finished = false;
+  /** Once a broadcast is the viewer's, they are a known user and every later broadcast is theirs too. */
+  private broadcastsConfirmed = false;
+  /** When this feed made its viewer a known user (ms). */
+  private knownSince = Number.POSITIVE_INFINITY;
+  private expiryTimer: NodeJS.Timeout | undefined;
+
+  private readonly onAbort = () => void this.return();
+
+  constructor(
+    private readonly deps: FeedDeps,
+    readonly o: FeedOptions,
+  ) {
+    if (o.signal?.aborted) this.finished = true;
+    else o.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  get userId() {
+    return this.o.viewer.id;
+  }
+
+  /** Items waiting for the consumer (a slow client's backlog). */
+  get queued() {
+    return this.out.length + this.arrivals.length;
+  }
+
+  /** Started (replayed, now live) and not finished. */
+  get live() {
+    return this.started && !this.finished;
+  }
+
+  /** Subscribes, replays or RESYNCs, and goes live. Rejects (and cleans up) when Redis or storage fails. */
+  async start(): Promise<void> {
+    if (this.finished) return;
+    await this.deps.join(this);
+    // Ended while joining (the client went away): finish() ran before the hub knew this feed.
+    if (this.finished) return this.deps.leave(this);
+    try {
+      if (this.o.after) {
+        const [unread, user, broadcast] = await Promise.all([
+          this.o.access.unreadCount(),
+          this.readLog('user', this.o.after.user),
+          this.readLog('broadcast', this.o.after.broadcast),
+        ]);
+        await this.resume(this.o.after, unread, user, broadcast);
+      } else {
+        // unreadCount also makes the viewer a known user, so broadcasts from now on are theirs.
+        [, this.pos] = await Promise.all([this.o.access.unreadCount(), this.heads()]);
+      }
+      if (!this.o.viewer.producer) this.knownSince = Date.now();
+      this.scheduleExpiry();
+      this.started = true;
+      void this.pump();
+    } catch (err) {
+      this.finish();
+      throw err;
+    }
+  }
+
+  /** A wire message for this feed's user (or a broadcast); processed in arrival order. */
+  push(wire: Wire): void {
+    if (this.finished) return;
+    this.arrivals.push(wire);
+    void this.pump();
+  }
+
+  /** Re-reads the logs after the pub/sub came back from an outage (messages may have been lost). */
+  poll(): void {
+    if (this.finished) return;
+    this.arrivals.push({ kind: 'poll' });
+    void this.pump();
+  }
+
+  /** Ends the feed: consumers get `done` after what is already queued (an `expired` item, say). */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.expiryTimer);
+    this.o.signal?.removeEventListener('abort', this.onAbort);
+    this.arrivals.length = 0;
+    this.deps.leave(this);
+    if (this.waiting && !this.out.length) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  async next(): Promise<IteratorResult<FeedItem>> {
+    while (this.out.length) {
+      const item = this.out.shift()!;
+      const value = typeof item === 'function' ? await item() : item;
+      if (value) return { value, done: false };
+    }
+    if (this.finished) return { value: undefined, done: true };
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  async return(): Promise<IteratorResult<FeedItem>> {
+    this.out.length = 0;
+    this.finish();
+    return { value: undefined, done: true };
+  }
+
+  async throw(err?: unknown): Promise<IteratorResult<FeedItem>> {
+    await this.return();
+    throw err;
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  // --- start ------------------------------------------------------------------------------------
+
+  private async heads(): Promise<EventPosition> {
+    const h = await this.deps.transport.heads(this.userId);
+    return { user: h.user, broadcast: h.broadcast, at: Date.now() - CLOCK_SLACK_MS };
+  }
+
+  private async resume(after: EventPosition, unread: number, user: LogRead, broadcast: LogRead): Promise<void> {
+    const limits = { keep: this.deps.keep, ttlSeconds: this.deps.ttlSeconds, now: Date.now() };
+    if (!keptAfter(user, after.user, after.at, limits) || !keptAfter(broadcast, after.broadcast, after.at, limits)) {
+      this.pos = await this.heads();
+      this.emitResync(unread);
+      return;
+    }
+    this.pos = { ...after };
+    for (const { stream, entry } of replayOrder(user.entries, broadcast.entries)) await this.deliver(stream, entry);
+  }
+
+  private readLog(stream: Stream, after: string) {
+    return this.deps.transport.read(stream, this.userId, after, this.deps.keep + 1);
+  }
+
+  private scheduleExpiry() {
+    if (this.o.expiresAt === null) return;
+    const left = this.o.expiresAt * 1000 + EXPIRY_GRACE_MS - Date.now();
+    if (left > MAX_TIMER_MS) {
+      this.expiryTimer = setTimeout(() => this.scheduleExpiry(), MAX_TIMER_MS);
+      return;
+    }
+    this.expiryTimer = setTimeout(() => {
+      this.out.length = 0;
+      this.emit({ kind: 'expired' });
+      this.finish();
+    }, Math.max(0, left));
+  }
+
+  // --- live -------------------------------------------------------------------------------------
+
+  private async pump(): Promise<void> {
+    if (this.pumping || !this.started) return;
+    this.pumping = true;
+    try {
+      while (!this.finished && this.arrivals.length) {
+        const arrival = this.arrivals.shift()!;
+        try {
+          await this.accept(arrival);
+        } catch (err) {
+          // A failed log read or count (Redis or storage down): the next entry's gap check, or the
+          // poll after the pub/sub reconnects, fetches what this one would have delivered.
+          this.deps.logger.warn({ err, userId: this.userId }, 'live event could not be delivered now');
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async accept(arrival: Arrival): Promise<void> {
+    if (arrival.kind === 'flash') {
+      if (this.o.mode === 'messages') this.emit({ kind: 'message', message: arrival.message });
+      return;
+    }
+    if (arrival.kind === 'poll') {
+      await this.fill('user', null);
+      await this.fill('broadcast', null);
+      return;
+    }
+    const { stream, entry } = arrival;
+    const seen = this.pos[stream];
+    if (compareIds(entry.id, seen) <= 0) return;
+    if (entry.prev === seen) await this.deliver(stream, entry);
+    else await this.fill(stream, entry);
+  }
+
+  /** Delivers what the log holds after our position; when the entries in between are gone, RESYNC. */
+  private async fill(stream: Stream, arrived: LogEntry | null): Promise<void> {
+    const read = await this.readLog(stream, this.pos[stream]);
+    const first = read.entries[0];
+    if (first ? first.prev !== this.pos[stream] : arrived !== null) {
+      this.deps.logger.warn({ userId: this.userId, stream }, 'live events were lost before delivery');
+      if (this.o.mode === 'events') {
+        this.pos = await this.heads();
+        this.emitResync(await this.o.access.unreadCount());
+        return;
+      }
+    }
+    for (const entry of read.entries) {
+      if (compareIds(entry.id, this.pos[stream]) > 0) await this.deliver(stream, entry);
+    }
+    if (arrived && compareIds(arrived.id, this.pos[stream]) > 0) await this.deliver(stream, arrived);
+  }
+
+  private async deliver(stream: Stream, entry: LogEntry): Promise<void> {
+    this.pos = { ...this.pos, [stream]: entry.id, at: Math.max(this.pos.at, idTime(entry.id)) };
+    const cursor = this.o.mode === 'events' ? encodeEventCursor(this.pos) : '';
+    const { signal, message, messageIds } = entry.event;
+    // An expired message disappears from every event at once (CONTRACT.md §5, Expiry).
+    if (message?.expiresAt && new Date(message.expiresAt).getTime() <= Date.now() && signal.endsWith('_STORED')) return;
+    let unreadCount = entry.event.unreadCount;
+    if (stream === 'broadcast') {
+      if (!message) return;
+      // Is it theirs? A producer may not be a user at all; a user is, for every broadcast appended well
+      // after this feed made them known (a broadcast committed just before that, and appended just
+      // after the feed read its start, is not theirs: those few are checked in storage).
+      const check = !this.broadcastsConfirmed && idTime(entry.id) < this.knownSince + BROADCAST_CHECK_WINDOW_MS;
+      const count = this.o.mode === 'events';
+      if (check || count) {
+        const r = await this.deps.resolveBroadcast(this, message.id, { check, count });
+        if (!r.visible) return;
+        this.broadcastsConfirmed = true;
+        unreadCount = r.unreadCount;
+      }
+    }
+    if (this.o.mode === 'events') {
+      this.emit({ kind: 'event', event: { signal, message, messageIds, unreadCount: unreadCount ?? 0, cursor } });
+    } else if (signal === 'ARCHIVE_STORED' && message) {
+      this.emit({ kind: 'message', message });
+    }
+  }
+
+  private emitResync(unreadCount: number) {
+    this.emit({ kind: 'event', event: { signal: 'RESYNC', message: null, messageIds: [], unreadCount, cursor: encodeEventCursor(this.pos) } });
+  }
+
+  private emit(item: FeedItem) {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ value: item, done: false });
+      return;
+    }
+    if (this.out.length >= this.deps.queueMax && item.kind !== 'expired') {
+      this.deps.logger.warn({ userId: this.userId, mode: this.o.mode }, 'slow subscriber: live queue full');
+      if (this.o.mode === 'messages') {
+        this.out.shift();
+      } else {
+        // The consumer fell too far behind: replace what it has not taken with one RESYNC at our position.
+        const at = { ...this.pos };
+        this.out.length = 0;
+        this.out.push(async () => {
+          const unreadCount = await this.o.access.unreadCount().catch(() => 0);
+          return { kind: 'event', event: { signal: 'RESYNC', message: null, messageIds: [], unreadCount, cursor: encodeEventCursor(at) } };
+        });
+        return;
+      }
+    }
+    this.out.push(item);
+  }
+}

@@ -1,0 +1,176 @@
+import type { Logger } from 'pino';
+import { reviveMessage, type MessageRecord } from '../domain/message.js';
+import { LOG_START, type EventTransport, type LogEntry, type LoggedEvent, type LogRead, type Stream, type Wire, type WireTarget } from './log.js';
+import type { LogLimits } from './memory-transport.js';
+import { luaScript, redisNames, type RedisClient } from './redis.js';
+
+/**
+ * Appends entries to one log (a Redis stream) and publishes each, atomically and in order, so the
+ * log order is the publish order. Each entry records the id before it (`p`), which lets readers
+ * detect a gap. MAXLEN keeps at least one entry, so the chain survives EVENTS_KEEP=0; MINID drops
+ * entries older than the TTL, and the key expires TTL seconds after its last append.
+ * KEYS[1] = log; ARGV = channel, maxlen, ttl seconds, events...
+ */
+const APPEND = `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local prev = '0-0'
+if #last > 0 then prev = last[1][1] end
+for i = 4, #ARGV do
+  local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'p', prev, 'e', ARGV[i])
+  redis.call('PUBLISH', ARGV[1], id .. '|' .. prev .. '|' .. ARGV[i])
+  prev = id
+end
+local t = redis.call('TIME')
+local minid = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3]) * 1000
+redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d', minid))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return prev
+`;
+
+/**
+ * PUBLISH from the node that holds KEYS[1] (the user's log): in a Redis Cluster a bare PUBLISH goes to
+ * any node, and two of them can then arrive out of order; from the user's slot node, a user's flash
+ * messages and log entries reach subscribers in the order they were sent. ARGV = channel, message.
+ */
+const PUBLISH_FROM_SLOT = `return redis.call('PUBLISH', ARGV[1], ARGV[2])`;
+
+const FLASH_WIRE = 'f|';
+
+type StreamReply = [id: string, fields: string[]][];
+
+/**
+ * The transport when REDIS_URL is set: per-user logs and one broadcast log as Redis streams,
+ * delivery by Redis pub/sub on per-user channels (a process subscribes only to the users it serves)
+ * plus one broadcast channel. `commands` must not be in subscriber mode; `subscriber` is used for
+ * nothing else. Every call is awaited by the caller; failures reject (the hub logs them).
+ */
+export class RedisTransport implements EventTransport {
+  private readonly names;
+  private readonly append: (keys: string[], args: (string | number)[]) => Promise<unknown>;
+  private readonly publishFromSlot: (keys: string[], args: (string | number)[]) => Promise<unknown>;
+  private handler: (target: WireTarget, wire: Wire) => void = () => {};
+  private resumeHandler: () => void = () => {};
+  private disconnected = false;
+  private closed = false;
+
+  constructor(
+    private readonly commands: RedisClient,
+    private readonly subscriber: RedisClient,
+    private readonly o: { prefix: string; limits: LogLimits; logger: Logger },
+  ) {
+    this.names = redisNames(o.prefix);
+    this.append = luaScript(commands, 'smAppendEvents', APPEND, 1);
+    this.publishFromSlot = luaScript(commands, 'smPublishFromSlot', PUBLISH_FROM_SLOT, 1);
+    subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
+    subscriber.on('close', () => {
+      this.disconnected = true;
+    });
+    subscriber.on('ready', () => {
+      if (!this.disconnected || this.closed) return;
+      this.disconnected = false;
+      // ioredis has re-sent SUBSCRIBE for every channel; once a PING comes back they are active again.
+      subscriber.ping().then(
+        () => this.resumeHandler(),
+        (err) => o.logger.warn({ err }, 'redis subscriber ping after reconnect failed'),
+      );
+    });
+  }
+
+  /** Subscribes to the broadcast channel; call once before use. */
+  async start(): Promise<void> {
+    await this.subscriber.subscribe(this.names.broadcastChannel);
+  }
+
+  async appendUser(userId: string, events: LoggedEvent[]): Promise<void> {
+    await this.append([this.names.userLog(userId)], [this.names.userChannel(userId), ...this.logArgs(), ...events.map((e) => JSON.stringify(e))]);
+  }
+
+  async appendBroadcast(events: LoggedEvent[]): Promise<void> {
+    await this.append([this.names.broadcastLog], [this.names.broadcastChannel, ...this.logArgs(), ...events.map((e) => JSON.stringify(e))]);
+  }
+
+  async publishFlash(userId: string, message: MessageRecord): Promise<void> {
+    await this.publishFromSlot([this.names.userLog(userId)], [this.names.userChannel(userId), FLASH_WIRE + JSON.stringify(message)]);
+  }
+
+  async read(stream: Stream, userId: string, after: string, limit: number): Promise<LogRead> {
+    const key = stream === 'user' ? this.names.userLog(userId) : this.names.broadcastLog;
+    const results = await this.commands
+      .multi()
+      .xrange(key, `(${after}`, '+', 'COUNT', Math.max(limit, 1))
+      .xrevrange(key, '+', '-', 'COUNT', 1)
+      .exec();
+    if (!results) throw new Error('redis transaction aborted');
+    for (const [err] of results) if (err) throw err;
+    const entries = (results[0][1] as StreamReply).slice(0, limit).map(toEntry);
+    const last = (results[1][1] as StreamReply)[0]?.[0] ?? null;
+    return { entries, last };
+  }
+
+  async heads(userId: string): Promise<{ user: string; broadcast: string }> {
+    const [user, broadcast] = await Promise.all([
+      this.commands.xrevrange(this.names.userLog(userId), '+', '-', 'COUNT', 1),
+      this.commands.xrevrange(this.names.broadcastLog, '+', '-', 'COUNT', 1),
+    ]);
+    return { user: user[0]?.[0] ?? LOG_START, broadcast: broadcast[0]?.[0] ?? LOG_START };
+  }
+
+  async subscribeUser(userId: string): Promise<void> {
+    await this.subscriber.subscribe(this.names.userChannel(userId));
+  }
+
+  async unsubscribeUser(userId: string): Promise<void> {
+    if (this.closed) return;
+    await this.subscriber.unsubscribe(this.names.userChannel(userId));
+  }
+
+  onWire(handler: (target: WireTarget, wire: Wire) => void): void {
+    this.handler = handler;
+  }
+
+  onResume(handler: () => void): void {
+    this.resumeHandler = handler;
+  }
+
+  async ping(): Promise<void> {
+    await Promise.all([this.commands.ping(), this.subscriber.ping()]);
+  }
+
+  /** Marks the transport closed; the connections are closed by their owner (createRealtime). */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private logArgs() {
+    return [Math.max(this.o.limits.keep, 1), this.o.limits.ttlSeconds];
+  }
+
+  private dispatch(channel: string, message: string) {
+    try {
+      const target: WireTarget =
+        channel === this.names.broadcastChannel ? 'broadcast' : { userId: channel.slice(this.names.userChannelPrefix.length) };
+      if (message.startsWith(FLASH_WIRE)) {
+        if (target === 'broadcast') return;
+        this.handler(target, { kind: 'flash', message: reviveMessage(JSON.parse(message.slice(FLASH_WIRE.length))) });
+        return;
+      }
+      const first = message.indexOf('|');
+      const second = message.indexOf('|', first + 1);
+      const entry: LogEntry = { id: message.slice(0, first), prev: message.slice(first + 1, second), event: reviveEvent(message.slice(second + 1)) };
+      this.handler(target, { kind: 'entry', stream: target === 'broadcast' ? 'broadcast' : 'user', entry });
+    } catch (err) {
+      this.o.logger.error({ err, channel }, 'malformed live-event message ignored');
+    }
+  }
+}
+
+function toEntry([id, fields]: [string, string[]]): LogEntry {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  return { id, prev: f.p ?? LOG_START, event: reviveEvent(f.e ?? 'null') };
+}
+
+function reviveEvent(json: string): LoggedEvent {
+  const raw = JSON.parse(json) as LoggedEvent;
+  return { ...raw, message: raw.message ? reviveMessage(raw.message as never) : null };
+}

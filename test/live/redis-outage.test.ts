@@ -1,0 +1,84 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_URL } from '../env.js';
+import { dataOf, startTestApp, type TestApp } from '../harness.js';
+import { dropRedisPrefix, INBOX_EVENTS, liveEnv, payload, subscribeOver, waitForSubscriber } from './helpers.js';
+
+/** A TCP proxy in front of the real Redis that the test can cut (an outage) and restore. */
+async function redisProxy() {
+  const upstream = new URL(REDIS_URL);
+  const sockets = new Set<Socket>();
+  let up = true;
+  const server: Server = createServer((client) => {
+    if (!up) return void client.destroy();
+    const remote = connect(Number(upstream.port || 6379), upstream.hostname);
+    for (const s of [client, remote]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    client.pipe(remote).pipe(client);
+    client.on('close', () => remote.destroy());
+    remote.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut() {
+      up = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      up = true;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('a Redis outage', () => {
+  let t: TestApp;
+  let prefix: string;
+  let proxy: Awaited<ReturnType<typeof redisProxy>>;
+  beforeAll(async () => {
+    proxy = await redisProxy();
+    const live = liveEnv('redis');
+    prefix = live.prefix;
+    t = await startTestApp('postgres', { ...live.env, REDIS_URL: proxy.url });
+  });
+  afterAll(async () => {
+    proxy?.restore();
+    await t?.close();
+    await proxy?.close();
+    await dropRedisPrefix(prefix);
+  });
+
+  it('does not stop the server; events committed meanwhile arrive once Redis is back', async () => {
+    const user = await t.userToken();
+    const producer = await t.producerToken();
+    const send = async (text: string) =>
+      dataOf(await t.gql(producer.token, 'mutation($u: [ID!]!, $t: String!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: $t }) { message { id } } }', { u: [user.sub], t: text }))
+        .addMessageFor.message.id as string;
+    const sub = subscribeOver('ws', t.baseUrl, user.token, INBOX_EVENTS);
+    try {
+      await waitForSubscriber(t.app, user.sub);
+      const before = await send('before');
+      expect((await sub.results.take(2)).map((r) => payload(r, 'inboxEvents').messageIds)).toEqual([[before], [before]]);
+
+      proxy.cut();
+      // Storage still works; only live delivery waits for Redis.
+      const during = await send('during the outage');
+      expect((await fetch(`${t.baseUrl}/ready`)).status).toBe(503);
+      expect(dataOf(await t.gql(user.token, '{ unreadCount }')).unreadCount).toBe(2);
+
+      proxy.restore();
+      const events = (await sub.results.take(2, 30_000)).map((r) => payload(r, 'inboxEvents'));
+      expect(events.map((e) => [e.signal, e.messageIds, e.unreadCount])).toEqual([
+        ['ARCHIVE_STORED', [during], 2],
+        ['INBOX_STORED', [during], 2],
+      ]);
+      expect((await fetch(`${t.baseUrl}/ready`)).status).toBe(200);
+    } finally {
+      sub.close();
+    }
+  });
+});
