@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // Node loads graphql's CommonJS build for everyone (its package.json has no "exports"); Vite would give
+    // our sources the .mjs build while Pothos and Yoga (external) get the CommonJS one: two graphql copies,
+    // and "Cannot use GraphQLObjectType from another module or realm". One copy, as in production.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

@@ -11,7 +11,8 @@ import { Signals } from './domain/signals.js';
 import { createMaskError } from './graphql/errors.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { getSchema } from './graphql/schema.js';
-import { createRealtime } from './realtime/index.js';
+import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js';
+import { attachWebSocket } from './realtime/websocket.js';
 import { openStorage } from './storage/index.js';
 import type { MessageStore } from './storage/store.js';
 
@@ -23,6 +24,8 @@ export interface App {
   messages: Messages;
   /** In-process signals (archiveStored, inboxStored, ...) after each committed change. */
   signals: Signals;
+  /** Live delivery (subscriptions, flash messages, pub/sub). */
+  realtime: Realtime;
   store: MessageStore;
   logger: Logger;
   /** Reclaims expired messages now (the periodic cleanup calls this). */
@@ -54,7 +57,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const store = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory });
     closers.push(() => store.close());
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
-    const realtime = await createRealtime(config, { logger, signals });
+    // Live subscribers resolve a broadcast (is it theirs, their unread count) in batches straight from storage.
+    const realtime = await createRealtime(config, { logger, signals, views: (messageId, userIds) => store.broadcastViews(messageId, userIds) });
     closers.push(() => realtime.close());
     const flash = realtime.flash;
     const messages = createMessages({
@@ -72,14 +76,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       graphqlEndpoint: '/graphql',
       logging: false,
       landingPage: false,
+      // GET /health (the process is up) is Yoga's built-in health check; /ready is ours (healthChecks).
       graphiql: config.nodeEnv !== 'production',
       maskedErrors: { maskError: createMaskError(logger), isDev: false },
-      context: async ({ request }) => contextFor(request, authenticate, messages),
-      plugins: [requireAuthentication(), logUnexpected(logger), healthChecks(store)],
+      context: async ({ request }) => contextFor(request, authenticate, messages, realtime.live),
+      plugins: [requireAuthentication(logger), logUnexpected(logger), healthChecks(store, realtime)],
     });
 
     const server = createServer(yoga);
     closers.push(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
+    // Same HTTP server and path for GraphQL over WebSocket. Closers run last-in first-out: subscriptions
+    // and sockets end before the HTTP server waits for its connections (SSE streams) to finish.
+    const websocket = attachWebSocket({ server, yoga, authenticate, logger });
+    closers.push(async () => {
+      await realtime.endSubscriptions();
+      await websocket.close();
+    });
 
     const cleanup = async () => {
       let total = 0;
@@ -102,6 +114,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       yoga,
       messages,
       signals,
+      realtime,
       store,
       logger,
       cleanup,
@@ -113,29 +126,33 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   }
 }
 
-async function contextFor(request: Request, authenticate: Authenticator, messages: Messages): Promise<GraphQLContext> {
+async function contextFor(request: Request, authenticate: Authenticator, messages: Messages, live: LiveHub): Promise<GraphQLContext> {
   const requestId = request.headers.get('x-request-id')?.slice(0, 100) || randomUUID();
   try {
-    return { auth: await authenticate(request.headers.get('authorization')), authError: null, messages, requestId };
+    return { auth: await authenticate(request.headers.get('authorization')), authError: null, messages, live, requestId };
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
-    return { auth: null, authError: err, messages, requestId };
+    return { auth: null, authError: err, messages, live, requestId };
   }
 }
 
-/** Every operation, introspection included, needs a valid token (CONTRACT.md §2). */
-function requireAuthentication(): Plugin<GraphQLContext> {
+/**
+ * Every operation, introspection included, needs a valid token (CONTRACT.md §2). And any call with a
+ * valid user token makes the caller a known user (broadcasts reach them from then on), whatever the
+ * operation. That registration is best effort here: when storage fails, the operation still runs, and
+ * the fields that need storage register again through their use case and fail there, at their path,
+ * masked and logged with the request id.
+ */
+function requireAuthentication(logger: Logger): Plugin<GraphQLContext> {
   const refuse = (ctx: GraphQLContext) =>
     new GraphQLError(ctx.authError?.message ?? 'a valid bearer token is required', { extensions: { code: 'UNAUTHENTICATED' } });
+  const admit = async (ctx: GraphQLContext, stop: (result: { errors: GraphQLError[] }) => void) => {
+    if (!ctx.auth) return stop({ errors: [refuse(ctx)] });
+    await ctx.messages.register(ctx.auth.viewer).catch((err) => logger.warn({ err, requestId: ctx.requestId }, 'could not register the caller as a known user'));
+  };
   return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const ctx = args.contextValue as GraphQLContext;
-      if (!ctx.auth) setResultAndStopExecution({ errors: [refuse(ctx)] });
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const ctx = args.contextValue as GraphQLContext;
-      if (!ctx.auth) setResultAndStopExecution({ errors: [refuse(ctx)] });
-    },
+    onExecute: ({ args, setResultAndStopExecution }) => admit(args.contextValue as GraphQLContext, setResultAndStopExecution),
+    onSubscribe: ({ args, setResultAndStopExecution }) => admit(args.contextValue as GraphQLContext, setResultAndStopExecution),
   };
 }
 
@@ -154,23 +171,20 @@ function logUnexpected(logger: Logger): Plugin<GraphQLContext> {
               (error as GraphQLError & { requestId?: string }).requestId = ctx.requestId;
             }
           }
-          void logger;
         },
       };
     },
   };
 }
 
-/** GET /health: the process is up. GET /ready: storage answers. */
-function healthChecks(store: MessageStore): Plugin {
+/** GET /ready: storage (and Redis, when configured) answers: 200, else 503. */
+function healthChecks(store: MessageStore, realtime: Realtime): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (request.method !== 'GET') return;
-      if (url.pathname === '/health') {
-        endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ok' }), { status: 200, headers: { 'content-type': 'application/json' } }));
-      } else if (url.pathname === '/ready') {
+      if (url.pathname === '/ready') {
         try {
-          await store.ping();
+          await Promise.all([store.ping(), realtime.ping()]);
           endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ready' }), { status: 200, headers: { 'content-type': 'application/json' } }));
         } catch {
           endResponse(new fetchAPI.Response(JSON.stringify({ status: 'unavailable' }), { status: 503, headers: { 'content-type': 'application/json' } }));

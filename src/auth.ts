@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { unauthenticated, AppError } from './domain/errors.js';
 import type { Viewer } from './domain/messages.js';
-import { codePoints } from './domain/validate.js';
+import { codePoints, isStorableText } from './domain/validate.js';
 
 export const SEND_SCOPE = 'messages:send';
 
@@ -53,7 +53,9 @@ export function createAuthenticator(o: AuthOptions): Authenticator {
       throw unauthenticated('invalid token');
     }
     const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.length === 0 || codePoints(sub) > 255) throw unauthenticated('token subject must be 1 to 255 characters');
+    if (typeof sub !== 'string' || sub.length === 0 || codePoints(sub) > 255 || !isStorableText(sub)) {
+      throw unauthenticated('token subject must be 1 to 255 characters');
+    }
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
     return { viewer: { id: sub, producer: scopes.includes(SEND_SCOPE) }, expiresAt: typeof payload.exp === 'number' ? payload.exp : null };
   };

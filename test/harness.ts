@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createApp, type App } from '../src/app.js';
 import { signToken, SEND_SCOPE } from '../src/auth.js';
@@ -7,8 +8,8 @@ import { loadConfig } from '../src/config.js';
 import { PG_ADMIN_URL, REDIS_URL, TEST_SECRET } from './env.js';
 
 /** The storage backends a test can run against. Every suite that touches storage runs on each. */
-export type Backend = 'postgres' | 'embedded';
-export const BACKENDS: Backend[] = ['postgres', 'embedded'];
+export type Backend = 'postgres' | 'embedded' | 'redis';
+export const BACKENDS: Backend[] = ['postgres', 'embedded', 'redis'];
 
 export interface GqlResult<T = any> {
   data?: T;
@@ -52,6 +53,27 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 }
 
 /**
+ * Deletes the keys under `prefix` (and only those) on the test Redis, with SCAN MATCH: test
+ * cleanup never flushes a database. Answers how many keys went.
+ */
+export async function deleteRedisKeys(prefix: string, url = REDIS_URL): Promise<number> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
  * A real app on a real backend, listening on a free loopback port. Each call gets its own database
  * (PostgreSQL), in-memory PGlite (embedded) or key prefix (Redis), so test files never collide.
  */
@@ -64,15 +86,20 @@ export async function startTestApp(backend: Backend, env: Record<string, string>
     AUTH_JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'silent',
     ...(db ? { DATABASE_URL: db.url } : {}),
+    ...(backend === 'redis' ? { STORAGE_BACKEND: 'redis', REDIS_URL } : {}),
     REDIS_PREFIX: `smtest:${randomBytes(4).toString('hex')}:`,
     ...env,
   });
-  void REDIS_URL;
+  // The Redis backend keeps this app's messages under its own prefix on the test Redis: removed on close.
+  const dropKeys = async () => {
+    if (backend === 'redis' && config.redisUrl === REDIS_URL) await deleteRedisKeys(config.redisPrefix);
+  };
   let app: App;
   try {
     app = await createApp(config, { embeddedInMemory: true });
   } catch (err) {
     await db?.drop();
+    await dropKeys();
     throw err;
   }
   await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
@@ -99,6 +126,7 @@ export async function startTestApp(backend: Backend, env: Record<string, string>
     async close() {
       await app.close();
       await db?.drop();
+      await dropKeys();
     },
   };
 }

@@ -81,7 +81,9 @@ export function createMessages(o: MessagesOptions) {
   const claimFor = (viewer: Viewer, operation: string, input: { idempotencyKey?: string | null }, request: unknown): IdempotencyClaim | undefined => {
     if (input.idempotencyKey === null || input.idempotencyKey === undefined) return undefined;
     const key = v.requireText('input.idempotencyKey', input.idempotencyKey, v.LIMITS.idempotencyKey);
-    return { scope: `${viewer.id}\u0000${operation}`, key, fingerprint: v.fingerprint(request) };
+    // Operation first: its name never holds ':', so the scope is unambiguous for any user id.
+    // (Not a NUL separator: PostgreSQL text cannot hold U+0000.)
+    return { scope: `${operation}:${viewer.id}`, key, fingerprint: v.fingerprint(request) };
   };
 
   const mismatch = (err: unknown): never => {
@@ -119,13 +121,22 @@ export function createMessages(o: MessagesOptions) {
     return { count: result.changed.length, messages: result.messages, notFound: result.notFound, unreadCount: result.unreadCount };
   }
 
+  /** The caller's flash messages, oldest first, without those past their own expiresAt (the flash TTL is only a ceiling). */
+  const liveFlash = async (userId: string): Promise<MessageRecord[]> => {
+    const now = Date.now();
+    return (await o.flash.list(userId)).filter((m) => m.expiresAt === null || new Date(m.expiresAt).getTime() > now);
+  };
+
   async function pending(viewer: Viewer): Promise<MessageRecord[]> {
     await touch(viewer);
-    const [flash, stored] = await Promise.all([o.flash.list(viewer.id), o.store.oldestUnread(viewer.id, PENDING_STORED_MAX)]);
+    const [flash, stored] = await Promise.all([liveFlash(viewer.id), o.store.oldestUnread(viewer.id, PENDING_STORED_MAX)]);
     return [...flash, ...stored];
   }
 
   return {
+    /** Makes a caller with a user token a known user (broadcasts reach known users); producers never become users this way. */
+    register: touch,
+
     /** Django's messages.add_message for the caller: stored when the level is in STORE_LEVELS, else flash. */
     async addMessage(viewer: Viewer, input: MessageInput): Promise<{ message: MessageRecord; stored: boolean }> {
       const m = toNew(input, false);
@@ -174,6 +185,9 @@ export function createMessages(o: MessagesOptions) {
       const { first, after, last, before } = opts.page;
       if ((first ?? null) !== null && (last ?? null) !== null) throw badInput('last', 'cannot be combined with first');
       if ((after ?? null) !== null && (before ?? null) !== null) throw badInput('before', 'cannot be combined with after');
+      // One direction per request: forward is first/after, backward is last/before.
+      if ((first ?? null) !== null && (before ?? null) !== null) throw badInput('before', 'cannot be combined with first (use last with before)');
+      if ((last ?? null) !== null && (after ?? null) !== null) throw badInput('after', 'cannot be combined with last (use first with after)');
       const backward = (last ?? null) !== null || ((before ?? null) !== null && (first ?? null) === null);
       const limit = backward ? v.pageSize('last', last) : v.pageSize('first', first);
       const filter = opts.filter ?? {};
@@ -192,7 +206,7 @@ export function createMessages(o: MessagesOptions) {
     async get(viewer: Viewer, ref: { stored: boolean; id: string }): Promise<MessageRecord | null> {
       await touch(viewer);
       if (ref.stored) return o.store.get(viewer.id, ref.id);
-      return (await o.flash.list(viewer.id)).find((m) => m.id === ref.id) ?? null;
+      return (await liveFlash(viewer.id)).find((m) => m.id === ref.id) ?? null;
     },
 
     async unreadCount(viewer: Viewer): Promise<number> {

@@ -26,8 +26,16 @@ export function requireText(field: string, value: string, max: number): string {
   return maxLength(field, value, max);
 }
 
+// U+0000 and unpaired surrogates: no backend keeps them faithfully (PostgreSQL refuses U+0000 in text
+// and jsonb, and turns lone surrogates into errors or U+FFFD), so they are refused at the edge.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when the string holds no U+0000 and no unpaired surrogate. */
+export const isStorableText = (s: string) => !UNSTORABLE.test(s);
+
 export function maxLength(field: string, value: string, max: number): string {
   if (codePoints(value) > max) throw badInput(field, `must be at most ${max} characters`);
+  if (!isStorableText(value)) throw badInput(field, 'must not contain U+0000 or unpaired surrogates');
   return value;
 }
 
@@ -53,7 +61,15 @@ export function jsonData(field: string, value: unknown): unknown {
   if (value === undefined || value === null) return null;
   const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
   if (bytes > LIMITS.dataBytes) throw badInput(field, `must be at most ${LIMITS.dataBytes} bytes of JSON (got ${bytes})`);
+  if (!storableJson(value)) throw badInput(field, 'must not contain U+0000 or unpaired surrogates');
   return value;
+}
+
+function storableJson(value: unknown): boolean {
+  if (typeof value === 'string') return isStorableText(value);
+  if (Array.isArray(value)) return value.every(storableJson);
+  if (value && typeof value === 'object') return Object.entries(value).every(([k, v]) => isStorableText(k) && storableJson(v));
+  return true;
 }
 
 /** De-duplicates, keeping first-seen order. */
@@ -63,6 +79,7 @@ export function userIds(field: string, ids: readonly string[]): string[] {
   if (unique.length > LIMITS.userIds) throw badInput(field, `must list at most ${LIMITS.userIds} users`);
   for (const id of unique) {
     if (id.trim() === '' || codePoints(id) > LIMITS.userId) throw badInput(field, `each user id must be 1 to ${LIMITS.userId} characters`);
+    if (!isStorableText(id)) throw badInput(field, 'user ids must not contain U+0000 or unpaired surrogates');
   }
   return unique;
 }

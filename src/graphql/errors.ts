@@ -10,21 +10,58 @@ type Logger = { error: (obj: object, msg: string) => void };
  */
 export function createMaskError(logger: Logger) {
   return (error: unknown, message: string): Error => {
-    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    const located = isGraphQLError(error) ? error : undefined;
+    // Walk down the wrappers (locatedError may wrap a GraphQLError that wraps the cause).
+    let original: unknown = error;
+    while (isGraphQLError(original) && original.originalError) original = original.originalError;
     if (original instanceof AppError) {
       return new GraphQLError(original.message, {
-        nodes: error instanceof GraphQLError ? error.nodes : undefined,
-        path: error instanceof GraphQLError ? error.path : undefined,
+        nodes: located?.nodes,
+        path: located?.path,
         extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
       });
     }
-    if (error instanceof GraphQLError && !error.originalError) return error;
-    if (original instanceof GraphQLError) return original;
+    if (isGraphQLError(original)) return clientError(located ?? original, original);
     const requestId = (error as { requestId?: string })?.requestId;
     logger.error({ err: original, requestId }, 'unexpected error');
     return new GraphQLError(message, {
-      path: error instanceof GraphQLError ? error.path : undefined,
+      path: located?.path,
       extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
     });
   };
+}
+
+/**
+ * A GraphQLError made by graphql-js or Yoga. Keeps the outer error's message, locations and path
+ * (for a variable: 'Variable "$input" got invalid value 1 at "input.text"; String cannot…'), which
+ * the inner error lacks. Outside execution (no path), an error without a code is the client's input:
+ * BAD_USER_INPUT, with `field` naming the variable path (CONTRACT.md §6: every client error has a code).
+ */
+function clientError(outer: GraphQLError, inner: GraphQLError): GraphQLError {
+  const extensions: Record<string, unknown> = { ...inner.extensions, ...outer.extensions };
+  if (!outer.path && !extensions.code) extensions.code = 'BAD_USER_INPUT';
+  if (!outer.path && extensions.code === 'BAD_USER_INPUT' && !extensions.field) {
+    const field = variablePath(outer.message);
+    if (field) extensions.field = field;
+  }
+  const unchanged = outer === inner && extensions.code === outer.extensions.code && extensions.field === outer.extensions.field;
+  return unchanged ? outer : new GraphQLError(outer.message, { nodes: outer.nodes, source: outer.source, positions: outer.positions, path: outer.path, extensions });
+}
+
+/**
+ * "input.text" from graphql-js' 'Variable "$input" got invalid value … at "input.text"; …', else "input".
+ * The value is printed with its quotes escaped, so the first ` at "…"; ` is the path.
+ */
+function variablePath(message: string): string | undefined {
+  const m = /^Variable "\$([^"]+)" (?:got invalid value .*? at "([^"]+)"; )?/s.exec(message);
+  return m ? (m[2] ?? m[1]) : undefined;
+}
+
+/**
+ * By name, not `instanceof`: graphql-js may be loaded twice (its CommonJS and ESM builds, as under
+ * vitest, where Yoga's executor gets index.js and our code index.mjs), and then `instanceof` fails
+ * for errors made by the other copy, which masked every coded error as INTERNAL_SERVER_ERROR.
+ */
+function isGraphQLError(e: unknown): e is GraphQLError {
+  return e instanceof Error && e.name === 'GraphQLError';
 }

@@ -19,6 +19,8 @@ const FLASH = /^Flash:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 export function decodeMessageId(field: string, globalId: string): MessageRef {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(globalId)) throw badInput(field, 'malformed id');
   const raw = Buffer.from(globalId, 'base64url').toString('utf8');
+  // Node decodes leniently (ignores stray trailing bits): only the canonical spelling is the message's id.
+  if (Buffer.from(raw, 'utf8').toString('base64url') !== globalId) throw badInput(field, 'malformed id');
   const stored = STORED.exec(raw);
   if (stored) return { stored: true, id: stored[1] };
   const flash = FLASH.exec(raw);

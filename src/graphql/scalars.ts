@@ -4,14 +4,16 @@ import { builder } from './builder.js';
 // An ISO 8601 date-time with an explicit offset ("Z" or ±hh:mm); a date alone or a local time is ambiguous.
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
-function parseDateTime(value: unknown): Date {
+/** `node`: the literal, so an error in a query's text points at its location. */
+function parseDateTime(value: unknown, node?: ValueNode): Date {
   if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) {
     throw new GraphQLError('DateTime must be an ISO 8601 string with a time zone offset, e.g. 2026-01-31T12:00:00Z', {
+      nodes: node,
       extensions: { code: 'BAD_USER_INPUT' },
     });
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime "${value}" is not a valid date`, { extensions: { code: 'BAD_USER_INPUT' } });
+  if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime "${value}" is not a valid date`, { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });
   return date;
 }
 
@@ -19,8 +21,8 @@ builder.scalarType('DateTime', {
   description: 'An instant. Output: ISO 8601 in UTC with milliseconds and a "Z" suffix. Input: any ISO 8601 date-time with an offset.',
   // Dates that crossed JSON (Redis, idempotency replays) arrive as strings.
   serialize: (value) => new Date(value as Date | string).toISOString(),
-  parseValue: parseDateTime,
-  parseLiteral: (ast) => (ast.kind === Kind.STRING ? parseDateTime(ast.value) : parseDateTime(null)),
+  parseValue: (value) => parseDateTime(value),
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : null, ast),
 });
 
 function literalToJson(ast: ValueNode, variables?: Record<string, unknown> | null): unknown {

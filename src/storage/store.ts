@@ -34,6 +34,13 @@ export interface MessageStore {
 
   deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult>;
 
+  /**
+   * For a broadcast reaching live subscribers: whether each user has `messageId` (it may predate them)
+   * and their exact unread count, for many users in a few round trips. Users the store does not know
+   * come back as { has: false, unreadCount: 0 }.
+   */
+  broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>>;
+
   /** The `limit` oldest unread messages, oldest first by delivery. */
   oldestUnread(userId: string, limit: number): Promise<MessageRecord[]>;
 
@@ -91,6 +98,11 @@ export interface ListPage {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
   totalCount: number;
+}
+
+export interface BroadcastView {
+  has: boolean;
+  unreadCount: number;
 }
 
 export interface SetReadResult {

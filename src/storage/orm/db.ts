@@ -16,6 +16,21 @@ export class Db {
   /** A statement outside any transaction (single-statement reads). */
   readonly sql: Sql = (text, bindings = []) => this.run(undefined, text, bindings);
 
+  /**
+   * One self-contained write statement (atomic by itself, no BEGIN/COMMIT round trips), retried like
+   * a transaction when PostgreSQL aborts it to break a deadlock.
+   */
+  readonly atomic: Sql = async (text, bindings = []) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.run(undefined, text, bindings);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (attempt >= 5 || !code || !RETRYABLE.has(code)) throw err;
+      }
+    }
+  };
+
   async tx<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {

@@ -3,6 +3,7 @@ import { badInput } from '../../domain/errors.js';
 import { reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
   IdempotencyMismatch,
+  type BroadcastView,
   type DeleteResult,
   type IdempotencyClaim,
   type ListPage,
@@ -26,10 +27,14 @@ interface MessageRow {
   extra_tags: string;
   url: string | null;
   data: unknown;
-  created_at: Date;
-  expires_at: Date | null;
-  read_at: Date | null;
+  created_at: Date | string;
+  expires_at: Date | string | null;
+  read_at: Date | string | null;
 }
+
+// MikroORM's driver setup returns timestamptz columns as strings ("2026-01-31 12:00:00.123456+00"); records carry Dates.
+const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v));
 
 const toRecord = (r: MessageRow): MessageRecord => ({
   id: r.id,
@@ -38,9 +43,9 @@ const toRecord = (r: MessageRow): MessageRecord => ({
   extraTags: r.extra_tags,
   url: r.url,
   data: r.data,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  readAt: r.read_at,
+  createdAt: toDate(r.created_at),
+  expiresAt: toDateOrNull(r.expires_at),
+  readAt: toDateOrNull(r.read_at),
   stored: true,
 });
 
@@ -70,6 +75,8 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
+    // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
+    if (!idem && !('everyone' in to)) return this.sendTo(this.db.atomic, message, to.userIds);
     return this.db.tx(async (sql) => {
       if (idem) {
         const replay = await this.claim(sql, idem);
@@ -86,15 +93,23 @@ export class OrmMessageStore implements MessageStore {
 
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[]): Promise<SendResult> {
     const ids = jsonList([...new Set(userIds)].sort());
-    await sql(q.REGISTER_USERS, [ids]);
-    await sql(q.CATCH_UP, [ids]);
-    const [row] = await sql<{ id: string; delivered_at: Date }>(q.INSERT_MESSAGE, [...messageParams(message), false]);
-    await sql(q.INSERT_DELIVERIES, [row.id, message.level, message.createdAt, row.delivered_at, message.expiresAt, ids]);
-    const recipients = await sql<{ user_id: string; unread: number }>(q.BUMP_COUNTERS, [ids]);
+    const rows = await sql<{ id: string; user_id: string; unread: number; behind: boolean }>(q.SEND_DIRECT, [ids, ...messageParams(message)]);
+    const unread = new Map(rows.map((r) => [r.user_id, r.unread]));
+    const behind = rows.filter((r) => r.behind).map((r) => r.user_id);
+    if (behind.length) {
+      // Rare: recipients with broadcasts not yet copied. Copy them so the counts reported are exact.
+      const recount = async (s: Sql) => {
+        await s(q.CATCH_UP, [jsonList(behind)]);
+        return s<{ user_id: string; unread: number }>(q.UNREAD_OF, [jsonList(behind)]);
+      };
+      const fresh = sql === this.db.atomic ? await this.db.tx(recount) : await recount(sql);
+      for (const r of fresh) unread.set(r.user_id, r.unread);
+    }
+    for (const u of this.known.size < KNOWN_CACHE_MAX ? rows : []) this.known.add(u.user_id);
     return {
-      message: storedRecord(row.id, message),
-      recipientCount: recipients.length,
-      recipients: recipients.map((r) => ({ userId: r.user_id, unreadCount: r.unread })),
+      message: storedRecord(rows[0].id, message),
+      recipientCount: rows.length,
+      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)! })),
       replayed: false,
     };
   }
@@ -188,47 +203,59 @@ export class OrmMessageStore implements MessageStore {
 
   async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
     const wanted = ids.filter(isMessageId);
-    return this.db.tx(async (sql) => {
-      await sql(q.CATCH_UP, [jsonList([userId])]);
-      const [changedRow] = await sql<{ changed: string[] | null }>(read ? q.MARK_READ : q.MARK_UNREAD, [userId, jsonList(wanted), userId]);
-      const changed = changedRow?.changed ?? [];
-      const rows = await sql<MessageRow>(
-        `${q.SELECT_MESSAGES} where d.user_id = ? and d.message_id in (select value::bigint from jsonb_array_elements_text(?::jsonb)) and ${q.LIVE}`,
-        [userId, jsonList(wanted)],
-      );
-      const found = new Map(rows.map((r) => [r.id, toRecord(r)]));
-      const counts = await this.counts(sql, userId);
-      return {
-        changed,
-        messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
-        notFound: [...new Set(ids.filter((id) => !found.has(id)))],
-        unreadCount: counts.unread,
-      };
-    });
+    const row = await this.whenCaughtUp<{ changed: string[] | null; unread: number; messages: MessageRow[] | null }>(userId, read ? q.MARK_READ : q.MARK_UNREAD, [
+      userId,
+      jsonList(wanted),
+    ]);
+    const found = new Map((row.messages ?? []).map((m) => [m.id, toRecord(m)]));
+    return {
+      changed: row.changed ?? [],
+      messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
+      notFound: [...new Set(ids.filter((id) => !found.has(id)))],
+      unreadCount: row.unread,
+    };
   }
 
   async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
-    return this.db.tx(async (sql) => {
-      await sql(q.CATCH_UP, [jsonList([userId])]);
-      const [row] = await sql<{ n: number }>(q.MARK_ALL_READ, [userId, until, userId]);
-      const counts = await this.counts(sql, userId);
-      return { count: row?.n ?? 0, unreadCount: counts.unread };
-    });
+    const row = await this.whenCaughtUp<{ n: number; unread: number }>(userId, q.MARK_ALL_READ, [userId, '[]', until]);
+    return { count: row.n, unreadCount: row.unread };
   }
 
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = ids.filter(isMessageId);
-    return this.db.tx(async (sql) => {
-      await sql(q.CATCH_UP, [jsonList([userId])]);
-      const [row] = await sql<{ deleted: string[] | null }>(q.DELETE_DELIVERIES, [userId, jsonList(wanted), userId]);
-      const deleted = new Set(row?.deleted ?? []);
-      const counts = await this.counts(sql, userId);
-      return {
-        deleted: [...deleted],
-        notFound: [...new Set(ids.filter((id) => !deleted.has(id)))],
-        unreadCount: counts.unread,
-      };
-    });
+    const row = await this.whenCaughtUp<{ deleted: string[] | null; unread: number }>(userId, q.DELETE_DELIVERIES, [userId, jsonList(wanted)]);
+    const deleted = new Set(row.deleted ?? []);
+    return {
+      deleted: [...deleted],
+      notFound: [...new Set(ids.filter((id) => !deleted.has(id)))],
+      unreadCount: row.unread,
+    };
+  }
+
+  /**
+   * Runs a one-statement write that changes nothing while the user has broadcasts not yet copied
+   * (it answers `behind`); then copies them and runs it again. A broadcast arriving between the two
+   * can repeat this, so it is bounded.
+   */
+  private async whenCaughtUp<R>(userId: string, statement: string, params: unknown[]): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      const [row] = await this.db.atomic<R & { behind: boolean }>(statement, params);
+      if (!row.behind) return row;
+      if (attempt >= 5) throw new Error(`could not catch up with broadcasts for a user after ${attempt} attempts`);
+      await this.db.tx((sql) => sql(q.CATCH_UP, [jsonList([userId])]));
+    }
+  }
+
+  async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
+    const views = new Map<string, BroadcastView>(userIds.map((id) => [id, { has: false, unreadCount: 0 }]));
+    if (userIds.length === 0) return views;
+    const ids = jsonList([...new Set(userIds)].sort());
+    const behind = await this.db.sql<{ id: string }>(q.BEHIND_OF, [ids]);
+    if (behind.length) await this.db.tx((sql) => sql(q.CATCH_UP, [jsonList(behind.map((r) => r.id))]));
+    for (const r of await this.db.sql<{ user_id: string; has: boolean; unread: number }>(q.BROADCAST_VIEWS, [isMessageId(messageId) ? messageId : '0', ids])) {
+      views.set(r.user_id, { has: r.has, unreadCount: r.unread });
+    }
+    return views;
   }
 
   async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {

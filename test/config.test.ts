@@ -1,0 +1,205 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+/**
+ * CONTRACT.md §1: a configuration error stops the server at start with one message naming every
+ * bad variable, and exit code 1; production refuses to start without a way to verify tokens.
+ */
+
+const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+/** The problems loadConfig reports for `env`; fails when it accepts it. */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+/** The variables named at the start of the problems ("PORT: …", "AUTH_JWT_SECRET / AUTH_JWKS_URL: …"). */
+const named = (problems: string[]) => new Set(problems.flatMap((p) => p.split(':')[0].split('/').map((s) => s.trim())));
+
+describe('loadConfig', () => {
+  it('has the documented defaults, and treats empty variables as unset', () => {
+    for (const env of [{}, { PORT: '', DATABASE_URL: '', REDIS_URL: '', STORE_LEVELS: '', MESSAGE_LEVEL: '' }]) {
+      const c = loadConfig(env);
+      expect(c).toMatchObject({
+        port: 4000,
+        host: '0.0.0.0',
+        nodeEnv: 'development',
+        databaseUrl: null,
+        storageBackend: 'orm',
+        redisUrl: null,
+        auth: { jwtSecret: null, jwksUrl: null, issuer: null, audience: null },
+        messageLevel: 10,
+        messageExpireDays: 120,
+        dataDir: './data',
+        flashMax: 100,
+        flashTtlSeconds: 86_400,
+        eventsKeep: 1_000,
+        eventsTtlSeconds: 86_400,
+        migrateOnStart: true,
+      });
+      expect([...c.storeLevels].sort()).toEqual([11, 21, 26, 31, 41]);
+    }
+  });
+
+  it('reads every variable of the contract', () => {
+    const c = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@db.example:5432/sm',
+      REDIS_URL: 'redis://cache.example:6379/2',
+      AUTH_JWT_SECRET: 's'.repeat(32),
+      AUTH_JWKS_URL: 'https://id.example/.well-known/jwks.json',
+      AUTH_ISSUER: 'https://id.example',
+      AUTH_AUDIENCE: 'stored-messages',
+      STORE_LEVELS: 'INFO, STORED_ERROR',
+      MESSAGE_LEVEL: 'WARNING',
+      MESSAGE_EXPIRE_DAYS: '0',
+      DATA_DIR: '/var/lib/sm',
+      FLASH_MAX: '5',
+      FLASH_TTL_SECONDS: '60',
+      EVENTS_KEEP: '10',
+      EVENTS_TTL_SECONDS: '120',
+      MIGRATE_ON_START: 'false',
+    });
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      nodeEnv: 'production',
+      databaseUrl: 'postgres://u@db.example:5432/sm',
+      redisUrl: 'redis://cache.example:6379/2',
+      auth: { jwtSecret: 's'.repeat(32), jwksUrl: 'https://id.example/.well-known/jwks.json', issuer: 'https://id.example', audience: 'stored-messages' },
+      messageLevel: 30,
+      messageExpireDays: 0,
+      dataDir: '/var/lib/sm',
+      flashMax: 5,
+      flashTtlSeconds: 60,
+      eventsKeep: 10,
+      eventsTtlSeconds: 120,
+      migrateOnStart: false,
+    });
+    expect([...c.storeLevels].sort()).toEqual([20, 41]);
+  });
+
+  it('reports every bad variable at once', () => {
+    const bad = {
+      PORT: 'eighty',
+      NODE_ENV: 'staging',
+      DATABASE_URL: 'mysql://db.example/sm',
+      STORAGE_BACKEND: 'mongo',
+      REDIS_URL: 'http://cache.example',
+      AUTH_JWT_SECRET: 'short',
+      AUTH_JWKS_URL: 'ftp://id.example/jwks.json',
+      STORE_LEVELS: 'STORED_INFO,LOUD',
+      MESSAGE_LEVEL: 'VERBOSE',
+      MESSAGE_EXPIRE_DAYS: '-1',
+      FLASH_MAX: '0',
+      FLASH_TTL_SECONDS: 'a day',
+      EVENTS_KEEP: '-5',
+      EVENTS_TTL_SECONDS: '0',
+      MIGRATE_ON_START: 'maybe',
+    };
+    const problems = problemsOf(bad);
+    expect([...named(problems)].sort()).toEqual(Object.keys(bad).sort());
+    // The error's message lists them all too (main.ts prints it).
+    const message = (() => {
+      try {
+        loadConfig(bad);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return '';
+    })();
+    for (const name of Object.keys(bad)) expect(message).toContain(name);
+  });
+
+  it('rejects unknown level names, naming them', () => {
+    const problems = problemsOf({ STORE_LEVELS: 'STORED_INFO,LOUD,STORED_ERROR', MESSAGE_LEVEL: 'stored_info' });
+    expect([...named(problems)].sort()).toEqual(['MESSAGE_LEVEL', 'STORE_LEVELS']);
+    expect(problems.join('\n')).toContain('LOUD');
+    for (const level of ['info', 'Info', 'INFO ', 'STORED-INFO', '20']) expect(named(problemsOf({ MESSAGE_LEVEL: level }))).toEqual(new Set(['MESSAGE_LEVEL']));
+    expect(loadConfig({ MESSAGE_LEVEL: 'STORED_ERROR' }).messageLevel).toBe(41);
+  });
+
+  it('refuses production without AUTH_JWT_SECRET or AUTH_JWKS_URL, even beside other problems', () => {
+    expect(named(problemsOf({ NODE_ENV: 'production' }))).toContain('AUTH_JWT_SECRET');
+    const both = named(problemsOf({ NODE_ENV: 'production', PORT: 'eighty', MESSAGE_LEVEL: 'LOUD' }));
+    expect([...both].sort()).toEqual(['AUTH_JWKS_URL', 'AUTH_JWT_SECRET', 'MESSAGE_LEVEL', 'PORT']);
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWT_SECRET: 's'.repeat(16) }).auth.jwtSecret).toBe('s'.repeat(16));
+    expect(loadConfig({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example/jwks.json' }).auth.jwksUrl).toBe('https://id.example/jwks.json');
+    expect(loadConfig({ NODE_ENV: 'development' }).auth.jwtSecret).toBeNull(); // main.ts makes a development secret
+  });
+
+  it('needs REDIS_URL for the Redis backend, even beside other problems', () => {
+    expect(named(problemsOf({ STORAGE_BACKEND: 'redis' }))).toContain('REDIS_URL');
+    expect([...named(problemsOf({ STORAGE_BACKEND: 'redis', PORT: '-1' }))]).toEqual(expect.arrayContaining(['PORT', 'REDIS_URL']));
+  });
+});
+
+/** Runs `node --import tsx src/main.ts` with exactly `env` (plus PATH/HOME) and returns how it ended. */
+function runMain(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    // A server that accepted the configuration would keep running: that is a failure, not a hang.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('npm start with a bad configuration', () => {
+  it('exits with code 1 and one message naming every bad variable', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'sm-config-'));
+    try {
+      const r = await runMain({
+        NODE_ENV: 'production',
+        PORT: 'eighty',
+        STORE_LEVELS: 'STORED_INFO,LOUD',
+        DATABASE_URL: 'mysql://db.example/sm',
+        LOG_LEVEL: 'loud',
+        DATA_DIR: dataDir,
+      });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr.match(/invalid configuration/g), r.stderr).toHaveLength(1);
+      for (const name of ['PORT', 'STORE_LEVELS', 'DATABASE_URL', 'LOG_LEVEL', 'AUTH_JWT_SECRET']) expect(r.stderr).toContain(name);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+      expect(r.stdout).not.toMatch(/Bearer|token/i);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 40_000);
+
+  it('exits with code 1 in development too', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'sm-config-'));
+    try {
+      const r = await runMain({ MESSAGE_LEVEL: 'LOUD', DATA_DIR: dataDir });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('MESSAGE_LEVEL');
+      expect(r.stdout).not.toMatch(/Bearer/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 40_000);
+});
