@@ -1,0 +1,145 @@
+/**
+ * `npm run bench` (-- --quick for a one-minute smoke run): issue 5's workloads W1-W7 on every storage
+ * backend, the baselines measured in the same run, W8 from bench/live.ts when present. Writes
+ * bench/results/latest.json and latest.md and prints the table. Benchmarks, not tests: nothing here
+ * asserts a time; a missed target is reported as missed.
+ */
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { startBackend, type BenchTarget } from './lib/backends.js';
+import { cleanupOnSignals, runCleanups } from './lib/cleanup.js';
+import type { BenchContext } from './lib/context.js';
+import { parseOptions, type BackendName, type WorkloadName } from './lib/options.js';
+import { markdownTable, runInfo, writeResults, type Row } from './lib/report.js';
+import { redisReachable } from './lib/services.js';
+import { appTypename, bareYoga, pgInsertFloor, pgliteInsertFloor, redisFloor } from './workloads/baselines.js';
+import { w1 } from './workloads/w1-send.js';
+import { w2 } from './workloads/w2-fanout.js';
+import { w3 } from './workloads/w3-broadcast.js';
+import { w4 } from './workloads/w4-inbox.js';
+import { w5 } from './workloads/w5-mark-all.js';
+import { w6 } from './workloads/w6-mark-read.js';
+import { w7 } from './workloads/w7-unread-count.js';
+import { w8 } from './workloads/w8-live.js';
+
+const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
+
+/** Per backend, in this order: W3 first, while the known users are exactly the seeded ones. */
+const PER_BACKEND: [WorkloadName, (ctx: BenchContext, t: BenchTarget) => Promise<Row[]>][] = [
+  ['W3', w3],
+  ['W1', w1],
+  ['W2', w2],
+  ['W4', w4],
+  ['W5', w5],
+  ['W6', w6],
+  ['W7', w7],
+];
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  cleanupOnSignals();
+  const started = performance.now();
+  const ctx: BenchContext = {
+    opts,
+    floors: new Map(),
+    log: (m) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${m}`),
+  };
+  const info = runInfo(opts);
+  const rows: Row[] = [];
+  const extras: { title: string; text: string }[] = [];
+  const wants = (w: WorkloadName) => opts.only.has(w);
+
+  /** Runs one step; a failure becomes an error row, and the run goes on. */
+  const step = async (workload: string, backend: string, title: string, fn: () => Promise<Row | Row[]>) => {
+    ctx.log(`${workload} ${backend}: ${title}`);
+    try {
+      const out = await fn();
+      const load = Math.round(os.loadavg()[0] * 100) / 100;
+      rows.push(...(Array.isArray(out) ? out : [out]).map((r) => ({ ...r, loadAverage: load })));
+    } catch (err) {
+      const message = (err as Error).message.split('\n')[0].slice(0, 300);
+      ctx.log(`  failed: ${message}`);
+      rows.push({ workload, title, backend, error: message });
+    }
+  };
+
+  ctx.log(`mode ${info.mode}: ${opts.repeats} run(s) per figure, ${opts.durationSeconds} s per load run; load average ${info.loadAverageStart.join(' ')} on ${info.cpus} cores`);
+  const redisDown = opts.backends.includes('redis') ? await redisReachable() : null;
+
+  try {
+    if (wants('floor')) {
+      await step('floor', '-', 'bare Yoga', () => bareYoga(ctx));
+      if (opts.backends.includes('postgres')) await step('floor', 'postgres', 'raw pg inserts', () => pgInsertFloor(ctx));
+      if (opts.backends.includes('embedded')) await step('floor', 'embedded', 'raw PGlite inserts', () => pgliteInsertFloor(ctx));
+      if (opts.backends.includes('redis')) {
+        if (redisDown) rows.push({ workload: 'floor', title: 'raw Redis', backend: 'redis', error: `Redis unreachable: ${redisDown}` });
+        else await step('floor', 'redis', 'raw Redis SET+INCR', () => redisFloor(ctx));
+      }
+    }
+
+    for (const backend of opts.backends) await runBackend(backend);
+
+    if (wants('W8')) {
+      ctx.log('W8: bench/live.ts');
+      try {
+        const live = await w8(ctx);
+        if (live.status === 'absent') {
+          rows.push({ workload: 'W8', title: 'live subscriptions', backend: '-', pending: 'bench/live.ts is not there yet' });
+        } else {
+          extras.push({
+            title: `W8 live subscriptions (bench/live.ts, exit code ${live.exitCode})`,
+            text: live.table || '```\n' + live.output.slice(-4000) + '\n```',
+          });
+          if (live.status === 'failed') rows.push({ workload: 'W8', title: 'live subscriptions', backend: '-', error: `bench/live.ts exited with code ${live.exitCode}` });
+        }
+      } catch (err) {
+        rows.push({ workload: 'W8', title: 'live subscriptions', backend: '-', error: (err as Error).message });
+      }
+    }
+  } finally {
+    await runCleanups();
+  }
+
+  info.finishedAt = new Date().toISOString();
+  info.loadAverageEnd = os.loadavg().map((n) => Math.round(n * 100) / 100);
+  await writeResults(RESULTS, info, rows, extras);
+  console.log(`\n${markdownTable(rows)}\n`);
+  for (const e of extras) console.log(`${e.title}\n${e.text}\n`);
+  console.log(`load average at end ${info.loadAverageEnd.join(' ')} (noisy when other work shares the machine)`);
+  console.log(`wrote bench/results/latest.json and bench/results/latest.md in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+  async function runBackend(backend: BackendName) {
+    const per = PER_BACKEND.filter(([w]) => wants(w));
+    if (!per.length && !wants('floor')) return;
+    if (backend === 'redis' && redisDown) {
+      rows.push({ workload: 'W1-W7', title: 'Redis backend', backend, error: `Redis unreachable: ${redisDown}` });
+      return;
+    }
+    ctx.log(`starting the app on ${backend}`);
+    let target: BenchTarget;
+    try {
+      const started = await startBackend(backend, opts);
+      if ('pending' in started) {
+        ctx.log(`  ${backend}: pending (${started.pending}); its rows will be filled once the backend lands`);
+        rows.push({ workload: 'W1-W7', title: `${backend} backend`, backend, pending: started.pending });
+        return;
+      }
+      target = started.target;
+    } catch (err) {
+      rows.push({ workload: 'W1-W7', title: `${backend} backend`, backend, error: `could not start: ${(err as Error).message}` });
+      return;
+    }
+    try {
+      if (wants('floor') || per.length) await step('floor', backend, '{ __typename } on the app', () => appTypename(ctx, target));
+      for (const [name, fn] of per) await step(name, backend, `${name}`, () => fn(ctx, target));
+    } finally {
+      await target.close();
+    }
+  }
+}
+
+main().catch(async (err) => {
+  console.error(err);
+  await runCleanups();
+  process.exitCode = 1;
+});
