@@ -157,6 +157,14 @@ describe('authentication with an HS256 secret', () => {
     expect(await ok.json()).toEqual({ data: { unreadCount: 0 } });
   });
 
+  it('refuses a token once it expires, even right after it was accepted (verified tokens are not kept past exp)', async () => {
+    const user = await t.userToken(undefined, { expiresIn: '2s' });
+    expect(await call(t, `Bearer ${user.token}`, '{ unreadCount }')).toEqual({ data: { unreadCount: 0 } });
+    const exp = JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()).exp as number;
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 50));
+    expectUnauthenticated(await call(t, `Bearer ${user.token}`, '{ unreadCount }'), 'expired after use');
+  });
+
   it('accepts the scheme in any case (RFC 6750)', async () => {
     const user = await t.userToken();
     for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
