@@ -4,6 +4,13 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 export type Sql = <R = Record<string, unknown>>(text: string, bindings?: readonly unknown[]) => Promise<R[]>;
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock detected, serialization failure
+const MAX_PREPARED = 200;
+
+/** The part of knex's client (and node-postgres' Client) used for prepared statements. */
+interface PooledClient {
+  acquireConnection(): Promise<{ query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> }>;
+  releaseConnection(connection: unknown): Promise<void>;
+}
 
 /**
  * The thin layer between the store and MikroORM: one EntityManager fork per operation, its
@@ -14,7 +21,7 @@ export class Db {
   constructor(private readonly orm: MikroORM) {}
 
   /** A statement outside any transaction (single-statement reads). */
-  readonly sql: Sql = (text, bindings = []) => this.run(undefined, text, bindings);
+  readonly sql: Sql = (text, bindings = []) => this.prepared(text, bindings);
 
   /**
    * One self-contained write statement (atomic by itself, no BEGIN/COMMIT round trips), retried like
@@ -23,7 +30,7 @@ export class Db {
   readonly atomic: Sql = async (text, bindings = []) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.run(undefined, text, bindings);
+        return await this.prepared(text, bindings);
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (attempt >= 5 || !code || !RETRYABLE.has(code)) throw err;
@@ -44,6 +51,31 @@ export class Db {
       }
     }
   }
+
+  /**
+   * Outside transactions, each distinct statement text runs as a named prepared statement on a pooled
+   * connection: PostgreSQL then parses it once per connection instead of on every call (for the unread
+   * count, parsing and planning cost ten times the execution). Past MAX_PREPARED texts (dynamic filter
+   * combinations), statements run unnamed.
+   */
+  private async prepared<R>(text: string, bindings: readonly unknown[]): Promise<R[]> {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      let n = 0;
+      statement = { name: this.statements.size < MAX_PREPARED ? `sm_${this.statements.size}` : undefined, text: text.replace(/\?/g, () => `$${++n}`) };
+      this.statements.set(text, statement);
+    }
+    const client = this.orm.em.getKnex().client as unknown as PooledClient;
+    const connection = await client.acquireConnection();
+    try {
+      const result = await connection.query({ name: statement.name, text: statement.text, values: bindings as unknown[] });
+      return result.rows as R[];
+    } finally {
+      await client.releaseConnection(connection);
+    }
+  }
+
+  private readonly statements = new Map<string, { name: string | undefined; text: string }>();
 
   private async run<R>(trx: unknown, text: string, bindings: readonly unknown[]): Promise<R[]> {
     const query = this.orm.em.getKnex().raw(text, bindings as never);
