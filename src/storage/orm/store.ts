@@ -19,6 +19,8 @@ import * as q from './queries.js';
 const IDEMPOTENCY_HOURS = 24;
 const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
 const KNOWN_CACHE_MAX = 100_000;
+/** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */
+const PREPARED_MAX_IDS = 50;
 
 interface MessageRow {
   id: string;
@@ -76,7 +78,7 @@ export class OrmMessageStore implements MessageStore {
 
   async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
     // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
-    if (!idem && !('everyone' in to)) return this.sendTo(this.db.atomic, message, to.userIds);
+    if (!idem && !('everyone' in to)) return this.sendTo(to.userIds.length > PREPARED_MAX_IDS ? this.db.atomicUnprepared : this.db.atomic, message, to.userIds);
     return this.db.tx(async (sql) => {
       if (idem) {
         const replay = await this.claim(sql, idem);
@@ -102,7 +104,7 @@ export class OrmMessageStore implements MessageStore {
         await s(q.CATCH_UP, [jsonList(behind)]);
         return s<{ user_id: string; unread: number }>(q.UNREAD_OF, [jsonList(behind)]);
       };
-      const fresh = sql === this.db.atomic ? await this.db.tx(recount) : await recount(sql);
+      const fresh = sql === this.db.atomic || sql === this.db.atomicUnprepared ? await this.db.tx(recount) : await recount(sql);
       for (const r of fresh) unread.set(r.user_id, r.unread);
     }
     for (const u of this.known.size < KNOWN_CACHE_MAX ? rows : []) this.known.add(u.user_id);
@@ -206,7 +208,7 @@ export class OrmMessageStore implements MessageStore {
     const row = await this.whenCaughtUp<{ changed: string[] | null; unread: number; messages: MessageRow[] | null }>(userId, read ? q.MARK_READ : q.MARK_UNREAD, [
       userId,
       jsonList(wanted),
-    ]);
+    ], wanted.length);
     const found = new Map((row.messages ?? []).map((m) => [m.id, toRecord(m)]));
     return {
       changed: row.changed ?? [],
@@ -223,7 +225,7 @@ export class OrmMessageStore implements MessageStore {
 
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = ids.filter(isMessageId);
-    const row = await this.whenCaughtUp<{ deleted: string[] | null; unread: number }>(userId, q.DELETE_DELIVERIES, [userId, jsonList(wanted)]);
+    const row = await this.whenCaughtUp<{ deleted: string[] | null; unread: number }>(userId, q.DELETE_DELIVERIES, [userId, jsonList(wanted)], wanted.length);
     const deleted = new Set(row.deleted ?? []);
     return {
       deleted: [...deleted],
@@ -237,9 +239,10 @@ export class OrmMessageStore implements MessageStore {
    * (it answers `behind`); then copies them and runs it again. A broadcast arriving between the two
    * can repeat this, so it is bounded.
    */
-  private async whenCaughtUp<R>(userId: string, statement: string, params: unknown[]): Promise<R> {
+  private async whenCaughtUp<R>(userId: string, statement: string, params: unknown[], ids = 0): Promise<R> {
+    const run = ids > PREPARED_MAX_IDS ? this.db.atomicUnprepared : this.db.atomic;
     for (let attempt = 1; ; attempt++) {
-      const [row] = await this.db.atomic<R & { behind: boolean }>(statement, params);
+      const [row] = await run<R & { behind: boolean }>(statement, params);
       if (!row.behind) return row;
       if (attempt >= 5) throw new Error(`could not catch up with broadcasts for a user after ${attempt} attempts`);
       await this.db.tx((sql) => sql(q.CATCH_UP, [jsonList([userId])]));
@@ -250,9 +253,9 @@ export class OrmMessageStore implements MessageStore {
     const views = new Map<string, BroadcastView>(userIds.map((id) => [id, { has: false, unreadCount: 0 }]));
     if (userIds.length === 0) return views;
     const ids = jsonList([...new Set(userIds)].sort());
-    const behind = await this.db.sql<{ id: string }>(q.BEHIND_OF, [ids]);
+    const behind = await this.db.unprepared<{ id: string }>(q.BEHIND_OF, [ids]);
     if (behind.length) await this.db.tx((sql) => sql(q.CATCH_UP, [jsonList(behind.map((r) => r.id))]));
-    for (const r of await this.db.sql<{ user_id: string; has: boolean; unread: number }>(q.BROADCAST_VIEWS, [isMessageId(messageId) ? messageId : '0', ids])) {
+    for (const r of await this.db.unprepared<{ user_id: string; has: boolean; unread: number }>(q.BROADCAST_VIEWS, [isMessageId(messageId) ? messageId : '0', ids])) {
       views.set(r.user_id, { has: r.has, unreadCount: r.unread });
     }
     return views;
