@@ -23,7 +23,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sorted = (xs: readonly string[]) => [...xs].sort();
 
 /** A valid, normalised message (what the domain hands to storage). */
-function msg(over: Partial<NewMessage> = {}): NewMessage {
+export function msg(over: Partial<NewMessage> = {}): NewMessage {
   return {
     level: 21,
     text: 'hello',
@@ -35,6 +35,10 @@ function msg(over: Partial<NewMessage> = {}): NewMessage {
     ...over,
   };
 }
+
+/** Every message id of a user (up to 100), newest first. */
+export const idsOf = async (store: MessageStore, user: string) =>
+  (await store.list(user, { unreadOnly: false, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.id);
 
 const query = (over: Partial<ListQuery> = {}): ListQuery => ({
   unreadOnly: false,

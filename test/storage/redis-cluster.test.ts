@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import type { NewMessage } from '../../src/domain/message.js';
 import { openStorage } from '../../src/storage/index.js';
 import { encodeBody, messageJson, metaArgs } from '../../src/storage/redis/codec.js';
 import { connectRedis } from '../../src/storage/redis/connection.js';
@@ -11,7 +10,7 @@ import { RedisContext } from '../../src/storage/redis/context.js';
 import { resolveRedisTarget } from '../../src/storage/redis/target.js';
 import type { MessageStore } from '../../src/storage/store.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
-import { runStoreContract } from './contract.js';
+import { runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
 
 const logger = pino({ level: 'silent' });
 const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
@@ -52,17 +51,7 @@ describe('Redis store on a cluster: what a single server cannot show', () => {
   });
   afterAll(async () => store?.close());
 
-  const msg = (over: Partial<NewMessage> = {}): NewMessage => ({
-    level: 21,
-    text: 'hello',
-    extraTags: '',
-    url: null,
-    data: null,
-    createdAt: new Date(),
-    expiresAt: new Date(Date.now() + 86_400_000),
-    ...over,
-  });
-  const idsOf = async (user: string) => (await store.list(user, { unreadOnly: false, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.id);
+  const idsOf = (user: string) => idsOfStore(store, user);
 
   it('spreads users and bodies over every node, and a multi-user send still reaches all of them', async () => {
     const users = Array.from({ length: 30 }, () => uid());

@@ -3,7 +3,6 @@ import { connect, createServer, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import type { NewMessage } from '../../src/domain/message.js';
 import { openStorage } from '../../src/storage/index.js';
 import { encodeBody, messageJson, metaArgs } from '../../src/storage/redis/codec.js';
 import { connectRedis } from '../../src/storage/redis/connection.js';
@@ -12,7 +11,7 @@ import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
 import type { MessageStore } from '../../src/storage/store.js';
 import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
-import { runStoreContract } from './contract.js';
+import { runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
 
 const logger = pino({ level: 'silent' });
 const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
@@ -45,17 +44,7 @@ describe('Redis store on a single server: large sends and interrupted sends', ()
     await deleteRedisKeys(prefix);
   });
 
-  const msg = (over: Partial<NewMessage> = {}): NewMessage => ({
-    level: 21,
-    text: 'hello',
-    extraTags: '',
-    url: null,
-    data: null,
-    createdAt: new Date(),
-    expiresAt: new Date(Date.now() + 86_400_000),
-    ...over,
-  });
-  const idsOf = async (user: string) => (await store.list(user, { unreadOnly: false, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.id);
+  const idsOf = (user: string) => idsOfStore(store, user);
 
   it(`delivers a send to more than ${ATOMIC_SEND_MAX} users (journalled, in chunks) to every one of them, once`, async () => {
     const users = Array.from({ length: ATOMIC_SEND_MAX * 2 + 7 }, () => uid());
