@@ -80,7 +80,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       graphiql: config.nodeEnv !== 'production',
       maskedErrors: { maskError: createMaskError(logger), isDev: false },
       context: async ({ request }) => contextFor(request, authenticate, messages, realtime.live),
-      plugins: [requireAuthentication(logger), logUnexpected(logger), healthChecks(store, realtime)],
+      plugins: [requireAuthentication(logger), tagUnexpected(), healthChecks(store, realtime)],
     });
 
     const server = createServer(yoga);
@@ -156,8 +156,8 @@ function requireAuthentication(logger: Logger): Plugin<GraphQLContext> {
   };
 }
 
-/** Tags unexpected errors with the request id before masking, so the log line and the client's error match. */
-function logUnexpected(logger: Logger): Plugin<GraphQLContext> {
+/** Tags unexpected errors with the request id before masking (createMaskError logs them), so the log line and the client's error match. */
+function tagUnexpected(): Plugin<GraphQLContext> {
   return {
     onExecute({ args }) {
       const ctx = args.contextValue as GraphQLContext;
