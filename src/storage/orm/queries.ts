@@ -21,6 +21,14 @@ update sm_stats set known_users = known_users + (select count(*) from ins)
 where id = 1 and exists (select 1 from ins)`;
 
 /**
+ * How many of a user's unread deliveries have expired but are not reclaimed yet: subtracted from the
+ * unread counter wherever an exact count is reported (an index range scan, empty while the cleanup keeps up).
+ * `user`: the SQL expression of the user id.
+ */
+const expiredUnread = (user: string) =>
+  `(select count(*) from sm_delivery e where e.user_id = ${user} and e.read_at is null and e.expires_at <= now())::int`;
+
+/**
  * Counts corrected for expired-but-not-yet-reclaimed deliveries (an index range scan that is empty
  * when the cleanup keeps up), and whether broadcasts newer than the user's watermark exist.
  */
@@ -95,7 +103,7 @@ with ids as (
   returning 1
 )
 select m.id::text as id, u.id as user_id,
-  u.unread_count - (select count(*) from sm_delivery e where e.user_id = u.id and e.read_at is null and e.expires_at <= now())::int as unread,
+  u.unread_count - ${expiredUnread('u.id')} as unread,
   u.bcast_id < ${LATEST_BROADCAST} as behind
 from m cross join u`;
 
@@ -106,13 +114,13 @@ export const BEHIND_OF = `select id from sm_user where id in ${IDS} and bcast_id
 export const BROADCAST_VIEWS = `
 select u.id as user_id,
   exists (select 1 from sm_delivery d where d.user_id = u.id and d.message_id = ?::bigint and ${LIVE}) as has,
-  u.unread_count - (select count(*) from sm_delivery e where e.user_id = u.id and e.read_at is null and e.expires_at <= now())::int as unread
+  u.unread_count - ${expiredUnread('u.id')} as unread
 from sm_user u where u.id in ${IDS}`;
 
 /** Exact unread counts of several users. */
 export const UNREAD_OF = `
 select u.id as user_id,
-  u.unread_count - (select count(*) from sm_delivery e where e.user_id = u.id and e.read_at is null and e.expires_at <= now())::int as unread
+  u.unread_count - ${expiredUnread('u.id')} as unread
 from sm_user u where u.id in ${IDS}`;
 
 export const INSERT_MESSAGE = `
@@ -135,7 +143,7 @@ const STATE = `st as (
   select u.id, u.unread_count, u.total_count, u.bcast_id < ${LATEST_BROADCAST} as behind from sm_user u, p where u.id = p.user_id
 ), go as (select id from st where not behind)`;
 const REQUESTED_IDS = '(select value::bigint from p, jsonb_array_elements_text(p.ids))';
-const EXPIRED_UNREAD = `(select count(*) from sm_delivery e, p where e.user_id = p.user_id and e.read_at is null and e.expires_at <= now())::int`;
+const EXPIRED_UNREAD = expiredUnread('(select user_id from p)');
 
 /** The requested deliveries that are the user's and alive, as JSON, with `readAt` after the change. */
 const FOUND = (readAt: string) => `(
