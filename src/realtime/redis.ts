@@ -1,67 +1,16 @@
-import { Cluster, Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import { openRedis, type RedisClient } from '../storage/redis/connection.js';
 import type { RedisTarget } from '../storage/redis/target.js';
+import type { Logger } from 'pino';
 
-/** One server or a Redis Cluster: every key a script touches is in one slot (see `userTag`). */
-export type RedisClient = Redis | Cluster;
-
-const CONNECT_TIMEOUT_MS = 10_000;
-const ERROR_LOG_INTERVAL_MS = 10_000;
+export { closeRedis, type RedisClient } from '../storage/redis/connection.js';
 
 /**
- * One ioredis connection (to a server, or a Redis Cluster), connected before it is returned (a server
- * that cannot reach Redis at start fails to start, with a message naming Redis). Afterwards ioredis
- * reconnects by itself; commands issued during an outage fail after a couple of reconnection attempts
- * instead of queueing forever, and connection errors are logged (at most one line per 10 s) rather
- * than crashing the process.
+ * A live-delivery connection (commands, or the pub/sub subscriber): ioredis' default resend after a
+ * reconnection, fewer retries per command and a faster reconnect backoff than storage's connection.
  */
-export async function connectRedis(target: RedisTarget, o: { logger: Logger; name: string }): Promise<RedisClient> {
-  const options = { lazyConnect: true, connectionName: o.name, maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(times * 100, 2000) };
-  const redis: RedisClient =
-    target.kind === 'single'
-      ? new Redis(target.url, options)
-      : new Cluster(target.nodes, { lazyConnect: true, scaleReads: 'master', redisOptions: { ...options, username: target.username, password: target.password } });
-  let lastLog = 0;
-  let suppressed = 0;
-  redis.on('error', (err) => {
-    const now = Date.now();
-    if (now - lastLog < ERROR_LOG_INTERVAL_MS) {
-      suppressed++;
-      return;
-    }
-    o.logger.error({ err, connection: o.name, suppressed }, 'redis connection error');
-    lastLog = now;
-    suppressed = 0;
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      redis.connect(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
-      }),
-    ]);
-  } catch (err) {
-    redis.disconnect();
-    const where = target.kind === 'single' ? redactUrl(target.url) : `cluster ${target.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
-    throw new Error(`Redis is not reachable at ${where}: ${(err as Error).message}`);
-  } finally {
-    clearTimeout(timer);
-  }
-  return redis;
+export function connectRedis(target: RedisTarget, o: { logger: Logger; name: string }): Promise<RedisClient> {
+  return openRedis(target, { ...o, tuning: { maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(times * 100, 2000) } });
 }
-
-/** Closes politely (pending replies first), or drops the connection when Redis is not answering. */
-export async function closeRedis(redis: RedisClient): Promise<void> {
-  if (redis.status === 'end') return;
-  try {
-    await Promise.race([redis.quit(), new Promise((_, reject) => setTimeout(() => reject(new Error('quit timed out')), 1000).unref())]);
-  } catch {
-    redis.disconnect();
-  }
-}
-
-const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
 
 /**
  * A user id as it appears inside a key, wrapped in a hash tag so all of one user's keys live in one
