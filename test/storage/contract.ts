@@ -466,6 +466,96 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await expectConsistent(a);
       });
 
+      it('keeps each message\'s read time through later mark-all-reads, unreads and deletes', async () => {
+        const a = uid();
+        const m1 = (await send([a], { text: 'm1' })).message.id;
+        const m2 = (await send([a], { text: 'm2' })).message.id;
+        expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 2, unreadCount: 0 });
+        const t1 = (await store.get(a, m1))?.readAt;
+        expect(t1).toBeInstanceOf(Date);
+        expect((await store.get(a, m2))?.readAt).toEqual(t1);
+        await sleep(30);
+        const m3 = (await send([a], { text: 'm3' })).message.id;
+        const m4 = (await send([a], { text: 'm4' })).message.id;
+        // Reading an already-read message changes nothing.
+        expect((await store.setRead(a, [m1], true)).changed).toEqual([]);
+        expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 2, unreadCount: 0 });
+        const t2 = (await store.get(a, m3))?.readAt;
+        expect(t2!.getTime()).toBeGreaterThan(t1!.getTime());
+        expect((await store.get(a, m1))?.readAt).toEqual(t1); // the earlier read time is kept
+        expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 0, unreadCount: 0 });
+        expect((await store.get(a, m4))?.readAt).toEqual(t2);
+
+        // Unreading an old message makes it alone unread; the others keep their read times.
+        const u = await store.setRead(a, [m2], false);
+        expect(u.changed).toEqual([m2]);
+        expect(u.unreadCount).toBe(1);
+        expect((await store.get(a, m1))?.readAt).toEqual(t1);
+        expect((await store.get(a, m2))?.readAt).toBeNull();
+        expect((await store.get(a, m3))?.readAt).toEqual(t2);
+        expect((await store.get(a, m4))?.readAt).toEqual(t2);
+        expect(ids(await store.list(a, query({ unreadOnly: true })))).toEqual([m2]);
+        expect(ids(await store.list(a, query({ filter: { read: true } })))).toEqual([m4, m3, m1]);
+        expect((await store.oldestUnread(a, 10)).map((x) => x.id)).toEqual([m2]);
+        await expectConsistent(a);
+
+        // Deleting read messages leaves the unread count alone; a new message after all this is unread.
+        expect((await store.deleteMessages(a, [m1, m4])).unreadCount).toBe(1);
+        const m5 = (await send([a], { text: 'm5' })).message.id;
+        expect((await store.get(a, m5))?.readAt).toBeNull();
+        expect(await store.unreadCount(a)).toBe(2);
+        expect((await store.setRead(a, [m3], false)).unreadCount).toBe(3);
+        expect((await store.setRead(a, [m2, m3, m5], true)).changed.length).toBe(3);
+        expect((await store.get(a, m3))?.readAt!.getTime()).toBeGreaterThan(t2!.getTime());
+        const c = await expectConsistent(a);
+        expect(c).toMatchObject({ rows: 3, unread: 0 });
+      });
+
+      it('marks a large inbox read in one call, and messages arriving after stay unread', async () => {
+        const [a, b] = [uid(), uid()];
+        const n = 250;
+        for (let i = 0; i < n; i++) await send(i % 2 ? [a] : [a, b], { text: `bulk ${i}` });
+        const before = await store.list(a, query({ unreadOnly: true, limit: 0 }));
+        expect(before.totalCount).toBe(n);
+        expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: n, unreadCount: 0 });
+        const after = await send([a, b], { text: 'after' });
+        expect(after.recipients?.find((r) => r.userId === a)?.unreadCount).toBe(1);
+        expect(ids(await store.list(a, query({ unreadOnly: true })))).toEqual([after.message.id]);
+        expect((await store.list(a, query({ filter: { read: true }, limit: 0 }))).totalCount).toBe(n);
+        expect(await store.unreadCount(b)).toBe(n / 2 + 1);
+        await expectConsistent(a);
+        await expectConsistent(b);
+      });
+
+      it('keeps read state and counts exact when messages read in bulk expire', async () => {
+        const a = uid();
+        const expiresAt = new Date(Date.now() + 1500);
+        const soon = (await send([a], { text: 'soon', expiresAt })).message.id;
+        const keep = (await send([a], { text: 'keep', expiresAt: null })).message.id;
+        expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 2, unreadCount: 0 });
+        const unreadLater = (await send([a], { text: 'unread, expires', expiresAt })).message.id;
+        await sleep(expiresAt.getTime() - Date.now() + 300);
+        expect(await store.get(a, soon)).toBeNull();
+        expect(await store.get(a, unreadLater)).toBeNull();
+        expect(await store.unreadCount(a)).toBe(0);
+        await store.cleanupExpired(1000);
+        const c = await expectConsistent(a);
+        expect(c).toMatchObject({ rows: 1, unread: 0, ids: [keep] });
+        expect((await store.setRead(a, [keep], false)).unreadCount).toBe(1);
+        await expectConsistent(a);
+      });
+
+      it('leaves a broadcast sent after mark-all-read unread, even when copied on a later access', async () => {
+        const a = uid();
+        await store.ensureUser(a);
+        await send([a], { text: 'direct' });
+        expect((await store.markAllRead(a, new Date(Date.now() + 1000))).unreadCount).toBe(0);
+        const b = await broadcast({ text: 'after mark-all-read' });
+        expect((await store.get(a, b.message.id))?.readAt).toBeNull();
+        expect(await store.unreadCount(a)).toBe(1);
+        await expectConsistent(a);
+      });
+
       it('deletes only the user\'s deliveries', async () => {
         const [a, b] = [uid(), uid()];
         const unread = (await send([a])).message.id;
@@ -690,6 +780,33 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         ]);
         const c = await expectConsistent(a);
         expect(c.rows).toBe(13);
+      });
+
+      it('keeps counts exact when mark-all-read races with sends, reads, unreads, deletes and broadcasts, round after round', async () => {
+        const a = uid();
+        await store.ensureUser(a);
+        const seen: string[] = [];
+        let deleted = 0;
+        for (let round = 0; round < 4; round++) {
+          const page = ids(await store.list(a, query({ limit: 6 })));
+          const results = await Promise.all([
+            ...Array.from({ length: 6 }, (_, i) => send([a], { text: `round ${round} send ${i}` })),
+            store.markAllRead(a, new Date()),
+            store.setRead(a, page.slice(0, 2), false),
+            store.setRead(a, page.slice(2, 4), true),
+            store.deleteMessages(a, page.slice(4, 5)),
+            broadcast({ text: `round ${round} broadcast` }),
+            store.markAllRead(a, new Date()),
+          ]);
+          for (const r of results.slice(0, 6) as SendResult[]) seen.push(r.message.id);
+          deleted += (results[9] as { deleted: string[] }).deleted.length;
+          await expectConsistent(a);
+        }
+        // Nothing sent was lost: every direct send is still listed unless this test deleted it.
+        const c = await expectConsistent(a);
+        expect(deleted).toBe(3); // the first round's page was empty
+        expect(c.rows).toBe(4 * 6 + 4 - deleted); // sends + broadcasts - deletes
+        for (const id of seen.slice(-6)) expect(c.ids).toContain(id);
       });
 
       it('lands every concurrent multi-recipient send for every recipient, whatever the recipient order', async () => {
