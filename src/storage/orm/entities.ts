@@ -10,6 +10,14 @@ import { defineEntity, p } from '@mikro-orm/core';
  * - sm_user: the known-users registry with exact counters kept in the same transaction as each change,
  *   and `bcast_id`, the newest broadcast already delivered to (or predating) the user: broadcasts are one
  *   sm_message row, copied into a user's deliveries on that user's next access.
+ * - Read state: a delivery is read when its `read_at` is set, or when its id is at or below the user's
+ *   `read_upto` watermark, which mark-all-read raises in O(1) instead of writing every row. Each raise
+ *   leaves an sm_read_mark (upto, at): a watermark-read delivery's readAt is the `at` of the lowest mark
+ *   at or above its id, so earlier reads keep their times. Unread = `read_at is null and id > read_upto`;
+ *   `unread_count` counts exactly those (expired-but-unreclaimed ones included, corrected at read time).
+ * - Ids and `delivered_at` are taken together while the recipients' sm_user rows are locked, so for each
+ *   user they grow together: "delivered at or before T" is an id prefix, and a delivery never commits
+ *   below a watermark set before it (a broadcast copied later can: the watermark is lowered first).
  */
 export const UserEntity = defineEntity({
   name: 'SmUser',
@@ -20,7 +28,19 @@ export const UserEntity = defineEntity({
     unreadCount: p.integer().default(0),
     totalCount: p.integer().default(0),
     bcastId: p.bigint('string').default(0),
+    readUpto: p.bigint('string').default(0),
   },
+});
+
+export const ReadMarkEntity = defineEntity({
+  name: 'SmReadMark',
+  tableName: 'sm_read_mark',
+  properties: {
+    userId: p.string().length(255).primary(),
+    upto: p.bigint('string').primary(),
+    at: p.datetime(),
+  },
+  primaryKeys: ['userId', 'upto'],
 });
 
 export const MessageEntity = defineEntity({
@@ -34,7 +54,7 @@ export const MessageEntity = defineEntity({
     url: p.string().length(2048).nullable(),
     data: p.json<unknown>().nullable(),
     createdAt: p.datetime(),
-    deliveredAt: p.datetime().defaultRaw('now()'),
+    deliveredAt: p.datetime().defaultRaw('clock_timestamp()'),
     expiresAt: p.datetime().nullable(),
     broadcast: p.boolean().default(false),
   },
@@ -92,4 +112,4 @@ export const IdempotencyEntity = defineEntity({
   indexes: [{ name: 'sm_idempotency_created_at_idx', properties: ['createdAt'] }],
 });
 
-export const entities = [UserEntity, MessageEntity, DeliveryEntity, StatsEntity, IdempotencyEntity];
+export const entities = [UserEntity, ReadMarkEntity, MessageEntity, DeliveryEntity, StatsEntity, IdempotencyEntity];

@@ -7,6 +7,20 @@
 export const LIVE = '(d.expires_at is null or d.expires_at > now())';
 
 const IDS = '(select value from jsonb_array_elements_text(?::jsonb))';
+
+/**
+ * Read state (entities.ts): a delivery is unread when it has no `read_at` and lies above the user's
+ * `read_upto` watermark. `ru`: the SQL expression of that user's read_upto.
+ */
+export const unread = (ru: string) => `(d.read_at is null and d.message_id > ${ru})`;
+
+/** A delivery's readAt: its own, or the time of the mark-all-read whose watermark first covered it. */
+const readAtOf = (ru: string) => `coalesce(d.read_at, case when d.message_id <= ${ru} then (
+  select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
+) end)`;
+
+/** The user's watermark, evaluated once per statement (an InitPlan), so it can bound an index range. */
+export const READ_UPTO = '(select ru.read_upto from sm_user ru where ru.id = ?)';
 const LATEST_BROADCAST = '(select coalesce(max(id), 0) from sm_message where broadcast)';
 
 /** New users start after the newest broadcast: users known later do not get earlier broadcasts. */
@@ -23,10 +37,10 @@ where id = 1 and exists (select 1 from ins)`;
 /**
  * How many of a user's unread deliveries have expired but are not reclaimed yet: subtracted from the
  * unread counter wherever an exact count is reported (an index range scan, empty while the cleanup keeps up).
- * `user`: the SQL expression of the user id.
+ * `user`, `ru`: the SQL expressions of the user id and of their read watermark.
  */
-const expiredUnread = (user: string) =>
-  `(select count(*) from sm_delivery e where e.user_id = ${user} and e.read_at is null and e.expires_at <= now())::int`;
+const expiredUnread = (user: string, ru: string) =>
+  `(select count(*) from sm_delivery e where e.user_id = ${user} and e.read_at is null and e.message_id > ${ru} and e.expires_at <= now())::int`;
 
 /**
  * Counts corrected for expired-but-not-yet-reclaimed deliveries (an index range scan that is empty
@@ -38,7 +52,7 @@ select u.unread_count - x.unread_expired as unread,
        u.bcast_id < ${LATEST_BROADCAST} as behind
 from sm_user u
 cross join lateral (
-  select (count(*) filter (where e.read_at is null))::int as unread_expired, count(*)::int as total_expired
+  select (count(*) filter (where e.read_at is null and e.message_id > u.read_upto))::int as unread_expired, count(*)::int as total_expired
   from sm_delivery e where e.user_id = u.id and e.expires_at <= now()
 ) x
 where u.id = ?`;
@@ -48,62 +62,110 @@ where u.id = ?`;
  * Locks the users' rows in a fixed order first, so concurrent catch-ups neither duplicate nor
  * resurrect a delivery the user deleted meanwhile (FOR UPDATE re-reads the newest watermark).
  * Broadcast ids commit in order (they take an advisory lock), so a watermark never skips one.
+ * A broadcast that took its id before the user's last mark-all-read but committed after it lies below
+ * the read watermark: those users are left out and returned (user_id, first) so the store lowers their
+ * watermark below `first` (LOWER_READ_UPTO) and runs this again, and the broadcast arrives unread.
  */
 export const CATCH_UP = `
 with u as (
-  select id, bcast_id from sm_user where id in ${IDS} order by id collate "C" for update
+  select id, bcast_id, read_upto from sm_user where id in ${IDS} order by id collate "C" for update
 ), top as (
   select coalesce(max(id), 0) as id from sm_message where broadcast
 ), pending as (
-  select u.id as user_id, m.id as message_id, m.level, m.created_at, m.delivered_at, m.expires_at
+  select u.id as user_id, m.id as message_id, m.level, m.created_at, m.delivered_at, m.expires_at, u.read_upto
   from u join sm_message m on m.broadcast and m.id > u.bcast_id
   where m.id <= (select id from top) and (m.expires_at is null or m.expires_at > now())
+), blocked as (
+  select user_id, min(message_id)::text as first from pending where message_id <= read_upto group by user_id
 ), ins as (
   insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at)
   select user_id, message_id, level, created_at, delivered_at, expires_at from pending
+  where user_id not in (select user_id from blocked)
   on conflict do nothing
   returning user_id
 ), added as (
   select user_id, count(*)::int as n from ins group by user_id
+), upd as (
+  update sm_user su
+  set bcast_id = (select id from top),
+      unread_count = su.unread_count + coalesce(a.n, 0),
+      total_count = su.total_count + coalesce(a.n, 0)
+  from u left join added a on a.user_id = u.id
+  where su.id = u.id and u.bcast_id < (select id from top) and u.id not in (select user_id from blocked)
+  returning 1
 )
-update sm_user su
-set bcast_id = (select id from top),
-    unread_count = su.unread_count + coalesce(a.n, 0),
-    total_count = su.total_count + coalesce(a.n, 0)
-from u left join added a on a.user_id = u.id
-where su.id = u.id and u.bcast_id < (select id from top)`;
+select user_id, first from blocked`;
 
 /**
- * A direct send in ONE statement (atomic on its own): the message, a delivery per recipient, and an
- * upsert of each recipient that registers new users and bumps the counters of known ones. The upsert,
+ * Params: user, x. Lowers the user's read watermark to x - 1 (the caller holds the user's row lock):
+ * deliveries from x up to the old watermark that it kept read get their read time written out, and the
+ * marks are cut at x - 1 so deliveries below x keep theirs. Costs the rows between x and the watermark:
+ * only markUnread of an old message and a late broadcast need it.
+ */
+export const LOWER_READ_UPTO = `
+with p as (select ?::text as user_id, ?::bigint as x
+), u as (
+  select su.id, su.read_upto from sm_user su, p where su.id = p.user_id and su.read_upto >= p.x
+), mat as (
+  update sm_delivery d set read_at = ${readAtOf('u.read_upto')}
+  from u, p where d.user_id = u.id and d.read_at is null and d.message_id >= p.x and d.message_id <= u.read_upto
+  returning 1
+), keep as (
+  insert into sm_read_mark (user_id, upto, at)
+  select k.user_id, p.x - 1, k.at from sm_read_mark k, u, p where k.user_id = u.id and k.upto >= p.x order by k.upto limit 1
+  on conflict do nothing
+  returning 1
+), cut as (
+  delete from sm_read_mark k using u, p where k.user_id = u.id and k.upto >= p.x returning 1
+), low as (
+  update sm_user su set read_upto = p.x - 1 from u, p where su.id = u.id returning 1
+)
+select (select count(*) from mat)::int as n`;
+
+/** Locks one user's row (their writes then see every change committed before), and says whether broadcasts are pending. */
+export const LOCK_USER = `select u.bcast_id < ${LATEST_BROADCAST} as behind from sm_user u where u.id = ? for update`;
+
+/** Params: user, ids (JSON). The lowest of the requested live deliveries the read watermark covers. */
+export const LOWEST_COVERED = `
+select min(d.message_id)::text as x from sm_delivery d
+where d.user_id = ? and d.message_id in (select value::bigint from jsonb_array_elements_text(?::jsonb))
+  and d.message_id <= ${READ_UPTO.replace('?', 'd.user_id')} and ${LIVE}`;
+
+/**
+ * A direct send in ONE statement (atomic on its own): an upsert of each recipient that registers new
+ * users and bumps the counters of known ones, the message, and a delivery per recipient. The upsert,
  * not a separate UPDATE, keeps counters right when two sends register the same new user at once.
- * Recipients are locked in a fixed order (collate "C", as CATCH_UP) so concurrent sends cannot deadlock.
+ * Recipients are locked in a fixed order (collate "C", as CATCH_UP) so concurrent sends cannot deadlock,
+ * and BEFORE the message takes its id and delivery time (`m` reads the upsert's count, so the upsert runs
+ * to completion first): a mark-all-read, which holds the user's lock while it reads, therefore never sets
+ * a watermark above a delivery still to commit, and each user's deliveries grow in id and time together.
  * `behind`: the recipient has broadcasts not yet copied (the caller then runs CATCH_UP for them).
  * Params: ids (JSON), level, text, extra_tags, url, data, created_at, expires_at.
  */
 export const SEND_DIRECT = `
 with ids as (
   select distinct value as id from jsonb_array_elements_text(?::jsonb)
+), u as (
+  insert into sm_user as su (id, bcast_id, unread_count, total_count)
+  select id, ${LATEST_BROADCAST}, 1, 1 from ids order by id collate "C"
+  on conflict (id) do update set unread_count = su.unread_count + 1, total_count = su.total_count + 1
+  returning su.id, su.unread_count, su.bcast_id, su.read_upto, (su.xmax::text = '0') as inserted
 ), m as (
-  insert into sm_message (level, text, extra_tags, url, data, created_at, expires_at, broadcast)
-  values (?, ?, ?, ?, ?::jsonb, ?, ?, false)
+  insert into sm_message (level, text, extra_tags, url, data, created_at, delivered_at, expires_at, broadcast)
+  select ?::smallint, ?::text, ?::text, ?::text, ?::jsonb, ?::timestamptz, clock_timestamp(), ?::timestamptz, false
+  from (select count(*) from u) as locked
   returning id, level, created_at, delivered_at, expires_at
 ), d as (
   insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at)
   select ids.id, m.id, m.level, m.created_at, m.delivered_at, m.expires_at from ids cross join m
   returning 1
-), u as (
-  insert into sm_user as su (id, bcast_id, unread_count, total_count)
-  select id, ${LATEST_BROADCAST}, 1, 1 from ids order by id collate "C"
-  on conflict (id) do update set unread_count = su.unread_count + 1, total_count = su.total_count + 1
-  returning su.id, su.unread_count, su.bcast_id, (su.xmax::text = '0') as inserted
 ), stats as (
   update sm_stats set known_users = known_users + (select count(*) from u where inserted)
   where id = 1 and exists (select 1 from u where inserted)
   returning 1
 )
 select m.id::text as id, u.id as user_id,
-  u.unread_count - ${expiredUnread('u.id')} as unread,
+  u.unread_count - ${expiredUnread('u.id', 'u.read_upto')} as unread,
   u.bcast_id < ${LATEST_BROADCAST} as behind
 from m cross join u`;
 
@@ -114,13 +176,13 @@ export const BEHIND_OF = `select id from sm_user where id in ${IDS} and bcast_id
 export const BROADCAST_VIEWS = `
 select u.id as user_id,
   exists (select 1 from sm_delivery d where d.user_id = u.id and d.message_id = ?::bigint and ${LIVE}) as has,
-  u.unread_count - ${expiredUnread('u.id')} as unread
+  u.unread_count - ${expiredUnread('u.id', 'u.read_upto')} as unread
 from sm_user u where u.id in ${IDS}`;
 
 /** Exact unread counts of several users. */
 export const UNREAD_OF = `
 select u.id as user_id,
-  u.unread_count - ${expiredUnread('u.id')} as unread
+  u.unread_count - ${expiredUnread('u.id', 'u.read_upto')} as unread
 from sm_user u where u.id in ${IDS}`;
 
 export const INSERT_MESSAGE = `
@@ -128,9 +190,11 @@ insert into sm_message (level, text, extra_tags, url, data, created_at, expires_
 values (?, ?, ?, ?, ?::jsonb, ?, ?, ?)
 returning id::text as id, delivered_at`;
 
+/** A user's deliveries with their messages; `u` is the user (for the read watermark). */
 export const SELECT_MESSAGES = `
-select d.message_id::text as id, d.read_at, m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
-from sm_delivery d join sm_message m on m.id = d.message_id`;
+select d.message_id::text as id, ${readAtOf('u.read_upto')} as read_at,
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id`;
 
 /**
  * The one-statement writes below share a shape. `p` binds the user and the requested ids once; `st` says
@@ -139,11 +203,17 @@ from sm_delivery d join sm_message m on m.id = d.message_id`;
  * Each returns one row: behind, what changed, the user's exact unread count after, and the messages found.
  */
 const PARAMS = `p as (select ?::text as user_id, ?::jsonb as ids)`;
+/**
+ * `st` locks the user's row, and FOR UPDATE hands back its newest version: the watermark a concurrent
+ * mark-all-read has just committed is the one used, so no delivery is counted as read twice.
+ */
 const STATE = `st as (
-  select u.id, u.unread_count, u.total_count, u.bcast_id < ${LATEST_BROADCAST} as behind from sm_user u, p where u.id = p.user_id
+  select u.id, u.unread_count, u.total_count, u.read_upto, u.bcast_id < ${LATEST_BROADCAST} as behind
+  from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind)`;
 const REQUESTED_IDS = '(select value::bigint from p, jsonb_array_elements_text(p.ids))';
-const EXPIRED_UNREAD = expiredUnread('(select user_id from p)');
+const RU = '(select read_upto from st)';
+const EXPIRED_UNREAD = expiredUnread('(select user_id from p)', RU);
 
 /** The requested deliveries that are the user's and alive, as JSON, with `readAt` after the change. */
 const FOUND = (readAt: string) => `(
@@ -154,10 +224,14 @@ const FOUND = (readAt: string) => `(
   where d.user_id = p.user_id and d.message_id in ${REQUESTED_IDS} and ${LIVE}
 )`;
 
+/**
+ * Marking unread runs with the user locked and their requested deliveries above the watermark
+ * (the store lowers it first, LOWER_READ_UPTO): a delivery the watermark covers cannot be unread alone.
+ */
 const setRead = (read: boolean) => `
 with ${PARAMS}, ${STATE}, upd as (
   update sm_delivery d set read_at = ${read ? 'now()' : 'null'}
-  where d.user_id = (select id from go) and d.message_id in ${REQUESTED_IDS}
+  where d.user_id = (select id from go) and d.message_id in ${REQUESTED_IDS} and d.message_id > ${RU}
     and d.read_at is ${read ? 'null' : 'not null'} and ${LIVE}
   returning d.message_id
 ), cnt as (
@@ -168,7 +242,7 @@ with ${PARAMS}, ${STATE}, upd as (
 select coalesce((select behind from st), false) as behind,
   (select json_agg(message_id::text order by message_id) from upd) as changed,
   coalesce((select unread_count from cnt), (select unread_count from st), 0) - ${EXPIRED_UNREAD} as unread,
-  ${FOUND(`case when d.message_id in (select message_id from upd) then ${read ? 'now()' : 'null::timestamptz'} else d.read_at end`)} as messages`;
+  ${FOUND(`case when d.message_id in (select message_id from upd) then ${read ? 'now()' : 'null::timestamptz'} else ${readAtOf(RU)} end`)} as messages`;
 
 /** Params: user, ids (JSON). */
 export const MARK_READ = setRead(true);
@@ -182,7 +256,7 @@ with ${PARAMS}, ${STATE}, del as (
   returning d.message_id, d.read_at
 ), cnt as (
   update sm_user su
-  set unread_count = su.unread_count - (select count(*) from del where read_at is null),
+  set unread_count = su.unread_count - (select count(*) from del where read_at is null and message_id > ${RU}),
       total_count = su.total_count - (select count(*) from del)
   where su.id = (select id from go) and exists (select 1 from del)
   returning su.unread_count
@@ -192,22 +266,36 @@ select coalesce((select behind from st), false) as behind,
   coalesce((select unread_count from cnt), (select unread_count from st), 0) - ${EXPIRED_UNREAD} as unread`;
 
 /**
- * Params: user, ids (JSON, unused: []), until. Only messages delivered at or before `until`
- * (race-safe mark-all). Returns behind, n, unread.
+ * Params: user, until. Marks read every delivery delivered at or before `until` by raising the read
+ * watermark to the newest of them (deliveries grow in id and time together) and recording the mark:
+ * O(1) whatever the number of unread. Runs with the user locked and caught up with broadcasts
+ * (LOCK_USER in the same transaction), so what it counts is the committed state. The new unread
+ * counter is the unread deliveries above the new watermark (normally none); `n` is the live ones it covered.
  */
 export const MARK_ALL_READ = `
-with ${PARAMS}, ${STATE}, upd as (
-  update sm_delivery d set read_at = now()
-  where d.user_id = (select id from go) and d.read_at is null and d.delivered_at <= ? and ${LIVE}
-  returning 1
-), cnt as (
-  update sm_user su set unread_count = su.unread_count - (select count(*) from upd)
-  where su.id = (select id from go) and exists (select 1 from upd)
-  returning su.unread_count
+with p as (select ?::text as user_id, ?::timestamptz as until
+), u as (
+  select su.id, su.read_upto, su.unread_count from sm_user su, p where su.id = p.user_id
+), w as (
+  select d.message_id as upto from sm_delivery d, p
+  where d.user_id = p.user_id and d.delivered_at <= p.until order by d.message_id desc limit 1
+), nw as (
+  select u.id, w.upto, u.read_upto as old, u.unread_count from u, w where w.upto > u.read_upto
+), above as (
+  select count(*)::int as n from sm_delivery d, nw where d.user_id = nw.id and d.read_at is null and d.message_id > nw.upto
+), expired as (
+  select (count(*) filter (where e.message_id <= nw.upto))::int as covered, (count(*) filter (where e.message_id > nw.upto))::int as rest
+  from sm_delivery e, nw where e.user_id = nw.id and e.read_at is null and e.message_id > nw.old and e.expires_at <= now()
+), mark as (
+  insert into sm_read_mark (user_id, upto, at) select id, upto, now() from nw returning 1
+), raise as (
+  update sm_user su set read_upto = nw.upto, unread_count = (select n from above) from nw where su.id = nw.id returning 1
 )
-select coalesce((select behind from st), false) as behind,
-  (select count(*) from upd)::int as n,
-  coalesce((select unread_count from cnt), (select unread_count from st), 0) - ${EXPIRED_UNREAD} as unread`;
+select coalesce((select nw.unread_count - (select n from above) - (select covered from expired) from nw), 0) as n,
+  coalesce(
+    (select (select n from above) - (select rest from expired) from nw),
+    (select u.unread_count - ${expiredUnread('u.id', 'u.read_upto')} from u),
+    0) as unread`;
 
 /** Reclaims a bounded batch of expired deliveries, keeping the counters exact. */
 export const CLEANUP_DELIVERIES = `
@@ -217,11 +305,15 @@ with victims as (
 ), del as (
   delete from sm_delivery d using victims v
   where d.user_id = v.user_id and d.message_id = v.message_id
-  returning d.user_id, d.read_at
+  returning d.user_id, d.message_id, d.read_at
 ), per_user as (
-  select user_id, count(*) filter (where read_at is null) as unread, count(*) as total from del group by user_id
+  select user_id, array_agg(message_id) filter (where read_at is null) as unread_ids, count(*) as total from del group by user_id
 ), upd as (
-  update sm_user u set unread_count = u.unread_count - p.unread, total_count = u.total_count - p.total
+  -- Which of them were unread depends on the watermark: judged against the user row this update locks
+  -- (re-evaluated on its newest version if a mark-all-read commits meanwhile).
+  update sm_user u
+  set unread_count = u.unread_count - (select count(*) from unnest(p.unread_ids) x where x > u.read_upto),
+      total_count = u.total_count - p.total
   from per_user p where u.id = p.user_id
   returning 1
 )

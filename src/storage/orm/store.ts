@@ -101,7 +101,7 @@ export class OrmMessageStore implements MessageStore {
     if (behind.length) {
       // Rare: recipients with broadcasts not yet copied. Copy them so the counts reported are exact.
       const recount = async (s: Sql) => {
-        await s(q.CATCH_UP, [jsonList(behind)]);
+        await this.catchUp(s, behind);
         return s<{ user_id: string; unread: number }>(q.UNREAD_OF, [jsonList(behind)]);
       };
       const fresh = sql === this.db.atomic || sql === this.db.atomicUnprepared ? await this.db.tx(recount) : await recount(sql);
@@ -205,10 +205,18 @@ export class OrmMessageStore implements MessageStore {
 
   async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
     const wanted = ids.filter(isMessageId);
-    const row = await this.whenCaughtUp<{ changed: string[] | null; unread: number; messages: MessageRow[] | null }>(userId, read ? q.MARK_READ : q.MARK_UNREAD, [
-      userId,
-      jsonList(wanted),
-    ], wanted.length);
+    type Row = { changed: string[] | null; unread: number; messages: MessageRow[] | null };
+    const params = [userId, jsonList(wanted)];
+    // Marking read is one statement. Marking unread may first have to lower the read watermark below
+    // the requested ids, so it runs with the user locked, in a transaction.
+    const row = read
+      ? await this.whenCaughtUp<Row>(userId, q.MARK_READ, params, wanted.length)
+      : await this.locked(userId, async (sql) => {
+          const [low] = await sql<{ x: string | null }>(q.LOWEST_COVERED, params);
+          if (low.x !== null) await sql(q.LOWER_READ_UPTO, [userId, low.x]);
+          return (await sql<Row>(q.MARK_UNREAD, params))[0];
+        });
+    if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0 };
     const found = new Map((row.messages ?? []).map((m) => [m.id, toRecord(m)]));
     return {
       changed: row.changed ?? [],
@@ -219,8 +227,36 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
-    const row = await this.whenCaughtUp<{ n: number; unread: number }>(userId, q.MARK_ALL_READ, [userId, '[]', until]);
-    return { count: row.n, unreadCount: row.unread };
+    const row = await this.locked(userId, async (sql) => (await sql<{ n: number; unread: number }>(q.MARK_ALL_READ, [userId, until]))[0]);
+    return row ? { count: row.n, unreadCount: row.unread } : { count: 0, unreadCount: 0 };
+  }
+
+  /**
+   * Runs `work` in a transaction holding the user's row lock, with their broadcasts copied: each of its
+   * statements then sees every change committed before, which counting across many rows needs.
+   * Resolves undefined for a user the store does not know (nothing of theirs to change).
+   */
+  private async locked<R>(userId: string, work: (sql: Sql) => Promise<R>): Promise<R | undefined> {
+    return this.db.tx(async (sql) => {
+      const [user] = await sql<{ behind: boolean }>(q.LOCK_USER, [userId]);
+      if (!user) return undefined;
+      if (user.behind) await this.catchUp(sql, [userId]);
+      return work(sql);
+    });
+  }
+
+  /**
+   * Copies pending broadcasts into the users' deliveries (CATCH_UP). A broadcast that lies below a
+   * user's read watermark (it took its id before their last mark-all-read, and committed after) first
+   * lowers that watermark, so it arrives unread; the users stay locked in between.
+   */
+  private async catchUp(sql: Sql, userIds: readonly string[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const blocked = await sql<{ user_id: string; first: string }>(q.CATCH_UP, [jsonList(userIds)]);
+      if (blocked.length === 0) return;
+      if (attempt >= 3) throw new Error(`could not deliver broadcasts below the read watermark of ${blocked.length} users`);
+      for (const b of blocked) await sql(q.LOWER_READ_UPTO, [b.user_id, b.first]);
+    }
   }
 
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
@@ -245,7 +281,7 @@ export class OrmMessageStore implements MessageStore {
       const [row] = await run<R & { behind: boolean }>(statement, params);
       if (!row.behind) return row;
       if (attempt >= 5) throw new Error(`could not catch up with broadcasts for a user after ${attempt} attempts`);
-      await this.db.tx((sql) => sql(q.CATCH_UP, [jsonList([userId])]));
+      await this.db.tx((sql) => this.catchUp(sql, [userId]));
     }
   }
 
@@ -254,7 +290,7 @@ export class OrmMessageStore implements MessageStore {
     if (userIds.length === 0) return views;
     const ids = jsonList([...new Set(userIds)].sort());
     const behind = await this.db.unprepared<{ id: string }>(q.BEHIND_OF, [ids]);
-    if (behind.length) await this.db.tx((sql) => sql(q.CATCH_UP, [jsonList(behind.map((r) => r.id))]));
+    if (behind.length) await this.db.tx((sql) => this.catchUp(sql, behind.map((r) => r.id)));
     for (const r of await this.db.unprepared<{ user_id: string; has: boolean; unread: number }>(q.BROADCAST_VIEWS, [isMessageId(messageId) ? messageId : '0', ids])) {
       views.set(r.user_id, { has: r.has, unreadCount: r.unread });
     }
@@ -264,7 +300,7 @@ export class OrmMessageStore implements MessageStore {
   async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
     await this.refresh(userId);
     const rows = await this.db.sql<MessageRow>(
-      `${q.SELECT_MESSAGES} where d.user_id = ? and d.read_at is null and ${q.LIVE} order by d.message_id asc limit ?`,
+      `${q.SELECT_MESSAGES} where d.user_id = ? and ${q.unread('u.read_upto')} and ${q.LIVE} order by d.message_id asc limit ?`,
       [userId, limit],
     );
     return rows.map(toRecord);
@@ -294,7 +330,7 @@ export class OrmMessageStore implements MessageStore {
     if (!state) return { unread: 0, total: 0 };
     if (!state.behind) return state;
     return this.db.tx(async (sql) => {
-      await sql(q.CATCH_UP, [jsonList([userId])]);
+      await this.catchUp(sql, [userId]);
       return this.counts(sql, userId);
     });
   }
@@ -322,8 +358,10 @@ function filterSql(userId: string, query: ListQuery): { where: string; params: u
   const parts = ['d.user_id = ?', q.LIVE];
   const params: unknown[] = [userId];
   const f = query.filter;
-  if (query.unreadOnly || f.read === false) parts.push('d.read_at is null');
-  else if (f.read === true) parts.push('d.read_at is not null');
+  if (query.unreadOnly || f.read === false || f.read === true) {
+    parts.push(query.unreadOnly || f.read === false ? q.unread(q.READ_UPTO) : `not ${q.unread(q.READ_UPTO)}`);
+    params.push(userId);
+  }
   if (f.levels) {
     parts.push('d.level in (select value::int from jsonb_array_elements_text(?::jsonb))');
     params.push(jsonList(f.levels));

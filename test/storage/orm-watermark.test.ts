@@ -1,0 +1,73 @@
+import pg from 'pg';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { openStorage } from '../../src/storage/index.js';
+import type { MessageStore } from '../../src/storage/store.js';
+import { createTestDatabase } from '../harness.js';
+import { idsOf, msg } from './contract.js';
+
+/**
+ * The PostgreSQL read watermark where timing matters: a broadcast that takes its id before a user's
+ * mark-all-read but commits after it. Held open here with a real second connection, so the
+ * interleaving is exact rather than hoped for.
+ */
+describe('PostgreSQL read watermark', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let store: MessageStore;
+  let other: pg.Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
+    other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+  });
+  afterAll(async () => {
+    await other?.end();
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('delivers unread a broadcast that took its id before a mark-all-read and committed after it', async () => {
+    const a = `late-${Date.now()}`;
+    await store.ensureUser(a);
+    const before = (await store.send(msg({ text: 'before' }), { userIds: [a] })).message.id;
+
+    // A broadcast takes its id and stays uncommitted...
+    await other.query('begin');
+    const { rows } = await other.query<{ id: string }>(
+      `insert into sm_message (level, text, created_at, expires_at, broadcast) values (25, 'late broadcast', now(), now() + interval '1 day', true) returning id::text`,
+    );
+    const late = rows[0].id;
+    // ...while a direct message with a higher id arrives and the user marks everything read.
+    const direct = (await store.send(msg({ text: 'direct' }), { userIds: [a] })).message.id;
+    expect(BigInt(direct)).toBeGreaterThan(BigInt(late));
+    expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 2, unreadCount: 0 });
+    const readAt = (await store.get(a, direct))?.readAt;
+    expect(readAt).toBeInstanceOf(Date);
+    await other.query('commit');
+
+    // The broadcast was not there when the user marked all read: it arrives unread, the rest stay read.
+    expect(await store.unreadCount(a)).toBe(1);
+    expect((await store.get(a, late))?.readAt).toBeNull();
+    expect((await store.get(a, direct))?.readAt).toEqual(readAt);
+    expect((await store.get(a, before))?.readAt).toEqual(readAt);
+    const inbox = await store.list(a, { unreadOnly: true, filter: {}, direction: 'forward', limit: 20, cursor: null });
+    expect(inbox.items.map((i) => i.message.id)).toEqual([late]);
+    expect(inbox.totalCount).toBe(1);
+    expect(await idsOf(store, a)).toEqual([direct, late, before]);
+    expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 1, unreadCount: 0 });
+  });
+
+  it('counts a message read once when markRead and markAllRead race on it, every time', async () => {
+    const a = `race-${Date.now()}`;
+    for (let round = 0; round < 25; round++) {
+      const m = (await store.send(msg({ text: `race ${round}` }), { userIds: [a] })).message.id;
+      const [r, all] = await Promise.all([store.setRead(a, [m], true), store.markAllRead(a, new Date(Date.now() + 1000))]);
+      // Exactly one of the two read it.
+      expect(r.changed.length + all.count).toBe(1);
+      expect(await store.unreadCount(a)).toBe(0);
+    }
+  });
+});
