@@ -60,6 +60,25 @@ describe('PostgreSQL read watermark', () => {
     expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 1, unreadCount: 0 });
   });
 
+  it('drops the read marks whose messages are all gone, and keeps those still covering one', async () => {
+    const a = `marks-${Date.now()}`;
+    const marks = async () => (await other.query<{ n: number }>('select count(*)::int as n from sm_read_mark where user_id = $1', [a])).rows[0].n;
+    const expiresAt = new Date(Date.now() + 1200);
+    await store.send(msg({ text: 'goes', expiresAt }), { userIds: [a] });
+    await store.markAllRead(a, new Date(Date.now() + 1000));
+    const kept = (await store.send(msg({ text: 'stays', expiresAt: null }), { userIds: [a] })).message.id;
+    await store.send(msg({ text: 'goes too', expiresAt }), { userIds: [a] });
+    await store.markAllRead(a, new Date(Date.now() + 1000));
+    const readAt = (await store.get(a, kept))?.readAt;
+    expect(await marks()).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 200));
+    expect(await store.cleanupExpired(1000)).toBeGreaterThan(0);
+    // The first mark covered only the expired message; the second still covers `kept`.
+    expect(await marks()).toBe(1);
+    expect((await store.get(a, kept))?.readAt).toEqual(readAt);
+    expect(await store.unreadCount(a)).toBe(0);
+  });
+
   it('counts a message read once when markRead and markAllRead race on it, every time', async () => {
     const a = `race-${Date.now()}`;
     for (let round = 0; round < 25; round++) {

@@ -317,7 +317,22 @@ with victims as (
   from per_user p where u.id = p.user_id
   returning 1
 )
-select (select count(*) from del)::int as n`;
+select (select count(*) from del)::int as n, (select json_agg(user_id) from per_user) as users`;
+
+/**
+ * Params: users (JSON). Drops the read marks of these users that no longer cover any delivery (what they
+ * covered has expired or been deleted): marks otherwise grow by one per mark-all-read. A mark covers the
+ * watermark-read deliveries between the next lower mark and itself; only a mark-all-read (in a new mark's
+ * range) or LOWER_READ_UPTO (which writes read times out first) changes what lies there, so an empty
+ * range stays empty.
+ */
+export const CLEANUP_READ_MARKS = `
+delete from sm_read_mark k where k.user_id in ${IDS} and not exists (
+  select 1 from sm_delivery d
+  where d.user_id = k.user_id and d.read_at is null and d.message_id <= k.upto
+    and d.message_id > coalesce((select max(k2.upto) from sm_read_mark k2 where k2.user_id = k.user_id and k2.upto < k.upto), 0)
+)
+returning 1`;
 
 /** Expired messages with no delivery left (deliveries go first, so counters stay exact). */
 export const CLEANUP_MESSAGES = `

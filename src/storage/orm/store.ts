@@ -308,7 +308,8 @@ export class OrmMessageStore implements MessageStore {
 
   async cleanupExpired(limit: number): Promise<number> {
     return this.db.tx(async (sql) => {
-      const [d] = await sql<{ n: number }>(q.CLEANUP_DELIVERIES, [limit]);
+      const [d] = await sql<{ n: number; users: string[] | null }>(q.CLEANUP_DELIVERIES, [limit]);
+      if (d?.users) await sql(q.CLEANUP_READ_MARKS, [jsonList(d.users)]);
       const m = await sql(q.CLEANUP_MESSAGES, [limit]);
       const i = await sql(q.CLEANUP_IDEMPOTENCY, [IDEMPOTENCY_HOURS, limit]);
       return (d?.n ?? 0) + m.length + i.length;
