@@ -7,6 +7,7 @@
 export const LIVE = '(d.expires_at is null or d.expires_at > now())';
 
 const IDS = '(select value from jsonb_array_elements_text(?::jsonb))';
+const BIGINT_MAX = '9223372036854775807::bigint';
 
 /**
  * Read state (entities.ts): a delivery is unread when it has no `read_at` and lies above the user's
@@ -40,7 +41,17 @@ where id = 1 and exists (select 1 from ins)`;
  * `user`, `ru`: the SQL expressions of the user id and of their read watermark.
  */
 const expiredUnread = (user: string, ru: string) =>
-  `(select count(*) from sm_delivery e where e.user_id = ${user} and e.read_at is null and e.message_id > ${ru} and e.expires_at <= now())::int`;
+  `(select count(*) from sm_delivery e where ${expiredOf(user)} and e.read_at is null and e.message_id > ${ru})::int`;
+
+/**
+ * The user's expired deliveries (alias e), as a range of the (user_id, expires_at) index. Written as two
+ * row comparisons (both ends of the range; an equality on user_id would make the scan start at the user's
+ * first entry) so that the global expires_at index cannot serve it: with statistics saying "few rows have
+ * expired", the planner otherwise walks every user's expired rows, slow exactly when the cleanup lags.
+ */
+function expiredOf(user: string): string {
+  return `(e.user_id, e.expires_at) >= (${user}, '-infinity'::timestamptz) and (e.user_id, e.expires_at) <= (${user}, now())`;
+}
 
 /**
  * Counts corrected for expired-but-not-yet-reclaimed deliveries (an index range scan that is empty
@@ -53,7 +64,7 @@ select u.unread_count - x.unread_expired as unread,
 from sm_user u
 cross join lateral (
   select (count(*) filter (where e.read_at is null and e.message_id > u.read_upto))::int as unread_expired, count(*)::int as total_expired
-  from sm_delivery e where e.user_id = u.id and e.expires_at <= now()
+  from sm_delivery e where ${expiredOf('u.id')}
 ) x
 where u.id = ?`;
 
@@ -266,36 +277,43 @@ select coalesce((select behind from st), false) as behind,
   coalesce((select unread_count from cnt), (select unread_count from st), 0) - ${EXPIRED_UNREAD} as unread`;
 
 /**
- * Params: user, until. Marks read every delivery delivered at or before `until` by raising the read
- * watermark to the newest of them (deliveries grow in id and time together) and recording the mark:
- * O(1) whatever the number of unread. Runs with the user locked and caught up with broadcasts
- * (LOCK_USER in the same transaction), so what it counts is the committed state. The new unread
- * counter is the unread deliveries above the new watermark (normally none); `n` is the live ones it covered.
+ * Params: user, until. The user's newest delivery at or before until (a backward walk of the primary key
+ * that stops at the first match: the very first when until is now), or null. Deliveries grow in id and
+ * time together, so everything at or below it was delivered at or before until.
+ */
+export const NEWEST_UNTIL = `
+select d.message_id::text as upto from sm_delivery d
+where d.user_id = ? and d.delivered_at <= ? order by d.message_id desc limit 1`;
+
+/**
+ * Params: user, upto, user, upto, user, user, user (literal values, so the planner sees the real bound;
+ * see markAllRead in store.ts). Marks read everything up
+ * to it by raising the read watermark and recording the mark: O(1) whatever the number of unread. Runs
+ * with the user locked and caught up with broadcasts (LOCK_USER in the same transaction), so what it
+ * counts is the committed state. The new unread counter is the unread deliveries above the new
+ * watermark (normally none); n is the live ones it covered.
  */
 export const MARK_ALL_READ = `
-with p as (select ?::text as user_id, ?::timestamptz as until
-), u as (
-  select su.id, su.read_upto, su.unread_count from sm_user su, p where su.id = p.user_id
-), w as (
-  select d.message_id as upto from sm_delivery d, p
-  where d.user_id = p.user_id and d.delivered_at <= p.until order by d.message_id desc limit 1
+with p as (select ?::text as user_id, ?::bigint as upto
 ), nw as (
-  select u.id, w.upto, u.read_upto as old, u.unread_count from u, w where w.upto > u.read_upto
+  select su.id, p.upto, su.read_upto as old, su.unread_count from sm_user su, p where su.id = p.user_id and p.upto > su.read_upto
 ), above as (
-  select count(*)::int as n from sm_delivery d, nw where d.user_id = nw.id and d.read_at is null and d.message_id > nw.upto
+  -- A range of the unread index above the new watermark, both ends given as row comparisons: they keep
+  -- the planner off the global message_id index (which it picks for "message_id > a recent id", then
+  -- walks every user's newer messages), and unlike an equality on user_id they start the scan at the bound.
+  select count(*)::int as n from sm_delivery d
+  where (d.user_id, d.message_id) > (?::text, ?::bigint) and (d.user_id, d.message_id) <= (?::text, ${BIGINT_MAX}) and d.read_at is null
 ), expired as (
   select (count(*) filter (where e.message_id <= nw.upto))::int as covered, (count(*) filter (where e.message_id > nw.upto))::int as rest
-  from sm_delivery e, nw where e.user_id = nw.id and e.read_at is null and e.message_id > nw.old and e.expires_at <= now()
+  from sm_delivery e, nw where ${expiredOf('?::text')} and e.read_at is null and e.message_id > nw.old
 ), mark as (
   insert into sm_read_mark (user_id, upto, at) select id, upto, now() from nw returning 1
 ), raise as (
   update sm_user su set read_upto = nw.upto, unread_count = (select n from above) from nw where su.id = nw.id returning 1
 )
 select coalesce((select nw.unread_count - (select n from above) - (select covered from expired) from nw), 0) as n,
-  coalesce(
-    (select (select n from above) - (select rest from expired) from nw),
-    (select u.unread_count - ${expiredUnread('u.id', 'u.read_upto')} from u),
-    0) as unread`;
+  (select n from above) - coalesce((select rest from expired), 0) as unread,
+  exists (select 1 from nw) as raised`;
 
 /** Reclaims a bounded batch of expired deliveries, keeping the counters exact. */
 export const CLEANUP_DELIVERIES = `

@@ -227,8 +227,16 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
-    const row = await this.locked(userId, async (sql) => (await sql<{ n: number; unread: number }>(q.MARK_ALL_READ, [userId, until]))[0]);
-    return row ? { count: row.n, unreadCount: row.unread } : { count: 0, unreadCount: 0 };
+    const row = await this.locked(userId, async (sql) => {
+      const [newest] = await sql<{ upto: string }>(q.NEWEST_UNTIL, [userId, until]);
+      if (newest) {
+        const u = userId;
+        const [r] = await sql<{ n: number; unread: number; raised: boolean }>(q.MARK_ALL_READ, [u, newest.upto, u, newest.upto, u, u, u]);
+        if (r.raised) return { count: r.n, unreadCount: r.unread };
+      }
+      return { count: 0, unreadCount: (await this.counts(sql, userId)).unread };
+    });
+    return row ?? { count: 0, unreadCount: 0 };
   }
 
   /**
