@@ -9,7 +9,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Db } from '../src/storage/orm/db.js';
 import { startBackend } from './lib/backends.js';
 import { cleanupOnSignals, runCleanups } from './lib/cleanup.js';
 import { bearer, globalId, gql, Q } from './lib/gql.js';
@@ -37,9 +37,9 @@ async function main() {
     out.push(s);
   };
   try {
-    const knex = (t.app.store as unknown as { orm: MikroORM }).orm.em.getKnex();
+    const storeDb = (t.app.store as unknown as { db: Db }).db;
     let capture: Captured[] | null = null;
-    knex.on('query', (q: { sql: string; bindings?: unknown[] }) => capture?.push({ sql: q.sql, bindings: q.bindings ?? [] }));
+    storeDb.onStatement = (sql, bindings) => capture?.push({ sql, bindings: [...bindings] });
 
     const { w4Others: others, w4OtherUsers: otherUsers } = opts.sizes;
     console.log(`seeding ${fmt(others)} rows of others...`);

@@ -277,20 +277,25 @@ select coalesce((select behind from st), false) as behind,
   coalesce((select unread_count from cnt), (select unread_count from st), 0) - ${EXPIRED_UNREAD} as unread`;
 
 /**
- * Params: user, until. The user's newest delivery at or before until (a backward walk of the primary key
- * that stops at the first match: the very first when until is now), or null. Deliveries grow in id and
- * time together, so everything at or below it was delivered at or before until.
+ * Params: user, until, user. Locks the user (LOCK_USER) and finds the newest delivery at or before until
+ * (a backward walk of the primary key that stops at the first match: the very first when until is now).
+ * Deliveries grow in id and time together, so everything at or below it was delivered at or before until.
+ * It is read before the lock is granted, which is safe: a delivery still to commit belongs to a send
+ * holding this lock, which took its id after every delivery already committed.
  */
-export const NEWEST_UNTIL = `
-select d.message_id::text as upto from sm_delivery d
-where d.user_id = ? and d.delivered_at <= ? order by d.message_id desc limit 1`;
+export const LOCK_FOR_MARK_ALL = `
+select u.bcast_id < ${LATEST_BROADCAST} as behind, (
+  select d.message_id::text from sm_delivery d
+  where d.user_id = ? and d.delivered_at <= ? order by d.message_id desc limit 1
+) as upto
+from sm_user u where u.id = ? for update`;
 
 /**
  * Params: user, upto, user, upto, user, user, user (literal values, so the planner sees the real bound;
- * see markAllRead in store.ts). Marks read everything up
+ * upto from LOCK_FOR_MARK_ALL). Marks read everything up
  * to it by raising the read watermark and recording the mark: O(1) whatever the number of unread. Runs
- * with the user locked and caught up with broadcasts (LOCK_USER in the same transaction), so what it
- * counts is the committed state. The new unread counter is the unread deliveries above the new
+ * with the user locked and caught up with broadcasts (LOCK_FOR_MARK_ALL earlier in the same transaction),
+ * so what it counts is the committed state. The new unread counter is the unread deliveries above the new
  * watermark (normally none); n is the live ones it covered.
  */
 export const MARK_ALL_READ = `

@@ -227,16 +227,21 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
-    const row = await this.locked(userId, async (sql) => {
-      const [newest] = await sql<{ upto: string }>(q.NEWEST_UNTIL, [userId, until]);
-      if (newest) {
-        const u = userId;
-        const [r] = await sql<{ n: number; unread: number; raised: boolean }>(q.MARK_ALL_READ, [u, newest.upto, u, newest.upto, u, u, u]);
+    return this.db.tx(async (sql) => {
+      const lock = () => sql<{ behind: boolean; upto: string | null }>(q.LOCK_FOR_MARK_ALL, [userId, until, userId]);
+      let [user] = await lock();
+      if (!user) return { count: 0, unreadCount: 0 };
+      if (user.behind) {
+        await this.catchUp(sql, [userId]);
+        [user] = await lock(); // the broadcasts just copied count too
+      }
+      if (user.upto !== null) {
+        const [u, upto] = [userId, user.upto];
+        const [r] = await sql<{ n: number; unread: number; raised: boolean }>(q.MARK_ALL_READ, [u, upto, u, upto, u, u, u]);
         if (r.raised) return { count: r.n, unreadCount: r.unread };
       }
       return { count: 0, unreadCount: (await this.counts(sql, userId)).unread };
     });
-    return row ?? { count: 0, unreadCount: 0 };
   }
 
   /**
