@@ -7,6 +7,7 @@ import { openStorage } from '../../src/storage/index.js';
 import { encodeBody, messageJson, metaArgs } from '../../src/storage/redis/codec.js';
 import { connectRedis } from '../../src/storage/redis/connection.js';
 import { RedisContext } from '../../src/storage/redis/context.js';
+import { completeJournal } from '../../src/storage/redis/journal.js';
 import { resolveRedisTarget } from '../../src/storage/redis/target.js';
 import type { MessageStore } from '../../src/storage/store.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
@@ -112,6 +113,59 @@ describe('Redis store on a cluster: what a single server cannot show', () => {
     expect(await idsOf(c)).toEqual([...broadcasts, id]);
     for (const u of [reader, a]) expect(await store.unreadCount(u)).toBe(2);
     for (const u of [b, c]) expect(await store.unreadCount(u)).toBe(3);
+  });
+
+  it('keeps a send or broadcast completed after a mark-all-read unread, although its id is below the read watermark', async () => {
+    const { client } = await connectRedis(resolveRedisTarget(cluster.url, null)!, logger);
+    const ctx = new RedisContext(client, true, prefix);
+    const g = ctx.keys.g;
+    const a = uid();
+    await store.ensureUser(a);
+    const m = msg({ text: 'late' });
+    const [level, createdAt, expiresAt] = metaArgs(m);
+    const begin = async (kind: 'd' | 'b', users: string[]) =>
+      (await ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, ctx.keys.noIdem, g.j, g.jq], [
+        kind, '0', '', messageJson(m),
+        JSON.stringify({ k: kind, b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: users, i: '' }),
+        3600, ...users,
+      ]))[1];
+    try {
+      // Both get their ids first; a direct message overtakes them and a marks everything read.
+      const [direct, bcast] = [await begin('d', [a]), await begin('b', [])];
+      const early = (await store.send(msg({ text: 'overtakes' }), { userIds: [a] })).message.id;
+      expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 1, unreadCount: 0 });
+      const t1 = (await store.get(a, early))?.readAt;
+      await completeJournal(ctx, direct);
+      await completeJournal(ctx, bcast);
+      expect(await store.unreadCount(a)).toBe(2);
+      expect((await store.get(a, direct))?.readAt).toBeNull();
+      expect((await store.get(a, bcast))?.readAt).toBeNull();
+      expect((await store.get(a, early))?.readAt).toEqual(t1);
+      const unread = await store.list(a, { unreadOnly: true, filter: {}, direction: 'forward', limit: 10, cursor: null });
+      expect(unread.items.map((i) => i.message.id)).toEqual([bcast, direct]);
+      expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 2, unreadCount: 0 });
+      expect((await store.get(a, early))?.readAt).toEqual(t1);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('hands the index trimming a large mark-all-read leaves to the cleanup', async () => {
+    const a = uid();
+    for (let i = 0; i < 1050; i += 150) await Promise.all(Array.from({ length: 150 }, () => store.send(msg(), { userIds: [a] })));
+    expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 1050, unreadCount: 0 });
+    const ctx = new RedisContext((await connectRedis(resolveRedisTarget(cluster.url, null)!, logger)).client, true, prefix);
+    try {
+      const n = ctx.keys.user(a)[2];
+      expect(await ctx.client.zcard(n)).toBe(50);
+      expect(Number(await ctx.client.zscore(ctx.keys.g.ux, a))).toBeLessThanOrEqual(Date.now());
+      await store.cleanupExpired(1000);
+      expect(await ctx.client.zcard(n)).toBe(0);
+      expect(await store.unreadCount(a)).toBe(0);
+      expect((await store.list(a, { unreadOnly: false, filter: { read: true }, direction: 'forward', limit: 0, cursor: null })).totalCount).toBe(1050);
+    } finally {
+      ctx.client.disconnect();
+    }
   });
 
   it('lets a retry with the same idempotency key finish an interrupted send and answer its result', async () => {

@@ -1,15 +1,23 @@
 import type { RedisContext } from './context.js';
 import { recoverJournal } from './journal.js';
 
+/** Leftover unread-index entries (a mark-all-read leaves them, see lua/lib.ts) trimmed per script: about 1 µs each. */
+const TRIM_PER_SCRIPT = 1000;
+/** Leftover entries trimmed per call, as a multiple of `limit`: one costs far less than reclaiming a delivery. */
+const TRIM_PER_LIMIT = 10;
+
 /**
  * Reclaims expired data in bounded steps; reads never wait for it (they skip expired deliveries and
- * correct the counts on their own). Per call: at most `limit` deliveries and `limit` bodies.
+ * correct the counts on their own). Per call: at most `limit` deliveries and `limit` bodies (and
+ * 10 × `limit` leftover index entries, which are not counted in the answer).
  *
  * - Deliveries: the global zset `ux` holds, per user, a time at or before their earliest expiry
- *   (ZADD LT, written after each per-user step that adds an expiring delivery). A due user is
- *   cleaned in one per-user script, then `ux` is set to their next expiry and re-checked: a
- *   delivery added in between may have lowered `ux` before our write, and it is already in the
- *   user's keys, so the re-check (ZADD LT of the user's current earliest expiry) restores it.
+ *   (ZADD LT, written after each per-user step that adds an expiring delivery), or before a
+ *   mark-all-read left more index entries than it trimmed itself. A due user is cleaned in
+ *   per-user scripts, then `ux` is set to when they are next due and re-checked: a delivery
+ *   added (or a mark-all-read) in between may have lowered `ux` before our write, and it is
+ *   already in the user's keys, so the re-check (ZADD LT of the user's current earliest expiry,
+ *   or of now while there is trimming left) restores it.
  * - Bodies: the global zset `mx` (message id -> expiry); an expired body is deleted (all its
  *   deliveries are expired too: the expiry belongs to the message), then forgotten with its
  *   broadcast record.
@@ -21,16 +29,27 @@ export async function cleanupExpired(ctx: RedisContext, limit: number): Promise<
   await recoverJournal(ctx, limit);
 
   let deliveries = 0;
+  let trimmed = 0;
+  const trimLimit = limit * TRIM_PER_LIMIT;
   const users = await ctx.scripts.run('smDue', [g.ux], [limit]);
   for (const user of users) {
     if (deliveries >= limit) break;
     const u = ctx.keys.user(user);
-    const [n, next] = await ctx.scripts.run('smCleanUser', u, [limit - deliveries]);
-    deliveries += Number(n);
+    let next: string;
+    let trim: number;
+    let done: number;
+    do {
+      trim = Math.min(TRIM_PER_SCRIPT, trimLimit - trimmed);
+      const [n, t, due] = await ctx.scripts.run('smCleanUser', u, [limit - deliveries, trim]);
+      deliveries += Number(n);
+      done = Number(t);
+      trimmed += done;
+      next = due;
+    } while (done === trim && trim > 0 && trimmed < trimLimit && deliveries < limit);
     if (next === '') await ctx.client.zrem(g.ux, user);
     else await ctx.client.zadd(g.ux, next, user);
-    const [, earliest] = await ctx.client.zrange(u[5], 0, 0, 'WITHSCORES');
-    if (earliest !== undefined) await ctx.client.zadd(g.ux, 'LT', earliest, user);
+    const [recheck] = await ctx.scripts.run('smNextDue', u);
+    if (recheck !== '') await ctx.client.zadd(g.ux, 'LT', recheck, user);
   }
 
   let bodies = 0;

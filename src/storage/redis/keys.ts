@@ -2,12 +2,12 @@
  * Key layout under REDIS_PREFIX (which may not contain braces, so the first `{...}` of every key is
  * ours and picks its Redis Cluster hash slot):
  *
- * - `<p>{u:<user id>}:<s|a|n|m|r|x|t>`: one user's state, all in that user's slot (see lua/lib.ts).
+ * - `<p>{u:<user id>}:<s|a|n|m|r|x|t|k|u>`: one user's state, all in that user's slot (see lua/lib.ts).
  * - `<p>{g}:<name>`: global state (id sequence, broadcasts, known users, reclaim indexes, send
  *   journal, idempotency records), all in one slot so each global step is one atomic script.
  * - `<p>{m:<message id>}`: a message body, stored once whatever the number of recipients.
  */
-export const USER_KEY_NAMES = ['s', 'a', 'n', 'm', 'r', 'x', 't'] as const;
+export const USER_KEY_NAMES = ['s', 'a', 'n', 'm', 'r', 'x', 't', 'k', 'u'] as const;
 
 export interface GlobalKeys {
   seq: string;
@@ -33,7 +33,7 @@ export class RedisKeys {
     this.bodyPrefix = `${prefix}{m:`;
   }
 
-  /** The seven keys of one user, in the order the scripts expect. */
+  /** The keys of one user (USER_KEY_NAMES), in the order the scripts expect. */
   user(userId: string): string[] {
     const base = `${this.prefix}{u:${userId}}:`;
     return USER_KEY_NAMES.map((n) => base + n);

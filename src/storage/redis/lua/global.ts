@@ -32,7 +32,7 @@ end
 export const GLOBAL_SCRIPTS = {
   /**
    * Standalone: the whole multi-user send in one atomic step. KEYS: seq b bm bp ux k mx idem, then
-   * seven keys per user; ARGV[10..] user ids. The body key is derived from the new id inside the
+   * the UK keys of each user (keys.ts); ARGV[10..] user ids. The body key is derived from the new id inside the
    * script: standalone Redis allows it, and Cluster never runs this script.
    */
   smSendLocal: IDEM + `
@@ -51,7 +51,7 @@ G.k = KEYS[6]
 local users = #ARGV - 9
 local out = { 'new', id, str(users) }
 for j = 0, users - 1 do
-  out[#out + 1] = str(deliver_local(G, ukeys(9 + 7 * j), ARGV[10 + j], T, id, meta, now, true))
+  out[#out + 1] = str(deliver_local(G, ukeys(9 + UK * j), ARGV[10 + j], T, id, meta, now, true))
 end
 if ARGV[1] == '1' then idem_save(KEYS[8], ARGV[2], id, str(users), ARGV[3], true, ARGV[9]) end
 return out
@@ -59,7 +59,7 @@ return out
 
   /**
    * Standalone, large sends: one chunk of a journalled send (see send.ts), idempotent per recipient.
-   * KEYS: seq b bm bp ux k, then seven keys per user. ARGV: id, meta, user ids. Answers unread counts.
+   * KEYS: seq b bm bp ux k, then the UK keys of each user. ARGV: id, meta, user ids. Answers unread counts.
    */
   smDeliverMany: `
 local now = now_ms()
@@ -68,7 +68,7 @@ G.k = KEYS[6]
 local T = g_top(G)
 local out = {}
 for j = 0, #ARGV - 3 do
-  out[#out + 1] = str(deliver_local(G, ukeys(7 + 7 * j), ARGV[3 + j], T, ARGV[1], ARGV[2], now, false))
+  out[#out + 1] = str(deliver_local(G, ukeys(7 + UK * j), ARGV[3 + j], T, ARGV[1], ARGV[2], now, false))
 end
 return out
 `,

@@ -1,11 +1,16 @@
+import { USER_KEY_NAMES } from '../keys.js';
+import { READ_STATE } from './read-state.js';
+
 /**
  * Lua shared by every script (prepended to each one). Conventions:
  * - ids and times travel as decimal strings; `str()` formats numbers without Lua's %.14g rounding.
- * - A user's seven keys sit at KEYS[i..i+6] (see keys.ts: s a n m r x t).
+ * - A user's UK keys sit at KEYS[i..i+UK-1], in the order of keys.ts (s a n m r x t k u).
  * - Delivery metadata `m[id]` = "level|createdAt|deliveredAt|expiresAt" (ms; expiresAt '' = never).
- * - Invariant per user: a live delivery is in `a` and `m`, and in exactly one of `n` (unread) or
- *   `r` (id -> readAt); `x` holds the deliveries that have an expiry; `s` holds w (broadcast
- *   watermark), unread and total (exact counters, expired-but-unreclaimed rows included).
+ *   Delivery times never decrease as ids grow (alloc), for every user.
+ * - Invariant per user: a live delivery is in `a` and `m`; `x` holds the deliveries that have an
+ *   expiry; `s` holds w (broadcast watermark), ru (read watermark, default 0), unread and total
+ *   (exact counters, expired-but-unreclaimed rows included); `t` the tombstones (smDelete).
+ * - Read state (unread, read and when): see read-state.ts.
  */
 export const LIB = `
 local CH = 500
@@ -17,8 +22,10 @@ end
 
 local function str(n) return string.format('%d', n) end
 
+local UK = ${USER_KEY_NAMES.length}
+
 local function ukeys(i)
-  return { s = KEYS[i], a = KEYS[i + 1], n = KEYS[i + 2], m = KEYS[i + 3], r = KEYS[i + 4], x = KEYS[i + 5], t = KEYS[i + 6] }
+  return { ${USER_KEY_NAMES.map((n, j) => `${n} = KEYS[i + ${j}]`).join(', ')} }
 end
 
 local function parse(meta)
@@ -57,27 +64,33 @@ local function chunked(cmd, key, items, per)
   end
 end
 
+${READ_STATE}
 -- Exact counts: the counters less the expired deliveries the cleanup has not reclaimed yet.
 local function counts(U, now)
   local c = redis.call('HMGET', U.s, 'unread', 'total')
   local unread, total = tonumber(c[1] or '0'), tonumber(c[2] or '0')
   local gone = redis.call('ZRANGEBYSCORE', U.x, '-inf', now)
+  if #gone == 0 then return unread, total end
+  local ru = read_upto(U)
   for _, id in ipairs(gone) do
     total = total - 1
-    if redis.call('ZSCORE', U.n, id) then unread = unread - 1 end
+    if is_unread(U, id, ru) then unread = unread - 1 end
   end
   return unread, total
 end
 
 -- Adds one unread delivery unless the user has it, deleted it (tombstone), or it has expired.
 -- Returns its expiry ('' = never) when added, nil otherwise. fresh: the id was allocated in this
--- very script, so no user can have it yet (saves two lookups per recipient).
+-- very script, so no user can have it yet and it is above their read watermark (saves three
+-- lookups per recipient).
 local function add(U, id, meta, now, fresh)
   if not fresh and (redis.call('HEXISTS', U.m, id) == 1 or redis.call('ZSCORE', U.t, id)) then return nil end
   local e = exp_of(meta)
   if e and tonumber(e) <= now then return nil end
   redis.call('ZADD', U.a, id, id)
-  redis.call('ZADD', U.n, id, id)
+  -- n means unread only above the read watermark: a late delivery below it is an unread exception.
+  if not fresh and tonumber(id) <= read_upto(U) then redis.call('ZADD', U.u, id, id)
+  else redis.call('ZADD', U.n, id, id) end
   redis.call('HSET', U.m, id, meta)
   if e then redis.call('ZADD', U.x, e, id) end
   redis.call('HINCRBY', U.s, 'unread', 1)
@@ -170,15 +183,15 @@ local function deliver_local(G, U, user, T, id, meta, now, fresh)
   return (counts(U, now))
 end
 
--- Every per-user script starts here. KEYS[1..7] = the user's keys.
--- ARGV[1] = user id, ARGV[2] = 'L' (standalone: KEYS[8..13] are seq b bm bp ux jq, catch up here)
+-- Every per-user script starts here. KEYS[1..UK] = the user's keys.
+-- ARGV[1] = user id, ARGV[2] = 'L' (standalone: KEYS[UK+1..UK+6] are seq b bm bp ux jq, catch up here)
 -- or 'G' (cluster: ARGV[3] = T, ARGV[4] = w0, ARGV[5] = n, then n pairs id, meta).
 -- Returns U, the index of the script's own first argument, the earliest expiry the catch-up
 -- added ('' when none), and the user's watermark when the caller must fetch broadcasts first.
 local function prelude(now)
   local U = ukeys(1)
   if ARGV[2] == 'L' then
-    local G = gkeys(8)
+    local G = gkeys(UK + 1)
     local w = redis.call('HGET', U.s, 'w')
     if w then
       local T = g_top(G)

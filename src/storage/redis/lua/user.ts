@@ -4,53 +4,7 @@
  * { 'ok', <earliest expiry the catch-up added or ''>, ...result } or { 'behind', <watermark> }.
  * Work is bounded by the user's own deliveries; filtered walks fetch in growing chunks.
  */
-
-/** Filters and the ordered walk over a user's sorted set. */
-const WALK = `
-local function filter_from(i)
-  local F = { readOnly = ARGV[i + 1] == '1' }
-  if ARGV[i + 2] ~= '-' then
-    F.levels = {}
-    for l in string.gmatch(ARGV[i + 2], '%d+') do F.levels[tonumber(l)] = true end
-  end
-  if ARGV[i + 3] ~= '' then F.since = tonumber(ARGV[i + 3]) end
-  if ARGV[i + 4] ~= '' then F.upto = tonumber(ARGV[i + 4]) end
-  return F
-end
-
-local function matches(F, meta, readAt, now)
-  if not meta then return false end
-  local l, c, d, e = parse(meta)
-  if e and e <= now then return false end
-  if F.readOnly and not readAt then return false end
-  if F.levels and not F.levels[l] then return false end
-  if F.since and c < F.since then return false end
-  if F.upto and c > F.upto then return false end
-  return true
-end
-
--- Visits the live deliveries of zset key that match F, in id order (desc or asc) from bound,
--- until visit(id, readAt, meta) returns false.
-local function walk(U, key, F, desc, bound, inclusive, size, now, visit)
-  if size < 1 then size = 1 end
-  while true do
-    local from = bound
-    if not inclusive and bound ~= '+inf' and bound ~= '-inf' then from = '(' .. bound end
-    local ids
-    if desc then ids = redis.call('ZREVRANGEBYSCORE', key, from, '-inf', 'LIMIT', 0, size)
-    else ids = redis.call('ZRANGEBYSCORE', key, from, '+inf', 'LIMIT', 0, size) end
-    if #ids == 0 then return end
-    local metas = hmget(U.m, ids)
-    local reads = hmget(U.r, ids)
-    for j = 1, #ids do
-      if matches(F, metas[j], reads[j], now) and visit(ids[j], reads[j], metas[j]) == false then return end
-    end
-    if #ids < size then return end
-    bound, inclusive = ids[#ids], false
-    if size < 1000 then size = size * 2 end
-  end
-end
-`;
+import { FORGET, NEXT, WALK } from './user-lib.js';
 
 const HEAD = `
 local now = now_ms()
@@ -59,18 +13,22 @@ if behind then return { 'behind', behind } end
 `;
 
 export const USER_SCRIPTS = {
-  /** ARGV: src ('a'|'n'), readOnly, levels ('-' = any), since, until, dir ('f'|'b'), limit, cursor, total ('c' counters | 's' scan). */
+  /** ARGV: src ('a' all | 'n' unread), readOnly, levels ('-' = any), since, until, dir ('f'|'b'), limit, cursor, total ('c' counters | 's' scan). */
   smList: WALK + HEAD + `
-local key = U.a
-if ARGV[i] == 'n' then key = U.n end
+local unreadOnly = ARGV[i] == 'n'
 local F = filter_from(i)
+local ru = read_upto(U)
+local function scan(desc, bound, inclusive, size, visit)
+  if unreadOnly then return walk_unread(U, F, desc, bound, inclusive, size, now, ru, visit) end
+  return walk(U, U.a, F, desc, bound, inclusive, size, now, ru, visit)
+end
 local desc = ARGV[i + 5] == 'f'
 local limit = tonumber(ARGV[i + 6])
 local cursor = ARGV[i + 7]
 local start = cursor
 if start == '' then start = desc and '+inf' or '-inf' end
 local items = {}
-walk(U, key, F, desc, start, false, limit + 1, now, function(id, r)
+scan(desc, start, false, limit + 1, function(id, r)
   items[#items + 1] = id
   items[#items + 1] = r or ''
   return #items < 2 * (limit + 1)
@@ -83,14 +41,14 @@ if #items > 2 * limit then
 end
 local other = '0'
 if cursor ~= '' then
-  walk(U, key, F, not desc, cursor, true, 8, now, function() other = '1'; return false end)
+  scan(not desc, cursor, true, 8, function() other = '1'; return false end)
 end
 local total = 0
 if ARGV[i + 8] == 'c' then
   local unread, all = counts(U, now)
-  if key == U.n then total = unread elseif F.readOnly then total = all - unread else total = all end
+  if unreadOnly then total = unread elseif F.readOnly then total = all - unread else total = all end
 else
-  walk(U, key, F, true, '+inf', true, 256, now, function() total = total + 1 end)
+  scan(true, '+inf', true, 256, function() total = total + 1 end)
 end
 local out = { 'ok', minexp, more, other, str(total) }
 for _, v in ipairs(items) do out[#out + 1] = v end
@@ -101,7 +59,7 @@ return out
   smGet: HEAD + `
 local meta = redis.call('HGET', U.m, ARGV[i])
 if not meta or not live(meta, now) then return { 'ok', minexp, '' } end
-return { 'ok', minexp, '1', redis.call('HGET', U.r, ARGV[i]) or '' }
+return { 'ok', minexp, '1', read_at(U, ARGV[i], read_upto(U)) }
 `,
 
   smCount: HEAD + `
@@ -112,25 +70,35 @@ return { 'ok', minexp, str(unread) }
   /** ARGV: '1' read | '0' unread, ids (distinct). Answers unread, #changed, changed..., found id/readAt pairs. */
   smSetRead: HEAD + `
 local read = ARGV[i] == '1'
+local ru = read_upto(U)
 local nowS = str(now)
 local changed, found, delta = {}, {}, 0
 for j = i + 1, #ARGV do
   local id = ARGV[j]
   local meta = redis.call('HGET', U.m, id)
   if meta and live(meta, now) then
+    local below = tonumber(id) <= ru
+    local moved = false
     if read then
-      if redis.call('ZREM', U.n, id) == 1 then
-        redis.call('HSET', U.r, id, nowS)
-        changed[#changed + 1] = id
-        delta = delta - 1
-      end
+      -- Unread is u, or n above ru; anything else is read already (and keeps its time).
+      moved = redis.call('ZREM', U.u, id) == 1 or (not below and redis.call('ZREM', U.n, id) == 1)
+      if moved then redis.call('HSET', U.r, id, nowS) end
     elseif redis.call('HDEL', U.r, id) == 1 then
-      redis.call('ZADD', U.n, id, id)
+      moved = true
+      if below then redis.call('ZADD', U.u, id, id) else redis.call('ZADD', U.n, id, id) end
+    elseif below and not redis.call('ZSCORE', U.u, id) then
+      -- Read by a mark-all-read: it alone becomes unread; the others keep their mark.
+      moved = true
+      redis.call('ZREM', U.n, id)
+      redis.call('ZADD', U.u, id, id)
+      unmark(U, id)
+    end
+    if moved then
       changed[#changed + 1] = id
-      delta = delta + 1
+      if read then delta = delta - 1 else delta = delta + 1 end
     end
     found[#found + 1] = id
-    found[#found + 1] = redis.call('HGET', U.r, id) or ''
+    found[#found + 1] = read_at(U, id, ru)
   end
 end
 if delta ~= 0 then redis.call('HINCRBY', U.s, 'unread', str(delta)) end
@@ -141,27 +109,54 @@ for _, v in ipairs(found) do out[#out + 1] = v end
 return out
 `,
 
-  /** ARGV: until (ms). Marks read every live unread delivery delivered at or before it; answers count, unread. */
+  /**
+   * ARGV: until (ms). Marks read every live unread delivery delivered at or before it; answers
+   * count, unread. W = the newest delivery delivered by then: the unread exceptions (u) up to W get
+   * this call's time in r (one entry each: they are few, each was unread on its own or came late);
+   * the n entries in (ru, W] become read at once by raising ru to W under a new mark (W, now).
+   * Their n entries are left behind: up to TRIM_INLINE go now, the cleanup takes the rest.
+   */
   smMarkAll: WALK + HEAD + `
-local upto = tonumber(ARGV[i])
-local ids = {}
-walk(U, U.n, {}, false, '-inf', true, 256, now, function(id, r, meta)
-  local _, _, d = parse(meta)
-  if d <= upto then ids[#ids + 1] = id end
-end)
-if #ids > 0 then
-  local nowS = str(now)
+local TRIM_INLINE = 1000
+local ru = read_upto(U)
+local W = last_delivered(U, tonumber(ARGV[i]))
+local nowS = str(now)
+local count, moved = 0, 0
+local ex = redis.call('ZRANGEBYSCORE', U.u, '-inf', str(W))
+if #ex > 0 then
+  local metas = hmget(U.m, ex)
   local kv = {}
-  for _, id in ipairs(ids) do
-    kv[#kv + 1] = id
+  for j = 1, #ex do
+    kv[#kv + 1] = ex[j]
     kv[#kv + 1] = nowS
+    if metas[j] and live(metas[j], now) then count = count + 1 end
   end
-  chunked('ZREM', U.n, ids)
   chunked('HSET', U.r, kv, 2)
-  redis.call('HINCRBY', U.s, 'unread', str(-#ids))
+  chunked('ZREM', U.u, ex)
+  moved = #ex
 end
+local covered = 0
+if W > ru then covered = redis.call('ZCOUNT', U.n, '(' .. str(ru), str(W)) end
+-- No mark when nothing is under it: ru stays, and a later delivery in (ru, W] is unread anyway.
+if covered > 0 then
+  redis.call('ZADD', U.k, str(W), str(W) .. ':' .. nowS .. ':' .. str(covered))
+  redis.call('HSET', U.s, 'ru', str(W))
+  moved = moved + covered
+  count = count + covered
+  -- The counter counts expired-but-unreclaimed deliveries; the answer only live ones.
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', U.x, '-inf', now)) do
+    local n = tonumber(id)
+    if n > ru and n <= W and redis.call('ZSCORE', U.n, id) then count = count - 1 end
+  end
+  if trim(U, W, TRIM_INLINE) > 0 then
+    -- The cleanup visits users from ux (cleanup.ts): due now, for the rest of the trimming.
+    if ARGV[2] == 'L' then redis.call('ZADD', KEYS[UK + 5], 'LT', nowS, ARGV[1])
+    else minexp = min_exp(minexp, nowS) end
+  end
+end
+if moved > 0 then redis.call('HINCRBY', U.s, 'unread', str(-moved)) end
 local unread = counts(U, now)
-return { 'ok', minexp, str(#ids), str(unread) }
+return { 'ok', minexp, str(count), str(unread) }
 `,
 
   /**
@@ -170,19 +165,19 @@ return { 'ok', minexp, str(#ids), str(unread) }
    * delivery back: on a cluster always (the journal is in another slot), on a single server only
    * while the message's send is still journalled.
    */
-  smDelete: HEAD + `
+  smDelete: FORGET + HEAD + `
 local always = ARGV[i] == '1'
+local ru = read_upto(U)
 local deleted, unreadGone, tomb = {}, 0, false
 for j = i + 1, #ARGV do
   local id = ARGV[j]
   local meta = redis.call('HGET', U.m, id)
   if meta and live(meta, now) then
     redis.call('ZREM', U.a, id)
-    if redis.call('ZREM', U.n, id) == 1 then unreadGone = unreadGone + 1 end
+    if forget_state(U, id, ru) then unreadGone = unreadGone + 1 end
     redis.call('HDEL', U.m, id)
-    redis.call('HDEL', U.r, id)
     redis.call('ZREM', U.x, id)
-    if always or (ARGV[2] == 'L' and redis.call('ZSCORE', KEYS[13], id)) then
+    if always or (ARGV[2] == 'L' and redis.call('ZSCORE', KEYS[UK + 6], id)) then
       redis.call('ZADD', U.t, now, id)
       tomb = true
     end
@@ -205,7 +200,7 @@ return out
 local limit = tonumber(ARGV[i])
 local out = { 'ok', minexp }
 if limit > 0 then
-  walk(U, U.n, {}, false, '-inf', true, limit, now, function(id)
+  walk_unread(U, {}, false, '-inf', true, limit, now, read_upto(U), function(id)
     out[#out + 1] = id
     return #out - 2 < limit
   end)
@@ -225,24 +220,35 @@ local unread = counts(U, now)
 return { 'ok', minexp, e and '1' or '0', str(unread) }
 `,
 
-  /** Reclaims up to ARGV[1] expired deliveries; answers how many, and the next expiry ('' = none). */
-  smCleanUser: `
+  /**
+   * Reclaims up to ARGV[1] expired deliveries, then trims up to ARGV[2] n entries left behind by
+   * mark-all-reads. Answers how many deliveries went, how many entries were trimmed, and when the
+   * user is next due in ux (see smNextDue).
+   */
+  smCleanUser: FORGET + NEXT + `
 local now = now_ms()
 local U = ukeys(1)
 local ids = redis.call('ZRANGEBYSCORE', U.x, '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+local ru = read_upto(U)
 local unreadGone = 0
 for _, id in ipairs(ids) do
   redis.call('ZREM', U.a, id)
-  if redis.call('ZREM', U.n, id) == 1 then unreadGone = unreadGone + 1 end
+  if forget_state(U, id, ru) then unreadGone = unreadGone + 1 end
   redis.call('HDEL', U.m, id)
-  redis.call('HDEL', U.r, id)
 end
 if #ids > 0 then
   chunked('ZREM', U.x, ids)
   redis.call('HINCRBY', U.s, 'unread', str(-unreadGone))
   redis.call('HINCRBY', U.s, 'total', str(-#ids))
 end
-local nxt = redis.call('ZRANGE', U.x, 0, 0, 'WITHSCORES')
-return { str(#ids), nxt[2] or '' }
+local before = trim(U, ru, 0)
+local left = trim(U, ru, tonumber(ARGV[2]))
+return { str(#ids), str(before - left), next_due(U, ru, now) }
+`,
+
+  /** When the cleanup is next due for the user: their earliest expiry, now while trimming is left, '' = never. */
+  smNextDue: NEXT + `
+local U = ukeys(1)
+return next_due(U, read_upto(U), now_ms())
 `,
 } as const;

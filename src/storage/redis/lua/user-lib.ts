@@ -1,0 +1,111 @@
+/**
+ * Lua pieces the per-user scripts (user.ts) prepend when they need them, after LIB (lib.ts).
+ */
+
+/** Filters, the ordered walks over a user's deliveries (all, or unread only), and mark-all-read's bound. */
+export const WALK = `
+local function filter_from(i)
+  local F = { readOnly = ARGV[i + 1] == '1' }
+  if ARGV[i + 2] ~= '-' then
+    F.levels = {}
+    for l in string.gmatch(ARGV[i + 2], '%d+') do F.levels[tonumber(l)] = true end
+  end
+  if ARGV[i + 3] ~= '' then F.since = tonumber(ARGV[i + 3]) end
+  if ARGV[i + 4] ~= '' then F.upto = tonumber(ARGV[i + 4]) end
+  return F
+end
+
+local function matches(F, meta, readAt, now)
+  if not meta then return false end
+  local l, c, d, e = parse(meta)
+  if e and e <= now then return false end
+  if F.readOnly and not readAt then return false end
+  if F.levels and not F.levels[l] then return false end
+  if F.since and c < F.since then return false end
+  if F.upto and c > F.upto then return false end
+  return true
+end
+
+-- Visits the live deliveries of zset key that match F, in id order (desc or asc) from bound to
+-- far ('-inf' / '+inf' when not given), until visit(id, readAt, meta) returns false; answers false
+-- then, true when the range ran out.
+local function walk(U, key, F, desc, bound, inclusive, size, now, ru, visit, far)
+  if size < 1 then size = 1 end
+  far = far or (desc and '-inf' or '+inf')
+  while true do
+    local from = bound
+    if not inclusive and bound ~= '+inf' and bound ~= '-inf' then from = '(' .. bound end
+    local ids
+    if desc then ids = redis.call('ZREVRANGEBYSCORE', key, from, far, 'LIMIT', 0, size)
+    else ids = redis.call('ZRANGEBYSCORE', key, from, far, 'LIMIT', 0, size) end
+    if #ids == 0 then return true end
+    local metas = hmget(U.m, ids)
+    local reads = read_times(U, ids, ru)
+    for j = 1, #ids do
+      if matches(F, metas[j], reads[j], now) and visit(ids[j], reads[j], metas[j]) == false then return false end
+    end
+    if #ids < size then return true end
+    bound, inclusive = ids[#ids], false
+    if size < 1000 then size = size * 2 end
+  end
+end
+
+-- walk() over the unread deliveries: u (all at or below ru) then n above ru, in id order. The n
+-- entries at or below ru (read by a mark-all-read) are never visited, however many they are.
+local function walk_unread(U, F, desc, bound, inclusive, size, now, ru, visit)
+  if desc then
+    return walk(U, U.n, F, true, bound, inclusive, size, now, ru, visit, '(' .. str(ru))
+      and walk(U, U.u, F, true, bound, inclusive, size, now, ru, visit)
+  end
+  if not walk(U, U.u, F, false, bound, inclusive, size, now, ru, visit) then return false end
+  if bound == '-inf' or tonumber(bound) <= ru then bound, inclusive = str(ru), false end
+  return walk(U, U.n, F, false, bound, inclusive, size, now, ru, visit)
+end
+
+-- The newest delivery (id as a number) delivered at or before t, 0 when none. Delivery times
+-- never decrease with ids, so this is a binary search over the ranks of a (O(log^2 n)); the
+-- newest one, tried first, usually qualifies.
+local function last_delivered(U, t)
+  local function delivered(rank)
+    local id = redis.call('ZRANGE', U.a, rank, rank)[1]
+    local _, _, d = parse(redis.call('HGET', U.m, id))
+    return tonumber(id), d
+  end
+  local size = redis.call('ZCARD', U.a)
+  if size == 0 then return 0 end
+  local id, d = delivered(size - 1)
+  if d <= t then return id end
+  local lo, hi, best = 0, size - 2, 0
+  while lo <= hi do
+    local mid = math.floor((lo + hi) / 2)
+    id, d = delivered(mid)
+    if d <= t then best, lo = id, mid + 1 else hi = mid - 1 end
+  end
+  return best
+end
+`;
+
+/** Taking a delivery out of the read state (delete, reclaim). */
+export const FORGET = `
+-- Removes id from the read state (read-state.ts); answers whether it counted as unread.
+local function forget_state(U, id, ru)
+  if redis.call('ZREM', U.u, id) == 1 then return true end
+  if tonumber(id) > ru then
+    if redis.call('ZREM', U.n, id) == 1 then return true end
+    redis.call('HDEL', U.r, id)
+    return false
+  end
+  redis.call('ZREM', U.n, id) -- a leftover, if not trimmed yet
+  if redis.call('HDEL', U.r, id) == 0 then unmark(U, id) end
+  return false
+end
+`;
+
+/** When the cleanup (cleanup.ts) should visit the user next. */
+export const NEXT = `
+local function next_due(U, ru, now)
+  local nxt = redis.call('ZRANGE', U.x, 0, 0, 'WITHSCORES')[2] or ''
+  if trim(U, ru, 0) > 0 then nxt = min_exp(nxt, str(now)) end
+  return nxt
+end
+`;
