@@ -237,7 +237,7 @@ export class OrmMessageStore implements MessageStore {
       }
       if (user.upto !== null) {
         const [u, upto] = [userId, user.upto];
-        const [r] = await sql<{ n: number; unread: number; raised: boolean }>(q.MARK_ALL_READ, [u, upto, u, upto, u, u, u]);
+        const [r] = await sql<{ n: number; unread: number; raised: boolean }>(q.MARK_ALL_READ, [u, upto, u, upto, u, u]);
         if (r.raised) return { count: r.n, unreadCount: r.unread };
       }
       return { count: 0, unreadCount: (await this.counts(sql, userId)).unread };
