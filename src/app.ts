@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { AppError } from './domain/errors.js';
 import { createMessages, type Messages } from './domain/messages.js';
 import { Signals } from './domain/signals.js';
+import { limitRequestBody } from './graphql/body-limit.js';
 import { createMaskError } from './graphql/errors.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { getSchema } from './graphql/schema.js';
@@ -79,8 +80,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // GET /health (the process is up) is Yoga's built-in health check; /ready is ours (healthChecks).
       graphiql: config.nodeEnv !== 'production',
       maskedErrors: { maskError: createMaskError(logger), isDev: false },
+      // Yoga's 25 MB body limit, enforced by limitRequestBody instead (the same answers, without
+      // streaming every body through a counter: see graphql/body-limit.ts).
+      maxRequestBodySize: false,
       context: async ({ request }) => contextFor(request, authenticate, messages, realtime.live),
-      plugins: [requireAuthentication(logger), tagUnexpected(), healthChecks(store, realtime)],
+      plugins: [requireAuthentication(logger), tagUnexpected(), healthChecks(store, realtime), limitRequestBody()],
     });
 
     const server = createServer(yoga);
