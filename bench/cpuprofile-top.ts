@@ -1,9 +1,15 @@
 /**
- * `npx tsx bench/cpuprofile-top.ts FILE.cpuprofile [N]`: the functions and packages where a V8 CPU
- * profile spent its samples (self time), to read a `--cpu-prof` run of the bench without a GUI:
+ * `npx tsx bench/cpuprofile-top.ts FILE.cpuprofile [N] [NAME]`: the functions and packages where a V8 CPU
+ * profile spent its samples (self time), to read a profile without a GUI; with NAME, who calls the
+ * functions whose name contains it. The best input is bench/profile.ts (the server's thread during one
+ * measured load run); a `--cpu-prof` run of the whole bench also works (thread 0 is the server):
  *
+ *   npx tsx bench/profile.ts W7 && npx tsx bench/cpuprofile-top.ts /tmp/W7.cpuprofile 30
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/run.ts --quick --only=W7 --backends=postgres
- *   npx tsx bench/cpuprofile-top.ts /tmp/prof/CPU.*.0.*.cpuprofile      # thread 0: the server
+ *
+ * `(idle)` is time without work, and most of `writev` is time the thread waited for a core after a
+ * socket write woke PostgreSQL or the load generator (its share of samples far exceeds the system
+ * time /proc reports): the last lines give the shares without them.
  */
 import { readFileSync } from 'node:fs';
 
@@ -63,6 +69,11 @@ const print = (title: string, m: Map<string, number>) => {
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s of samples`);
 print('self time by package / area', byPackage);
 print('self time by function', byFunction);
+const offCpu = [...byFunction].filter(([f]) => /^\((idle)\)  |^writev  /.test(f)).reduce((a, [, us]) => a + us, 0);
+const onCpu = new Map([...byPackage].filter(([p]) => p !== '(idle)' && p !== 'writev').map(([p, us]) => [p, us]));
+console.log(`\nwithout (idle) and writev (${pct(offCpu)} of the samples), by package:`);
+const onTotal = total - offCpu;
+for (const [k, us] of [...onCpu].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * us) / onTotal).toFixed(1).padStart(5)} %  ${k}`);
 
 // With a third argument, who calls the functions whose name contains it (inclusive of their callees' self time, by caller chain).
 const focus = process.argv[4];

@@ -4,6 +4,7 @@
  * bench/results/latest.json and latest.md and prints the table. Benchmarks, not tests: nothing here
  * asserts a time; a missed target is reported as missed.
  */
+import './lib/production-env.js'; // first: before graphql-js loads (see the file)
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { startBackend, type BenchTarget } from './lib/backends.js';

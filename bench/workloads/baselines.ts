@@ -9,6 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { limitRequestBody } from '../../src/graphql/body-limit.js';
 import type { BenchTarget } from '../lib/backends.js';
 import { onCleanup } from '../lib/cleanup.js';
 import type { BenchContext } from '../lib/context.js';
@@ -39,9 +40,20 @@ export async function appTypename(ctx: BenchContext, t: BenchTarget): Promise<Ro
   };
 }
 
-/** Bare Yoga with a one-field schema and no plugins: the HTTP stack's own ceiling. */
+/**
+ * Bare Yoga with a one-field schema and no plugins but the app's request body limit: the HTTP stack's
+ * own ceiling. (Yoga's built-in limit streams every body through a counter, which more than halved
+ * this floor; the app replaces it with limitRequestBody, so the floor does too.)
+ */
 export async function bareYoga(ctx: BenchContext): Promise<Row> {
-  const yoga = createYoga({ schema: createSchema({ typeDefs: 'type Query { ok: Boolean }' }), logging: false, graphiql: false, landingPage: false });
+  const yoga = createYoga({
+    schema: createSchema({ typeDefs: 'type Query { ok: Boolean }' }),
+    logging: false,
+    graphiql: false,
+    landingPage: false,
+    maxRequestBodySize: false,
+    plugins: [limitRequestBody()],
+  });
   const server = createServer(yoga);
   const close = onCleanup('bare yoga', () => new Promise((resolve) => server.close(resolve)));
   try {
