@@ -7,6 +7,9 @@ import { OrmMessageStore } from './orm/store.js';
 import { openRedisStore, resolveRedisTarget } from './redis/index.js';
 import type { MessageStore } from './store.js';
 
+/** Cleanup runs between two ANALYZEs of the embedded database (every 10 minutes at the default interval). */
+const EMBEDDED_ANALYZE_EVERY = 10;
+
 export interface StorageOptions {
   logger: Logger;
   /** Keep the embedded database in memory instead of under DATA_DIR (tests). */
@@ -29,7 +32,7 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<Me
   try {
     const orm = await MikroORM.init(ormOptions(config.databaseUrl ?? embedded!.url, { poolMax: embedded ? 1 : 10 }));
     if (config.migrateOnStart) await orm.getMigrator().up();
-    return new OrmMessageStore(orm, { onClose: async () => embedded?.close() });
+    return new OrmMessageStore(orm, { onClose: async () => embedded?.close(), analyzeEveryCleanups: embedded ? EMBEDDED_ANALYZE_EVERY : undefined });
   } catch (err) {
     await embedded?.close();
     throw err;

@@ -62,9 +62,19 @@ export class OrmMessageStore implements MessageStore {
   private readonly db: Db;
   private readonly known = new Set<string>();
 
+  private cleanups = 0;
+
   constructor(
     private readonly orm: MikroORM,
-    private readonly opts: { onClose?: () => Promise<void> } = {},
+    private readonly opts: {
+      onClose?: () => Promise<void>;
+      /**
+       * Refresh planner statistics every this many cleanup runs (the first included). For the embedded
+       * PGlite, which has no autovacuum: without statistics, prepared statements keep plans made for
+       * empty tables, and ANALYZE is what makes PostgreSQL plan them again.
+       */
+      analyzeEveryCleanups?: number;
+    } = {},
   ) {
     this.db = new Db(orm);
   }
@@ -320,6 +330,8 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async cleanupExpired(limit: number): Promise<number> {
+    const every = this.opts.analyzeEveryCleanups;
+    if (every && this.cleanups++ % every === 0) await this.db.unprepared('analyze');
     return this.db.tx(async (sql) => {
       const [d] = await sql<{ n: number; users: string[] | null }>(q.CLEANUP_DELIVERIES, [limit]);
       if (d?.users) await sql(q.CLEANUP_READ_MARKS, [jsonList(d.users)]);
