@@ -116,6 +116,35 @@ describe.each(BACKENDS)('read state on %s', (backend) => {
       expect((await messageById(u, ids[0]))?.read).toBe(true);
     });
 
+    it('keeps each message\'s read time through later mark-all-reads; markUnread of an old one unreads it alone', async () => {
+      const { u, p, ids } = await userWith(2);
+      await markAllRead(u);
+      const firstReadAt = (await messageById(u, ids[0]))?.readAt;
+      expect(firstReadAt).toBeTruthy();
+      await sleep(20);
+      const later = await sendTo(p, u.sub, { text: 'later' });
+      expect(await markAllRead(u)).toEqual({ count: 1, unreadCount: 0 });
+      const laterReadAt = (await messageById(u, later.message.id))?.readAt;
+      expect(Date.parse(laterReadAt!)).toBeGreaterThan(Date.parse(firstReadAt!));
+      expect((await messageById(u, ids[0]))?.readAt).toBe(firstReadAt);
+
+      const r = await markUnread(u, [ids[0]]);
+      expect(r).toMatchObject({ count: 1, unreadCount: 1, notFound: [] });
+      expect(r.messages[0]).toMatchObject({ id: ids[0], read: false, readAt: null });
+      expect((await inbox(u)).ids).toEqual([ids[0]]);
+      expect((await messageById(u, ids[1]))?.readAt).toBe(firstReadAt);
+      expect((await messageById(u, later.message.id))?.readAt).toBe(laterReadAt);
+      expect(await counts(u)).toEqual({ unread: 1, inboxTotal: 1, archiveTotal: 3 });
+
+      // Another user's mark-all-read changes nothing of this user's, and the reverse.
+      const other = await newUser(t);
+      await sendTo(p, other.sub, { text: 'theirs' });
+      expect(await markAllRead(other)).toEqual({ count: 1, unreadCount: 0 });
+      expect((await inbox(u)).ids).toEqual([ids[0]]);
+      expect(await markUnread(other, [ids[1]])).toMatchObject({ count: 0, notFound: [ids[1]] });
+      expect((await messageById(u, ids[1]))?.readAt).toBe(firstReadAt);
+    });
+
     it('bounds by delivery, not by the date the producer gave', async () => {
       const [p, u] = [await newProducer(t), await newUser(t)];
       const backdated = await sendTo(p, u.sub, { date: isoDaysAgo(3) });
