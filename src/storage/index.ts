@@ -7,8 +7,11 @@ import { OrmMessageStore } from './orm/store.js';
 import { openRedisStore, resolveRedisTarget } from './redis/index.js';
 import type { MessageStore } from './store.js';
 
-/** Cleanup runs between two ANALYZEs of the embedded database (every 10 minutes at the default interval). */
-const EMBEDDED_ANALYZE_EVERY = 10;
+/**
+ * Cleanup runs between two ANALYZEs where nothing else refreshes planner statistics: the embedded
+ * PGlite, and a PostgreSQL server with autovacuum off (every 10 minutes at the default interval).
+ */
+const ANALYZE_EVERY_CLEANUPS = 10;
 
 export interface StorageOptions {
   logger: Logger;
@@ -32,7 +35,9 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<Me
   try {
     const orm = await MikroORM.init(ormOptions(config.databaseUrl ?? embedded!.url, { poolMax: embedded ? 1 : 10 }));
     if (config.migrateOnStart) await orm.getMigrator().up();
-    return new OrmMessageStore(orm, { onClose: async () => embedded?.close(), analyzeEveryCleanups: embedded ? EMBEDDED_ANALYZE_EVERY : undefined });
+    const [{ autovacuum }] = (await orm.em.getConnection().execute("select current_setting('autovacuum') as autovacuum")) as { autovacuum: string }[];
+    const analyze = embedded !== null || autovacuum !== 'on';
+    return new OrmMessageStore(orm, { onClose: async () => embedded?.close(), analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined });
   } catch (err) {
     await embedded?.close();
     throw err;

@@ -92,17 +92,43 @@ describe('PostgreSQL read watermark', () => {
 });
 
 describe('embedded PGlite statistics', () => {
-  it('are refreshed by the cleanup (PGlite has no autovacuum), starting with its first run', async () => {
+  it('are refreshed by every 10th cleanup (PGlite has no autovacuum)', async () => {
     const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }), embeddedInMemory: true });
     const sql = (store as unknown as { db: { sql: <R>(text: string) => Promise<R[]> } }).db.sql;
     const tuples = async () => (await sql<{ n: number }>(`select reltuples::int as n from pg_class where relname = 'sm_delivery'`))[0].n;
     try {
       for (let i = 0; i < 30; i++) await store.send(msg({ text: `stats ${i}` }), { userIds: ['stats-a', 'stats-b'] });
       expect(await tuples()).toBeLessThanOrEqual(0); // never analysed
+      for (let i = 0; i < 9; i++) await store.cleanupExpired(100);
+      expect(await tuples()).toBeLessThanOrEqual(0); // not at start, when the tables may be empty
       await store.cleanupExpired(100);
       expect(await tuples()).toBe(60);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('PostgreSQL statistics', () => {
+  it('are refreshed by every 10th cleanup when the server has autovacuum off, and left to autovacuum otherwise', async () => {
+    const db = await createTestDatabase();
+    const store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const autovacuum = (await c.query<{ autovacuum: string }>('show autovacuum')).rows[0].autovacuum;
+      expect((store as unknown as { opts: { analyzeEveryCleanups?: number } }).opts.analyzeEveryCleanups).toBe(autovacuum === 'on' ? undefined : 10);
+      if (autovacuum !== 'on') {
+        const tuples = async () => (await c.query<{ n: number }>(`select reltuples::int as n from pg_class where relname = 'sm_delivery'`)).rows[0].n;
+        for (let i = 0; i < 30; i++) await store.send(msg({ text: `stats ${i}` }), { userIds: ['stats-a', 'stats-b'] });
+        expect(await tuples()).toBeLessThanOrEqual(0);
+        for (let i = 0; i < 10; i++) await store.cleanupExpired(100);
+        expect(await tuples()).toBe(60);
+      }
+    } finally {
+      await c.end();
+      await store.close();
+      await db.drop();
     }
   });
 });

@@ -69,9 +69,10 @@ export class OrmMessageStore implements MessageStore {
     private readonly opts: {
       onClose?: () => Promise<void>;
       /**
-       * Refresh planner statistics every this many cleanup runs (the first included). For the embedded
-       * PGlite, which has no autovacuum: without statistics, prepared statements keep plans made for
-       * empty tables, and ANALYZE is what makes PostgreSQL plan them again.
+       * Refresh planner statistics every this many cleanup runs (not the first: at start the tables may
+       * be empty, and statistics of empty tables are what makes bad plans stick). For the embedded PGlite,
+       * which has no autovacuum, and servers with autovacuum off: without fresh statistics, prepared
+       * statements keep plans made for tables far smaller, and ANALYZE is what makes PostgreSQL plan them again.
        */
       analyzeEveryCleanups?: number;
     } = {},
@@ -331,7 +332,7 @@ export class OrmMessageStore implements MessageStore {
 
   async cleanupExpired(limit: number): Promise<number> {
     const every = this.opts.analyzeEveryCleanups;
-    if (every && this.cleanups++ % every === 0) await this.db.unprepared('analyze');
+    if (every && ++this.cleanups % every === 0) await this.db.unprepared('analyze');
     return this.db.tx(async (sql) => {
       const [d] = await sql<{ n: number; users: string[] | null }>(q.CLEANUP_DELIVERIES, [limit]);
       if (d?.users) await sql(q.CLEANUP_READ_MARKS, [jsonList(d.users)]);
