@@ -15,6 +15,7 @@ import {
 } from '../store.js';
 import { Db, jsonList, type Sql } from './db.js';
 import * as q from './queries.js';
+import { isMessageId, listPage, toRecord, type Counts, type MessageRow } from './reads.js';
 
 const IDEMPOTENCY_HOURS = 24;
 const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
@@ -22,37 +23,6 @@ const KNOWN_CACHE_MAX = 100_000;
 /** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */
 const PREPARED_MAX_IDS = 50;
 
-interface MessageRow {
-  id: string;
-  level: number;
-  text: string;
-  extra_tags: string;
-  url: string | null;
-  data: unknown;
-  created_at: Date | string;
-  expires_at: Date | string | null;
-  read_at: Date | string | null;
-}
-
-// MikroORM's driver setup returns timestamptz columns as strings ("2026-01-31 12:00:00.123456+00"); records carry Dates.
-const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
-const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v));
-
-const toRecord = (r: MessageRow): MessageRecord => ({
-  id: r.id,
-  level: r.level,
-  text: r.text,
-  extraTags: r.extra_tags,
-  url: r.url,
-  data: r.data,
-  createdAt: toDate(r.created_at),
-  expiresAt: toDateOrNull(r.expires_at),
-  readAt: toDateOrNull(r.read_at),
-  stored: true,
-});
-
-/** Message ids in this backend are positive integers; anything else cannot be the caller's message. */
-const isMessageId = (id: string) => /^[1-9]\d{0,17}$/.test(id);
 
 /**
  * MessageStore on PostgreSQL (a server, or the embedded PGlite) through MikroORM.
@@ -163,44 +133,7 @@ export class OrmMessageStore implements MessageStore {
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
     if (query.cursor !== null && !/^\d{1,18}$/.test(query.cursor)) throw badInput(query.direction === 'forward' ? 'after' : 'before', 'malformed cursor');
-    const counts = await this.refresh(userId);
-    const { where, params } = filterSql(userId, query);
-    const forward = query.direction === 'forward';
-    const cursorCond = query.cursor === null ? '' : ` and d.message_id ${forward ? '<' : '>'} ?`;
-    const rows = await this.db.sql<MessageRow>(
-      `${q.SELECT_MESSAGES} where ${where}${cursorCond} order by d.message_id ${forward ? 'desc' : 'asc'} limit ?`,
-      [...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
-    );
-    const more = rows.length > query.limit;
-    const page = rows.slice(0, query.limit);
-    if (!forward) page.reverse();
-    let before = false;
-    if (query.cursor !== null) {
-      const [row] = await this.db.sql<{ exists: boolean }>(
-        `select exists (select 1 from sm_delivery d where ${where} and d.message_id ${forward ? '>=' : '<='} ?) as exists`,
-        [...params, query.cursor],
-      );
-      before = row.exists;
-    }
-    const totalCount = await this.total(userId, query, counts, where, params);
-    return {
-      items: page.map((r) => ({ cursor: r.id, message: toRecord(r) })),
-      hasNextPage: forward ? more : before,
-      hasPreviousPage: forward ? before : more,
-      totalCount,
-    };
-  }
-
-  /** Exact totals come from the counters when no filter narrows the list. */
-  private async total(userId: string, query: ListQuery, counts: Counts, where: string, params: unknown[]): Promise<number> {
-    const f = query.filter;
-    if (!f.levels && !f.since && !f.until) {
-      if (query.unreadOnly || f.read === false) return counts.unread;
-      if (f.read === true) return counts.total - counts.unread;
-      if (f.read == null) return counts.total;
-    }
-    const [row] = await this.db.sql<{ n: number }>(`select count(*)::int as n from sm_delivery d where ${where}`, params);
-    return row.n;
+    return listPage(this.db.sql, userId, query, await this.refresh(userId));
   }
 
   async get(userId: string, messageId: string): Promise<MessageRecord | null> {
@@ -368,38 +301,10 @@ export class OrmMessageStore implements MessageStore {
   }
 }
 
-interface Counts {
-  unread: number;
-  total: number;
-}
-
 function messageParams(m: NewMessage): unknown[] {
   return [m.level, m.text, m.extraTags, m.url, m.data === null || m.data === undefined ? null : JSON.stringify(m.data), m.createdAt, m.expiresAt];
 }
 
 function storedRecord(id: string, m: NewMessage): MessageRecord {
   return { id, ...m, data: m.data ?? null, readAt: null, stored: true };
-}
-
-function filterSql(userId: string, query: ListQuery): { where: string; params: unknown[] } {
-  const parts = ['d.user_id = ?', q.LIVE];
-  const params: unknown[] = [userId];
-  const f = query.filter;
-  if (query.unreadOnly || f.read === false || f.read === true) {
-    parts.push(query.unreadOnly || f.read === false ? q.unread(q.READ_UPTO) : `not ${q.unread(q.READ_UPTO)}`);
-    params.push(userId);
-  }
-  if (f.levels) {
-    parts.push('d.level in (select value::int from jsonb_array_elements_text(?::jsonb))');
-    params.push(jsonList(f.levels));
-  }
-  if (f.since) {
-    parts.push('d.created_at >= ?');
-    params.push(f.since);
-  }
-  if (f.until) {
-    parts.push('d.created_at <= ?');
-    params.push(f.until);
-  }
-  return { where: parts.join(' and '), params };
 }
