@@ -82,11 +82,11 @@ export class RedisTransport implements EventTransport {
   }
 
   async appendUser(userId: string, events: LoggedEvent[]): Promise<void> {
-    await this.append([this.names.userLog(userId)], [this.names.userChannel(userId), ...this.logArgs(), ...events.map((e) => JSON.stringify(e))]);
+    await this.append([this.names.userLog(userId)], [this.names.userChannel(userId), ...this.logArgs(), ...events.map(eventJson)]);
   }
 
   async appendBroadcast(events: LoggedEvent[]): Promise<void> {
-    await this.append([this.names.broadcastLog], [this.names.broadcastChannel, ...this.logArgs(), ...events.map((e) => JSON.stringify(e))]);
+    await this.append([this.names.broadcastLog], [this.names.broadcastChannel, ...this.logArgs(), ...events.map(eventJson)]);
   }
 
   async publishFlash(userId: string, message: MessageRecord): Promise<void> {
@@ -173,4 +173,18 @@ function toEntry([id, fields]: [string, string[]]): LogEntry {
 function reviveEvent(json: string): LoggedEvent {
   const raw = JSON.parse(json) as LoggedEvent;
   return { ...raw, message: raw.message ? reviveMessage(raw.message as never) : null };
+}
+
+/**
+ * JSON.stringify(event), with the parts a send shares among all its recipients (the message, the ids)
+ * serialised once: a send to 10,000 users appends 20,000 events that differ only in signal and count.
+ */
+const shared = new WeakMap<object, string>();
+const once = (value: object) => {
+  let json = shared.get(value);
+  if (json === undefined) shared.set(value, (json = JSON.stringify(value)));
+  return json;
+};
+function eventJson(e: LoggedEvent): string {
+  return `{"signal":${JSON.stringify(e.signal)},"message":${e.message === null ? 'null' : once(e.message)},"messageIds":${once(e.messageIds)},"unreadCount":${JSON.stringify(e.unreadCount)}}`;
 }
