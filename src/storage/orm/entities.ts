@@ -83,8 +83,7 @@ export const DeliveryEntity = defineEntity({
       expression: 'create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null',
     },
     { name: 'sm_delivery_user_expires_idx', properties: ['userId', 'expiresAt'] },
-    { name: 'sm_delivery_expires_idx', properties: ['expiresAt'] },
-    // Cascaded deletes of expired messages, and the "no delivery left" check of the cleanup.
+    // Cascaded deletes of expired messages, and the cleanup (expired messages -> their deliveries; "none left").
     { name: 'sm_delivery_message_idx', properties: ['message'] },
   ],
 });
