@@ -20,8 +20,9 @@ const readAtOf = (ru: string) => `coalesce(d.read_at, case when d.message_id <= 
   select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
 ) end)`;
 
-/** The user's watermark, evaluated once per statement (an InitPlan), so it can bound an index range. */
-export const READ_UPTO = '(select ru.read_upto from sm_user ru where ru.id = ?)';
+/** The watermark of the user `user` (an SQL expression). With a parameter it is evaluated once per statement (an InitPlan), so it can bound an index range. */
+const readUptoOf = (user: string) => `(select ru.read_upto from sm_user ru where ru.id = ${user})`;
+export const READ_UPTO = readUptoOf('?');
 const LATEST_BROADCAST = '(select coalesce(max(id), 0) from sm_message where broadcast)';
 
 /** New users start after the newest broadcast: users known later do not get earlier broadcasts. */
@@ -139,7 +140,7 @@ export const LOCK_USER = `select u.bcast_id < ${LATEST_BROADCAST} as behind from
 export const LOWEST_COVERED = `
 select min(d.message_id)::text as x from sm_delivery d
 where d.user_id = ? and d.message_id in (select value::bigint from jsonb_array_elements_text(?::jsonb))
-  and d.message_id <= ${READ_UPTO.replace('?', 'd.user_id')} and ${LIVE}`;
+  and d.message_id <= ${readUptoOf('d.user_id')} and ${LIVE}`;
 
 /**
  * A direct send in ONE statement (atomic on its own): an upsert of each recipient that registers new
