@@ -13,7 +13,7 @@ import type { BenchContext } from './lib/context.js';
 import { parseOptions, type BackendName, type WorkloadName } from './lib/options.js';
 import { markdownTable, runInfo, writeResults, type Row } from './lib/report.js';
 import { redisReachable } from './lib/services.js';
-import { appTypename, bareYoga, pgInsertFloor, pgliteInsertFloor, redisFloor } from './workloads/baselines.js';
+import { appTypename, bareYoga, bareYogaPage, pgInsertFloor, pgliteInsertFloor, redisFloor } from './workloads/baselines.js';
 import { w1 } from './workloads/w1-send.js';
 import { w2 } from './workloads/w2-fanout.js';
 import { w3 } from './workloads/w3-broadcast.js';
@@ -77,6 +77,9 @@ async function main() {
         else await step('floor', 'redis', 'raw Redis SET+INCR', () => redisFloor(ctx));
       }
     }
+
+    // W4's paging reads against what bare Yoga needs to send the same page.
+    if (wants('floor') || wants('W4')) await step('floor', '-', 'bare Yoga page', () => bareYogaPage(ctx));
 
     for (const backend of opts.backends) await runBackend(backend);
 

@@ -10,6 +10,7 @@ import { createMessages, type Messages } from './domain/messages.js';
 import { Signals } from './domain/signals.js';
 import { limitRequestBody } from './graphql/body-limit.js';
 import { createMaskError } from './graphql/errors.js';
+import { compiledExecution } from './graphql/execution.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { getSchema } from './graphql/schema.js';
 import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js';
@@ -84,7 +85,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // streaming every body through a counter: see graphql/body-limit.ts).
       maxRequestBodySize: false,
       context: async ({ request }) => contextFor(request, authenticate, messages, realtime.live),
-      plugins: [requireAuthentication(logger), tagUnexpected(), healthChecks(store, realtime), limitRequestBody()],
+      plugins: [
+        requireAuthentication(logger),
+        tagUnexpected(),
+        healthChecks(store, realtime),
+        limitRequestBody(),
+        ...compiledExecution(logger),
+      ],
     });
 
     const server = createServer(yoga);

@@ -6,7 +6,7 @@ export interface BenchContext {
   log(message: string): void;
   /**
    * Baselines measured in this run: `typename:<backend>` (the app's `{ __typename }` req/s),
-   * `yoga` (bare Yoga), `storage:postgres` / `storage:embedded` / `storage:redis` (raw writes/s).
+   * `yoga` (bare Yoga), `yogaPage` (bare Yoga sending W4's page of 100, pages/s), `storage:postgres` / `storage:embedded` / `storage:redis` (raw writes/s).
    */
   floors: Map<string, Summary>;
 }

@@ -67,6 +67,67 @@ export async function bareYoga(ctx: BenchContext): Promise<Row> {
   }
 }
 
+/**
+ * Bare Yoga answering the W4 page query (100 messages, the same fields, ~28 KB) from memory, with
+ * graphql-js' default resolvers over plain objects: what any Yoga server pays to resolve, serialise
+ * and send that page on this machine, without storage, auth or the app. W4's paging row reads against it.
+ */
+export async function bareYogaPage(ctx: BenchContext): Promise<Row> {
+  const message = (i: number) => ({
+    id: Buffer.from(`Message:${1_000_000 + i}`).toString('base64url'),
+    text: `Your export #${i} is ready.`,
+    level: 'STORED_INFO',
+    levelTag: 'info',
+    extraTags: '',
+    tags: 'info',
+    url: null,
+    createdAt: new Date(Date.now() - i * 1000).toISOString(),
+    readAt: null,
+    read: false,
+    expiresAt: new Date(Date.now() + 86_400_000 - i * 1000).toISOString(),
+  });
+  const page = {
+    totalCount: 1000,
+    edges: Array.from({ length: 100 }, (_, i) => ({ cursor: Buffer.from(`c:${1_000_000 - i}`).toString('base64url'), node: message(i) })),
+    pageInfo: { hasNextPage: true, endCursor: Buffer.from(`c:${1_000_000 - 99}`).toString('base64url') },
+  };
+  const yoga = createYoga({
+    schema: createSchema({
+      typeDefs: `
+        type Query { unreadMessages(first: Int, after: String): MessageConnection! }
+        type MessageConnection { totalCount: Int! edges: [MessageEdge!]! pageInfo: PageInfo! }
+        type MessageEdge { cursor: String! node: Message! }
+        type PageInfo { hasNextPage: Boolean! endCursor: String }
+        type Message { id: ID! text: String! level: String! levelTag: String! extraTags: String! tags: String! url: String createdAt: String! readAt: String read: Boolean! expiresAt: String }`,
+      resolvers: { Query: { unreadMessages: () => page } },
+    }),
+    logging: false,
+    graphiql: false,
+    landingPage: false,
+    maxRequestBodySize: false,
+    plugins: [limitRequestBody()],
+  });
+  const server = createServer(yoga);
+  const close = onCleanup('bare yoga page', () => new Promise((resolve) => server.close(resolve)));
+  try {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const f = await measureHttp(ctx.opts, { url, bodies: [body(Q.page, { after: null })], auths: ['Bearer none'] });
+    ctx.floors.set('yogaPage', f.rps);
+    return {
+      workload: 'floor',
+      title: 'HTTP: bare Yoga answering the W4 page of 100 messages from memory (no storage, no auth, no app), 16 connections',
+      backend: '-',
+      measured: summarize(f.rps.samples.map((r) => r * 100)),
+      unit: 'msg/s',
+      extra: [{ label: 'i.e.', summary: f.rps, unit: 'pages/s' }, ...latency(f)],
+      notes: f.problems,
+    };
+  } finally {
+    await close();
+  }
+}
+
 /** Runs `loop` for the configured duration `repeats` times (after a warm-up) and returns ops/s. */
 async function repeatRate(ctx: BenchContext, loop: (stopAt: number) => Promise<number>) {
   await loop(performance.now() + ctx.opts.warmupSeconds * 1000);

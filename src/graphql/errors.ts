@@ -38,14 +38,18 @@ export function createMaskError(logger: Logger) {
  * BAD_USER_INPUT, with `field` naming the variable path (CONTRACT.md §6: every client error has a code).
  */
 function clientError(outer: GraphQLError, inner: GraphQLError): GraphQLError {
-  const extensions: Record<string, unknown> = { ...inner.extensions, ...outer.extensions };
+  // graphql-jit's own errors (variable coercion) carry no `extensions` object and only `locations`.
+  const outerExtensions = outer.extensions ?? {};
+  const extensions: Record<string, unknown> = { ...inner.extensions, ...outerExtensions };
   if (!outer.path && !extensions.code) extensions.code = 'BAD_USER_INPUT';
   if (!outer.path && extensions.code === 'BAD_USER_INPUT' && !extensions.field) {
     const field = variablePath(outer.message);
     if (field) extensions.field = field;
   }
-  const unchanged = outer === inner && extensions.code === outer.extensions.code && extensions.field === outer.extensions.field;
-  return unchanged ? outer : new GraphQLError(outer.message, { nodes: outer.nodes, source: outer.source, positions: outer.positions, path: outer.path, extensions });
+  const unchanged = outer === inner && extensions.code === outerExtensions.code && extensions.field === outerExtensions.field;
+  if (unchanged) return outer;
+  const copy = new GraphQLError(outer.message, { nodes: outer.nodes, source: outer.source, positions: outer.positions, path: outer.path, extensions });
+  return !copy.locations && outer.locations ? Object.assign(copy, { locations: outer.locations }) : copy;
 }
 
 /**
