@@ -1,6 +1,6 @@
 /**
- * `npx tsx bench/profile.ts W7 [--seconds=8] [--out=FILE] [--no-profile] [--waits]`: one workload's
- * HTTP load against the app on PostgreSQL (typename, W1, W4 (a page of 100), W6, W7 with 10 unread),
+ * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits]`: one workload's
+ * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (a page of 100), W6, W7 with 10 unread),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
  *
@@ -22,7 +22,7 @@ import { startBackend } from './lib/backends.js';
 import { cleanupOnSignals, runCleanups } from './lib/cleanup.js';
 import { bearer, body, globalId, Q } from './lib/gql.js';
 import { httpLoad, stopLoadGenerator } from './lib/load.js';
-import { parseOptions } from './lib/options.js';
+import { ALL_BACKENDS, parseOptions, type BackendName } from './lib/options.js';
 import type { BenchTarget } from './lib/backends.js';
 
 type Plan = { bodies: string[]; auths: string[] };
@@ -59,13 +59,15 @@ function threadCpu(): [number, number] {
 async function main() {
   const [name, ...flags] = process.argv.slice(2);
   const make = PLANS[name];
-  if (!make) throw new Error(`usage: tsx bench/profile.ts ${Object.keys(PLANS).join('|')} [--seconds=N] [--out=FILE] [--no-profile] [--waits]`);
+  if (!make) throw new Error(`usage: tsx bench/profile.ts ${Object.keys(PLANS).join('|')} [--backend=postgres|embedded|redis] [--seconds=N] [--out=FILE] [--no-profile] [--waits]`);
   const flag = (f: string) => flags.find((a) => a.startsWith(`--${f}`))?.split('=')[1];
   const seconds = Number(flag('seconds') ?? 8);
   const out = flag('out') ?? `/tmp/${name}.cpuprofile`;
   const profile = !flags.includes('--no-profile');
   cleanupOnSignals();
-  const started = await startBackend('postgres', parseOptions(['--backends=postgres']));
+  const backend = (flag('backend') ?? 'postgres') as BackendName;
+  if (!ALL_BACKENDS.includes(backend)) throw new Error(`--backend must be one of ${ALL_BACKENDS.join(', ')}`);
+  const started = await startBackend(backend, parseOptions([`--backends=${backend}`]));
   if ('pending' in started) throw new Error(started.pending);
   const t = started.target;
   try {
@@ -80,7 +82,7 @@ async function main() {
       await session.post('Profiler.setSamplingInterval', { interval: 200 });
       await session.post('Profiler.start');
     }
-    const waits = flags.includes('--waits') ? sampleWaits((t.app.store as unknown as { orm: { config: { get(k: string): string } } }).orm.config.get('clientUrl')) : null;
+    const waits = flags.includes('--waits') && backend !== 'redis' ? sampleWaits((t.app.store as unknown as { orm: { config: { get(k: string): string } } }).orm.config.get('clientUrl')) : null;
     const [u0, s0] = threadCpu();
     const r = await load(seconds);
     const [u1, s1] = threadCpu();

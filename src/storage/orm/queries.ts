@@ -202,10 +202,10 @@ values (?, ?, ?, ?, ?::jsonb, ?, ?, ?)
 returning id::text as id, delivered_at`;
 
 /** A user's deliveries with their messages; `u` is the user (for the read watermark). */
-export const SELECT_MESSAGES = `
-select d.message_id::text as id, ${readAtOf('u.read_upto')} as read_at,
-  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
-from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id`;
+export const MESSAGE_COLUMNS = `d.message_id::text as id, ${readAtOf('u.read_upto')} as read_at,
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at`;
+export const MESSAGES_FROM = `from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id`;
+export const SELECT_MESSAGES = `select ${MESSAGE_COLUMNS} ${MESSAGES_FROM}`;
 
 /**
  * The one-statement writes below share a shape. `p` binds the user and the requested ids once; `st` says

@@ -46,21 +46,26 @@ export interface Counts {
 export async function listPage(sql: Sql, userId: string, query: ListQuery, counts: Counts): Promise<ListPage> {
   const { where, params } = filterSql(userId, query);
   const forward = query.direction === 'forward';
-  const cursorCond = query.cursor === null ? '' : ` and d.message_id ${forward ? '<' : '>'} ?`;
-  const rows = await sql<MessageRow>(
-    `${q.SELECT_MESSAGES} where ${where}${cursorCond} order by d.message_id ${forward ? 'desc' : 'asc'} limit ?`,
-    [...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
+  // Past a cursor, whether anything lies before it comes back with the page (one round trip, not two):
+  // an uncorrelated subquery, which PostgreSQL evaluates once.
+  const beyond = (cursor: string) => ({
+    sql: `exists (select 1 from sm_delivery d where ${where} and d.message_id ${forward ? '>=' : '<='} ?)`,
+    params: [...params, cursor],
+  });
+  const behind = query.cursor === null ? null : beyond(query.cursor);
+  const rows = await sql<MessageRow & { before?: boolean }>(
+    `select ${q.MESSAGE_COLUMNS}${behind ? `, ${behind.sql} as before` : ''} ${q.MESSAGES_FROM}
+     where ${where}${query.cursor === null ? '' : ` and d.message_id ${forward ? '<' : '>'} ?`}
+     order by d.message_id ${forward ? 'desc' : 'asc'} limit ?`,
+    [...(behind?.params ?? []), ...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
   );
   const more = rows.length > query.limit;
   const page = rows.slice(0, query.limit);
   if (!forward) page.reverse();
   let before = false;
-  if (query.cursor !== null) {
-    const [row] = await sql<{ exists: boolean }>(
-      `select exists (select 1 from sm_delivery d where ${where} and d.message_id ${forward ? '>=' : '<='} ?) as exists`,
-      [...params, query.cursor],
-    );
-    before = row.exists;
+  if (behind) {
+    // An empty page past the cursor has no row to carry the answer: ask alone.
+    before = rows.length ? rows[0].before === true : (await sql<{ before: boolean }>(`select ${behind.sql} as before`, behind.params))[0].before;
   }
   const totalCount = await total(sql, query, counts, where, params);
   return {
