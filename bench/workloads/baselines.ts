@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -46,31 +47,31 @@ export async function appTypename(ctx: BenchContext, t: BenchTarget): Promise<Ro
  * this floor; the app replaces it with limitRequestBody, so the floor does too.)
  */
 export async function bareYoga(ctx: BenchContext): Promise<Row> {
-  const yoga = createYoga({
-    schema: createSchema({ typeDefs: 'type Query { ok: Boolean }' }),
-    logging: false,
-    graphiql: false,
-    landingPage: false,
-    maxRequestBodySize: false,
-    plugins: [limitRequestBody()],
-  });
+  const f = await loadBareYoga(ctx, createSchema({ typeDefs: 'type Query { ok: Boolean }' }), body(Q.typename));
+  ctx.floors.set('yoga', f.rps);
+  return { workload: 'floor', title: 'HTTP: bare Yoga { __typename } (no auth, no app), 16 connections', backend: '-', measured: f.rps, unit: 'req/s', extra: latency(f), notes: f.problems };
+}
+
+/** HTTP load on a bare Yoga serving `schema` with no plugins but the app's body limit (and `jit`), on its own server. */
+async function loadBareYoga(ctx: BenchContext, schema: ReturnType<typeof createSchema>, requestBody: string, o: { jit?: boolean } = {}) {
+  const plugins = [limitRequestBody(), ...(o.jit ? [useGraphQlJit()] : [])];
+  const yoga = createYoga({ schema, logging: false, graphiql: false, landingPage: false, maxRequestBodySize: false, plugins });
   const server = createServer(yoga);
   const close = onCleanup('bare yoga', () => new Promise((resolve) => server.close(resolve)));
   try {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-    const f = await measureHttp(ctx.opts, { url, bodies: [body(Q.typename)], auths: ['Bearer none'] });
-    ctx.floors.set('yoga', f.rps);
-    return { workload: 'floor', title: 'HTTP: bare Yoga { __typename } (no auth, no app), 16 connections', backend: '-', measured: f.rps, unit: 'req/s', extra: latency(f), notes: f.problems };
+    return await measureHttp(ctx.opts, { url, bodies: [requestBody], auths: ['Bearer none'] });
   } finally {
     await close();
   }
 }
 
 /**
- * Bare Yoga answering the W4 page query (100 messages, the same fields, ~28 KB) from memory, with
- * graphql-js' default resolvers over plain objects: what any Yoga server pays to resolve, serialise
- * and send that page on this machine, without storage, auth or the app. W4's paging row reads against it.
+ * Bare Yoga answering the W4 page query (100 messages, the same fields, ~28 KB) from memory, compiled
+ * by graphql-jit as the app's operations are, with default resolvers over plain objects: what a Yoga
+ * server pays at least to resolve, serialise and send that page on this machine, without storage, auth
+ * or the app. W4's paging row reads against it.
  */
 export async function bareYogaPage(ctx: BenchContext): Promise<Row> {
   const message = (i: number) => ({
@@ -91,41 +92,26 @@ export async function bareYogaPage(ctx: BenchContext): Promise<Row> {
     edges: Array.from({ length: 100 }, (_, i) => ({ cursor: Buffer.from(`c:${1_000_000 - i}`).toString('base64url'), node: message(i) })),
     pageInfo: { hasNextPage: true, endCursor: Buffer.from(`c:${1_000_000 - 99}`).toString('base64url') },
   };
-  const yoga = createYoga({
-    schema: createSchema({
-      typeDefs: `
-        type Query { unreadMessages(first: Int, after: String): MessageConnection! }
-        type MessageConnection { totalCount: Int! edges: [MessageEdge!]! pageInfo: PageInfo! }
-        type MessageEdge { cursor: String! node: Message! }
-        type PageInfo { hasNextPage: Boolean! endCursor: String }
-        type Message { id: ID! text: String! level: String! levelTag: String! extraTags: String! tags: String! url: String createdAt: String! readAt: String read: Boolean! expiresAt: String }`,
-      resolvers: { Query: { unreadMessages: () => page } },
-    }),
-    logging: false,
-    graphiql: false,
-    landingPage: false,
-    maxRequestBodySize: false,
-    plugins: [limitRequestBody()],
+  const schema = createSchema({
+    typeDefs: `
+      type Query { unreadMessages(first: Int, after: String): MessageConnection! }
+      type MessageConnection { totalCount: Int! edges: [MessageEdge!]! pageInfo: PageInfo! }
+      type MessageEdge { cursor: String! node: Message! }
+      type PageInfo { hasNextPage: Boolean! endCursor: String }
+      type Message { id: ID! text: String! level: String! levelTag: String! extraTags: String! tags: String! url: String createdAt: String! readAt: String read: Boolean! expiresAt: String }`,
+    resolvers: { Query: { unreadMessages: () => page } },
   });
-  const server = createServer(yoga);
-  const close = onCleanup('bare yoga page', () => new Promise((resolve) => server.close(resolve)));
-  try {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-    const f = await measureHttp(ctx.opts, { url, bodies: [body(Q.page, { after: null })], auths: ['Bearer none'] });
-    ctx.floors.set('yogaPage', f.rps);
-    return {
-      workload: 'floor',
-      title: 'HTTP: bare Yoga answering the W4 page of 100 messages from memory (no storage, no auth, no app), 16 connections',
-      backend: '-',
-      measured: summarize(f.rps.samples.map((r) => r * 100)),
-      unit: 'msg/s',
-      extra: [{ label: 'i.e.', summary: f.rps, unit: 'pages/s' }, ...latency(f)],
-      notes: f.problems,
-    };
-  } finally {
-    await close();
-  }
+  const f = await loadBareYoga(ctx, schema, body(Q.page, { after: null }), { jit: true });
+  ctx.floors.set('yogaPage', f.rps);
+  return {
+    workload: 'floor',
+    title: 'HTTP: bare Yoga + graphql-jit answering the W4 page of 100 messages from memory (no storage, no auth, no app), 16 connections',
+    backend: '-',
+    measured: summarize(f.rps.samples.map((r) => r * 100)),
+    unit: 'msg/s',
+    extra: [{ label: 'i.e.', summary: f.rps, unit: 'pages/s' }, ...latency(f)],
+    notes: f.problems,
+  };
 }
 
 /** Runs `loop` for the configured duration `repeats` times (after a warm-up) and returns ops/s. */

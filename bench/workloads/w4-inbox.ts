@@ -81,7 +81,7 @@ export async function w4(ctx: BenchContext, t: BenchTarget): Promise<Row[]> {
       ],
       target: { text: `≥ original's one-shot list (${fmt(listTarget)} msg/s)`, met: !paging.problems.length && messagesPerSecond.median >= listTarget },
       original: original('W4all', t.name),
-      baseline: [baselineText(ctx, t.name, { http: true }), yogaPage ? `bare Yoga, same page from memory ${fmt(yogaPage.median * 100)} msg/s` : ''].filter(Boolean).join('; '),
+      baseline: [baselineText(ctx, t.name, { http: true }), yogaPage ? `bare Yoga + jit, same page from memory ${fmt(yogaPage.median * 100)} msg/s` : ''].filter(Boolean).join('; '),
       notes: [...notes, ...paging.problems],
     },
   ];
