@@ -42,37 +42,49 @@ export interface Counts {
   total: number;
 }
 
-/** One keyset page of the user's deliveries (`counts`: the user's exact counters, for unfiltered totals). */
-export async function listPage(sql: Sql, userId: string, query: ListQuery, counts: Counts): Promise<ListPage> {
+/**
+ * One keyset page of the user's deliveries, in one statement with the user's state: their exact
+ * counters (for unfiltered totals) and whether broadcasts wait to be copied to them (`behind`: the
+ * page may then lack them; the store catches up and asks again). No row at all: an unknown user.
+ */
+export async function listPage(sql: Sql, userId: string, query: ListQuery): Promise<{ behind: boolean; page: ListPage }> {
   const { where, params } = filterSql(userId, query);
   const forward = query.direction === 'forward';
-  // Past a cursor, whether anything lies before it comes back with the page (one round trip, not two):
-  // an uncorrelated subquery, which PostgreSQL evaluates once.
+  // Past a cursor, whether anything lies before it comes back with the page too: an uncorrelated
+  // subquery, which PostgreSQL evaluates once.
   const beyond = (cursor: string) => ({
     sql: `exists (select 1 from sm_delivery d where ${where} and d.message_id ${forward ? '>=' : '<='} ?)`,
     params: [...params, cursor],
   });
   const behind = query.cursor === null ? null : beyond(query.cursor);
-  const rows = await sql<MessageRow & { before?: boolean }>(
-    `select ${q.MESSAGE_COLUMNS}${behind ? `, ${behind.sql} as before` : ''} ${q.MESSAGES_FROM}
-     where ${where}${query.cursor === null ? '' : ` and d.message_id ${forward ? '<' : '>'} ?`}
-     order by d.message_id ${forward ? 'desc' : 'asc'} limit ?`,
-    [...(behind?.params ?? []), ...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
+  const rows = await sql<Partial<MessageRow> & Counts & { behind: boolean; before?: boolean }>(
+    `with st as (${q.USER_STATE})
+     select st.unread, st.total, st.behind, p.* from st left join lateral (
+       select ${q.MESSAGE_COLUMNS}${behind ? `, ${behind.sql} as before` : ''} ${q.MESSAGES_FROM}
+       where ${where}${query.cursor === null ? '' : ` and d.message_id ${forward ? '<' : '>'} ?`}
+       order by d.message_id ${forward ? 'desc' : 'asc'} limit ?
+     ) p on true`,
+    [userId, ...(behind?.params ?? []), ...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
   );
-  const more = rows.length > query.limit;
-  const page = rows.slice(0, query.limit);
-  if (!forward) page.reverse();
+  const state = rows[0] ?? { unread: 0, total: 0, behind: false };
+  // A page's rows, newest first (the join keeps the subquery's order in practice; SQL does not promise it).
+  const found = (rows.filter((r) => r.id != null) as MessageRow[]).sort((a, b) => b.id.length - a.id.length || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0));
+  const more = found.length > query.limit;
+  const page = forward ? found.slice(0, query.limit) : found.slice(found.length - Math.min(found.length, query.limit));
   let before = false;
   if (behind) {
     // An empty page past the cursor has no row to carry the answer: ask alone.
-    before = rows.length ? rows[0].before === true : (await sql<{ before: boolean }>(`select ${behind.sql} as before`, behind.params))[0].before;
+    before = found.length ? rows[0].before === true : (await sql<{ before: boolean }>(`select ${behind.sql} as before`, behind.params))[0].before;
   }
-  const totalCount = await total(sql, query, counts, where, params);
+  const totalCount = await total(sql, query, state, where, params);
   return {
-    items: page.map((r) => ({ cursor: r.id, message: toRecord(r) })),
-    hasNextPage: forward ? more : before,
-    hasPreviousPage: forward ? before : more,
-    totalCount,
+    behind: state.behind,
+    page: {
+      items: page.map((r) => ({ cursor: r.id, message: toRecord(r) })),
+      hasNextPage: forward ? more : before,
+      hasPreviousPage: forward ? before : more,
+      totalCount,
+    },
   };
 }
 

@@ -133,7 +133,12 @@ export class OrmMessageStore implements MessageStore {
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
     if (query.cursor !== null && !/^\d{1,18}$/.test(query.cursor)) throw badInput(query.direction === 'forward' ? 'after' : 'before', 'malformed cursor');
-    return listPage(this.db.sql, userId, query, await this.refresh(userId));
+    const first = await listPage(this.db.sql, userId, query);
+    if (!first.behind) return first.page;
+    return this.db.tx(async (sql) => {
+      await this.catchUp(sql, [userId]);
+      return (await listPage(sql, userId, query)).page;
+    });
   }
 
   async get(userId: string, messageId: string): Promise<MessageRecord | null> {
