@@ -50,7 +50,7 @@ export async function createRealtime(
       await closeRedis(commands);
       throw err;
     }
-    const redisTransport = new RedisTransport(commands, subscriber, { prefix: config.redisPrefix, limits, logger: o.logger });
+    const redisTransport = new RedisTransport(commands, subscriber, { prefix: config.redisPrefix, limits, logger: o.logger, cluster: target.kind === 'cluster' });
     closeConnections = async () => {
       await Promise.all([closeRedis(subscriber), closeRedis(commands)]);
     };

@@ -28,6 +28,12 @@ export interface LogEntry {
   event: LoggedEvent;
 }
 
+/** One user's events to append (one mutation's, or several gathered in one flush), in order. */
+export interface UserEvents {
+  userId: string;
+  events: LoggedEvent[];
+}
+
 export type Stream = 'user' | 'broadcast';
 
 /** What arrives from the pub/sub for one user (their own log, or the broadcast log) or as a flash message. */
@@ -48,8 +54,16 @@ export type WireTarget = { userId: string } | 'broadcast';
  * gap filling. In-process (MemoryTransport) or through Redis (RedisTransport).
  */
 export interface EventTransport {
-  /** Appends one user's events, in order, and publishes each to that user's subscribers. */
-  appendUser(userId: string, events: LoggedEvent[]): Promise<void>;
+  /**
+   * Users one appendUsers call may carry (at least 1): that many are appended in one step, so a
+   * failed call is retried as a whole without appending anyone's events twice.
+   */
+  readonly userBatch: number;
+  /**
+   * Appends each user's events to their own log, in order, and publishes each to that user's
+   * subscribers; at most `userBatch` users, each named once.
+   */
+  appendUsers(users: UserEvents[]): Promise<void>;
   /** Appends to the broadcast log and publishes to every process. */
   appendBroadcast(events: LoggedEvent[]): Promise<void>;
   /** A flash message for one user's live subscribers (no log: flash messages are pending in the FlashStore). */

@@ -1,5 +1,5 @@
 import type { MessageRecord } from '../domain/message.js';
-import { compareIds, LOG_START, type EventTransport, type LogEntry, type LoggedEvent, type LogRead, type Stream, type Wire, type WireTarget } from './log.js';
+import { compareIds, LOG_START, type EventTransport, type LogEntry, type LoggedEvent, type LogRead, type Stream, type UserEvents, type Wire, type WireTarget } from './log.js';
 
 interface Log {
   entries: LogEntry[];
@@ -33,8 +33,13 @@ export class MemoryTransport implements EventTransport {
     this.sweeper.unref();
   }
 
-  async appendUser(userId: string, events: LoggedEvent[]): Promise<void> {
-    for (const entry of this.append(`u:${userId}`, events)) this.handler({ userId }, { kind: 'entry', stream: 'user', entry });
+  /** Everything happens synchronously, so any number of users is one step. */
+  readonly userBatch = Number.MAX_SAFE_INTEGER;
+
+  async appendUsers(users: UserEvents[]): Promise<void> {
+    for (const { userId, events } of users) {
+      for (const entry of this.append(`u:${userId}`, events)) this.handler({ userId }, { kind: 'entry', stream: 'user', entry });
+    }
   }
 
   async appendBroadcast(events: LoggedEvent[]): Promise<void> {

@@ -2,21 +2,24 @@ import type { Logger } from 'pino';
 import type { BroadcastSignal, InboxChange, UserSignal } from '../domain/signals.js';
 import type { EventTransport, LoggedEvent } from './log.js';
 
-// Appends that failed (Redis unreachable) are retried in order, at most this many batches.
+// Appends that failed (Redis unreachable) are retried in order, for at most this many users' events
+// (a batch of n users counts n, a broadcast 1), so batching does not raise the memory held meanwhile.
 const OUTBOX_MAX = 10_000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 
 /**
  * Turns the committed signals of this process into log appends: one append per user per mutation
- * (its signals gathered in one call, in order), one broadcast-log append per broadcast (never one per
+ * (its signals gathered in one call, in order; the users of one flush go in batches of the
+ * transport's `userBatch`), one broadcast-log append per broadcast (never one per
  * user), and a direct publish for flash messages. An append that fails (Redis unreachable) is kept
  * and retried, in order with every later one, so subscribers get those events late rather than never.
  */
 export class Publisher {
   private readonly pending: (UserSignal | BroadcastSignal)[] = [];
   private readonly inflight = new Set<Promise<void>>();
-  private readonly outbox: { append: () => Promise<void>; what: string }[] = [];
+  private readonly outbox: { append: () => Promise<void>; what: string; weight: number }[] = [];
+  private outboxWeight = 0;
   private retrying = false;
   private closed = false;
 
@@ -52,32 +55,44 @@ export class Publisher {
     for (const s of batch) {
       const event: LoggedEvent = { signal: s.signal, message: s.message, messageIds: s.messageIds, unreadCount: s.kind === 'user' ? s.unreadCount : null };
       if (s.kind === 'broadcast') broadcasts.push(event);
-      else byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), event]);
+      else {
+        const events = byUser.get(s.userId);
+        if (events) events.push(event);
+        else byUser.set(s.userId, [event]);
+      }
     }
-    for (const [userId, events] of byUser) this.append(() => this.transport.appendUser(userId, events), 'user events');
+    // A send to 10,000 users is a few appendUsers calls (one script each on a single Redis server), not 10,000.
+    const users = [...byUser].map(([userId, events]) => ({ userId, events }));
+    const size = Math.max(1, this.transport.userBatch);
+    for (let i = 0; i < users.length; i += size) {
+      const chunk = users.slice(i, i + size);
+      this.append(() => this.transport.appendUsers(chunk), 'user events', chunk.length);
+    }
     if (broadcasts.length) this.append(() => this.transport.appendBroadcast(broadcasts), 'broadcast events');
   }
 
-  private append(append: () => Promise<void>, what: string) {
+  private append(append: () => Promise<void>, what: string, weight = 1) {
     if (this.outbox.length) {
-      this.enqueue(append, what);
+      this.enqueue(append, what, weight);
       return;
     }
     this.track(
       append().catch((err) => {
         this.logger.warn({ err }, `publishing ${what} failed; retrying`);
-        this.enqueue(append, what);
+        this.enqueue(append, what, weight);
       }),
       what,
     );
   }
 
-  private enqueue(append: () => Promise<void>, what: string) {
-    if (this.outbox.length >= OUTBOX_MAX) {
-      this.outbox.shift();
-      this.logger.error(`too many unpublished live events: the oldest batch (${what}) is lost`);
+  private enqueue(append: () => Promise<void>, what: string, weight: number) {
+    while (this.outbox.length && this.outboxWeight + weight > OUTBOX_MAX) {
+      const lost = this.outbox.shift()!;
+      this.outboxWeight -= lost.weight;
+      this.logger.error(`too many unpublished live events: the oldest batch (${lost.what}) is lost`);
     }
-    this.outbox.push({ append, what });
+    this.outbox.push({ append, what, weight });
+    this.outboxWeight += weight;
     // Not tracked: close() does not wait for Redis to come back.
     if (!this.retrying) void this.retry();
   }
@@ -89,7 +104,7 @@ export class Publisher {
       while (this.outbox.length && !this.closed) {
         try {
           await this.outbox[0].append();
-          this.outbox.shift();
+          this.outboxWeight -= this.outbox.shift()!.weight;
           delay = RETRY_MIN_MS;
         } catch {
           await new Promise((resolve) => setTimeout(resolve, delay));

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { reviveMessage, type MessageRecord } from '../domain/message.js';
-import { LOG_START, type EventTransport, type LogEntry, type LoggedEvent, type LogRead, type Stream, type Wire, type WireTarget } from './log.js';
+import { LOG_START, type EventTransport, type LogEntry, type LoggedEvent, type LogRead, type Stream, type UserEvents, type Wire, type WireTarget } from './log.js';
 import type { LogLimits } from './memory-transport.js';
 import { luaScript, redisNames, type RedisClient } from './redis.js';
 
@@ -28,6 +28,49 @@ return prev
 `;
 
 /**
+ * APPEND for many users' logs in one call (a single server only: the logs lie in many hash slots).
+ * Each log ends as APPEND would leave it: the entries kept are those among the last MAXLEN that are
+ * not older than the TTL, and the key expires TTL seconds after the call. The TTL bound is taken
+ * once, when the call starts; a user with several events has it applied by their first XADD (MINID)
+ * and MAXLEN by the later ones, which keeps the same entries as MAXLEN on each and a final XTRIM
+ * MINID (both keep a newest-first run: the shorter of the two), with one command less per user.
+ * Their events differ only in their unread count (a send's events share signal, message and ids), so
+ * each distinct rest travels once per call, as the event's JSON up to the count (a template), and
+ * each event is its template, its count and '}'.
+ * KEYS = the users' logs. ARGV = channel prefix, maxlen, ttl seconds, n, n templates, then per user
+ * (in KEYS order): user id, event count, and per event: template index, unreadCount JSON.
+ */
+const APPEND_USERS = `
+local t = redis.call('TIME')
+local minid = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3]) * 1000)
+local n = tonumber(ARGV[4])
+local S = {}
+for j = 1, n do S[j] = ARGV[4 + j] end
+local a = 5 + n
+for k = 1, #KEYS do
+  local log = KEYS[k]
+  local channel = ARGV[1] .. ARGV[a]
+  local count = tonumber(ARGV[a + 1])
+  a = a + 2
+  local last = redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)
+  local prev = '0-0'
+  if #last > 0 then prev = last[1][1] end
+  for q = 1, count do
+    local e = S[tonumber(ARGV[a])] .. ARGV[a + 1] .. '}'
+    a = a + 2
+    local id
+    if q == 1 and count > 1 then id = redis.call('XADD', log, 'MINID', minid, '*', 'p', prev, 'e', e)
+    else id = redis.call('XADD', log, 'MAXLEN', ARGV[2], '*', 'p', prev, 'e', e) end
+    redis.call('PUBLISH', channel, id .. '|' .. prev .. '|' .. e)
+    prev = id
+  end
+  if count == 1 then redis.call('XTRIM', log, 'MINID', minid) end
+  redis.call('EXPIRE', log, ARGV[3])
+end
+return #KEYS
+`;
+
+/**
  * PUBLISH from the node that holds KEYS[1] (the user's log): in a Redis Cluster a bare PUBLISH goes to
  * any node, and two of them can then arrive out of order; from the user's slot node, a user's flash
  * messages and log entries reach subscribers in the order they were sent. ARGV = channel, message.
@@ -35,6 +78,9 @@ return prev
 const PUBLISH_FROM_SLOT = `return redis.call('PUBLISH', ARGV[1], ARGV[2])`;
 
 const FLASH_WIRE = 'f|';
+
+/** Users per APPEND_USERS call: a script blocks Redis while it runs (a few µs per user). */
+export const USER_BATCH = 250;
 
 type StreamReply = [id: string, fields: string[]][];
 
@@ -45,7 +91,10 @@ type StreamReply = [id: string, fields: string[]][];
  * nothing else. Every call is awaited by the caller; failures reject (the hub logs them).
  */
 export class RedisTransport implements EventTransport {
+  /** Users per appendUsers call: a batch on a single server; one at a time on a cluster (a script stays in one slot). */
+  readonly userBatch: number;
   private readonly names;
+  private readonly appendUsersScript: (keys: string[], args: (string | number)[]) => Promise<unknown>;
   private readonly append: (keys: string[], args: (string | number)[]) => Promise<unknown>;
   private readonly publishFromSlot: (keys: string[], args: (string | number)[]) => Promise<unknown>;
   private handler: (target: WireTarget, wire: Wire) => void = () => {};
@@ -56,10 +105,12 @@ export class RedisTransport implements EventTransport {
   constructor(
     private readonly commands: RedisClient,
     private readonly subscriber: RedisClient,
-    private readonly o: { prefix: string; limits: LogLimits; logger: Logger },
+    private readonly o: { prefix: string; limits: LogLimits; logger: Logger; cluster: boolean },
   ) {
     this.names = redisNames(o.prefix);
+    this.userBatch = o.cluster ? 1 : USER_BATCH;
     this.append = luaScript(commands, 'smAppendEvents', APPEND, 1);
+    this.appendUsersScript = luaScript(commands, 'smAppendUserEvents', APPEND_USERS);
     this.publishFromSlot = luaScript(commands, 'smPublishFromSlot', PUBLISH_FROM_SLOT, 1);
     subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
     subscriber.on('close', () => {
@@ -81,8 +132,38 @@ export class RedisTransport implements EventTransport {
     await this.subscriber.subscribe(this.names.broadcastChannel);
   }
 
-  async appendUser(userId: string, events: LoggedEvent[]): Promise<void> {
-    await this.append([this.names.userLog(userId)], [this.names.userChannel(userId), ...this.logArgs(), ...events.map(eventJson)]);
+  async appendUsers(users: UserEvents[]): Promise<void> {
+    if (this.o.cluster || users.length === 1) {
+      await Promise.all(users.map(({ userId, events }) => this.append([this.names.userLog(userId)], [this.names.userChannel(userId), ...this.logArgs(), ...events.map(eventJson)])));
+      return;
+    }
+    // Events with the same signal, message and ids (objects, by identity) share one template.
+    const objects = new Map<object, number>();
+    const objectId = (o: object | null) => {
+      if (o === null) return 0;
+      let i = objects.get(o);
+      if (i === undefined) objects.set(o, (i = objects.size + 1));
+      return i;
+    };
+    const templates = new Map<string, number>();
+    const shared: string[] = [];
+    const perUser: (string | number)[] = [];
+    for (const { userId, events } of users) {
+      perUser.push(userId, events.length);
+      for (const e of events) {
+        const key = `${e.signal}|${objectId(e.message)}|${objectId(e.messageIds)}`;
+        let t = templates.get(key);
+        if (t === undefined) {
+          shared.push(eventTemplate(e));
+          templates.set(key, (t = shared.length));
+        }
+        perUser.push(t, JSON.stringify(e.unreadCount));
+      }
+    }
+    await this.appendUsersScript(
+      users.map((u) => this.names.userLog(u.userId)),
+      [this.names.userChannelPrefix, ...this.logArgs(), shared.length, ...shared, ...perUser],
+    );
   }
 
   async appendBroadcast(events: LoggedEvent[]): Promise<void> {
@@ -186,5 +267,10 @@ const once = (value: object) => {
   return json;
 };
 function eventJson(e: LoggedEvent): string {
-  return `{"signal":${JSON.stringify(e.signal)},"message":${e.message === null ? 'null' : once(e.message)},"messageIds":${once(e.messageIds)},"unreadCount":${JSON.stringify(e.unreadCount)}}`;
+  return `${eventTemplate(e)}${JSON.stringify(e.unreadCount)}}`;
+}
+
+/** eventJson up to the unread count (APPEND_USERS completes it). */
+function eventTemplate(e: LoggedEvent): string {
+  return `{"signal":${JSON.stringify(e.signal)},"message":${e.message === null ? 'null' : once(e.message)},"messageIds":${once(e.messageIds)},"unreadCount":`;
 }

@@ -33,9 +33,12 @@ export function redisNames(prefix: string) {
   };
 }
 
-/** A Lua script as a typed function; ioredis runs it with EVALSHA and falls back to EVAL once. */
-export function luaScript(redis: RedisClient, name: string, lua: string, numberOfKeys: number) {
-  redis.defineCommand(name, { lua, numberOfKeys });
-  return (keys: string[], args: (string | number)[]) =>
-    (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[name](...keys, ...args);
+/**
+ * A Lua script as a typed function; ioredis runs it with EVALSHA and falls back to EVAL once.
+ * Without `numberOfKeys`, each call passes as many keys as it likes.
+ */
+export function luaScript(redis: RedisClient, name: string, lua: string, numberOfKeys?: number) {
+  redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys });
+  const run = (...a: (string | number)[]) => (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[name](...a);
+  return (keys: string[], args: (string | number)[]) => (numberOfKeys === undefined ? run(keys.length, ...keys, ...args) : run(...keys, ...args));
 }

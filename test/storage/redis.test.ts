@@ -7,6 +7,7 @@ import { openStorage } from '../../src/storage/index.js';
 import { encodeBody, messageJson, metaArgs } from '../../src/storage/redis/codec.js';
 import { connectRedis } from '../../src/storage/redis/connection.js';
 import { RedisContext } from '../../src/storage/redis/context.js';
+import { completeJournal } from '../../src/storage/redis/journal.js';
 import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
 import type { MessageStore } from '../../src/storage/store.js';
 import { REDIS_URL } from '../env.js';
@@ -78,7 +79,7 @@ describe('Redis store on a single server: large sends and interrupted sends', ()
       3600, a, b, c,
     ]);
     await client.set(ctx.keys.body(id), encodeBody(m));
-    await ctx.scripts.run('smDeliverMany', [g.seq, g.b, g.bm, g.bp, g.ux, g.k, ...ctx.keys.user(a)], [id, `${level}|${createdAt}|${t}|${expiresAt}`, a]);
+    await ctx.scripts.run('smDeliverMany', [g.seq, g.b, g.bm, g.bp, g.ux, g.k], [id, `${level}|${createdAt}|${t}|${expiresAt}`, ctx.keys.userKeyPrefix, a]);
     client.disconnect();
 
     expect(await idsOf(a)).toEqual([id]);
@@ -91,6 +92,70 @@ describe('Redis store on a single server: large sends and interrupted sends', ()
     expect(await idsOf(b)).toEqual([id]);
     expect(await idsOf(c)).toEqual([id]);
     for (const [u, n] of [[a, 0], [b, 1], [c, 1]] as const) expect(await store.unreadCount(u)).toBe(n);
+  });
+});
+
+describe('Redis store on a single server: a delivery chunk to known users', () => {
+  const prefix = newPrefix();
+  let store: MessageStore;
+  beforeAll(async () => {
+    store = await open(prefix);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await deleteRedisKeys(prefix);
+  });
+  const idsOf = (user: string) => idsOfStore(store, user);
+
+  it('delivers once, never what a user deleted or what expired, unread below the read watermark, with exact counts', async () => {
+    const { client } = await connectRedis({ kind: 'single', url: REDIS_URL }, logger);
+    try {
+      const ctx = new RedisContext(client, false, prefix);
+      const g = ctx.keys.g;
+      const users = [uid(), uid(), uid(), uid()];
+      const [a, b, c, d] = users;
+      await store.send(msg({ text: 'known' }), { userIds: users });
+      await store.send(msg({ text: 'soon expired', expiresAt: new Date(Date.now() + 300) }), { userIds: [d] });
+      // The first steps of journalled sends (send.ts), then their delivery chunks run by hand.
+      const begin = async (m: ReturnType<typeof msg>) => {
+        const [level, createdAt, expiresAt] = metaArgs(m);
+        const payload = JSON.stringify({ k: 'd', b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: users, i: '' });
+        const [, id, t] = await ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, ctx.keys.noIdem, g.j, g.jq], ['d', '0', '', messageJson(m), payload, 3600, ...users]);
+        await client.set(ctx.keys.body(id), encodeBody(m));
+        return { id, meta: `${level}|${createdAt}|${t}|${expiresAt}` };
+      };
+      const deliver = (s: { id: string; meta: string }, to: string[]) =>
+        ctx.scripts.run('smDeliverMany', [g.seq, g.b, g.bm, g.bp, g.ux, g.k], [s.id, s.meta, ctx.keys.userKeyPrefix, ...to]);
+
+      const m = await begin(msg({ text: 'journalled' }));
+      expect(await deliver(m, [a, b])).toEqual(['2', '2']);
+      expect((await store.deleteMessages(b, [m.id])).deleted).toEqual([m.id]);
+      // c reads everything up to a later message: m then arrives below c's read watermark.
+      await store.send(msg({ text: 'later' }), { userIds: [c] });
+      expect((await store.markAllRead(c, new Date(Date.now() + 1000))).count).toBe(2);
+      await sleep(400); // d's first delivery expires (the cleanup has not reclaimed it)
+
+      // Again for a (has it) and b (deleted it); c and d for the first time.
+      expect(await deliver(m, users)).toEqual(['2', '1', '1', '2']);
+      const expired = await begin(msg({ text: 'expired', expiresAt: new Date(Date.now() - 1000) }));
+      expect(await deliver(expired, [a])).toEqual(['2']);
+
+      const unread = async (u: string) =>
+        (await store.list(u, { unreadOnly: true, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.id);
+      expect(await idsOf(a)).toContain(m.id);
+      expect(await idsOf(a)).not.toContain(expired.id);
+      expect(await idsOf(b)).not.toContain(m.id);
+      expect(await unread(c)).toEqual([m.id]);
+      for (const [u, n] of [[a, 2], [b, 1], [c, 1], [d, 2]] as const) expect(await store.unreadCount(u)).toBe(n);
+
+      // Completing the two sends (as recovery would) changes nothing more.
+      await completeJournal(ctx, m.id);
+      await completeJournal(ctx, expired.id);
+      for (const [u, n] of [[a, 2], [b, 1], [c, 1], [d, 2]] as const) expect(await store.unreadCount(u)).toBe(n);
+      expect(await client.hmget(g.j, m.id, expired.id)).toEqual([null, null]);
+    } finally {
+      client.disconnect();
+    }
   });
 });
 

@@ -46,7 +46,7 @@ export async function completeJournal(
     for (let i = 0; i < chunks.length; i += CHUNKS_IN_FLIGHT) {
       await Promise.all(
         chunks.slice(i, i + CHUNKS_IN_FLIGHT).map(async (chunk) => {
-          const unread = await ctx.scripts.run('smDeliverMany', [g.seq, g.b, g.bm, g.bp, g.ux, g.k, ...chunk.flatMap((u) => ctx.keys.user(u))], [e.id, meta, ...chunk]);
+          const unread = await ctx.scripts.run('smDeliverMany', [g.seq, g.b, g.bm, g.bp, g.ux, g.k], [e.id, meta, ctx.keys.userKeyPrefix, ...chunk]);
           chunk.forEach((user, j) => counts.set(user, Number(unread[j])));
         }),
       );

@@ -25,17 +25,20 @@ export class RedisKeys {
   readonly g: GlobalKeys;
   /** The body key less the id and the closing brace (the standalone send script completes it). */
   readonly bodyPrefix: string;
+  /** A user's keys less the id and `}:<name>` (the standalone delivery script completes them). */
+  readonly userKeyPrefix: string;
 
   constructor(readonly prefix: string) {
     if (/[{}]/.test(prefix)) throw new Error('REDIS_PREFIX must not contain braces');
     const g = (name: string) => `${prefix}{g}:${name}`;
     this.g = { seq: g('seq'), b: g('b'), bm: g('bm'), bp: g('bp'), ux: g('ux'), k: g('k'), mx: g('mx'), j: g('j'), jq: g('jq') };
     this.bodyPrefix = `${prefix}{m:`;
+    this.userKeyPrefix = `${prefix}{u:`;
   }
 
   /** The keys of one user (USER_KEY_NAMES), in the order the scripts expect. */
   user(userId: string): string[] {
-    const base = `${this.prefix}{u:${userId}}:`;
+    const base = `${this.userKeyPrefix}${userId}}:`;
     return USER_KEY_NAMES.map((n) => base + n);
   }
 

@@ -50,16 +50,19 @@ local T = g_top(G)
 G.k = KEYS[6]
 local users = #ARGV - 9
 local out = { 'new', id, str(users) }
+local ux = {}
 for j = 0, users - 1 do
-  out[#out + 1] = str(deliver_local(G, ukeys(9 + UK * j), ARGV[10 + j], T, id, meta, now, true))
+  out[#out + 1] = str(deliver_local(G, ukeys(9 + UK * j), ARGV[10 + j], T, id, meta, now, true, ux))
 end
+flush_ux(G, ux)
 if ARGV[1] == '1' then idem_save(KEYS[8], ARGV[2], id, str(users), ARGV[3], true, ARGV[9]) end
 return out
 `,
 
   /**
    * Standalone, large sends: one chunk of a journalled send (see send.ts), idempotent per recipient.
-   * KEYS: seq b bm bp ux k, then the UK keys of each user. ARGV: id, meta, user ids. Answers unread counts.
+   * KEYS: seq b bm bp ux k. ARGV: id, meta, the user key prefix (keys.ts userKeyPrefix), user ids:
+   * the script names each user's keys itself (standalone only). Answers unread counts.
    */
   smDeliverMany: `
 local now = now_ms()
@@ -67,9 +70,11 @@ local G = gkeys(1)
 G.k = KEYS[6]
 local T = g_top(G)
 local out = {}
-for j = 0, #ARGV - 3 do
-  out[#out + 1] = str(deliver_local(G, ukeys(7 + UK * j), ARGV[3 + j], T, ARGV[1], ARGV[2], now, false))
+local ux = {}
+for j = 4, #ARGV do
+  out[#out + 1] = str(deliver_local(G, ukeys_named(ARGV[3] .. ARGV[j] .. '}:'), ARGV[j], T, ARGV[1], ARGV[2], now, false, ux))
 end
+flush_ux(G, ux)
 return out
 `,
 

@@ -28,6 +28,12 @@ local function ukeys(i)
   return { ${USER_KEY_NAMES.map((n, j) => `${n} = KEYS[i + ${j}]`).join(', ')} }
 end
 
+-- The same keys, named inside the script from base = keys.ts userKeyPrefix .. user id .. '}:':
+-- standalone scripts only (Cluster needs every key declared), where it spares passing UK keys per user.
+local function ukeys_named(base)
+  return { ${USER_KEY_NAMES.map((n) => `${n} = base .. '${n}'`).join(', ')} }
+end
+
 local function parse(meta)
   local l, c, d, e = string.match(meta, '^(%d+)|(%-?%d+)|(%-?%d+)|(%-?%d*)$')
   if e == '' then e = nil else e = tonumber(e) end
@@ -66,17 +72,21 @@ end
 
 ${READ_STATE}
 -- Exact counts: the counters less the expired deliveries the cleanup has not reclaimed yet.
-local function counts(U, now)
-  local c = redis.call('HMGET', U.s, 'unread', 'total')
-  local unread, total = tonumber(c[1] or '0'), tonumber(c[2] or '0')
+-- live_counts: the same from counters the caller has read already (and ru, when known).
+local function live_counts(U, unread, total, now, ru)
   local gone = redis.call('ZRANGEBYSCORE', U.x, '-inf', now)
   if #gone == 0 then return unread, total end
-  local ru = read_upto(U)
+  ru = ru or read_upto(U)
   for _, id in ipairs(gone) do
     total = total - 1
     if is_unread(U, id, ru) then unread = unread - 1 end
   end
   return unread, total
+end
+
+local function counts(U, now)
+  local c = redis.call('HMGET', U.s, 'unread', 'total')
+  return live_counts(U, tonumber(c[1] or '0'), tonumber(c[2] or '0'), now)
 end
 
 -- Adds one unread delivery unless the user has it, deleted it (tombstone), or it has expired.
@@ -168,8 +178,31 @@ end
 -- Delivers message id to one recipient on a single server (where a script may span users and the
 -- global keys): registers them if new, delivers the broadcasts they lack, adds the delivery and
 -- indexes its expiry. G = gkeys + k (known users). Answers their unread count after it.
-local function deliver_local(G, U, user, T, id, meta, now, fresh)
-  local w = redis.call('HGET', U.s, 'w')
+-- ux collects (expiry, user) pairs for G.ux: the caller adds them in one ZADD LT (flush_ux).
+local function deliver_local(G, U, user, T, id, meta, now, fresh, ux)
+  local s = redis.call('HMGET', U.s, 'w', 'ru', 'unread', 'total')
+  if s[1] and tonumber(s[1]) >= T then
+    -- Known and caught up (a send to known users): add() with the user's state read once above, the
+    -- counters written in one step and the have-it check folded into HSETNX (same outcome, fewer calls).
+    local ru, unread, total = tonumber(s[2] or '0'), tonumber(s[3] or '0'), tonumber(s[4] or '0')
+    local e = exp_of(meta)
+    if (e == nil or tonumber(e) > now)
+      and (fresh or not redis.call('ZSCORE', U.t, id))
+      and redis.call('HSETNX', U.m, id, meta) == 1 then
+      redis.call('ZADD', U.a, id, id)
+      if not fresh and tonumber(id) <= ru then redis.call('ZADD', U.u, id, id)
+      else redis.call('ZADD', U.n, id, id) end
+      if e then
+        redis.call('ZADD', U.x, e, id)
+        ux[#ux + 1] = e
+        ux[#ux + 1] = user
+      end
+      unread, total = unread + 1, total + 1
+      redis.call('HSET', U.s, 'unread', str(unread), 'total', str(total))
+    end
+    return (live_counts(U, unread, total, now, ru))
+  end
+  local w = s[1]
   if not w then
     w = register(G.k, user, T)
     redis.call('HSET', U.s, 'w', w)
@@ -179,8 +212,18 @@ local function deliver_local(G, U, user, T, id, meta, now, fresh)
     if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.ux, 'LT', r.minexp, user) end
   end
   local e = add(U, id, meta, now, fresh)
-  if e and e ~= '' then redis.call('ZADD', G.ux, 'LT', e, user) end
+  if e and e ~= '' then
+    ux[#ux + 1] = e
+    ux[#ux + 1] = user
+  end
   return (counts(U, now))
+end
+
+-- Indexes the (expiry, user) pairs deliver_local collected in G.ux (each user at their earliest expiry).
+local function flush_ux(G, ux)
+  for i = 1, #ux, 2 * CH do
+    redis.call('ZADD', G.ux, 'LT', unpack(ux, i, math.min(i + 2 * CH - 1, #ux)))
+  end
 end
 
 -- Every per-user script starts here. KEYS[1..UK] = the user's keys.
