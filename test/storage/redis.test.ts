@@ -34,7 +34,7 @@ runStoreContract('Redis', async () => {
   };
 });
 
-describe('Redis store on a single server: large sends and interrupted sends', () => {
+describe('Redis store on a single server: large sends, interrupted sends and delivery chunks', () => {
   const prefix = newPrefix();
   let store: MessageStore;
   beforeAll(async () => {
@@ -93,19 +93,6 @@ describe('Redis store on a single server: large sends and interrupted sends', ()
     expect(await idsOf(c)).toEqual([id]);
     for (const [u, n] of [[a, 0], [b, 1], [c, 1]] as const) expect(await store.unreadCount(u)).toBe(n);
   });
-});
-
-describe('Redis store on a single server: a delivery chunk to known users', () => {
-  const prefix = newPrefix();
-  let store: MessageStore;
-  beforeAll(async () => {
-    store = await open(prefix);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await deleteRedisKeys(prefix);
-  });
-  const idsOf = (user: string) => idsOfStore(store, user);
 
   it('delivers once, never what a user deleted or what expired, unread below the read watermark, with exact counts', async () => {
     const { client } = await connectRedis({ kind: 'single', url: REDIS_URL }, logger);
