@@ -25,6 +25,23 @@ end
 `;
 
 /**
+ * The start of a standalone send or broadcast (their shared ARGV below; KEYS[7] mx, KEYS[8] idem): the
+ * idempotency check (an earlier call's answer, returned as is), the new id, the body, its expiry index.
+ */
+const LOCAL_BEGIN = IDEM + `
+local function begin_local(G, now)
+  if ARGV[1] == '1' then
+    local c = idem_check(KEYS[8], ARGV[2])
+    if c then return c end
+  end
+  local id, t = alloc(G.seq, now)
+  redis.call('SET', ARGV[8] .. id .. '}', ARGV[4])
+  if ARGV[7] ~= '' then redis.call('ZADD', KEYS[7], ARGV[7], id) end
+  return nil, id, t
+end
+`;
+
+/**
  * ARGV shared by the send scripts: [1] idempotency ('1'|'0'), [2] fingerprint, [3] message JSON
  * (for replays), [4] body, [5] level, [6] createdAt, [7] expiresAt ('' = never),
  * [8] body key prefix (the id and '}' complete it), [9] idempotency TTL (s).
@@ -35,17 +52,12 @@ export const GLOBAL_SCRIPTS = {
    * the UK keys of each user (keys.ts); ARGV[10..] user ids. The body key is derived from the new id inside the
    * script: standalone Redis allows it, and Cluster never runs this script.
    */
-  smSendLocal: IDEM + `
+  smSendLocal: LOCAL_BEGIN + `
 local now = now_ms()
 local G = gkeys(1)
-if ARGV[1] == '1' then
-  local c = idem_check(KEYS[8], ARGV[2])
-  if c then return c end
-end
-local id, t = alloc(G.seq, now)
+local earlier, id, t = begin_local(G, now)
+if earlier then return earlier end
 local meta = ARGV[5] .. '|' .. ARGV[6] .. '|' .. t .. '|' .. ARGV[7]
-redis.call('SET', ARGV[8] .. id .. '}', ARGV[4])
-if ARGV[7] ~= '' then redis.call('ZADD', KEYS[7], ARGV[7], id) end
 local T = g_top(G)
 G.k = KEYS[6]
 local users = #ARGV - 9
@@ -79,19 +91,14 @@ return out
 `,
 
   /** Standalone broadcast: one write whatever the number of users. KEYS: seq b bm bp ux k mx idem. */
-  smBroadcastLocal: IDEM + `
+  smBroadcastLocal: LOCAL_BEGIN + `
 local now = now_ms()
 local G = gkeys(1)
-if ARGV[1] == '1' then
-  local c = idem_check(KEYS[8], ARGV[2])
-  if c then return c end
-end
-local id, t = alloc(G.seq, now)
-redis.call('SET', ARGV[8] .. id .. '}', ARGV[4])
+local earlier, id, t = begin_local(G, now)
+if earlier then return earlier end
 redis.call('ZADD', G.b, id, id)
 redis.call('HSET', G.bm, id, ARGV[5] .. '|' .. ARGV[6] .. '|' .. t .. '|' .. ARGV[7])
 redis.call('HSET', G.seq, 'b', id)
-if ARGV[7] ~= '' then redis.call('ZADD', KEYS[7], ARGV[7], id) end
 local rc = str(redis.call('HLEN', KEYS[6]))
 if ARGV[1] == '1' then idem_save(KEYS[8], ARGV[2], id, rc, ARGV[3], true, ARGV[9]) end
 return { 'new', id, rc }
