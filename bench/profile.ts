@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits]`: one workload's
- * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (a page of 100), W6, W7 with 10 unread),
+ * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W7 with 10 unread),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
  *
@@ -20,7 +20,7 @@ import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { startBackend } from './lib/backends.js';
 import { cleanupOnSignals, runCleanups } from './lib/cleanup.js';
-import { bearer, body, globalId, Q } from './lib/gql.js';
+import { bearer, body, globalId, gql, Q } from './lib/gql.js';
 import { httpLoad, stopLoadGenerator } from './lib/load.js';
 import { ALL_BACKENDS, parseOptions, type BackendName } from './lib/options.js';
 import type { BenchTarget } from './lib/backends.js';
@@ -36,6 +36,14 @@ const PLANS: Record<string, (t: BenchTarget) => Promise<Plan>> = {
   W4: async (t) => {
     await t.seeder.crowd({ target: 'w4-reader', targetUnread: 1000, others: 100_000, otherUsers: 1000, othersPrefix: 'w4-other-' });
     return { bodies: [body(Q.page, { after: null })], auths: [await bearer('w4-reader')] };
+  },
+  // A page of 100 past a cursor (the 5th of the reader's 10), as W4's cursor-chained paging asks.
+  W4after: async (t) => {
+    await t.seeder.crowd({ target: 'w4-reader', targetUnread: 1000, others: 100_000, otherUsers: 1000, othersPrefix: 'w4-other-' });
+    const auth = await bearer('w4-reader');
+    let after: string | null = null;
+    for (let p = 0; p < 4; p++) after = (await gql<{ unreadMessages: { pageInfo: { endCursor: string } } }>(t.url, auth, Q.page, { after })).unreadMessages.pageInfo.endCursor;
+    return { bodies: [body(Q.page, { after })], auths: [auth] };
   },
   W6: async (t) => {
     const users = Array.from({ length: 1000 }, (_, i) => `w6-user-${i}`);
