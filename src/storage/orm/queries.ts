@@ -201,11 +201,12 @@ insert into sm_message (level, text, extra_tags, url, data, created_at, expires_
 values (?, ?, ?, ?, ?::jsonb, ?, ?, ?)
 returning id::text as id, delivered_at`;
 
-/** A user's deliveries with their messages; `u` is the user (for the read watermark). */
-export const MESSAGE_COLUMNS = `d.message_id::text as id, ${readAtOf('u.read_upto')} as read_at,
+/** A record's columns from a delivery `d` and its message `m`; `ru`: the user's read watermark. */
+export const messageColumns = (ru: string) => `d.message_id::text as id, ${readAtOf(ru)} as read_at,
   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at`;
-export const MESSAGES_FROM = `from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id`;
-export const SELECT_MESSAGES = `select ${MESSAGE_COLUMNS} ${MESSAGES_FROM}`;
+export const DELIVERIES_WITH_MESSAGES = 'from sm_delivery d join sm_message m on m.id = d.message_id';
+/** A user's deliveries with their messages; `u` is the user (for the read watermark). */
+export const SELECT_MESSAGES = `select ${messageColumns('u.read_upto')} ${DELIVERIES_WITH_MESSAGES} join sm_user u on u.id = d.user_id`;
 
 /**
  * The one-statement writes below share a shape. `p` binds the user and the requested ids once; `st` says

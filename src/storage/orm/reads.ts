@@ -51,7 +51,8 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   const { where, params } = filterSql(userId, query);
   const forward = query.direction === 'forward';
   // Past a cursor, whether anything lies before it comes back with the page too: an uncorrelated
-  // subquery, which PostgreSQL evaluates once.
+  // subquery, which PostgreSQL evaluates once (as the user's watermark for read times: a join to
+  // sm_user would be looked up again for each row under the prepared statement's generic plan).
   const beyond = (cursor: string) => ({
     sql: `exists (select 1 from sm_delivery d where ${where} and d.message_id ${forward ? '>=' : '<='} ?)`,
     params: [...params, cursor],
@@ -60,11 +61,11 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   const rows = await sql<Partial<MessageRow> & Counts & { behind: boolean; before?: boolean }>(
     `with st as (${q.USER_STATE})
      select st.unread, st.total, st.behind, p.* from st left join lateral (
-       select ${q.MESSAGE_COLUMNS}${behind ? `, ${behind.sql} as before` : ''} ${q.MESSAGES_FROM}
+       select ${q.messageColumns(q.READ_UPTO)}${behind ? `, ${behind.sql} as before` : ''} ${q.DELIVERIES_WITH_MESSAGES}
        where ${where}${query.cursor === null ? '' : ` and d.message_id ${forward ? '<' : '>'} ?`}
        order by d.message_id ${forward ? 'desc' : 'asc'} limit ?
      ) p on true`,
-    [userId, ...(behind?.params ?? []), ...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
+    [userId, userId, ...(behind?.params ?? []), ...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
   );
   const state = rows[0] ?? { unread: 0, total: 0, behind: false };
   // A page's rows, newest first (the join keeps the subquery's order in practice; SQL does not promise it).
