@@ -89,23 +89,31 @@ local function counts(U, now)
   return live_counts(U, tonumber(c[1] or '0'), tonumber(c[2] or '0'), now)
 end
 
--- Adds one unread delivery unless the user has it, deleted it (tombstone), or it has expired.
--- Returns its expiry ('' = never) when added, nil otherwise. fresh: the id was allocated in this
--- very script, so no user can have it yet and it is above their read watermark (saves three
--- lookups per recipient).
-local function add(U, id, meta, now, fresh)
-  if not fresh and (redis.call('HEXISTS', U.m, id) == 1 or redis.call('ZSCORE', U.t, id)) then return nil end
+-- Writes one unread delivery unless it has expired, the user deleted it (tombstone) or has it already
+-- (HSETNX, the last check). Returns its expiry ('' = never) when written, nil otherwise; the counters
+-- are the caller's. fresh: the id was allocated in this very script, so no user can have it yet and it
+-- is above their read watermark (saves the lookups). ru: the user's read watermark, when already read.
+local function put(U, id, meta, now, fresh, ru)
   local e = exp_of(meta)
   if e and tonumber(e) <= now then return nil end
+  if fresh then redis.call('HSET', U.m, id, meta)
+  elseif redis.call('ZSCORE', U.t, id) or redis.call('HSETNX', U.m, id, meta) == 0 then return nil end
   redis.call('ZADD', U.a, id, id)
   -- n means unread only above the read watermark: a late delivery below it is an unread exception.
-  if not fresh and tonumber(id) <= read_upto(U) then redis.call('ZADD', U.u, id, id)
+  if not fresh and tonumber(id) <= (ru or read_upto(U)) then redis.call('ZADD', U.u, id, id)
   else redis.call('ZADD', U.n, id, id) end
-  redis.call('HSET', U.m, id, meta)
   if e then redis.call('ZADD', U.x, e, id) end
-  redis.call('HINCRBY', U.s, 'unread', 1)
-  redis.call('HINCRBY', U.s, 'total', 1)
   return e or ''
+end
+
+-- put(), counted.
+local function add(U, id, meta, now, fresh)
+  local e = put(U, id, meta, now, fresh)
+  if e then
+    redis.call('HINCRBY', U.s, 'unread', 1)
+    redis.call('HINCRBY', U.s, 'total', 1)
+  end
+  return e
 end
 
 local function min_exp(a, b)
@@ -182,18 +190,12 @@ end
 local function deliver_local(G, U, user, T, id, meta, now, fresh, ux)
   local s = redis.call('HMGET', U.s, 'w', 'ru', 'unread', 'total')
   if s[1] and tonumber(s[1]) >= T then
-    -- Known and caught up (a send to known users): add() with the user's state read once above, the
-    -- counters written in one step and the have-it check folded into HSETNX (same outcome, fewer calls).
+    -- Known and caught up (a send to known users): the user's state read once above, and the
+    -- counters written in one step.
     local ru, unread, total = tonumber(s[2] or '0'), tonumber(s[3] or '0'), tonumber(s[4] or '0')
-    local e = exp_of(meta)
-    if (e == nil or tonumber(e) > now)
-      and (fresh or not redis.call('ZSCORE', U.t, id))
-      and redis.call('HSETNX', U.m, id, meta) == 1 then
-      redis.call('ZADD', U.a, id, id)
-      if not fresh and tonumber(id) <= ru then redis.call('ZADD', U.u, id, id)
-      else redis.call('ZADD', U.n, id, id) end
-      if e then
-        redis.call('ZADD', U.x, e, id)
+    local e = put(U, id, meta, now, fresh, ru)
+    if e then
+      if e ~= '' then
         ux[#ux + 1] = e
         ux[#ux + 1] = user
       end
