@@ -5,8 +5,9 @@ type Logger = { error: (obj: object, msg: string) => void };
 
 /**
  * Yoga's maskError: an AppError (thrown by the domain or auth) becomes a GraphQLError carrying
- * `extensions.code` and `extensions.field`; a GraphQLError the server made on purpose passes as is;
- * anything else is a bug, logged with the request id and masked as INTERNAL_SERVER_ERROR.
+ * `extensions.code` and `extensions.field`; a GraphQLError the server made on purpose passes as is,
+ * and one about the client's document or variables gets a code; anything else (an uncoded error
+ * during execution included) is a bug, logged with the request id and masked as INTERNAL_SERVER_ERROR.
  */
 export function createMaskError(logger: Logger) {
   return (error: unknown, message: string): Error => {
@@ -21,7 +22,11 @@ export function createMaskError(logger: Logger) {
         extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
       });
     }
-    if (isGraphQLError(original)) return clientError(located ?? original, original);
+    // A GraphQLError raised while executing (it has a path) without a code is not the client's doing:
+    // a value the schema could not serialise (graphql-jit reports those without their cause). A bug:
+    // logged and masked below, like any other.
+    const executing = Boolean(located?.path) && !(located?.extensions?.code ?? (isGraphQLError(original) ? original.extensions?.code : undefined));
+    if (isGraphQLError(original) && !executing) return clientError(located ?? original, original);
     const requestId = (error as { requestId?: string })?.requestId;
     logger.error({ err: original, requestId }, 'unexpected error');
     return new GraphQLError(message, {

@@ -1,10 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
+import { GraphQLError, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, parse } from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { signToken, SEND_SCOPE } from '../../src/auth.js';
 import { loadConfig } from '../../src/config.js';
+import { createMaskError } from '../../src/graphql/errors.js';
 import { TEST_SECRET } from '../env.js';
 import { createTestDatabase, startTestApp, uniqueId, type GqlResult, type TestApp } from '../harness.js';
 
@@ -146,5 +149,31 @@ describe('unexpected errors are masked', () => {
       const r = await post(user, query, requestId);
       expectMasked(r, requestId, field);
     }
+  });
+});
+
+describe('createMaskError', () => {
+  it('masks an uncoded error raised while executing (a value graphql-jit could not serialise) and logs it', async () => {
+    const Broken = new GraphQLScalarType({ name: 'Broken', serialize: () => new Date(Number.NaN).toISOString() });
+    const schema = new GraphQLSchema({ query: new GraphQLObjectType({ name: 'Query', fields: { at: { type: Broken, resolve: () => 1 } } }) });
+    const compiled = compileQuery(schema, parse('{ at }'));
+    if (!isCompiledQuery(compiled)) throw new Error('did not compile');
+    const result = (await compiled.query(undefined, {}, {})) as { errors?: readonly GraphQLError[] };
+    const raised = result.errors?.[0];
+    expect(raised?.path).toEqual(['at']);
+    const logged: object[] = [];
+    const masked = createMaskError({ error: (obj) => logged.push(obj) })(raised, 'Unexpected error.') as GraphQLError;
+    expect(masked.message).toBe('Unexpected error.');
+    expect(masked.extensions).toMatchObject({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(masked.path).toEqual(['at']);
+    expect(logged).toHaveLength(1);
+  });
+
+  it('keeps a coded error raised while executing, and gives client errors outside execution a code', () => {
+    const mask = createMaskError({ error: () => {} });
+    const coded = mask(new GraphQLError('not yours', { path: ['message'], extensions: { code: 'FORBIDDEN' } }), 'Unexpected error.') as GraphQLError;
+    expect(coded.extensions.code).toBe('FORBIDDEN');
+    const variable = mask(new GraphQLError('Variable "$n" got invalid value "ten"; Int cannot represent non-integer value: "ten"'), 'Unexpected error.') as GraphQLError;
+    expect(variable.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'n' });
   });
 });
