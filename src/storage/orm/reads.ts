@@ -47,25 +47,25 @@ export interface Counts {
  * counters (for unfiltered totals) and whether broadcasts wait to be copied to them (`behind`: the
  * page may then lack them; the store catches up and asks again). No row at all: an unknown user.
  */
-export async function listPage(sql: Sql, userId: string, query: ListQuery): Promise<{ behind: boolean; page: ListPage }> {
+export async function listPage(sql: Sql, userId: string, query: ListQuery): Promise<{ behind: boolean; value: ListPage }> {
   const { where, params } = filterSql(userId, query);
   const forward = query.direction === 'forward';
   // Past a cursor, whether anything lies before it comes back with the page too: an uncorrelated
-  // subquery, which PostgreSQL evaluates once (as the user's watermark for read times: a join to
-  // sm_user would be looked up again for each row under the prepared statement's generic plan).
-  const beyond = (cursor: string) => ({
-    sql: `exists (select 1 from sm_delivery d where ${where} and d.message_id ${forward ? '>=' : '<='} ?)`,
-    params: [...params, cursor],
-  });
-  const behind = query.cursor === null ? null : beyond(query.cursor);
+  // subquery, which PostgreSQL evaluates once.
+  const beforeCursor =
+    query.cursor === null
+      ? null
+      : { sql: `exists (select 1 from sm_delivery d where ${where} and d.message_id ${forward ? '>=' : '<='} ?)`, params: [...params, query.cursor] };
+  // The read watermark too is a subquery evaluated once: a join to sm_user would be looked up again
+  // for each row under the prepared statement's generic plan.
   const rows = await sql<Partial<MessageRow> & Counts & { behind: boolean; before?: boolean }>(
     `with st as (${q.USER_STATE})
      select st.unread, st.total, st.behind, p.* from st left join lateral (
-       select ${q.messageColumns(q.READ_UPTO)}${behind ? `, ${behind.sql} as before` : ''} ${q.DELIVERIES_WITH_MESSAGES}
+       select ${q.messageColumns(q.READ_UPTO)}${beforeCursor ? `, ${beforeCursor.sql} as before` : ''} ${q.DELIVERIES_WITH_MESSAGES}
        where ${where}${query.cursor === null ? '' : ` and d.message_id ${forward ? '<' : '>'} ?`}
        order by d.message_id ${forward ? 'desc' : 'asc'} limit ?
      ) p on true`,
-    [userId, userId, ...(behind?.params ?? []), ...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
+    [userId, userId, ...(beforeCursor?.params ?? []), ...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
   );
   const state = rows[0] ?? { unread: 0, total: 0, behind: false };
   // A page's rows, newest first (the join keeps the subquery's order in practice; SQL does not promise it).
@@ -73,14 +73,14 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   const more = found.length > query.limit;
   const page = forward ? found.slice(0, query.limit) : found.slice(found.length - Math.min(found.length, query.limit));
   let before = false;
-  if (behind) {
+  if (beforeCursor) {
     // An empty page past the cursor has no row to carry the answer: ask alone.
-    before = found.length ? rows[0].before === true : (await sql<{ before: boolean }>(`select ${behind.sql} as before`, behind.params))[0].before;
+    before = found.length ? rows[0].before === true : (await sql<{ before: boolean }>(`select ${beforeCursor.sql} as before`, beforeCursor.params))[0].before;
   }
   const totalCount = await total(sql, query, state, where, params);
   return {
     behind: state.behind,
-    page: {
+    value: {
       items: page.map((r) => ({ cursor: r.id, message: toRecord(r) })),
       hasNextPage: forward ? more : before,
       hasPreviousPage: forward ? before : more,

@@ -133,12 +133,7 @@ export class OrmMessageStore implements MessageStore {
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
     if (query.cursor !== null && !/^\d{1,18}$/.test(query.cursor)) throw badInput(query.direction === 'forward' ? 'after' : 'before', 'malformed cursor');
-    const first = await listPage(this.db.sql, userId, query);
-    if (!first.behind) return first.page;
-    return this.db.tx(async (sql) => {
-      await this.catchUp(sql, [userId]);
-      return (await listPage(sql, userId, query)).page;
-    });
+    return this.caughtUp(userId, (sql) => listPage(sql, userId, query));
   }
 
   async get(userId: string, messageId: string): Promise<MessageRecord | null> {
@@ -290,13 +285,24 @@ export class OrmMessageStore implements MessageStore {
   }
 
   /** Copies pending broadcasts into the user's deliveries when there are any, and returns exact counts. */
-  private async refresh(userId: string): Promise<Counts> {
-    const [state] = await this.db.sql<Counts & { behind: boolean }>(q.USER_STATE, [userId]);
-    if (!state) return { unread: 0, total: 0 };
-    if (!state.behind) return state;
+  /** The user's exact counters, once the broadcasts waiting for them are copied. */
+  private refresh(userId: string): Promise<Counts> {
+    return this.caughtUp(userId, async (sql) => {
+      const [state] = await sql<Counts & { behind: boolean }>(q.USER_STATE, [userId]);
+      return { behind: state?.behind ?? false, value: state ?? { unread: 0, total: 0 } };
+    });
+  }
+
+  /**
+   * What `read` reads, as of after the broadcasts waiting for the user are copied to them: when it
+   * says they were behind, the store catches them up and reads again in the same transaction.
+   */
+  private async caughtUp<T>(userId: string, read: (sql: Sql) => Promise<{ behind: boolean; value: T }>): Promise<T> {
+    const first = await read(this.db.sql);
+    if (!first.behind) return first.value;
     return this.db.tx(async (sql) => {
       await this.catchUp(sql, [userId]);
-      return this.counts(sql, userId);
+      return (await read(sql)).value;
     });
   }
 
