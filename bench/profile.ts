@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits]`: one workload's
+ * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--connections=16]`: one workload's
  * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W7 with 10 unread),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
@@ -14,15 +14,17 @@
  * /proc reports. --waits samples PostgreSQL's wait events of the app's connections during the run.
  */
 import './lib/production-env.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startBackend } from './lib/backends.js';
 import { cleanupOnSignals, runCleanups } from './lib/cleanup.js';
 import { bearer, body, globalId, gql, Q } from './lib/gql.js';
 import { httpLoad, stopLoadGenerator } from './lib/load.js';
 import { ALL_BACKENDS, parseOptions, type BackendName } from './lib/options.js';
+import { REDIS_URL } from './lib/services.js';
 import type { BenchTarget } from './lib/backends.js';
 
 type Plan = { bodies: string[]; auths: string[] };
@@ -58,10 +60,45 @@ const PLANS: Record<string, (t: BenchTarget) => Promise<Plan>> = {
   },
 };
 
+/**
+ * CPU time in ms (user + system) of every process named `postgres` or `redis-server` on the machine,
+ * from /proc: the storage side's share of a run (other databases' work counts too: run it on a quiet machine).
+ */
+function storageCpu(): number {
+  let ms = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (name !== 'postgres' && name !== 'redis-server') continue;
+      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      ms += (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ms;
+}
+
 /** This thread's CPU time from /proc (clock ticks of 10 ms): [user, system] in ms. */
 function threadCpu(): [number, number] {
   const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return [Number(fields[11]) * 10, Number(fields[12]) * 10];
+}
+
+/** CPU time in ms of each of this process's threads (the server's, the load generator's, V8's and libuv's helpers), by "tid name". */
+function threadsCpu(): Map<string, number> {
+  const cpu = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      cpu.set(`${tid} ${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`, (Number(f[11]) + Number(f[12])) * 10);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return cpu;
 }
 
 async function main() {
@@ -80,7 +117,7 @@ async function main() {
   const t = started.target;
   try {
     const plan = await make(t);
-    const load = (s: number) => httpLoad({ url: t.url, connections: 16, durationSeconds: s, ...plan });
+    const load = (s: number) => httpLoad({ url: t.url, connections: Number(flag('connections') ?? 16), durationSeconds: s, ...plan });
     await load(3);
 
     const session = new Session();
@@ -91,15 +128,37 @@ async function main() {
       await session.post('Profiler.start');
     }
     const waits = flags.includes('--waits') && backend !== 'redis' ? sampleWaits((t.app.store as unknown as { orm: { config: { get(k: string): string } } }).orm.config.get('clientUrl')) : null;
+    const redisStats = backend === 'redis' ? new Redis(REDIS_URL) : null;
+    await redisStats?.config('RESETSTAT');
     const [u0, s0] = threadCpu();
+    const st0 = storageCpu();
+    const p0 = threadsCpu();
     const r = await load(seconds);
+    const p1 = threadsCpu();
+    const st1 = storageCpu();
     const [u1, s1] = threadCpu();
     const perRequest = (ms: number) => ((ms * 1000) / Math.max(1, r.ok)).toFixed(0);
     const bad = r.errors + r.non2xx + r.mismatches;
     console.log(
-      `${name}: ${Math.round(r.rps)} req/s, p50 ${r.latency.p50} ms, server thread CPU ${perRequest(u1 - u0 + s1 - s0)} µs/request (user ${perRequest(u1 - u0)}, system ${perRequest(s1 - s0)})` +
+      `${name}: ${Math.round(r.rps)} req/s, p50 ${r.latency.p50} ms, server thread CPU ${perRequest(u1 - u0 + s1 - s0)} µs/request (user ${perRequest(u1 - u0)}, system ${perRequest(s1 - s0)}), storage processes ${perRequest(st1 - st0)} µs/request` +
         (bad ? `; ${bad} bad responses: ${r.sampleMismatch ?? ''}` : ''),
     );
+    const others = [...p1]
+      .filter(([k]) => k.split(' ')[0] !== String(process.pid))
+      .map(([k, ms]) => [k, ms - (p0.get(k) ?? 0)] as const)
+      .filter(([, ms]) => ms > 0)
+      .sort((a, b) => b[1] - a[1]);
+    console.log(`other threads of this process, µs/request: ${others.map(([k, ms]) => `${k.split(' ').slice(1).join(' ')} ${perRequest(ms)}`).join(', ')}`);
+    if (redisStats) {
+      // Redis's own time per command (commandstats), per request of the run: what the server spends inside Redis.
+      const lines = (await redisStats.info('commandstats')).split('\n').flatMap((l) => {
+        const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(l);
+        return m ? [{ cmd: m[1], calls: Number(m[2]), usec: Number(m[3]) }] : [];
+      });
+      redisStats.disconnect();
+      const per = (n: number) => (n / Math.max(1, r.ok)).toFixed(2);
+      console.log(`Redis commandstats per request: ${lines.filter((c) => c.calls >= r.ok / 100).sort((a, b) => b.usec - a.usec).map((c) => `${c.cmd} ${per(c.calls)} calls ${per(c.usec)} µs`).join(', ')}`);
+    }
     if (waits) console.log(`PostgreSQL wait events of the app's connections (samples): ${JSON.stringify(await waits.stop())}`);
     if (profile) {
       const { profile: p } = await session.post('Profiler.stop');

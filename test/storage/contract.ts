@@ -728,6 +728,35 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await expectConsistent(a);
       });
 
+      it('pages past many expired deliveries the cleanup has not reclaimed yet (more than a read checks at once)', async () => {
+        // Redis lists skip up to 256 expired deliveries by id and read each one's expiry beyond that:
+        // 300 exercise the second way, interleaved with live ones at both ends and in the middle.
+        const a = uid();
+        const expiresAt = new Date(Date.now() + 2500);
+        const live: string[] = [];
+        live.push((await send([a], { text: 'live oldest', expiresAt: null })).message.id);
+        for (let i = 0; i < 300; i++) {
+          await send([a], { text: `soon ${i}`, expiresAt });
+          if (i === 150) live.push((await send([a], { text: 'live middle', expiresAt: null })).message.id);
+        }
+        const readOne = (await send([a], { text: 'live read', expiresAt: null })).message.id;
+        await store.setRead(a, [readOne], true);
+        live.push(readOne, (await send([a], { text: 'live newest', expiresAt: null })).message.id);
+        await sleep(expiresAt.getTime() - Date.now() + 300);
+
+        const newestFirst = [...live].reverse();
+        expect((await listAll(a, { limit: 2 })).map((m) => m.id)).toEqual(newestFirst);
+        expect((await listAll(a, { limit: 2, unreadOnly: true })).map((m) => m.id)).toEqual(newestFirst.filter((id) => id !== readOne));
+        expect((await listAll(a, { filter: { read: true } })).map((m) => m.id)).toEqual([readOne]);
+        const first = await store.list(a, query({ limit: 2 }));
+        expect([first.totalCount, first.hasNextPage, first.hasPreviousPage]).toEqual([4, true, false]);
+        const back = await store.list(a, query({ direction: 'backward', limit: 2, cursor: live[0] }));
+        expect(ids(back)).toEqual([newestFirst[1], newestFirst[2]]);
+        expect([back.hasNextPage, back.hasPreviousPage]).toEqual([true, true]);
+        expect(await store.unreadCount(a)).toBe(3);
+        await expectConsistent(a);
+      });
+
       it('reclaims in batches of at most `limit`', async () => {
         const users = [uid(), uid(), uid()];
         const expiresAt = new Date(Date.now() + 1500);
