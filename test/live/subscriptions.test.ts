@@ -170,6 +170,22 @@ describe.each(PUBSUB_MODES)('subscriptions with %s pub/sub on postgres', (mode) 
         }
       }
     });
+
+    it('refuses a wrongly typed variable with BAD_USER_INPUT naming it, as queries do', async () => {
+      const user = await t.userToken();
+      const sub = subscribeOver(transport, t.baseUrl, user.token, INBOX_EVENTS, { after: 42 });
+      try {
+        const [result] = await sub.results.take(1);
+        expect(result.data ?? null).toBeNull();
+        expect(errorCode(result)).toBe('BAD_USER_INPUT');
+        // graphql-js' wording (graphql-jit's adds "Expected type String;"), with the field named.
+        expect(result.errors?.[0]?.message).toBe('Variable "$after" got invalid value 42; String cannot represent a non string value: 42');
+        expect(result.errors?.[0]?.extensions?.field).toBe('after');
+        await sub.results.ended();
+      } finally {
+        sub.close();
+      }
+    });
   });
 
   it('gives broadcasts only to those they reach: a producer is not a user until it receives a message', async () => {

@@ -755,6 +755,10 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect([back.hasNextPage, back.hasPreviousPage]).toEqual([true, true]);
         expect(await store.unreadCount(a)).toBe(3);
         await expectConsistent(a);
+        // Reclaimed, nothing changes for the user (and no expired record is left for the next tests).
+        for (let round = 0; round < 100 && (await store.cleanupExpired(1000)) > 0; round++);
+        expect((await listAll(a)).map((m) => m.id)).toEqual(newestFirst);
+        expect(await store.unreadCount(a)).toBe(3);
       });
 
       it('reclaims in batches of at most `limit`', async () => {

@@ -36,7 +36,8 @@ export async function send(ctx: RedisContext, message: NewMessage, to: Recipient
 }
 
 function commonArgs(ctx: RedisContext, message: NewMessage, idem?: IdempotencyClaim): (string | number)[] {
-  return [idem ? '1' : '0', idem?.fingerprint ?? '', messageJson(message), encodeBody(message), ...metaArgs(message), ctx.keys.bodyPrefix, IDEMPOTENCY_TTL_SECONDS];
+  // The message JSON is kept only under an idempotency key (for replays).
+  return [idem ? '1' : '0', idem?.fingerprint ?? '', idem ? messageJson(message) : '', encodeBody(message), ...metaArgs(message), ctx.keys.bodyPrefix, IDEMPOTENCY_TTL_SECONDS];
 }
 
 function answer(r: readonly string[]): void {
@@ -70,7 +71,7 @@ async function sendJournalled(ctx: RedisContext, message: NewMessage, users: str
     const r = await ctx.scripts.run(
       'smBegin',
       [g.seq, g.bp, g.k, idemKey || ctx.keys.noIdem, g.j, g.jq],
-      [users ? 'd' : 'b', idem ? '1' : '0', idem?.fingerprint ?? '', messageJson(message), payload, IDEMPOTENCY_TTL_SECONDS, ...(users ?? [])],
+      [users ? 'd' : 'b', idem ? '1' : '0', idem?.fingerprint ?? '', idem ? messageJson(message) : '', payload, IDEMPOTENCY_TTL_SECONDS, ...(users ?? [])],
     );
     answer(r);
     if (r[0] === 'replay') return replayedSend(r);
