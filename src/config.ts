@@ -8,6 +8,8 @@ export interface Config {
   host: string;
   nodeEnv: 'development' | 'production' | 'test';
   databaseUrl: string | null;
+  /** Connections each server process keeps open at most to PostgreSQL (DATABASE_URL only; the embedded database has one). */
+  databasePoolMax: number;
   storageBackend: 'orm' | 'redis';
   redisUrl: string | null;
   /** Seed nodes of a Redis Cluster for the Redis backend (`host:port,host:port`); REDIS_URL may also be `redis+cluster://…`. */
@@ -69,6 +71,7 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_POOL_MAX: int(1, 1000).default(10),
   STORAGE_BACKEND: z.enum(['orm', 'redis']).default('orm'),
   REDIS_URL: z
     .string()
@@ -121,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     host: e.HOST,
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL ?? null,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     storageBackend: e.STORAGE_BACKEND,
     redisUrl: e.REDIS_URL ?? null,
     redisClusterNodes: e.REDIS_CLUSTER_NODES ?? null,

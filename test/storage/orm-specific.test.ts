@@ -132,3 +132,32 @@ describe('PostgreSQL statistics', () => {
     }
   });
 });
+
+describe('PostgreSQL connection pool', () => {
+  it('opens at most DATABASE_POOL_MAX connections per process, however many operations wait', async () => {
+    const db = await createTestDatabase();
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      for (const max of [2, 6]) {
+        const store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, DATABASE_POOL_MAX: String(max), LOG_LEVEL: 'silent' }), {
+          logger: pino({ level: 'silent' }),
+        });
+        try {
+          const sent = await Promise.all(Array.from({ length: 60 }, (_, i) => store.send(msg({ text: `pool ${i}` }), { userIds: [`pool-${max}-${i}`] })));
+          expect(sent.every((r) => r.recipientCount === 1)).toBe(true);
+          // The pool keeps its connections open while idle: what it opened for 60 waiting operations.
+          const { rows } = await c.query<{ n: number }>(
+            `select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+          );
+          expect(rows[0].n).toBe(max);
+        } finally {
+          await store.close();
+        }
+      }
+    } finally {
+      await c.end();
+      await db.drop();
+    }
+  });
+});
