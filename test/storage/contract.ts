@@ -780,6 +780,32 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     });
 
     describe('concurrency', () => {
+      it('gives each of many concurrent sends to shared users its own message, its recipients and the count just after it', async () => {
+        const [a, b, c] = [uid(), uid(), uid()];
+        const to = (k: number) => (k % 3 === 0 ? [a] : k % 3 === 1 ? [a, b] : [c, b]);
+        const results = await Promise.all(Array.from({ length: 60 }, (_, k) => send(to(k), { text: `concurrent ${k}` })));
+        expect(new Set(results.map((r) => r.message.id)).size).toBe(60);
+        const seen = new Map<string, [id: number, count: number][]>();
+        results.forEach((r, k) => {
+          expect(r.message.text).toBe(`concurrent ${k}`);
+          expect(r.recipientCount).toBe(to(k).length);
+          expect(r.recipients?.map((x) => x.userId).sort()).toEqual([...to(k)].sort());
+          for (const x of r.recipients ?? []) seen.set(x.userId, [...(seen.get(x.userId) ?? []), [Number(r.message.id), x.unreadCount]]);
+        });
+        // Per user: each send reports its own count, so together they are 1, 2, 3 ... exactly. (In the
+        // order of the messages' ids on a single store; a Redis Cluster delivers multi-user sends per
+        // user after the id is taken, so there the order may differ.)
+        for (const [user, pairs] of seen) {
+          pairs.sort((p, q) => p[0] - q[0]);
+          const counts = pairs.map(([, n]) => n).sort((p, q) => p - q);
+          expect(counts, user).toEqual(counts.map((_, i) => i + 1));
+          expect(await store.unreadCount(user)).toBe(counts.length);
+          expect((await listAll(user)).map((m) => m.id)).toEqual(pairs.map(([id]) => String(id)).reverse());
+          await expectConsistent(user);
+        }
+        expect([seen.get(a)?.length, seen.get(b)?.length, seen.get(c)?.length]).toEqual([40, 40, 20]);
+      });
+
       it('keeps counts exact under concurrent sends, reads and deletes for one user', async () => {
         const a = uid();
         const existing: string[] = [];

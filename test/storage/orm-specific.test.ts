@@ -3,6 +3,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
+import type { Db } from '../../src/storage/orm/db.js';
+import * as q from '../../src/storage/orm/queries.js';
 import type { MessageStore } from '../../src/storage/store.js';
 import { createTestDatabase } from '../harness.js';
 import { idsOf, msg } from './contract.js';
@@ -134,7 +136,7 @@ describe('PostgreSQL statistics', () => {
 });
 
 describe('PostgreSQL connection pool', () => {
-  it('opens at most DATABASE_POOL_MAX connections per process, however many operations wait', async () => {
+  it('opens at most DATABASE_POOL_MAX connections per process, however many reads wait', async () => {
     const db = await createTestDatabase();
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
@@ -144,8 +146,12 @@ describe('PostgreSQL connection pool', () => {
           logger: pino({ level: 'silent' }),
         });
         try {
-          const sent = await Promise.all(Array.from({ length: 60 }, (_, i) => store.send(msg({ text: `pool ${i}` }), { userIds: [`pool-${max}-${i}`] })));
-          expect(sent.every((r) => r.recipientCount === 1)).toBe(true);
+          await store.send(msg({ text: 'pool' }), { userIds: [`pool-${max}`] });
+          // 60 reads at once (sends would go in a few batched statements: see grouped()).
+          const pages = await Promise.all(
+            Array.from({ length: 60 }, () => store.list(`pool-${max}`, { unreadOnly: false, filter: {}, direction: 'forward', limit: 10, cursor: null })),
+          );
+          expect(pages.every((p) => p.totalCount === 1)).toBe(true);
           // The pool keeps its connections open while idle: what it opened for 60 waiting operations.
           const { rows } = await c.query<{ n: number }>(
             `select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
@@ -159,5 +165,66 @@ describe('PostgreSQL connection pool', () => {
       await c.end();
       await db.drop();
     }
+  });
+});
+
+/**
+ * Group commit: direct sends that arrive while others run go together as one statement. Checked on
+ * the real statements the store sends (Db.onStatement), and on what each caller gets back.
+ */
+describe('PostgreSQL batched sends', () => {
+  // Db sends statements with their `?` numbered ($1, $2, ...).
+  const numbered = (text: string) => {
+    let n = 0;
+    return text.replace(/\?/g, () => `$${++n}`);
+  };
+  const [BATCH, DIRECT] = [numbered(q.SEND_BATCH), numbered(q.SEND_DIRECT)];
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let store: MessageStore;
+  let statements: string[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
+    (store as unknown as { db: Db }).db.onStatement = (text) => statements.push(text);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('sends concurrent sends in fewer statements, each with its own result and counts in id order', async () => {
+    statements = [];
+    const [a, b] = ['batch-a', 'batch-b'];
+    const results = await Promise.all(Array.from({ length: 50 }, (_, k) => store.send(msg({ text: `b${k}` }), { userIds: k % 2 ? [a, b] : [a] })));
+    const sends = statements.filter((t) => t === BATCH || t === DIRECT);
+    expect(sends.filter((t) => t === BATCH).length).toBeGreaterThan(0);
+    expect(sends.length).toBeLessThan(50);
+    // For each user, a later message (larger id) reports a larger count: 1, 2, 3 ... in id order.
+    for (const user of [a, b]) {
+      const counts = results
+        .flatMap((r) => (r.recipients ?? []).filter((x) => x.userId === user).map((x) => [Number(r.message.id), x.unreadCount] as const))
+        .sort((p, q) => p[0] - q[0])
+        .map(([, n]) => n);
+      expect(counts).toEqual(counts.map((_, i) => i + 1));
+    }
+    expect(results.map((r) => r.message.text)).toEqual(results.map((_, k) => `b${k}`));
+    expect(await store.unreadCount(a)).toBe(50);
+    expect(await store.unreadCount(b)).toBe(25);
+  });
+
+  it('fails only the send PostgreSQL refuses; the others of its batch are stored', async () => {
+    statements = [];
+    const user = 'batch-refused';
+    const tooLong = `https://example.com/${'x'.repeat(2100)}`; // sm_message.url is varchar(2048): the domain checks it before the store
+    const settled = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, k) => store.send(msg({ text: `r${k}`, url: k === 17 ? tooLong : null }), { userIds: [user] })),
+    );
+    expect(statements.filter((t) => t === BATCH).length).toBeGreaterThan(0);
+    expect(settled.map((s) => s.status)).toEqual(settled.map((_, k) => (k === 17 ? 'rejected' : 'fulfilled')));
+    expect(((settled[17] as PromiseRejectedResult).reason as { code?: string }).code).toBe('22001');
+    expect(await store.unreadCount(user)).toBe(29);
+    const texts = (await store.list(user, { unreadOnly: false, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.text);
+    expect(texts.sort()).toEqual(Array.from({ length: 30 }, (_, k) => `r${k}`).filter((t) => t !== 'r17').sort());
   });
 });

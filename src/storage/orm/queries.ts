@@ -180,6 +180,53 @@ select m.id::text as id, u.id as user_id,
   u.bcast_id < ${LATEST_BROADCAST} as behind
 from m cross join u`;
 
+/**
+ * SEND_DIRECT for several sends at once (group commit: one statement and one commit for the sends that
+ * queue while others run; see OrmMessageStore.send). Param: a JSON array of sends, each
+ * { u: [user ids, distinct], l: level, t: text, x: extra tags, r: url, d: data, c: createdAt, e: expiresAt }.
+ * The same rules as SEND_DIRECT: every user row is locked (in one fixed order) before any message
+ * takes its id. One row per (send, recipient): `i` is the send's 1-based position, `unread` the
+ * recipient's count just after that send's message (a user with several sends in the batch counts
+ * them in id order).
+ */
+export const SEND_BATCH = `
+with s as (
+  select a.i::int as i, x.u, x.l, x.t, x.x, x.r, x.d, x.c, x.e
+  from jsonb_array_elements(?::jsonb) with ordinality as a(v, i)
+  cross join lateral jsonb_to_record(a.v) as x(u jsonb, l smallint, t text, x text, r text, d jsonb, c timestamptz, e timestamptz)
+), pairs as (
+  select s.i, r.value as user_id from s cross join lateral jsonb_array_elements_text(s.u) as r
+), u as (
+  insert into sm_user as su (id, bcast_id, unread_count, total_count)
+  select user_id, ${LATEST_BROADCAST}, count(*), count(*) from pairs group by user_id order by user_id collate "C"
+  on conflict (id) do update set unread_count = su.unread_count + excluded.unread_count, total_count = su.total_count + excluded.total_count
+  returning su.id, su.unread_count, su.bcast_id, su.read_upto, (su.xmax::text = '0') as inserted
+), ids as (
+  select s.i, nextval(pg_get_serial_sequence('sm_message', 'id')) as id
+  from s cross join (select count(*) from u) as locked
+), m as (
+  insert into sm_message (id, level, text, extra_tags, url, data, created_at, delivered_at, expires_at, broadcast)
+  select ids.id, s.l, s.t, s.x, s.r, s.d, s.c, clock_timestamp(), s.e, false from s join ids using (i)
+  returning id, level, created_at, delivered_at, expires_at
+), d as (
+  insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at)
+  select pairs.user_id, m.id, m.level, m.created_at, m.delivered_at, m.expires_at from pairs join ids using (i) join m on m.id = ids.id
+  returning 1
+), stats as (
+  update sm_stats set known_users = known_users + (select count(*) from u where inserted)
+  where id = 1 and exists (select 1 from u where inserted)
+  returning 1
+), later as (
+  -- How many of the batch's sends to the same user come after this one (their messages have larger ids).
+  select pairs.i, pairs.user_id, ids.id,
+    (count(*) over (partition by pairs.user_id order by ids.id desc rows between unbounded preceding and current row) - 1)::int as after
+  from pairs join ids using (i)
+)
+select later.i, later.id::text as id, u.id as user_id,
+  u.unread_count - later.after - ${expiredUnread('u.id', 'u.read_upto')} as unread,
+  u.bcast_id < ${LATEST_BROADCAST} as behind
+from later join u on u.id = later.user_id`;
+
 /** Those of the listed users with broadcasts not yet copied. */
 export const BEHIND_OF = `select id from sm_user where id in ${IDS} and bcast_id < ${LATEST_BROADCAST}`;
 

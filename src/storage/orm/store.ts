@@ -22,6 +22,13 @@ const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commi
 const KNOWN_CACHE_MAX = 100_000;
 /** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */
 const PREPARED_MAX_IDS = 50;
+/** Batched direct sends (grouped()): statements running at once, and sends per statement at most. */
+const GROUP_RUNNING = 4;
+const GROUP_MAX = 64;
+
+type SendRow = { i: number; id: string; user_id: string; unread: number; behind: boolean };
+type WaitingSend = { message: NewMessage; userIds: readonly string[]; resolve: (r: SendResult) => void; reject: (err: unknown) => void };
+const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
 
 
 /**
@@ -31,6 +38,9 @@ const PREPARED_MAX_IDS = 50;
 export class OrmMessageStore implements MessageStore {
   private readonly db: Db;
   private readonly known = new Set<string>();
+  /** Direct sends waiting for a batch (see grouped()), and how many batches run. */
+  private readonly waiting: WaitingSend[] = [];
+  private groupsRunning = 0;
 
   private cleanups = 0;
 
@@ -59,7 +69,7 @@ export class OrmMessageStore implements MessageStore {
 
   async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
     // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
-    if (!idem && !('everyone' in to)) return this.sendTo(to.userIds.length > PREPARED_MAX_IDS ? this.db.atomicUnprepared : this.db.atomic, message, to.userIds);
+    if (!idem && !('everyone' in to)) return to.userIds.length > PREPARED_MAX_IDS ? this.sendTo(this.db.atomicUnprepared, message, to.userIds) : this.grouped(message, to.userIds);
     return this.db.tx(async (sql) => {
       if (idem) {
         const replay = await this.claim(sql, idem);
@@ -74,9 +84,59 @@ export class OrmMessageStore implements MessageStore {
     });
   }
 
+  /**
+   * Group commit. A direct send that arrives while GROUP_RUNNING statements of them run waits, and the
+   * sends that waited go together as one statement (SEND_BATCH) with one commit: under load PostgreSQL
+   * pays its per-statement and per-commit work once for many sends; alone, a send goes at once, as
+   * before. Each send keeps its own result, and all of a batch commit or none do.
+   */
+  private grouped(message: NewMessage, userIds: readonly string[]): Promise<SendResult> {
+    return new Promise<SendResult>((resolve, reject) => {
+      this.waiting.push({ message, userIds, resolve, reject });
+      this.startGroups();
+    });
+  }
+
+  private startGroups(): void {
+    while (this.groupsRunning < GROUP_RUNNING && this.waiting.length) {
+      const group = this.waiting.splice(0, GROUP_MAX);
+      this.groupsRunning++;
+      void this.sendGroup(group).finally(() => {
+        this.groupsRunning--;
+        this.startGroups();
+      });
+    }
+  }
+
+  private async sendGroup(group: WaitingSend[]): Promise<void> {
+    const alone = (w: WaitingSend) => this.sendTo(this.db.atomic, w.message, w.userIds).then(w.resolve, w.reject);
+    if (group.length === 1) return alone(group[0]);
+    let rows: SendRow[];
+    try {
+      rows = await this.db.atomic<SendRow>(q.SEND_BATCH, [JSON.stringify(group.map((w) => batchedSend(w.message, w.userIds)))]);
+    } catch (err) {
+      // A send PostgreSQL refuses (a data or constraint error: the statement rolled back whole) fails
+      // the batch: then each goes alone, so only it fails. Any other error may have come after the
+      // commit (a dropped connection): sending again could deliver twice, so every send gets the error.
+      const sqlState = (err as { code?: string }).code ?? '';
+      if (sqlState.startsWith('22') || sqlState.startsWith('23')) await Promise.all(group.map(alone));
+      else for (const w of group) w.reject(err);
+      return;
+    }
+    const bySend = group.map((): SendRow[] => []);
+    for (const r of rows) bySend[r.i - 1].push(r);
+    // Answered in the order of the messages' ids, so live events of one user follow their counts.
+    const order = group.map((_, k) => k).sort((x, y) => Number(bySend[x][0]?.id ?? 0) - Number(bySend[y][0]?.id ?? 0));
+    await Promise.all(order.map((k) => this.sent(this.db.atomic, group[k].message, bySend[k].sort(byUser)).then(group[k].resolve, group[k].reject)));
+  }
+
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[]): Promise<SendResult> {
     const ids = jsonList([...new Set(userIds)].sort());
-    const rows = await sql<{ id: string; user_id: string; unread: number; behind: boolean }>(q.SEND_DIRECT, [ids, ...messageParams(message)]);
+    return this.sent(sql, message, await sql<SendRow>(q.SEND_DIRECT, [ids, ...messageParams(message)]));
+  }
+
+  /** A send's result from its rows (one per recipient), once the recipients behind on broadcasts caught up. */
+  private async sent(sql: Sql, message: NewMessage, rows: SendRow[]): Promise<SendResult> {
     const unread = new Map(rows.map((r) => [r.user_id, r.unread]));
     const behind = rows.filter((r) => r.behind).map((r) => r.user_id);
     if (behind.length) {
@@ -314,6 +374,12 @@ export class OrmMessageStore implements MessageStore {
 
 function messageParams(m: NewMessage): unknown[] {
   return [m.level, m.text, m.extraTags, m.url, m.data === null || m.data === undefined ? null : JSON.stringify(m.data), m.createdAt, m.expiresAt];
+}
+
+/** One send of SEND_BATCH's JSON parameter. */
+function batchedSend(m: NewMessage, userIds: readonly string[]) {
+  const data = m.data === null || m.data === undefined ? null : m.data;
+  return { u: [...new Set(userIds)], l: m.level, t: m.text, x: m.extraTags, r: m.url, d: data, c: m.createdAt.toISOString(), e: m.expiresAt?.toISOString() ?? null };
 }
 
 function storedRecord(id: string, m: NewMessage): MessageRecord {
