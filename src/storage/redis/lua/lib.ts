@@ -53,6 +53,8 @@ end
 
 -- HMGET in chunks (Lua's unpack is bounded); missing fields come back as false.
 local function hmget(key, ids)
+  if #ids == 0 then return {} end
+  if #ids <= CH then return redis.call('HMGET', key, unpack(ids)) end
   local out = {}
   for i = 1, #ids, CH do
     local part = redis.call('HMGET', key, unpack(ids, i, math.min(i + CH - 1, #ids)))

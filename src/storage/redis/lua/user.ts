@@ -27,17 +27,20 @@ local limit = tonumber(ARGV[i + 6])
 local cursor = ARGV[i + 7]
 local start = cursor
 if start == '' then start = desc and '+inf' or '-inf' end
-local items = {}
+-- The reply: 5 header fields (filled below), then id, readAt pairs, written in place.
+local out = { 'ok', minexp, '', '', '' }
+local n = 5
 scan(desc, start, false, limit + 1, function(id, r)
-  items[#items + 1] = id
-  items[#items + 1] = r or ''
-  return #items < 2 * (limit + 1)
+  out[n + 1] = id
+  out[n + 2] = r or ''
+  n = n + 2
+  return n < 5 + 2 * (limit + 1)
 end)
 local more = '0'
-if #items > 2 * limit then
+if n > 5 + 2 * limit then
   more = '1'
-  items[#items] = nil
-  items[#items] = nil
+  out[n] = nil
+  out[n - 1] = nil
 end
 local other = '0'
 if cursor ~= '' then
@@ -50,8 +53,7 @@ if ARGV[i + 8] == 'c' then
 else
   scan(true, '+inf', true, 256, function() total = total + 1 end)
 end
-local out = { 'ok', minexp, more, other, str(total) }
-for _, v in ipairs(items) do out[#out + 1] = v end
+out[3], out[4], out[5] = more, other, str(total)
 return out
 `,
 
