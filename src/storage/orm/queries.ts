@@ -143,53 +143,22 @@ where d.user_id = ? and d.message_id in (select value::bigint from jsonb_array_e
   and d.message_id <= ${readUptoOf('d.user_id')} and ${LIVE}`;
 
 /**
- * A direct send in ONE statement (atomic on its own): an upsert of each recipient that registers new
- * users and bumps the counters of known ones, the message, and a delivery per recipient. The upsert,
- * not a separate UPDATE, keeps counters right when two sends register the same new user at once.
- * Recipients are locked in a fixed order (collate "C", as CATCH_UP) so concurrent sends cannot deadlock,
- * and BEFORE the message takes its id and delivery time (`m` reads the upsert's count, so the upsert runs
- * to completion first): a mark-all-read, which holds the user's lock while it reads, therefore never sets
- * a watermark above a delivery still to commit, and each user's deliveries grow in id and time together.
- * `behind`: the recipient has broadcasts not yet copied (the caller then runs CATCH_UP for them).
- * Params: ids (JSON), level, text, extra_tags, url, data, created_at, expires_at.
+ * Direct sends in ONE statement (atomic on its own): one send, or several that queued while others ran
+ * (group commit, OrmMessageStore.grouped). An upsert of each recipient registers new users and bumps the
+ * counters of known ones (by their number of sends in the statement), then each message and a delivery
+ * per recipient. The upsert, not a separate UPDATE, keeps counters right when two sends register the same
+ * new user at once. Recipients are locked in a fixed order (collate "C", as CATCH_UP) so concurrent sends
+ * cannot deadlock, and BEFORE any message takes its id and delivery time (`ids` reads the upsert's count,
+ * so the upsert runs to completion first): a mark-all-read, which holds the user's lock while it reads,
+ * therefore never sets a watermark above a delivery still to commit, and each user's deliveries grow in id
+ * and time together.
+ * Param: a JSON array of sends, each { u: [user ids, distinct], l: level, t: text, x: extra tags,
+ * r: url, d: data, c: createdAt, e: expiresAt }. One row per (send, recipient): `i` is the send's 1-based
+ * position, `unread` the recipient's count just after that send's message (a user with several sends
+ * counts them in id order), `behind`: the recipient has broadcasts not yet copied (the caller then runs
+ * CATCH_UP for them).
  */
-export const SEND_DIRECT = `
-with ids as (
-  select distinct value as id from jsonb_array_elements_text(?::jsonb)
-), u as (
-  insert into sm_user as su (id, bcast_id, unread_count, total_count)
-  select id, ${LATEST_BROADCAST}, 1, 1 from ids order by id collate "C"
-  on conflict (id) do update set unread_count = su.unread_count + 1, total_count = su.total_count + 1
-  returning su.id, su.unread_count, su.bcast_id, su.read_upto, (su.xmax::text = '0') as inserted
-), m as (
-  insert into sm_message (level, text, extra_tags, url, data, created_at, delivered_at, expires_at, broadcast)
-  select ?::smallint, ?::text, ?::text, ?::text, ?::jsonb, ?::timestamptz, clock_timestamp(), ?::timestamptz, false
-  from (select count(*) from u) as locked
-  returning id, level, created_at, delivered_at, expires_at
-), d as (
-  insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at)
-  select ids.id, m.id, m.level, m.created_at, m.delivered_at, m.expires_at from ids cross join m
-  returning 1
-), stats as (
-  update sm_stats set known_users = known_users + (select count(*) from u where inserted)
-  where id = 1 and exists (select 1 from u where inserted)
-  returning 1
-)
-select m.id::text as id, u.id as user_id,
-  u.unread_count - ${expiredUnread('u.id', 'u.read_upto')} as unread,
-  u.bcast_id < ${LATEST_BROADCAST} as behind
-from m cross join u`;
-
-/**
- * SEND_DIRECT for several sends at once (group commit: one statement and one commit for the sends that
- * queue while others run; see OrmMessageStore.send). Param: a JSON array of sends, each
- * { u: [user ids, distinct], l: level, t: text, x: extra tags, r: url, d: data, c: createdAt, e: expiresAt }.
- * The same rules as SEND_DIRECT: every user row is locked (in one fixed order) before any message
- * takes its id. One row per (send, recipient): `i` is the send's 1-based position, `unread` the
- * recipient's count just after that send's message (a user with several sends in the batch counts
- * them in id order).
- */
-export const SEND_BATCH = `
+export const SEND = `
 with s as (
   select a.i::int as i, x.u, x.l, x.t, x.x, x.r, x.d, x.c, x.e
   from jsonb_array_elements(?::jsonb) with ordinality as a(v, i)

@@ -86,7 +86,7 @@ export class OrmMessageStore implements MessageStore {
 
   /**
    * Group commit. A direct send that arrives while GROUP_RUNNING statements of them run waits, and the
-   * sends that waited go together as one statement (SEND_BATCH) with one commit: under load PostgreSQL
+   * sends that waited go together as one statement (SEND) with one commit: under load PostgreSQL
    * pays its per-statement and per-commit work once for many sends; alone, a send goes at once, as
    * before. Each send keeps its own result, and all of a batch commit or none do.
    */
@@ -113,7 +113,7 @@ export class OrmMessageStore implements MessageStore {
     if (group.length === 1) return alone(group[0]);
     let rows: SendRow[];
     try {
-      rows = await this.db.atomic<SendRow>(q.SEND_BATCH, [JSON.stringify(group.map((w) => batchedSend(w.message, w.userIds)))]);
+      rows = await this.db.atomic<SendRow>(q.SEND, [JSON.stringify(group.map((w) => sendJson(w.message, w.userIds)))]);
     } catch (err) {
       // A send PostgreSQL refuses (a data or constraint error: the statement rolled back whole) fails
       // the batch: then each goes alone, so only it fails. Any other error may have come after the
@@ -131,8 +131,7 @@ export class OrmMessageStore implements MessageStore {
   }
 
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[]): Promise<SendResult> {
-    const ids = jsonList([...new Set(userIds)].sort());
-    return this.sent(sql, message, await sql<SendRow>(q.SEND_DIRECT, [ids, ...messageParams(message)]));
+    return this.sent(sql, message, (await sql<SendRow>(q.SEND, [JSON.stringify([sendJson(message, userIds)])])).sort(byUser));
   }
 
   /** A send's result from its rows (one per recipient), once the recipients behind on broadcasts caught up. */
@@ -376,8 +375,8 @@ function messageParams(m: NewMessage): unknown[] {
   return [m.level, m.text, m.extraTags, m.url, m.data === null || m.data === undefined ? null : JSON.stringify(m.data), m.createdAt, m.expiresAt];
 }
 
-/** One send of SEND_BATCH's JSON parameter. */
-function batchedSend(m: NewMessage, userIds: readonly string[]) {
+/** One send of SEND's JSON parameter. */
+function sendJson(m: NewMessage, userIds: readonly string[]) {
   const data = m.data === null || m.data === undefined ? null : m.data;
   return { u: [...new Set(userIds)], l: m.level, t: m.text, x: m.extraTags, r: m.url, d: data, c: m.createdAt.toISOString(), e: m.expiresAt?.toISOString() ?? null };
 }
