@@ -1,18 +1,23 @@
 /**
  * `npm run bench` (-- --quick for a one-minute smoke run): issue 5's workloads W1-W7 on every storage
- * backend, the baselines measured in the same run, W8 from bench/live.ts when present. Writes
+ * backend (each backend in a child process of its own, with its raw storage floor), the baselines
+ * measured in the same run, W8 from bench/live.ts when present. Writes
  * bench/results/latest.json and latest.md and prints the table. Benchmarks, not tests: nothing here
  * asserts a time; a missed target is reported as missed.
  */
 import './lib/production-env.js'; // first: before graphql-js loads (see the file)
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { startBackend, type BenchTarget } from './lib/backends.js';
-import { cleanupOnSignals, runCleanups } from './lib/cleanup.js';
+import { cleanupOnSignals, onCleanup, runCleanups } from './lib/cleanup.js';
 import type { BenchContext } from './lib/context.js';
 import { parseOptions, type BackendName, type WorkloadName } from './lib/options.js';
 import { markdownTable, runInfo, writeResults, type Row } from './lib/report.js';
 import { redisReachable } from './lib/services.js';
+import type { Summary } from './lib/stats.js';
 import { appTypename, bareYoga, bareYogaPage, pgInsertFloor, pgliteInsertFloor, redisFloor } from './workloads/baselines.js';
 import { w1 } from './workloads/w1-send.js';
 import { w2 } from './workloads/w2-fanout.js';
@@ -24,6 +29,8 @@ import { w7 } from './workloads/w7-unread-count.js';
 import { w8 } from './workloads/w8-live.js';
 
 const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Per backend, in this order: W3 first, while the known users are exactly the seeded ones. */
 const PER_BACKEND: [WorkloadName, (ctx: BenchContext, t: BenchTarget) => Promise<Row[]>][] = [
@@ -68,20 +75,30 @@ async function main() {
   const redisDown = opts.backends.includes('redis') ? await redisReachable() : null;
 
   try {
-    if (wants('floor')) {
-      await step('floor', '-', 'bare Yoga', () => bareYoga(ctx));
-      if (opts.backends.includes('postgres')) await step('floor', 'postgres', 'raw pg inserts', () => pgInsertFloor(ctx));
-      if (opts.backends.includes('embedded')) await step('floor', 'embedded', 'raw PGlite inserts', () => pgliteInsertFloor(ctx));
-      if (opts.backends.includes('redis')) {
-        if (redisDown) rows.push({ workload: 'floor', title: 'raw Redis', backend: 'redis', error: `Redis unreachable: ${redisDown}` });
-        else await step('floor', 'redis', 'raw Redis SET+INCR', () => redisFloor(ctx));
-      }
+    if (opts.child) {
+      // A child: one backend, with its storage floor; the parent measured the HTTP floors.
+      for (const [k, v] of Object.entries(JSON.parse(process.env.BENCH_FLOORS ?? '{}') as Record<string, Summary>)) ctx.floors.set(k, v);
+      const backend = opts.backends[0];
+      if (wants('floor')) await storageFloor(backend);
+      await runBackend(backend);
+      await writeFile(opts.child, JSON.stringify(rows));
+      return;
     }
 
+    if (wants('floor')) await step('floor', '-', 'bare Yoga', () => bareYoga(ctx));
     // W4's paging reads against what bare Yoga needs to send the same page.
     if (wants('floor') || wants('W4')) await step('floor', '-', 'bare Yoga page', () => bareYogaPage(ctx));
 
-    for (const backend of opts.backends) await runBackend(backend);
+    // Each backend in a process of its own: in one process, a backend measured after others ran
+    // 10-25 % slower in some runs (whatever the earlier ones left behind), so rows of different
+    // backends were not comparable.
+    for (const backend of opts.backends) {
+      if (backend === 'redis' && redisDown) {
+        rows.push({ workload: 'W1-W7', title: 'Redis backend', backend, error: `Redis unreachable: ${redisDown}` });
+        continue;
+      }
+      await inChild(backend);
+    }
 
     if (wants('W8')) {
       ctx.log('W8: bench/live.ts');
@@ -104,6 +121,7 @@ async function main() {
     await runCleanups();
   }
 
+  if (opts.child) return;
   info.finishedAt = new Date().toISOString();
   info.loadAverageEnd = os.loadavg().map((n) => Math.round(n * 100) / 100);
   await writeResults(RESULTS, info, rows, extras);
@@ -111,6 +129,39 @@ async function main() {
   for (const e of extras) console.log(`${e.title}\n${e.text}\n`);
   console.log(`load average at end ${info.loadAverageEnd.join(' ')} (noisy when other work shares the machine)`);
   console.log(`wrote bench/results/latest.json and bench/results/latest.md in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+  async function storageFloor(backend: BackendName) {
+    if (backend === 'postgres') await step('floor', 'postgres', 'raw pg inserts', () => pgInsertFloor(ctx));
+    if (backend === 'embedded') await step('floor', 'embedded', 'raw PGlite inserts', () => pgliteInsertFloor(ctx));
+    if (backend === 'redis') await step('floor', 'redis', 'raw Redis SET+INCR', () => redisFloor(ctx));
+  }
+
+  /** Runs `backend`'s rows in a child process (`tsx bench/run.ts --child=FILE --backends=X`, the same options) and adds them. */
+  async function inChild(backend: BackendName) {
+    const dir = await mkdtemp(join(os.tmpdir(), 'sm-bench-'));
+    const file = join(dir, 'rows.json');
+    const args = process.argv.slice(2).filter((a) => !a.startsWith('--backends') && !a.startsWith('--child'));
+    const child = spawn('npx', ['tsx', SELF, ...args, `--backends=${backend}`, `--child=${file}`], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, BENCH_FLOORS: JSON.stringify(Object.fromEntries(ctx.floors)) },
+    });
+    const stop = onCleanup(`bench ${backend}`, async () => {
+      if (child.exitCode === null && child.pid) child.kill('SIGTERM');
+    });
+    try {
+      const code = await new Promise<number | null>((resolve) => {
+        child.once('exit', (c) => resolve(c));
+        child.once('error', () => resolve(null));
+      });
+      const out = await readFile(file, 'utf8').catch(() => null);
+      if (out) rows.push(...(JSON.parse(out) as Row[]));
+      if (code !== 0 || !out) rows.push({ workload: 'W1-W7', title: `${backend} backend`, backend, error: `its bench process exited with code ${code}` });
+    } finally {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
 
   async function runBackend(backend: BackendName) {
     const per = PER_BACKEND.filter(([w]) => wants(w));

@@ -17,6 +17,8 @@ export interface BenchOptions {
   only: Set<WorkloadName>;
   /** `api` seeds through MessageStore.send even on SQL backends (to exercise the Redis seeding path). */
   seed: 'auto' | 'api';
+  /** Internal: set in the child process run.ts starts for one backend; the file it writes its rows to. */
+  child: string | null;
   /** Data sizes (the quick run scales the biggest one down; the table says so). */
   sizes: {
     w2Recipients: number;
@@ -56,7 +58,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (!m) throw new Error(`unknown argument ${arg}\n${HELP}`);
     flags.set(m[1], m[2] ?? 'true');
   }
-  const known = new Set(['quick', 'full', 'repeats', 'duration', 'only', 'backends', 'seed']);
+  // --child=FILE (internal): run.ts runs each backend in a child process of its own, which writes its rows to FILE.
+  const known = new Set(['quick', 'full', 'repeats', 'duration', 'only', 'backends', 'seed', 'child']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${HELP}`);
 
   const quick = flags.get('quick') === 'true';
@@ -86,6 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     backends: list('backends', ALL_BACKENDS),
     only: new Set(list('only', ALL_WORKLOADS)),
     seed,
+    child: flags.get('child') ?? null,
     sizes: {
       w2Recipients: 10_000,
       w3Small: 1_000,
