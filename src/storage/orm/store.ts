@@ -343,7 +343,6 @@ export class OrmMessageStore implements MessageStore {
     await this.opts.onClose?.();
   }
 
-  /** Copies pending broadcasts into the user's deliveries when there are any, and returns exact counts. */
   /** The user's exact counters, once the broadcasts waiting for them are copied. */
   private refresh(userId: string): Promise<Counts> {
     return this.caughtUp(userId, async (sql) => {
@@ -377,8 +376,7 @@ function messageParams(m: NewMessage): unknown[] {
 
 /** One send of SEND's JSON parameter. */
 function sendJson(m: NewMessage, userIds: readonly string[]) {
-  const data = m.data === null || m.data === undefined ? null : m.data;
-  return { u: [...new Set(userIds)], l: m.level, t: m.text, x: m.extraTags, r: m.url, d: data, c: m.createdAt.toISOString(), e: m.expiresAt?.toISOString() ?? null };
+  return { u: [...new Set(userIds)], l: m.level, t: m.text, x: m.extraTags, r: m.url, d: m.data ?? null, c: m.createdAt.toISOString(), e: m.expiresAt?.toISOString() ?? null };
 }
 
 function storedRecord(id: string, m: NewMessage): MessageRecord {
