@@ -109,6 +109,7 @@ async function main() {
   const seconds = Number(flag('seconds') ?? 8);
   const out = flag('out') ?? `/tmp/${name}.cpuprofile`;
   const profile = !flags.includes('--no-profile');
+  const heap = flags.includes('--heap');
   cleanupOnSignals();
   const backend = (flag('backend') ?? 'postgres') as BackendName;
   if (!ALL_BACKENDS.includes(backend)) throw new Error(`--backend must be one of ${ALL_BACKENDS.join(', ')}`);
@@ -127,6 +128,11 @@ async function main() {
       await session.post('Profiler.setSamplingInterval', { interval: 200 });
       await session.post('Profiler.start');
     }
+    if (heap) {
+      // Objects that lived long enough to reach the old generation (and those still alive), not the ones scavenges free.
+      if (!profile) session.connect();
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+    }
     const waits = flags.includes('--waits') && backend !== 'redis' ? sampleWaits((t.app.store as unknown as { orm: { config: { get(k: string): string } } }).orm.config.get('clientUrl')) : null;
     const redisStats = backend === 'redis' ? new Redis(REDIS_URL) : null;
     await redisStats?.config('RESETSTAT');
@@ -140,7 +146,7 @@ async function main() {
     const perRequest = (ms: number) => ((ms * 1000) / Math.max(1, r.ok)).toFixed(0);
     const bad = r.errors + r.non2xx + r.mismatches;
     console.log(
-      `${name}: ${Math.round(r.rps)} req/s, p50 ${r.latency.p50} ms, server thread CPU ${perRequest(u1 - u0 + s1 - s0)} µs/request (user ${perRequest(u1 - u0)}, system ${perRequest(s1 - s0)}), storage processes ${perRequest(st1 - st0)} µs/request` +
+      `${name}: ${Math.round(r.rps)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, server thread CPU ${perRequest(u1 - u0 + s1 - s0)} µs/request (user ${perRequest(u1 - u0)}, system ${perRequest(s1 - s0)}), storage processes ${perRequest(st1 - st0)} µs/request` +
         (bad ? `; ${bad} bad responses: ${r.sampleMismatch ?? ''}` : ''),
     );
     const others = [...p1]
@@ -159,6 +165,10 @@ async function main() {
       const per = (n: number) => (n / Math.max(1, r.ok)).toFixed(2);
       console.log(`Redis commandstats per request: ${lines.filter((c) => c.calls >= r.ok / 100).sort((a, b) => b.usec - a.usec).map((c) => `${c.cmd} ${per(c.calls)} calls ${per(c.usec)} µs`).join(', ')}`);
     }
+    if (heap) {
+      const { profile: hp } = await session.post('HeapProfiler.stopSampling');
+      printHeapSites(hp.head as HeapNode, r.ok);
+    }
     if (waits) console.log(`PostgreSQL wait events of the app's connections (samples): ${JSON.stringify(await waits.stop())}`);
     if (profile) {
       const { profile: p } = await session.post('Profiler.stop');
@@ -169,6 +179,25 @@ async function main() {
     await stopLoadGenerator();
     await runCleanups();
   }
+}
+
+type HeapNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: HeapNode[] };
+
+/** The allocation sites of the sampled heap profile by bytes per request, with their two nearest callers. */
+function printHeapSites(head: HeapNode, requests: number) {
+  const sites = new Map<string, number>();
+  const frame = (n: HeapNode) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/')}:${n.callFrame.lineNumber + 1}`;
+  const walk = (n: HeapNode, path: HeapNode[]) => {
+    if (n.selfSize) {
+      const key = [n, ...path.slice(-2).reverse()].map(frame).join(' < ');
+      sites.set(key, (sites.get(key) ?? 0) + n.selfSize);
+    }
+    for (const c of n.children) walk(c, [...path, n]);
+  };
+  walk(head, []);
+  const total = [...sites.values()].reduce((a, b) => a + b, 0);
+  console.log(`heap that reached the old generation: ${(total / Math.max(1, requests)).toFixed(0)} bytes/request; top sites:`);
+  for (const [k, b] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${(b / Math.max(1, requests)).toFixed(0).padStart(6)} B  ${k}`);
 }
 
 /** Samples pg_stat_activity of the bench database every 10 ms until stopped: counts of state + wait event. */
