@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--connections=16]`: one workload's
+ * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--heap] [--connections=16]`: one workload's
  * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W7 with 10 unread),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
@@ -12,6 +12,8 @@
  * waits for a core as still in its last native call, so `writev` (a socket write that wakes
  * PostgreSQL or the load generator, which then take the core) looks far bigger than the system time
  * /proc reports. --waits samples PostgreSQL's wait events of the app's connections during the run.
+ * --heap prints the bytes per request that survived scavenges into V8's old generation, by allocation site
+ * (the garbage that costs mark-compacts and the GC helper threads' CPU).
  */
 import './lib/production-env.js';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -104,7 +106,7 @@ function threadsCpu(): Map<string, number> {
 async function main() {
   const [name, ...flags] = process.argv.slice(2);
   const make = PLANS[name];
-  if (!make) throw new Error(`usage: tsx bench/profile.ts ${Object.keys(PLANS).join('|')} [--backend=postgres|embedded|redis] [--seconds=N] [--out=FILE] [--no-profile] [--waits]`);
+  if (!make) throw new Error(`usage: tsx bench/profile.ts ${Object.keys(PLANS).join('|')} [--backend=postgres|embedded|redis] [--seconds=N] [--out=FILE] [--no-profile] [--waits] [--heap] [--connections=N]`);
   const flag = (f: string) => flags.find((a) => a.startsWith(`--${f}`))?.split('=')[1];
   const seconds = Number(flag('seconds') ?? 8);
   const out = flag('out') ?? `/tmp/${name}.cpuprofile`;
@@ -195,9 +197,10 @@ function printHeapSites(head: HeapNode, requests: number) {
     for (const c of n.children) walk(c, [...path, n]);
   };
   walk(head, []);
+  const perRequest = (bytes: number) => (bytes / Math.max(1, requests)).toFixed(0);
   const total = [...sites.values()].reduce((a, b) => a + b, 0);
-  console.log(`heap that reached the old generation: ${(total / Math.max(1, requests)).toFixed(0)} bytes/request; top sites:`);
-  for (const [k, b] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${(b / Math.max(1, requests)).toFixed(0).padStart(6)} B  ${k}`);
+  console.log(`heap that reached the old generation: ${perRequest(total)} bytes/request; top sites:`);
+  for (const [k, b] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${perRequest(b).padStart(6)} B  ${k}`);
 }
 
 /** Samples pg_stat_activity of the bench database every 10 ms until stopped: counts of state + wait event. */
