@@ -80,7 +80,11 @@ export async function connectRedis(target: RedisTarget, logger: Logger): Promise
     // but Redis never answers (a proxy or load balancer before a dead server), ioredis' retry count
     // restarts at each connection and a command could wait forever.
     tuning: { maxRetriesPerRequest: 3, autoResendUnfulfilledCommands: false, commandTimeout: COMMAND_TIMEOUT_MS },
-    autoPipelining: true,
+    // No auto-pipelining: under load it keeps each tick's commands, and everything their callers hold,
+    // alive until the whole batch is answered, long enough to reach V8's old generation (W1 promoted
+    // ~14 KB per send; the GC threads cost more than the writes saved). Bulk work pipelines explicitly
+    // (Scripts.runPipelined). bench/profile.ts W1 --backend=redis: 4,081-4,254 msg/s against 3,792-3,845.
+    autoPipelining: false,
   });
   return { client, cluster: target.kind === 'cluster' };
 }

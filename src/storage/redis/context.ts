@@ -1,6 +1,6 @@
 import type { RedisClient } from './connection.js';
 import { RedisKeys } from './keys.js';
-import { Scripts, type Reply, type ScriptName } from './scripts.js';
+import { Scripts, type Reply, type ScriptCall, type ScriptName } from './scripts.js';
 
 /**
  * What the store's parts share: the client, the key layout, the scripts, and the two ways of
@@ -27,12 +27,12 @@ export class RedisContext {
 
   /** Runs a per-user script (lua/user.ts) after the broadcast catch-up; answers its result. */
   async userOp(userId: string, name: ScriptName, args: readonly (string | number)[], top?: string): Promise<Reply> {
+    if (!this.cluster) {
+      const { keys, args: all } = this.localCall(userId, name, args);
+      return (await this.scripts.run(name, keys, all)).slice(2);
+    }
     const u = this.keys.user(userId);
     const g = this.keys.g;
-    if (!this.cluster) {
-      const r = await this.scripts.run(name, [...u, g.seq, g.b, g.bm, g.bp, g.ux, g.jq], [userId, 'L', ...args]);
-      return r.slice(2);
-    }
     let T = top ?? (await this.scripts.run('smSince', [g.seq, g.b, g.bm, g.bp], ['']))[0];
     let w0 = T;
     let list: string[] = [];
@@ -48,6 +48,22 @@ export class RedisContext {
       return r.slice(2);
     }
     throw new Error('broadcast catch-up did not settle');
+  }
+
+  /**
+   * Many per-user scripts as one pipeline (one write, one round trip), answering each one's result in
+   * order. On a cluster, where a pipeline may not span nodes, they run concurrently one by one.
+   */
+  async userOps(ops: readonly { userId: string; name: ScriptName; args: readonly (string | number)[] }[]): Promise<Reply[]> {
+    if (this.cluster) return Promise.all(ops.map((o) => this.userOp(o.userId, o.name, o.args)));
+    const replies = await this.scripts.runPipelined(ops.map((o) => this.localCall(o.userId, o.name, o.args)));
+    return replies.map((r) => r.slice(2));
+  }
+
+  /** A per-user script on a single server: the user's keys and the global ones; its reply starts with two fields to drop. */
+  private localCall(userId: string, name: ScriptName, args: readonly (string | number)[]): ScriptCall {
+    const g = this.keys.g;
+    return { name, keys: [...this.keys.user(userId), g.seq, g.b, g.bm, g.bp, g.ux, g.jq], args: [userId, 'L', ...args] };
   }
 
   /** Message bodies by id (null when gone): one MGET on a single server, one GET per slot group on a cluster. */

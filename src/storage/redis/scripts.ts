@@ -19,7 +19,30 @@ export class Scripts {
   /** Runs a script; every script answers a flat array of strings (or one string). */
   async run(name: ScriptName, keys: readonly string[], args: readonly (string | number)[] = []): Promise<Reply> {
     const command = (this.client as unknown as Record<ScriptName, (args: unknown[]) => Promise<Reply | string>>)[name];
-    const reply = await command.call(this.client, [keys.length, ...keys, ...args]);
-    return Array.isArray(reply) ? reply : [reply];
+    return asReply(await command.call(this.client, [keys.length, ...keys, ...args]));
+  }
+
+  /**
+   * Runs many scripts as one pipeline: one write and one round trip for all of them (the storage
+   * connection does not auto-pipeline). Single server only: on a cluster a pipeline may not span nodes.
+   * Answers in order; the first script that failed throws.
+   */
+  async runPipelined(calls: readonly ScriptCall[]): Promise<Reply[]> {
+    if (!calls.length) return [];
+    const pipeline = this.client.pipeline() as unknown as Record<ScriptName, (args: unknown[]) => void> & { exec(): Promise<[Error | null, unknown][] | null> };
+    for (const { name, keys, args = [] } of calls) pipeline[name]([keys.length, ...keys, ...args]);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, reply]) => {
+      if (err) throw err;
+      return asReply(reply as Reply | string);
+    });
   }
 }
+
+export interface ScriptCall {
+  name: ScriptName;
+  keys: readonly string[];
+  args?: readonly (string | number)[];
+}
+
+const asReply = (reply: Reply | string): Reply => (Array.isArray(reply) ? reply : [reply]);

@@ -90,19 +90,20 @@ export class RedisMessageStore implements MessageStore {
     return (await this.records([[messageId, readAt]]))[0] ?? null;
   }
 
-  /** Two per-user scripts per user, sent concurrently: ioredis pipelines them (cost per subscriber, not per user). */
+  /** Two per-user scripts per user, all in one pipeline on a single server (cost per subscriber, not per user). */
   async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
     const unique = [...new Set(userIds)];
-    const views = await Promise.all(
-      unique.map(async (userId): Promise<[string, BroadcastView]> => {
-        const [found, unreadCount] = await Promise.all([
-          isMessageId(messageId) ? this.ctx.userOp(userId, 'smGet', [messageId]).then(([f]) => f === '1') : false,
-          this.unreadCount(userId),
-        ]);
-        return [userId, { has: found, unreadCount }];
+    const valid = isMessageId(messageId);
+    const replies = await this.ctx.userOps(
+      unique.flatMap((userId) => [...(valid ? [{ userId, name: 'smGet' as const, args: [messageId] }] : []), { userId, name: 'smCount' as const, args: [] }]),
+    );
+    const per = valid ? 2 : 1;
+    return new Map(
+      unique.map((userId, i): [string, BroadcastView] => {
+        const found = valid && replies[i * per][0] === '1';
+        return [userId, { has: found, unreadCount: Number(replies[i * per + per - 1][0]) }];
       }),
     );
-    return new Map(views);
   }
 
   async unreadCount(userId: string): Promise<number> {
