@@ -13,6 +13,7 @@ import {
   type SendResult,
   type SetReadResult,
 } from '../store.js';
+import { GroupCommit, type Waiting } from '../group.js';
 import { Db, jsonList, type Sql } from './db.js';
 import * as q from './queries.js';
 import { isMessageId, listPage, toRecord, type Counts, type MessageRow } from './reads.js';
@@ -23,7 +24,7 @@ const KNOWN_CACHE_MAX = 100_000;
 /** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */
 const PREPARED_MAX_IDS = 50;
 /**
- * Batched direct sends (grouped()): statements running at once, and sends per statement at most.
+ * Group commit of direct sends (directSends): statements running at once, and sends per statement at most.
  * One at a time: on 2 cores W1 measured 1,589-1,760 msg/s (PostgreSQL CPU 193-197 µs per send) against
  * 1,247-1,403 (371-412 µs) with 4, since the sends that wait go as one bigger statement and commit.
  */
@@ -31,7 +32,7 @@ const GROUP_RUNNING = 1;
 const GROUP_MAX = 64;
 
 type SendRow = { i: number; id: string; user_id: string; unread: number; behind: boolean };
-type WaitingSend = { message: NewMessage; userIds: readonly string[]; resolve: (r: SendResult) => void; reject: (err: unknown) => void };
+type DirectSend = { message: NewMessage; userIds: readonly string[] };
 const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
 
 
@@ -42,9 +43,13 @@ const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_
 export class OrmMessageStore implements MessageStore {
   private readonly db: Db;
   private readonly known = new Set<string>();
-  /** Direct sends waiting for a batch (see grouped()), and how many batches run. */
-  private readonly waiting: WaitingSend[] = [];
-  private groupsRunning = 0;
+  /**
+   * Group commit of direct sends: the sends that wait while a batch runs go together as one statement
+   * (SEND) with one commit. Under load PostgreSQL pays its per-statement and per-commit work once for
+   * many sends; alone, a send goes at once. Each send keeps its own result, and all of a batch commit or
+   * none do.
+   */
+  private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch) });
 
   private cleanups = 0;
 
@@ -73,7 +78,7 @@ export class OrmMessageStore implements MessageStore {
 
   async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
     // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
-    if (!idem && !('everyone' in to)) return to.userIds.length > PREPARED_MAX_IDS ? this.sendTo(this.db.atomicUnprepared, message, to.userIds) : this.grouped(message, to.userIds);
+    if (!idem && !('everyone' in to)) return to.userIds.length > PREPARED_MAX_IDS ? this.sendTo(this.db.atomicUnprepared, message, to.userIds) : this.directSends.submit({ message, userIds: to.userIds });
     return this.db.tx(async (sql) => {
       if (idem) {
         const replay = await this.claim(sql, idem);
@@ -88,50 +93,25 @@ export class OrmMessageStore implements MessageStore {
     });
   }
 
-  /**
-   * Group commit. A direct send that arrives while GROUP_RUNNING statements of them run waits, and the
-   * sends that waited go together as one statement (SEND) with one commit: under load PostgreSQL
-   * pays its per-statement and per-commit work once for many sends; alone, a send goes at once, as
-   * before. Each send keeps its own result, and all of a batch commit or none do.
-   */
-  private grouped(message: NewMessage, userIds: readonly string[]): Promise<SendResult> {
-    return new Promise<SendResult>((resolve, reject) => {
-      this.waiting.push({ message, userIds, resolve, reject });
-      this.startGroups();
-    });
-  }
-
-  private startGroups(): void {
-    while (this.groupsRunning < GROUP_RUNNING && this.waiting.length) {
-      const group = this.waiting.splice(0, GROUP_MAX);
-      this.groupsRunning++;
-      void this.sendGroup(group).finally(() => {
-        this.groupsRunning--;
-        this.startGroups();
-      });
-    }
-  }
-
-  private async sendGroup(group: WaitingSend[]): Promise<void> {
-    const alone = (w: WaitingSend) => this.sendTo(this.db.atomic, w.message, w.userIds).then(w.resolve, w.reject);
+  private async sendGroup(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
+    const alone = (w: Waiting<DirectSend, SendResult>) => this.sendTo(this.db.atomic, w.item.message, w.item.userIds).then(w.resolve, w.reject);
     if (group.length === 1) return alone(group[0]);
     let rows: SendRow[];
     try {
-      rows = await this.db.atomic<SendRow>(q.SEND, [JSON.stringify(group.map((w) => sendJson(w.message, w.userIds)))]);
+      rows = await this.db.atomic<SendRow>(q.SEND, [JSON.stringify(group.map((w) => sendJson(w.item.message, w.item.userIds)))]);
     } catch (err) {
       // A send PostgreSQL refuses (a data or constraint error: the statement rolled back whole) fails
       // the batch: then each goes alone, so only it fails. Any other error may have come after the
       // commit (a dropped connection): sending again could deliver twice, so every send gets the error.
       const sqlState = (err as { code?: string }).code ?? '';
-      if (sqlState.startsWith('22') || sqlState.startsWith('23')) await Promise.all(group.map(alone));
-      else for (const w of group) w.reject(err);
-      return;
+      if (sqlState.startsWith('22') || sqlState.startsWith('23')) return void (await Promise.all(group.map(alone)));
+      throw err;
     }
     const bySend = group.map((): SendRow[] => []);
     for (const r of rows) bySend[r.i - 1].push(r);
     // Answered in the order of the messages' ids, so live events of one user follow their counts.
     const order = group.map((_, k) => k).sort((x, y) => Number(bySend[x][0]?.id ?? 0) - Number(bySend[y][0]?.id ?? 0));
-    await Promise.all(order.map((k) => this.sent(this.db.atomic, group[k].message, bySend[k].sort(byUser)).then(group[k].resolve, group[k].reject)));
+    await Promise.all(order.map((k) => this.sent(this.db.atomic, group[k].item.message, bySend[k].sort(byUser)).then(group[k].resolve, group[k].reject)));
   }
 
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[]): Promise<SendResult> {

@@ -16,7 +16,7 @@ import { cleanupExpired } from './cleanup.js';
 import { decodeBody, rememberedResult } from './codec.js';
 import { closeRedis } from './connection.js';
 import type { RedisContext } from './context.js';
-import { IDEMPOTENCY_TTL_SECONDS, send } from './send.js';
+import { GROUPED_MAX_USERS, IDEMPOTENCY_TTL_SECONDS, send, sendGroup, uniqueUsers } from './send.js';
 
 const KNOWN_CACHE_MAX = 100_000;
 const PING_TIMEOUT_MS = 2000;
@@ -34,8 +34,12 @@ const ms = (d: Date | null | undefined) => (d ? String(d.getTime()) : '');
  */
 export class RedisMessageStore implements MessageStore {
   private readonly known = new Set<string>();
+  /** Direct sends grouped into one script under load (see send.ts). */
+  private readonly directSends;
 
-  constructor(private readonly ctx: RedisContext) {}
+  constructor(private readonly ctx: RedisContext) {
+    this.directSends = sendGroup(ctx);
+  }
 
   async ensureUser(userId: string): Promise<void> {
     if (this.known.has(userId)) return;
@@ -53,6 +57,10 @@ export class RedisMessageStore implements MessageStore {
   }
 
   send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
+    if (!idem && !this.ctx.cluster && 'userIds' in to) {
+      const users = uniqueUsers(to.userIds);
+      if (users.length <= GROUPED_MAX_USERS) return this.directSends.submit({ message, users });
+    }
     return send(this.ctx, message, to, idem);
   }
 

@@ -90,6 +90,51 @@ flush_ux(G, ux)
 return out
 `,
 
+  /**
+   * Standalone: many direct sends without idempotency keys in one script (group commit, see send.ts).
+   * KEYS: seq b bm bp ux k mx. ARGV: [1] the user key prefix (keys.ts userKeyPrefix), [2] the body key
+   * prefix, then per send: body, level, createdAt, expiresAt, n, n user ids. The script names each
+   * user's keys itself (standalone only). Each send runs under pcall, so one that fails (a Redis error)
+   * fails alone, as it would in a script of its own. Answers per send: its id and each user's unread
+   * count, or 'e' and the error.
+   */
+  smSendBatch: `
+local now = now_ms()
+local G = gkeys(1)
+G.k = KEYS[6]
+local T = g_top(G)
+local ux = {}
+
+local function one(a, n)
+  local expires = ARGV[a + 3]
+  local id, t = alloc(G.seq, now)
+  redis.call('SET', ARGV[2] .. id .. '}', ARGV[a])
+  if expires ~= '' then redis.call('ZADD', KEYS[7], expires, id) end
+  local meta = ARGV[a + 1] .. '|' .. ARGV[a + 2] .. '|' .. t .. '|' .. expires
+  local r = { id }
+  for j = a + 5, a + 4 + n do
+    r[#r + 1] = str(deliver_local(G, ukeys_named(ARGV[1] .. ARGV[j] .. '}:'), ARGV[j], T, id, meta, now, true, ux))
+  end
+  return r
+end
+
+local out = {}
+local a = 3
+while a <= #ARGV do
+  local n = tonumber(ARGV[a + 4])
+  local ok, r = pcall(one, a, n)
+  if ok then
+    for i = 1, #r do out[#out + 1] = r[i] end
+  else
+    out[#out + 1] = 'e'
+    out[#out + 1] = type(r) == 'table' and tostring(r.err) or tostring(r)
+  end
+  a = a + 5 + n
+end
+flush_ux(G, ux)
+return out
+`,
+
   /** Standalone broadcast: one write whatever the number of users. KEYS: seq b bm bp ux k mx idem. */
   smBroadcastLocal: LOCAL_BEGIN + `
 local now = now_ms()
