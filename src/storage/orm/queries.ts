@@ -239,7 +239,13 @@ const STATE = `st as (
   select u.id, u.unread_count, u.total_count, u.read_upto, u.bcast_id < ${LATEST_BROADCAST} as behind
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind)`;
-const REQUESTED_IDS = '(select value::bigint from p, jsonb_array_elements_text(p.ids))';
+/**
+ * The requested ids as one array: `message_id = any(...)` makes them index lookups on the delivery's
+ * primary key (an InitPlan computes the array once). With `in (select ...)` the planner chose a hash semi
+ * join that walked all of the user's unread deliveries: W6 (markRead one message) cost PostgreSQL ~480 µs
+ * for a user with 1,000 unread.
+ */
+const REQUESTED_IDS = 'array(select value::bigint from p, jsonb_array_elements_text(p.ids))';
 const RU = '(select read_upto from st)';
 const EXPIRED_UNREAD = expiredUnread('(select user_id from p)', RU);
 
@@ -248,8 +254,8 @@ const FOUND = (readAt: string) => `(
   select json_agg(json_build_object(
     'id', d.message_id::text, 'read_at', ${readAt}, 'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags,
     'url', m.url, 'data', m.data, 'created_at', m.created_at, 'expires_at', m.expires_at))
-  from sm_delivery d join sm_message m on m.id = d.message_id, p
-  where d.user_id = p.user_id and d.message_id in ${REQUESTED_IDS} and ${LIVE}
+  from sm_delivery d join sm_message m on m.id = d.message_id
+  where d.user_id = (select user_id from p) and d.message_id = any(${REQUESTED_IDS}) and ${LIVE}
 )`;
 
 /**
@@ -259,7 +265,7 @@ const FOUND = (readAt: string) => `(
 const setRead = (read: boolean) => `
 with ${PARAMS}, ${STATE}, upd as (
   update sm_delivery d set read_at = ${read ? 'now()' : 'null'}
-  where d.user_id = (select id from go) and d.message_id in ${REQUESTED_IDS} and d.message_id > ${RU}
+  where d.user_id = (select id from go) and d.message_id = any(${REQUESTED_IDS}) and d.message_id > ${RU}
     and d.read_at is ${read ? 'null' : 'not null'} and ${LIVE}
   returning d.message_id
 ), cnt as (
@@ -280,7 +286,7 @@ export const MARK_UNREAD = setRead(false);
 export const DELETE_DELIVERIES = `
 with ${PARAMS}, ${STATE}, del as (
   delete from sm_delivery d
-  where d.user_id = (select id from go) and d.message_id in ${REQUESTED_IDS} and ${LIVE}
+  where d.user_id = (select id from go) and d.message_id = any(${REQUESTED_IDS}) and ${LIVE}
   returning d.message_id, d.read_at
 ), cnt as (
   update sm_user su
