@@ -23,6 +23,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sorted = (xs: readonly string[]) => [...xs].sort();
 
 /** A valid, normalised message (what the domain hands to storage). */
+/** A user's unread counts as the sends reported them, in the order of the messages' ids. */
+export function countsInIdOrder(results: readonly SendResult[], user: string): number[] {
+  return results
+    .flatMap((r) => (r.recipients ?? []).filter((x) => x.userId === user).map((x) => [Number(r.message.id), x.unreadCount] as const))
+    .sort((p, q) => p[0] - q[0])
+    .map(([, n]) => n);
+}
+
 export function msg(over: Partial<NewMessage> = {}): NewMessage {
   return {
     level: 21,

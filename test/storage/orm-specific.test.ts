@@ -7,7 +7,7 @@ import type { Db } from '../../src/storage/orm/db.js';
 import * as q from '../../src/storage/orm/queries.js';
 import type { MessageStore } from '../../src/storage/store.js';
 import { createTestDatabase } from '../harness.js';
-import { idsOf, msg } from './contract.js';
+import { countsInIdOrder, idsOf, msg } from './contract.js';
 
 /**
  * What the contract suite cannot reach on the PostgreSQL store. First, the read watermark where timing matters: a broadcast that takes its id before a user's
@@ -138,8 +138,17 @@ describe('PostgreSQL statistics', () => {
 describe('PostgreSQL connection pool', () => {
   it('opens at most DATABASE_POOL_MAX connections per process, however many reads wait', async () => {
     const db = await createTestDatabase();
-    const c = new pg.Client({ connectionString: db.url });
-    await c.connect();
+    // `locker` holds the deliveries table so that every read waits (the pool then opens all it may);
+    // `counter` counts the connections meanwhile (outside locker's transaction, whose view would be frozen).
+    const [locker, counter] = [new pg.Client({ connectionString: db.url }), new pg.Client({ connectionString: db.url })];
+    await Promise.all([locker.connect(), counter.connect()]);
+    const others = async () =>
+      (
+        await counter.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> all(array[$1::int, $2::int]) and backend_type = 'client backend'`,
+          [(locker as unknown as { processID: number }).processID, (counter as unknown as { processID: number }).processID],
+        )
+      ).rows[0].n;
     try {
       for (const max of [2, 6]) {
         const store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, DATABASE_POOL_MAX: String(max), LOG_LEVEL: 'silent' }), {
@@ -147,31 +156,34 @@ describe('PostgreSQL connection pool', () => {
         });
         try {
           await store.send(msg({ text: 'pool' }), { userIds: [`pool-${max}`] });
-          // 60 reads at once (sends would go in a few batched statements: see grouped()).
-          const pages = await Promise.all(
+          await locker.query('begin');
+          await locker.query('lock table sm_delivery in access exclusive mode');
+          // 60 reads at once, all waiting for the lock (sends would go in a few batched statements).
+          const reads = Promise.all(
             Array.from({ length: 60 }, () => store.list(`pool-${max}`, { unreadOnly: false, filter: {}, direction: 'forward', limit: 10, cursor: null })),
           );
+          let open = 0;
+          for (let i = 0; i < 150 && open < max; i++) {
+            await new Promise((r) => setTimeout(r, 20));
+            open = await others();
+          }
+          await new Promise((r) => setTimeout(r, 200)); // time to open more, were it allowed to
+          expect(await others()).toBe(max);
+          await locker.query('commit');
+          const pages = await reads;
           expect(pages.every((p) => p.totalCount === 1)).toBe(true);
-          // The pool keeps its connections open while idle: what it opened for 60 waiting operations.
-          const { rows } = await c.query<{ n: number }>(
-            `select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
-          );
-          expect(rows[0].n).toBe(max);
         } finally {
+          await locker.query('rollback').catch(() => {});
           await store.close();
         }
       }
     } finally {
-      await c.end();
+      await Promise.all([locker.end(), counter.end()]);
       await db.drop();
     }
   });
 });
 
-/**
- * Group commit: direct sends that arrive while others run go together as one statement. Checked on
- * the real statements the store sends (Db.onStatement), and on what each caller gets back.
- */
 describe('PostgreSQL batched sends', () => {
   // Db sends statements with their `?` numbered ($1, $2, ...).
   const numbered = (text: string) => {
@@ -205,10 +217,7 @@ describe('PostgreSQL batched sends', () => {
     expect(batches.length).toBeLessThan(50);
     // For each user, a later message (larger id) reports a larger count: 1, 2, 3 ... in id order.
     for (const user of [a, b]) {
-      const counts = results
-        .flatMap((r) => (r.recipients ?? []).filter((x) => x.userId === user).map((x) => [Number(r.message.id), x.unreadCount] as const))
-        .sort((p, q) => p[0] - q[0])
-        .map(([, n]) => n);
+      const counts = countsInIdOrder(results, user);
       expect(counts).toEqual(counts.map((_, i) => i + 1));
     }
     expect(results.map((r) => r.message.text)).toEqual(results.map((_, k) => `b${k}`));

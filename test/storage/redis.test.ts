@@ -15,7 +15,7 @@ import { ATOMIC_SEND_MAX, GROUPED_MAX_USERS } from '../../src/storage/redis/send
 import type { MessageStore } from '../../src/storage/store.js';
 import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
-import { runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
+import { countsInIdOrder, runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
 
 const logger = pino({ level: 'silent' });
 const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
@@ -212,10 +212,7 @@ describe('Redis store on a single server: concurrent direct sends grouped into o
     expect(results.map((r) => r.message.text)).toEqual(results.map((_, k) => `g${k}`));
     expect(results.map((r) => r.recipientCount)).toEqual(results.map((_, k) => (k % 2 ? 2 : 1)));
     for (const user of [a, b]) {
-      const counts = results
-        .flatMap((r) => (r.recipients ?? []).filter((x) => x.userId === user).map((x) => [Number(r.message.id), x.unreadCount] as const))
-        .sort((p, q) => p[0] - q[0])
-        .map(([, n]) => n);
+      const counts = countsInIdOrder(results, user);
       expect(counts).toEqual(counts.map((_, i) => i + 1));
     }
     expect(await store.unreadCount(a)).toBe(50);
