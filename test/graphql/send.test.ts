@@ -115,6 +115,23 @@ describe.each(BACKENDS)('sending messages on %s', (backend) => {
       }
     });
 
+    it('keeps concurrent sends apart (they may share one write): each its own message, every recipient all of theirs and no other', async () => {
+      const p = await newProducer(t);
+      const [a, b, c] = [await newUser(t), await newUser(t), await newUser(t)];
+      // 40 requests at once: to a alone, to a and b, and (one in four) to c alone.
+      const to = (k: number) => (k % 4 === 3 ? [c.sub] : k % 2 ? [a.sub, b.sub] : [a.sub]);
+      const sent = await Promise.all(Array.from({ length: 40 }, (_, k) => sendTo(p, to(k), { text: `c${k}` })));
+      expect(new Set(sent.map((r) => r.message.id)).size).toBe(40);
+      expect(sent.map((r) => [r.message.text, r.recipientCount])).toEqual(sent.map((_, k) => [`c${k}`, to(k).length]));
+      for (const u of [a, b, c]) {
+        const mine = sent.filter((_, k) => to(k).includes(u.sub)).map((r) => r.message);
+        expect(await counts(u)).toEqual({ unread: mine.length, inboxTotal: mine.length, archiveTotal: mine.length });
+        const listed = (await inbox(u, { first: 100 })).nodes;
+        expect(listed.map((m) => m.id).sort()).toEqual(mine.map((m) => m.id).sort());
+        expect(listed.map((m) => m.text).sort()).toEqual(mine.map((m) => m.text).sort());
+      }
+    });
+
     it('returns the message as a recipient sees it before reading it', async () => {
       const p = await newProducer(t);
       const u = await newUser(t);
