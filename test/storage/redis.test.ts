@@ -260,7 +260,7 @@ describe('Redis store on a single server: concurrent direct sends grouped into o
 });
 
 describe('Redis store readiness', () => {
-  it('fails ping while Redis is unreachable, and answers again once it is back', async () => {
+  it('fails ping and sends while Redis is unreachable, and serves both again once it is back', async () => {
     // A real TCP proxy in front of the real Redis, which the test cuts and restores.
     const upstream = new URL(REDIS_URL);
     const sockets = new Set<Socket>();
@@ -285,11 +285,18 @@ describe('Redis store readiness', () => {
       for (const sock of sockets) sock.destroy();
       await expect(store.ping()).rejects.toThrow();
       await expect(store.unreadCount(uid())).rejects.toThrow();
+      // Concurrent direct sends (grouped into batches) each fail, and leave no batch stuck behind them.
+      const user = uid();
+      const down = await Promise.allSettled(Array.from({ length: 20 }, (_, k) => store.send(msg({ text: `down ${k}` }), { userIds: [user] })));
+      expect(down.map((r) => r.status)).toEqual(down.map(() => 'rejected'));
       up = true;
       let back = false;
       for (let i = 0; i < 100 && !back; i++) back = await store.ping().then(() => true, () => sleep(100).then(() => false));
       expect(back).toBe(true);
-      expect(await store.unreadCount(uid())).toBe(0);
+      expect(await store.unreadCount(user)).toBe(0);
+      const sent = await Promise.all(Array.from({ length: 20 }, (_, k) => store.send(msg({ text: `up ${k}` }), { userIds: [user] })));
+      expect(countsInIdOrder(sent, user)).toEqual(sent.map((_, i) => i + 1));
+      expect(await store.unreadCount(user)).toBe(20);
     } finally {
       await store.close();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
