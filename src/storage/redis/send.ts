@@ -19,7 +19,8 @@ export const ATOMIC_SEND_MAX = 200;
  * Guarantee. A broadcast is one atomic script (on a cluster: one atomic step of the global slot,
  * the body, and a publishing step; later broadcasts stay invisible until it is published, so none
  * is ever skipped). A send to at most ATOMIC_SEND_MAX users on a single server is one script:
- * idempotency claim, id, body, every delivery, counters and indexes happen entirely or not at all.
+ * idempotency claim, id, body, every delivery, counters and indexes happen entirely or not at all
+ * (a direct send to a few users, without a key, may share that script with others: sendGroup).
  * Larger sends, and every multi-user send on Redis Cluster (a script may not span hash slots), are
  * *eventually all*: step 1 claims the idempotency key, allocates the id, registers the recipients
  * and writes a journal entry in one atomic step; then come the body, the deliveries (per chunk on a
@@ -30,29 +31,37 @@ export const ATOMIC_SEND_MAX = 200;
  * some recipients may see the message before others; none ever sees it twice, and every count
  * stays exact because each delivery updates its user's counters in the same script.
  */
-export async function send(ctx: RedisContext, message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
-  const users = 'everyone' in to ? null : uniqueUsers(to.userIds);
-  const journalled = ctx.cluster || (users !== null && users.length > ATOMIC_SEND_MAX);
-  return journalled ? sendJournalled(ctx, message, users, idem) : sendAtomically(ctx, message, users, idem);
+export class RedisSends {
+  /** Direct sends grouped into one script under load (see sendGroup). */
+  private readonly direct: GroupCommit<DirectSend, SendResult>;
+
+  constructor(private readonly ctx: RedisContext) {
+    this.direct = sendGroup(ctx);
+  }
+
+  send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
+    const { ctx } = this;
+    const users = 'everyone' in to ? null : [...new Set(to.userIds)].sort();
+    if (users && !idem && !ctx.cluster && users.length <= GROUPED_MAX_USERS) return this.direct.submit({ message, users });
+    const journalled = ctx.cluster || (users !== null && users.length > ATOMIC_SEND_MAX);
+    return journalled ? sendJournalled(ctx, message, users, idem) : sendAtomically(ctx, message, users, idem);
+  }
 }
 
 /**
  * Group commit. Direct sends without idempotency keys, to at most GROUPED_MAX_USERS users each, on a
  * single server wait while a batch of them runs and then go together as one script (smSendBatch):
  * Redis and this process pay a script call, a write and a reply once for many sends. A send that fails
- * in Redis fails alone, as it would in a script of its own (pcall in the script). A batch holds at most ATOMIC_SEND_MAX
- * deliveries, so a script blocks Redis no longer than one large send does. A batch whose script call
- * fails as a whole (the connection dropped) fails all its sends: whether it ran is unknown, and sending
- * again could deliver twice.
+ * in Redis fails alone, as it would in a script of its own (pcall in the script). A batch holds at
+ * most ATOMIC_SEND_MAX deliveries, so a script blocks Redis no longer than one large send does. A
+ * batch whose script call fails as a whole (the connection dropped) fails all its sends: whether it
+ * ran is unknown, and sending again could deliver twice.
  */
 export const GROUPED_MAX_USERS = 16;
 
-export type DirectSend = { message: NewMessage; users: string[] };
+type DirectSend = { message: NewMessage; users: string[] };
 
-/** The recipients of a send as the scripts take them: each once, in order. */
-export const uniqueUsers = (userIds: readonly string[]) => [...new Set(userIds)].sort();
-
-export function sendGroup(ctx: RedisContext): GroupCommit<DirectSend, SendResult> {
+function sendGroup(ctx: RedisContext): GroupCommit<DirectSend, SendResult> {
   return new GroupCommit<DirectSend, SendResult>({
     running: 1,
     max: 64,
@@ -73,15 +82,8 @@ export function sendGroup(ctx: RedisContext): GroupCommit<DirectSend, SendResult
           at += 2;
           continue;
         }
-        const id = r[at];
-        const counts = r.slice(at + 1, at + 1 + item.users.length);
+        resolve(directResult(r[at], item.message, item.users, r.slice(at + 1, at + 1 + item.users.length)));
         at += 1 + item.users.length;
-        resolve({
-          message: storedRecord(id, item.message),
-          recipientCount: item.users.length,
-          recipients: item.users.map((userId, i) => ({ userId, unreadCount: Number(counts[i]) })),
-          replayed: false,
-        });
       }
     },
   });
@@ -106,10 +108,16 @@ async function sendAtomically(ctx: RedisContext, message: NewMessage, users: str
   answer(r);
   if (r[0] === 'replay') return replayedSend(r);
   const [, id, rc, ...counts] = r;
+  if (users) return directResult(id, message, users, counts);
+  return { message: storedRecord(id, message), recipientCount: Number(rc), recipients: null, replayed: false };
+}
+
+/** A direct send's result: its users (each once, in order) with their unread counts as the script answered them. */
+function directResult(id: string, message: NewMessage, users: readonly string[], counts: readonly string[]): SendResult {
   return {
     message: storedRecord(id, message),
-    recipientCount: Number(rc),
-    recipients: users ? users.map((userId, i) => ({ userId, unreadCount: Number(counts[i]) })) : null,
+    recipientCount: users.length,
+    recipients: users.map((userId, i) => ({ userId, unreadCount: Number(counts[i]) })),
     replayed: false,
   };
 }

@@ -16,7 +16,7 @@ import { cleanupExpired } from './cleanup.js';
 import { decodeBody, rememberedResult } from './codec.js';
 import { closeRedis } from './connection.js';
 import type { RedisContext } from './context.js';
-import { GROUPED_MAX_USERS, IDEMPOTENCY_TTL_SECONDS, send, sendGroup, uniqueUsers } from './send.js';
+import { IDEMPOTENCY_TTL_SECONDS, RedisSends } from './send.js';
 
 const KNOWN_CACHE_MAX = 100_000;
 const PING_TIMEOUT_MS = 2000;
@@ -34,11 +34,10 @@ const ms = (d: Date | null | undefined) => (d ? String(d.getTime()) : '');
  */
 export class RedisMessageStore implements MessageStore {
   private readonly known = new Set<string>();
-  /** Direct sends grouped into one script under load (see send.ts). */
-  private readonly directSends;
+  private readonly sends: RedisSends;
 
   constructor(private readonly ctx: RedisContext) {
-    this.directSends = sendGroup(ctx);
+    this.sends = new RedisSends(ctx);
   }
 
   async ensureUser(userId: string): Promise<void> {
@@ -57,11 +56,7 @@ export class RedisMessageStore implements MessageStore {
   }
 
   send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
-    if (!idem && !this.ctx.cluster && 'userIds' in to) {
-      const users = uniqueUsers(to.userIds);
-      if (users.length <= GROUPED_MAX_USERS) return this.directSends.submit({ message, users });
-    }
-    return send(this.ctx, message, to, idem);
+    return this.sends.send(message, to, idem);
   }
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
