@@ -3,6 +3,7 @@
  * by its environment. Sends { port } over IPC once listening, answers { type: 'stats' } with its
  * live-delivery counters, and { type: 'measure' } with its memory after a full garbage collection too.
  */
+import '../src/process-tuning.js'; // as main.ts does
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../src/app.js';

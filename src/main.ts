@@ -1,3 +1,4 @@
+import './process-tuning.js'; // first: V8 settings for a serving process (see the file)
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
