@@ -42,7 +42,7 @@ export async function createRealtime(
 
   const target = resolveRedisTarget(config.redisUrl, config.redisClusterNodes);
   if (target) {
-    const commands = await connectRedis(target, { logger: o.logger, name: 'stored-messages:commands', autoPipelining: true });
+    const commands = await connectRedis(target, { logger: o.logger, name: 'stored-messages:commands' });
     let subscriber;
     try {
       subscriber = await connectRedis(target, { logger: o.logger, name: 'stored-messages:subscriber' });

@@ -79,7 +79,7 @@ describe('batched appends on a single Redis server', () => {
     new RedisTransport(commands, subscriber, { prefix: p, limits, logger, cluster: false });
 
   beforeAll(async () => {
-    commands = await connectRedis(target, { logger, name: 'test-commands', autoPipelining: true });
+    commands = await connectRedis(target, { logger, name: 'test-commands' });
     subscriber = await connectRedis(target, { logger, name: 'test-subscriber' });
     admin = new Redis(REDIS_URL);
   });
