@@ -7,10 +7,7 @@ export { closeRedis, type RedisClient } from '../storage/redis/connection.js';
 /**
  * A live-delivery connection (commands, or the pub/sub subscriber): ioredis' default resend after a
  * reconnection, fewer retries per command and a faster reconnect backoff than storage's connection.
- * Neither auto-pipelines (as storage's does not): an ioredis pipeline keeps every command, and what
- * its caller holds, until the whole pipeline is answered, which under load kept each send's live
- * events long enough to reach V8's old generation (~1 KB per W1 send). The appends are batched
- * already: a send to 10,000 users is 40 scripts of 250 users (redis-transport.ts).
+ * Like every connection openRedis makes, it does not auto-pipeline (see there).
  */
 export function connectRedis(target: RedisTarget, o: { logger: Logger; name: string }): Promise<RedisClient> {
   return openRedis(target, { ...o, tuning: { maxRetriesPerRequest: 2, retryStrategy: (times: number) => Math.min(times * 100, 2000) } });

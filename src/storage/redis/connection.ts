@@ -16,8 +16,6 @@ export interface OpenRedisOptions {
   name: string;
   /** ioredis options for each node: what differs between storage and live delivery. */
   tuning: Pick<RedisOptions, 'maxRetriesPerRequest' | 'retryStrategy' | 'autoResendUnfulfilledCommands' | 'commandTimeout'>;
-  /** Auto-pipelining, on a single server only (see below). */
-  autoPipelining?: boolean;
 }
 
 /**
@@ -25,15 +23,22 @@ export interface OpenRedisOptions {
  * throws, naming Redis, when it cannot. Afterwards ioredis reconnects by itself; commands fail after a
  * few reconnection attempts instead of queueing forever, and connection errors are logged (at most one
  * line per 10 s) rather than crashing the process. Shared by storage and live delivery.
+ *
+ * No auto-pipelining, anywhere. Under load it keeps each tick's commands, and everything their callers
+ * hold, alive until the whole batch is answered, long enough to reach V8's old generation: W1 promoted
+ * ~14 KB per send through the storage connection and ~1 KB more through live delivery's, and the GC
+ * threads cost more than the writes saved (bench/profile.ts W1 --backend=redis: 3,792-3,845 msg/s
+ * with it on storage, 4,081-4,254 without; then 4,266-4,464 with it on live delivery, 4,600-4,996
+ * without). Bulk work batches itself: Scripts.runPipelined, and live events in scripts of 250 users.
+ * On a cluster, ioredis 5 can also batch commands of different slots into one pipeline and then
+ * rejects it ("same slots allocation group") when they live on different nodes.
  */
 export async function openRedis(target: RedisTarget, o: OpenRedisOptions): Promise<RedisClient> {
   const perNode = { connectionName: o.name, ...o.tuning };
   const client: RedisClient =
     target.kind === 'single'
-      ? new Redis(target.url, { lazyConnect: true, enableAutoPipelining: o.autoPipelining ?? false, ...perNode })
-      : // No auto-pipelining on a cluster: ioredis 5 can batch commands of different slots into one
-        // pipeline and then rejects it ("same slots allocation group") when they live on different nodes.
-        new Cluster(target.nodes, { lazyConnect: true, scaleReads: 'master', redisOptions: { ...perNode, username: target.username, password: target.password } });
+      ? new Redis(target.url, { lazyConnect: true, enableAutoPipelining: false, ...perNode })
+      : new Cluster(target.nodes, { lazyConnect: true, scaleReads: 'master', redisOptions: { ...perNode, username: target.username, password: target.password } });
   let lastLog = 0;
   let suppressed = 0;
   client.on('error', (err: Error) => {
@@ -80,11 +85,6 @@ export async function connectRedis(target: RedisTarget, logger: Logger): Promise
     // but Redis never answers (a proxy or load balancer before a dead server), ioredis' retry count
     // restarts at each connection and a command could wait forever.
     tuning: { maxRetriesPerRequest: 3, autoResendUnfulfilledCommands: false, commandTimeout: COMMAND_TIMEOUT_MS },
-    // No auto-pipelining: under load it keeps each tick's commands, and everything their callers hold,
-    // alive until the whole batch is answered, long enough to reach V8's old generation (W1 promoted
-    // ~14 KB per send; the GC threads cost more than the writes saved). Bulk work pipelines explicitly
-    // (Scripts.runPipelined). bench/profile.ts W1 --backend=redis: 4,081-4,254 msg/s against 3,792-3,845.
-    autoPipelining: false,
   });
   return { client, cluster: target.kind === 'cluster' };
 }
