@@ -83,7 +83,10 @@ class PGliteWire extends Duplex {
     this.pending.push(chunk);
     if (!this.flushing) {
       this.flushing = true;
-      queueMicrotask(() => void this.flush());
+      // After the pending I/O, as a socket's answer would come, not in a microtask: answered at once, the
+      // store's group commit never saw a second send waiting (a batch per send) and HTTP requests waited
+      // behind the database: W1 fell from ~3,600 to ~1,250 msg/s (server CPU 275 -> 796 µs per send).
+      setImmediate(() => void this.flush());
     }
     done();
   }
