@@ -291,4 +291,26 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
     const [r] = (await c.query<{ unread: number }>(text, [JSON.stringify([reader])])).rows;
     expect(r.unread).toBe(UNREAD);
   });
+
+  it.each([
+    ['markRead', q.MARK_READ.one],
+    ['markUnread', q.MARK_UNREAD.one],
+    ['delete', q.DELETE_DELIVERIES.one],
+  ])('%s of one message by a user with many unread looks that delivery up, not the whole inbox', async (_, statement) => {
+    type PlanNode = { 'Relation Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] };
+    const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+    const [{ id }] = (await c.query<{ id: string }>(`select max(message_id)::text as id from sm_delivery where user_id = $1`, [reader])).rows;
+    await c.query('begin');
+    try {
+      const { rows } = await c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${numbered(statement)}`, [reader, JSON.stringify([id])]);
+      // Rows of sm_delivery the whole statement read: the requested one, a few times over (to change it,
+      // count it, return it). Walking the reader's range of an index would read 20,000.
+      const read = nodes(rows[0]['QUERY PLAN'][0].Plan)
+        .filter((n) => n['Relation Name'] === 'sm_delivery')
+        .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+      expect(read).toBeLessThanOrEqual(10);
+    } finally {
+      await c.query('rollback');
+    }
+  });
 });

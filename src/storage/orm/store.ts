@@ -194,14 +194,15 @@ export class OrmMessageStore implements MessageStore {
     const wanted = ids.filter(isMessageId);
     type Row = { changed: string[] | null; unread: number; messages: MessageRow[] | null };
     const params = [userId, jsonList(wanted)];
+    const form = wanted.length === 1 ? 'one' : 'many';
     // Marking read is one statement. Marking unread may first have to lower the read watermark below
     // the requested ids, so it runs with the user locked, in a transaction.
     const row = read
-      ? await this.whenCaughtUp<Row>(userId, q.MARK_READ, params, wanted.length)
+      ? await this.whenCaughtUp<Row>(userId, q.MARK_READ[form], params, wanted.length)
       : await this.locked(userId, async (sql) => {
           const [low] = await sql<{ x: string | null }>(q.LOWEST_COVERED, params);
           if (low.x !== null) await sql(q.LOWER_READ_UPTO, [userId, low.x]);
-          return (await sql<Row>(q.MARK_UNREAD, params))[0];
+          return (await sql<Row>(q.MARK_UNREAD[form], params))[0];
         });
     if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0 };
     const found = new Map((row.messages ?? []).map((m) => [m.id, toRecord(m)]));
@@ -261,7 +262,8 @@ export class OrmMessageStore implements MessageStore {
 
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = ids.filter(isMessageId);
-    const row = await this.whenCaughtUp<{ deleted: string[] | null; unread: number }>(userId, q.DELETE_DELIVERIES, [userId, jsonList(wanted)], wanted.length);
+    const statement = q.DELETE_DELIVERIES[wanted.length === 1 ? 'one' : 'many'];
+    const row = await this.whenCaughtUp<{ deleted: string[] | null; unread: number }>(userId, statement, [userId, jsonList(wanted)], wanted.length);
     const deleted = new Set(row.deleted ?? []);
     return {
       deleted: [...deleted],
