@@ -245,22 +245,19 @@ const STATE = `st as (
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind)`;
 /**
- * The requested ids as one array: `message_id = any(...)` makes them index lookups on the delivery's
- * primary key (an InitPlan computes the array once). With `in (select ...)` the planner chose a hash semi
- * join that walked all of the user's unread deliveries: W6 (markRead one message) cost PostgreSQL ~480 µs
- * for a user with 1,000 unread.
- */
-const REQUESTED_IDS = 'array(select value::bigint from p, jsonb_array_elements_text(p.ids))';
-/**
- * How the deliveries requested are matched (alias d): the statements come in two forms. With one id (the
- * common case: markRead of one message) it is an equality, so the user and the id are equalities on both
- * columns of the primary key, one probe whatever the statistics say. With `= any(array)` the planner
- * estimates the array's size blind and may rather walk the user's range of an index and filter: for a
- * user with 100,000 unread that was 100,002 rows, 13–20 ms, with fresh statistics or none. (Several ids
- * still take that risk.)
+ * How the requested deliveries are matched (alias d); the statements come in two forms, `idCount` picks one.
+ * - One id (the usual call: markRead of one message): an equality, so user and id are equalities on both
+ *   columns of the primary key, one probe whatever the statistics say.
+ * - Several: `message_id = any(array)`, the array computed once (an InitPlan). With `in (select ...)` the
+ *   planner chose a hash semi join that walked all of the user's unread deliveries (W6 cost PostgreSQL
+ *   ~480 µs for a user with 1,000 unread). It still estimates the array's size blind and may rather walk
+ *   the user's range of an index and filter: with one id in this form, a user with 100,000 unread cost
+ *   100,002 rows read, 13–20 ms, with fresh statistics or none.
  */
 export type IdCount = 'one' | 'many';
-const requested = (ids: IdCount) => (ids === 'one' ? 'd.message_id = (select (p.ids->>0)::bigint from p)' : `d.message_id = any(${REQUESTED_IDS})`);
+export const idCount = (ids: readonly unknown[]): IdCount => (ids.length === 1 ? 'one' : 'many');
+const requested = (ids: IdCount) =>
+  ids === 'one' ? 'd.message_id = (select (p.ids->>0)::bigint from p)' : 'd.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))';
 const RU = '(select read_upto from st)';
 const EXPIRED_UNREAD = expiredUnread('(select user_id from p)', RU);
 

@@ -194,7 +194,7 @@ export class OrmMessageStore implements MessageStore {
     const wanted = ids.filter(isMessageId);
     type Row = { changed: string[] | null; unread: number; messages: MessageRow[] | null };
     const params = [userId, jsonList(wanted)];
-    const form = wanted.length === 1 ? 'one' : 'many';
+    const form = q.idCount(wanted);
     // Marking read is one statement. Marking unread may first have to lower the read watermark below
     // the requested ids, so it runs with the user locked, in a transaction.
     const row = read
@@ -262,8 +262,7 @@ export class OrmMessageStore implements MessageStore {
 
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = ids.filter(isMessageId);
-    const statement = q.DELETE_DELIVERIES[wanted.length === 1 ? 'one' : 'many'];
-    const row = await this.whenCaughtUp<{ deleted: string[] | null; unread: number }>(userId, statement, [userId, jsonList(wanted)], wanted.length);
+    const row = await this.whenCaughtUp<{ deleted: string[] | null; unread: number }>(userId, q.DELETE_DELIVERIES[q.idCount(wanted)], [userId, jsonList(wanted)], wanted.length);
     const deleted = new Set(row.deleted ?? []);
     return {
       deleted: [...deleted],
