@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--heap] [--connections=16]`: one workload's
- * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W7 with 10 unread),
+ * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W7 with 10 unread or W7_UNREAD),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
  *
@@ -57,7 +57,7 @@ const PLANS: Record<string, (t: BenchTarget) => Promise<Plan>> = {
     return { bodies, auths: await Promise.all(users.map((u) => bearer(u))) };
   },
   W7: async (t) => {
-    await t.seeder.inboxes(['w7-user-10'], 10);
+    await t.seeder.inboxes(['w7-user-10'], Number(process.env.W7_UNREAD ?? 10));
     return { bodies: [body(Q.unreadCount)], auths: [await bearer('w7-user-10')] };
   },
 };
