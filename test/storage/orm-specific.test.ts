@@ -141,6 +141,23 @@ describe('PostgreSQL statistics', () => {
   });
 });
 
+describe('PostgreSQL connection settings', () => {
+  it("takes DATABASE_URL's parameters (application_name, options) to the server, with JIT still off", async () => {
+    const db = await createTestDatabase();
+    const url = `${db.url}${db.url.includes('?') ? '&' : '?'}application_name=sm-url-test&options=${encodeURIComponent('-c statement_timeout=12345')}`;
+    const store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
+    try {
+      const sql = (store as unknown as { db: Db }).db.sql;
+      expect(await sql(`select current_setting('application_name') as app, current_setting('statement_timeout') as timeout, current_setting('jit') as jit`)).toEqual([
+        { app: 'sm-url-test', timeout: '12345ms', jit: 'off' },
+      ]);
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('PostgreSQL connection pool', () => {
   it('opens at most DATABASE_POOL_MAX connections per process, however many reads wait', async () => {
     const db = await createTestDatabase();

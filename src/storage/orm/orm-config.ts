@@ -19,10 +19,7 @@ export function ormOptions(clientUrl: string, opts: { poolMax?: number; debug?: 
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
     pool: { min: opts.poolMax === 1 ? 1 : 0, max: opts.poolMax ?? 10 },
-    // No JIT compilation in the app's sessions. Its statements are short, and PostgreSQL decides to compile
-    // from a plan's estimated cost: the generic plan of a send to one user (estimated for 100 recipients)
-    // crossed jit_above_cost, and each send then spent ~27 ms compiling before running for 0.2 ms.
-    driverOptions: { connection: { options: '-c jit=off', ...(opts.stream ? { stream: opts.stream } : {}) } },
+    driverOptions: { connection: connectionSettings(clientUrl, opts.stream) },
     debug: opts.debug ?? false,
     allowGlobalContext: false,
     migrations: {
@@ -38,4 +35,25 @@ export function ormOptions(clientUrl: string, opts: { poolMax?: number; debug?: 
       fileName: (timestamp: string, name?: string) => `Migration${timestamp}${name ? `_${name}` : ''}`,
     },
   });
+}
+
+/**
+ * No JIT compilation in the app's sessions. Its statements are short, and PostgreSQL decides to compile
+ * from a plan's estimated cost: the generic plan of a send to one user (estimated for 100 recipients)
+ * crossed jit_above_cost, and each send then spent ~27 ms compiling before running for 0.2 ms.
+ */
+const NO_JIT = '-c jit=off';
+
+/**
+ * node-postgres settings beyond what MikroORM takes from the URL (host, port, user, password, database):
+ * it drops the URL's parameters, so `sslmode`, `application_name` or `options` there did nothing.
+ * node-postgres reads them from the URL itself; the URL's `options` get NO_JIT added (its own would
+ * replace ours). The embedded database is reached through its in-process stream instead.
+ */
+function connectionSettings(clientUrl: string, stream?: () => Duplex) {
+  if (stream) return { options: NO_JIT, stream };
+  const url = new URL(clientUrl);
+  const own = url.searchParams.get('options');
+  url.searchParams.delete('options');
+  return { connectionString: url.toString(), options: own ? `${own} ${NO_JIT}` : NO_JIT };
 }
