@@ -7,7 +7,7 @@ import { ormOptions } from './storage/orm/orm-config.js';
 async function migrate() {
   const config = loadConfig(process.env);
   const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(config.dataDir);
-  const orm = await MikroORM.init(ormOptions(embedded?.url ?? config.databaseUrl!, { poolMax: 1, stream: embedded?.stream }));
+  const orm = await MikroORM.init(ormOptions(embedded ?? config.databaseUrl!, { poolMax: 1 }));
   try {
     const applied = await orm.getMigrator().up();
     console.log(applied.length ? `applied ${applied.map((m) => m.name).join(', ')}` : 'no pending migrations');

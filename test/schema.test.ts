@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
@@ -126,8 +125,8 @@ describe('CONTRACT.md §4', () => {
 
 describe('migrations agree with the entities', () => {
   /** Applies every migration to an empty database, then asks MikroORM what it would still change. */
-  async function pendingChanges(url: string, poolMax: number, stream?: () => Duplex) {
-    const orm = await MikroORM.init(ormOptions(url, { poolMax, stream }));
+  async function pendingChanges(database: Parameters<typeof ormOptions>[0], poolMax: number) {
+    const orm = await MikroORM.init(ormOptions(database, { poolMax }));
     try {
       await orm.getMigrator().up();
       return {
@@ -194,7 +193,7 @@ describe('migrations agree with the entities', () => {
   it('on the embedded PGlite: nothing left to migrate after applying the migrations', async () => {
     const embedded = await startEmbeddedDatabase(null);
     try {
-      const { migrationNeeded, diff, orm } = await pendingChanges(embedded.url, 1, embedded.stream);
+      const { migrationNeeded, diff, orm } = await pendingChanges(embedded, 1);
       await orm.close(true);
       expect(migrationNeeded).toBe(false);
       expect(diff.trim()).toBe('');

@@ -33,7 +33,7 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<Me
   }
   const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(o.embeddedInMemory ? null : config.dataDir);
   try {
-    const orm = await MikroORM.init(embedded ? ormOptions(embedded.url, { poolMax: 1, stream: embedded.stream }) : ormOptions(config.databaseUrl!, { poolMax: config.databasePoolMax }));
+    const orm = await MikroORM.init(ormOptions(embedded ?? config.databaseUrl!, { poolMax: embedded ? 1 : config.databasePoolMax }));
     if (config.migrateOnStart) await orm.getMigrator().up();
     const [{ autovacuum }] = (await orm.em.getConnection().execute("select current_setting('autovacuum') as autovacuum")) as { autovacuum: string }[];
     const analyze = embedded !== null || autovacuum !== 'on';

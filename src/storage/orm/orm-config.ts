@@ -1,25 +1,26 @@
 import { defineConfig } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { entities } from './entities.js';
 import { migrationsList } from '../../migrations/index.js';
+import type { EmbeddedDatabase } from '../embedded.js';
 
 const migrationsPath = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /**
- * MikroORM options for a PostgreSQL URL (a real server), or for the embedded PGlite (its URL and its
- * in-process `stream`, see embedded.ts). Migrations are listed explicitly (`migrationsList`) so the
+ * MikroORM options for a PostgreSQL server's URL, or for the embedded PGlite (reached through its
+ * in-process stream, see embedded.ts). Migrations are listed explicitly (`migrationsList`) so the
  * compiled build and tsx both find them.
  */
-export function ormOptions(clientUrl: string, opts: { poolMax?: number; debug?: boolean; stream?: () => Duplex } = {}) {
+export function ormOptions(database: string | EmbeddedDatabase, opts: { poolMax?: number; debug?: boolean } = {}) {
+  const clientUrl = typeof database === 'string' ? database : database.url;
   return defineConfig({
     clientUrl,
     entities,
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
     pool: { min: opts.poolMax === 1 ? 1 : 0, max: opts.poolMax ?? 10 },
-    driverOptions: { connection: connectionSettings(clientUrl, opts.stream) },
+    driverOptions: { connection: connectionSettings(database) },
     debug: opts.debug ?? false,
     allowGlobalContext: false,
     migrations: {
@@ -50,9 +51,9 @@ const NO_JIT = '-c jit=off';
  * node-postgres reads them from the URL itself; the URL's `options` get NO_JIT added (its own would
  * replace ours). The embedded database is reached through its in-process stream instead.
  */
-function connectionSettings(clientUrl: string, stream?: () => Duplex) {
-  if (stream) return { options: NO_JIT, stream };
-  const url = new URL(clientUrl);
+function connectionSettings(database: string | EmbeddedDatabase) {
+  if (typeof database !== 'string') return { options: NO_JIT, stream: database.stream };
+  const url = new URL(database);
   const own = url.searchParams.get('options');
   url.searchParams.delete('options');
   return { connectionString: url.toString(), options: own ? `${own} ${NO_JIT}` : NO_JIT };
