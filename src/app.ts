@@ -11,6 +11,7 @@ import { Signals } from './domain/signals.js';
 import { limitRequestBody } from './graphql/body-limit.js';
 import { createMaskError } from './graphql/errors.js';
 import { compiledExecution } from './graphql/execution.js';
+import { refuseMalformedParams } from './graphql/request-params.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { getSchema } from './graphql/schema.js';
 import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js';
@@ -90,6 +91,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         tagUnexpected(),
         healthChecks(store, realtime),
         limitRequestBody(),
+        refuseMalformedParams(),
         ...compiledExecution(logger),
       ],
     });
