@@ -1,5 +1,5 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { getOperationAST, getVariableValues, type ExecutionArgs, type GraphQLError } from 'graphql';
+import { getArgumentValues, getOperationAST, getVariableValues, type ExecutionArgs, type GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 type Logger = { error: (obj: object, msg: string) => void };
@@ -23,6 +23,22 @@ export function compiledExecution(logger: Logger): [ReturnType<typeof useGraphQl
     useGraphQlJit({}, { onError: (r) => logger.error({ errors: r.errors }, 'graphql-jit could not compile an operation') }),
     graphqlJsVariableErrors(),
   ];
+}
+
+/**
+ * graphql-jit calls a subscription field's `subscribe` with the operation's variables in place of the
+ * field's arguments (graphql-jit#183): `inboxEvents(after: $c)` or `inboxEvents(after: "…")` reached it
+ * as `{ c: … }` or `{}`, so the cursor was ignored. Each subscription field's `subscribe` gets its
+ * arguments coerced from its own field node instead, whatever executor runs it (the same values under
+ * graphql-js, which already passes them); once per subscription, not per event.
+ */
+export function subscribeWithFieldArguments(schema: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) {
+    const subscribe = field.subscribe;
+    if (!subscribe || field.args.length === 0) continue;
+    field.subscribe = (root, _variables, ctx, info) => subscribe(root, getArgumentValues(field, info.fieldNodes[0], info.variableValues), ctx, info);
+  }
+  return schema;
 }
 
 /** graphql-js' coercion errors for the operation's variables, or null when they are fine. */

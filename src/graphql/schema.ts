@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
+import { subscribeWithFieldArguments } from './execution.js';
 import './scalars.js';
 import './message.schema.js';
 import './mutation.schema.js';
@@ -9,7 +10,7 @@ let schema: GraphQLSchema | undefined;
 
 /** The executable schema, built once (Pothos builders are single-use). */
 export function getSchema(): GraphQLSchema {
-  schema ??= builder.toSchema({ sortSchema: true });
+  schema ??= subscribeWithFieldArguments(builder.toSchema({ sortSchema: true }));
   return schema;
 }
 
