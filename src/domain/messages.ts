@@ -147,16 +147,17 @@ export function createMessages(o: MessagesOptions) {
         emitStored(result);
         return { message: result.message, stored: true };
       }
-      if (claim) {
-        const earlier = (await o.store.recall(claim).catch(mismatch)) as { message: MessageRecord; stored: boolean } | undefined;
-        if (earlier) return { ...earlier, message: reviveMessage(earlier.message as never) };
-      }
       const message = flashRecord(m);
+      if (claim) {
+        // The key is claimed before delivering (insert-or-get in the store): of concurrent calls with it,
+        // only the first delivers, and every one answers its message.
+        const first = (await o.store.remember(claim, { message, stored: false }).catch(mismatch)) as { message: MessageRecord; stored: boolean };
+        if (first.message.id !== message.id) return { ...first, message: reviveMessage(first.message as never) };
+      }
       if (m.level >= o.messageLevel) {
         await o.flash.push(viewer.id, message);
         o.signals.emit({ kind: 'flash', userId: viewer.id, message });
       }
-      if (claim) await o.store.remember(claim, { message, stored: false }).catch(mismatch);
       return { message, stored: false };
     },
 

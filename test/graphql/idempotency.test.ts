@@ -4,6 +4,7 @@ import { BACKENDS, errorCode, startTestApp, type TestApp } from '../harness.js';
 import {
   addOwn, addOwnRaw, archive, broadcast, broadcastRaw, counts, knownUser, markRead, newProducer, newUser, pending, sendTo, sendToRaw,
 } from '../factories.js';
+import { dropRedisPrefix, liveEnv } from '../live/helpers.js';
 
 describe.each(BACKENDS)('idempotency keys on %s', (backend) => {
   let t: TestApp;
@@ -113,6 +114,25 @@ describe.each(BACKENDS)('idempotency keys on %s', (backend) => {
       expect(errorCode(await addOwnRaw(u, { level: 'STORED_INFO', text: 'c', idempotencyKey: flash }))).toBe('BAD_USER_INPUT');
       expect(await counts(u)).toEqual({ unread: 1, inboxTotal: 1, archiveTotal: 1 });
       expect((await pending(u)).map((m) => m.text)).toEqual(['c', 'a']);
+    });
+
+    it('gives 20 concurrent flash calls with one key one message and one answer, flash kept in-process or in Redis', async () => {
+      // The storage backend keeps the key; flash messages live in this process, or in Redis with REDIS_URL.
+      const live = liveEnv('redis');
+      const apps = backend === 'redis' ? [t] : [t, await startTestApp(backend, live.env)];
+      try {
+        for (const app of apps) {
+          const u = await newUser(app);
+          const input = { level: 'INFO', text: 'once', idempotencyKey: key() };
+          const answers = await Promise.all(Array.from({ length: 20 }, () => addOwn(u, input)));
+          expect(new Set(answers.map((a) => a.message.id)).size).toBe(1);
+          for (const a of answers) expect(a).toEqual(answers[0]);
+          expect((await pending(u)).map((m) => m.id)).toEqual([answers[0].message.id]);
+        }
+      } finally {
+        await Promise.all(apps.slice(1).map((app) => app.close()));
+        await dropRedisPrefix(live.prefix);
+      }
     });
 
     it('scopes keys per caller', async () => {
