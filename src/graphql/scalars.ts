@@ -14,6 +14,9 @@ function parseDateTime(value: unknown, node?: ValueNode): Date {
   }
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime "${value}" is not a valid date`, { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });
+  // The output format has four year digits: an instant outside 0001..9999 in UTC could not be written back.
+  const year = date.getUTCFullYear();
+  if (year < 1 || year > 9999) throw new GraphQLError(`DateTime "${value}" is outside the years 0001 to 9999 in UTC`, { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });
   return date;
 }
 

@@ -195,6 +195,48 @@ describe.each(BACKENDS)('input limits on %s', (backend) => {
     it('refuses a date older than MESSAGE_EXPIRE_DAYS (the message would be expired already)', async () => {
       await expectRefused([['date 121 days ago', { date: new Date(Date.now() - 121 * 86_400_000).toISOString() }, 'input.date']], ['addMessageFor', 'broadcastMessage']);
     });
+
+    // DateTime's output has four year digits, so an instant outside 0001..9999 in UTC cannot be written back.
+    const YEAR_10000 = '9999-12-31T23:59:59-23:59';
+    const YEAR_0 = '0000-12-31T23:59:59Z';
+    const LATER = '2999-01-01T00:00:00Z';
+
+    it('refuses instants outside the years 0001 to 9999 in UTC, storing nothing', async () => {
+      await expectRefused([['expiresAt in the year 10000 in UTC', { expiresAt: YEAR_10000 }, 'input.expiresAt']]);
+      await expectRefused(
+        [
+          ['date in the year 0', { date: YEAR_0, expiresAt: LATER }, 'input.date'],
+          ['date in the year 0 in UTC', { date: '0001-01-01T00:00:00+00:01', expiresAt: LATER }, 'input.date'],
+          ['date in the year 10000 in UTC', { date: YEAR_10000 }, 'input.date'],
+        ],
+        ['addMessageFor', 'broadcastMessage'],
+      );
+    });
+
+    it('accepts the first and the last millisecond of the years 0001 to 9999', async () => {
+      await expectAccepted([['expiresAt 9999-12-31T23:59:59.999Z', { expiresAt: '9999-12-31T23:59:59.999Z' }, (m) => expect(m.expiresAt).toBe('9999-12-31T23:59:59.999Z')]]);
+      await expectAccepted(
+        [['date 0001-01-01T00:00:00.000Z', { date: '0001-01-01T00:00:00Z', expiresAt: LATER }, (m) => expect(m.createdAt).toBe('0001-01-01T00:00:00.000Z')]],
+        ['addMessageFor', 'broadcastMessage'],
+      );
+    });
+
+    it('refuses filter.since, filter.until and markAllRead until outside those years, changing nothing', async () => {
+      const user = await newUser(t);
+      const producer = await newProducer(t);
+      await producer.q('mutation($u: [ID!]!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: "x" }) { recipientCount } }', { u: [user.sub] });
+      const before = await user.q(OBSERVE);
+      for (const at of [YEAR_10000, YEAR_0]) {
+        for (const [label, doc, vars, field] of [
+          ['since', 'query($f: MessageFilter) { messages(filter: $f) { totalCount } }', { f: { since: at } }, 'f.since'],
+          ['until', 'query($f: MessageFilter) { messages(filter: $f) { totalCount } }', { f: { until: at } }, 'f.until'],
+          ['markAllRead', 'mutation($at: DateTime) { markAllRead(input: { until: $at }) { count } }', { at }, 'at'],
+        ] as const) {
+          expectBadInput(await user.raw(doc, vars), field, `${label} ${at}`);
+        }
+      }
+      expect(await user.q(OBSERVE)).toEqual(before);
+    });
   });
 
   describe('idempotencyKey', () => {
@@ -361,6 +403,9 @@ describe.each(BACKENDS)('input limits on %s', (backend) => {
         'mutation { addMessage(input: { level: STORED_INFO }) { stored } }',
         'mutation { addMessage(input: { level: STORED_INFO, text: "x", colour: "red" }) { stored } }',
         'mutation { addMessage(input: { level: STORED_INFO, text: "x", expiresAt: "tomorrow" }) { stored } }',
+        'mutation { addMessage(input: { level: STORED_INFO, text: "x", expiresAt: "9999-12-31T23:59:59-23:59" }) { stored } }',
+        '{ messages(filter: { until: "9999-12-31T23:59:59-23:59" }) { totalCount } }',
+        'mutation { markAllRead(input: { until: "0000-12-31T23:59:59Z" }) { count } }',
         '{ messages(first: "ten") { totalCount } }',
         '{ messages(first: 99999999999) { totalCount } }',
       ]) {
