@@ -32,8 +32,8 @@ const digits = (s: string, i: number, n: number) => {
 /**
  * A timestamptz as PostgreSQL writes it in a UTC session, "YYYY-MM-DD HH:MM:SS[.ffffff]+00", read
  * without Date's general parser (twice as slow, and a page of 100 has 200 of them); the fraction
- * is cut to milliseconds as Date does. Anything else (another offset, JSON's "T" form, years before
- * 100 or after 9999, BC, infinity) goes to Date.
+ * is cut to milliseconds as Date does. Anything else (another offset, JSON's "T" form, BC, infinity)
+ * goes to Date. Years 0001-0099 are read here too: Date's parser and Date.UTC take them for 19xx/20xx.
  */
 export function parseTimestamptz(s: string): Date {
   const n = s.length;
@@ -47,8 +47,10 @@ export function parseTimestamptz(s: string): Date {
       // The digits cut off must be digits too (NaN otherwise).
       ms += digits(s, 23, fraction - kept) * 0;
     }
-    const t = Date.UTC(year, digits(s, 5, 2) - 1, digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2), digits(s, 17, 2), ms);
-    if (year >= 100 && t === t && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58) return new Date(t);
+    let t = Date.UTC(year, digits(s, 5, 2) - 1, digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2), digits(s, 17, 2), ms);
+    // Date.UTC reads 0-99 as 1900-1999, whose leap years are the same as 0-99's (1900 aside, and year 0 never comes).
+    if (year < 100) t = new Date(t).setUTCFullYear(year);
+    if (year >= 1 && t === t && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58) return new Date(t);
   }
   return new Date(s);
 }
