@@ -9,6 +9,7 @@ import { AppError } from './domain/errors.js';
 import { createMessages, type Messages } from './domain/messages.js';
 import { Signals } from './domain/signals.js';
 import { limitRequestBody } from './graphql/body-limit.js';
+import { refuseTooDeepDocuments } from './graphql/deep-documents.js';
 import { createMaskError } from './graphql/errors.js';
 import { compiledExecution } from './graphql/execution.js';
 import { refuseMalformedParams } from './graphql/request-params.js';
@@ -92,6 +93,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         healthChecks(store, realtime),
         limitRequestBody(),
         refuseMalformedParams(),
+        refuseTooDeepDocuments(),
         ...compiledExecution(logger),
       ],
     });

@@ -7,6 +7,12 @@ export const LIMITS = {
   extraTags: 255,
   url: 2_048,
   dataBytes: 16 * 1024,
+  /**
+   * Arrays and objects nested in `data`. Real payloads are a few levels deep; 64 leaves room for any of
+   * them while keeping every recursive walk of it (ours, JSON.stringify, jsonb, Redis cjson's 1,000)
+   * far from the stack's end, which 16 KiB of brackets (8,000 levels) would otherwise reach.
+   */
+  dataDepth: 64,
   userIds: 10_000,
   ids: 10_000,
   userId: 255,
@@ -59,10 +65,23 @@ export function httpUrl(field: string, value: string | null | undefined): string
 
 export function jsonData(field: string, value: unknown): unknown {
   if (value === undefined || value === null) return null;
+  if (!withinDepth(value, LIMITS.dataDepth)) throw badInput(field, `must not nest arrays and objects more than ${LIMITS.dataDepth} levels deep`);
   const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
   if (bytes > LIMITS.dataBytes) throw badInput(field, `must be at most ${LIMITS.dataBytes} bytes of JSON (got ${bytes})`);
   if (!storableJson(value)) throw badInput(field, 'must not contain U+0000 or unpaired surrogates');
   return value;
+}
+
+/** True when arrays and objects nest at most `max` levels; walked with a stack of its own, so any depth is safe to check. */
+export function withinDepth(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length) {
+    const [v, depth] = pending.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth === max) return false;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) pending.push([child, depth + 1]);
+  }
+  return true;
 }
 
 function storableJson(value: unknown): boolean {

@@ -1,4 +1,5 @@
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { LIMITS } from '../domain/validate.js';
 import { builder } from './builder.js';
 
 // An ISO 8601 date-time with an explicit offset ("Z" or ±hh:mm); a date alone or a local time is ambiguous.
@@ -41,7 +42,11 @@ builder.scalarType('DateTime', {
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : null, ast),
 });
 
-function literalToJson(ast: ValueNode, variables?: Record<string, unknown> | null): unknown {
+/** A JSON literal as a value; deeper than `data` may be, it is refused here, before it is walked any further. */
+function literalToJson(ast: ValueNode, variables?: Record<string, unknown> | null, depth = 0): unknown {
+  if ((ast.kind === Kind.LIST || ast.kind === Kind.OBJECT) && depth === LIMITS.dataDepth) {
+    throw new GraphQLError(`JSON must not nest arrays and objects more than ${LIMITS.dataDepth} levels deep`, { nodes: ast, extensions: { code: 'BAD_USER_INPUT' } });
+  }
   switch (ast.kind) {
     case Kind.STRING:
     case Kind.BOOLEAN:
@@ -52,9 +57,9 @@ function literalToJson(ast: ValueNode, variables?: Record<string, unknown> | nul
     case Kind.NULL:
       return null;
     case Kind.LIST:
-      return ast.values.map((v) => literalToJson(v, variables));
+      return ast.values.map((v) => literalToJson(v, variables, depth + 1));
     case Kind.OBJECT:
-      return Object.fromEntries(ast.fields.map((f) => [f.name.value, literalToJson(f.value, variables)]));
+      return Object.fromEntries(ast.fields.map((f) => [f.name.value, literalToJson(f.value, variables, depth + 1)]));
     case Kind.VARIABLE:
       return variables?.[ast.name.value];
     default:

@@ -185,6 +185,54 @@ describe.each(BACKENDS)('input limits on %s', (backend) => {
         ['unpaired surrogate', { data: ['\udc00'] }, 'input.data'],
       ]);
     });
+
+    // Built as text: JSON.stringify of 4,300 levels overflows the test's own stack.
+    const nestedJson = (depth: number, [open, close] = ['{"a":', '}']) => `${open.repeat(depth)}1${close.repeat(depth)}`;
+    const nested = (depth: number, brackets?: [string, string]) => JSON.parse(nestedJson(depth, brackets));
+
+    it('accepts arrays and objects nested 64 levels deep', async () => {
+      await expectAccepted([
+        ['64 levels of objects', { data: nested(64) }, (m) => expect(m.data).toEqual(nested(64))],
+        ['64 levels of arrays', { data: nested(64, ['[', ']']) }, (m) => expect(m.data).toEqual(nested(64, ['[', ']']))],
+      ]);
+    });
+
+    it('refuses arrays and objects nested more than 64 levels deep', async () => {
+      await expectRefused([
+        ['65 levels of objects', { data: nested(65) }, 'input.data'],
+        ['65 levels of arrays', { data: nested(65, ['[', ']']) }, 'input.data'],
+        ['65 levels, mixed', { data: nested(65, ['{"a":[', ']}']) }, 'input.data'],
+      ]);
+    });
+
+    it('refuses 4,300 levels (9 KB) in a variable or a literal as the client\'s mistake, storing nothing', async () => {
+      const user = await newUser(t);
+      const before = await user.q(OBSERVE);
+      const post = async (body: string) => {
+        const res = await fetch(`${t.baseUrl}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${user.token}` },
+          body,
+        });
+        return { status: res.status, result: (await res.json()) as GqlResult };
+      };
+      const ADD = 'mutation($input: AddMessageInput!) { addMessage(input: $input) { stored } }';
+      const variable = await post(`{"query":${JSON.stringify(ADD)},"variables":{"input":{"level":"STORED_INFO","text":"x","data":${nestedJson(4300)}}}}`);
+      expectBadInput(variable.result, 'input.data', 'a variable 4,300 levels deep');
+
+      const literal = (data: string) => `mutation { addMessage(input: { level: STORED_INFO, text: "x", data: ${data} }) { stored } }`;
+      const shallow = await post(JSON.stringify({ query: literal(nestedJson(65, ['[', ']'])) }));
+      expect(shallow.status).toBe(400);
+      expect(shallow.result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      // Past what graphql-js' recursive parser can follow: a syntax error, as is a selection set as deep.
+      const deepSelection = `{ ${'unreadMessages { edges { node { '.repeat(1500)}id${' } } }'.repeat(1500)} }`;
+      for (const query of [literal(nestedJson(4300, ['[', ']'])), literal(nestedJson(4300, ['{a:', '}'])), deepSelection]) {
+        const deep = await post(JSON.stringify({ query }));
+        expect(deep.status).toBe(400);
+        expect(deep.result.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_PARSE_FAILED']);
+      }
+      expect(await user.q(OBSERVE)).toEqual(before);
+    });
   });
 
   describe('dates', () => {
