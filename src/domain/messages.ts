@@ -155,7 +155,13 @@ export function createMessages(o: MessagesOptions) {
         if (first.message.id !== message.id) return { ...first, message: reviveMessage(first.message as never) };
       }
       if (m.level >= o.messageLevel) {
-        await o.flash.push(viewer.id, message);
+        try {
+          await o.flash.push(viewer.id, message);
+        } catch (err) {
+          // Not delivered: the key must not answer this message to a retry.
+          if (claim) await o.store.forget(claim).catch(() => {});
+          throw err;
+        }
         o.signals.emit({ kind: 'flash', userId: viewer.id, message });
       }
       return { message, stored: false };

@@ -47,6 +47,8 @@ export interface MessageStore {
   /** Idempotency records for results that are not stored messages (flash and dropped messages). */
   recall(claim: IdempotencyClaim): Promise<unknown | undefined>;
   remember(claim: IdempotencyClaim, result: unknown): Promise<unknown>;
+  /** Drops what `remember` kept for this claim (its fingerprint only), when the work it stood for failed, so a retry runs again. */
+  forget(claim: IdempotencyClaim): Promise<void>;
 
   /** Reclaims up to `limit` expired deliveries/messages and stale idempotency records; returns how many went. */
   cleanupExpired(limit: number): Promise<number>;

@@ -81,4 +81,22 @@ describe('a Redis outage', () => {
       sub.close();
     }
   });
+
+  it('lets a flash message that could not be queued be sent again with the same idempotency key', async () => {
+    const user = await t.userToken();
+    const ADD = 'mutation($k: String!) { addMessage(input: { level: INFO, text: "flash", idempotencyKey: $k }) { message { id } } }';
+    proxy.cut();
+    try {
+      // Flash messages live in Redis here: the idempotency key (in PostgreSQL) was claimed, the push failed.
+      expect((await t.gql(user.token, ADD, { k: 'retried' })).errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      proxy.restore();
+    }
+    for (let tries = 0; (await fetch(`${t.baseUrl}/ready`)).status !== 200; tries++) {
+      if (tries > 300) throw new Error('Redis did not come back');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const retried = dataOf(await t.gql(user.token, ADD, { k: 'retried' })).addMessage.message.id as string;
+    expect(dataOf(await t.gql(user.token, '{ pendingMessages { id } }')).pendingMessages).toEqual([{ id: retried }]);
+  });
 });

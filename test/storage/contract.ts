@@ -674,6 +674,18 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         await expect(store.remember(other, result)).rejects.toBeInstanceOf(IdempotencyMismatch);
         expect(await store.recall({ ...c, key: uid('key') })).toBeUndefined();
       });
+
+      it('forgets a remembered result for its own fingerprint only, so a retry can remember anew', async () => {
+        const c = claim({ scope: `addMessage:${uid('caller')}` });
+        const result = { message: { id: 'first' }, stored: false };
+        await store.remember(c, result);
+        await store.forget({ ...c, fingerprint: 'e'.repeat(64) });
+        expect(await store.recall(c)).toEqual(result);
+        await store.forget(c);
+        expect(await store.recall(c)).toBeUndefined();
+        const retry = { message: { id: 'retry' }, stored: false };
+        expect(await store.remember(c, retry)).toEqual(retry);
+      });
     });
 
     describe('expiry', () => {

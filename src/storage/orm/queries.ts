@@ -425,3 +425,5 @@ select fingerprint, response from sm_idempotency
 where scope = ? and key = ? and created_at >= now() - make_interval(hours => ?)`;
 
 export const IDEMPOTENCY_SAVE = `update sm_idempotency set response = ?::jsonb where scope = ? and key = ?`;
+
+export const IDEMPOTENCY_FORGET = `delete from sm_idempotency where scope = ? and key = ? and fingerprint = ?`;

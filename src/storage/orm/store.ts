@@ -174,6 +174,10 @@ export class OrmMessageStore implements MessageStore {
     });
   }
 
+  async forget(idem: IdempotencyClaim): Promise<void> {
+    await this.db.sql(q.IDEMPOTENCY_FORGET, [idem.scope, idem.key, idem.fingerprint]);
+  }
+
   async list(userId: string, query: ListQuery): Promise<ListPage> {
     if (query.cursor !== null && !/^\d{1,18}$/.test(query.cursor)) throw badInput(query.direction === 'forward' ? 'after' : 'before', 'malformed cursor');
     return this.caughtUp(userId, (sql) => listPage(sql, userId, query));

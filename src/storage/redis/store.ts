@@ -166,6 +166,10 @@ export class RedisMessageStore implements MessageStore {
     return r[0] === 'replay' ? rememberedResult(r) : undefined;
   }
 
+  async forget(claim: IdempotencyClaim): Promise<void> {
+    await this.ctx.scripts.run('smForgetResult', [this.ctx.keys.idem(claim.scope, claim.key)], [claim.fingerprint]);
+  }
+
   cleanupExpired(limit: number): Promise<number> {
     return cleanupExpired(this.ctx, limit);
   }

@@ -258,6 +258,12 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return { 'new' }
 `,
 
+  /** KEYS: idem. ARGV: fingerprint. Deletes the record when it holds this fingerprint. */
+  smForgetResult: `
+if redis.call('HGET', KEYS[1], 'f') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 'ok'
+`,
+
   /** KEYS: idem. ARGV: fingerprint. */
   smRecall: IDEM + `
 return idem_check(KEYS[1], ARGV[1]) or { 'none' }
