@@ -5,7 +5,7 @@ import { MAX_REQUEST_BODY_BYTES } from '../../src/graphql/body-limit.js';
 import { startTestApp, type TestApp } from '../harness.js';
 
 /**
- * The request body limit (graphql/body-limit.ts, in place of Yoga's own): bodies up to 25 MB pass,
+ * The request body limit (graphql/body-limit.ts, in place of Yoga's own): bodies up to 4 MiB pass,
  * longer ones get 413 whether they announce their length or stream it chunked.
  */
 describe('request body limit', () => {
