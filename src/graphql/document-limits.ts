@@ -37,5 +37,30 @@ export function documentLimits(o: DocumentLimitsOptions = {}): Plugin[] {
       costLimit: { enabled: false },
     }),
     { onValidate: ({ addValidationRule }) => rules.forEach((rule) => addValidationRule(rule)) },
+    refuseNestingPastTheStack(),
   ];
+}
+
+const tooDeep = () => new GraphQLError('Syntax Error: the document nests too deeply to be read.', { extensions: { code: 'BAD_USER_INPUT' } });
+
+/**
+ * graphql-js parses and validates recursively: a document nested a few thousand levels (within the
+ * token limit) overflows the stack. That is the client's document, not a server error: refused as such.
+ */
+function refuseNestingPastTheStack(): Plugin {
+  return {
+    onParse: () => ({ result, replaceParseResult }) => {
+      if (result instanceof RangeError) replaceParseResult(tooDeep());
+    },
+    onValidate({ validateFn, setValidationFn }) {
+      setValidationFn((...args) => {
+        try {
+          return validateFn(...args);
+        } catch (err) {
+          if (err instanceof RangeError) return [tooDeep()];
+          throw err;
+        }
+      });
+    },
+  };
 }
