@@ -32,7 +32,7 @@ export interface Config {
   corsOrigins: '*' | string[];
   /** Serve GraphiQL on GET /graphql. */
   graphiql: boolean;
-  /** Answer introspection (`__schema`, `__type`); off refuses them with BAD_USER_INPUT. */
+  /** Answer introspection (`__schema`, `__type`); off refuses them as invalid documents (GRAPHQL_VALIDATION_FAILED). */
   introspection: boolean;
   /** Open HTTP connections (WebSockets and SSE streams included) past which new ones are dropped. */
   maxConnections: number;
