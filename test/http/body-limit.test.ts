@@ -45,6 +45,10 @@ describe('request body limit', () => {
   const inChunks = (s: string, size = 1_000_000) => Array.from({ length: Math.ceil(s.length / size) }, (_, i) => s.slice(i * size, (i + 1) * size));
   const TOO_LARGE = { errors: [{ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } }] };
 
+  it('is 4 MiB (CONTRACT.md §11)', () => {
+    expect(MAX_REQUEST_BODY_BYTES).toBe(4 * 1024 * 1024);
+  });
+
   it('runs an operation whose body is exactly the limit, with a Content-Length or chunked', async () => {
     const body = bodyOf(MAX_REQUEST_BODY_BYTES);
     const sized = await post([body], MAX_REQUEST_BODY_BYTES);
