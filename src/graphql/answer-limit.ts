@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { answerBounds } from './document-cost.js';
 
 /** The largest answer an operation may have: six full pages of the longest messages fit. */
 export const MAX_ANSWER_CHARS = 16 * 1024 * 1024;
@@ -34,11 +35,15 @@ function sizeOf(value: unknown, limit: number): number {
 /**
  * Refuses an answer larger than `limit` characters with BAD_USER_INPUT and no data, instead of
  * serialising it (hundreds of aliased pages of long messages once built a string past V8's maximum).
- * Subscription events carry one message each and are not counted.
+ * Subscription events carry one message each and are not counted; nor are answers to documents whose
+ * validation showed they cannot exceed the limit (a page of 100 messages at most about 4.5 MB).
  */
 export function limitAnswerSize(limit = MAX_ANSWER_CHARS): Plugin {
   return {
-    onExecute() {
+    onExecute({ args }) {
+      // Most documents cannot produce a large answer whatever the data: their answers are not measured.
+      const bound = answerBounds.get(args.document);
+      if (bound !== undefined && bound <= limit) return;
       return {
         onExecuteDone({ result, setResult }) {
           if (!('data' in result) || !result.data) return;

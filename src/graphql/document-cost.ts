@@ -7,6 +7,7 @@ import {
   isInterfaceType,
   Kind,
   type ASTVisitor,
+  type DocumentNode,
   type FieldNode,
   type GraphQLNamedType,
   type SelectionSetNode,
@@ -28,6 +29,16 @@ export const DOCUMENT_LIMITS = {
   fragmentNesting: 20,
 } as const;
 
+/**
+ * The most characters one value of a field may take in an answer: text is 10,000 code points (20,000
+ * UTF-16 units), data 16 KiB of JSON, url 2,048 code points; any other value is short.
+ */
+const LEAF_CHARS: Record<string, number> = { text: 20_000, data: 20_000, url: 4_100, extraTags: 600, tags: 600 };
+const SHORT_LEAF_CHARS = 64;
+
+/** The most characters an answer to a document may have, as validated: execution skips measuring the answers that cannot be too big. */
+export const answerBounds = new WeakMap<DocumentNode, number>();
+
 /** Items a list without first/last may hold (pendingMessages: 100 stored plus flash; payloads' messages). */
 const UNPAGED_LIST = 100;
 
@@ -35,9 +46,11 @@ interface Tally {
   fields: number;
   cost: number;
   nesting: number;
+  /** The most characters of answer. */
+  chars: number;
 }
 
-const ZERO: Tally = { fields: 0, cost: 0, nesting: 0 };
+const ZERO: Tally = { fields: 0, cost: 0, nesting: 0, chars: 0 };
 
 const refused = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
@@ -67,7 +80,7 @@ export function documentCostRule(context: ValidationContext): ASTVisitor {
   const fieldsOf = (type: GraphQLNamedType | undefined) => (type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields() : undefined);
 
   const tallySet = (set: SelectionSetNode, type: GraphQLNamedType | undefined, listSize: number): Tally => {
-    const total = { fields: 0, cost: 0, nesting: 0 };
+    const total = { fields: 0, cost: 0, nesting: 0, chars: 0 };
     for (const s of set.selections) {
       let t: Tally;
       if (s.kind === Kind.FIELD) t = tallyField(s, type, listSize);
@@ -77,6 +90,7 @@ export function documentCostRule(context: ValidationContext): ASTVisitor {
       } else t = tallySpread(s.name.value, listSize);
       total.fields += t.fields;
       total.cost += t.cost;
+      total.chars += t.chars;
       total.nesting = Math.max(total.nesting, t.nesting);
     }
     return total;
@@ -98,21 +112,31 @@ export function documentCostRule(context: ValidationContext): ASTVisitor {
   };
 
   const tallyField = (field: FieldNode, parent: GraphQLNamedType | undefined, listSize: number): Tally => {
-    if (!field.selectionSet) return { fields: 1, cost: 1, nesting: 0 };
     const def = fieldsOf(parent)?.[field.name.value];
+    if (!field.selectionSet) {
+      const items = def && isListType(getNullableType(def.type)) ? (pageSize(field) ?? listSize) : 1;
+      return { fields: 1, cost: 1, nesting: 0, chars: items * (LEAF_CHARS[field.name.value] ?? SHORT_LEAF_CHARS) };
+    }
     const paged = pageSize(field);
     const ownListSize = paged ?? listSize;
     const inner = tallySet(field.selectionSet, def ? getNamedType(def.type) : undefined, ownListSize);
     // Introspection lists are as long as the schema is, not as the data: they multiply by one.
     const introspection = parent?.name.startsWith('__') ?? false;
     const times = def && isListType(getNullableType(def.type)) && !introspection ? ownListSize : 1;
-    return { fields: 1 + inner.fields, cost: 1 + times * inner.cost, nesting: inner.nesting };
+    return { fields: 1 + inner.fields, cost: 1 + times * inner.cost, nesting: inner.nesting, chars: SHORT_LEAF_CHARS + times * inner.chars };
   };
 
+  let chars = 0;
   return {
+    Document: {
+      leave(document) {
+        answerBounds.set(document, chars);
+      },
+    },
     OperationDefinition(operation) {
       const root = schema.getRootType(operation.operation) ?? undefined;
       const t = tallySet(operation.selectionSet, root, UNPAGED_LIST);
+      chars = Math.max(chars, t.chars);
       const name = operation.name ? ` "${operation.name.value}"` : '';
       if (t.nesting > DOCUMENT_LIMITS.fragmentNesting) {
         context.reportError(refused(`Operation${name} nests fragments ${t.nesting} deep; at most ${DOCUMENT_LIMITS.fragmentNesting} allowed.`));
