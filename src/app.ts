@@ -8,12 +8,15 @@ import type { Config } from './config.js';
 import { AppError } from './domain/errors.js';
 import { createMessages, type Messages } from './domain/messages.js';
 import { Signals } from './domain/signals.js';
+import { limitAnswerSize } from './graphql/answer-limit.js';
 import { limitRequestBody } from './graphql/body-limit.js';
-import { refuseTooDeepDocuments } from './graphql/deep-documents.js';
+import { corsFor, refuseFormPosts } from './graphql/cross-origin.js';
+import { documentLimits } from './graphql/document-limits.js';
 import { createMaskError } from './graphql/errors.js';
 import { compiledExecution } from './graphql/execution.js';
 import { refuseMalformedParams } from './graphql/request-params.js';
 import type { GraphQLContext } from './graphql/context.js';
+import { limitIdsPerOperation } from './graphql/operation-limits.js';
 import { getSchema } from './graphql/schema.js';
 import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js';
 import { attachWebSocket } from './realtime/websocket.js';
@@ -42,6 +45,13 @@ export interface AppOptions {
   logger?: Logger;
   /** Keep the embedded database in memory instead of under DATA_DIR (tests). */
   embeddedInMemory?: boolean;
+  /**
+   * How long a client may take to send a request's headers (default 10 s) and its whole request,
+   * body included (default 30 s), before Node answers 408 and closes the connection. A response
+   * (an SSE stream) may last longer: only receiving the request is timed.
+   */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 const CLEANUP_BATCH = 1000;
@@ -81,9 +91,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logging: false,
       landingPage: false,
       // GET /health (the process is up) is Yoga's built-in health check; /ready is ours (healthChecks).
-      graphiql: config.nodeEnv !== 'production',
+      graphiql: config.graphiql,
+      cors: corsFor(config.corsOrigins),
+      // Form and multipart posts are refused (refuseFormPosts); nothing here uploads files.
+      multipart: false,
       maskedErrors: { maskError: createMaskError(logger), isDev: false },
-      // Yoga's 25 MB body limit, enforced by limitRequestBody instead (the same answers, without
+      // The body limit (4 MiB) is enforced by limitRequestBody instead of Yoga (the same answers, without
       // streaming every body through a counter: see graphql/body-limit.ts).
       maxRequestBodySize: false,
       context: async ({ request }) => contextFor(request, authenticate, messages, realtime.live),
@@ -93,12 +106,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         healthChecks(store, realtime),
         limitRequestBody(),
         refuseMalformedParams(),
-        refuseTooDeepDocuments(),
+        refuseFormPosts(),
+        ...documentLimits({ introspection: config.introspection }),
+        limitIdsPerOperation(),
+        // After the compiled execution: it measures the answer whatever executed it.
         ...compiledExecution(logger),
+        limitAnswerSize(),
       ],
     });
 
-    const server = createServer(yoga);
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    const server = createServer(
+      {
+        headersTimeout,
+        requestTimeout: options.requestTimeoutMs ?? 30_000,
+        // Node checks those timeouts on this interval (30 s by default, which would double them).
+        connectionsCheckingInterval: Math.max(100, Math.min(2_000, headersTimeout / 4)),
+      },
+      yoga,
+    );
+    server.maxConnections = config.maxConnections;
     closers.push(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
     // Same HTTP server and path for GraphQL over WebSocket. Closers run last-in first-out: subscriptions
     // and sockets end before the HTTP server waits for its connections (SSE streams) to finish.

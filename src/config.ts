@@ -27,6 +27,15 @@ export interface Config {
   migrateOnStart: boolean;
   cleanupIntervalSeconds: number;
   logLevel: string;
+  // Limits on requests (issue 16) ------------------------------------------------------------
+  /** Origins allowed to call from a browser: `'*'` for any, or a list (empty: none). */
+  corsOrigins: '*' | string[];
+  /** Serve GraphiQL on GET /graphql. */
+  graphiql: boolean;
+  /** Answer introspection (`__schema`, `__type`); off refuses them as invalid documents (GRAPHQL_VALIDATION_FAILED). */
+  introspection: boolean;
+  /** Open HTTP connections (WebSockets and SSE streams included) past which new ones are dropped. */
+  maxConnections: number;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +105,19 @@ const schema = z.object({
   MIGRATE_ON_START: bool.default(true),
   CLEANUP_INTERVAL_SECONDS: int(1).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Limits on requests (issue 16): the defaults of the last three depend on NODE_ENV (below).
+  CORS_ORIGINS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .superRefine((origins, ctx) => {
+      for (const o of origins) {
+        if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin (scheme://host[:port], or *)` });
+      }
+    })
+    .optional(),
+  GRAPHIQL: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  MAX_CONNECTIONS: int(1, 1_000_000).default(4096),
 });
 
 /**
@@ -146,5 +168,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
+    // Limits on requests (issue 16): browsers from any origin, GraphiQL and introspection in development only.
+    corsOrigins: e.CORS_ORIGINS ? (e.CORS_ORIGINS.includes('*') ? '*' : e.CORS_ORIGINS) : e.NODE_ENV === 'production' ? [] : '*',
+    graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
+    maxConnections: e.MAX_CONNECTIONS,
   };
 }

@@ -128,6 +128,19 @@ describe('loadConfig', () => {
     for (const name of Object.keys(bad)) expect(message).toContain(name);
   });
 
+  it('reads the request limits: CORS_ORIGINS, GRAPHIQL, INTROSPECTION (by NODE_ENV unless set) and MAX_CONNECTIONS', () => {
+    const prod = { NODE_ENV: 'production', AUTH_JWT_SECRET: 'x'.repeat(32) };
+    expect(loadConfig({})).toMatchObject({ corsOrigins: '*', graphiql: true, introspection: true, maxConnections: 4096 });
+    expect(loadConfig(prod)).toMatchObject({ corsOrigins: [], graphiql: false, introspection: false });
+    expect(loadConfig({ ...prod, CORS_ORIGINS: 'https://a.example, http://localhost:3000', GRAPHIQL: 'true', INTROSPECTION: '1', MAX_CONNECTIONS: '10' })).toMatchObject({
+      corsOrigins: ['https://a.example', 'http://localhost:3000'],
+      graphiql: true,
+      introspection: true,
+      maxConnections: 10,
+    });
+    expect(named(problemsOf({ CORS_ORIGINS: 'a.example', GRAPHIQL: 'yes', MAX_CONNECTIONS: '0' }))).toEqual(new Set(['CORS_ORIGINS', 'GRAPHIQL', 'MAX_CONNECTIONS']));
+  });
+
   it('rejects unknown level names, naming them', () => {
     const problems = problemsOf({ STORE_LEVELS: 'STORED_INFO,LOUD,STORED_ERROR', MESSAGE_LEVEL: 'stored_info' });
     expect([...named(problems)].sort()).toEqual(['MESSAGE_LEVEL', 'STORE_LEVELS']);

@@ -90,22 +90,13 @@ export async function sendTo(p: Caller, userIds: string | string[], input: SendI
 export const sendToRaw = (p: Caller, userIds: string | string[], input: SendInput = {}) => p.raw(ADD_FOR, { input: addForInput(userIds, input) });
 
 /**
- * `n` stored messages for one user, texts `${prefix} 0..n-1`, oldest first. Aliased mutation
- * fields run one after another, so a request of ten keeps delivery order and saves round trips.
+ * `n` stored messages for one user, texts `${prefix} 0..n-1`, oldest first: one request each, in
+ * order, since an operation may send one message at most (CONTRACT.md §11).
  */
 export async function sendMany(p: Caller, userId: string, n: number, input: SendInput & { prefix?: string } = {}): Promise<Msg[]> {
   const { prefix = 'msg', ...rest } = input;
   const out: Msg[] = [];
-  for (let start = 0; start < n; start += 10) {
-    const count = Math.min(10, n - start);
-    const idx = Array.from({ length: count }, (_, i) => start + i);
-    const doc = `mutation(${idx.map((i) => `$i${i}: AddMessageForInput!`).join(', ')}) { ${idx
-      .map((i) => `m${i}: addMessageFor(input: $i${i}) { message { ${MESSAGE} } }`)
-      .join(' ')} }`;
-    const vars = Object.fromEntries(idx.map((i) => [`i${i}`, addForInput(userId, { ...rest, text: `${prefix} ${i}` })]));
-    const data = await p.q(doc, vars);
-    for (const i of idx) out.push(data[`m${i}`].message);
-  }
+  for (let i = 0; i < n; i++) out.push((await sendTo(p, userId, { ...rest, text: `${prefix} ${i}` })).message);
   return out;
 }
 

@@ -1,8 +1,8 @@
 import { IncomingMessage } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
-/** Yoga's default `maxRequestBodySize`. */
-export const MAX_REQUEST_BODY_BYTES = 25_000_000;
+/** CONTRACT.md §11: the largest request body (long id lists go as variables; 10,000 ids fit with room). */
+export const MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024;
 
 const CONTENT_LENGTH = /^\d+$/;
 

@@ -5,7 +5,7 @@ import { MAX_REQUEST_BODY_BYTES } from '../../src/graphql/body-limit.js';
 import { startTestApp, type TestApp } from '../harness.js';
 
 /**
- * The request body limit (graphql/body-limit.ts, in place of Yoga's own): bodies up to 25 MB pass,
+ * The request body limit (graphql/body-limit.ts, in place of Yoga's own): bodies up to 4 MiB pass,
  * longer ones get 413 whether they announce their length or stream it chunked.
  */
 describe('request body limit', () => {
@@ -44,6 +44,10 @@ describe('request body limit', () => {
 
   const inChunks = (s: string, size = 1_000_000) => Array.from({ length: Math.ceil(s.length / size) }, (_, i) => s.slice(i * size, (i + 1) * size));
   const TOO_LARGE = { errors: [{ message: 'Request body too large', extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' } }] };
+
+  it('is 4 MiB (CONTRACT.md §11)', () => {
+    expect(MAX_REQUEST_BODY_BYTES).toBe(4 * 1024 * 1024);
+  });
 
   it('runs an operation whose body is exactly the limit, with a Content-Length or chunked', async () => {
     const body = bodyOf(MAX_REQUEST_BODY_BYTES);
