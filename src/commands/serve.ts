@@ -77,7 +77,7 @@ async function announce(app: App, config: Config, developmentSigned: boolean): P
       `  user    (sub demo-user):        {"Authorization": "Bearer ${user}"}`,
       `  service (scope messages:send):  {"Authorization": "Bearer ${service}"}`,
       developmentSigned ? `  (signed with a development secret kept in ${developmentSecretFile(config.dataDir)})` : '',
-      '  More: npm run cli -- token --sub SOMEONE [--scope messages:send] [--ttl 1h]',
+      '  More tokens: npm run -s cli -- token --sub SOMEONE [--scope messages:send] [--ttl 1h]',
       '',
     ].join('\n'),
   );
