@@ -71,6 +71,11 @@ function databaseLines(e: ErrnoLike, databaseUrl: string): string[] | null {
   if (e.code && REASONS[e.code]) {
     return [`DATABASE_URL: cannot reach PostgreSQL at ${at} (${REASONS[e.code]}).`, 'Is the server running, and are the host and port in DATABASE_URL right?'];
   }
+  // Something answered that is not a PostgreSQL server talking to us (another service, a proxy, an SSL mismatch).
+  if (/Connection terminated unexpectedly|Timeout acquiring a connection/.test(e.message)) {
+    const reason = e.message.startsWith('Connection terminated') ? 'the connection was closed' : 'no answer in time';
+    return [`DATABASE_URL: no usable answer from PostgreSQL at ${at} (${reason}).`, 'Is PostgreSQL itself listening at that host and port, and does sslmode in DATABASE_URL match the server?'];
+  }
   return null;
 }
 
