@@ -22,6 +22,14 @@ export function reportStartupFailure(err: unknown, config: Config | null): void 
   if ((debug || !known) && err instanceof Error && err.stack) console.error(err.stack);
 }
 
+/** The HTTP server could not listen (EADDRINUSE, EACCES, a HOST that is not ours): about PORT/HOST, whatever the syscall. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
 type ErrnoLike = Error & { code?: string; syscall?: string; path?: string; address?: string; port?: number };
 
 /** Node's errno codes as the words a person would use. */
@@ -45,7 +53,7 @@ function classify(err: unknown, config: Config): string[] | null {
   if (err instanceof RedisUnavailableError) return redisLines(err, config);
   const e = err as ErrnoLike;
   if (!(err instanceof Error)) return null;
-  if (e.syscall === 'listen') return listenLines(e, config);
+  if (err instanceof ListenError) return listenLines(err.cause as ErrnoLike, config);
   if (e.path && (isUnder(e.path, config.dataDir) || isUnder(config.dataDir, e.path)) && e.code && REASONS[e.code]) {
     return [
       `DATA_DIR: cannot write to ${path.resolve(e.path)} (${REASONS[e.code]}).`,
@@ -98,8 +106,10 @@ function listenLines(e: ErrnoLike, config: Config): string[] | null {
     case 'EACCES':
       return [`PORT: not allowed to listen on ${where} (ports below 1024 need privileges).`, 'Choose a PORT above 1023.'];
     case 'EADDRNOTAVAIL':
-    case 'ENOTFOUND':
       return [`HOST: cannot listen on ${config.host} (not an address of this machine).`, 'Set HOST to 0.0.0.0 (every interface) or 127.0.0.1 (this machine only).'];
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return [`HOST: cannot listen on ${config.host} (host name not found).`, 'Set HOST to 0.0.0.0 (every interface) or 127.0.0.1 (this machine only).'];
   }
   return null;
 }

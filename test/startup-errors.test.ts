@@ -91,7 +91,7 @@ describe.concurrent('npm start with REDIS_URL where Redis does not answer', () =
   }, 120_000);
 });
 
-describe.concurrent('npm start with a PORT already in use', () => {
+describe.concurrent('npm start that cannot listen', () => {
   let blocker: Server;
   let port: number;
   beforeAll(async () => {
@@ -105,6 +105,11 @@ describe.concurrent('npm start with a PORT already in use', () => {
     const r = await serve({ ...readOnlyDatabase(), HOST: '127.0.0.1', PORT: String(port) });
     expectNamed(r, 'PORT', new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
     expect(r.stderr).not.toMatch(/EADDRINUSE|Please check your implementation/);
+  }, 120_000);
+
+  it('names HOST, not DATABASE_URL, when HOST is a name that does not resolve', async () => {
+    const r = await serve({ ...readOnlyDatabase(), HOST: 'no-such-host.invalid', PORT: String(port) });
+    expectNamed(r, 'HOST', /cannot listen on no-such-host\.invalid \(host name not found\)/);
   }, 120_000);
 
   it('adds the stack trace with LOG_LEVEL=debug', async () => {

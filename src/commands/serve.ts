@@ -3,7 +3,7 @@ import { createApp, type App } from '../app.js';
 import { signToken, SEND_SCOPE } from '../auth.js';
 import { loadConfig, type Config } from '../config.js';
 import { developmentSecretFile, usesDevelopmentSecret, withDevelopmentSecret } from '../dev-secret.js';
-import { reportStartupFailure } from '../startup-errors.js';
+import { ListenError, reportStartupFailure } from '../startup-errors.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -51,9 +51,10 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   const others = server.rawListeners('error') as ((err: Error) => void)[];
   server.removeAllListeners('error');
   return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error) => reject(new ListenError(err));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       for (const listener of others) server.on('error', listener);
       resolve();
     });
