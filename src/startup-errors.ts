@@ -19,7 +19,8 @@ export function reportStartupFailure(err: unknown, config: Config | null): void 
   const { lines, known } = describeStartupFailure(err, config);
   console.error(lines.join('\n'));
   const debug = config?.logLevel === 'debug' || config?.logLevel === 'trace';
-  if ((debug || !known) && err instanceof Error && err.stack) console.error(err.stack);
+  // The whole error as Node shows it: its stack, its cause's, and fields such as code and syscall.
+  if (debug || !known) console.error(err);
 }
 
 /** The HTTP server could not listen (EADDRINUSE, EACCES, a HOST that is not ours): about PORT/HOST, whatever the syscall. */
