@@ -1,17 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { runSource } from './processes.js';
 
 /**
  * CONTRACT.md §1: a configuration error stops the server at start with one message naming every
  * bad variable, and exit code 1; production refuses to start without a way to verify tokens.
  */
-
-const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /** The problems loadConfig reports for `env`; fails when it accepts it. */
 function problemsOf(env: Record<string, string>): string[] {
@@ -164,27 +161,7 @@ describe('loadConfig', () => {
   });
 });
 
-/** Runs `node --import tsx src/main.ts` with exactly `env` (plus PATH/HOME) and returns how it ended. */
-function runMain(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    // A server that accepted the configuration would keep running: that is a failure, not a hang.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runMain = (env: Record<string, string>) => runSource('src/main.ts', [], env, 25_000);
 
 describe('npm start with a bad configuration', () => {
   it('exits with code 1 and one message naming every bad variable', async () => {

@@ -39,7 +39,7 @@ type RootValue = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: 
 /**
  * GraphQL over WebSocket (graphql-transport-ws) on the HTTP server's /graphql, through Yoga's envelop:
  * the same schema, context, authorization, error masking and plugins as HTTP and SSE. The token comes
- * from `connection_init` `{ authorization: "Bearer <JWT>" }`: none or an invalid one closes the socket
+ * from `connection_init` `{ authorization: "Bearer <JWT>" }` (the key in any letter case): none or an invalid one closes the socket
  * with 4403; an open socket is closed with 4401 when its token expires. Every operation re-verifies the
  * token through the ordinary context (the Authorization header of a request built for it).
  */
@@ -75,8 +75,8 @@ export function attachWebSocket(o: WebSocketOptions): WebSocketEndpoint {
     {
       isProd: true,
       async onConnect(ctx) {
-        const authorization = ctx.connectionParams?.authorization;
-        if (typeof authorization !== 'string') return false;
+        const authorization = authorizationParam(ctx.connectionParams);
+        if (authorization === undefined) return false;
         try {
           const auth = await o.authenticate(authorization);
           ctx.extra.authorization = authorization;
@@ -140,4 +140,15 @@ export function attachWebSocket(o: WebSocketOptions): WebSocketEndpoint {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The `authorization` of connection_init in any letter case, as an HTTP header would be: clients paste
+ * the `{"Authorization": "Bearer …"}` printed at start-up. The lower-case key wins when several are given.
+ */
+function authorizationParam(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  if (!params) return undefined;
+  const key = 'authorization' in params ? 'authorization' : Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
+  const value = key === undefined ? undefined : params[key];
+  return typeof value === 'string' ? value : undefined;
 }

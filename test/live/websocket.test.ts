@@ -19,10 +19,13 @@ function rawSocket(baseUrl: string) {
     socket.once('error', reject);
   });
   const send = (m: unknown) => socket.send(JSON.stringify(m));
-  /** connection_init with this token, resolved once acknowledged (a subscribe before the ack is refused). */
-  const init = async (token: string) => {
-    const acked = new Promise<void>((resolve) => socket.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve()));
-    send({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } });
+  /** connection_init with this token, resolved once acknowledged (a subscribe before the ack is refused); rejects when the socket closes first. */
+  const init = async (token: string, key = 'authorization', scheme = 'Bearer') => {
+    const acked = new Promise<void>((resolve, reject) => {
+      socket.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve());
+      void closed.then(({ code }) => reject(new Error(`closed with ${code} before connection_ack`)));
+    });
+    send({ type: 'connection_init', payload: { [key]: `${scheme} ${token}` } });
     await acked;
   };
   return { socket, messages, closed, opened, send, init };
@@ -49,6 +52,25 @@ describe('WebSocket authentication', () => {
     ws.send({ type: 'connection_init', ...(initPayload ? { payload: initPayload } : {}) });
     expect((await ws.closed).code).toBe(4403);
     expect(ws.messages).toEqual([]);
+  });
+
+  // The start-up banner prints {"Authorization": "Bearer …"}: pasted into connection_init, it must work too.
+  it.each([
+    ['Authorization', 'Bearer'],
+    ['AUTHORIZATION', 'Bearer'],
+    ['Authorization', 'bearer'],
+  ])('accepts connection_init { %s: "%s <token>" } and runs operations with it', async (key, scheme) => {
+    const user = await t.userToken();
+    const ws = rawSocket(t.baseUrl);
+    await ws.opened;
+    try {
+      await ws.init(user.token, key, scheme);
+      ws.send({ type: 'subscribe', id: '1', payload: { query: 'mutation { addMessage(input: { level: STORED_INFO, text: "hi" }) { stored } }' } });
+      await expect.poll(() => ws.messages.find((m) => m.type === 'next'), { timeout: 15_000 }).toMatchObject({ payload: { data: { addMessage: { stored: true } } } });
+      expect(dataOf(await t.gql(user.token, '{ unreadCount }')).unreadCount).toBe(1);
+    } finally {
+      ws.socket.close();
+    }
   });
 
   it('closes an open socket with 4401 when its token expires', async () => {

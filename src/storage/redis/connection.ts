@@ -41,7 +41,14 @@ export async function openRedis(target: RedisTarget, o: OpenRedisOptions): Promi
       : new Cluster(target.nodes, { lazyConnect: true, scaleReads: 'master', redisOptions: { ...perNode, username: target.username, password: target.password } });
   let lastLog = 0;
   let suppressed = 0;
+  // Until the first answer, errors are the caller's (RedisUnavailableError names the first one), not log lines.
+  let firstError: Error | undefined;
+  let connected = false;
   client.on('error', (err: Error) => {
+    if (!connected) {
+      firstError ??= err;
+      return;
+    }
     const now = Date.now();
     if (now - lastLog < ERROR_LOG_INTERVAL_MS) {
       suppressed++;
@@ -61,11 +68,25 @@ export async function openRedis(target: RedisTarget, o: OpenRedisOptions): Promi
     ]);
   } catch (err) {
     client.disconnect();
-    throw new Error(`Redis is not reachable at ${describeTarget(target)}: ${(err as Error).message}`);
+    throw new RedisUnavailableError(describeTarget(target), (err as Error).message, firstError ?? err);
   } finally {
     clearTimeout(timer);
   }
+  connected = true;
   return client;
+}
+
+/** Redis did not answer when a connection was opened; `cause` is the first error seen (ECONNREFUSED...). */
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+  constructor(
+    /** Where, without the password. */
+    readonly target: string,
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    super(`Redis is not reachable at ${target}: ${reason}`, { cause });
+  }
 }
 
 export interface RedisConnection {

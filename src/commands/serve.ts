@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import { createApp, type App } from '../app.js';
+import { signToken, SEND_SCOPE } from '../auth.js';
+import { loadConfig, type Config } from '../config.js';
+import { developmentSecretFile, usesDevelopmentSecret, withDevelopmentSecret } from '../dev-secret.js';
+import { ListenError, reportStartupFailure } from '../startup-errors.js';
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * `npm start` / `stored-messages serve`: starts the server from `env`, serves until SIGINT or
+ * SIGTERM, then closes gracefully. Resolves with the process's exit code: 0 after a shutdown, 1
+ * when it could not start (the reason printed in a line or two naming the setting, see
+ * startup-errors.ts). The caller exits with it.
+ */
+export async function serve(env: Env): Promise<number> {
+  let config: Config | null = null;
+  let app: App | null = null;
+  try {
+    config = loadConfig(env);
+    const developmentSigned = usesDevelopmentSecret(config);
+    config = await withDevelopmentSecret(config);
+    app = await createApp(config);
+    await listen(app.server, config.port, config.host);
+    app.server.on('error', (err) => {
+      // Later server errors would otherwise go unnoticed (STACK.md trap 3): fail loudly.
+      app!.logger.fatal({ err }, 'server error');
+      process.exit(1);
+    });
+    await announce(app, config, developmentSigned);
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    reportStartupFailure(err, config);
+    return 1;
+  }
+  // Kept registered: a second signal during the shutdown does not kill it halfway.
+  const signal = await new Promise<string>((resolve) => {
+    process.on('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+  });
+  app.logger.info(`${signal}: shutting down`);
+  await app.close();
+  return 0;
+}
+
+/**
+ * Listens, rejecting with the listen error (EADDRINUSE...). Meanwhile the error is ours alone: the
+ * WebSocket server forwards it to graphql-ws, which prints its own trace for it.
+ */
+function listen(server: Server, port: number, host: string): Promise<void> {
+  const others = server.rawListeners('error') as ((err: Error) => void)[];
+  server.removeAllListeners('error');
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: Error) => reject(new ListenError(err));
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      for (const listener of others) server.on('error', listener);
+      resolve();
+    });
+  });
+}
+
+async function announce(app: App, config: Config, developmentSigned: boolean): Promise<void> {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  app.logger.info(`stored-messages listening on http://${shownHost}:${port}/graphql (${config.databaseUrl ? 'PostgreSQL' : 'embedded database'})`);
+  if (config.nodeEnv === 'production' || !config.auth.jwtSecret) return;
+  const secret = config.auth.jwtSecret;
+  const opts = { issuer: config.auth.issuer ?? undefined, audience: config.auth.audience ?? undefined, expiresIn: '30d' };
+  const user = await signToken(secret, { ...opts, sub: 'demo-user' });
+  const service = await signToken(secret, { ...opts, sub: 'demo-service', scope: SEND_SCOPE });
+  console.log(
+    [
+      '',
+      'Development tokens (valid 30 days; paste into GraphiQL headers):',
+      `  user    (sub demo-user):        {"Authorization": "Bearer ${user}"}`,
+      `  service (scope messages:send):  {"Authorization": "Bearer ${service}"}`,
+      developmentSigned ? `  (signed with a development secret kept in ${developmentSecretFile(config.dataDir)})` : '',
+      '  More tokens: npm run -s cli -- token --sub SOMEONE [--scope messages:send] [--ttl 1h]',
+      '',
+    ].join('\n'),
+  );
+}

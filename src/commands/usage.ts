@@ -1,0 +1,35 @@
+/** Bad command-line arguments: the CLI prints the message and the command's usage line, and exits with 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const USAGE = `Usage: stored-messages <command> [options]
+
+Commands:
+  serve     start the server (what \`npm start\` does)
+  migrate   apply pending database migrations, then exit
+  token     print a bearer token for a user
+
+Every command reads the server's environment (DATABASE_URL, AUTH_JWT_SECRET, DATA_DIR, ...).
+\`stored-messages <command> --help\` shows a command's options.
+Exit codes: 0 success, 1 failure, 2 bad arguments.`;
+
+export const SERVE_USAGE = `Usage: stored-messages serve
+
+Starts the GraphQL server (the same as \`npm start\`): applies pending migrations unless
+MIGRATE_ON_START=false, serves http://HOST:PORT/graphql until SIGINT or SIGTERM.`;
+
+export const MIGRATE_USAGE = `Usage: stored-messages migrate
+
+Applies pending migrations to DATABASE_URL (or to the embedded database under DATA_DIR), then exits.`;
+
+export const TOKEN_USAGE = `Usage: stored-messages token --sub ID [--scope SCOPE] [--ttl 1h]
+
+Prints a bearer token (JWT, HS256) for the user ID, signed with AUTH_JWT_SECRET, or in development
+(no AUTH_JWT_SECRET, AUTH_JWKS_URL or NODE_ENV=production) with the development secret under
+DATA_DIR that \`npm start\` uses. It carries AUTH_ISSUER / AUTH_AUDIENCE when they are set.
+
+  --sub ID        the user id (1 to 255 characters)
+  --scope SCOPE   space-separated scopes; messages:send makes a producer (repeatable)
+  --ttl DURATION  how long it is valid: a number with s, m, h, d or w (default 1h)
+  --help          this text`;
