@@ -12,6 +12,7 @@ import { limitRequestBody } from './graphql/body-limit.js';
 import { createMaskError } from './graphql/errors.js';
 import { compiledExecution } from './graphql/execution.js';
 import type { GraphQLContext } from './graphql/context.js';
+import { ownGraphiQL } from './graphql/graphiql.js';
 import { getSchema } from './graphql/schema.js';
 import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js';
 import { attachWebSocket } from './realtime/websocket.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Keep the embedded database in memory instead of under DATA_DIR (tests). */
   embeddedInMemory?: boolean;
+  /** A bearer token GraphiQL opens with in its Headers tab, so the schema loads (main.ts: the development user's). Default: none. */
+  graphiqlToken?: string | null;
 }
 
 const CLEANUP_BATCH = 1000;
@@ -73,13 +76,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
 
     const authenticate = createAuthenticator(config.auth);
+    const graphiql = config.nodeEnv !== 'production' ? ownGraphiQL({ token: options.graphiqlToken }) : null;
     const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
       schema: getSchema(),
       graphqlEndpoint: '/graphql',
       logging: false,
       landingPage: false,
       // GET /health (the process is up) is Yoga's built-in health check; /ready is ours (healthChecks).
-      graphiql: config.nodeEnv !== 'production',
+      graphiql: graphiql?.options ?? false,
+      renderGraphiQL: graphiql?.render,
       maskedErrors: { maskError: createMaskError(logger), isDev: false },
       // Yoga's 25 MB body limit, enforced by limitRequestBody instead (the same answers, without
       // streaming every body through a counter: see graphql/body-limit.ts).
@@ -90,6 +95,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         tagUnexpected(),
         healthChecks(store, realtime),
         limitRequestBody(),
+        ...(graphiql ? [graphiql.assets] : []),
         ...compiledExecution(logger),
       ],
     });

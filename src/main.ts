@@ -25,7 +25,8 @@ async function main() {
     config = { ...config, auth: { ...config.auth, jwtSecret: devSecret } };
   }
 
-  const app = await createApp(config);
+  const tokens = await developmentTokens(config);
+  const app = await createApp(config, { graphiqlToken: tokens?.user });
   app.server.on('error', (err) => {
     // ws/http swallow listen errors otherwise (STACK.md trap 3): fail loudly instead of hanging.
     app.logger.fatal({ err }, 'server error');
@@ -37,17 +38,13 @@ async function main() {
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   app.logger.info(`stored-messages listening on http://${shownHost}:${port}/graphql (${config.databaseUrl ? 'PostgreSQL' : 'embedded database'})`);
 
-  if (config.nodeEnv !== 'production' && config.auth.jwtSecret) {
-    const secret = config.auth.jwtSecret;
-    const opts = { issuer: config.auth.issuer ?? undefined, audience: config.auth.audience ?? undefined, expiresIn: '30d' };
-    const user = await signToken(secret, { ...opts, sub: 'demo-user' });
-    const service = await signToken(secret, { ...opts, sub: 'demo-service', scope: SEND_SCOPE });
+  if (tokens) {
     console.log(
       [
         '',
-        'Development tokens (valid 30 days; paste into GraphiQL headers):',
-        `  user    (sub demo-user):        {"Authorization": "Bearer ${user}"}`,
-        `  service (scope messages:send):  {"Authorization": "Bearer ${service}"}`,
+        'Development tokens (valid 30 days; GraphiQL opens with the user header filled in):',
+        `  user    (sub demo-user):        {"Authorization": "Bearer ${tokens.user}"}`,
+        `  service (scope messages:send):  {"Authorization": "Bearer ${tokens.service}"}`,
         devSecret ? `  (signed with a development secret kept in ${path.join(config.dataDir, 'dev-secret')})` : '',
         '',
       ].join('\n'),
@@ -64,6 +61,17 @@ async function main() {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** The demo user's and demo service's tokens, in development when tokens can be signed here; else null. */
+async function developmentTokens(config: Config): Promise<{ user: string; service: string } | null> {
+  if (config.nodeEnv === 'production' || !config.auth.jwtSecret) return null;
+  const secret = config.auth.jwtSecret;
+  const opts = { issuer: config.auth.issuer ?? undefined, audience: config.auth.audience ?? undefined, expiresIn: '30d' };
+  return {
+    user: await signToken(secret, { ...opts, sub: 'demo-user' }),
+    service: await signToken(secret, { ...opts, sub: 'demo-service', scope: SEND_SCOPE }),
+  };
 }
 
 /** A secret kept under DATA_DIR so development tokens survive restarts. Never used in production. */

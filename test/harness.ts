@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { createApp, type App } from '../src/app.js';
+import { createApp, type App, type AppOptions } from '../src/app.js';
 import { signToken, SEND_SCOPE } from '../src/auth.js';
 import { loadConfig } from '../src/config.js';
 import { PG_ADMIN_URL, REDIS_URL, TEST_SECRET } from './env.js';
@@ -77,7 +77,7 @@ export async function deleteRedisKeys(prefix: string, url = REDIS_URL): Promise<
  * A real app on a real backend, listening on a free loopback port. Each call gets its own database
  * (PostgreSQL), in-memory PGlite (embedded) or key prefix (Redis), so test files never collide.
  */
-export async function startTestApp(backend: Backend, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(backend: Backend, env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
   const db = backend === 'postgres' ? await createTestDatabase() : null;
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -96,7 +96,7 @@ export async function startTestApp(backend: Backend, env: Record<string, string>
   };
   let app: App;
   try {
-    app = await createApp(config, { embeddedInMemory: true });
+    app = await createApp(config, { embeddedInMemory: true, ...options });
   } catch (err) {
     await db?.drop();
     await dropKeys();
