@@ -46,9 +46,10 @@ export function ownGraphiQL(opts: OwnGraphiQLOptions = {}): OwnGraphiQL {
     },
     assets: {
       async onRequest({ request, url, endResponse, fetchAPI }) {
+        if (request.method !== 'GET') return;
         // Under any prefix: the page's relative URLs resolve below /graphql/ when it is opened there.
         const at = url.pathname.lastIndexOf(`/${ASSET_DIR}/`);
-        if (request.method !== 'GET' || at < 0) return;
+        if (at < 0) return;
         const asset = (await load()).files.get(url.pathname.slice(at + ASSET_DIR.length + 2));
         endResponse(
           asset
