@@ -16,6 +16,7 @@ import { createMaskError } from './graphql/errors.js';
 import { compiledExecution } from './graphql/execution.js';
 import { refuseMalformedParams } from './graphql/request-params.js';
 import type { GraphQLContext } from './graphql/context.js';
+import { ownGraphiQL } from './graphql/graphiql.js';
 import { limitIdsPerOperation } from './graphql/operation-limits.js';
 import { getSchema } from './graphql/schema.js';
 import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js';
@@ -52,6 +53,8 @@ export interface AppOptions {
    */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** A bearer token GraphiQL opens with in its Headers tab, so the schema loads (main.ts: the development user's). Default: none. */
+  graphiqlToken?: string | null;
 }
 
 const CLEANUP_BATCH = 1000;
@@ -85,13 +88,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
 
     const authenticate = createAuthenticator(config.auth);
+    const graphiql = config.graphiql ? ownGraphiQL({ token: options.graphiqlToken }) : null;
     const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
       schema: getSchema(),
       graphqlEndpoint: '/graphql',
       logging: false,
       landingPage: false,
       // GET /health (the process is up) is Yoga's built-in health check; /ready is ours (healthChecks).
-      graphiql: config.graphiql,
+      graphiql: graphiql?.options ?? false,
+      renderGraphiQL: graphiql?.render,
       cors: corsFor(config.corsOrigins),
       // Form and multipart posts are refused (refuseFormPosts); nothing here uploads files.
       multipart: false,
@@ -105,6 +110,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         tagUnexpected(),
         healthChecks(store, realtime),
         limitRequestBody(),
+        ...(graphiql ? [graphiql.assets] : []),
         refuseMalformedParams(),
         refuseFormPosts(),
         ...documentLimits({ introspection: config.introspection }),

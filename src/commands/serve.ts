@@ -20,14 +20,15 @@ export async function serve(env: Env): Promise<number> {
     config = loadConfig(env);
     const developmentSigned = usesDevelopmentSecret(config);
     config = await withDevelopmentSecret(config);
-    app = await createApp(config);
+    const tokens = await developmentTokens(config);
+    app = await createApp(config, { graphiqlToken: tokens?.user });
     await listen(app.server, config.port, config.host);
     app.server.on('error', (err) => {
       // Later server errors would otherwise go unnoticed (STACK.md trap 3): fail loudly.
       app!.logger.fatal({ err }, 'server error');
       process.exit(1);
     });
-    await announce(app, config, developmentSigned);
+    announce(app, config, tokens, developmentSigned);
   } catch (err) {
     await app?.close().catch(() => undefined);
     reportStartupFailure(err, config);
@@ -61,24 +62,31 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-async function announce(app: App, config: Config, developmentSigned: boolean): Promise<void> {
+/** The demo user's and demo service's tokens, in development when tokens can be signed here; else null. */
+async function developmentTokens(config: Config): Promise<{ user: string; service: string } | null> {
+  if (config.nodeEnv === 'production' || !config.auth.jwtSecret) return null;
+  const secret = config.auth.jwtSecret;
+  const opts = { issuer: config.auth.issuer ?? undefined, audience: config.auth.audience ?? undefined, expiresIn: '30d' };
+  return {
+    user: await signToken(secret, { ...opts, sub: 'demo-user' }),
+    service: await signToken(secret, { ...opts, sub: 'demo-service', scope: SEND_SCOPE }),
+  };
+}
+
+function announce(app: App, config: Config, tokens: { user: string; service: string } | null, developmentSigned: boolean): void {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   app.logger.info(`stored-messages listening on http://${shownHost}:${port}/graphql (${config.databaseUrl ? 'PostgreSQL' : 'embedded database'})`);
-  if (config.nodeEnv === 'production' || !config.auth.jwtSecret) return;
-  const secret = config.auth.jwtSecret;
-  const opts = { issuer: config.auth.issuer ?? undefined, audience: config.auth.audience ?? undefined, expiresIn: '30d' };
-  const user = await signToken(secret, { ...opts, sub: 'demo-user' });
-  const service = await signToken(secret, { ...opts, sub: 'demo-service', scope: SEND_SCOPE });
+  if (!tokens) return;
   console.log(
     [
       '',
-      'Development tokens (valid 30 days; paste into GraphiQL headers):',
-      `  user    (sub demo-user):        {"Authorization": "Bearer ${user}"}`,
-      `  service (scope messages:send):  {"Authorization": "Bearer ${service}"}`,
+      `Development tokens (valid 30 days${config.graphiql ? '; GraphiQL opens with the user header filled in' : ''}):`,
+      `  user    (sub demo-user):        {"Authorization": "Bearer ${tokens.user}"}`,
+      `  service (scope messages:send):  {"Authorization": "Bearer ${tokens.service}"}`,
       developmentSigned ? `  (signed with a development secret kept in ${developmentSecretFile(config.dataDir)})` : '',
-      '  More tokens: npm run -s cli -- token --sub SOMEONE [--scope messages:send] [--ttl 1h]',
+      '  More: npm run cli -- token --sub SOMEONE [--scope messages:send] [--ttl 1h]',
       '',
     ].join('\n'),
   );

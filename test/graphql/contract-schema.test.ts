@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   buildClientSchema, buildSchema, getIntrospectionQuery, isEnumType, isInputObjectType, isInterfaceType, isNonNullType, isObjectType,
   type GraphQLSchema, type IntrospectionQuery,
@@ -6,61 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, dataOf, startTestApp, type TestApp } from '../harness.js';
 
 /**
- * CONTRACT.md §4, verbatim in substance: "the names and types below must appear exactly; more may
- * be added". Nullability is part of a type: a client generated from the contract relies on it.
+ * CONTRACT.md §4 (its hand-kept copy in test/fixtures, shared with test/schema.test.ts): "the names and
+ * types below must appear exactly; more may be added". Nullability is part of a type: a client
+ * generated from the contract relies on it.
  */
-const CONTRACT_SDL = /* GraphQL */ `
-scalar DateTime
-scalar JSON
-enum MessageLevel { DEBUG INFO SUCCESS WARNING ERROR STORED_DEBUG STORED_INFO STORED_SUCCESS STORED_WARNING STORED_ERROR }
-interface Node { id: ID! }
-type Message implements Node {
-  id: ID!  text: String!  level: MessageLevel!  levelValue: Int!  levelTag: String!  extraTags: String!  tags: String!  url: String
-  data: JSON  createdAt: DateTime!  readAt: DateTime  read: Boolean!  stored: Boolean!  expiresAt: DateTime
-}
-type MessageEdge { cursor: String!  node: Message! }
-type PageInfo { hasNextPage: Boolean!  hasPreviousPage: Boolean!  startCursor: String  endCursor: String }
-type MessageConnection { edges: [MessageEdge!]!  pageInfo: PageInfo!  totalCount: Int! }
-input MessageFilter { read: Boolean  levels: [MessageLevel!]  since: DateTime  until: DateTime }
-type Query {
-  node(id: ID!): Node
-  messages(first: Int, after: String, last: Int, before: String, filter: MessageFilter): MessageConnection!
-  unreadMessages(first: Int, after: String, last: Int, before: String): MessageConnection!
-  message(id: ID!): Message
-  unreadCount: Int!
-  pendingMessages: [Message!]!
-}
-input AddMessageInput { level: MessageLevel!  text: String!  extraTags: String  url: String  data: JSON  expiresAt: DateTime  idempotencyKey: String }
-input AddMessageForInput {
-  userIds: [ID!]!  level: MessageLevel!  text: String!  extraTags: String  url: String  data: JSON  date: DateTime  expiresAt: DateTime  idempotencyKey: String
-}
-input BroadcastMessageInput {
-  level: MessageLevel!  text: String!  extraTags: String  url: String  data: JSON  date: DateTime  expiresAt: DateTime  idempotencyKey: String
-}
-input MarkReadInput { ids: [ID!]! }
-input MarkAllReadInput { until: DateTime }
-input DeleteMessagesInput { ids: [ID!]! }
-type AddMessagePayload { message: Message!  stored: Boolean! }
-type AddMessageForPayload { message: Message!  recipientCount: Int! }
-type BroadcastMessagePayload { message: Message!  recipientCount: Int! }
-type MarkReadPayload { count: Int!  messages: [Message!]!  notFound: [ID!]!  unreadCount: Int! }
-type MarkAllReadPayload { count: Int!  unreadCount: Int! }
-type DeleteMessagesPayload { count: Int!  notFound: [ID!]!  unreadCount: Int! }
-type ConsumeMessagesPayload { messages: [Message!]!  unreadCount: Int! }
-type Mutation {
-  addMessage(input: AddMessageInput!): AddMessagePayload!
-  addMessageFor(input: AddMessageForInput!): AddMessageForPayload!
-  broadcastMessage(input: BroadcastMessageInput!): BroadcastMessagePayload!
-  markRead(input: MarkReadInput!): MarkReadPayload!
-  markUnread(input: MarkReadInput!): MarkReadPayload!
-  markAllRead(input: MarkAllReadInput): MarkAllReadPayload!
-  deleteMessages(input: DeleteMessagesInput!): DeleteMessagesPayload!
-  consumeMessages: ConsumeMessagesPayload!
-}
-enum InboxSignal { ARCHIVE_STORED INBOX_STORED INBOX_DELETED INBOX_PURGED ARCHIVE_DELETED RESYNC }
-type InboxEvent { signal: InboxSignal!  message: Message  messageIds: [ID!]!  unreadCount: Int!  cursor: String! }
-type Subscription { messageAdded: Message!  inboxEvents(after: String): InboxEvent! }
-`;
+const CONTRACT_SDL = readFileSync(new URL('../fixtures/contract-schema.graphql', import.meta.url), 'utf8');
 
 /** Every way the served schema departs from the contract (missing names, different types). */
 function differences(contract: GraphQLSchema, served: GraphQLSchema): string[] {
