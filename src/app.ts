@@ -11,9 +11,12 @@ import { Signals } from './domain/signals.js';
 import { limitRequestBody } from './graphql/body-limit.js';
 import { createMaskError } from './graphql/errors.js';
 import { compiledExecution } from './graphql/execution.js';
+import { limitLiveStreams, limitRate } from './graphql/rate-limit.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { getSchema } from './graphql/schema.js';
 import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js';
+import { LiveConnections } from './realtime/live-connections.js';
+import { createRateLimiter } from './realtime/rate-limit.js';
 import { attachWebSocket } from './realtime/websocket.js';
 import { openStorage } from './storage/index.js';
 import type { MessageStore } from './storage/store.js';
@@ -73,6 +76,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
 
     const authenticate = createAuthenticator(config.auth);
+    // Null when no rate limit is set: then no plugin is installed and requests pay nothing for it.
+    const limiter = await createRateLimiter(config, { logger });
+    if (limiter) closers.push(() => limiter.close());
+    const liveConnections = new LiveConnections(config.maxLiveConnectionsPerUser);
     const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
       schema: getSchema(),
       graphqlEndpoint: '/graphql',
@@ -90,7 +97,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         tagUnexpected(),
         healthChecks(store, realtime),
         limitRequestBody(),
+        ...(limiter ? [limitRate(limiter, authenticate)] : []),
         ...compiledExecution(logger),
+        limitLiveStreams(liveConnections),
       ],
     });
 
@@ -98,7 +107,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     closers.push(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
     // Same HTTP server and path for GraphQL over WebSocket. Closers run last-in first-out: subscriptions
     // and sockets end before the HTTP server waits for its connections (SSE streams) to finish.
-    const websocket = attachWebSocket({ server, yoga, authenticate, logger });
+    const websocket = attachWebSocket({
+      server,
+      yoga,
+      authenticate,
+      logger,
+      limiter,
+      connections: liveConnections,
+      maxSubscriptionsPerSocket: config.wsMaxSubscriptions,
+    });
     closers.push(async () => {
       await realtime.endSubscriptions();
       await websocket.close();

@@ -27,6 +27,15 @@ export interface Config {
   migrateOnStart: boolean;
   cleanupIntervalSeconds: number;
   logLevel: string;
+  // Rate limits and live-connection limits (CONTRACT.md §11; README "Rate limits and live connections").
+  /** Requests and subscription starts per minute per user token (no `messages:send`); null: no limit. */
+  rateLimitUserPerMinute: number | null;
+  /** The same for producer tokens (with `messages:send`); null: no limit. */
+  rateLimitProducerPerMinute: number | null;
+  /** Operations at once on one WebSocket (active subscriptions and running queries/mutations). */
+  wsMaxSubscriptions: number;
+  /** Open WebSockets plus SSE streams per user, per server process. */
+  maxLiveConnectionsPerUser: number;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +105,11 @@ const schema = z.object({
   MIGRATE_ON_START: bool.default(true),
   CLEANUP_INTERVAL_SECONDS: int(1).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Rate limits and live-connection limits.
+  RATE_LIMIT_USER_PER_MINUTE: int(1, 1_000_000).optional(),
+  RATE_LIMIT_PRODUCER_PER_MINUTE: int(1, 1_000_000).optional(),
+  WS_MAX_SUBSCRIPTIONS: int(1, 100_000).default(100),
+  MAX_LIVE_CONNECTIONS_PER_USER: int(1, 100_000).default(20),
 });
 
 /**
@@ -146,5 +160,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     migrateOnStart: e.MIGRATE_ON_START,
     cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     logLevel: e.LOG_LEVEL,
+    // Rate limits and live-connection limits.
+    rateLimitUserPerMinute: e.RATE_LIMIT_USER_PER_MINUTE ?? null,
+    rateLimitProducerPerMinute: e.RATE_LIMIT_PRODUCER_PER_MINUTE ?? null,
+    wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
+    maxLiveConnectionsPerUser: e.MAX_LIVE_CONNECTIONS_PER_USER,
   };
 }
