@@ -138,6 +138,7 @@ describe.each(PUBSUB_MODES)('rate limits (%s)', (mode: PubSubMode) => {
     }
     dataOf(await t.gql(user.token, '{ unreadCount }'));
     dataOf(await t.gql(user.token, '{ unreadCount }'));
+    expect(errorCode(await t.gql(user.token, '{ unreadCount }'))).toBe('RATE_LIMITED');
   });
 });
 
