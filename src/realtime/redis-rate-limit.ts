@@ -35,7 +35,8 @@ const COMMAND_TIMEOUT_MS = 500;
 /**
  * Buckets in Redis, shared by every instance with the same REDIS_PREFIX: one key per caller,
  * `<prefix>rl:<u|p>:{<id>}` (one key per script, so any Redis Cluster slot will do). Its own
- * connection, without an offline queue: while Redis is away a check fails at once instead of waiting.
+ * connection, without an offline queue on a single server: while Redis is away a check fails at once
+ * instead of waiting (on a cluster, after at most COMMAND_TIMEOUT_MS).
  */
 export class RedisBuckets implements Buckets {
   private readonly takeScript;
@@ -51,7 +52,13 @@ export class RedisBuckets implements Buckets {
     const redis = await openRedis(target, {
       logger: o.logger,
       name: 'stored-messages:rate-limit',
-      tuning: { maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: COMMAND_TIMEOUT_MS, retryStrategy: (times) => Math.min(times * 100, 2000) },
+      tuning: {
+        maxRetriesPerRequest: 0,
+        commandTimeout: COMMAND_TIMEOUT_MS,
+        retryStrategy: (times) => Math.min(times * 100, 2000),
+        // ioredis gives a cluster's lazily opened node connections a queue; kept there, bounded by the timeout.
+        ...(target.kind === 'single' ? { enableOfflineQueue: false } : {}),
+      },
     });
     return new RedisBuckets(redis, { prefix: o.prefix, refillMs: o.refillMs });
   }
