@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryBuckets } from '../../src/realtime/rate-limit.js';
+import pino from 'pino';
 import { signToken } from '../../src/auth.js';
+import { loadConfig } from '../../src/config.js';
+import { createRateLimiter, MemoryBuckets } from '../../src/realtime/rate-limit.js';
 import { TEST_SECRET } from '../env.js';
 import { dataOf, errorCode, startTestApp, type GqlResult, type TestApp } from '../harness.js';
 import { dropRedisPrefix, liveEnv, MESSAGE_ADDED, payload, PUBSUB_MODES, waitForSubscriber, wsClient, wsSubscribe, type PubSubMode } from './helpers.js';
@@ -164,6 +166,13 @@ describe('rate limits shared through Redis', () => {
     const elapsed = Math.ceil((Date.now() - started) / 1000);
     expectRefused(await post(a.baseUrl, user.token, '{ unreadCount }'), 30 - elapsed - 1, 30);
     expectRefused(await post(b.baseUrl, user.token, '{ unreadCount }'), 30 - elapsed - 1, 30);
+  });
+});
+
+describe('without limits', () => {
+  it('installs nothing: no limiter, so requests pay nothing for it', async () => {
+    expect(await createRateLimiter(loadConfig({}), { logger: pino({ level: 'silent' }) })).toBeNull();
+    expect(await createRateLimiter(loadConfig({ RATE_LIMIT_PRODUCER_PER_MINUTE: '5' }), { logger: pino({ level: 'silent' }) })).not.toBeNull();
   });
 });
 
