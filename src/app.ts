@@ -14,12 +14,15 @@ import { corsFor, refuseFormPosts } from './graphql/cross-origin.js';
 import { documentLimits } from './graphql/document-limits.js';
 import { createMaskError } from './graphql/errors.js';
 import { compiledExecution } from './graphql/execution.js';
+import { limitLiveStreams, limitRate } from './graphql/rate-limit.js';
 import { refuseMalformedParams } from './graphql/request-params.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { ownGraphiQL } from './graphql/graphiql.js';
 import { limitIdsPerOperation } from './graphql/operation-limits.js';
 import { getSchema } from './graphql/schema.js';
 import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js';
+import { LiveConnections } from './realtime/live-connections.js';
+import { createRateLimiter } from './realtime/rate-limit.js';
 import { attachWebSocket } from './realtime/websocket.js';
 import { openStorage } from './storage/index.js';
 import type { MessageStore } from './storage/store.js';
@@ -89,6 +92,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     const authenticate = createAuthenticator(config.auth);
     const graphiql = config.graphiql ? ownGraphiQL({ token: options.graphiqlToken }) : null;
+    // Null when no rate limit is set: then no plugin is installed and requests pay nothing for it.
+    const limiter = await createRateLimiter(config, { logger });
+    if (limiter) closers.push(() => limiter.close());
+    const liveConnections = new LiveConnections(config.maxLiveConnectionsPerUser);
     const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
       schema: getSchema(),
       graphqlEndpoint: '/graphql',
@@ -111,6 +118,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         healthChecks(store, realtime),
         limitRequestBody(),
         ...(graphiql ? [graphiql.assets] : []),
+        ...(limiter ? [limitRate(limiter, authenticate)] : []),
         refuseMalformedParams(),
         refuseFormPosts(),
         ...documentLimits({ introspection: config.introspection }),
@@ -118,6 +126,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // After the compiled execution: it measures the answer whatever executed it.
         ...compiledExecution(logger),
         limitAnswerSize(),
+        limitLiveStreams(liveConnections),
       ],
     });
 
@@ -135,7 +144,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     closers.push(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
     // Same HTTP server and path for GraphQL over WebSocket. Closers run last-in first-out: subscriptions
     // and sockets end before the HTTP server waits for its connections (SSE streams) to finish.
-    const websocket = attachWebSocket({ server, yoga, authenticate, logger });
+    const websocket = attachWebSocket({
+      server,
+      yoga,
+      authenticate,
+      logger,
+      limiter,
+      connections: liveConnections,
+      maxSubscriptionsPerSocket: config.wsMaxSubscriptions,
+    });
     closers.push(async () => {
       await realtime.endSubscriptions();
       await websocket.close();

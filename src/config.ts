@@ -36,6 +36,15 @@ export interface Config {
   introspection: boolean;
   /** Open HTTP connections (WebSockets and SSE streams included) past which new ones are dropped. */
   maxConnections: number;
+  // Rate limits and live-connection limits (CONTRACT.md §11; README "Rate limits and live connections").
+  /** Requests and subscription starts per minute per user token (no `messages:send`); null: no limit. */
+  rateLimitUserPerMinute: number | null;
+  /** The same for producer tokens (with `messages:send`); null: no limit. */
+  rateLimitProducerPerMinute: number | null;
+  /** Operations at once on one WebSocket (active subscriptions and running queries/mutations). */
+  wsMaxSubscriptions: number;
+  /** Open WebSockets plus SSE streams per user, per server process. */
+  maxLiveConnectionsPerUser: number;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +127,11 @@ const schema = z.object({
   GRAPHIQL: bool.optional(),
   INTROSPECTION: bool.optional(),
   MAX_CONNECTIONS: int(1, 1_000_000).default(4096),
+  // Rate limits and live-connection limits.
+  RATE_LIMIT_USER_PER_MINUTE: int(1, 1_000_000).optional(),
+  RATE_LIMIT_PRODUCER_PER_MINUTE: int(1, 1_000_000).optional(),
+  WS_MAX_SUBSCRIPTIONS: int(1, 100_000).default(100),
+  MAX_LIVE_CONNECTIONS_PER_USER: int(1, 100_000).default(20),
 });
 
 /**
@@ -173,5 +187,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
     maxConnections: e.MAX_CONNECTIONS,
+    // Rate limits and live-connection limits.
+    rateLimitUserPerMinute: e.RATE_LIMIT_USER_PER_MINUTE ?? null,
+    rateLimitProducerPerMinute: e.RATE_LIMIT_PRODUCER_PER_MINUTE ?? null,
+    wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
+    maxLiveConnectionsPerUser: e.MAX_LIVE_CONNECTIONS_PER_USER,
   };
 }

@@ -159,6 +159,14 @@ describe('loadConfig', () => {
     expect(named(problemsOf({ STORAGE_BACKEND: 'redis' }))).toContain('REDIS_URL');
     expect([...named(problemsOf({ STORAGE_BACKEND: 'redis', PORT: '-1' }))]).toEqual(expect.arrayContaining(['PORT', 'REDIS_URL']));
   });
+
+  it('reads the rate and live-connection limits (unset rate: none), refusing bad values', () => {
+    expect(loadConfig({})).toMatchObject({ rateLimitUserPerMinute: null, rateLimitProducerPerMinute: null, wsMaxSubscriptions: 100, maxLiveConnectionsPerUser: 20 });
+    const set = { RATE_LIMIT_USER_PER_MINUTE: '120', RATE_LIMIT_PRODUCER_PER_MINUTE: '6000', WS_MAX_SUBSCRIPTIONS: '10', MAX_LIVE_CONNECTIONS_PER_USER: '3' };
+    expect(loadConfig(set)).toMatchObject({ rateLimitUserPerMinute: 120, rateLimitProducerPerMinute: 6000, wsMaxSubscriptions: 10, maxLiveConnectionsPerUser: 3 });
+    const bad = { RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_PRODUCER_PER_MINUTE: 'lots', WS_MAX_SUBSCRIPTIONS: '-1', MAX_LIVE_CONNECTIONS_PER_USER: '1.5' };
+    expect([...named(problemsOf(bad))].sort()).toEqual(Object.keys(bad).sort());
+  });
 });
 
 const runMain = (env: Record<string, string>) => runSource('src/main.ts', [], env, 25_000);

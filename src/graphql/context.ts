@@ -11,6 +11,8 @@ export interface GraphQLContext {
   /** Subscriptions (messageAdded, inboxEvents) of this process. */
   live: LiveHub;
   requestId: string;
+  /** Set by realtime/websocket.ts for operations that arrive over a WebSocket (counted there, not as SSE streams). */
+  overWebSocket?: true;
 }
 
 /** The caller, or the UNAUTHENTICATED error that explains why there is none. */

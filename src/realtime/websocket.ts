@@ -5,9 +5,19 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator } from '../auth.js';
+import type { Viewer } from '../domain/messages.js';
+import { rateLimited, tooManyLive } from './limit-errors.js';
+import type { LiveConnections } from './live-connections.js';
+import type { RateLimiter } from './rate-limit.js';
 
 /** Close codes of CONTRACT.md §2 (graphql-ws uses 4403 "Forbidden" for a refused connection_init). */
 export const CLOSE_TOKEN_EXPIRED = 4401;
+/**
+ * The user already holds MAX_LIVE_CONNECTIONS_PER_USER live connections. Not 4403: that means "bad
+ * token" (CONTRACT.md §2) and invites a retry with a fresh one. 4429 mirrors HTTP 429, and
+ * graphql-ws clients (which use it for "too many connection_init") stop instead of reconnecting in a loop.
+ */
+export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const CLOSE_GRACE_MS = 1000;
@@ -21,6 +31,14 @@ export interface WebSocketOptions {
   logger: Logger;
   /** Ping interval, and how long a pong may take before the socket is dropped (default 12 s). */
   keepAliveMs?: number;
+  /** A socket that sends no `connection_init` within this is closed with 4408 (default 5 s). */
+  connectionInitWaitTimeoutMs?: number;
+  /** Operations at once per socket (subscriptions, and queries or mutations still running); one more is refused with RATE_LIMITED, the socket stays open (default 100). */
+  maxSubscriptionsPerSocket?: number;
+  /** Each user's live connections; a socket past the user's ceiling is closed at `connection_init` with 4429. Absent: no ceiling. */
+  connections?: LiveConnections;
+  /** Counts every `subscribe` message (any operation) against the caller's budget; one over it is refused with RATE_LIMITED. Absent: no limit. */
+  limiter?: RateLimiter | null;
 }
 
 export interface WebSocketEndpoint {
@@ -32,6 +50,7 @@ export interface WebSocketEndpoint {
 
 type Extra = {
   authorization?: string;
+  viewer?: Viewer;
 };
 
 type RootValue = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
@@ -71,22 +90,47 @@ export function attachWebSocket(o: WebSocketOptions): WebSocketEndpoint {
     });
   });
 
+  const maxOperations = o.maxSubscriptionsPerSocket ?? 100;
+
+  /** Counts the socket against its user's ceiling until it closes; false (the socket closed with 4429, or gone) when it may not stay. */
+  const admitConnection = (socket: WebSocket, userId: string): boolean => {
+    if (!o.connections) return true;
+    // Closed while its token was being verified: no close event is left to uncount it.
+    if (socket.readyState !== socket.OPEN) return false;
+    if (!o.connections.tryOpen(userId)) {
+      socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many live connections');
+      return false;
+    }
+    const connections = o.connections;
+    socket.once('close', () => connections.close(userId));
+    return true;
+  };
+
   useServer<Record<string, unknown>, Extra>(
     {
       isProd: true,
+      connectionInitWaitTimeout: o.connectionInitWaitTimeoutMs ?? 5000,
       async onConnect(ctx) {
         const authorization = authorizationParam(ctx.connectionParams);
         if (authorization === undefined) return false;
+        let auth;
         try {
-          const auth = await o.authenticate(authorization);
-          ctx.extra.authorization = authorization;
-          if (auth.expiresAt !== null) closeAtExpiry(ctx.extra.socket, auth.expiresAt);
-          return true;
+          auth = await o.authenticate(authorization);
         } catch {
           return false;
         }
+        // After a 4429 close, graphql-ws' own 4403 close is a no-op: the first close frame is the one sent.
+        if (!admitConnection(ctx.extra.socket, auth.viewer.id)) return false;
+        ctx.extra.authorization = authorization;
+        ctx.extra.viewer = auth.viewer;
+        if (auth.expiresAt !== null) closeAtExpiry(ctx.extra.socket, auth.expiresAt);
+        return true;
       },
       async onSubscribe(ctx, _id, payload) {
+        // graphql-ws has already entered this operation in ctx.subscriptions.
+        if (Object.keys(ctx.subscriptions).length > maxOperations) return [tooManyLive('WS_MAX_SUBSCRIPTIONS', maxOperations, { http: false })];
+        const retryAfter = o.limiter && ctx.extra.viewer ? await o.limiter.take(ctx.extra.viewer) : null;
+        if (retryAfter !== null) return [rateLimited(retryAfter, { http: false })];
         const headers: Record<string, string> = { authorization: ctx.extra.authorization ?? '' };
         const requestId = ctx.extra.request.headers['x-request-id'];
         if (typeof requestId === 'string') headers['x-request-id'] = requestId;
@@ -98,6 +142,7 @@ export function attachWebSocket(o: WebSocketOptions): WebSocketEndpoint {
           socket: ctx.extra.socket,
           params: payload,
           request,
+          overWebSocket: true,
         });
         let document;
         try {

@@ -137,6 +137,29 @@ export function wsSubscribe(client: Client, query: string, variables?: Record<st
   return { results, close: unsubscribe };
 }
 
+/** A raw graphql-transport-ws socket: what it was closed with, and the messages it got. */
+export function rawSocket(baseUrl: string) {
+  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+  const messages: any[] = [];
+  socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  const send = (m: unknown) => socket.send(JSON.stringify(m));
+  /** connection_init with this token, resolved once acknowledged (a subscribe before the ack is refused); rejects when the socket closes first. */
+  const init = async (token: string, key = 'authorization', scheme = 'Bearer') => {
+    const acked = new Promise<void>((resolve, reject) => {
+      socket.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve());
+      void closed.then(({ code }) => reject(new Error(`closed with ${code} before connection_ack`)));
+    });
+    send({ type: 'connection_init', payload: { [key]: `${scheme} ${token}` } });
+    await acked;
+  };
+  return { socket, messages, closed, opened, send, init };
+}
+
 /** A subscription over Server-Sent Events (graphql-sse "distinct connections": one POST per operation). */
 export function sseSubscribe(baseUrl: string, token: string | null, query: string, variables?: Record<string, unknown>): LiveSubscription {
   const results = new Arrivals<GqlResult>();

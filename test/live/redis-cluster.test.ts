@@ -57,4 +57,20 @@ describe('live delivery on a Redis Cluster, two app instances', () => {
       resumed.close();
     }
   });
+
+  it('shares one rate budget per caller between two instances on the cluster', async () => {
+    const env = { DATABASE_URL: db.url, REDIS_URL: cluster.url, REDIS_PREFIX: 'smlive:cluster-rate:', RATE_LIMIT_USER_PER_MINUTE: '2' };
+    const [c, d] = await Promise.all([startTestApp('postgres', env), startTestApp('postgres', env)]);
+    try {
+      const user = await c.userToken('rate {with} braces');
+      dataOf(await c.gql(user.token, '{ unreadCount }'));
+      dataOf(await d.gql(user.token, '{ unreadCount }'));
+      for (const app of [c, d]) {
+        const refused = await app.gql(user.token, '{ unreadCount }');
+        expect(refused.errors?.[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+      }
+    } finally {
+      await Promise.all([c.close(), d.close()]);
+    }
+  });
 });

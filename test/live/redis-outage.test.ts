@@ -1,7 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../env.js';
-import { dataOf, startTestApp, type TestApp } from '../harness.js';
+import { dataOf, errorCode, startTestApp, type TestApp } from '../harness.js';
 import { dropRedisPrefix, INBOX_EVENTS, liveEnv, payload, subscribeOver, waitForSubscriber } from './helpers.js';
 
 /** A TCP proxy in front of the real Redis that the test can cut (an outage) and restore. */
@@ -98,5 +98,43 @@ describe('a Redis outage', () => {
     }
     const retried = dataOf(await t.gql(user.token, ADD, { k: 'retried' })).addMessage.message.id as string;
     expect(dataOf(await t.gql(user.token, '{ pendingMessages { id } }')).pendingMessages).toEqual([{ id: retried }]);
+  });
+});
+
+describe('a Redis outage under a rate limit', () => {
+  let t: TestApp;
+  let prefix: string;
+  let proxy: Awaited<ReturnType<typeof redisProxy>>;
+  beforeAll(async () => {
+    proxy = await redisProxy();
+    const live = liveEnv('redis', { RATE_LIMIT_USER_PER_MINUTE: '1' });
+    prefix = live.prefix;
+    t = await startTestApp('postgres', { ...live.env, REDIS_URL: proxy.url });
+  });
+  afterAll(async () => {
+    proxy?.restore();
+    await t?.close();
+    await proxy?.close();
+    await dropRedisPrefix(prefix);
+  });
+
+  it('lets requests through while Redis is away (fail-open), and limits again once it is back', async () => {
+    const user = await t.userToken();
+    const unread = () => t.gql(user.token, '{ unreadCount }');
+    dataOf(await unread());
+    expect(errorCode(await unread())).toBe('RATE_LIMITED');
+
+    proxy.cut();
+    for (let i = 0; i < 3; i++) expect(dataOf(await unread()).unreadCount).toBe(0);
+
+    proxy.restore();
+    // The limiter's connection comes back by itself (reconnection backoff); the bucket in Redis is still empty.
+    const deadline = Date.now() + 30_000;
+    let result = await unread();
+    while (!result.errors && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      result = await unread();
+    }
+    expect(errorCode(result)).toBe('RATE_LIMITED');
   });
 });

@@ -1,35 +1,11 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { signToken } from '../../src/auth.js';
 import { TEST_SECRET } from '../env.js';
 import { dataOf, errorCode, startTestApp, type TestApp } from '../harness.js';
-import { dropRedisPrefix, INBOX_EVENTS, liveEnv, MESSAGE_ADDED, payload, PUBSUB_MODES, sseSubscribe, subscribeOver, waitForSubscriber, wsClient, wsSubscribe } from './helpers.js';
+import { dropRedisPrefix, INBOX_EVENTS, liveEnv, MESSAGE_ADDED, payload, PUBSUB_MODES, rawSocket, sseSubscribe, subscribeOver, waitForSubscriber, wsClient, wsSubscribe } from './helpers.js';
 
 const SEND_FOR = 'mutation($u: [ID!]!, $t: String!, $d: JSON) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: $t, data: $d }) { message { id } } }';
-
-/** A raw graphql-transport-ws socket: what it was closed with, and the messages it got. */
-function rawSocket(baseUrl: string) {
-  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
-  const messages: any[] = [];
-  socket.on('message', (data) => messages.push(JSON.parse(String(data))));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  const opened = new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  const send = (m: unknown) => socket.send(JSON.stringify(m));
-  /** connection_init with this token, resolved once acknowledged (a subscribe before the ack is refused); rejects when the socket closes first. */
-  const init = async (token: string, key = 'authorization', scheme = 'Bearer') => {
-    const acked = new Promise<void>((resolve, reject) => {
-      socket.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve());
-      void closed.then(({ code }) => reject(new Error(`closed with ${code} before connection_ack`)));
-    });
-    send({ type: 'connection_init', payload: { [key]: `${scheme} ${token}` } });
-    await acked;
-  };
-  return { socket, messages, closed, opened, send, init };
-}
 
 describe('WebSocket authentication', () => {
   let t: TestApp;

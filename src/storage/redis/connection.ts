@@ -15,7 +15,7 @@ export interface OpenRedisOptions {
   /** CLIENT SETNAME, and the label of this connection's log lines. */
   name: string;
   /** ioredis options for each node: what differs between storage and live delivery. */
-  tuning: Pick<RedisOptions, 'maxRetriesPerRequest' | 'retryStrategy' | 'autoResendUnfulfilledCommands' | 'commandTimeout'>;
+  tuning: Pick<RedisOptions, 'maxRetriesPerRequest' | 'retryStrategy' | 'autoResendUnfulfilledCommands' | 'commandTimeout' | 'enableOfflineQueue'>;
 }
 
 /**
