@@ -134,11 +134,16 @@ const schema = z.object({
   MAX_LIVE_CONNECTIONS_PER_USER: int(1, 100_000).default(20),
 });
 
+export interface LoadOptions {
+  /** Whether the command verifies tokens (default true): `migrate` does not, so it runs without a secret in production. */
+  needsAuth?: boolean;
+}
+
 /**
  * Parses the environment. Throws one ConfigError naming every bad variable at once;
  * `main.ts` prints it and exits with code 1. Empty strings count as unset.
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(env: Record<string, string | undefined>, opts: LoadOptions = {}): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
   const problems: string[] = [];
@@ -148,7 +153,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.success ? parsed.data : undefined;
   // Rules across variables read the raw values, so they are reported beside every other problem.
   const raw: Record<string, string | undefined> = cleaned;
-  if (raw.NODE_ENV === 'production' && !raw.AUTH_JWT_SECRET && !raw.AUTH_JWKS_URL) {
+  if (opts.needsAuth !== false && raw.NODE_ENV === 'production' && !raw.AUTH_JWT_SECRET && !raw.AUTH_JWKS_URL) {
     problems.push('AUTH_JWT_SECRET / AUTH_JWKS_URL: one of them is required when NODE_ENV=production');
   }
   if (raw.STORAGE_BACKEND === 'redis' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeJwt, jwtVerify } from 'jose';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET } from './env.js';
 import { createTestDatabase, dataOf, errorCode, startTestApp, type TestApp } from './harness.js';
@@ -16,23 +15,6 @@ import { runSource, startSource } from './processes.js';
 const cli = (args: string[], env: Record<string, string> = {}) => runSource('src/cli.ts', args, env);
 const key = (secret: string) => new TextEncoder().encode(secret);
 const SEND_FOR = 'mutation($u: [ID!]!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: "from the cli" }) { recipientCount } }';
-
-/**
- * A test database with a connection of ours open while a child process starts and connects: a test
- * run starting meanwhile drops the sm_test_ databases nobody is connected to (global-setup.ts).
- */
-async function heldTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const db = await createTestDatabase();
-  const hold = new pg.Client({ connectionString: db.url });
-  await hold.connect();
-  return {
-    url: db.url,
-    drop: async () => {
-      await hold.end();
-      await db.drop();
-    },
-  };
-}
 
 let scratch: string;
 beforeAll(async () => {
@@ -130,7 +112,7 @@ describe('arguments', () => {
 
 describe('stored-messages migrate and serve', () => {
   it('migrate applies the migrations to DATABASE_URL, then finds none pending', async () => {
-    const db = await heldTestDatabase();
+    const db = await createTestDatabase();
     try {
       const first = await cli(['migrate'], { DATABASE_URL: db.url });
       expect(first.code, first.stderr).toBe(0);
@@ -142,8 +124,19 @@ describe('stored-messages migrate and serve', () => {
     }
   }, 120_000);
 
+  it('migrate needs no AUTH_JWT_SECRET in production: it verifies no tokens', async () => {
+    const db = await createTestDatabase();
+    try {
+      const r = await cli(['migrate'], { DATABASE_URL: db.url, NODE_ENV: 'production' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^applied Migration\d+/);
+    } finally {
+      await db.drop();
+    }
+  }, 120_000);
+
   it('serve starts the server as npm start does, and exits 0 on SIGTERM', async () => {
-    const db = await heldTestDatabase();
+    const db = await createTestDatabase();
     const server = startSource('src/cli.ts', ['serve'], { DATABASE_URL: db.url, AUTH_JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: '0' });
     try {
       const [, url] = await server.waitFor(/listening on (http:\S+)\/graphql/);

@@ -4,7 +4,7 @@ import { PG_ADMIN_URL, REDIS_URL } from './env.js';
 
 /**
  * Tests need the real PostgreSQL and Redis: when either is missing the run fails here, loudly,
- * instead of skipping anything. Also removes databases left behind by killed runs of this suite.
+ * instead of skipping anything. Also removes databases left behind by killed runs of this suite (an hour old or more).
  */
 export default async function setup() {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -16,7 +16,11 @@ export default async function setup() {
   const stale = await client.query<{ datname: string }>(
     "select datname from pg_database where datname like 'sm_test_%' and (select count(*) from pg_stat_activity a where a.datname = pg_database.datname) = 0",
   );
-  for (const { datname } of stale.rows) await client.query(`drop database if exists "${datname}"`);
+  // Only an hour old or more: another run on this machine may have made one a moment ago and not connected yet.
+  const createdAt = (name: string) => Number(/^sm_test_(\d{10})_/.exec(name)?.[1] ?? 0) * 1000;
+  for (const { datname } of stale.rows) {
+    if (Date.now() - createdAt(datname) > 3_600_000) await client.query(`drop database if exists "${datname}"`);
+  }
   await client.end();
 
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

@@ -34,7 +34,8 @@ export const uniqueId = (prefix = 'u') => `${prefix}-${randomBytes(6).toString('
 
 /** A throwaway PostgreSQL database, dropped by the returned function. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `sm_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  // The creation time in the name lets global-setup.ts tell a killed run's leftovers from a database just made.
+  const name = `sm_test_${Math.floor(Date.now() / 1000)}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   await admin.query(`create database "${name}"`);

@@ -12,7 +12,7 @@ import { reportStartupFailure } from '../startup-errors.js';
 export async function migrate(env: Record<string, string | undefined>): Promise<number> {
   let config: Config | null = null;
   try {
-    config = loadConfig(env);
+    config = loadConfig(env, { needsAuth: false });
     const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(config.dataDir);
     try {
       const orm = await MikroORM.init(ormOptions(embedded ?? config.databaseUrl!, { poolMax: 1 }));

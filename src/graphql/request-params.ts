@@ -22,9 +22,9 @@ function malformedParam(request: Request): string | undefined {
 }
 
 /**
- * Malformed JSON in the `variables` or `extensions` parameter of a GET query string (or a form-encoded
- * POST) is the client's mistake: a 400 with a BAD_REQUEST error naming the parameter, as Yoga answers
- * a well-formed but non-object one. Yoga's parser lets JSON.parse's SyntaxError escape, which was masked
+ * Malformed JSON in the `variables` or `extensions` parameter of a GET query string is the client's
+ * mistake: a 400 with a BAD_REQUEST error naming the parameter, as Yoga answers a well-formed but
+ * non-object one. Yoga's parser lets JSON.parse's SyntaxError escape, which was masked
  * as a 200 INTERNAL_SERVER_ERROR. Wraps whatever parser was chosen, so the body limit still applies.
  */
 export function refuseMalformedParams(): Plugin {
