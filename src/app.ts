@@ -9,6 +9,7 @@ import { AppError } from './domain/errors.js';
 import { createMessages, type Messages } from './domain/messages.js';
 import { Signals } from './domain/signals.js';
 import { limitRequestBody } from './graphql/body-limit.js';
+import { refuseOverflowingDocuments } from './graphql/deep-documents.js';
 import { createMaskError } from './graphql/errors.js';
 import { compiledExecution } from './graphql/execution.js';
 import type { GraphQLContext } from './graphql/context.js';
@@ -90,6 +91,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         tagUnexpected(),
         healthChecks(store, realtime),
         limitRequestBody(),
+        refuseOverflowingDocuments(),
         ...compiledExecution(logger),
       ],
     });
