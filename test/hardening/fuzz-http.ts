@@ -32,7 +32,7 @@ function raw(head: string[], body: Buffer | string): Buffer {
 
 export function httpCase(r: Rng, tokens: Tokens): FuzzRequest {
   const auth = authFor(r, tokens, false);
-  const base = { strict: true, producer: false };
+  const base = { producer: false };
   const authLines = Object.entries(auth).map(([k, v]) => `${k}: ${v}`);
   switch (r.int(6)) {
     case 0: {

@@ -2,7 +2,7 @@ import { expandDeep, type Rng } from './fuzz-values.js';
 
 /**
  * One fuzz case: a request described completely (so a failure prints its reproduction), who sends
- * it, and whether a refusal must leave the watched users' state as it was.
+ * it, and which limit it is past. Every refusal must leave the watched users' state as it was.
  */
 export interface FuzzRequest {
   label: string;
@@ -15,10 +15,10 @@ export interface FuzzRequest {
   raw?: Buffer;
   /** An SSE stream: read what arrives for a moment, then hang up. */
   stream?: boolean;
-  /** A refusal (errors and no data, or a 4xx) must change nothing. False when several sends share a document. */
-  strict: boolean;
   /** A producer's call: a broadcast may reach the bystander too. */
   producer: boolean;
+  /** A limit of CONTRACT.md §11 this request is past: it must be refused (no data; 413 for the body). */
+  pastLimit?: string;
 }
 
 export interface Tokens {
@@ -50,14 +50,13 @@ export function authFor(r: Rng, tokens: Tokens, producer: boolean): Record<strin
 }
 
 /** A GraphQL request over POST (JSON), GET (query string) or SSE. */
-export function gqlRequest(r: Rng, label: string, body: GqlBody, opts: { tokens: Tokens; producer: boolean; strict?: boolean; subscription?: boolean }): FuzzRequest {
+export function gqlRequest(r: Rng, label: string, body: GqlBody, opts: { tokens: Tokens; producer: boolean; subscription?: boolean }): FuzzRequest {
   const headers = { ...authFor(r, opts.tokens, opts.producer) };
-  const strict = opts.strict ?? true;
   const transport = opts.subscription ? r.pick(['sse', 'sse', 'sse', 'post', 'get']) : r.pick(['post', 'post', 'post', 'post', 'post', 'post', 'get', 'sse']);
   if (transport === 'get') {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(body)) if (v !== undefined) params.set(k, typeof v === 'string' ? v : expandDeep(JSON.stringify(v)));
-    return { label: `${label} [GET]`, method: 'GET', path: `/graphql?${params}`, headers: { ...headers, accept: JSON_ACCEPT }, strict, producer: opts.producer };
+    return { label: `${label} [GET]`, method: 'GET', path: `/graphql?${params}`, headers: { ...headers, accept: JSON_ACCEPT }, producer: opts.producer };
   }
   const stream = transport === 'sse';
   return {
@@ -67,7 +66,6 @@ export function gqlRequest(r: Rng, label: string, body: GqlBody, opts: { tokens:
     headers: { ...headers, 'content-type': 'application/json', accept: stream ? 'text/event-stream' : JSON_ACCEPT },
     body: Buffer.from(expandDeep(JSON.stringify(body)), 'utf8'),
     stream,
-    strict,
     producer: opts.producer,
   };
 }

@@ -92,5 +92,6 @@ export function problems(req: FuzzRequest, o: Outcome): string[] {
   if (o.text.includes('INTERNAL_SERVER_ERROR')) out.push('INTERNAL_SERVER_ERROR in the body');
   if (o.error && !req.raw) out.push(`connection error ${o.error}`);
   if (!o.hang && !o.error && o.statuses.length === 0 && !req.raw) out.push('no HTTP status');
+  if (req.pastLimit && !o.hang && (carriesData(o.text) || (req.pastLimit === 'body' && !o.statuses.includes(413)))) out.push(`past the ${req.pastLimit} limit, yet not refused`);
   return out;
 }
