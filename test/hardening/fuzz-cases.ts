@@ -4,7 +4,10 @@ import { OPS, operationDocument, pathsOf, setAt, shapeAt, shapePaths, validValue
 import { gqlRequest, type FuzzRequest, type GqlBody, type Tokens } from './fuzz-request.js';
 import { weirdString, type Rng } from './fuzz-values.js';
 
-/** Operations of the schema with valid-then-broken arguments, and well-formed requests with broken bodies. */
+/**
+ * The mix of fuzz cases: operations of the schema with valid-then-broken arguments (any field, or
+ * every leaf equally often), well-formed requests with broken bodies, hostile documents, raw HTTP.
+ */
 
 /** Valid arguments for an operation, then broken in one of the ways a careless or hostile client breaks them. */
 function operationCase(r: Rng, pool: Pool, tokens: Tokens): FuzzRequest {
