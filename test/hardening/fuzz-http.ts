@@ -46,7 +46,9 @@ export function httpCase(r: Rng, tokens: Tokens): FuzzRequest {
     }
     case 2: {
       const params = r.pick(GET_PARAMS);
-      return { ...base, label: `GET ?${params.slice(0, 80)}`, method: 'GET', path: `/graphql?${params}`, headers: { ...auth, accept: r.pick(['application/json', 'text/html', 'text/event-stream', '*/*', 'image/png']) } };
+      const accept = r.pick(['application/json', 'text/html', 'text/event-stream', '*/*', 'image/png']);
+      // An event stream may rightly stay open (a subscription): read it for a moment, as for SSE.
+      return { ...base, label: `GET ?${params.slice(0, 80)}`, method: 'GET', path: `/graphql?${params}`, headers: { ...auth, accept }, stream: accept === 'text/event-stream' };
     }
     case 3: {
       const path = r.pick(['/graphql/', '/GRAPHQL', '/graphql/../graphql', '//graphql', '/graphql%00', '/health?x=%ff', '/ready/', '/nope', '/graphql;x', `/graphql?${'a'.repeat(9_000)}`]);

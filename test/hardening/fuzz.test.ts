@@ -48,13 +48,14 @@ describe.each(FUZZ_BACKENDS)('fuzzing the public surface on %s', (backend) => {
   let user: Caller;
   let bystander: Caller;
   let producer: Caller;
+  let other: Caller;
   let tokens: Tokens;
   const pool: Pool = { user: '', bystander: '', ownIds: [], otherIds: [], flashIds: [], cursors: [] };
 
   beforeAll(async () => {
     t = await startTestApp(backend, process.env.FUZZ_LOG ? { LOG_LEVEL: 'error' } : {});
     [user, bystander, producer] = [await newUser(t), await newUser(t), await newProducer(t)];
-    const other = await newUser(t);
+    other = await newUser(t);
     await bystander.q('{ unreadCount }'); // known: broadcasts reach it
     const expired = await signToken(TEST_SECRET, { sub: user.sub, expiresIn: -60 });
     tokens = { user: user.token, producer: producer.token, expired };
@@ -141,5 +142,14 @@ describe.each(FUZZ_BACKENDS)('fuzzing the public surface on %s', (backend) => {
     const d = await user.q('{ unreadCount unreadMessages { totalCount } messages { totalCount } }');
     expect(d.unreadCount).toBe(d.unreadMessages.totalCount);
     expect(d.messages.totalCount).toBeGreaterThanOrEqual(d.unreadCount);
+  });
+
+  it("left the other user's messages, whose ids the fuzzer used, as they were (broadcasts may have added some)", async () => {
+    // Ids and read state only: isolation is the point here, not how every field serialises.
+    const theirs: { id: string; read: boolean }[] = (await other.q('{ messages(first: 100) { edges { node { id read } } } }')).messages.edges.map((e: any) => e.node);
+    const mine = theirs.filter((m) => pool.otherIds.includes(m.id));
+    expect(mine.map((m) => ({ id: m.id, read: m.read })).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      pool.otherIds.map((id) => ({ id, read: false })).sort((a, b) => a.id.localeCompare(b.id)),
+    );
   });
 });
