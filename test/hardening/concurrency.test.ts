@@ -7,7 +7,8 @@ import { mulberry32, type Rng } from './fuzz-values.js';
  * Many clients at once over real HTTP on the same few users (issue 16): producers sending and
  * broadcasting, users adding, reading, marking read and unread, deleting and marking all read,
  * all on overlapping messages. Afterwards every acknowledged message (minus acknowledged deletes)
- * is in its recipient's archive exactly once, and every count agrees with the lists.
+ * is in its recipient's archive exactly once, and every count agrees with the lists. And sends
+ * racing with one idempotency key store one message.
  */
 
 const USERS = 3;
@@ -129,4 +130,28 @@ describe.each(BACKENDS)('concurrent clients on %s', (backend) => {
       expect(d.unreadMessages.totalCount, `${who}: unreadMessages totalCount`).toBe(unread.length);
     }
   }, 120_000);
+
+  it.each([
+    ['a stored addMessage', 'STORED_INFO'],
+    ['a flash addMessage', 'INFO'],
+  ])('answers %s sent at once with one idempotency key with one message', async (_name, level) => {
+    const u = await knownUser(t);
+    const input = { level, text: 'once', idempotencyKey: `same-${level}` };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => call(u, 'addMessage', ADD, { i: input })));
+    expect(errors, 'every call was valid').toEqual([]);
+    const ids = new Set(answers.map((d) => d.addMessage.message.id));
+    expect(ids.size, 'every answer is the first call\'s message').toBe(1);
+    const kept = await u.q('{ pendingMessages { id } messages { totalCount } }');
+    expect(kept.pendingMessages.map((m: { id: string }) => m.id)).toEqual([...ids]);
+    expect(kept.messages.totalCount).toBe(level === 'INFO' ? 0 : 1);
+  });
+
+  it('answers addMessageFor sent at once with one idempotency key with one message', async () => {
+    const u = await knownUser(t);
+    const input = { userIds: [u.sub], level: 'STORED_INFO', text: 'once', idempotencyKey: 'same-for' };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => call(producers[0], 'addMessageFor', ADD_FOR, { i: input })));
+    expect(errors, 'every call was valid').toEqual([]);
+    expect(new Set(answers.map((d) => d.addMessageFor.message.id)).size).toBe(1);
+    expect((await u.q('{ messages { totalCount } }')).messages.totalCount).toBe(1);
+  });
 });
