@@ -13,7 +13,7 @@ export interface FuzzRequest {
   body?: Buffer;
   /** Sent as these exact bytes over a raw socket instead (request line and headers included). */
   raw?: Buffer;
-  /** An SSE stream: read what arrives for a moment, then hang up. */
+  /** A subscription's event stream: read what arrives for a moment, then hang up. */
   stream?: boolean;
   /** A producer's call: a broadcast may reach the bystander too. */
   producer: boolean;
@@ -58,12 +58,15 @@ export function gqlRequest(r: Rng, label: string, body: GqlBody, opts: { tokens:
     for (const [k, v] of Object.entries(body)) if (v !== undefined) params.set(k, typeof v === 'string' ? v : expandDeep(JSON.stringify(v)));
     return { label: `${label} [GET]`, method: 'GET', path: `/graphql?${params}`, headers: { ...headers, accept: JSON_ACCEPT }, producer: opts.producer };
   }
-  const stream = transport === 'sse';
+  const sse = transport === 'sse';
+  // Over SSE a query or mutation ends its stream after its result: read to the end, so a slow write
+  // cannot land after the state check. A subscription's stream stays open.
+  const stream = sse && /subscription/i.test(typeof body.query === 'string' ? body.query : '');
   return {
     label: `${label} [${transport.toUpperCase()}]`,
     method: 'POST',
     path: '/graphql',
-    headers: { ...headers, 'content-type': 'application/json', accept: stream ? 'text/event-stream' : JSON_ACCEPT },
+    headers: { ...headers, 'content-type': 'application/json', accept: sse ? 'text/event-stream' : JSON_ACCEPT },
     body: Buffer.from(expandDeep(JSON.stringify(body)), 'utf8'),
     stream,
     producer: opts.producer,
