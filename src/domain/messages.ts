@@ -45,6 +45,8 @@ export interface Pagination {
 }
 
 const PENDING_STORED_MAX = 100;
+/** The last instant DateTime can write (year 9999): a derived expiry past it is capped, not an error. */
+const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const DAY_MS = 86_400_000;
 
 /**
@@ -70,7 +72,7 @@ export function createMessages(o: MessagesOptions) {
       if (input.expiresAt.getTime() <= now.getTime()) throw badInput('input.expiresAt', 'is already past');
       expiresAt = input.expiresAt;
     } else if (o.messageExpireDays > 0) {
-      expiresAt = new Date(createdAt.getTime() + o.messageExpireDays * DAY_MS);
+      expiresAt = new Date(Math.min(createdAt.getTime() + o.messageExpireDays * DAY_MS, LAST_INSTANT_MS));
       if (expiresAt.getTime() <= now.getTime()) throw badInput('input.date', `is more than ${o.messageExpireDays} days ago, so the message would already be expired`);
     } else {
       expiresAt = null;

@@ -1,6 +1,7 @@
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getArgumentValues, getOperationAST, getVariableValues, type ExecutionArgs, type GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { hasJsonLiteral } from './json-literals.js';
 
 type Logger = { error: (obj: object, msg: string) => void };
 
@@ -16,11 +17,14 @@ type Logger = { error: (obj: object, msg: string) => void };
  * variables, and its errors are the ones answered: every client error stays exactly as the
  * contract's tests know it, and the common case coerces once (graphql-js first, always, cost ~20 µs
  * a request). The order matters: the check wraps whatever executes, so its errors are masked like
- * any result.
+ * any result. Documents that write a JSON value inline run on graphql-js (see json-literals.ts).
  */
 export function compiledExecution(logger: Logger): [ReturnType<typeof useGraphQlJit>, Plugin] {
   return [
-    useGraphQlJit({}, { onError: (r) => logger.error({ errors: r.errors }, 'graphql-jit could not compile an operation') }),
+    useGraphQlJit({}, {
+      onError: (r) => logger.error({ errors: r.errors }, 'graphql-jit could not compile an operation'),
+      enableIf: (args) => !hasJsonLiteral(args.schema, args.document),
+    }),
     graphqlJsVariableErrors(),
   ];
 }

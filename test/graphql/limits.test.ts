@@ -269,6 +269,13 @@ describe.each(BACKENDS)('input limits on %s', (backend) => {
       );
     });
 
+    it('caps the default expiry of a date late in the year 9999 at the last instant it can write', async () => {
+      await expectAccepted(
+        [['date 9999-12-31T23:59:59.999Z', { date: '9999-12-31T23:59:59.999Z' }, (m) => expect(m.expiresAt).toBe('9999-12-31T23:59:59.999Z')]],
+        ['addMessageFor', 'broadcastMessage'],
+      );
+    });
+
     it('refuses filter.since, filter.until and markAllRead until outside those years, changing nothing', async () => {
       const user = await newUser(t);
       const producer = await newProducer(t);
