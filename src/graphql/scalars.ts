@@ -3,18 +3,28 @@ import { LIMITS } from '../domain/validate.js';
 import { builder } from './builder.js';
 
 // An ISO 8601 date-time with an explicit offset ("Z" or ±hh:mm); a date alone or a local time is ambiguous.
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const ISO_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/i;
+
+/** Whether the fields name a real calendar instant: Date rolls "02-30" over into March instead of refusing it. */
+function isCalendarInstant(fields: RegExpExecArray): boolean {
+  const [year, month, day, hour, minute, second = 0, , offsetHours = 0, offsetMinutes = 0] = fields.slice(1).map((f) => (f === undefined ? undefined : Number(f)));
+  const lastOfMonth = new Date(0);
+  lastOfMonth.setUTCFullYear(year!, month!, 0); // not Date.UTC, which reads years 0-99 as 1900-1999
+  const daysInMonth = lastOfMonth.getUTCDate();
+  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! <= 23 && minute! <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+}
 
 /** `node`: the literal, so an error in a query's text points at its location. */
 function parseDateTime(value: unknown, node?: ValueNode): Date {
-  if (typeof value !== 'string' || !ISO_WITH_OFFSET.test(value)) {
+  const fields = typeof value === 'string' ? ISO_WITH_OFFSET.exec(value) : null;
+  if (!fields) {
     throw new GraphQLError('DateTime must be an ISO 8601 string with a time zone offset, e.g. 2026-01-31T12:00:00Z', {
       nodes: node,
       extensions: { code: 'BAD_USER_INPUT' },
     });
   }
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime "${value}" is not a valid date`, { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });
+  const date = new Date(value as string);
+  if (Number.isNaN(date.getTime()) || !isCalendarInstant(fields)) throw new GraphQLError(`DateTime "${value}" is not a valid date`, { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });
   // The output format has four year digits: an instant outside 0001..9999 in UTC could not be written back.
   const year = date.getUTCFullYear();
   if (year < 1 || year > 9999) throw new GraphQLError(`DateTime "${value}" is outside the years 0001 to 9999 in UTC`, { nodes: node, extensions: { code: 'BAD_USER_INPUT' } });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { GraphQLScalarType } from 'graphql';
 import { isoString } from '../../src/graphql/scalars.js';
+import { getSchema } from '../../src/graphql/schema.js';
 
 describe('DateTime output', () => {
   it('spells every instant exactly as Date#toISOString', () => {
@@ -12,5 +14,22 @@ describe('DateTime output', () => {
 
   it('refuses an invalid date as toISOString does', () => {
     expect(() => isoString(new Date(Number.NaN))).toThrow(RangeError);
+  });
+});
+
+describe('DateTime input', () => {
+  const parse = (value: string) => (getSchema().getType('DateTime') as GraphQLScalarType).parseValue(value) as Date;
+
+  it('refuses instants that are not on the calendar instead of rolling them over', () => {
+    for (const value of ['2026-02-29T00:00:00Z', '2026-02-30T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-00-10T00:00:00Z',
+      '2026-01-00T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T23:60:00Z', '2026-01-01T23:59:60Z', '2026-01-01T00:00:00+24:00', '2026-01-01T00:00:00+01:60']) {
+      expect(() => parse(value), value).toThrow(/not a valid date/);
+    }
+  });
+
+  it('accepts the last day of each month, leap days included, in every form of offset', () => {
+    for (const value of ['2028-02-29T00:00:00Z', '2000-02-29T12:00:00+05:30', '0004-02-29T00:00:00Z', '2026-12-31T23:59:59.999-0800', '2026-04-30T10:00+02:00']) {
+      expect(parse(value).getTime(), value).toBe(new Date(value).getTime());
+    }
   });
 });
