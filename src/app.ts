@@ -56,7 +56,7 @@ export interface AppOptions {
    */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
-  /** A bearer token GraphiQL opens with in its Headers tab, so the schema loads (main.ts: the development user's). Default: none. */
+  /** A bearer token GraphiQL opens with in its Headers tab, so the schema loads (commands/serve.ts: the development user's). Default: none. */
   graphiqlToken?: string | null;
 }
 
@@ -64,7 +64,7 @@ const CLEANUP_BATCH = 1000;
 
 /**
  * The composition root: builds storage, use cases and the GraphQL server from a Config.
- * No process globals are touched; `main.ts` owns the process (env, listen, signals).
+ * No process globals are touched; the entry points (main.ts, cli.ts: commands/serve.ts) own the process.
  */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel });

@@ -141,7 +141,7 @@ export interface LoadOptions {
 
 /**
  * Parses the environment. Throws one ConfigError naming every bad variable at once;
- * `main.ts` prints it and exits with code 1. Empty strings count as unset.
+ * the entry points (main.ts, cli.ts) print it and exit with code 1. Empty strings count as unset.
  */
 export function loadConfig(env: Record<string, string | undefined>, opts: LoadOptions = {}): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
