@@ -20,10 +20,6 @@ export const LEVEL_NAMES = Object.keys(LEVELS) as LevelName[];
 
 const byValue = new Map<number, LevelName>(LEVEL_NAMES.map((name) => [LEVELS[name].value, name]));
 
-export function levelValue(name: LevelName): number {
-  return LEVELS[name].value;
-}
-
 /** The level name for a stored integer; throws on a value no level has (a storage bug, not user input). */
 export function levelName(value: number): LevelName {
   const name = byValue.get(value);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FlashStore } from '../realtime/flash.js';
 import { IdempotencyMismatch, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from '../storage/store.js';
-import { AppError, badInput, forbidden } from './errors.js';
+import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { reviveMessage, type MessageRecord, type NewMessage } from './message.js';
 import type { Signals } from './signals.js';
@@ -260,5 +260,3 @@ export function createMessages(o: MessagesOptions) {
 }
 
 export type Messages = ReturnType<typeof createMessages>;
-
-export { AppError };
