@@ -81,8 +81,8 @@ function databaseLines(e: ErrnoLike, databaseUrl: string): string[] | null {
     return [`DATABASE_URL: cannot reach PostgreSQL at ${at} (${REASONS[e.code]}).`, 'Is the server running, and are the host and port in DATABASE_URL right?'];
   }
   // Something answered that is not a PostgreSQL server talking to us (another service, a proxy, an SSL mismatch).
-  if (/Connection terminated unexpectedly|Timeout acquiring a connection/.test(e.message)) {
-    const reason = e.message.startsWith('Connection terminated') ? 'the connection was closed' : 'no answer in time';
+  if (/Connection terminated|Timeout acquiring a connection|^timeout expired$/.test(e.message)) {
+    const reason = /timeout/i.test(e.message) ? 'no answer in time' : 'the connection was closed';
     return [`DATABASE_URL: no usable answer from PostgreSQL at ${at} (${reason}).`, 'Is PostgreSQL itself listening at that host and port, and does sslmode in DATABASE_URL match the server?'];
   }
   return null;

@@ -65,6 +65,18 @@ describe.concurrent.each([
     expectNamed(r, 'DATABASE_URL', new RegExp(`127\\.0\\.0\\.1:${port} \\(connection refused\\)`));
   }, 120_000);
 
+  it('names DATABASE_URL when its host accepts the connection and never answers', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const r = await run(withDatabase(adminUrl((u) => (u.port = String(port)))));
+      expectNamed(r, 'DATABASE_URL', new RegExp(`127\\.0\\.0\\.1:${port} \\(no answer in time\\)`));
+    } finally {
+      silent.close();
+    }
+  }, 120_000);
+
   it('names DATABASE_URL when its database does not exist', async () => {
     const name = `sm_missing_${randomBytes(4).toString('hex')}`;
     const r = await run(withDatabase(adminUrl((u) => (u.pathname = `/${name}`))));

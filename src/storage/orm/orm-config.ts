@@ -44,6 +44,7 @@ export function ormOptions(database: string | EmbeddedDatabase, opts: { poolMax?
  * crossed jit_above_cost, and each send then spent ~27 ms compiling before running for 0.2 ms.
  */
 const NO_JIT = '-c jit=off';
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * node-postgres settings beyond what MikroORM takes from the URL (host, port, user, password, database):
@@ -56,5 +57,7 @@ function connectionSettings(database: string | EmbeddedDatabase) {
   const url = new URL(database);
   const own = url.searchParams.get('options');
   url.searchParams.delete('options');
-  return { connectionString: url.toString(), options: own ? `${own} ${NO_JIT}` : NO_JIT };
+  // A host that accepts the connection and never answers fails in 10 s, not at the pool's 30 s acquire timeout.
+  const connectionTimeoutMillis = url.searchParams.has('connect_timeout') ? undefined : CONNECT_TIMEOUT_MS;
+  return { connectionString: url.toString(), options: own ? `${own} ${NO_JIT}` : NO_JIT, connectionTimeoutMillis };
 }
