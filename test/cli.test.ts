@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeJwt, jwtVerify } from 'jose';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET } from './env.js';
 import { createTestDatabase, dataOf, errorCode, startTestApp, type TestApp } from './harness.js';
@@ -119,6 +120,26 @@ describe('stored-messages migrate and serve', () => {
       expect(first.stdout).toMatch(/^applied Migration\d+/);
       const again = await cli(['migrate'], { DATABASE_URL: db.url });
       expect(again.stdout.trim()).toBe('no pending migrations');
+    } finally {
+      await db.drop();
+    }
+  }, 120_000);
+
+  it('migrate run by three processes at once applies each migration once, and every one succeeds', async () => {
+    const db = await createTestDatabase();
+    try {
+      const runs = await Promise.all([0, 1, 2].map(() => cli(['migrate'], { DATABASE_URL: db.url })));
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      expect(runs.filter((r) => r.stdout.startsWith('applied ')).length).toBe(1);
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ n: number; distinct: number }>('select count(*)::int as n, count(distinct name)::int as distinct from sm_migrations');
+        expect(rows[0].n).toBe(rows[0].distinct);
+        expect(rows[0].n).toBeGreaterThan(0);
+      } finally {
+        await client.end();
+      }
     } finally {
       await db.drop();
     }

@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig, type Config } from '../config.js';
 import { startEmbeddedDatabase } from '../storage/embedded.js';
+import { applyMigrations } from '../storage/orm/migrations.js';
 import { ormOptions } from '../storage/orm/orm-config.js';
 import { reportStartupFailure } from '../startup-errors.js';
 
@@ -17,8 +18,8 @@ export async function migrate(env: Record<string, string | undefined>): Promise<
     try {
       const orm = await MikroORM.init(ormOptions(embedded ?? config.databaseUrl!, { poolMax: 1 }));
       try {
-        const applied = await orm.getMigrator().up();
-        console.log(applied.length ? `applied ${applied.map((m) => m.name).join(', ')}` : 'no pending migrations');
+        const applied = await applyMigrations(orm, config.databaseUrl);
+        console.log(applied.length ? `applied ${applied.join(', ')}` : 'no pending migrations');
       } finally {
         await orm.close(true);
       }

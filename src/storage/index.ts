@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { startEmbeddedDatabase } from './embedded.js';
+import { applyMigrations } from './orm/migrations.js';
 import { ormOptions } from './orm/orm-config.js';
 import { OrmMessageStore } from './orm/store.js';
 import { openRedisStore, resolveRedisTarget } from './redis/index.js';
@@ -34,7 +35,7 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<Me
   const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(o.embeddedInMemory ? null : config.dataDir);
   try {
     const orm = await MikroORM.init(ormOptions(embedded ?? config.databaseUrl!, { poolMax: embedded ? 1 : config.databasePoolMax }));
-    if (config.migrateOnStart) await orm.getMigrator().up();
+    if (config.migrateOnStart) await applyMigrations(orm, config.databaseUrl);
     const [{ autovacuum }] = (await orm.em.getConnection().execute("select current_setting('autovacuum') as autovacuum")) as { autovacuum: string }[];
     const analyze = embedded !== null || autovacuum !== 'on';
     return new OrmMessageStore(orm, { onClose: async () => embedded?.close(), analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined });
