@@ -39,8 +39,14 @@ const SHORT_LEAF_CHARS = 64;
 /** The most characters an answer to a document may have, as validated: execution skips measuring the answers that cannot be too big. */
 export const answerBounds = new WeakMap<DocumentNode, number>();
 
-/** Items a list without first/last may hold (pendingMessages: 100 stored plus flash; payloads' messages). */
+/** Items a list without first/last may hold (pendingMessages: 100 stored plus flash). */
 const UNPAGED_LIST = 100;
+
+/** Mutations whose payload lists one item per id asked for (messages, notFound, deleted): their answer grows with `input.ids`. */
+const PER_ID_PAYLOADS = new Set(['markRead', 'markUnread', 'deleteMessages']);
+
+/** For those root fields: the most characters of answer each listed id may add, checked with the ids' count at execution (operation-limits.ts). */
+export const answerCharsPerId = new WeakMap<FieldNode, number>();
 
 interface Tally {
   fields: number;
@@ -53,6 +59,21 @@ interface Tally {
 const ZERO: Tally = { fields: 0, cost: 0, nesting: 0, chars: 0 };
 
 const refused = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+
+/** The root fields an operation selects, through fragments and inline fragments, aliases included. */
+export function rootFields(set: SelectionSetNode, fragment: (name: string) => { selectionSet: SelectionSetNode } | null | undefined, seen = new Set<string>()): FieldNode[] {
+  const out: FieldNode[] = [];
+  for (const s of set.selections) {
+    if (s.kind === Kind.FIELD) out.push(s);
+    else if (s.kind === Kind.INLINE_FRAGMENT) out.push(...rootFields(s.selectionSet, fragment, seen));
+    else if (!seen.has(s.name.value)) {
+      seen.add(s.name.value);
+      const f = fragment(s.name.value);
+      if (f) out.push(...rootFields(f.selectionSet, fragment, seen));
+    }
+  }
+  return out;
+}
 
 /** first/last as the page size it asks for: a literal as given (at most the contract's 100), a variable as the most it may be, none the default. */
 function pageSize(field: FieldNode): number | null {
@@ -137,6 +158,12 @@ export function documentCostRule(context: ValidationContext): ASTVisitor {
       const root = schema.getRootType(operation.operation) ?? undefined;
       const t = tallySet(operation.selectionSet, root, UNPAGED_LIST);
       chars = Math.max(chars, t.chars);
+      if (operation.operation === 'mutation') {
+        // One item per list: the payload's lists hold one per id.
+        for (const f of rootFields(operation.selectionSet, (n) => context.getFragment(n))) {
+          if (PER_ID_PAYLOADS.has(f.name.value)) answerCharsPerId.set(f, tallyField(f, root, 1).chars);
+        }
+      }
       const name = operation.name ? ` "${operation.name.value}"` : '';
       if (t.nesting > DOCUMENT_LIMITS.fragmentNesting) {
         context.reportError(refused(`Operation${name} nests fragments ${t.nesting} deep; at most ${DOCUMENT_LIMITS.fragmentNesting} allowed.`));

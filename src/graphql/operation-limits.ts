@@ -6,34 +6,20 @@ import {
   type DocumentNode,
   type FieldNode,
   type OperationDefinitionNode,
-  type SelectionSetNode,
   type ValidationContext,
   type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badInput } from '../domain/errors.js';
 import { LIMITS } from '../domain/validate.js';
+import { MAX_ANSWER_CHARS } from './answer-limit.js';
+import { answerCharsPerId, rootFields } from './document-cost.js';
 
 /** Root fields that create messages: one per operation, so one request cannot multiply a send. */
 const SENDERS = new Set(['addMessage', 'addMessageFor', 'broadcastMessage']);
 
 /** Root fields taking a list of ids, and where in `input` the list is. */
 const ID_LISTS: Record<string, string> = { markRead: 'ids', markUnread: 'ids', deleteMessages: 'ids', addMessageFor: 'userIds' };
-
-/** The root fields an operation selects, through fragments and inline fragments, aliases included. */
-function rootFields(set: SelectionSetNode, fragment: (name: string) => { selectionSet: SelectionSetNode } | null | undefined, seen = new Set<string>()): FieldNode[] {
-  const out: FieldNode[] = [];
-  for (const s of set.selections) {
-    if (s.kind === Kind.FIELD) out.push(s);
-    else if (s.kind === Kind.INLINE_FRAGMENT) out.push(...rootFields(s.selectionSet, fragment, seen));
-    else if (!seen.has(s.name.value)) {
-      seen.add(s.name.value);
-      const f = fragment(s.name.value);
-      if (f) out.push(...rootFields(f.selectionSet, fragment, seen));
-    }
-  }
-  return out;
-}
 
 /** At most one message-sending root field per mutation (directives do not matter: @skip could be a variable). */
 export function oneSenderRule(context: ValidationContext): ASTVisitor {
@@ -76,32 +62,40 @@ function idsIn(field: FieldNode, key: string, variables: Record<string, unknown>
   return Array.isArray(list) ? list.length : list === undefined || list === null ? 0 : 1;
 }
 
-/** The field of the first root field past the per-operation cap on ids, or null. */
-function overIdCap(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): string | null {
+/** The first root field past the per-operation cap on ids, or whose answer could pass the answer limit with that many ids; null when none. */
+function overIdCap(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): { field: string; message: string } | null {
   const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
   let total = 0;
+  let answer = 0;
   for (const field of rootFields(operation.selectionSet, (n) => fragments.get(n))) {
     const key = ID_LISTS[field.name.value];
     if (!key) continue;
-    total += idsIn(field, key, variables);
-    if (total > LIMITS.ids) return `input.${key}`;
+    const ids = idsIn(field, key, variables);
+    total += ids;
+    if (total > LIMITS.ids) return { field: `input.${key}`, message: `one operation may list at most ${LIMITS.ids} ids over all its fields` };
+    answer += ids * (answerCharsPerId.get(field) ?? 0);
+    if (answer > MAX_ANSWER_CHARS) {
+      const mib = Math.round(MAX_ANSWER_CHARS / 1024 / 1024);
+      return { field: `input.${key}`, message: `with this many ids the answer could be larger than ${mib} MiB: select fewer fields of the messages, or list fewer ids` };
+    }
   }
   return null;
 }
 
 /**
  * Caps the ids one operation may carry over all its root fields (markRead, markUnread, deleteMessages,
- * addMessageFor's userIds), aliases included, before any of them runs: nothing changes when it is refused.
+ * addMessageFor's userIds), aliases included, and the answer those ids could make (a payload lists each
+ * message it found), before any of them runs: nothing changes when it is refused.
  */
 export function limitIdsPerOperation(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'mutation') return;
-      const field = overIdCap(args.document, operation, (args.variableValues ?? {}) as Record<string, unknown>);
-      if (!field) return;
-      const error = badInput(field, `one operation may list at most ${LIMITS.ids} ids over all its fields`);
-      setResultAndStopExecution({ errors: [new GraphQLError(error.message, { extensions: { code: error.code, field } })] });
+      const over = overIdCap(args.document, operation, (args.variableValues ?? {}) as Record<string, unknown>);
+      if (!over) return;
+      const error = badInput(over.field, over.message);
+      setResultAndStopExecution({ errors: [new GraphQLError(error.message, { extensions: { code: error.code, field: over.field } })] });
     },
   };
 }

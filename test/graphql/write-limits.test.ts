@@ -60,6 +60,21 @@ describe.each(BACKENDS)('limits on writes per operation on %s', (backend) => {
     expect(ok).toEqual({ r1: { count: 1 }, deleteMessages: { count: 0 } });
   });
 
+  it('refuses, before marking anything, ids whose payload could answer past 16 MiB; fewer fields pass', async () => {
+    const producer = await newProducer(t);
+    const user = await newUser(t);
+    const mine = (await sendTo(producer, user.sub)).message.id;
+    const heavy = `mutation($a: [ID!]!) { markRead(input: { ids: $a }) { count messages { id text data url } } }`;
+    const many = [mine, ...ids(999)];
+    expectBadInput(await user.raw(heavy, { a: many }), 'input.ids');
+    // Through a fragment at the root too.
+    expectBadInput(await user.raw(`mutation($a: [ID!]!) { ...R } fragment R on Mutation { markRead(input: { ids: $a }) { messages { text data } } }`, { a: many }), 'input.ids');
+    expect((await archive(user)).nodes.map((m) => m.read)).toEqual([false]);
+    // The same ids with the ids alone, or few ids with every field, are fine.
+    expect((await user.q(`mutation($a: [ID!]!) { markUnread(input: { ids: $a }) { count messages { id read } notFound } }`, { a: many })).markUnread.count).toBe(0);
+    expect((await user.q(heavy, { a: [mine] })).markRead.count).toBe(1);
+  });
+
   it('counts the userIds of a send with the ids of the same operation', async () => {
     const producer = await newProducer(t);
     const user = await newUser(t);
