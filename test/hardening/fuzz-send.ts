@@ -49,7 +49,8 @@ function sendHttp(baseUrl: string, req: FuzzRequest, timeoutMs: number): Promise
       res.on('error', () => finish({}));
       if (req.stream) setTimeout(() => finish({}), STREAM_READ_MS);
     });
-    request.on('error', (err) => finish({ error: (err as NodeJS.ErrnoException).code ?? err.message }));
+    // A reset after the server answered (431 for an oversized request line, as Node ends those) is its answer, not a failure.
+    request.on('error', (err) => finish({ error: status ? null : ((err as NodeJS.ErrnoException).code ?? err.message) }));
     request.end(req.body);
   });
 }
