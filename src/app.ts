@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import pino, { type Logger } from 'pino';
+import { healthChecks, requireAuthentication, tagUnexpected } from './app-plugins.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import type { Config } from './config.js';
 import { AppError } from './domain/errors.js';
@@ -199,62 +199,4 @@ async function contextFor(request: Request, authenticate: Authenticator, message
     if (!(err instanceof AppError)) throw err;
     return { auth: null, authError: err, messages, live, requestId };
   }
-}
-
-/**
- * Every operation, introspection included, needs a valid token (CONTRACT.md §2). And any call with a
- * valid user token makes the caller a known user (broadcasts reach them from then on), whatever the
- * operation. That registration is best effort here: when storage fails, the operation still runs, and
- * the fields that need storage register again through their use case and fail there, at their path,
- * masked and logged with the request id.
- */
-function requireAuthentication(logger: Logger): Plugin<GraphQLContext> {
-  const refuse = (ctx: GraphQLContext) =>
-    new GraphQLError(ctx.authError?.message ?? 'a valid bearer token is required', { extensions: { code: 'UNAUTHENTICATED' } });
-  const admit = async (ctx: GraphQLContext, stop: (result: { errors: GraphQLError[] }) => void) => {
-    if (!ctx.auth) return stop({ errors: [refuse(ctx)] });
-    await ctx.messages.register(ctx.auth.viewer).catch((err) => logger.warn({ err, requestId: ctx.requestId }, 'could not register the caller as a known user'));
-  };
-  return {
-    onExecute: ({ args, setResultAndStopExecution }) => admit(args.contextValue as GraphQLContext, setResultAndStopExecution),
-    onSubscribe: ({ args, setResultAndStopExecution }) => admit(args.contextValue as GraphQLContext, setResultAndStopExecution),
-  };
-}
-
-/** Tags unexpected errors with the request id before masking (createMaskError logs them), so the log line and the client's error match. */
-function tagUnexpected(): Plugin<GraphQLContext> {
-  return {
-    onExecute({ args }) {
-      const ctx = args.contextValue as GraphQLContext;
-      return {
-        onExecuteDone({ result }) {
-          const errors = 'errors' in result && Array.isArray(result.errors) ? result.errors : [];
-          for (const error of errors) {
-            const original = (error as GraphQLError).originalError;
-            if (original && !(original instanceof AppError) && !(original instanceof GraphQLError)) {
-              (original as Error & { requestId?: string }).requestId = ctx.requestId;
-              (error as GraphQLError & { requestId?: string }).requestId = ctx.requestId;
-            }
-          }
-        },
-      };
-    },
-  };
-}
-
-/** GET /ready: storage (and Redis, when configured) answers: 200, else 503. */
-function healthChecks(store: MessageStore, realtime: Realtime): Plugin {
-  return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (request.method !== 'GET') return;
-      if (url.pathname === '/ready') {
-        try {
-          await Promise.all([store.ping(), realtime.ping()]);
-          endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ready' }), { status: 200, headers: { 'content-type': 'application/json' } }));
-        } catch {
-          endResponse(new fetchAPI.Response(JSON.stringify({ status: 'unavailable' }), { status: 503, headers: { 'content-type': 'application/json' } }));
-        }
-      }
-    },
-  };
 }
