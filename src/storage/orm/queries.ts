@@ -53,9 +53,9 @@ const expiredUnread = (user: string, ru: string) =>
  *   unread index became usable, and on statistics of a young table (or none: autovacuum off) PostgreSQL
  *   walked the user's whole unread range to find the expired ones. SEND then cost O(unread): 1.4 ms for
  *   a user with 366 unread, against 0.01 ms on this index.
- * - Ordered by expires_at: the (user_id, expires_at) index yields that order and the primary key does not,
- *   so the index wins even in a generic plan made while the table was nearly empty (on costs alone the two
- *   tie there, and the primary key won: its plan then filtered the user's whole inbox, once per send).
+ * - Ordered by expires_at: only the (user_id, expires_at) index yields that order, so it beats the primary
+ *   key (which filters the user's whole inbox) even in a generic plan made on a nearly empty table, where
+ *   their costs tie.
  */
 function expiredOf(user: string): string {
   return `(select e.read_at, e.message_id from sm_delivery e where e.user_id = ${user} and e.expires_at <= now() order by e.expires_at offset 0) e`;
@@ -199,7 +199,7 @@ with s as (
     (count(*) over (partition by pairs.user_id order by ids.id desc rows between unbounded preceding and current row) - 1)::int as after
   from pairs join ids using (i)
 ), x as materialized (
-  -- Once per recipient, not once per send of the batch (inlined, it ran for every row of later).
+  -- Materialised: once per recipient; inlined, it would run once per send of the batch.
   select u.id, ${expiredUnread('u.id', 'u.read_upto')} as expired from u
 )
 select later.i, later.id::text as id, u.id as user_id,
