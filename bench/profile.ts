@@ -25,6 +25,7 @@ import { startBackend } from './lib/backends.js';
 import { cleanupOnSignals, runCleanups } from './lib/cleanup.js';
 import { bearer, body, globalId, gql, Q } from './lib/gql.js';
 import { httpLoad, stopLoadGenerator } from './lib/load.js';
+import { storageCpu, threadCpu } from './lib/cpu.js';
 import { ALL_BACKENDS, parseOptions, type BackendName } from './lib/options.js';
 import { REDIS_URL } from './lib/services.js';
 import type { BenchTarget } from './lib/backends.js';
@@ -61,32 +62,6 @@ const PLANS: Record<string, (t: BenchTarget) => Promise<Plan>> = {
     return { bodies: [body(Q.unreadCount)], auths: [await bearer('w7-user-10')] };
   },
 };
-
-/**
- * CPU time in ms (user + system) of every process named `postgres` or `redis-server` on the machine,
- * from /proc: the storage side's share of a run (other databases' work counts too: run it on a quiet machine).
- */
-function storageCpu(): number {
-  let ms = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (name !== 'postgres' && name !== 'redis-server') continue;
-      const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      ms += (Number(f[11]) + Number(f[12])) * 10;
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ms;
-}
-
-/** This thread's CPU time from /proc (clock ticks of 10 ms): [user, system] in ms. */
-function threadCpu(): [number, number] {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return [Number(fields[11]) * 10, Number(fields[12]) * 10];
-}
 
 /** CPU time in ms of each of this process's threads (the server's, the load generator's, V8's and libuv's helpers), by "tid name". */
 function threadsCpu(): Map<string, number> {

@@ -20,6 +20,7 @@ import { redisReachable } from './lib/services.js';
 import type { Summary } from './lib/stats.js';
 import { appTypename, bareYoga, bareYogaPage, pgInsertFloor, pgliteInsertFloor, redisFloor } from './workloads/baselines.js';
 import { w1 } from './workloads/w1-send.js';
+import { w1g } from './workloads/w1g-growth.js';
 import { w2 } from './workloads/w2-fanout.js';
 import { w3 } from './workloads/w3-broadcast.js';
 import { w4 } from './workloads/w4-inbox.js';
@@ -36,6 +37,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PER_BACKEND: [WorkloadName, (ctx: BenchContext, t: BenchTarget) => Promise<Row[]>][] = [
   ['W3', w3],
   ['W1', w1],
+  ['W1g', w1g],
   ['W2', w2],
   ['W4', w4],
   ['W5', w5],

@@ -1,7 +1,7 @@
 /** Command-line options of `npm run bench`. Everything is bounded: durations, counts, time limits. */
 export type BackendName = 'postgres' | 'embedded' | 'redis';
 export const ALL_BACKENDS: BackendName[] = ['postgres', 'embedded', 'redis'];
-export const ALL_WORKLOADS = ['floor', 'W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8'] as const;
+export const ALL_WORKLOADS = ['floor', 'W1', 'W1g', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8'] as const;
 export type WorkloadName = (typeof ALL_WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -13,6 +13,8 @@ export interface BenchOptions {
   warmupSeconds: number;
   /** Concurrent HTTP connections (and in-process workers) for the throughput workloads. */
   connections: number;
+  /** Seconds of W1g's sends to one growing inbox (measured in windows of up to 10 s). */
+  growthSeconds: number;
   backends: BackendName[];
   only: Set<WorkloadName>;
   /** `api` seeds through MessageStore.send even on SQL backends (to exercise the Redis seeding path). */
@@ -38,13 +40,14 @@ export interface BenchOptions {
   callsPerRepeat: number;
 }
 
-const HELP = `usage: npm run bench -- [--quick] [--repeats=N] [--duration=S] [--only=W1,W4,floor] [--backends=postgres,embedded,redis] [--seed=api]
+const HELP = `usage: npm run bench -- [--quick] [--repeats=N] [--duration=S] [--only=W1,W4,floor] [--backends=postgres,embedded,redis] [--seed=api] [--growth-duration=S]
   --quick       smoke run (about a minute, plus bench/live.ts): 1 repeat, 1 s load runs, smaller data
                 (W3 20,000 users, W4 100,000 rows of others, W5/W7 10,000 unread; rows say so)
   --repeats     measured runs per measurement (default 3; quick 1)
   --duration    seconds per HTTP load run (default 10; quick 1)
   --only        workloads to run (floor = the baselines; W8 = bench/live.ts when present)
   --backends    storage backends (default all; redis rows are reported pending until the backend exists)
+  --growth-duration  seconds of W1g, sends to one growing inbox on a fresh database (default 60; quick 12)
   --seed=api    seed through the store's send API instead of SQL (slow; what the Redis backend uses)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -59,7 +62,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     flags.set(m[1], m[2] ?? 'true');
   }
   // --child=FILE (internal): run.ts runs each backend in a child process of its own, which writes its rows to FILE.
-  const known = new Set(['quick', 'full', 'repeats', 'duration', 'only', 'backends', 'seed', 'child']);
+  const known = new Set(['quick', 'full', 'repeats', 'duration', 'only', 'backends', 'seed', 'child', 'growth-duration']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${HELP}`);
 
   const quick = flags.get('quick') === 'true';
@@ -86,6 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     durationSeconds: int('duration', quick ? 1 : 10, 1, 120),
     warmupSeconds: quick ? 1 : 3,
     connections: 16,
+    growthSeconds: int('growth-duration', quick ? 12 : 60, 2, 600),
     backends: list('backends', ALL_BACKENDS),
     only: new Set(list('only', ALL_WORKLOADS)),
     seed,

@@ -13,6 +13,8 @@ import type { MessageStore } from './store.js';
  * PGlite, and a PostgreSQL server with autovacuum off (every 10 minutes at the default interval).
  */
 const ANALYZE_EVERY_CLEANUPS = 10;
+/** And when sends have doubled sm_delivery since the last ANALYZE (OrmMessageStore's analyzeOnGrowth). */
+const ANALYZE_ON_GROWTH = 2;
 
 export interface StorageOptions {
   logger: Logger;
@@ -38,7 +40,7 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<Me
     if (config.migrateOnStart) await applyMigrations(orm, config.databaseUrl);
     const [{ autovacuum }] = (await orm.em.getConnection().execute("select current_setting('autovacuum') as autovacuum")) as { autovacuum: string }[];
     const analyze = embedded !== null || autovacuum !== 'on';
-    return new OrmMessageStore(orm, { onClose: async () => embedded?.close(), analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined });
+    return new OrmMessageStore(orm, { onClose: async () => embedded?.close(), analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined, analyzeOnGrowth: analyze ? ANALYZE_ON_GROWTH : undefined });
   } catch (err) {
     await embedded?.close();
     throw err;

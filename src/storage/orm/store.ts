@@ -21,6 +21,8 @@ import { isMessageId, listPage, toRecord, type Counts, type MessageRow } from '.
 const IDEMPOTENCY_HOURS = 24;
 const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
 const KNOWN_CACHE_MAX = 100_000;
+/** Deliveries written before the first growth ANALYZE (analyzeOnGrowth): below this, plans of any size are cheap. */
+const ANALYZE_MIN_ROWS = 1_000;
 /** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */
 const PREPARED_MAX_IDS = 50;
 /**
@@ -52,6 +54,10 @@ export class OrmMessageStore implements MessageStore {
   private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch) });
 
   private cleanups = 0;
+  /** Deliveries written since the last ANALYZE, sm_delivery's size then, and the ANALYZE running now. */
+  private written = 0;
+  private analyzedRows = 0;
+  private analysis: Promise<void> | null = null;
 
   constructor(
     private readonly orm: MikroORM,
@@ -64,6 +70,13 @@ export class OrmMessageStore implements MessageStore {
        * statements keep plans made for tables far smaller, and ANALYZE is what makes PostgreSQL plan them again.
        */
       analyzeEveryCleanups?: number;
+      /**
+       * Also analyse the tables sends grow once this process has written that many times more deliveries
+       * than sm_delivery held at the last ANALYZE (at least ANALYZE_MIN_ROWS), in the background: a
+       * plan made for a table far smaller is replaced within a doubling, not at the next cleanup.
+       * ANALYZE reads a bounded sample, and doublings are few. Unset: never (autovacuum keeps them fresh).
+       */
+      analyzeOnGrowth?: number;
     } = {},
   ) {
     this.db = new Db(orm);
@@ -132,6 +145,7 @@ export class OrmMessageStore implements MessageStore {
       for (const r of fresh) unread.set(r.user_id, r.unread);
     }
     for (const u of this.known.size < KNOWN_CACHE_MAX ? rows : []) this.known.add(u.user_id);
+    this.grew(rows.length);
     return {
       message: storedRecord(rows[0].id, message),
       recipientCount: rows.length,
@@ -323,11 +337,29 @@ export class OrmMessageStore implements MessageStore {
     });
   }
 
+  /** Counts deliveries written, and starts an ANALYZE when they have grown sm_delivery by the configured factor. */
+  private grew(deliveries: number): void {
+    const factor = this.opts.analyzeOnGrowth;
+    if (!factor) return;
+    this.written += deliveries;
+    if (this.analysis || this.written < Math.max(ANALYZE_MIN_ROWS, this.analyzedRows * (factor - 1))) return;
+    this.written = 0;
+    this.analysis = (async () => {
+      await this.db.unprepared('analyze sm_delivery, sm_message');
+      const [t] = await this.db.unprepared<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'sm_delivery'::regclass`);
+      this.analyzedRows = t.n;
+    })()
+      // A failed ANALYZE leaves the old statistics: the next growth tries again.
+      .catch(() => undefined)
+      .finally(() => (this.analysis = null));
+  }
+
   async ping(): Promise<void> {
     await this.db.sql('select 1');
   }
 
   async close(): Promise<void> {
+    await this.analysis;
     await this.orm.close(true);
     await this.opts.onClose?.();
   }

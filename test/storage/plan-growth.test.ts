@@ -1,0 +1,86 @@
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { openStorage } from '../../src/storage/index.js';
+import type { Db } from '../../src/storage/orm/db.js';
+import * as q from '../../src/storage/orm/queries.js';
+import type { MessageStore } from '../../src/storage/store.js';
+import { createTestDatabase } from '../harness.js';
+import { msg } from './contract.js';
+
+/** A statement of queries.ts as Db sends it: its `?` numbered ($1, $2, ...). */
+const numbered = (text: string) => {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+};
+
+type PlanNode = { 'Relation Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] };
+const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+
+/**
+ * Sends to one user on a fresh database that nobody else analyses (this machine's PostgreSQL runs with
+ * autovacuum off; PGlite has none): the send statement the store prepared while the table was nearly
+ * empty must not come to read the user's whole inbox (STACK.md trap 9).
+ */
+describe.each(['postgres', 'embedded'] as const)('sends to one growing inbox (%s)', (backend) => {
+  const user = 'growing-inbox';
+  const opened: { store: MessageStore; drop?: () => Promise<void> }[] = [];
+  afterAll(async () => {
+    for (const o of opened) {
+      await o.store.close();
+      await o.drop?.();
+    }
+  });
+
+  /** A store on a fresh database with one connection (the plan examined is the one its sends ran with), after `sends` sends to `user`. */
+  async function grown(sends: number): Promise<MessageStore> {
+    const db = backend === 'postgres' ? await createTestDatabase() : null;
+    const env = db ? { DATABASE_URL: db.url, DATABASE_POOL_MAX: '1' } : {};
+    const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }), { logger: pino({ level: 'silent' }), embeddedInMemory: true });
+    opened.push({ store, drop: db?.drop });
+    for (let k = 0; k < sends; k += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => store.send(msg({ text: `grow ${k + j}` }), { userIds: [user] })));
+    return store;
+  }
+  const dbOf = (store: MessageStore) => (store as unknown as { db: Db }).db;
+  const deliveryTuples = async (store: MessageStore) =>
+    (await dbOf(store).sql<{ n: number }>(`select reltuples::int as n from pg_class where relname = 'sm_delivery'`))[0].n;
+
+  /** Rows of sm_delivery one more send reads under the store's own cached generic plan of SEND (EXPLAIN ANALYZE, rolled back). */
+  async function deliveryRowsPerSend(store: MessageStore): Promise<number> {
+    const [prepared] = await dbOf(store).sql<{ name: string }>('select name from pg_prepared_statements where statement = $1', [numbered(q.SEND)]);
+    expect(prepared?.name).toBeTruthy();
+    const param = JSON.stringify([{ u: [user], l: 21, t: 'probe', x: '', r: null, d: null, c: new Date().toISOString(), e: new Date(Date.now() + 86_400_000).toISOString() }]);
+    let plan: PlanNode | undefined;
+    const rollback = new Error('rollback');
+    await dbOf(store)
+      .tx(async (sql) => {
+        // The generic plan: what the store runs once a statement has run five times.
+        await sql('set local plan_cache_mode = force_generic_plan');
+        const [row] = await sql<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) execute ${prepared.name}('${param}')`);
+        plan = row['QUERY PLAN'][0].Plan;
+        throw rollback;
+      })
+      .catch((err: unknown) => {
+        if (err !== rollback) throw err;
+      });
+    return nodes(plan!)
+      .filter((n) => n['Relation Name'] === 'sm_delivery')
+      .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+  }
+
+  it('reads a bounded number of deliveries per send under a plan made while the table was empty, with no ANALYZE at all', async () => {
+    const store = await grown(900); // below the store's first ANALYZE on growth
+    expect(await deliveryTuples(store)).toBeLessThan(0); // never analysed
+    // The delivery it writes and the user's expired ones (none): not the 900 already there.
+    expect(await deliveryRowsPerSend(store)).toBeLessThanOrEqual(10);
+    expect(await store.unreadCount(user)).toBe(900);
+  }, 120_000);
+
+  it('analyses the tables sends grow as they double, and still reads a bounded number of deliveries per send', async () => {
+    const store = await grown(3_000);
+    await (store as unknown as { analysis: Promise<void> | null }).analysis; // the ANALYZE runs in the background
+    expect(await deliveryTuples(store)).toBeGreaterThanOrEqual(1_000);
+    expect(await deliveryRowsPerSend(store)).toBeLessThanOrEqual(10);
+    expect(await store.unreadCount(user)).toBe(3_000);
+  }, 180_000);
+});
