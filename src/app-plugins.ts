@@ -49,12 +49,16 @@ export function tagUnexpected(): Plugin<GraphQLContext> {
   };
 }
 
-/** GET /ready: storage (and Redis, when configured) answers: 200, else 503. */
-export function healthChecks(store: MessageStore, realtime: Realtime): Plugin {
+/** GET /ready: storage (and Redis, when configured) answers: 200, else 503; 503 too once the app drains (a load balancer stops sending new requests). */
+export function healthChecks(store: MessageStore, realtime: Realtime, draining: () => boolean): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (request.method !== 'GET') return;
       if (url.pathname === '/ready') {
+        if (draining()) {
+          endResponse(new fetchAPI.Response(JSON.stringify({ status: 'draining' }), { status: 503, headers: { 'content-type': 'application/json' } }));
+          return;
+        }
         try {
           await Promise.all([store.ping(), realtime.ping()]);
           endResponse(new fetchAPI.Response(JSON.stringify({ status: 'ready' }), { status: 200, headers: { 'content-type': 'application/json' } }));

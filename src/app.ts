@@ -41,6 +41,8 @@ export interface App {
   logger: Logger;
   /** Reclaims expired messages now (the periodic cleanup calls this). */
   cleanup(): Promise<number>;
+  /** From now on /ready answers 503 while everything else keeps serving (the shutdown's drain period). */
+  drain(): void;
   /** Stops timers, closes the HTTP server, storage and the embedded database. Idempotent. */
   close(): Promise<void>;
 }
@@ -69,6 +71,7 @@ const CLEANUP_BATCH = 1000;
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const closers: (() => Promise<void>)[] = [];
+  let draining = false;
   const closeAll = async () => {
     for (const c of closers.splice(0).reverse()) await c().catch((err) => logger.error({ err }, 'error while closing'));
   };
@@ -115,7 +118,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       plugins: [
         requireAuthentication(logger),
         tagUnexpected(),
-        healthChecks(store, realtime),
+        healthChecks(store, realtime, () => draining),
         limitRequestBody(),
         ...(graphiql ? [graphiql.assets] : []),
         ...(limiter ? [limitRate(limiter, authenticate)] : []),
@@ -183,6 +186,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       store,
       logger,
       cleanup,
+      drain: () => {
+        draining = true;
+      },
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

@@ -26,6 +26,8 @@ export interface Config {
   eventsTtlSeconds: number;
   migrateOnStart: boolean;
   cleanupIntervalSeconds: number;
+  /** After SIGTERM/SIGINT: seconds of serving with /ready at 503 before closing, so a load balancer stops routing first. */
+  shutdownDrainSeconds: number;
   logLevel: string;
   // Limits on requests (issue 16) ------------------------------------------------------------
   /** Origins allowed to call from a browser: `'*'` for any, or a list (empty: none). */
@@ -113,6 +115,7 @@ const schema = z.object({
   EVENTS_TTL_SECONDS: int(1).default(86400),
   MIGRATE_ON_START: bool.default(true),
   CLEANUP_INTERVAL_SECONDS: int(1).default(60),
+  SHUTDOWN_DRAIN_SECONDS: int(0, 3600).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Limits on requests (issue 16): the defaults of the last three depend on NODE_ENV (below).
   CORS_ORIGINS: z
@@ -186,6 +189,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
     eventsTtlSeconds: e.EVENTS_TTL_SECONDS,
     migrateOnStart: e.MIGRATE_ON_START,
     cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
+    shutdownDrainSeconds: e.SHUTDOWN_DRAIN_SECONDS,
     logLevel: e.LOG_LEVEL,
     // Limits on requests (issue 16): browsers from any origin, GraphiQL and introspection in development only.
     corsOrigins: e.CORS_ORIGINS ? (e.CORS_ORIGINS.includes('*') ? '*' : e.CORS_ORIGINS) : e.NODE_ENV === 'production' ? [] : '*',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { decodeJwt, jwtVerify } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signToken } from '../src/auth.js';
 import { TEST_SECRET } from './env.js';
 import { createTestDatabase, dataOf, errorCode, startTestApp, type TestApp } from './harness.js';
 import { runSource, startSource } from './processes.js';
@@ -164,6 +165,31 @@ describe('stored-messages migrate and serve', () => {
       expect((await fetch(`${url}/health`)).status).toBe(200);
       await server.waitFor(/Development tokens/);
       expect(await server.stop('SIGTERM')).toBe(0);
+    } finally {
+      await server.stop('SIGKILL');
+      await db.drop();
+    }
+  }, 120_000);
+
+  it('serve drains after SIGTERM for SHUTDOWN_DRAIN_SECONDS: /ready 503, requests still served, then exit 0', async () => {
+    const db = await createTestDatabase();
+    const env = { DATABASE_URL: db.url, AUTH_JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', SHUTDOWN_DRAIN_SECONDS: '4' };
+    const server = startSource('src/cli.ts', ['serve'], env);
+    try {
+      const [, url] = await server.waitFor(/listening on (http:\S+)\/graphql/);
+      expect((await fetch(`${url}/ready`)).status).toBe(200);
+      const exited = server.stop('SIGTERM');
+      await server.waitFor(/\/ready answers 503/);
+      expect((await fetch(`${url}/ready`)).status).toBe(503);
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      const token = await signToken(TEST_SECRET, { sub: 'draining-user' });
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ unreadCount }' }),
+      });
+      expect(await res.json()).toEqual({ data: { unreadCount: 0 } });
+      expect(await exited).toBe(0);
     } finally {
       await server.stop('SIGKILL');
       await db.drop();

@@ -39,6 +39,11 @@ export async function serve(env: Env): Promise<number> {
     process.on('SIGINT', () => resolve('SIGINT'));
     process.on('SIGTERM', () => resolve('SIGTERM'));
   });
+  app.drain();
+  if (config.shutdownDrainSeconds > 0) {
+    app.logger.info(`${signal}: /ready answers 503; closing in ${config.shutdownDrainSeconds} s (SHUTDOWN_DRAIN_SECONDS)`);
+    await new Promise((resolve) => setTimeout(resolve, config!.shutdownDrainSeconds * 1000));
+  }
   app.logger.info(`${signal}: shutting down`);
   await app.close();
   return 0;
