@@ -26,6 +26,7 @@ import { w3 } from './workloads/w3-broadcast.js';
 import { w4 } from './workloads/w4-inbox.js';
 import { w5 } from './workloads/w5-mark-all.js';
 import { w6 } from './workloads/w6-mark-read.js';
+import { w6b } from './workloads/w6b-big-inbox.js';
 import { w7 } from './workloads/w7-unread-count.js';
 import { w8 } from './workloads/w8-live.js';
 
@@ -42,6 +43,7 @@ const PER_BACKEND: [WorkloadName, (ctx: BenchContext, t: BenchTarget) => Promise
   ['W4', w4],
   ['W5', w5],
   ['W6', w6],
+  ['W6b', w6b],
   ['W7', w7],
 ];
 

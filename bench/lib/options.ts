@@ -1,7 +1,7 @@
 /** Command-line options of `npm run bench`. Everything is bounded: durations, counts, time limits. */
 export type BackendName = 'postgres' | 'embedded' | 'redis';
 export const ALL_BACKENDS: BackendName[] = ['postgres', 'embedded', 'redis'];
-export const ALL_WORKLOADS = ['floor', 'W1', 'W1g', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8'] as const;
+export const ALL_WORKLOADS = ['floor', 'W1', 'W1g', 'W2', 'W3', 'W4', 'W5', 'W6', 'W6b', 'W7', 'W8'] as const;
 export type WorkloadName = (typeof ALL_WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -33,6 +33,9 @@ export interface BenchOptions {
     w5Large: number;
     w6Users: number;
     w6PerUser: number;
+    /** W6b: users each holding w6bUnread unread (several, so a run does not exhaust one inbox). */
+    w6bUsers: number;
+    w6bUnread: number;
     w7Small: number;
     w7Large: number;
   };
@@ -105,6 +108,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       w5Large: quick ? 10_000 : 100_000,
       w6Users: quick ? 200 : 1_000,
       w6PerUser: 100,
+      w6bUsers: quick ? 4 : 16,
+      w6bUnread: 10_000,
       w7Small: 10,
       w7Large: quick ? 10_000 : 100_000,
     },

@@ -35,6 +35,7 @@ export const TARGET = {
   w5SmallMs: 10,
   w5LargeMs: 20,
   w6Rps: 1_500,
+  w6bP99Ms: 20,
   w7Rps: 2_500,
   w7Ratio: 1.5,
 };
