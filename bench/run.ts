@@ -25,8 +25,7 @@ import { w2 } from './workloads/w2-fanout.js';
 import { w3 } from './workloads/w3-broadcast.js';
 import { w4 } from './workloads/w4-inbox.js';
 import { w5 } from './workloads/w5-mark-all.js';
-import { w6 } from './workloads/w6-mark-read.js';
-import { w6b } from './workloads/w6b-big-inbox.js';
+import { w6, w6b } from './workloads/w6-mark-read.js';
 import { w7 } from './workloads/w7-unread-count.js';
 import { w8 } from './workloads/w8-live.js';
 
