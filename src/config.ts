@@ -58,12 +58,12 @@ export class ConfigError extends Error {
 
 const DEFAULT_STORE_LEVELS = 'STORED_DEBUG,STORED_INFO,STORED_SUCCESS,STORED_WARNING,STORED_ERROR';
 
-const levelList = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-  .superRefine((names, ctx) => {
-    for (const n of names) if (!isLevelName(n)) ctx.addIssue({ code: 'custom', message: `unknown level name "${n}"` });
-  });
+/** A comma-separated list, trimmed, empty items dropped. */
+const commaList = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const levelList = commaList.superRefine((names, ctx) => {
+  for (const n of names) if (!isLevelName(n)) ctx.addIssue({ code: 'custom', message: `unknown level name "${n}"` });
+});
 
 const level = z.string().refine(isLevelName, { message: 'unknown level name' });
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -118,9 +118,7 @@ const schema = z.object({
   SHUTDOWN_DRAIN_SECONDS: int(0, 3600).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Limits on requests (issue 16): the defaults of the last three depend on NODE_ENV (below).
-  CORS_ORIGINS: z
-    .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  CORS_ORIGINS: commaList
     .superRefine((origins, ctx) => {
       for (const o of origins) {
         if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) ctx.addIssue({ code: 'custom', message: `"${o}" is not an origin (scheme://host[:port], or *)` });
