@@ -16,7 +16,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config.js';
 import type { NewMessage } from '../src/domain/message.js';
 import { openStorage } from '../src/storage/index.js';
-import type { MessageStore } from '../src/storage/store.js';
+import type { MessageStore } from '../src/domain/message-store.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { AppError } from './domain/errors.js';
 import type { GraphQLContext } from './graphql/context.js';
 import type { Realtime } from './realtime/index.js';
-import type { MessageStore } from './storage/store.js';
+import type { MessageStore } from './domain/message-store.js';
 
 /** The app's own Yoga plugins: authentication of every operation, request ids on unexpected errors, /ready. */
 

@@ -25,7 +25,7 @@ import { LiveConnections } from './realtime/live-connections.js';
 import { createRateLimiter } from './realtime/rate-limit.js';
 import { attachWebSocket } from './realtime/websocket.js';
 import { openStorage } from './storage/index.js';
-import type { MessageStore } from './storage/store.js';
+import type { MessageStore } from './domain/message-store.js';
 
 export interface App {
   /** The Node HTTP server (not listening yet): `server.listen(port)`. */

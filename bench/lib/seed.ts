@@ -1,5 +1,5 @@
 import type { NewMessage } from '../../src/domain/message.js';
-import type { MessageStore } from '../../src/storage/store.js';
+import type { MessageStore } from '../../src/domain/message-store.js';
 import type { SqlConnection, Sql } from './sql.js';
 
 /**

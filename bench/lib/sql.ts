@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { MessageStore } from '../../src/storage/store.js';
+import type { MessageStore } from '../../src/domain/message-store.js';
 
 /** One SQL statement with `?` placeholders; returns the rows. */
 export type Sql = <R = Record<string, unknown>>(text: string, params?: readonly unknown[]) => Promise<R[]>;

@@ -33,3 +33,11 @@ export function reviveMessage(raw: Omit<MessageRecord, 'createdAt' | 'expiresAt'
   const d = (v: string | Date | null) => (v === null ? null : new Date(v));
   return { ...raw, createdAt: new Date(raw.createdAt), expiresAt: d(raw.expiresAt), readAt: d(raw.readAt) };
 }
+
+/** Stored message ids are positive decimal integers (a bigint sequence); anything else is no one's message. */
+export const isMessageId = (id: string) => /^[1-9]\d{0,17}$/.test(id);
+
+/** A just-sent message as each recipient first sees it: stored, unread. */
+export function deliveredRecord(id: string, m: NewMessage): MessageRecord {
+  return { id, ...m, data: m.data ?? null, readAt: null, stored: true };
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FlashStore } from '../realtime/flash.js';
-import { IdempotencyMismatch, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from '../storage/store.js';
+import type { FlashStore } from './flash-store.js';
+import { IdempotencyMismatch, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { reviveMessage, type MessageRecord, type NewMessage } from './message.js';

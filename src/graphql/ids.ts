@@ -1,4 +1,5 @@
 import { badInput } from '../domain/errors.js';
+import { isMessageId } from '../domain/message.js';
 
 /**
  * Opaque global ids: base64url of "Message:<storage id>" (stored) or "Flash:<uuid>" (flash).
@@ -13,7 +14,6 @@ export interface MessageRef {
   id: string;
 }
 
-const STORED = /^Message:([1-9]\d{0,17})$/;
 const FLASH = /^Flash:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 export function decodeMessageId(field: string, globalId: string): MessageRef {
@@ -21,8 +21,7 @@ export function decodeMessageId(field: string, globalId: string): MessageRef {
   const raw = Buffer.from(globalId, 'base64url').toString('utf8');
   // Node decodes leniently (ignores stray trailing bits): only the canonical spelling is the message's id.
   if (Buffer.from(raw, 'utf8').toString('base64url') !== globalId) throw badInput(field, 'malformed id');
-  const stored = STORED.exec(raw);
-  if (stored) return { stored: true, id: stored[1] };
+  if (raw.startsWith('Message:') && isMessageId(raw.slice(8))) return { stored: true, id: raw.slice(8) };
   const flash = FLASH.exec(raw);
   if (flash) return { stored: false, id: flash[1] };
   throw badInput(field, 'malformed id');

@@ -1,6 +1,6 @@
 import { LEVEL_NAMES, levelName, levelTag, LEVELS, messageTags, type LevelName } from '../domain/levels.js';
 import type { MessageRecord } from '../domain/message.js';
-import type { ListPage } from '../storage/store.js';
+import type { ListPage } from '../domain/message-store.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
 import { decodeCursor, decodeMessageId, encodeCursor, encodeMessageId } from './ids.js';

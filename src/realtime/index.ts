@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Signals } from '../domain/signals.js';
-import { MemoryFlashStore, type FlashStore } from './flash.js';
+import type { FlashStore } from '../domain/flash-store.js';
+import { MemoryFlashStore } from './flash.js';
 import { LiveHub, type LiveOptions } from './live.js';
 import type { EventTransport } from './log.js';
 import { MemoryTransport } from './memory-transport.js';

@@ -1,5 +1,5 @@
 import { reviveMessage, type MessageRecord } from '../domain/message.js';
-import type { FlashStore } from './flash.js';
+import type { FlashStore } from '../domain/flash-store.js';
 import { luaScript, redisNames, type RedisClient } from './redis.js';
 
 // Each list element is "<expires at, ms>|<message id>|<message JSON>", oldest first. Scripts read the

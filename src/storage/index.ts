@@ -6,7 +6,7 @@ import { applyMigrations } from './orm/migrations.js';
 import { ormOptions } from './orm/orm-config.js';
 import { OrmMessageStore } from './orm/store.js';
 import { openRedisStore, resolveRedisTarget } from './redis/index.js';
-import type { MessageStore } from './store.js';
+import type { MessageStore } from '../domain/message-store.js';
 
 /**
  * Cleanup runs between two ANALYZEs where nothing else refreshes planner statistics: the embedded

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import type { MessageRecord, NewMessage } from '../../src/domain/message.js';
-import { IdempotencyMismatch, type IdempotencyClaim, type ListQuery, type MessageStore, type SendResult } from '../../src/storage/store.js';
+import { IdempotencyMismatch, type IdempotencyClaim, type ListQuery, type MessageStore, type SendResult } from '../../src/domain/message-store.js';
 
 /**
  * The storage contract (src/storage/store.ts), run against the MessageStore interface directly.

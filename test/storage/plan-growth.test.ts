@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
 import * as q from '../../src/storage/orm/queries.js';
-import type { MessageStore } from '../../src/storage/store.js';
+import type { MessageStore } from '../../src/domain/message-store.js';
 import { createTestDatabase } from '../harness.js';
 import { msg } from './contract.js';
 

@@ -9,7 +9,7 @@ import { connectRedis } from '../../src/storage/redis/connection.js';
 import { RedisContext } from '../../src/storage/redis/context.js';
 import { completeJournal } from '../../src/storage/redis/journal.js';
 import { resolveRedisTarget } from '../../src/storage/redis/target.js';
-import type { MessageStore } from '../../src/storage/store.js';
+import type { MessageStore } from '../../src/domain/message-store.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
 

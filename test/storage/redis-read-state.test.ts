@@ -8,7 +8,7 @@ import { connectRedis } from '../../src/storage/redis/connection.js';
 import { RedisContext } from '../../src/storage/redis/context.js';
 import { completeJournal } from '../../src/storage/redis/journal.js';
 import { USER_KEY_NAMES } from '../../src/storage/redis/keys.js';
-import type { ListQuery, MessageStore } from '../../src/storage/store.js';
+import type { ListQuery, MessageStore } from '../../src/domain/message-store.js';
 import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
 import { msg } from './contract.js';

@@ -12,7 +12,7 @@ import { completeJournal } from '../../src/storage/redis/journal.js';
 import { GLOBAL_SCRIPTS } from '../../src/storage/redis/lua/global.js';
 import { LIB } from '../../src/storage/redis/lua/lib.js';
 import { ATOMIC_SEND_MAX, GROUPED_MAX_USERS } from '../../src/storage/redis/send.js';
-import type { MessageStore } from '../../src/storage/store.js';
+import type { MessageStore } from '../../src/domain/message-store.js';
 import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
 import { countsInIdOrder, runStoreContract, msg, idsOf as idsOfStore } from './contract.js';

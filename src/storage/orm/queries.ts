@@ -412,12 +412,12 @@ returning id`;
 
 export const CLEANUP_IDEMPOTENCY = `
 delete from sm_idempotency where (scope, key) in (
-  select scope, key from sm_idempotency where created_at < now() - make_interval(hours => ?) limit ?
+  select scope, key from sm_idempotency where created_at < now() - make_interval(secs => ?) limit ?
 )
 returning 1`;
 
 export const IDEMPOTENCY_EXPIRE_ONE = `
-delete from sm_idempotency where scope = ? and key = ? and created_at < now() - make_interval(hours => ?)`;
+delete from sm_idempotency where scope = ? and key = ? and created_at < now() - make_interval(secs => ?)`;
 
 export const IDEMPOTENCY_INSERT = `
 insert into sm_idempotency (scope, key, fingerprint) values (?, ?, ?)
@@ -428,7 +428,7 @@ export const IDEMPOTENCY_GET = `select fingerprint, response from sm_idempotency
 
 export const IDEMPOTENCY_GET_FRESH = `
 select fingerprint, response from sm_idempotency
-where scope = ? and key = ? and created_at >= now() - make_interval(hours => ?)`;
+where scope = ? and key = ? and created_at >= now() - make_interval(secs => ?)`;
 
 export const IDEMPOTENCY_SAVE = `update sm_idempotency set response = ?::jsonb where scope = ? and key = ?`;
 

@@ -1,6 +1,6 @@
 /** The read side of the PostgreSQL store: rows into records, list filters and keyset pages. */
 import type { MessageRecord } from '../../domain/message.js';
-import type { ListPage, ListQuery } from '../store.js';
+import type { ListPage, ListQuery } from '../../domain/message-store.js';
 import { jsonList, type Sql } from './db.js';
 import * as q from './queries.js';
 
@@ -68,9 +68,6 @@ export const toRecord = (r: MessageRow): MessageRecord => ({
   readAt: toDateOrNull(r.read_at),
   stored: true,
 });
-
-/** Message ids in this backend are positive integers; anything else cannot be the caller's message. */
-export const isMessageId = (id: string) => /^[1-9]\d{0,17}$/.test(id);
 
 /** A user's exact counters (USER_STATE). */
 export interface Counts {

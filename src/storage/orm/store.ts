@@ -1,7 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { badInput } from '../../domain/errors.js';
-import { reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
+import { deliveredRecord, isMessageId, reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
+  IDEMPOTENCY_TTL_SECONDS,
   IdempotencyMismatch,
   type BroadcastView,
   type DeleteResult,
@@ -12,13 +13,12 @@ import {
   type Recipients,
   type SendResult,
   type SetReadResult,
-} from '../store.js';
+} from '../../domain/message-store.js';
 import { GroupCommit, type Waiting } from '../group.js';
 import { Db, jsonList, type Sql } from './db.js';
 import * as q from './queries.js';
-import { isMessageId, listPage, toRecord, type Counts, type MessageRow } from './reads.js';
+import { listPage, toRecord, type Counts, type MessageRow } from './reads.js';
 
-const IDEMPOTENCY_HOURS = 24;
 const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
 const KNOWN_CACHE_MAX = 100_000;
 /** Deliveries written before the first growth ANALYZE (analyzeOnGrowth): below this, plans of any size are cheap. */
@@ -147,7 +147,7 @@ export class OrmMessageStore implements MessageStore {
     for (const u of this.known.size < KNOWN_CACHE_MAX ? rows : []) this.known.add(u.user_id);
     this.grew(rows.length);
     return {
-      message: storedRecord(rows[0].id, message),
+      message: deliveredRecord(rows[0].id, message),
       recipientCount: rows.length,
       recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)! })),
       replayed: false,
@@ -158,12 +158,12 @@ export class OrmMessageStore implements MessageStore {
     await sql('select pg_advisory_xact_lock(?)', [BROADCAST_LOCK]);
     const [row] = await sql<{ id: string }>(q.INSERT_MESSAGE, [...messageParams(message), true]);
     const [stats] = await sql<{ known_users: number }>('select known_users::int as known_users from sm_stats where id = 1');
-    return { message: storedRecord(row.id, message), recipientCount: stats.known_users, recipients: null, replayed: false };
+    return { message: deliveredRecord(row.id, message), recipientCount: stats.known_users, recipients: null, replayed: false };
   }
 
   /** Claims an idempotency key inside the caller's transaction; returns the earlier result when there is one. */
   private async claim(sql: Sql, idem: IdempotencyClaim): Promise<unknown | undefined> {
-    await sql(q.IDEMPOTENCY_EXPIRE_ONE, [idem.scope, idem.key, IDEMPOTENCY_HOURS]);
+    await sql(q.IDEMPOTENCY_EXPIRE_ONE, [idem.scope, idem.key, IDEMPOTENCY_TTL_SECONDS]);
     // Waits for a concurrent holder of the same key to commit, then sees its row.
     const inserted = await sql(q.IDEMPOTENCY_INSERT, [idem.scope, idem.key, idem.fingerprint]);
     if (inserted.length) return undefined;
@@ -173,7 +173,7 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async recall(idem: IdempotencyClaim): Promise<unknown | undefined> {
-    const [row] = await this.db.sql<{ fingerprint: string; response: unknown }>(q.IDEMPOTENCY_GET_FRESH, [idem.scope, idem.key, IDEMPOTENCY_HOURS]);
+    const [row] = await this.db.sql<{ fingerprint: string; response: unknown }>(q.IDEMPOTENCY_GET_FRESH, [idem.scope, idem.key, IDEMPOTENCY_TTL_SECONDS]);
     if (!row) return undefined;
     if (row.fingerprint !== idem.fingerprint) throw new IdempotencyMismatch('idempotency key reused with different input');
     return row.response ?? undefined;
@@ -332,7 +332,7 @@ export class OrmMessageStore implements MessageStore {
       const [d] = await sql<{ n: number; users: string[] | null }>(q.CLEANUP_DELIVERIES, [limit]);
       if (d?.users) await sql(q.CLEANUP_READ_MARKS, [jsonList(d.users)]);
       const m = await sql(q.CLEANUP_MESSAGES, [limit]);
-      const i = await sql(q.CLEANUP_IDEMPOTENCY, [IDEMPOTENCY_HOURS, limit]);
+      const i = await sql(q.CLEANUP_IDEMPOTENCY, [IDEMPOTENCY_TTL_SECONDS, limit]);
       return (d?.n ?? 0) + m.length + i.length;
     });
   }
@@ -400,6 +400,3 @@ function sendJson(m: NewMessage, userIds: readonly string[]) {
   return { u: [...new Set(userIds)], l: m.level, t: m.text, x: m.extraTags, r: m.url, d: m.data ?? null, c: m.createdAt.toISOString(), e: m.expiresAt?.toISOString() ?? null };
 }
 
-function storedRecord(id: string, m: NewMessage): MessageRecord {
-  return { id, ...m, data: m.data ?? null, readAt: null, stored: true };
-}

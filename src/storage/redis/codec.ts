@@ -1,5 +1,5 @@
 import { reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
-import type { SendResult } from '../store.js';
+import type { SendResult } from '../../domain/message-store.js';
 
 /**
  * How messages are written in Redis. A body is a compact JSON array, stored once per message:
@@ -35,10 +35,6 @@ export function metaArgs(m: NewMessage): [string, string, string] {
 }
 
 /** The message as a recipient sees it before reading it (what a send returns). */
-export function storedRecord(id: string, m: NewMessage): MessageRecord {
-  return { id, ...m, data: m.data ?? null, readAt: null, stored: true };
-}
-
 /** The message as kept in an idempotency record, so a replay returns the first call's message. */
 export function messageJson(m: NewMessage): string {
   return JSON.stringify({ ...m, data: m.data ?? null });

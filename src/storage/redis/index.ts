@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MessageStore } from '../store.js';
+import type { MessageStore } from '../../domain/message-store.js';
 import { connectRedis } from './connection.js';
 import { RedisContext } from './context.js';
 import { recoverJournal } from './journal.js';

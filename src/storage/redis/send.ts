@@ -1,11 +1,9 @@
-import type { NewMessage } from '../../domain/message.js';
-import { IdempotencyMismatch, type IdempotencyClaim, type Recipients, type SendResult } from '../store.js';
-import { encodeBody, messageJson, metaArgs, replayedSend, storedRecord } from './codec.js';
+import { deliveredRecord, type NewMessage } from '../../domain/message.js';
+import { IDEMPOTENCY_TTL_SECONDS, IdempotencyMismatch, type IdempotencyClaim, type Recipients, type SendResult } from '../../domain/message-store.js';
+import { encodeBody, messageJson, metaArgs, replayedSend } from './codec.js';
 import type { RedisContext } from './context.js';
 import { completeJournal, type JournalEntry } from './journal.js';
 import { GroupCommit } from '../group.js';
-
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
 /**
  * Recipients a single-server send delivers in one atomic script. A script blocks Redis while it
@@ -109,13 +107,13 @@ async function sendAtomically(ctx: RedisContext, message: NewMessage, users: str
   if (r[0] === 'replay') return replayedSend(r);
   const [, id, rc, ...counts] = r;
   if (users) return directResult(id, message, users, counts);
-  return { message: storedRecord(id, message), recipientCount: Number(rc), recipients: null, replayed: false };
+  return { message: deliveredRecord(id, message), recipientCount: Number(rc), recipients: null, replayed: false };
 }
 
 /** A direct send's result: its users (each once, in order) with their unread counts as the script answered them. */
 function directResult(id: string, message: NewMessage, users: readonly string[], counts: readonly string[]): SendResult {
   return {
-    message: storedRecord(id, message),
+    message: deliveredRecord(id, message),
     recipientCount: users.length,
     recipients: users.map((userId, i) => ({ userId, unreadCount: Number(counts[i]) })),
     replayed: false,
@@ -144,7 +142,7 @@ async function sendJournalled(ctx: RedisContext, message: NewMessage, users: str
     const entry: JournalEntry = { id, t, kind: users ? 'd' : 'b', body: encodeBody(message), level, createdAt, expiresAt, users: users ?? [], idemKey };
     const counts = await completeJournal(ctx, entry, { top, registered });
     return {
-      message: storedRecord(id, message),
+      message: deliveredRecord(id, message),
       recipientCount: Number(rc),
       recipients: users ? users.map((userId) => ({ userId, unreadCount: counts.get(userId) ?? 0 })) : null,
       replayed: false,

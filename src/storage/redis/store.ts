@@ -1,6 +1,7 @@
 import { badInput } from '../../domain/errors.js';
-import type { MessageRecord, NewMessage } from '../../domain/message.js';
+import { isMessageId, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
+  IDEMPOTENCY_TTL_SECONDS,
   IdempotencyMismatch,
   type BroadcastView,
   type DeleteResult,
@@ -11,18 +12,17 @@ import {
   type Recipients,
   type SendResult,
   type SetReadResult,
-} from '../store.js';
+} from '../../domain/message-store.js';
 import { cleanupExpired } from './cleanup.js';
 import { decodeBody, rememberedResult } from './codec.js';
 import { closeRedis } from './connection.js';
 import type { RedisContext } from './context.js';
-import { IDEMPOTENCY_TTL_SECONDS, RedisSends } from './send.js';
+import { RedisSends } from './send.js';
 
 const KNOWN_CACHE_MAX = 100_000;
 const PING_TIMEOUT_MS = 2000;
 
 /** Message ids are positive integers (INCR); anything else cannot be the caller's message. */
-const isMessageId = (id: string) => /^[1-9]\d{0,17}$/.test(id);
 const byId = (a: string, b: string) => Number(a) - Number(b);
 const ms = (d: Date | null | undefined) => (d ? String(d.getTime()) : '');
 

@@ -1,4 +1,4 @@
-import type { MessageRecord, NewMessage } from '../domain/message.js';
+import type { MessageRecord, NewMessage } from './message.js';
 
 /**
  * The storage contract every backend implements (PostgreSQL / embedded through MikroORM; Redis).
@@ -59,6 +59,9 @@ export interface MessageStore {
 }
 
 export type Recipients = { userIds: readonly string[] } | { everyone: true };
+
+/** How long an idempotency key is remembered, on every backend. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
 export interface IdempotencyClaim {
   /** The caller and the operation: keys are scoped to both. */
