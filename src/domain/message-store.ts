@@ -125,6 +125,16 @@ export interface DeleteResult {
   unreadCount: number;
 }
 
+/** Thrown by a backend for a list cursor it never handed out (the caller decides which argument to blame). */
+export class InvalidCursor extends Error {
+  override readonly name = 'InvalidCursor';
+}
+
+/** List cursors are delivery sequence numbers on every backend. */
+export function checkListCursor(cursor: string | null): void {
+  if (cursor !== null && !/^\d{1,18}$/.test(cursor)) throw new InvalidCursor('malformed cursor');
+}
+
 /** Thrown by a backend when an idempotency key is reused with different input. */
 export class IdempotencyMismatch extends Error {
   override readonly name = 'IdempotencyMismatch';

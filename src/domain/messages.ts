@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FlashStore } from './flash-store.js';
-import { IdempotencyMismatch, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
+import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { reviveMessage, type MessageRecord, type NewMessage } from './message.js';
@@ -202,12 +202,15 @@ export function createMessages(o: MessagesOptions) {
       const filter = opts.filter ?? {};
       if (filter.since && filter.until && filter.since > filter.until) throw badInput('filter.until', 'must not be before filter.since');
       await touch(viewer);
-      return o.store.list(viewer.id, {
+      const page = o.store.list(viewer.id, {
         unreadOnly: opts.unreadOnly,
         filter: { ...filter, levels: filter.levels ? [...new Set(filter.levels)] : null },
         direction: backward ? 'backward' : 'forward',
         limit,
         cursor: (backward ? before : after) ?? null,
+      });
+      return page.catch((err: unknown) => {
+        throw err instanceof InvalidCursor ? badInput(backward ? 'before' : 'after', err.message) : err;
       });
     },
 

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/domain/errors.js';
 import type { MessageRecord, NewMessage } from '../../src/domain/message.js';
-import { IdempotencyMismatch, type IdempotencyClaim, type ListQuery, type MessageStore, type SendResult } from '../../src/domain/message-store.js';
+import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListQuery, type MessageStore, type SendResult } from '../../src/domain/message-store.js';
 
 /**
  * The storage contract (src/storage/store.ts), run against the MessageStore interface directly.
@@ -403,7 +402,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         expect(ids(back)).toEqual([m6.message.id, m[4]]);
       });
 
-      it('refuses a malformed cursor as BAD_USER_INPUT', async () => {
+      it('refuses a malformed cursor with InvalidCursor', async () => {
         const { a } = await fixture();
         for (const cursor of ['not a cursor', '-5', '1.5', '99999999999999999999999999', 'x1']) {
           for (const direction of ['forward', 'backward'] as const) {
@@ -411,8 +410,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
               () => null,
               (e: unknown) => e,
             );
-            expect(err, `cursor ${JSON.stringify(cursor)} ${direction}`).toBeInstanceOf(AppError);
-            expect((err as AppError).code).toBe('BAD_USER_INPUT');
+            expect(err, `cursor ${JSON.stringify(cursor)} ${direction}`).toBeInstanceOf(InvalidCursor);
           }
         }
       });

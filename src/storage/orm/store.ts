@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { badInput } from '../../domain/errors.js';
 import { deliveredRecord, isMessageId, reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
   IDEMPOTENCY_TTL_SECONDS,
   IdempotencyMismatch,
+  checkListCursor,
   type BroadcastView,
   type DeleteResult,
   type IdempotencyClaim,
@@ -193,7 +193,7 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
-    if (query.cursor !== null && !/^\d{1,18}$/.test(query.cursor)) throw badInput(query.direction === 'forward' ? 'after' : 'before', 'malformed cursor');
+    checkListCursor(query.cursor);
     return this.caughtUp(userId, (sql) => listPage(sql, userId, query));
   }
 

@@ -1,8 +1,8 @@
-import { badInput } from '../../domain/errors.js';
 import { isMessageId, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
   IDEMPOTENCY_TTL_SECONDS,
   IdempotencyMismatch,
+  checkListCursor,
   type BroadcastView,
   type DeleteResult,
   type IdempotencyClaim,
@@ -60,7 +60,7 @@ export class RedisMessageStore implements MessageStore {
   }
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
-    if (query.cursor !== null && !/^\d{1,18}$/.test(query.cursor)) throw badInput(query.direction === 'forward' ? 'after' : 'before', 'malformed cursor');
+    checkListCursor(query.cursor);
     const f = query.filter;
     const unread = query.unreadOnly || f.read === false;
     const plain = !f.levels && !f.since && !f.until;
