@@ -1,4 +1,4 @@
-import type { MessageRecord, NewMessage } from './message.js';
+import { reviveMessage, type MessageRecord, type NewMessage } from './message.js';
 
 /**
  * The storage contract every backend implements (PostgreSQL / embedded through MikroORM; Redis).
@@ -44,9 +44,11 @@ export interface MessageStore {
   /** The `limit` oldest unread messages, oldest first by delivery. */
   oldestUnread(userId: string, limit: number): Promise<MessageRecord[]>;
 
-  /** Idempotency records for results that are not stored messages (flash and dropped messages). */
-  recall(claim: IdempotencyClaim): Promise<unknown | undefined>;
-  remember(claim: IdempotencyClaim, result: unknown): Promise<unknown>;
+  /**
+   * Claims the key for a result that is not a stored message (a flash or dropped message): returns
+   * `result` when the key was free, else the first call's result.
+   */
+  remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash>;
   /** Drops what `remember` kept for this claim (its fingerprint only), when the work it stood for failed, so a retry runs again. */
   forget(claim: IdempotencyClaim): Promise<void>;
 
@@ -59,6 +61,21 @@ export interface MessageStore {
 }
 
 export type Recipients = { userIds: readonly string[] } | { everyone: true };
+
+/**
+ * What an idempotency key keeps for a call answered with a message that was not stored (`stored: false`),
+ * or, when the same key first stored one (STORE_LEVELS changed in between), that message.
+ */
+export interface RememberedFlash {
+  message: MessageRecord;
+  stored: boolean;
+}
+
+/** A RememberedFlash as it comes back from JSON (dates as strings). */
+export function reviveRememberedFlash(raw: unknown): RememberedFlash {
+  const r = raw as { message: Parameters<typeof reviveMessage>[0]; stored?: boolean };
+  return { message: reviveMessage(r.message), stored: r.stored ?? r.message.stored };
+}
 
 /** How long an idempotency key is remembered, on every backend. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;

@@ -153,8 +153,8 @@ export function createMessages(o: MessagesOptions) {
       if (claim) {
         // The key is claimed before delivering (insert-or-get in the store): of concurrent calls with it,
         // only the first delivers, and every one answers its message.
-        const first = (await o.store.remember(claim, { message, stored: false }).catch(mismatch)) as { message: MessageRecord; stored: boolean };
-        if (first.message.id !== message.id) return { ...first, message: reviveMessage(first.message as never) };
+        const first = await o.store.remember(claim, { message, stored: false }).catch(mismatch);
+        if (first.message.id !== message.id) return first;
       }
       if (m.level >= o.messageLevel) {
         try {

@@ -426,10 +426,6 @@ returning 1`;
 
 export const IDEMPOTENCY_GET = `select fingerprint, response from sm_idempotency where scope = ? and key = ?`;
 
-export const IDEMPOTENCY_GET_FRESH = `
-select fingerprint, response from sm_idempotency
-where scope = ? and key = ? and created_at >= now() - make_interval(secs => ?)`;
-
 export const IDEMPOTENCY_SAVE = `update sm_idempotency set response = ?::jsonb where scope = ? and key = ?`;
 
 export const IDEMPOTENCY_FORGET = `delete from sm_idempotency where scope = ? and key = ? and fingerprint = ?`;

@@ -10,17 +10,19 @@ import {
   type ListPage,
   type ListQuery,
   type MessageStore,
+  type RememberedFlash,
+  reviveRememberedFlash,
   type Recipients,
   type SendResult,
   type SetReadResult,
 } from '../../domain/message-store.js';
 import { GroupCommit, type Waiting } from '../group.js';
+import { KnownUsers } from '../known-users.js';
 import { Db, jsonList, type Sql } from './db.js';
 import * as q from './queries.js';
 import { listPage, toRecord, type Counts, type MessageRow } from './reads.js';
 
 const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
-const KNOWN_CACHE_MAX = 100_000;
 /** Deliveries written before the first growth ANALYZE (analyzeOnGrowth): below this, plans of any size are cheap. */
 const ANALYZE_MIN_ROWS = 1_000;
 /** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */
@@ -44,7 +46,7 @@ const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_
  */
 export class OrmMessageStore implements MessageStore {
   private readonly db: Db;
-  private readonly known = new Set<string>();
+  private readonly known = new KnownUsers();
   /**
    * Group commit of direct sends: the sends that wait while a batch runs go together as one statement
    * (SEND) with one commit. Under load PostgreSQL pays its per-statement and per-commit work once for
@@ -85,7 +87,6 @@ export class OrmMessageStore implements MessageStore {
   async ensureUser(userId: string): Promise<void> {
     if (this.known.has(userId)) return;
     await this.db.sql(q.REGISTER_USERS, [jsonList([userId])]);
-    if (this.known.size >= KNOWN_CACHE_MAX) this.known.clear();
     this.known.add(userId);
   }
 
@@ -144,7 +145,7 @@ export class OrmMessageStore implements MessageStore {
       const fresh = sql === this.db.atomic || sql === this.db.atomicUnprepared ? await this.db.tx(recount) : await recount(sql);
       for (const r of fresh) unread.set(r.user_id, r.unread);
     }
-    for (const u of this.known.size < KNOWN_CACHE_MAX ? rows : []) this.known.add(u.user_id);
+    this.known.addWhileRoom(rows.map((r) => r.user_id));
     this.grew(rows.length);
     return {
       message: deliveredRecord(rows[0].id, message),
@@ -172,17 +173,10 @@ export class OrmMessageStore implements MessageStore {
     return row.response;
   }
 
-  async recall(idem: IdempotencyClaim): Promise<unknown | undefined> {
-    const [row] = await this.db.sql<{ fingerprint: string; response: unknown }>(q.IDEMPOTENCY_GET_FRESH, [idem.scope, idem.key, IDEMPOTENCY_TTL_SECONDS]);
-    if (!row) return undefined;
-    if (row.fingerprint !== idem.fingerprint) throw new IdempotencyMismatch('idempotency key reused with different input');
-    return row.response ?? undefined;
-  }
-
-  async remember(idem: IdempotencyClaim, result: unknown): Promise<unknown> {
+  async remember(idem: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
     return this.db.tx(async (sql) => {
       const earlier = await this.claim(sql, idem);
-      if (earlier !== undefined) return earlier;
+      if (earlier !== undefined) return reviveRememberedFlash(earlier);
       await sql(q.IDEMPOTENCY_SAVE, [JSON.stringify(result), idem.scope, idem.key]);
       return result;
     });

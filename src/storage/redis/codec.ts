@@ -54,11 +54,3 @@ export function replayedSend(r: readonly string[]): SendResult {
   const earlier = JSON.parse(saved) as SendResult;
   return { ...earlier, message: reviveMessage(earlier.message as never), replayed: true };
 }
-
-/** The earlier result under an idempotency key, for recall/remember (the PostgreSQL store's shape). */
-export function rememberedResult(r: readonly string[]): unknown {
-  const [, id, rc, message, saved] = r;
-  if (saved) return JSON.parse(saved);
-  if (id) return { message: { ...(JSON.parse(message) as object), id, readAt: null, stored: true }, recipientCount: Number(rc), recipients: null };
-  return undefined;
-}

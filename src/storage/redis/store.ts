@@ -9,17 +9,19 @@ import {
   type ListPage,
   type ListQuery,
   type MessageStore,
+  type RememberedFlash,
+  reviveRememberedFlash,
   type Recipients,
   type SendResult,
   type SetReadResult,
 } from '../../domain/message-store.js';
+import { KnownUsers } from '../known-users.js';
 import { cleanupExpired } from './cleanup.js';
-import { decodeBody, rememberedResult } from './codec.js';
+import { decodeBody } from './codec.js';
 import { closeRedis } from './connection.js';
 import type { RedisContext } from './context.js';
 import { RedisSends } from './send.js';
 
-const KNOWN_CACHE_MAX = 100_000;
 const PING_TIMEOUT_MS = 2000;
 
 /** Message ids are positive integers (INCR); anything else cannot be the caller's message. */
@@ -33,7 +35,7 @@ const ms = (d: Date | null | undefined) => (d ? String(d.getTime()) : '');
  * Message bodies are fetched by id after the script (one MGET), never copied per recipient.
  */
 export class RedisMessageStore implements MessageStore {
-  private readonly known = new Set<string>();
+  private readonly known = new KnownUsers();
   private readonly sends: RedisSends;
 
   constructor(private readonly ctx: RedisContext) {
@@ -51,7 +53,6 @@ export class RedisMessageStore implements MessageStore {
     } else {
       await scripts.run('smEnsureLocal', [s, g.seq, g.bp, g.k], [userId]);
     }
-    if (this.known.size >= KNOWN_CACHE_MAX) this.known.clear();
     this.known.add(userId);
   }
 
@@ -149,13 +150,7 @@ export class RedisMessageStore implements MessageStore {
     return this.records(ids.map((id) => [id, '']));
   }
 
-  async recall(claim: IdempotencyClaim): Promise<unknown | undefined> {
-    const r = await this.ctx.scripts.run('smRecall', [this.ctx.keys.idem(claim.scope, claim.key)], [claim.fingerprint]);
-    if (r[0] === 'mismatch') throw new IdempotencyMismatch('idempotency key reused with different input');
-    return r[0] === 'replay' ? rememberedResult(r) : undefined;
-  }
-
-  async remember(claim: IdempotencyClaim, result: unknown): Promise<unknown> {
+  async remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
     const r = await this.ctx.scripts.run('smRemember', [this.ctx.keys.idem(claim.scope, claim.key)], [
       claim.fingerprint,
       JSON.stringify(result),
@@ -163,7 +158,8 @@ export class RedisMessageStore implements MessageStore {
     ]);
     if (r[0] === 'mismatch') throw new IdempotencyMismatch('idempotency key reused with different input');
     if (r[0] === 'new') return result;
-    return r[0] === 'replay' ? rememberedResult(r) : undefined;
+    const [, id, , message, saved] = r;
+    return reviveRememberedFlash(saved ? JSON.parse(saved) : { message: { ...(JSON.parse(message) as object), id, readAt: null, stored: true } });
   }
 
   async forget(claim: IdempotencyClaim): Promise<void> {

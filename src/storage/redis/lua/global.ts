@@ -263,9 +263,4 @@ return { 'new' }
 if redis.call('HGET', KEYS[1], 'f') == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 'ok'
 `,
-
-  /** KEYS: idem. ARGV: fingerprint. */
-  smRecall: IDEM + `
-return idem_check(KEYS[1], ARGV[1]) or { 'none' }
-`,
 } as const;
