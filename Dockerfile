@@ -1,5 +1,5 @@
-# Node 20: the major the project's CI and test suite run on (see "Node versions" in the README).
-FROM node:20-bookworm-slim AS build
+# Node 24, the current LTS (CI runs the suite on Node 20 and its storage, live and CLI parts on 24).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # Development dependencies are needed to build (tsc); they are pruned below.
@@ -7,7 +7,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 # The embedded database (no DATABASE_URL) keeps its files here: /app is root's, the server runs as node.
 ENV DATA_DIR=/app/data
