@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { MIGRATE_USAGE, SERVE_USAGE, TOKEN_USAGE, USAGE, UsageError } from './commands/usage.js';
+import { BROADCAST_USAGE, CLEANUP_USAGE, MIGRATE_USAGE, SEND_USAGE, SERVE_USAGE, TOKEN_USAGE, USAGE, UsageError } from './commands/usage.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -11,6 +11,9 @@ interface Command {
   /** Resolves with the exit code; throws a UsageError for bad arguments. */
   run(values: Values, env: NodeJS.ProcessEnv): Promise<number>;
 }
+
+const MESSAGE_OPTIONS: Options = { text: { type: 'string' }, level: { type: 'string' }, url: { type: 'string' } };
+const messageArgs = (values: Values) => ({ text: values.text as string | undefined, level: values.level as string | undefined, url: values.url as string | undefined });
 
 // Each command loads its modules only when chosen: `token` starts without the server's dependencies.
 const COMMANDS: Record<string, Command> = {
@@ -35,6 +38,21 @@ const COMMANDS: Record<string, Command> = {
       const { token } = await import('./commands/token.js');
       return token({ sub: values.sub, scopes: (values.scope as string[] | undefined) ?? [], ttl: values.ttl as string | undefined }, env);
     },
+  },
+  send: {
+    usage: SEND_USAGE,
+    options: { to: { type: 'string', multiple: true }, ...MESSAGE_OPTIONS },
+    run: async (values, env) => (await import('./commands/produce.js')).send({ ...messageArgs(values), to: (values.to as string[] | undefined) ?? [] }, env),
+  },
+  broadcast: {
+    usage: BROADCAST_USAGE,
+    options: MESSAGE_OPTIONS,
+    run: async (values, env) => (await import('./commands/produce.js')).broadcast(messageArgs(values), env),
+  },
+  cleanup: {
+    usage: CLEANUP_USAGE,
+    options: {},
+    run: async (_, env) => (await import('./commands/cleanup.js')).cleanup(env),
   },
 };
 

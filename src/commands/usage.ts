@@ -9,6 +9,9 @@ Commands:
   serve     start the server (what \`npm start\` does)
   migrate   apply pending database migrations, then exit
   token     print a bearer token for a user
+  send      store a message for some users and print its id
+  broadcast store a message for every known user and print its id
+  cleanup   reclaim expired messages now
 
 Every command reads the server's environment (DATABASE_URL, AUTH_JWT_SECRET, DATA_DIR, ...).
 \`stored-messages <command> --help\` shows a command's options.
@@ -33,3 +36,27 @@ DATA_DIR that \`npm start\` uses. It carries AUTH_ISSUER / AUTH_AUDIENCE when th
   --scope SCOPE   space-separated scopes; messages:send makes a producer (repeatable)
   --ttl DURATION  how long it is valid: a number with s, m, h, d or w (default 1h)
   --help          this text`;
+
+const MESSAGE_OPTIONS = `  --text TEXT     the message (required; 1 to 10,000 characters)
+  --level LEVEL   DEBUG, INFO, SUCCESS, WARNING, ERROR or their STORED_ forms, any case (default STORED_INFO)
+  --url URL       where the message leads (an absolute http or https URL)
+  --help          this text`;
+
+export const SEND_USAGE = `Usage: stored-messages send --to ID[,ID...] --text TEXT [--level LEVEL] [--url URL]
+
+Stores a message for each user, as the addMessageFor mutation does (the same checks; live subscribers are
+told when REDIS_URL is shared with the server), and prints the message's id.
+
+  --to IDS        user ids, comma-separated or repeated (up to 10,000)
+${MESSAGE_OPTIONS}`;
+
+export const BROADCAST_USAGE = `Usage: stored-messages broadcast --text TEXT [--level LEVEL] [--url URL]
+
+Stores one message for every known user, as the broadcastMessage mutation does, and prints its id.
+
+${MESSAGE_OPTIONS}`;
+
+export const CLEANUP_USAGE = `Usage: stored-messages cleanup
+
+Reclaims expired messages and idempotency records now (the server also does it every
+CLEANUP_INTERVAL_SECONDS) and prints how many went.`;

@@ -1,0 +1,80 @@
+import { createApp, type App } from '../app.js';
+import { loadConfig, type Config } from '../config.js';
+import { AppError } from '../domain/errors.js';
+import { isLevelName, type LevelName } from '../domain/levels.js';
+import type { Viewer } from '../domain/messages.js';
+import { encodeMessageId } from '../graphql/ids.js';
+import { reportStartupFailure } from '../startup-errors.js';
+import { UsageError } from './usage.js';
+
+type Env = Record<string, string | undefined>;
+
+export interface MessageArgs {
+  text: string | undefined;
+  level: string | undefined;
+  url: string | undefined;
+}
+
+/** The command line writes as a producer with no user of its own (idempotency keys are not offered here). */
+const CLI_PRODUCER: Viewer = { id: 'stored-messages-cli', producer: true };
+
+/** `--level info` or `--level STORED_INFO`; the producer default is STORED_INFO, as addMessageFor's callers use. */
+export function parseLevel(level: string | undefined): LevelName {
+  if (level === undefined) return 'STORED_INFO';
+  const name = level.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  if (!isLevelName(name)) throw new UsageError(`--level: "${level}" is not a level (DEBUG, INFO, SUCCESS, WARNING, ERROR or their STORED_ forms)`);
+  return name;
+}
+
+function messageInput(args: MessageArgs) {
+  if (args.text === undefined) throw new UsageError('--text is required');
+  return { level: parseLevel(args.level), text: args.text, url: args.url ?? null };
+}
+
+/**
+ * `stored-messages send --to ID[,ID...]`: stores the message through the same use case as the
+ * addMessageFor mutation (its validation, its live events through REDIS_URL when set) and prints the
+ * message's id and how many users it reached.
+ */
+export async function send(args: MessageArgs & { to: string[] }, env: Env): Promise<number> {
+  const userIds = args.to.flatMap((t) => t.split(',')).map((u) => u.trim()).filter(Boolean);
+  if (!userIds.length) throw new UsageError('--to: give at least one user id');
+  const input = { ...messageInput(args), userIds };
+  return withApp(env, async (app) => app.messages.addMessageFor(CLI_PRODUCER, input));
+}
+
+/** `stored-messages broadcast`: one message for every known user, as broadcastMessage stores it. */
+export async function broadcast(args: MessageArgs, env: Env): Promise<number> {
+  const input = messageInput(args);
+  return withApp(env, async (app) => app.messages.broadcastMessage(CLI_PRODUCER, input));
+}
+
+/** Opens the server's storage and live delivery without serving HTTP, runs one write, prints its result. */
+async function withApp(env: Env, write: (app: App) => Promise<{ message: { id: string; stored: boolean }; recipientCount: number }>): Promise<number> {
+  let config: Config | null = null;
+  let app: App | null = null;
+  try {
+    config = loadConfig(env, { needsAuth: false });
+    app = await createApp(config);
+    const { message, recipientCount } = await write(app);
+    // Only the id on stdout, so `$(…)` captures it.
+    console.log(encodeMessageId(message.id, message.stored));
+    console.error(`stored for ${recipientCount} user${recipientCount === 1 ? '' : 's'}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof AppError) {
+      console.error(`stored-messages: ${optionNamed(err)}`);
+      return err.code === 'BAD_USER_INPUT' ? 2 : 1;
+    }
+    reportStartupFailure(err, config);
+    return 1;
+  } finally {
+    await app?.close();
+  }
+}
+
+/** The use case names its input's fields (input.text); the command line names its options (--text). */
+function optionNamed(err: AppError): string {
+  const option = { 'input.text': '--text', 'input.url': '--url', 'input.level': '--level', 'input.userIds': '--to' }[err.field ?? ''];
+  return option && err.field ? `${option}${err.message.slice(err.field.length)}` : err.message;
+}
