@@ -1,7 +1,7 @@
 import type { Authenticated } from '../auth.js';
 import { AppError } from '../domain/errors.js';
+import type { LiveHub } from '../domain/live.js';
 import type { Messages, Viewer } from '../domain/messages.js';
-import type { LiveHub } from '../realtime/live.js';
 
 /** Per-operation context: who is calling (or why not), the use cases, live delivery, and a request id for logs. */
 export interface GraphQLContext {
