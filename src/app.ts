@@ -21,10 +21,10 @@ import type { GraphQLContext } from './graphql/context.js';
 import { ownGraphiQL } from './graphql/graphiql.js';
 import { limitIdsPerOperation } from './graphql/operation-limits.js';
 import { getSchema } from './graphql/schema.js';
+import { LiveConnections } from './graphql/live-connections.js';
+import { attachWebSocket } from './graphql/websocket.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
-import { LiveConnections } from './realtime/live-connections.js';
 import { createRateLimiter } from './realtime/rate-limit.js';
-import { attachWebSocket } from './realtime/websocket.js';
 import { openStorage } from './storage/index.js';
 import type { MessageStore } from './domain/message-store.js';
 

@@ -11,7 +11,7 @@ export interface GraphQLContext {
   /** Subscriptions (messageAdded, inboxEvents) of this process. */
   live: LiveHub;
   requestId: string;
-  /** Set by realtime/websocket.ts for operations that arrive over a WebSocket (counted there, not as SSE streams). */
+  /** Set by graphql/websocket.ts for operations that arrive over a WebSocket (counted there, not as SSE streams). */
   overWebSocket?: true;
 }
 
