@@ -6,6 +6,7 @@ import { healthChecks, requireAuthentication, tagUnexpected } from './app-plugin
 import { createAuthenticator, type Authenticator } from './auth.js';
 import type { Config } from './config.js';
 import { AppError } from './domain/errors.js';
+import type { LiveHub, LiveReads } from './domain/live.js';
 import { createMessages, type Messages } from './domain/messages.js';
 import { Signals } from './domain/signals.js';
 import { limitAnswerSize } from './graphql/answer-limit.js';
@@ -20,10 +21,10 @@ import type { GraphQLContext } from './graphql/context.js';
 import { ownGraphiQL } from './graphql/graphiql.js';
 import { limitIdsPerOperation } from './graphql/operation-limits.js';
 import { getSchema } from './graphql/schema.js';
-import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js';
-import { LiveConnections } from './realtime/live-connections.js';
+import { LiveConnections } from './graphql/live-connections.js';
+import { attachWebSocket } from './graphql/websocket.js';
+import { createRealtime, type Realtime } from './realtime/index.js';
 import { createRateLimiter } from './realtime/rate-limit.js';
-import { attachWebSocket } from './realtime/websocket.js';
 import { openStorage } from './storage/index.js';
 import type { MessageStore } from './domain/message-store.js';
 
@@ -80,8 +81,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const store = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory });
     closers.push(() => store.close());
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
-    // Live subscribers resolve a broadcast (is it theirs, their unread count) in batches straight from storage.
-    const realtime = await createRealtime(config, { logger, signals, views: (messageId, userIds) => store.broadcastViews(messageId, userIds) });
+    // Live delivery reads through the use cases made below (they need its flash store); it reads only once subscriptions start.
+    const reads: LiveReads = {
+      unreadCount: (viewer) => messages.unreadCount(viewer),
+      broadcastViews: (messageId, userIds) => store.broadcastViews(messageId, userIds),
+    };
+    const realtime = await createRealtime(config, { logger, signals, reads });
     closers.push(() => realtime.close());
     const flash = realtime.flash;
     const messages = createMessages({

@@ -1,7 +1,7 @@
 import type { Authenticated } from '../auth.js';
 import { AppError } from '../domain/errors.js';
+import type { LiveHub } from '../domain/live.js';
 import type { Messages, Viewer } from '../domain/messages.js';
-import type { LiveHub } from '../realtime/live.js';
 
 /** Per-operation context: who is calling (or why not), the use cases, live delivery, and a request id for logs. */
 export interface GraphQLContext {
@@ -11,7 +11,7 @@ export interface GraphQLContext {
   /** Subscriptions (messageAdded, inboxEvents) of this process. */
   live: LiveHub;
   requestId: string;
-  /** Set by realtime/websocket.ts for operations that arrive over a WebSocket (counted there, not as SSE streams). */
+  /** Set by graphql/websocket.ts for operations that arrive over a WebSocket (counted there, not as SSE streams). */
   overWebSocket?: true;
 }
 

@@ -1,15 +1,15 @@
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Authenticator } from '../auth.js';
-import { rateLimited, tooManyLive } from '../realtime/limit-errors.js';
-import type { LiveConnections } from '../realtime/live-connections.js';
-import type { RateLimiter } from '../realtime/rate-limit.js';
+import type { RateLimiter } from '../domain/rate-limit.js';
 import type { GraphQLContext } from './context.js';
+import { rateLimited, tooManyLive } from './limit-errors.js';
+import type { LiveConnections } from './live-connections.js';
 
 /**
  * Counts each GraphQL request over HTTP (an SSE subscription is one) against the caller's budget,
  * before it is parsed. Callers without a valid token are not counted: they are refused as
- * UNAUTHENTICATED later. WebSocket operations are counted by realtime/websocket.ts.
+ * UNAUTHENTICATED later. WebSocket operations are counted by graphql/websocket.ts.
  */
 export function limitRate(limiter: RateLimiter, authenticate: Authenticator): Plugin {
   return {

@@ -1,6 +1,5 @@
 import { unauthenticated } from '../domain/errors.js';
-import type { Viewer } from '../domain/messages.js';
-import { decodeEventCursor, type FeedItem, type LiveInboxEvent, type ViewerAccess } from '../realtime/index.js';
+import type { LiveInboxEvent, LiveItem } from '../domain/live.js';
 import { builder } from './builder.js';
 import { viewerOf, type GraphQLContext } from './context.js';
 import { encodeMessageId } from './ids.js';
@@ -28,16 +27,11 @@ const InboxEvent = builder.objectRef<LiveInboxEvent>('InboxEvent').implement({
 /** Over SSE the request's signal tells when the client went away (Yoga may never consume a stream whose client left while it started). */
 const signalOf = (ctx: GraphQLContext) => (ctx as GraphQLContext & { request?: Request }).request?.signal;
 
-const accessFor = (ctx: GraphQLContext, viewer: Viewer): ViewerAccess => ({
-  unreadCount: () => ctx.messages.unreadCount(viewer),
-  hasMessage: async (id) => (await ctx.messages.get(viewer, { stored: true, id })) !== null,
-});
-
 /** The feed ends with `expired` when the token does: the client gets UNAUTHENTICATED and reconnects with a fresh one. */
-function unwrap<K extends 'event' | 'message'>(item: FeedItem, kind: K): Extract<FeedItem, { kind: K }> {
+function unwrap<K extends 'event' | 'message'>(item: LiveItem, kind: K): Extract<LiveItem, { kind: K }> {
   if (item.kind === 'expired') throw unauthenticated('token expired');
   if (item.kind !== kind) throw new Error(`unexpected ${item.kind} in a ${kind} feed`);
-  return item as Extract<FeedItem, { kind: K }>;
+  return item as Extract<LiveItem, { kind: K }>;
 }
 
 builder.subscriptionType({
@@ -45,22 +39,16 @@ builder.subscriptionType({
     messageAdded: t.field({
       type: Message,
       description: 'Every new message for the caller, stored or flash, as it arrives.',
-      subscribe: async (_root, _args, ctx) => {
-        const viewer = viewerOf(ctx);
-        return ctx.live.open({ viewer, mode: 'messages', expiresAt: ctx.auth?.expiresAt ?? null, access: accessFor(ctx, viewer), signal: signalOf(ctx) });
-      },
-      resolve: (item: FeedItem) => unwrap(item, 'message').message,
+      subscribe: async (_root, _args, ctx) => ctx.live.open({ viewer: viewerOf(ctx), mode: 'messages', expiresAt: ctx.auth?.expiresAt ?? null, signal: signalOf(ctx) }),
+      resolve: (item: LiveItem) => unwrap(item, 'message').message,
     }),
     inboxEvents: t.field({
       type: InboxEvent,
       description: 'Every signal about the caller\'s messages, in order; with `after`, first replays what was missed.',
       args: { after: t.arg.string() },
-      subscribe: async (_root, args, ctx) => {
-        const viewer = viewerOf(ctx);
-        const after = decodeEventCursor('after', args.after);
-        return ctx.live.open({ viewer, mode: 'events', after, expiresAt: ctx.auth?.expiresAt ?? null, access: accessFor(ctx, viewer), signal: signalOf(ctx) });
-      },
-      resolve: (item: FeedItem) => unwrap(item, 'event').event,
+      subscribe: async (_root, args, ctx) =>
+        ctx.live.open({ viewer: viewerOf(ctx), mode: 'events', after: args.after, expiresAt: ctx.auth?.expiresAt ?? null, signal: signalOf(ctx) }),
+      resolve: (item: LiveItem) => unwrap(item, 'event').event,
     }),
   }),
 });

@@ -1,30 +1,9 @@
 import type { Logger } from 'pino';
-import type { MessageRecord } from '../domain/message.js';
+import type { LiveItem, LiveReads } from '../domain/live.js';
 import type { Viewer } from '../domain/messages.js';
-import type { SignalName } from '../domain/signals.js';
 import { encodeEventCursor, type EventPosition } from './cursor.js';
 import { compareIds, idTime, LOG_START, type EventTransport, type LogEntry, type LogRead, type Stream, type Wire } from './log.js';
 import { keptAfter, replayOrder } from './replay.js';
-
-/** One event of `inboxEvents`, with storage ids (the GraphQL layer makes global ids). */
-export interface LiveInboxEvent {
-  signal: SignalName | 'RESYNC';
-  message: MessageRecord | null;
-  messageIds: string[];
-  unreadCount: number;
-  cursor: string;
-}
-
-/** What a feed yields: an inbox event, a new message (messageAdded), or "the token expired" (then it ends). */
-export type FeedItem = { kind: 'event'; event: LiveInboxEvent } | { kind: 'message'; message: MessageRecord } | { kind: 'expired' };
-
-/** What a feed may ask about its viewer (bound to the use cases by the GraphQL layer). */
-export interface ViewerAccess {
-  /** The viewer's unread count now; also makes them a known user (so broadcasts reach them). */
-  unreadCount(): Promise<number>;
-  /** Whether this stored message is one of the viewer's (a broadcast sent before they were known is not). */
-  hasMessage(messageId: string): Promise<boolean>;
-}
 
 export interface FeedOptions {
   viewer: Viewer;
@@ -33,7 +12,6 @@ export interface FeedOptions {
   after: EventPosition | null;
   /** Seconds since the epoch (the token's exp): the feed ends with an `expired` item a little after it. */
   expiresAt: number | null;
-  access: ViewerAccess;
   /** The request's signal (SSE): when the client goes away, the feed ends, even if it was still starting. */
   signal?: AbortSignal;
 }
@@ -41,6 +19,7 @@ export interface FeedOptions {
 /** What the hub gives every feed. */
 export interface FeedDeps {
   transport: EventTransport;
+  reads: LiveReads;
   logger: Logger;
   keep: number;
   ttlSeconds: number;
@@ -61,7 +40,7 @@ const CLOCK_SLACK_MS = 1000;
 // (commit-to-append takes milliseconds; this also covers clock differences between hosts).
 const BROADCAST_CHECK_WINDOW_MS = 10_000;
 
-type Pending = FeedItem | (() => Promise<FeedItem | null>);
+type Pending = LiveItem | (() => Promise<LiveItem | null>);
 type Arrival = Wire | { kind: 'poll' };
 
 /**
@@ -71,11 +50,11 @@ type Arrival = Wire | { kind: 'poll' };
  * so a lost or reordered pub/sub message costs a read, never an event. Arrivals are queued and
  * processed by the feed's own loop: a slow consumer or a slow query never delays other feeds.
  */
-export class Feed implements AsyncIterableIterator<FeedItem> {
+export class Feed implements AsyncIterableIterator<LiveItem> {
   private pos: EventPosition = { user: LOG_START, broadcast: LOG_START, at: 0 };
   private readonly arrivals: Arrival[] = [];
   private readonly out: Pending[] = [];
-  private waiting: ((r: IteratorResult<FeedItem>) => void) | null = null;
+  private waiting: ((r: IteratorResult<LiveItem>) => void) | null = null;
   private started = false;
   private pumping = false;
   private finished = false;
@@ -118,14 +97,14 @@ export class Feed implements AsyncIterableIterator<FeedItem> {
     try {
       if (this.o.after) {
         const [unread, user, broadcast] = await Promise.all([
-          this.o.access.unreadCount(),
+          this.unreadCount(),
           this.readLog('user', this.o.after.user),
           this.readLog('broadcast', this.o.after.broadcast),
         ]);
         await this.resume(this.o.after, unread, user, broadcast);
       } else {
         // unreadCount also makes the viewer a known user, so broadcasts from now on are theirs.
-        [, this.pos] = await Promise.all([this.o.access.unreadCount(), this.heads()]);
+        [, this.pos] = await Promise.all([this.unreadCount(), this.heads()]);
       }
       if (!this.o.viewer.producer) this.knownSince = Date.now();
       this.scheduleExpiry();
@@ -166,7 +145,7 @@ export class Feed implements AsyncIterableIterator<FeedItem> {
     }
   }
 
-  async next(): Promise<IteratorResult<FeedItem>> {
+  async next(): Promise<IteratorResult<LiveItem>> {
     while (this.out.length) {
       const item = this.out.shift()!;
       const value = typeof item === 'function' ? await item() : item;
@@ -176,13 +155,13 @@ export class Feed implements AsyncIterableIterator<FeedItem> {
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
-  async return(): Promise<IteratorResult<FeedItem>> {
+  async return(): Promise<IteratorResult<LiveItem>> {
     this.out.length = 0;
     this.finish();
     return { value: undefined, done: true };
   }
 
-  async throw(err?: unknown): Promise<IteratorResult<FeedItem>> {
+  async throw(err?: unknown): Promise<IteratorResult<LiveItem>> {
     await this.return();
     throw err;
   }
@@ -192,6 +171,10 @@ export class Feed implements AsyncIterableIterator<FeedItem> {
   }
 
   // --- start ------------------------------------------------------------------------------------
+
+  private unreadCount() {
+    return this.deps.reads.unreadCount(this.o.viewer);
+  }
 
   private async heads(): Promise<EventPosition> {
     const h = await this.deps.transport.heads(this.userId);
@@ -273,7 +256,7 @@ export class Feed implements AsyncIterableIterator<FeedItem> {
       this.deps.logger.warn({ userId: this.userId, stream }, 'live events were lost before delivery');
       if (this.o.mode === 'events') {
         this.pos = await this.heads();
-        this.emitResync(await this.o.access.unreadCount());
+        this.emitResync(await this.unreadCount());
         return;
       }
     }
@@ -315,7 +298,7 @@ export class Feed implements AsyncIterableIterator<FeedItem> {
     this.emit({ kind: 'event', event: { signal: 'RESYNC', message: null, messageIds: [], unreadCount, cursor: encodeEventCursor(this.pos) } });
   }
 
-  private emit(item: FeedItem) {
+  private emit(item: LiveItem) {
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = null;
@@ -331,7 +314,7 @@ export class Feed implements AsyncIterableIterator<FeedItem> {
         const at = { ...this.pos };
         this.out.length = 0;
         this.out.push(async () => {
-          const unreadCount = await this.o.access.unreadCount().catch(() => 0);
+          const unreadCount = await this.unreadCount().catch(() => 0);
           return { kind: 'event', event: { signal: 'RESYNC', message: null, messageIds: [], unreadCount, cursor: encodeEventCursor(at) } };
         });
         return;

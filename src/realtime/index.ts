@@ -2,8 +2,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Signals } from '../domain/signals.js';
 import type { FlashStore } from '../domain/flash-store.js';
+import type { LiveReads } from '../domain/live.js';
 import { MemoryFlashStore } from './flash.js';
-import { LiveHub, type LiveOptions } from './live.js';
+import { FeedHub } from './live.js';
 import type { EventTransport } from './log.js';
 import { MemoryTransport } from './memory-transport.js';
 import { resolveRedisTarget } from '../storage/redis/target.js';
@@ -11,14 +12,10 @@ import { closeRedis, connectRedis } from './redis.js';
 import { RedisFlashStore } from './redis-flash.js';
 import { RedisTransport } from './redis-transport.js';
 
-export { LiveHub } from './live.js';
-export { decodeEventCursor } from './cursor.js';
-export type { FeedItem, LiveInboxEvent, ViewerAccess } from './feed.js';
-
 export interface Realtime {
   flash: FlashStore;
   /** Subscriptions (messageAdded, inboxEvents) of this process. */
-  live: LiveHub;
+  live: FeedHub;
   /** Throws when Redis (if configured) does not answer: part of GET /ready. */
   ping(): Promise<void>;
   /** Ends every subscription (SSE streams complete, sockets can close); idempotent. */
@@ -34,7 +31,7 @@ export interface Realtime {
  */
 export async function createRealtime(
   config: Config,
-  o: { logger: Logger; signals: Signals; views?: LiveOptions['views'] },
+  o: { logger: Logger; signals: Signals; reads: LiveReads },
 ): Promise<Realtime> {
   const limits = { keep: config.eventsKeep, ttlSeconds: config.eventsTtlSeconds };
   let flash: FlashStore;
@@ -68,7 +65,7 @@ export async function createRealtime(
     flash = new MemoryFlashStore({ max: config.flashMax, ttlSeconds: config.flashTtlSeconds });
   }
 
-  const live = new LiveHub(transport, { logger: o.logger, keep: config.eventsKeep, ttlSeconds: config.eventsTtlSeconds, views: o.views });
+  const live = new FeedHub(transport, { logger: o.logger, reads: o.reads, keep: config.eventsKeep, ttlSeconds: config.eventsTtlSeconds });
   live.listen(o.signals);
 
   let closing: Promise<void> | null = null;

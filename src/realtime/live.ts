@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
+import type { LiveHub, LiveReads, OpenLive } from '../domain/live.js';
 import type { Signals } from '../domain/signals.js';
-import type { EventPosition } from './cursor.js';
-import { Feed, type FeedDeps, type FeedOptions } from './feed.js';
+import { decodeEventCursor } from './cursor.js';
+import { Feed, type FeedDeps } from './feed.js';
 import type { EventTransport, Wire, WireTarget } from './log.js';
 import { Publisher } from './publisher.js';
 
 export interface LiveOptions {
   logger: Logger;
+  /** The unread counts and broadcast views its feeds need. */
+  reads: LiveReads;
   /** EVENTS_KEEP and EVENTS_TTL_SECONDS. */
   keep: number;
   ttlSeconds: number;
@@ -20,22 +23,8 @@ export interface LiveOptions {
    * queue here instead of exhausting the database pool.
    */
   startConcurrency?: number;
-  /**
-   * Resolves a broadcast for many subscribers in one storage call (whether each user has it, and their
-   * unread count): batches of up to `broadcastBatch` (default 500) users instead of one look-up each.
-   * Without it, each subscriber resolves through its own access (slower: a few statements per user).
-   */
-  views?: (messageId: string, userIds: string[]) => Promise<Map<string, { has: boolean; unreadCount: number }>>;
+  /** Users per `reads.broadcastViews` call (default 500). */
   broadcastBatch?: number;
-}
-
-export interface OpenOptions {
-  viewer: FeedOptions['viewer'];
-  mode: FeedOptions['mode'];
-  after?: EventPosition | null;
-  expiresAt?: number | null;
-  access: FeedOptions['access'];
-  signal?: AbortSignal;
 }
 
 interface UserFeeds {
@@ -56,7 +45,7 @@ const RECENT_BROADCASTS = 2;
  * whether the broadcast is the viewer's at all), coalesced per user and message: the cost of a
  * broadcast grows with the subscribers connected here, not with the number of users.
  */
-export class LiveHub {
+export class FeedHub implements LiveHub {
   private readonly users = new Map<string, UserFeeds>();
   private readonly feeds = new Set<Feed>();
   private readonly publisher: Publisher;
@@ -77,6 +66,7 @@ export class LiveHub {
     this.publisher = new Publisher(transport, o.logger);
     this.deps = {
       transport,
+      reads: o.reads,
       logger: o.logger,
       keep: o.keep,
       ttlSeconds: o.ttlSeconds,
@@ -98,9 +88,10 @@ export class LiveHub {
   }
 
   /** A started feed: subscribed, replayed (or RESYNCed), live. Rejects when Redis or storage fails. */
-  async open(o: OpenOptions): Promise<Feed> {
+  async open(o: OpenLive): Promise<Feed> {
+    const after = decodeEventCursor('after', o.after);
     if (this.closed) throw new Error('live delivery is shut down');
-    const feed = new Feed(this.deps, { viewer: o.viewer, mode: o.mode, after: o.after ?? null, expiresAt: o.expiresAt ?? null, access: o.access, signal: o.signal });
+    const feed = new Feed(this.deps, { viewer: o.viewer, mode: o.mode, after, expiresAt: o.expiresAt ?? null, signal: o.signal });
     await this.starts.run(() => feed.start());
     return feed;
   }
@@ -175,7 +166,7 @@ export class LiveHub {
 
   /**
    * One user's view of a broadcast, gathered with every other request for the same broadcast made in
-   * the same turn of the event loop, and resolved in batches through `views` (bounded by the limiter).
+   * the same turn of the event loop, and resolved in batches through `reads.broadcastViews` (bounded by the limiter).
    */
   private viewOf(messageId: string, userId: string): Promise<{ has: boolean; unreadCount: number }> {
     let batch = this.pendingViews.get(messageId);
@@ -204,7 +195,7 @@ export class LiveHub {
     for (let i = 0; i < users.length; i += size) {
       const chunk = users.slice(i, i + size);
       this.limiter
-        .run(() => this.o.views!(messageId, chunk))
+        .run(() => this.o.reads.broadcastViews(messageId, chunk))
         .then(
           (views) => {
             for (const id of chunk) batch.get(id)!.resolve(views.get(id) ?? { has: false, unreadCount: 0 });
@@ -226,15 +217,9 @@ export class LiveHub {
     const key = `${feed.userId}\u0000${feed.o.viewer.producer}\u0000${r.check}\u0000${r.count}`;
     let found = perMessage.get(key);
     if (!found) {
-      const { access } = feed.o;
-      found = this.o.views
-        ? this.viewOf(messageId, feed.userId).then((v) =>
-            r.check && !v.has ? { visible: false, unreadCount: null } : { visible: true, unreadCount: r.count ? v.unreadCount : null },
-          )
-        : this.limiter.run(async () => {
-            if (r.check && !(await access.hasMessage(messageId))) return { visible: false, unreadCount: null };
-            return { visible: true, unreadCount: r.count ? await access.unreadCount() : null };
-          });
+      found = this.viewOf(messageId, feed.userId).then((v) =>
+        r.check && !v.has ? { visible: false, unreadCount: null } : { visible: true, unreadCount: r.count ? v.unreadCount : null },
+      );
       perMessage.set(key, found);
       // A failure is not remembered: the next subscriber of this user asks again.
       found.catch(() => perMessage.delete(key));

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Viewer } from '../domain/messages.js';
+import type { RateLimiter } from '../domain/rate-limit.js';
 import { resolveRedisTarget } from '../storage/redis/target.js';
 import { RedisBuckets } from './redis-rate-limit.js';
 
@@ -15,16 +15,6 @@ export type BucketKind = 'u' | 'p';
 /** Token buckets: `take` removes one token and answers 0, or answers the ms until one is there. */
 export interface Buckets {
   take(kind: BucketKind, id: string, capacity: number): Promise<number>;
-  close(): Promise<void>;
-}
-
-/** Per-caller request budget (CONTRACT.md §11). */
-export interface RateLimiter {
-  /**
-   * Counts one request or subscription start of `viewer`: null when it may go on, else the whole
-   * seconds (1 to 60) until it may. Never throws: when the shared store fails, the request goes on.
-   */
-  take(viewer: Viewer): Promise<number | null>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/auth.js';
-import { attachWebSocket, type WebSocketEndpoint } from '../../src/realtime/websocket.js';
+import { attachWebSocket, type WebSocketEndpoint } from '../../src/graphql/websocket.js';
 import { TEST_SECRET } from '../env.js';
 import { dataOf, startTestApp, type TestApp } from '../harness.js';
 import { MESSAGE_ADDED, payload, rawSocket, sseSubscribe, waitForNoSubscriber, waitForSubscriber, wsClient, wsSubscribe } from './helpers.js';

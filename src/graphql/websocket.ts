@@ -6,9 +6,9 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator } from '../auth.js';
 import type { Viewer } from '../domain/messages.js';
+import type { RateLimiter } from '../domain/rate-limit.js';
 import { rateLimited, tooManyLive } from './limit-errors.js';
 import type { LiveConnections } from './live-connections.js';
-import type { RateLimiter } from './rate-limit.js';
 
 /** Close codes of CONTRACT.md §2 (graphql-ws uses 4403 "Forbidden" for a refused connection_init). */
 export const CLOSE_TOKEN_EXPIRED = 4401;
