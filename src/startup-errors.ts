@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError, type Config } from './config.js';
+import { DataDirInUse } from './storage/data-dir-lock.js';
 import { RedisUnavailableError } from './storage/redis/connection.js';
 
 /**
@@ -55,6 +56,12 @@ function classify(err: unknown, config: Config): string[] | null {
   const e = err as ErrnoLike;
   if (!(err instanceof Error)) return null;
   if (err instanceof ListenError) return listenLines(err.cause as ErrnoLike, config);
+  if (err instanceof DataDirInUse) {
+    return [
+      `DATA_DIR: the embedded database in ${path.resolve(config.dataDir)} is in use by another process.`,
+      'Stop that process first (it serves one at a time), set DATA_DIR to another directory, or set DATABASE_URL to share PostgreSQL.',
+    ];
+  }
   if (e.path && (isUnder(e.path, config.dataDir) || isUnder(config.dataDir, e.path)) && e.code && REASONS[e.code]) {
     return [
       `DATA_DIR: cannot write to ${path.resolve(e.path)} (${REASONS[e.code]}).`,

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.js';
 
 export interface EmbeddedDatabase {
   /** A postgres:// URL for MikroORM's configuration; the connection itself goes through `stream`. */
@@ -18,17 +19,30 @@ export interface EmbeddedDatabase {
  */
 export async function startEmbeddedDatabase(dataDir: string | null): Promise<EmbeddedDatabase> {
   let db: PGlite;
+  let unlock = async () => {};
   if (dataDir) {
     const dir = path.resolve(dataDir, 'pglite');
     await mkdir(dir, { recursive: true });
-    db = await PGlite.create(dir);
+    unlock = await lockDataDir(dir, (err) => process.emitWarning(`the lock on ${dir} was lost: ${err.message}`));
+    try {
+      db = await PGlite.create(dir);
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
   } else {
     db = await PGlite.create();
   }
   return {
     url: 'postgres://postgres@pglite/postgres?sslmode=disable',
     stream: () => new PGliteWire(db),
-    close: () => db.close(),
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        await unlock();
+      }
+    },
   };
 }
 
