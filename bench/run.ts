@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (-- --quick for a one-minute smoke run): issue 5's workloads W1-W7 on every storage
+ * `npm run bench` (-- --quick for a smoke run): issue 5's workloads W1-W7 on every storage
  * backend (each backend in a child process of its own, with its raw storage floor), the baselines
  * measured in the same run, W8 from bench/live.ts. Writes
  * bench/results/latest.json and latest.md and prints the table. Benchmarks, not tests: nothing here

@@ -44,7 +44,7 @@ export interface BenchOptions {
 }
 
 const HELP = `usage: npm run bench -- [--quick] [--repeats=N] [--duration=S] [--only=W1,W4,floor] [--backends=postgres,embedded,redis] [--seed=api] [--growth-duration=S]
-  --quick       smoke run (about a minute, plus bench/live.ts): 1 repeat, 1 s load runs, smaller data
+  --quick       smoke run (bench/live.ts included): 1 repeat, 1 s load runs, smaller data
                 (W3 20,000 users, W4 100,000 rows of others, W5/W7 10,000 unread; rows say so)
   --repeats     measured runs per measurement (default 3; quick 1)
   --duration    seconds per HTTP load run (default 10; quick 1)
