@@ -33,6 +33,7 @@ if (!file) {
   process.exit(2);
 }
 const top = Number(nArg ?? 25);
+const ROOT = `${process.cwd()}/`;
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 
@@ -48,8 +49,9 @@ const where = (url: string) => {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1];
   if (url.startsWith('node:')) return 'node core';
-  const src = /\/work\/main\/(.*)$/.exec(url.replace('file://', ''));
-  return src ? src[1].split('/').slice(0, 2).join('/') : url;
+  const path = url.replace('file://', '');
+  // Paths inside this checkout (run from its root, as npm scripts are), as "src/storage" or "bench/lib".
+  return path.startsWith(ROOT) ? path.slice(ROOT.length).split('/').slice(0, 2).join('/') : url;
 };
 
 const byFunction = new Map<string, number>();

@@ -27,9 +27,7 @@ const OUT = fileURLToPath(new URL('./results/explain.md', import.meta.url));
 async function main() {
   const opts = parseOptions(process.argv.slice(2).filter((a) => a === '--quick'));
   cleanupOnSignals();
-  const started = await startBackend('postgres', opts);
-  if ('pending' in started) throw new Error(started.pending);
-  const t = started.target;
+  const t = await startBackend('postgres', opts);
   const db = t.db as SqlConnection;
   const out: string[] = [`# Where the time goes (PostgreSQL, ${opts.quick ? 'quick: 100,000' : '1,000,000'} rows of others)`, ''];
   const say = (s: string) => {

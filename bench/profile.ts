@@ -4,8 +4,8 @@
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
  *
- *   W7: 4,030 req/s, server thread CPU 221 µs/request (user 170, system 51) -> /tmp/W7.cpuprofile
- *   npx tsx bench/cpuprofile-top.ts /tmp/W7.cpuprofile 30
+ *   W7: <req/s>, p50, p99, server thread CPU <µs>/request (user, system), storage processes <µs>/request
+ *   wrote /tmp/W7.cpuprofile: npx tsx bench/cpuprofile-top.ts /tmp/W7.cpuprofile 30
  *
  * The CPU per request is the figure to compare A/B on a shared machine (req/s moves with whatever
  * else runs). Read the profile's proportions, not its milliseconds: the sampler counts a thread that
@@ -90,9 +90,7 @@ async function main() {
   cleanupOnSignals();
   const backend = (flag('backend') ?? 'postgres') as BackendName;
   if (!ALL_BACKENDS.includes(backend)) throw new Error(`--backend must be one of ${ALL_BACKENDS.join(', ')}`);
-  const started = await startBackend(backend, parseOptions([`--backends=${backend}`]));
-  if ('pending' in started) throw new Error(started.pending);
-  const t = started.target;
+  const t = await startBackend(backend, parseOptions([`--backends=${backend}`]));
   try {
     const plan = await make(t);
     const load = (s: number) => httpLoad({ url: t.url, connections: Number(flag('connections') ?? 16), durationSeconds: s, ...plan });

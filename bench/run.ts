@@ -1,7 +1,7 @@
 /**
- * `npm run bench` (-- --quick for a one-minute smoke run): issue 5's workloads W1-W7 on every storage
+ * `npm run bench` (-- --quick for a smoke run): issue 5's workloads W1-W7 on every storage
  * backend (each backend in a child process of its own, with its raw storage floor), the baselines
- * measured in the same run, W8 from bench/live.ts when present. Writes
+ * measured in the same run, W8 from bench/live.ts. Writes
  * bench/results/latest.json and latest.md and prints the table. Benchmarks, not tests: nothing here
  * asserts a time; a missed target is reported as missed.
  */
@@ -92,9 +92,7 @@ async function main() {
     // W4's paging reads against what bare Yoga needs to send the same page.
     if (wants('floor') || wants('W4')) await step('floor', '-', 'bare Yoga page', () => bareYogaPage(ctx));
 
-    // Each backend in a process of its own: in one process, a backend measured after others ran
-    // 10-25 % slower in some runs (whatever the earlier ones left behind), so rows of different
-    // backends were not comparable.
+    // Each backend in a process of its own, so what one leaves behind (heap, caches) cannot slow the next.
     for (const backend of opts.backends) {
       if (backend === 'redis' && redisDown) {
         rows.push({ workload: 'W1-W7', title: 'Redis backend', backend, error: `Redis unreachable: ${redisDown}` });
@@ -107,15 +105,11 @@ async function main() {
       ctx.log('W8: bench/live.ts');
       try {
         const live = await w8(ctx);
-        if (live.status === 'absent') {
-          rows.push({ workload: 'W8', title: 'live subscriptions', backend: '-', pending: 'bench/live.ts is not there yet' });
-        } else {
-          extras.push({
-            title: `W8 live subscriptions (bench/live.ts, exit code ${live.exitCode})`,
-            text: live.table || '```\n' + live.output.slice(-4000) + '\n```',
-          });
-          if (live.status === 'failed') rows.push({ workload: 'W8', title: 'live subscriptions', backend: '-', error: `bench/live.ts exited with code ${live.exitCode}` });
-        }
+        extras.push({
+          title: `W8 live subscriptions (bench/live.ts, exit code ${live.exitCode})`,
+          text: live.table || '```\n' + live.output.slice(-4000) + '\n```',
+        });
+        if (live.status === 'failed') rows.push({ workload: 'W8', title: 'live subscriptions', backend: '-', error: `bench/live.ts exited with code ${live.exitCode}` });
       } catch (err) {
         rows.push({ workload: 'W8', title: 'live subscriptions', backend: '-', error: (err as Error).message });
       }
@@ -176,13 +170,7 @@ async function main() {
     ctx.log(`starting the app on ${backend}`);
     let target: BenchTarget;
     try {
-      const started = await startBackend(backend, opts);
-      if ('pending' in started) {
-        ctx.log(`  ${backend}: pending (${started.pending}); its rows will be filled once the backend lands`);
-        rows.push({ workload: 'W1-W7', title: `${backend} backend`, backend, pending: started.pending });
-        return;
-      }
-      target = started.target;
+      target = await startBackend(backend, opts);
     } catch (err) {
       rows.push({ workload: 'W1-W7', title: `${backend} backend`, backend, error: `could not start: ${(err as Error).message}` });
       return;

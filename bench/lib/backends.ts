@@ -20,10 +20,8 @@ export interface BenchTarget {
   close(): Promise<void>;
 }
 
-export type StartResult = { target: BenchTarget } | { pending: string };
-
-/** Starts the app on `name`; `{ pending }` when the backend does not exist yet (STORAGE_BACKEND=redis before it lands). */
-export async function startBackend(name: BackendName, opts: BenchOptions): Promise<StartResult> {
+/** Starts the app on `name` (a fresh database or Redis prefix of its own); `close()` removes them. */
+export async function startBackend(name: BackendName, opts: BenchOptions): Promise<BenchTarget> {
   const releases: (() => Promise<unknown>)[] = [];
   const release = onCleanup(`backend ${name}`, async () => {
     for (const r of releases.splice(0).reverse()) await r().catch((err) => console.error(`cleanup (${name}): ${(err as Error).message}`));
@@ -47,17 +45,7 @@ export async function startBackend(name: BackendName, opts: BenchOptions): Promi
       Object.assign(env, { STORAGE_BACKEND: 'redis', REDIS_URL, REDIS_PREFIX: prefix });
     }
 
-    let app: App;
-    try {
-      app = await createApp(loadConfig(env), { embeddedInMemory: true });
-    } catch (err) {
-      const message = (err as Error).message;
-      if (/not available yet/i.test(message)) {
-        await release();
-        return { pending: message };
-      }
-      throw err;
-    }
+    const app: App = await createApp(loadConfig(env), { embeddedInMemory: true });
     releases.push(() => app.close());
     await new Promise<void>((resolve, reject) => {
       app.server.once('error', reject);
@@ -74,9 +62,7 @@ export async function startBackend(name: BackendName, opts: BenchOptions): Promi
     }
     const seeder: Seeder = db && opts.seed === 'auto' ? new SqlSeeder(db) : new ApiSeeder(app.store);
 
-    return {
-      target: { name, app, url: `http://127.0.0.1:${port}/graphql`, seeder, db, close: release },
-    };
+    return { name, app, url: `http://127.0.0.1:${port}/graphql`, seeder, db, close: release };
   } catch (err) {
     await release();
     throw err;

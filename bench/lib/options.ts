@@ -44,12 +44,12 @@ export interface BenchOptions {
 }
 
 const HELP = `usage: npm run bench -- [--quick] [--repeats=N] [--duration=S] [--only=W1,W4,floor] [--backends=postgres,embedded,redis] [--seed=api] [--growth-duration=S]
-  --quick       smoke run (about a minute, plus bench/live.ts): 1 repeat, 1 s load runs, smaller data
+  --quick       smoke run (bench/live.ts included): 1 repeat, 1 s load runs, smaller data
                 (W3 20,000 users, W4 100,000 rows of others, W5/W7 10,000 unread; rows say so)
   --repeats     measured runs per measurement (default 3; quick 1)
   --duration    seconds per HTTP load run (default 10; quick 1)
-  --only        workloads to run (floor = the baselines; W8 = bench/live.ts when present)
-  --backends    storage backends (default all; redis rows are reported pending until the backend exists)
+  --only        workloads to run (floor = the baselines; W8 = bench/live.ts)
+  --backends    storage backends (default all)
   --growth-duration  seconds of W1g, sends to one growing inbox on a fresh database (default 60; quick 12)
   --seed=api    seed through the store's send API instead of SQL (slow; what the Redis backend uses)`;
 
@@ -65,7 +65,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     flags.set(m[1], m[2] ?? 'true');
   }
   // --child=FILE (internal): run.ts runs each backend in a child process of its own, which writes its rows to FILE.
-  const known = new Set(['quick', 'full', 'repeats', 'duration', 'only', 'backends', 'seed', 'child', 'growth-duration']);
+  const known = new Set(['quick', 'repeats', 'duration', 'only', 'backends', 'seed', 'child', 'growth-duration']);
   for (const k of flags.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}\n${HELP}`);
 
   const quick = flags.get('quick') === 'true';

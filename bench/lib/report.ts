@@ -18,7 +18,6 @@ export interface Row {
   notes?: string[];
   /** Set when the measurement could not be taken; the row is then reported, not hidden. */
   error?: string;
-  pending?: string;
   /** The machine's 1-minute load average when the row was measured: how noisy it is (2 cores). */
   loadAverage?: number;
 }
@@ -56,7 +55,6 @@ export function runInfo(o: { quick: boolean; repeats: number; durationSeconds: n
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function measuredText(r: Row): string {
-  if (r.pending) return `pending: ${r.pending}`;
   if (r.error) return `ERROR: ${r.error}`;
   if (!r.measured || !r.unit) return '';
   const parts = [fmtSummary(r.measured, r.unit)];
@@ -65,7 +63,7 @@ function measuredText(r: Row): string {
 }
 
 function metText(r: Row): string {
-  if (!r.target || r.target.met === null || r.error || r.pending) return '';
+  if (!r.target || r.target.met === null || r.error) return '';
   return r.target.met ? 'met' : '**missed**';
 }
 

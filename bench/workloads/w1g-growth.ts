@@ -1,7 +1,7 @@
 /**
  * W1g: addMessageFor ONE user over GraphQL HTTP, 16 connections, for `--growth-duration` seconds on a
  * fresh database that the bench never analyses. Sends must not slow down as that user's inbox grows,
- * even without fresh planner statistics (STACK.md trap 9): the last window's rate is compared with the
+ * even without fresh planner statistics (a young table that autovacuum has not analysed yet): the last window's rate is compared with the
  * first's.
  */
 import type { BenchTarget } from '../lib/backends.js';
@@ -22,9 +22,7 @@ export async function w1g(ctx: BenchContext, t: BenchTarget): Promise<Row[]> {
   const window = Math.min(WINDOW_SECONDS, Math.max(1, Math.floor(total / 2)));
   const count = Math.max(2, Math.floor(total / window));
   // A database of its own: the shared target has been seeded (and may have been analysed) by other workloads.
-  const started = await startBackend(t.name, ctx.opts);
-  if ('pending' in started) return [{ workload: 'W1g', title: 'sends to one growing inbox', backend: t.name, pending: started.pending }];
-  const fresh = started.target;
+  const fresh = await startBackend(t.name, ctx.opts);
   try {
     const producer = await bearer('bench-w1g-producer', { producer: true });
     const bodies = Array.from({ length: 100 }, (_, i) =>

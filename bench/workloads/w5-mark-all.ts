@@ -9,7 +9,7 @@ import type { Row } from '../lib/report.js';
 import { fmt, summarize } from '../lib/stats.js';
 import { original, TARGET } from '../lib/targets.js';
 
-async function timeMarkAll(ctx: BenchContext, t: BenchTarget, unread: number, calls: number): Promise<number[]> {
+async function timeMarkAll(t: BenchTarget, unread: number, calls: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < calls; i++) {
     const user = `w5-${unread}-${i}`;
@@ -27,14 +27,14 @@ async function timeMarkAll(ctx: BenchContext, t: BenchTarget, unread: number, ca
 
 export async function w5(ctx: BenchContext, t: BenchTarget): Promise<Row[]> {
   const { w5Small: small, w5Large: large } = ctx.opts.sizes;
-  await timeMarkAll(ctx, t, 10, 1); // warm-up
+  await timeMarkAll(t, 10, 1); // warm-up
   const rows: Row[] = [];
   for (const [unread, limit, calls] of [
     [small, TARGET.w5SmallMs, ctx.opts.repeats * ctx.opts.callsPerRepeat],
     [large, TARGET.w5LargeMs, ctx.opts.repeats],
   ] as const) {
     ctx.log(`    markAllRead with ${fmt(unread)} unread × ${calls}`);
-    const s = summarize(await timeMarkAll(ctx, t, unread, calls));
+    const s = summarize(await timeMarkAll(t, unread, calls));
     rows.push({
       workload: 'W5',
       title: `markAllRead with ${fmt(unread)} unread (HTTP)`,

@@ -1,9 +1,8 @@
 /**
- * W8 (live subscriptions) lives in bench/live.ts, written separately. When that file exists it runs
- * as a child process (`npx tsx bench/live.ts --quick|--full`) and its printed table is included.
+ * W8 (live subscriptions) lives in bench/live.ts: it runs as a child process (`npx tsx bench/live.ts`,
+ * with `--quick` in a quick run) and its printed table is included.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { onCleanup } from '../lib/cleanup.js';
 import type { BenchContext } from '../lib/context.js';
@@ -12,7 +11,7 @@ const LIVE = fileURLToPath(new URL('../live.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface LiveOutcome {
-  status: 'absent' | 'ok' | 'failed';
+  status: 'ok' | 'failed';
   exitCode: number | null;
   /** The markdown table lines it printed (or its whole output when it printed no table). */
   table: string;
@@ -20,9 +19,8 @@ export interface LiveOutcome {
 }
 
 export async function w8(ctx: BenchContext): Promise<LiveOutcome> {
-  if (!existsSync(LIVE)) return { status: 'absent', exitCode: null, table: '', output: '' };
   const limitMs = (ctx.opts.quick ? 5 : 30) * 60_000;
-  const child = spawn('npx', ['tsx', LIVE, ctx.opts.quick ? '--quick' : '--full'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npx', ['tsx', LIVE, ...(ctx.opts.quick ? ['--quick'] : [])], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   // Stop only this child (by its pid) if the run is interrupted or too slow.
   const stop = onCleanup('bench/live.ts', async () => {
     if (child.exitCode === null && child.pid) child.kill('SIGTERM');

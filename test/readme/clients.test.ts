@@ -4,33 +4,40 @@ import { newProducer, newUser, sendTo, type Caller } from '../factories.js';
 import { startTestApp, type TestApp } from '../harness.js';
 import { Arrivals, waitForSubscriber } from '../live/helpers.js';
 import * as apollo from './apollo-client.js';
+import * as sse from './sse-client.js';
 import * as urql from './urql-client.js';
 
 /**
- * The README's Node-runnable client code, run as written against a real server: each README block
- * marked `<!-- runs as test/readme/NAME.ts -->` must equal that file, which `npm run typecheck`
- * compiles (strict) and this test runs. Transport-level code: one storage backend is enough.
+ * The documentation's Node-runnable client code, run as written against a real server: each block of
+ * README.md or docs/clients.md marked `<!-- runs as test/readme/NAME.ts -->` must equal that file,
+ * which `npm run typecheck` compiles (strict) and this test runs. Transport-level code: one storage
+ * backend is enough.
  */
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const DOCS = { 'README.md': '../../README.md', 'docs/clients.md': '../../docs/clients.md' } as const;
 
-/** The code block that follows the README's marker for `file`. */
-function readmeBlock(file: string): string {
+/** The code block that follows `doc`'s marker for `file`. */
+function markedBlock(doc: keyof typeof DOCS, file: string): string {
+  const text = readFileSync(new URL(DOCS[doc], import.meta.url), 'utf8');
   const marker = `<!-- runs as test/readme/${file} -->`;
-  const at = readme.indexOf(marker);
-  if (at < 0) throw new Error(`README.md has no ${marker}`);
-  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at + marker.length));
-  if (!block) throw new Error(`README.md has no \`\`\`ts block after ${marker}`);
+  const at = text.indexOf(marker);
+  if (at < 0) throw new Error(`${doc} has no ${marker}`);
+  const block = /```ts\n([\s\S]*?)```/.exec(text.slice(at + marker.length));
+  if (!block) throw new Error(`${doc} has no \`\`\`ts block after ${marker}`);
   return block[1];
 }
 
-describe.each(['apollo-client.ts', 'urql-client.ts'])('README block %s', (file) => {
+describe.each([
+  ['README.md', 'apollo-client.ts'],
+  ['README.md', 'sse-client.ts'],
+  ['docs/clients.md', 'urql-client.ts'],
+] as const)('%s block %s', (doc, file) => {
   it('is the file the test runs, unchanged', () => {
-    expect(readmeBlock(file)).toBe(readFileSync(new URL(file, import.meta.url), 'utf8'));
+    expect(markedBlock(doc, file)).toBe(readFileSync(new URL(file, import.meta.url), 'utf8'));
   });
 });
 
-describe('README clients against a running server', () => {
+describe('documented clients against a running server', () => {
   let t: TestApp;
   let producer: Caller;
   beforeAll(async () => {
@@ -83,6 +90,28 @@ describe('README clients against a running server', () => {
     } finally {
       subscription.unsubscribe();
       await close();
+    }
+  });
+
+  it('SSE with fetch: inboxEvents replays what followed a cursor, then goes on live', async () => {
+    const user = await newUser(t);
+    const url = `${t.baseUrl}/graphql`;
+    const abort = new AbortController();
+    const live = sse.inboxEvents(url, user.token, null, abort.signal);
+    try {
+      const first = live.next();
+      await waitForSubscriber(t.app, user.sub);
+      const sent = await sendTo(producer, user.sub, { text: 'over SSE' });
+      const archived = (await first).value as sse.InboxEvent;
+      const inbox = (await live.next()).value as sse.InboxEvent;
+      expect([archived.signal, inbox.signal]).toEqual(['ARCHIVE_STORED', 'INBOX_STORED']);
+      expect(inbox).toMatchObject({ messageIds: [sent.message.id], unreadCount: 1 });
+
+      // Resuming from the first event's cursor replays the second, exactly once.
+      const resumed = sse.inboxEvents(url, user.token, archived.cursor, abort.signal);
+      expect((await resumed.next()).value).toEqual(inbox);
+    } finally {
+      abort.abort();
     }
   });
 });
