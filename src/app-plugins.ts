@@ -9,7 +9,7 @@ import type { MessageStore } from './domain/message-store.js';
 /** The app's own Yoga plugins: authentication of every operation, request ids on unexpected errors, /ready. */
 
 /**
- * Every operation, introspection included, needs a valid token (CONTRACT.md §2). And any call with a
+ * Every operation, introspection included, needs a valid token. And any call with a
  * valid user token makes the caller a known user (broadcasts reach them from then on), whatever the
  * operation. That registration is best effort here: when storage fails, the operation still runs, and
  * the fields that need storage register again through their use case and fail there, at their path,

@@ -71,8 +71,8 @@ const CACHE_MAX = 10_000;
 const CACHE_SECONDS = 60;
 
 /**
- * Tokens verified recently, keyed by the exact token string: verifying a signature costs about 135 µs
- * (WebCrypto), a third of a core at 2,500 requests/s, and clients send the same token on every request.
+ * Tokens verified recently, keyed by the exact token string: verifying a signature (WebCrypto) costs more
+ * than the rest of a small request, and clients send the same token on every request.
  * An entry lives until the token's `exp` and at most 60 s (so a JWKS key rotation or revocation is seen
  * within a minute); only successful verifications are kept; the oldest entries go past 10,000.
  */

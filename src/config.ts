@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isLevelName, LEVELS, type LevelName } from './domain/levels.js';
 import { parseClusterNodes, parseClusterUrl } from './storage/redis/target.js';
 
-/** The server's whole configuration, parsed once from the environment (CONTRACT.md §1). */
+/** The server's whole configuration, parsed once from the environment */
 export interface Config {
   port: number;
   host: string;
@@ -38,7 +38,7 @@ export interface Config {
   introspection: boolean;
   /** Open HTTP connections (WebSockets and SSE streams included) past which new ones are dropped. */
   maxConnections: number;
-  // Rate limits and live-connection limits (CONTRACT.md §11; README "Rate limits and live connections").
+  // Rate limits and live-connection limits (docs/limits.md).
   /** Requests and subscription starts per minute per user token (no `messages:send`); null: no limit. */
   rateLimitUserPerMinute: number | null;
   /** The same for producer tokens (with `messages:send`); null: no limit. */

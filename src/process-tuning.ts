@@ -12,11 +12,7 @@ import v8 from 'node:v8';
  * passes that test while the process warms up: its young generation is small at first, so GCs
  * come every few milliseconds and catch most requests in flight. From then on every context is
  * born old, and a dead old object still keeps what it points to alive through young GCs (they do
- * not trace the old generation): the request, its headers, the response, the parsed body, ~8 KB
- * per request, are copied and promoted, to be freed only by full GCs. Measured with bench/profile.ts:
- * W1 (`addMessageFor` over HTTP on Redis) promoted ~10 KB per request and cost 60-75 µs of GC helper
- * threads' CPU per request with pretenuring, ~2 KB and ~28 µs without; the same mutation with a
- * resolver that returns a constant, 7.5 KB against 0.3 KB. Long-lived objects lose little: they are
- * copied once more before they are promoted.
+ * not trace the old generation): the request, its headers, the response and the parsed body are
+ * copied and promoted, to be freed only by full GCs (docs/performance.md has the measurements).
  */
 v8.setFlagsFromString('--no-allocation-site-pretenuring');

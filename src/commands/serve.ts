@@ -24,7 +24,7 @@ export async function serve(env: Env): Promise<number> {
     app = await createApp(config, { graphiqlToken: tokens?.user });
     await listen(app.server, config.port, config.host);
     app.server.on('error', (err) => {
-      // Later server errors would otherwise go unnoticed (STACK.md trap 3): fail loudly.
+      // Later server errors would otherwise go unnoticed: fail loudly.
       app!.logger.fatal({ err }, 'server error');
       process.exit(1);
     });

@@ -1,6 +1,6 @@
 /**
  * Message levels: Django's five, plus django-stored-messages' STORED_* levels (Django level + 1).
- * One explicit tag map, unlike the original, which mutated Django's global dicts (reference §2.2).
+ * One explicit tag map, unlike the original, which mutated Django's global dicts.
  */
 export const LEVELS = {
   DEBUG: { value: 10, tag: 'debug' },

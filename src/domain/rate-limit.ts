@@ -1,6 +1,6 @@
 import type { Viewer } from './messages.js';
 
-/** Per-caller request budget (CONTRACT.md §11): implemented by realtime/rate-limit.ts, enforced by the GraphQL transports. */
+/** Per-caller request budget: implemented by realtime/rate-limit.ts, enforced by the GraphQL transports. */
 export interface RateLimiter {
   /**
    * Counts one request or subscription start of `viewer`: null when it may go on, else the whole

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { badInput } from './errors.js';
 
-/** The limits of CONTRACT.md §5. Lengths count Unicode code points; `data` counts UTF-8 bytes of its JSON. */
+/** What one message may hold. Lengths count Unicode code points; `data` counts UTF-8 bytes of its JSON. */
 export const LIMITS = {
   text: 10_000,
   extraTags: 255,

@@ -1,7 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
-/** CONTRACT.md §11: the largest request body (long id lists go as variables; 10,000 ids fit with room). */
+/** The largest request body (long id lists go as variables; 10,000 ids fit with room). */
 export const MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024;
 
 const CONTENT_LENGTH = /^\d+$/;
@@ -13,10 +13,9 @@ const badLength = () => createGraphQLError('Content-Length header is invalid.', 
 /**
  * Yoga's request body limit (its `maxRequestBodySize`, switched off in createApp), with the same
  * answers: 400 for a malformed Content-Length, 413 when it exceeds `limit`, 413 when a body without
- * one streams past it. The difference is cost: Yoga pipes EVERY body through a TransformStream to
- * count its bytes (a stream pipeline, an AbortController and an AbortError per request), which
- * more than halved the throughput of small operations on the bench (the app's `{ __typename }`
- * 2,700-3,600 req/s with it, 8,400-10,300 without; unreadCount 2,200-2,800 and 4,400-5,000).
+ * one streams past it. The difference is cost: Yoga pipes every body through a TransformStream to
+ * count its bytes (a stream pipeline, an AbortController and an AbortError per request), a large
+ * share of a small operation's cost (docs/performance.md).
  * A body that came through Node's HTTP server with a Content-Length cannot be longer than that
  * header (Node's parser frames the body by it, and refuses a request that also says chunked), so
  * only the others are counted as they stream: chunked bodies, and Requests that did not come through

@@ -10,6 +10,6 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
     ID: { Input: string; Output: string };
   };
-  // CONTRACT.md §4: output fields are non-null unless the contract says otherwise (`nullable: true`).
+  // Output fields are non-null unless the schema says otherwise (`nullable: true`).
   DefaultFieldNullability: false;
 }>({ plugins: [SimpleObjectsPlugin], defaultFieldNullability: false });

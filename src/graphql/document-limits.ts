@@ -4,7 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import { documentCostRule } from './document-cost.js';
 import { oneSenderRule } from './operation-limits.js';
 
-/** CONTRACT.md §11: what one document may hold. */
+/** What one document may hold. */
 export const ARMOR_LIMITS = { depth: 20, aliases: 50, tokens: 10_000, directives: 50 } as const;
 
 export interface DocumentLimitsOptions {

@@ -40,7 +40,7 @@ export function createMaskError(logger: Logger) {
  * A GraphQLError made by graphql-js or Yoga. Keeps the outer error's message, locations and path
  * (for a variable: 'Variable "$input" got invalid value 1 at "input.text"; String cannot…'), which
  * the inner error lacks. Outside execution (no path), an error without a code is the client's input:
- * BAD_USER_INPUT, with `field` naming the variable path (CONTRACT.md §6: every client error has a code).
+ * BAD_USER_INPUT, with `field` naming the variable path: every client error has a code.
  */
 function clientError(outer: GraphQLError, inner: GraphQLError): GraphQLError {
   // graphql-jit's own errors (variable coercion) carry no `extensions` object and only `locations`.

@@ -15,8 +15,8 @@ type Logger = { error: (obj: object, msg: string) => void };
  * spec: the same checks for the built-in scalars, unknown input fields and missing non-null values,
  * and custom scalars' own parseValue), so graphql-js runs only when graphql-jit refused the
  * variables, and its errors are the ones answered: every client error stays exactly as the
- * contract's tests know it, and the common case coerces once (graphql-js first, always, cost ~20 µs
- * a request). The order matters: the check wraps whatever executes, so its errors are masked like
+ * contract's tests know it, and the common case coerces once (running graphql-js first, always, would
+ * coerce twice). The order matters: the check wraps whatever executes, so its errors are masked like
  * any result. Documents that write a JSON value inline run on graphql-js (see json-literals.ts).
  */
 export function compiledExecution(logger: Logger): [ReturnType<typeof useGraphQlJit>, Plugin] {

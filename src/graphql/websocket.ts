@@ -10,11 +10,11 @@ import type { RateLimiter } from '../domain/rate-limit.js';
 import { rateLimited, tooManyLive } from './limit-errors.js';
 import type { LiveConnections } from './live-connections.js';
 
-/** Close codes of CONTRACT.md §2 (graphql-ws uses 4403 "Forbidden" for a refused connection_init). */
+/** Our close codes (graphql-ws uses 4403 "Forbidden" for a refused connection_init). */
 export const CLOSE_TOKEN_EXPIRED = 4401;
 /**
  * The user already holds MAX_LIVE_CONNECTIONS_PER_USER live connections. Not 4403: that means "bad
- * token" (CONTRACT.md §2) and invites a retry with a fresh one. 4429 mirrors HTTP 429, and
+ * token" and invites a retry with a fresh one. 4429 mirrors HTTP 429, and
  * graphql-ws clients (which use it for "too many connection_init") stop instead of reconnecting in a loop.
  */
 export const CLOSE_TOO_MANY_CONNECTIONS = 4429;
@@ -64,7 +64,7 @@ type RootValue = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: 
  */
 export function attachWebSocket(o: WebSocketOptions): WebSocketEndpoint {
   const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: MAX_PAYLOAD_BYTES });
-  // ws re-emits the HTTP server's errors (EADDRINUSE...) here; graphql-ws only listens once (STACK.md trap 3).
+  // ws re-emits the HTTP server's errors (EADDRINUSE...) here, and graphql-ws listens for them only once.
   wss.on('error', (err) => o.logger.error({ err }, 'websocket server error'));
   const expiryTimers = new Map<WebSocket, NodeJS.Timeout>();
 

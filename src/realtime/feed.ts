@@ -270,7 +270,7 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
     this.pos = { ...this.pos, [stream]: entry.id, at: Math.max(this.pos.at, idTime(entry.id)) };
     const cursor = this.o.mode === 'events' ? encodeEventCursor(this.pos) : '';
     const { signal, message, messageIds } = entry.event;
-    // An expired message disappears from every event at once (CONTRACT.md §5, Expiry).
+    // An expired message disappears from every event at once.
     if (message?.expiresAt && new Date(message.expiresAt).getTime() <= Date.now() && signal.endsWith('_STORED')) return;
     let unreadCount = entry.event.unreadCount;
     if (stream === 'broadcast') {
