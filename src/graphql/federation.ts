@@ -3,6 +3,7 @@ import { GraphQLObjectType, GraphQLSchema, isUnionType, type GraphQLFieldResolve
 import { badInput } from '../domain/errors.js';
 import { LIMITS } from '../domain/validate.js';
 import { builder } from './builder.js';
+import { costPerRepresentation, DOCUMENT_LIMITS } from './document-cost.js';
 
 /**
  * CONTRACT.md §13: the served schema is an Apollo Federation 2 subgraph (the public schema plus
@@ -13,8 +14,8 @@ import { builder } from './builder.js';
 const FEDERATION_FIELDS = new Set(['_entities', '_service']);
 
 /**
- * The most representations one `_entities` call may resolve: the document cost rule counts a list
- * without a page size as this many items, and each one is a storage read.
+ * The most representations one `_entities` call may resolve: each is a storage read, and the answer
+ * size bound (document-cost.ts) counts a list without a page size as this many items.
  */
 export const MAX_REPRESENTATIONS = LIMITS.pageSize;
 
@@ -46,7 +47,8 @@ export function publicSchema(schema: GraphQLSchema): GraphQLSchema {
 /**
  * @apollo/subgraph reads `__typename` from each representation and fails with an internal error when
  * it names no entity; a representation is the caller's input, so a malformed one is BAD_USER_INPUT
- * naming it, and nothing is resolved.
+ * naming it, and nothing is resolved. So are more representations than the document's cost allows
+ * (the cost rule counts what one costs; their number is known only here).
  */
 function refusingMalformedRepresentations<S, C>(resolve: GraphQLFieldResolver<S, C>, schema: GraphQLSchema): GraphQLFieldResolver<S, C> {
   const entity = schema.getType('_Entity');
@@ -54,6 +56,11 @@ function refusingMalformedRepresentations<S, C>(resolve: GraphQLFieldResolver<S,
   return (source, args: { representations?: unknown[] }, ctx, info) => {
     const representations = args.representations ?? [];
     if (representations.length > MAX_REPRESENTATIONS) throw badInput('representations', `must list at most ${MAX_REPRESENTATIONS}`);
+    // Unknown only if the document skipped validation: then one representation may take the whole budget.
+    const each = costPerRepresentation.get(info.fieldNodes[0]) ?? DOCUMENT_LIMITS.cost;
+    if (representations.length * each > DOCUMENT_LIMITS.cost) {
+      throw badInput('representations', `${representations.length} representations cost ${representations.length * each} with this selection; at most ${DOCUMENT_LIMITS.cost} allowed`);
+    }
     representations.forEach((r, i) => {
       const { __typename, id } = (typeof r === 'object' && r !== null ? r : {}) as Record<string, unknown>;
       if (typeof __typename !== 'string' || !entityNames.has(__typename) || typeof id !== 'string') {

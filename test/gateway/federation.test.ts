@@ -96,6 +96,17 @@ describe.each(BACKENDS)('stored-messages as a federation subgraph on %s', (backe
     expect(errorCode(await ada.raw(ENTITIES, { representations: tooMany }))).toBe('BAD_USER_INPUT');
   });
 
+  it('counts the cost per representation: a page of 100 through the gateway passes, 100 representations of it do not', async () => {
+    const page = 'messages(first: 100) { edges { node { id text level createdAt read } } }';
+    expect(dataOf(await post(gateway.url, ada.token, `{ me { ${page} } }`)).me.messages.edges).toHaveLength(2);
+    const query = `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { ${page} } } }`;
+    const copies = (n: number) => ({ representations: Array.from({ length: n }, () => ({ __typename: 'User', id: ada.sub })) });
+    expect(dataOf(await ada.raw(query, copies(10)))._entities).toHaveLength(10);
+    const refused = await ada.raw(query, copies(MAX_REPRESENTATIONS));
+    expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0].message).toMatch(/100 representations cost \d+ with this selection; at most 10000 allowed/);
+  });
+
   it('@graphql-tools/stitch: a schema stitched from both subgraphs answers the same, per caller', async () => {
     const schema = await stitched(accounts.url, messagesUrl(), producer.token);
     const ask = async (c: Caller) => dataOf((await graphql({ schema, source: '{ me { name unreadCount } }', contextValue: { token: c.token } })) as never);

@@ -67,6 +67,8 @@ export async function startAccounts(names: ReadonlyMap<string, string>): Promise
  * Authorization header is forwarded to every subgraph the plan visits.
  */
 export async function startGateway(subgraphs: { name: string; url: string }[], serviceToken: string): Promise<Running> {
+  // The gateway otherwise reports metrics to Apollo, probing cloud metadata servers first: tests stay on loopback.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: new IntrospectAndCompose({ subgraphs, introspectionHeaders: { authorization: `Bearer ${serviceToken}` } }),
     buildService: ({ url }) =>
