@@ -92,6 +92,9 @@ describe.each(BACKENDS)('stored-messages as a federation subgraph on %s', (backe
       const result = await ada.raw(ENTITIES, { representations });
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
     }
+    // Written inline too, where graphql-jit reads the literal.
+    expect(errorCode(await ada.raw('{ _entities(representations: [{ __typename: "User", id: 5 }]) { __typename } }'))).toBe('BAD_USER_INPUT');
+    expect(dataOf(await ada.raw(`{ _entities(representations: [{ __typename: "User", id: "${ada.sub}" }]) { __typename } }`))._entities).toEqual([{ __typename: 'User' }]);
     const tooMany = Array.from({ length: MAX_REPRESENTATIONS + 1 }, () => ({ __typename: 'User', id: ada.sub }));
     expect(errorCode(await ada.raw(ENTITIES, { representations: tooMany }))).toBe('BAD_USER_INPUT');
   });
