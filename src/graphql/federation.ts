@@ -10,7 +10,7 @@ import { costPerRepresentation, DOCUMENT_LIMITS } from './document-cost.js';
  * `_service` and `_entities`); schema.graphql stays the public schema.
  */
 
-/** Root fields and types that federation adds to the public schema. */
+/** The root fields federation adds to Query. */
 const FEDERATION_FIELDS = new Set(['_entities', '_service']);
 
 /**
