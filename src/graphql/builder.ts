@@ -1,4 +1,6 @@
 import SchemaBuilder from '@pothos/core';
+import DirectivesPlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import type { GraphQLContext } from './context.js';
 
@@ -12,4 +14,6 @@ export const builder = new SchemaBuilder<{
   };
   // Output fields are non-null unless the schema says otherwise (`nullable: true`).
   DefaultFieldNullability: false;
-}>({ plugins: [SimpleObjectsPlugin], defaultFieldNullability: false });
+  // CONTRACT.md §13: the schema is also an Apollo Federation 2 subgraph (federation.ts); the federation
+  // plugin writes its directives through the directives plugin, so that one comes first.
+}>({ plugins: [SimpleObjectsPlugin, DirectivesPlugin, FederationPlugin], defaultFieldNullability: false });

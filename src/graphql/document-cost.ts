@@ -48,6 +48,12 @@ const PER_ID_PAYLOADS = new Set(['markRead', 'markUnread', 'deleteMessages']);
 /** For those root fields: the most characters of answer each listed id may add, checked with the ids' count at execution (operation-limits.ts). */
 export const answerCharsPerId = new WeakMap<FieldNode, number>();
 
+/** Federation's root `_entities` field: one item per representation, known from the variables only. */
+const ENTITIES = '_entities';
+
+/** For `_entities` fields: what one representation costs, checked with their count at execution (federation.ts). */
+export const costPerRepresentation = new WeakMap<FieldNode, number>();
+
 interface Tally {
   fields: number;
   cost: number;
@@ -144,7 +150,11 @@ export function documentCostRule(context: ValidationContext): ASTVisitor {
     // Introspection lists are as long as the schema is, not as the data: they multiply by one.
     const introspection = parent?.name.startsWith('__') ?? false;
     const times = def && isListType(getNullableType(def.type)) && !introspection ? ownListSize : 1;
-    return { fields: 1 + inner.fields, cost: 1 + times * inner.cost, nesting: inner.nesting, chars: SHORT_LEAF_CHARS + times * inner.chars };
+    // A gateway sends one representation per entity it needs (the caller's User: one): counted per representation at execution.
+    const perRepresentation = field.name.value === ENTITIES && parent === schema.getQueryType();
+    if (perRepresentation) costPerRepresentation.set(field, inner.cost);
+    const costTimes = perRepresentation ? 1 : times;
+    return { fields: 1 + inner.fields, cost: 1 + costTimes * inner.cost, nesting: inner.nesting, chars: SHORT_LEAF_CHARS + times * inner.chars };
   };
 
   let chars = 0;

@@ -1,8 +1,9 @@
 import { LEVEL_NAMES, levelName, levelTag, LEVELS, messageTags, type LevelName } from '../domain/levels.js';
 import type { MessageRecord } from '../domain/message.js';
 import type { ListPage } from '../domain/message-store.js';
+import type { Pagination, Viewer } from '../domain/messages.js';
 import { builder } from './builder.js';
-import { viewerOf } from './context.js';
+import { viewerOf, type GraphQLContext } from './context.js';
 import { decodeCursor, decodeMessageId, encodeCursor, encodeMessageId } from './ids.js';
 
 export const MessageLevel = builder.enumType('MessageLevel', {
@@ -36,6 +37,12 @@ export const Message = builder.objectRef<MessageRecord>('Message').implement({
   }),
 });
 
+// CONTRACT.md §13: other subgraphs may point at a message by its id; another user's resolves to null.
+builder.asEntity(Message, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: (ref, ctx) => ctx.messages.get(viewerOf(ctx), decodeMessageId('id', ref.id)),
+});
+
 type Edge = ListPage['items'][number];
 
 const MessageEdge = builder.objectRef<Edge>('MessageEdge').implement({
@@ -46,6 +53,8 @@ const MessageEdge = builder.objectRef<Edge>('MessageEdge').implement({
 });
 
 const PageInfo = builder.objectRef<ListPage>('PageInfo').implement({
+  // Relay's PageInfo is in most subgraphs; a gateway composes it only when every one marks it shareable.
+  shareable: true,
   fields: (t) => ({
     hasNextPage: t.exposeBoolean('hasNextPage'),
     hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
@@ -54,7 +63,7 @@ const PageInfo = builder.objectRef<ListPage>('PageInfo').implement({
   }),
 });
 
-const MessageConnection = builder.objectRef<ListPage>('MessageConnection').implement({
+export const MessageConnection = builder.objectRef<ListPage>('MessageConnection').implement({
   fields: (t) => ({
     edges: t.field({ type: [MessageEdge], resolve: (p) => p.items }),
     pageInfo: t.field({ type: PageInfo, resolve: (p) => p }),
@@ -72,6 +81,28 @@ const MessageFilter = builder.inputType('MessageFilter', {
   }),
 });
 
+/** A connection's page arguments, as Query.unreadMessages and User.unreadMessages take them. */
+export const inboxArgs = builder.args((t) => ({ first: t.int(), after: t.string(), last: t.int(), before: t.string() }));
+/** The page arguments and the filter, as Query.messages and User.messages take them. */
+export const archiveArgs = builder.args((t) => ({ ...inboxArgs, filter: t.field({ type: MessageFilter }) }));
+
+type Filter = typeof MessageFilter.$inferInput;
+
+const pageOf = (a: Pagination): Pagination => ({ first: a.first, last: a.last, after: decodeCursor('after', a.after), before: decodeCursor('before', a.before) });
+
+/** `viewer`'s archive: every stored message delivered to them, read or not, newest first. */
+export function archivePage(ctx: GraphQLContext, viewer: Viewer, args: Pagination & { filter?: Filter | null }) {
+  const f = args.filter;
+  return ctx.messages.list(viewer, {
+    unreadOnly: false,
+    filter: f ? { read: f.read ?? null, levels: f.levels?.map((l) => LEVELS[l].value) ?? null, since: f.since ?? null, until: f.until ?? null } : null,
+    page: pageOf(args),
+  });
+}
+
+/** `viewer`'s inbox: stored messages not yet read, newest first. */
+export const inboxPage = (ctx: GraphQLContext, viewer: Viewer, args: Pagination) => ctx.messages.list(viewer, { unreadOnly: true, page: pageOf(args) });
+
 builder.queryType({
   fields: (t) => ({
     node: t.field({
@@ -83,26 +114,14 @@ builder.queryType({
     messages: t.field({
       type: MessageConnection,
       description: "The caller's archive: every stored message delivered to them, read or not, newest first.",
-      args: { first: t.arg.int(), after: t.arg.string(), last: t.arg.int(), before: t.arg.string(), filter: t.arg({ type: MessageFilter }) },
-      resolve: (_, args, ctx) => {
-        const viewer = viewerOf(ctx);
-        const f = args.filter;
-        return ctx.messages.list(viewer, {
-          unreadOnly: false,
-          filter: f ? { read: f.read ?? null, levels: f.levels?.map((l) => LEVELS[l].value) ?? null, since: f.since ?? null, until: f.until ?? null } : null,
-          page: { first: args.first, last: args.last, after: decodeCursor('after', args.after), before: decodeCursor('before', args.before) },
-        });
-      },
+      args: archiveArgs,
+      resolve: (_, args, ctx) => archivePage(ctx, viewerOf(ctx), args),
     }),
     unreadMessages: t.field({
       type: MessageConnection,
       description: "The caller's inbox: stored messages not yet read, newest first.",
-      args: { first: t.arg.int(), after: t.arg.string(), last: t.arg.int(), before: t.arg.string() },
-      resolve: (_, args, ctx) =>
-        ctx.messages.list(viewerOf(ctx), {
-          unreadOnly: true,
-          page: { first: args.first, last: args.last, after: decodeCursor('after', args.after), before: decodeCursor('before', args.before) },
-        }),
+      args: inboxArgs,
+      resolve: (_, args, ctx) => inboxPage(ctx, viewerOf(ctx), args),
     }),
     message: t.field({
       type: Message,

@@ -1,20 +1,24 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { builder } from './builder.js';
 import { subscribeWithFieldArguments } from './execution.js';
+import { publicSchema, subgraphSchema, subgraphSdl } from './federation.js';
 import './scalars.js';
 import './message.schema.js';
 import './mutation.schema.js';
 import './subscription.schema.js';
+import './user.schema.js';
 
 let schema: GraphQLSchema | undefined;
 
-/** The executable schema, built once (Pothos builders are single-use). */
+/** The executable schema, a federation subgraph, built once (Pothos builders are single-use). */
 export function getSchema(): GraphQLSchema {
-  schema ??= subscribeWithFieldArguments(builder.toSchema({ sortSchema: true }));
+  schema ??= subscribeWithFieldArguments(subgraphSchema());
   return schema;
 }
 
-/** What `schema.graphql` holds: the schema printed sorted. */
+/** What `schema.graphql` holds: the public schema (without federation's fields) printed sorted. */
 export function printedSchema(): string {
-  return `${printSchema(lexicographicSortSchema(getSchema()))}\n`;
+  return `${printSchema(lexicographicSortSchema(publicSchema(getSchema())))}\n`;
 }
+
+/** The subgraph SDL, with federation's directives: `npm run schema:print -- --federation`. */
+export const printedSubgraphSchema = (): string => subgraphSdl(getSchema());
