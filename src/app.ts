@@ -24,6 +24,7 @@ import { createRealtime, type LiveHub, type Realtime } from './realtime/index.js
 import { LiveConnections } from './realtime/live-connections.js';
 import { createRateLimiter } from './realtime/rate-limit.js';
 import { attachWebSocket } from './realtime/websocket.js';
+import { createObservability } from './observability/index.js';
 import { openStorage } from './storage/index.js';
 import type { MessageStore } from './domain/message-store.js';
 
@@ -77,7 +78,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 
   try {
-    const store = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory });
+    // Closed last (closers run in reverse), so the spans of everything closing before it are exported.
+    const observability = await createObservability(config);
+    closers.push(() => observability.close());
+    const store = observability.instrument(await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory }));
     closers.push(() => store.close());
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
     // Live subscribers resolve a broadcast (is it theirs, their unread count) in batches straight from storage.
@@ -116,6 +120,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       maxRequestBodySize: false,
       context: async ({ request }) => contextFor(request, authenticate, messages, realtime.live),
       plugins: [
+        ...observability.plugins,
         requireAuthentication(logger),
         tagUnexpected(),
         healthChecks(store, realtime, () => draining),
