@@ -45,7 +45,7 @@ export async function createObservability(config: Config): Promise<Observability
 
   return {
     metrics,
-    plugins: [metricsEndpoint(metrics, config.metricsToken), measureOperations(metrics) as Plugin, ...(tracing ? [tracing.plugin] : [])],
+    plugins: [metricsEndpoint(metrics, config.metricsToken), measureOperations(metrics), ...(tracing ? [tracing.plugin] : [])],
     instrument: (store) => aroundStore(store, around),
     close: async () => tracing?.close(),
   };

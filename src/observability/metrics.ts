@@ -23,6 +23,7 @@ function processMetrics(): Registry {
  */
 export class Metrics {
   private readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
   private readonly operations = new Counter({
     name: 'stored_messages_operations_total',
     help: 'GraphQL operations run, by root fields and outcome (ok, or the error code the client got).',
@@ -63,8 +64,6 @@ export class Metrics {
     }).set(0);
     for (const transport of ['ws', 'sse'] as const) this.subscriptions.set({ transport }, 0);
   }
-
-  readonly contentType = this.registry.contentType;
 
   /** One operation ended; `started` is its performance.now() at the start. */
   operation(operation: string, outcome: string, started: number): void {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { addOwnRaw, knownUser, newProducer, sendTo, sendToRaw, waitFor } from '../factories.js';
 import { startTestApp, uniqueId, type TestApp } from '../harness.js';
 import { MESSAGE_ADDED, subscribeOver, waitForNoSubscriber, waitForSubscriber } from '../live/helpers.js';
@@ -117,5 +118,23 @@ describe('GET /metrics with METRICS_TOKEN', () => {
     }
     const s = await scrape(t, { authorization: `Bearer ${token}` });
     expect(s.get('stored_messages_webhook_pending')).toBe(0);
+  });
+});
+
+describe('metrics and tracing settings', () => {
+  it('default to an open /metrics and no tracing, and refuse a short token or a non-HTTP endpoint', () => {
+    expect(loadConfig({})).toMatchObject({ metricsToken: null, otlpEndpoint: null, otelServiceName: 'stored-messages' });
+    expect(loadConfig({ METRICS_TOKEN: 'a'.repeat(16), OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SERVICE_NAME: 'inbox' })).toMatchObject({
+      metricsToken: 'a'.repeat(16),
+      otlpEndpoint: 'http://collector:4318',
+      otelServiceName: 'inbox',
+    });
+    let problems: string[] = [];
+    try {
+      loadConfig({ METRICS_TOKEN: 'short', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' });
+    } catch (err) {
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_ENDPOINT']);
   });
 });
