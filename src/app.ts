@@ -79,7 +79,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   try {
     // Closed last (closers run in reverse), so the spans of everything closing before it are exported.
-    const observability = await createObservability(config);
+    const observability = await createObservability(config, { logger });
     closers.push(() => observability.close());
     const store = observability.instrument(await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory }));
     closers.push(() => store.close());

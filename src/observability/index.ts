@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { MessageStore, SendResult } from '../domain/message-store.js';
 import { metricsEndpoint } from './endpoint.js';
@@ -20,13 +21,14 @@ export interface Observability {
  * Prometheus metrics (always) and OpenTelemetry tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set;
  * otherwise the SDK is never even loaded) for one app (CONTRACT.md §12).
  */
-export async function createObservability(config: Config): Promise<Observability> {
+export async function createObservability(config: Config, o: { logger: Logger }): Promise<Observability> {
   const metrics = new Metrics();
   const tracing = config.otlpEndpoint
     ? (await import('./tracing.js')).startTracing({
         endpoint: config.otlpEndpoint,
         serviceName: config.otelServiceName,
         storage: config.storageBackend === 'redis' ? 'redis' : 'postgresql',
+        onExportError: (err) => o.logger.warn({ err }, 'the OTLP collector did not take a batch of spans'),
       })
     : null;
 

@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { operationName, outcomeOf } from './operation.js';
 import type { AroundCall } from './store.js';
@@ -13,6 +13,8 @@ export interface TracingOptions {
   serviceName: string;
   /** `postgresql` or `redis`, on each storage span. */
   storage: string;
+  /** Told of each batch of spans the collector did not take (the SDK itself would drop them silently). */
+  onExportError(err: Error | undefined): void;
 }
 
 export interface Tracing {
@@ -33,7 +35,7 @@ export interface Tracing {
 export function startTracing(o: TracingOptions): Tracing {
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': o.serviceName }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${o.endpoint.replace(/\/+$/, '')}/v1/traces` }))],
+    spanProcessors: [new BatchSpanProcessor(reportingFailures(new OTLPTraceExporter({ url: `${o.endpoint.replace(/\/+$/, '')}/v1/traces` }), o.onExportError))],
   });
   const tracer = provider.getTracer('stored-messages');
   const contexts = new AsyncLocalStorageContextManager().enable();
@@ -91,5 +93,20 @@ export function startTracing(o: TracingOptions): Tracing {
       await provider.shutdown();
       contexts.disable();
     },
+  };
+}
+
+/** ExportResultCode.SUCCESS of @opentelemetry/core. */
+const EXPORTED = 0;
+
+function reportingFailures(exporter: SpanExporter, onError: (err: Error | undefined) => void): SpanExporter {
+  return {
+    export: (spans, done) =>
+      exporter.export(spans, (result) => {
+        if (result.code !== EXPORTED) onError(result.error);
+        done(result);
+      }),
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
   };
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knownUser, newProducer, sendTo } from '../factories.js';
 import { startTestApp, type Backend } from '../harness.js';
@@ -21,8 +22,8 @@ interface OtlpSpan {
   status?: { code?: number; message?: string };
 }
 
-/** A local OTLP/HTTP receiver: every span posted to /v1/traces, and the service names they came with. */
-async function startCollector(): Promise<{ url: string; spans: OtlpSpan[]; services: Set<string>; close(): Promise<void> }> {
+/** A local OTLP/HTTP receiver: every span posted to /v1/traces, and the service names they came with; answering `status`. */
+async function startCollector(status = 200): Promise<{ url: string; spans: OtlpSpan[]; services: Set<string>; close(): Promise<void> }> {
   const spans: OtlpSpan[] = [];
   const services = new Set<string>();
   const server: Server = createServer((req, res) => {
@@ -36,7 +37,7 @@ async function startCollector(): Promise<{ url: string; spans: OtlpSpan[]; servi
           for (const ss of rs.scopeSpans ?? []) spans.push(...ss.spans);
         }
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -88,6 +89,26 @@ describe.each<Backend>(['postgres', 'redis'])('OpenTelemetry traces on %s', (bac
     expect(refused?.status?.code).toBe(2); // ERROR
     expect(refused?.status?.message).toBe('FORBIDDEN');
     expect(collector.spans.filter((s) => s.parentSpanId === refused!.spanId && s.name === 'storage send')).toEqual([]);
+  });
+});
+
+describe('a collector that refuses the spans', () => {
+  it('is logged as a warning, not dropped silently', async () => {
+    const collector = await startCollector(400);
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    try {
+      const t = await startTestApp('redis', { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url }, { logger });
+      try {
+        await knownUser(t);
+      } finally {
+        await t.close();
+      }
+      expect(collector.spans.length).toBeGreaterThan(0);
+      expect(lines.filter((l) => l.msg === 'the OTLP collector did not take a batch of spans')).toHaveLength(1);
+    } finally {
+      await collector.close();
+    }
   });
 });
 
