@@ -8,7 +8,6 @@ import { Metrics } from './metrics.js';
 import { aroundStore, type AroundCall } from './store.js';
 
 export interface Observability {
-  metrics: Metrics;
   /** Yoga plugins, to go first among the app's: GET /metrics, operation metrics, and operation spans when tracing is on. */
   plugins: Plugin[];
   /** The store the app should use: each call timed, and a span when tracing is on. */
@@ -46,7 +45,6 @@ export async function createObservability(config: Config, o: { logger: Logger })
   const around: AroundCall = tracing ? (call, run) => timed(call, () => tracing.aroundStorage(call, run)) : timed;
 
   return {
-    metrics,
     plugins: [metricsEndpoint(metrics, config.metricsToken), measureOperations(metrics), ...(tracing ? [tracing.plugin] : [])],
     instrument: (store) => aroundStore(store, around),
     close: async () => tracing?.close(),
