@@ -25,6 +25,7 @@ import { LiveConnections } from './graphql/live-connections.js';
 import { attachWebSocket } from './graphql/websocket.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 import { createRateLimiter } from './realtime/rate-limit.js';
+import { createObservability } from './observability/index.js';
 import { openStorage } from './storage/index.js';
 import type { MessageStore } from './domain/message-store.js';
 
@@ -78,7 +79,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 
   try {
-    const store = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory });
+    // Closed last (closers run in reverse), so the spans of everything closing before it are exported.
+    const observability = await createObservability(config, { logger });
+    closers.push(() => observability.close());
+    const store = observability.instrument(await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory }));
     closers.push(() => store.close());
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
     // Live delivery reads through the use cases made below (they need its flash store); it reads only once subscriptions start.
@@ -121,6 +125,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       maxRequestBodySize: false,
       context: async ({ request }) => contextFor(request, authenticate, messages, realtime.live),
       plugins: [
+        ...observability.plugins,
         requireAuthentication(logger),
         tagUnexpected(),
         healthChecks(store, realtime, () => draining),

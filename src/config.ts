@@ -47,6 +47,13 @@ export interface Config {
   wsMaxSubscriptions: number;
   /** Open WebSockets plus SSE streams per user, per server process. */
   maxLiveConnectionsPerUser: number;
+  // Operating it (CONTRACT.md §12; docs/operations.md).
+  /** The bearer token GET /metrics needs; null: /metrics is open to anyone who reaches the port. */
+  metricsToken: string | null;
+  /** OTLP/HTTP collector base URL every operation's span goes to; null: no tracing, and the SDK is never loaded. */
+  otlpEndpoint: string | null;
+  /** `service.name` of the spans. */
+  otelServiceName: string;
 }
 
 export class ConfigError extends Error {
@@ -133,6 +140,10 @@ const schema = z.object({
   RATE_LIMIT_PRODUCER_PER_MINUTE: int(1, 1_000_000).optional(),
   WS_MAX_SUBSCRIPTIONS: int(1, 100_000).default(100),
   MAX_LIVE_CONNECTIONS_PER_USER: int(1, 100_000).default(20),
+  // Operating it.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('stored-messages'),
 });
 
 export interface LoadOptions {
@@ -199,5 +210,9 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
     rateLimitProducerPerMinute: e.RATE_LIMIT_PRODUCER_PER_MINUTE ?? null,
     wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
     maxLiveConnectionsPerUser: e.MAX_LIVE_CONNECTIONS_PER_USER,
+    // Operating it.
+    metricsToken: e.METRICS_TOKEN ?? null,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+    otelServiceName: e.OTEL_SERVICE_NAME,
   };
 }

@@ -11,10 +11,7 @@ type Logger = { error: (obj: object, msg: string) => void };
  */
 export function createMaskError(logger: Logger) {
   return (error: unknown, message: string): Error => {
-    const located = isGraphQLError(error) ? error : undefined;
-    // Walk down the wrappers (locatedError may wrap a GraphQLError that wraps the cause).
-    let original: unknown = error;
-    while (isGraphQLError(original) && original.originalError) original = original.originalError;
+    const { located, original } = unwrap(error);
     if (original instanceof AppError) {
       return new GraphQLError(original.message, {
         nodes: located?.nodes,
@@ -22,11 +19,7 @@ export function createMaskError(logger: Logger) {
         extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) },
       });
     }
-    // A GraphQLError raised while executing (it has a path) without a code is not the client's doing:
-    // a value the schema could not serialise (graphql-jit reports those without their cause). A bug:
-    // logged and masked below, like any other.
-    const executing = Boolean(located?.path) && !(located?.extensions?.code ?? (isGraphQLError(original) ? original.extensions?.code : undefined));
-    if (isGraphQLError(original) && !executing) return clientError(located ?? original, original);
+    if (isGraphQLError(original) && !uncodedWhileExecuting(located, original)) return clientError(located ?? original, original);
     const requestId = (error as { requestId?: string })?.requestId;
     logger.error({ err: original, requestId }, 'unexpected error');
     return new GraphQLError(message, {
@@ -34,6 +27,31 @@ export function createMaskError(logger: Logger) {
       extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
     });
   };
+}
+
+/** The `extensions.code` maskError gives `error`: for metrics, which see results before masking. */
+export function maskedCode(error: unknown): string {
+  const { located, original } = unwrap(error);
+  if (original instanceof AppError) return original.code;
+  if (!isGraphQLError(original) || uncodedWhileExecuting(located, original)) return 'INTERNAL_SERVER_ERROR';
+  const code = located?.extensions?.code ?? original.extensions?.code;
+  return typeof code === 'string' ? code : 'BAD_USER_INPUT';
+}
+
+/** The outermost GraphQLError (it has the path), and the cause under the wrappers (locatedError may wrap a GraphQLError that wraps the cause). */
+function unwrap(error: unknown): { located: GraphQLError | undefined; original: unknown } {
+  let original: unknown = error;
+  while (isGraphQLError(original) && original.originalError) original = original.originalError;
+  return { located: isGraphQLError(error) ? error : undefined, original };
+}
+
+/**
+ * A GraphQLError raised while executing (it has a path) without a code is not the client's doing:
+ * a value the schema could not serialise (graphql-jit reports those without their cause). A bug:
+ * logged and masked, like any other.
+ */
+function uncodedWhileExecuting(located: GraphQLError | undefined, original: GraphQLError): boolean {
+  return Boolean(located?.path) && !(located?.extensions?.code ?? original.extensions?.code);
 }
 
 /**

@@ -58,7 +58,7 @@ export function limitLiveStreams(connections: LiveConnections): Plugin<GraphQLCo
 }
 
 /** The iterable, calling `release` once when it ends, fails, or is returned early. */
-function releasing<T>(source: AsyncIterable<T>, release: () => void): AsyncIterableIterator<T> {
+export function releasing<T>(source: AsyncIterable<T>, release: () => void): AsyncIterableIterator<T> {
   const it = source[Symbol.asyncIterator]();
   let released = false;
   const once = () => {

@@ -1,0 +1,52 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { MessageStore, SendResult } from '../domain/message-store.js';
+import { metricsEndpoint } from './endpoint.js';
+import { measureOperations } from './measure.js';
+import { Metrics } from './metrics.js';
+import { aroundStore, type AroundCall } from './store.js';
+
+export interface Observability {
+  /** Yoga plugins, to go first among the app's: GET /metrics, operation metrics, and operation spans when tracing is on. */
+  plugins: Plugin[];
+  /** The store the app should use: each call timed, and a span when tracing is on. */
+  instrument(store: MessageStore): MessageStore;
+  /** Exports the spans still buffered (tracing), then stops. Close it after everything that makes spans. */
+  close(): Promise<void>;
+}
+
+/**
+ * Prometheus metrics (always) and OpenTelemetry tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set;
+ * otherwise the SDK is never even loaded) for one app (CONTRACT.md §12).
+ */
+export async function createObservability(config: Config, o: { logger: Logger }): Promise<Observability> {
+  const metrics = new Metrics();
+  const tracing = config.otlpEndpoint
+    ? (await import('./tracing.js')).startTracing({
+        endpoint: config.otlpEndpoint,
+        serviceName: config.otelServiceName,
+        storage: config.storageBackend === 'redis' ? 'redis' : 'postgresql',
+        onExportError: (err) => o.logger.warn({ err }, 'the OTLP collector did not take a batch of spans'),
+      })
+    : null;
+
+  const timed: AroundCall = async (call, run) => {
+    const started = performance.now();
+    try {
+      const result = await run();
+      // A replayed idempotency key stored nothing new.
+      if (call === 'send' && !(result as SendResult).replayed) metrics.messageStored();
+      return result;
+    } finally {
+      metrics.storageCall(call, started);
+    }
+  };
+  const around: AroundCall = tracing ? (call, run) => timed(call, () => tracing.aroundStorage(call, run)) : timed;
+
+  return {
+    plugins: [metricsEndpoint(metrics, config.metricsToken), measureOperations(metrics), ...(tracing ? [tracing.plugin] : [])],
+    instrument: (store) => aroundStore(store, around),
+    close: async () => tracing?.close(),
+  };
+}

@@ -1,0 +1,94 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Transport = 'ws' | 'sse';
+
+// Operations and storage calls take from well under a millisecond to seconds under load.
+const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+let processRegistry: Registry | null = null;
+
+/** Node's process metrics: registered once per process, however many apps it runs, since their collectors can never be stopped. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/**
+ * The app's Prometheus metrics (CONTRACT.md §12), in a registry of its own so several apps in one
+ * process (tests, embedding) count apart. Label values come from the schema and the error codes: a
+ * bounded set.
+ */
+export class Metrics {
+  private readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+  private readonly operations = new Counter({
+    name: 'stored_messages_operations_total',
+    help: 'GraphQL operations run, by root fields and outcome (ok, or the error code the client got).',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly operationSeconds = new Histogram({
+    name: 'stored_messages_operation_duration_seconds',
+    help: 'Time to run a query or mutation, or to start a subscription, by root fields.',
+    labelNames: ['operation'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  private readonly stored = new Counter({
+    name: 'stored_messages_messages_stored_total',
+    help: 'Messages stored (a send to many users or a broadcast counts one; an idempotent replay none).',
+    registers: [this.registry],
+  });
+  private readonly subscriptions = new Gauge({
+    name: 'stored_messages_subscriptions_active',
+    help: 'Subscriptions open on this process, by transport (ws or sse).',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  private readonly storageSeconds = new Histogram({
+    name: 'stored_messages_storage_duration_seconds',
+    help: 'Time of each storage call (MessageStore method), by call.',
+    labelNames: ['call'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    new Gauge({
+      name: 'stored_messages_webhook_pending',
+      help: 'Webhook deliveries waiting to be sent. Always 0: this server has no webhooks yet.',
+      registers: [this.registry],
+    }).set(0);
+    for (const transport of ['ws', 'sse'] as const) this.subscriptions.set({ transport }, 0);
+  }
+
+  /** One operation ended; `started` is its performance.now() at the start. */
+  operation(operation: string, outcome: string, started: number): void {
+    this.operations.inc({ operation, outcome });
+    this.operationSeconds.observe({ operation }, (performance.now() - started) / 1000);
+  }
+
+  storageCall(call: string, started: number): void {
+    this.storageSeconds.observe({ call }, (performance.now() - started) / 1000);
+  }
+
+  messageStored(): void {
+    this.stored.inc();
+  }
+
+  subscriptionOpened(transport: Transport): void {
+    this.subscriptions.inc({ transport });
+  }
+
+  subscriptionClosed(transport: Transport): void {
+    this.subscriptions.dec({ transport });
+  }
+
+  /** The Prometheus text exposition: this app's families, then the process's. */
+  async render(): Promise<string> {
+    return `${await this.registry.metrics()}\n${await processMetrics().metrics()}`;
+  }
+}
