@@ -17,7 +17,7 @@ export interface MessageRow {
   read_at: Date | string | null;
 }
 
-// MikroORM's driver setup returns timestamptz columns as strings ("2026-01-31 12:00:00.123456+00"); records carry Dates.
+// The store's pool returns timestamptz columns as strings ("2026-01-31 12:00:00.123456+00", connection.ts); records carry Dates.
 const toDate = (v: Date | string) => (v instanceof Date ? v : parseTimestamptz(v));
 
 const digit = (s: string, i: number) => {
@@ -32,7 +32,7 @@ const digits = (s: string, i: number, n: number) => {
 
 /**
  * A timestamptz as PostgreSQL writes it in a UTC session, "YYYY-MM-DD HH:MM:SS[.ffffff]+00", read
- * without Date's general parser (twice as slow, and a page of 100 has 200 of them); the fraction
+ * without Date's slower general parser (a page of 100 has 200 of them); the fraction
  * is cut to milliseconds as Date does. Anything else (another offset, JSON's "T" form, BC, infinity)
  * goes to Date. Years 0001-0099 are read here too: Date's parser and Date.UTC take them for 19xx/20xx.
  */
