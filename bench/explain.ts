@@ -3,7 +3,7 @@
  * Seeds a throwaway database like the bench (100,000 known users; W4's crowd: 1,000,000 rows of others,
  * --quick 100,000),
  * runs each workload's GraphQL operation once over HTTP while recording every SQL statement the store
- * sends (knex 'query' events), then EXPLAIN (ANALYZE, BUFFERS) each statement inside a transaction
+ * sends (the store's Db.onStatement hook), then EXPLAIN (ANALYZE, BUFFERS) each statement inside a transaction
  * that is rolled back (writes are replayed on a twin user seeded identically, so plans are those of
  * the real state). Prints and writes bench/results/explain.md. Not a test; no assertions.
  */
@@ -73,7 +73,7 @@ async function main() {
       for (const s of real) {
         const bindings = s.bindings.map((b) => (typeof b === 'string' && o.rebind ? [...o.rebind].reduce((v, [from, to]) => v.split(from).join(to), b) : b));
         const plan = await db.tx(async (sql) => {
-          const rows = await sql<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${s.sql.replace(/\$\d+/g, '?')}`, bindings);
+          const rows = await sql<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${s.sql}`, bindings); // $n as sent, bound in order
           throw Object.assign(new Error('rollback'), { rows }); // always roll back
         }).catch((e: { rows?: { 'QUERY PLAN': string }[] } & Error) => {
           if (!e.rows) throw e;

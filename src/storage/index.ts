@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { startEmbeddedDatabase } from './embedded.js';
 import { applyMigrations } from './orm/migrations.js';
+import { Db } from './orm/db.js';
 import { ormOptions } from './orm/orm-config.js';
+import { AUTOVACUUM } from './orm/sql/maintenance.js';
 import { OrmMessageStore } from './orm/store.js';
 import { openRedisStore, resolveRedisTarget } from './redis/index.js';
 import type { MessageStore } from '../domain/message-store.js';
@@ -15,6 +17,8 @@ import type { MessageStore } from '../domain/message-store.js';
 const ANALYZE_EVERY_CLEANUPS = 10;
 /** And when sends have doubled sm_delivery since the last ANALYZE (OrmMessageStore's analyzeOnGrowth). */
 const ANALYZE_ON_GROWTH = 2;
+/** MikroORM's own connections at most: migrations at start, and the EntityManager where one is used. */
+const ORM_POOL_MAX = 2;
 
 export interface StorageOptions {
   logger: Logger;
@@ -36,11 +40,23 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<Me
   }
   const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(o.embeddedInMemory ? null : config.dataDir);
   try {
-    const orm = await MikroORM.init(ormOptions(embedded ?? config.databaseUrl!, { poolMax: embedded ? 1 : config.databasePoolMax }));
-    if (config.migrateOnStart) await applyMigrations(orm, config.databaseUrl);
-    const [{ autovacuum }] = (await orm.em.getConnection().execute("select current_setting('autovacuum') as autovacuum")) as { autovacuum: string }[];
-    const analyze = embedded !== null || autovacuum !== 'on';
-    return new OrmMessageStore(orm, { onClose: async () => embedded?.close(), analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined, analyzeOnGrowth: analyze ? ANALYZE_ON_GROWTH : undefined });
+    // MikroORM runs the migrations (and owns the entities); the store's statements go through a pool of its own.
+    const orm = await MikroORM.init(ormOptions(embedded ?? config.databaseUrl!, { poolMax: embedded ? 1 : ORM_POOL_MAX }));
+    const db = new Db(embedded ?? config.databaseUrl!, { max: embedded ? 1 : config.databasePoolMax, logger: o.logger });
+    try {
+      if (config.migrateOnStart) await applyMigrations(orm, config.databaseUrl);
+      const [{ autovacuum }] = await db.sql(AUTOVACUUM);
+      const analyze = embedded !== null || autovacuum !== 'on';
+      return new OrmMessageStore(orm, db, {
+        onClose: async () => embedded?.close(),
+        analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined,
+        analyzeOnGrowth: analyze ? ANALYZE_ON_GROWTH : undefined,
+      });
+    } catch (err) {
+      await db.end();
+      await orm.close(true);
+      throw err;
+    }
   } catch (err) {
     await embedded?.close();
     throw err;

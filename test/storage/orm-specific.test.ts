@@ -4,16 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
-import * as q from '../../src/storage/orm/queries.js';
+import { DELETE_ONE } from '../../src/storage/orm/sql/delete.js';
+import { SET_READ_ONE } from '../../src/storage/orm/sql/mark-read.js';
+import { SEND } from '../../src/storage/orm/sql/send.js';
+import { UNREAD_OF } from '../../src/storage/orm/sql/users.js';
+import { bind, statement, type Statement } from '../../src/storage/orm/statement.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { createTestDatabase } from '../harness.js';
 import { countsInIdOrder, idsOf, msg } from './contract.js';
-
-/** A statement of queries.ts as Db sends it: its `?` numbered ($1, $2, ...). */
-const numbered = (text: string) => {
-  let n = 0;
-  return text.replace(/\?/g, () => `$${++n}`);
-};
 
 /**
  * What the contract suite cannot reach on the PostgreSQL store. First, the read watermark where timing matters: a broadcast that takes its id before a user's
@@ -102,8 +100,8 @@ describe('PostgreSQL read watermark', () => {
 describe('embedded PGlite statistics', () => {
   it('are refreshed by every 10th cleanup (PGlite has no autovacuum)', async () => {
     const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }), embeddedInMemory: true });
-    const sql = (store as unknown as { db: { sql: <R>(text: string) => Promise<R[]> } }).db.sql;
-    const tuples = async () => (await sql<{ n: number }>(`select reltuples::int as n from pg_class where relname = 'sm_delivery'`))[0].n;
+    const sql = (store as unknown as { db: Db }).db.sql;
+    const tuples = async () => (await sql(statement<Record<never, never>, { n: number }>(`select reltuples::int as n from pg_class where relname = 'sm_delivery'`)))[0].n;
     try {
       for (let i = 0; i < 30; i++) await store.send(msg({ text: `stats ${i}` }), { userIds: ['stats-a', 'stats-b'] });
       expect(await tuples()).toBeLessThanOrEqual(0); // never analysed
@@ -148,7 +146,7 @@ describe('PostgreSQL connection settings', () => {
     const store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
     try {
       const sql = (store as unknown as { db: Db }).db.sql;
-      expect(await sql(`select current_setting('application_name') as app, current_setting('statement_timeout') as timeout, current_setting('jit') as jit`)).toEqual([
+      expect(await sql(statement(`select current_setting('application_name') as app, current_setting('statement_timeout') as timeout, current_setting('jit') as jit`))).toEqual([
         { app: 'sm-url-test', timeout: '12345ms', jit: 'off' },
       ]);
     } finally {
@@ -159,16 +157,18 @@ describe('PostgreSQL connection settings', () => {
 });
 
 describe('PostgreSQL connection pool', () => {
-  it('opens at most DATABASE_POOL_MAX connections per process, however many reads wait', async () => {
+  it("opens at most DATABASE_POOL_MAX connections for the store's statements, however many reads wait", async () => {
     const db = await createTestDatabase();
     // `locker` holds the deliveries table so that every read waits (the pool then opens all it may);
     // `counter` counts the connections meanwhile (outside locker's transaction, whose view would be frozen).
     const [locker, counter] = [new pg.Client({ connectionString: db.url }), new pg.Client({ connectionString: db.url })];
     await Promise.all([locker.connect(), counter.connect()]);
+    // The store's connections are those waiting for the lock (MikroORM's pool, which ran the migrations, waits for nothing).
     const others = async () =>
       (
         await counter.query<{ n: number }>(
-          `select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> all(array[$1::int, $2::int]) and backend_type = 'client backend'`,
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and pid <> all(array[$1::int, $2::int]) and backend_type = 'client backend' and wait_event_type = 'Lock'`,
           [(locker as unknown as { processID: number }).processID, (counter as unknown as { processID: number }).processID],
         )
       ).rows[0].n;
@@ -208,7 +208,6 @@ describe('PostgreSQL connection pool', () => {
 });
 
 describe('PostgreSQL batched sends', () => {
-  const SEND = numbered(q.SEND);
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let store: MessageStore;
   /** The number of sends in each SEND statement the store ran. */
@@ -218,7 +217,7 @@ describe('PostgreSQL batched sends', () => {
     db = await createTestDatabase();
     store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
     (store as unknown as { db: Db }).db.onStatement = (text, bindings) => {
-      if (text === SEND) batches.push((JSON.parse(bindings[0] as string) as unknown[]).length);
+      if (text === SEND.text) batches.push((JSON.parse(bindings[0] as string) as unknown[]).length);
     };
   });
   afterAll(async () => {
@@ -275,19 +274,20 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
    * generic plan when `generic`: the plan the store runs once a statement has run five times.
    */
   let probes = 0;
-  async function deliveryRowsRead(statement: string, params: unknown[], generic: boolean): Promise<number> {
+  async function deliveryRowsRead<P>(statement: Statement<P, unknown>, inputs: P, generic: boolean): Promise<number> {
     const name = `probe_${++probes}`;
+    const params = bind(statement, inputs);
     await c.query('begin');
     try {
       let plan: PlanNode;
       if (generic) {
         await c.query(`set local plan_cache_mode = force_generic_plan`);
-        await c.query({ name, text: numbered(statement), values: params }); // prepares it (and runs it, rolled back)
+        await c.query({ name, text: statement.text, values: params }); // prepares it (and runs it, rolled back)
         const literals = params.map((p) => c.escapeLiteral(String(p))).join(', '); // EXPLAIN EXECUTE takes no bound parameters
         const { rows } = await c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) execute ${name}(${literals})`);
         plan = rows[0]['QUERY PLAN'][0].Plan;
       } else {
-        const { rows } = await c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${numbered(statement)}`, params);
+        const { rows } = await c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${statement.text}`, params);
         plan = rows[0]['QUERY PLAN'][0].Plan;
       }
       return nodes(plan)
@@ -337,13 +337,13 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
   const sql = () => (store as unknown as { db: Db }).db.sql;
 
   it('runs without JIT compilation, which PostgreSQL would start from estimated costs alone', async () => {
-    expect(await sql()<{ jit: string }>(`select current_setting('jit') as jit`)).toEqual([{ jit: 'off' }]);
+    expect(await sql()(statement(`select current_setting('jit') as jit`))).toEqual([{ jit: 'off' }]);
   });
 
   it('counts the expired unread deliveries of a user with many unread through the expiry index, not their unread range', async () => {
     type PlanNode = { 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
     const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
-    const text = numbered(q.UNREAD_OF);
+    const { text } = UNREAD_OF;
     const { rows } = await c.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (format json) ${text}`, [JSON.stringify([reader])]);
     const scans = nodes(rows[0]['QUERY PLAN'][0].Plan).filter((n) => n['Index Name']?.startsWith('sm_delivery'));
     expect(scans.map((n) => n['Index Name'])).toEqual(['sm_delivery_user_expires_idx']);
@@ -354,16 +354,16 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
   });
 
   it.each([
-    ['markRead', q.MARK_READ.one],
-    ['markUnread', q.MARK_UNREAD.one],
-    ['delete', q.DELETE_DELIVERIES.one],
-  ])('%s of one message looks its delivery up: not the inbox of a user with many, nor all recipients of a message to many', async (_, statement) => {
+    ['markRead', SET_READ_ONE as Statement<{ userId: string; ids: string }, unknown>, { read: true }],
+    ['markUnread', SET_READ_ONE as Statement<{ userId: string; ids: string }, unknown>, { read: false }],
+    ['delete', DELETE_ONE, {}],
+  ])('%s of one message looks its delivery up: not the inbox of a user with many, nor all recipients of a message to many', async (_, statement, more) => {
     const [{ id }] = (await c.query<{ id: string }>(`select max(message_id)::text as id from sm_delivery where user_id = $1`, [reader])).rows;
     // The requested delivery is read a few times over (to change it, count it, return it). Walking the
     // reader's range of an index would read 20,000 rows; the message's recipients, 5,000.
-    expect(await deliveryRowsRead(statement, [reader, JSON.stringify([id])], false)).toBeLessThanOrEqual(10);
+    expect(await deliveryRowsRead(statement, { userId: reader, ids: JSON.stringify([id]), ...more }, false)).toBeLessThanOrEqual(10);
     await c.query('analyze sm_delivery'); // statistics: a message has about one delivery
-    expect(await deliveryRowsRead(statement, [reader, JSON.stringify([id])], true)).toBeLessThanOrEqual(10);
-    expect(await deliveryRowsRead(statement, ['plan-crowd-7', JSON.stringify([toMany])], true)).toBeLessThanOrEqual(10);
+    expect(await deliveryRowsRead(statement, { userId: reader, ids: JSON.stringify([id]), ...more }, true)).toBeLessThanOrEqual(10);
+    expect(await deliveryRowsRead(statement, { userId: 'plan-crowd-7', ids: JSON.stringify([toMany]), ...more }, true)).toBeLessThanOrEqual(10);
   });
 });

@@ -3,16 +3,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
-import * as q from '../../src/storage/orm/queries.js';
+import { SEND } from '../../src/storage/orm/sql/send.js';
+import { statement } from '../../src/storage/orm/statement.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { createTestDatabase } from '../harness.js';
 import { msg } from './contract.js';
 
-/** A statement of queries.ts as Db sends it: its `?` numbered ($1, $2, ...). */
-const numbered = (text: string) => {
-  let n = 0;
-  return text.replace(/\?/g, () => `$${++n}`);
-};
+const DELIVERY_TUPLES = statement<Record<never, never>, { n: number }>(`select reltuples::int as n from pg_class where relname = 'sm_delivery'`);
+const PREPARED_NAME = statement<{ text: string }, { name: string }>(`select name from pg_prepared_statements where statement = :text`);
+const GENERIC_PLANS = statement(`set local plan_cache_mode = force_generic_plan`);
 
 type PlanNode = { 'Relation Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] };
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
@@ -43,11 +42,11 @@ describe.each(['postgres', 'embedded'] as const)('sends to one growing inbox (%s
   }
   const dbOf = (store: MessageStore) => (store as unknown as { db: Db }).db;
   const deliveryTuples = async (store: MessageStore) =>
-    (await dbOf(store).sql<{ n: number }>(`select reltuples::int as n from pg_class where relname = 'sm_delivery'`))[0].n;
+    (await dbOf(store).sql(DELIVERY_TUPLES))[0].n;
 
   /** Rows of sm_delivery one more send reads under the store's own cached generic plan of SEND (EXPLAIN ANALYZE, rolled back). */
   async function deliveryRowsPerSend(store: MessageStore): Promise<number> {
-    const [prepared] = await dbOf(store).sql<{ name: string }>('select name from pg_prepared_statements where statement = $1', [numbered(q.SEND)]);
+    const [prepared] = await dbOf(store).sql(PREPARED_NAME, { text: SEND.text });
     expect(prepared?.name).toBeTruthy();
     const param = JSON.stringify([{ u: [user], l: 21, t: 'probe', x: '', r: null, d: null, c: new Date().toISOString(), e: new Date(Date.now() + 86_400_000).toISOString() }]);
     let plan: PlanNode | undefined;
@@ -55,8 +54,8 @@ describe.each(['postgres', 'embedded'] as const)('sends to one growing inbox (%s
     await dbOf(store)
       .tx(async (sql) => {
         // The generic plan: what the store runs once a statement has run five times.
-        await sql('set local plan_cache_mode = force_generic_plan');
-        const [row] = await sql<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) execute ${prepared.name}('${param}')`);
+        await sql(GENERIC_PLANS);
+        const [row] = await sql(statement<Record<never, never>, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) execute ${prepared.name}('${param}')`));
         plan = row['QUERY PLAN'][0].Plan;
         throw rollback;
       })

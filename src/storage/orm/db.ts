@@ -1,52 +1,102 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { EmbeddedDatabase } from '../embedded.js';
+import { connectionSettings, rawDateTypes } from './connection.js';
+import { bind, type NoParams, type Statement } from './statement.js';
 
-/** Runs one SQL statement with bound parameters ($n, not client-side interpolation) and returns its rows. */
-export type Sql = <R = Record<string, unknown>>(text: string, bindings?: readonly unknown[]) => Promise<R[]>;
+/** Runs one statement with its named inputs and returns its rows. */
+export type Sql = <P, R>(statement: Statement<P, R>, ...params: NoParams extends P ? [P?] : [P]) => Promise<R[]>;
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock detected, serialization failure
+const ATTEMPTS = 5;
+/** Distinct statements prepared by name at most (all are constants: a bound that is never reached, kept as a guard). */
 const MAX_PREPARED = 200;
+/** How long a statement waits for a pooled connection (a new connection's own timeout is connection.ts's). */
+const ACQUIRE_TIMEOUT_MS = 60_000;
+/** An idle connection closes after this (one stays open when the pool has one at most). */
+const IDLE_TIMEOUT_MS = 30_000;
 
-/** A pooled node-postgres connection, as knex's pool hands it out. */
-interface Connection {
-  query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
-}
-
-/** The part of knex's client used to borrow connections from MikroORM's pool. */
-interface PooledClient {
-  acquireConnection(): Promise<Connection>;
-  releaseConnection(connection: Connection): Promise<void>;
+export interface DbOptions {
+  /** Connections at most (1 for the embedded database, which is one session). */
+  max: number;
+  logger?: Logger;
 }
 
 /**
- * The thin layer between the store and MikroORM's connection pool: statements run on a borrowed
- * node-postgres connection (MikroORM manages the pool, the migrations and the schema, not these
- * set-based statements), with a bounded retry when PostgreSQL aborts a transaction to break a deadlock
- * (concurrent multi-recipient sends can lock users in different orders).
+ * The store's own node-postgres pool for its statements (MikroORM keeps its pool for migrations, the
+ * schema and the EntityManager). Outside transactions each statement runs as a named prepared statement
+ * (parsed once per connection); a statement PostgreSQL aborts to break a deadlock (concurrent
+ * multi-recipient sends can lock users in different orders) runs again, a bounded number of times.
  */
 export class Db {
-  /** Sees every statement sent, with its bindings (bench/explain.ts records them). */
-  onStatement?: (text: string, bindings: readonly unknown[]) => void;
+  /** Sees every statement sent, as sent (`$n`), with its values (bench/explain.ts records them). */
+  onStatement?: (text: string, values: readonly unknown[]) => void;
+  private readonly pool: pg.Pool;
+  private readonly names = new Map<Statement<unknown, unknown>, string | undefined>();
 
-  constructor(private readonly orm: MikroORM) {}
+  constructor(database: string | EmbeddedDatabase, o: DbOptions) {
+    const settings = connectionSettings(database);
+    const connectTimeout = settings.connectionTimeoutMillis;
+    // The pool's timeout bounds the wait for a connection; the connection's own attempt gets connection.ts's.
+    class Client extends pg.Client {
+      constructor(config: pg.ClientConfig) {
+        super({ ...config, connectionTimeoutMillis: connectTimeout });
+      }
+    }
+    this.pool = new pg.Pool({
+      ...settings,
+      ...(typeof database === 'string' ? {} : { connectionString: database.url, stream: database.preparingStream }),
+      types: rawDateTypes(),
+      max: o.max,
+      min: o.max === 1 ? 1 : 0,
+      idleTimeoutMillis: IDLE_TIMEOUT_MS,
+      connectionTimeoutMillis: ACQUIRE_TIMEOUT_MS,
+      Client: Client as unknown as typeof pg.Client & (new () => pg.ClientBase),
+    });
+    // An idle connection that fails (a server restart) leaves the pool; the next statement opens another.
+    this.pool.on('error', (err) => o.logger?.warn({ err }, 'idle database connection failed'));
+  }
 
-  /** A statement outside any transaction (single-statement reads). */
-  readonly sql: Sql = (text, bindings = []) => this.prepared(text, bindings);
+  /** Outside any transaction, as a named prepared statement. */
+  readonly sql: Sql = (statement, ...params) => this.retrying(() => this.run(statement, (params[0] ?? {}) as never, true));
 
   /**
-   * The same, never prepared: for statements whose best plan depends on the size of a parameter (a
-   * send to 10,000 users). A prepared statement switches to a cached generic plan after a few runs;
-   * one made for a single recipient ran a 10,000-recipient send 100 times slower.
+   * The same, never prepared: for statements whose best plan depends on the size of an input (a send to
+   * 10,000 users). A prepared statement switches to a generic plan after a few runs, which a statement
+   * made for one recipient runs badly for ten thousand.
    */
-  readonly unprepared: Sql = (text, bindings = []) => this.prepared(text, bindings, false);
+  readonly unprepared: Sql = (statement, ...params) => this.retrying(() => this.run(statement, (params[0] ?? {}) as never, false));
 
   /**
-   * One self-contained write statement (atomic by itself, no BEGIN/COMMIT round trips), retried like
-   * a transaction when PostgreSQL aborts it to break a deadlock.
+   * Runs `work` in one transaction on one connection (READ COMMITTED: each statement sees what committed
+   * before it started). Statements inside are never prepared: their plans depend on their inputs (a
+   * catch-up for 500 users, a send's recipients). Retried whole on a deadlock.
    */
-  readonly atomic: Sql = (text, bindings = []) => this.retrying(() => this.prepared(text, bindings));
+  async tx<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.retrying(async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('begin');
+        try {
+          const result = await work((statement, ...params) => this.send(client, statement, (params[0] ?? {}) as never, undefined));
+          await client.query('commit');
+          return result;
+        } catch (err) {
+          // A connection that cannot even roll back is broken: released with the error, the pool closes it.
+          await client.query('rollback').catch((e: Error) => (broken = e));
+          throw err;
+        }
+      } finally {
+        client.release(broken);
+      }
+    });
+  }
 
-  /** `atomic`, never prepared (see `unprepared`). */
-  readonly atomicUnprepared: Sql = (text, bindings = []) => this.retrying(() => this.prepared(text, bindings, false));
+  /** Ends the pool's connections (statements still running finish first). */
+  end(): Promise<void> {
+    return this.pool.end();
+  }
 
   private async retrying<R>(statement: () => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
@@ -54,77 +104,31 @@ export class Db {
         return await statement();
       } catch (err) {
         const code = (err as { code?: string }).code;
-        if (attempt >= 5 || !code || !RETRYABLE.has(code)) throw err;
+        if (attempt >= ATTEMPTS || !code || !RETRYABLE.has(code)) throw err;
       }
     }
   }
 
-  /**
-   * Runs `work` in one transaction on one connection (READ COMMITTED: each statement sees what committed
-   * before it started). Statements inside are never prepared: their plans depend on their parameters
-   * (a catch-up for 500 users, a send's recipients). Retried whole on a deadlock.
-   */
-  async tx<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.retrying(() =>
-      this.borrow(async (connection) => {
-        await connection.query({ text: 'begin', values: [] });
-        try {
-          const result = await work((text, bindings = []) => this.send(connection, this.statement(text), bindings, false));
-          await connection.query({ text: 'commit', values: [] });
-          return result;
-        } catch (err) {
-          // A connection that cannot even roll back is broken; the pool discards it (knex validates on acquire).
-          await connection.query({ text: 'rollback', values: [] }).catch(() => undefined);
-          throw err;
-        }
-      }),
-    );
-  }
-
-  /**
-   * Outside transactions, each distinct statement text runs as a named prepared statement on a pooled
-   * connection: PostgreSQL then parses it once per connection instead of on every call (for the unread
-   * count, parsing and planning cost ten times the execution). Past MAX_PREPARED texts (dynamic filter
-   * combinations), statements run unnamed.
-   */
-  private async prepared<R>(text: string, bindings: readonly unknown[], named = true): Promise<R[]> {
-    return this.borrow((connection) => this.send<R>(connection, this.statement(text), bindings, named));
-  }
-
-  private async send<R>(connection: Connection, statement: Statement, bindings: readonly unknown[], named: boolean): Promise<R[]> {
-    this.onStatement?.(statement.text, bindings);
-    const result = await connection.query({ name: named ? statement.name : undefined, text: statement.text, values: bindings as unknown[] });
-    return result.rows as R[];
-  }
-
-  private async borrow<R>(use: (connection: Connection) => Promise<R>): Promise<R> {
-    const client = this.orm.em.getKnex().client as unknown as PooledClient;
-    const connection = await client.acquireConnection();
+  private async run<P, R>(statement: Statement<P, R>, params: P, prepared: boolean): Promise<R[]> {
+    const client = await this.pool.connect();
     try {
-      return await use(connection);
+      return await this.send(client, statement, params, prepared ? this.nameOf(statement) : undefined);
     } finally {
-      await client.releaseConnection(connection);
+      client.release();
     }
   }
 
-  /** The statement with `?` placeholders numbered ($1, $2, ...), and its prepared name while names last. */
-  private statement(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      let n = 0;
-      statement = { name: this.statements.size < MAX_PREPARED ? `sm_${this.statements.size}` : undefined, text: text.replace(/\?/g, () => `$${++n}`) };
-      this.statements.set(text, statement);
-    }
-    return statement;
+  private async send<P, R>(client: pg.PoolClient, statement: Statement<P, R>, params: P, name: string | undefined): Promise<R[]> {
+    const values = bind(statement, params);
+    this.onStatement?.(statement.text, values);
+    return (await client.query({ name, text: statement.text, values })).rows as R[];
   }
 
-  private readonly statements = new Map<string, Statement>();
+  private nameOf(statement: Statement<unknown, unknown>): string | undefined {
+    if (!this.names.has(statement)) this.names.set(statement, this.names.size < MAX_PREPARED ? `sm_${this.names.size}` : undefined);
+    return this.names.get(statement);
+  }
 }
 
-interface Statement {
-  name: string | undefined;
-  text: string;
-}
-
-/** A list as one JSON parameter: knex would expand an array binding into `?, ?, ?`. */
+/** A list as one JSON input (`jsonb_array_elements_text(:ids::jsonb)`): one parameter however long the list. */
 export const jsonList = (values: readonly unknown[]) => JSON.stringify(values);

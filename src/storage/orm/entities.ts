@@ -85,7 +85,7 @@ export const DeliveryEntity = defineEntity({
     { name: 'sm_delivery_user_expires_idx', properties: ['userId', 'expiresAt'] },
     // Cascaded deletes of expired messages, and the cleanup (expired messages -> their deliveries; "none left").
     // The user as second column makes it a one-row probe for a (user, message) lookup too, which the planner
-    // may serve from here: on message_id alone, it walked every recipient of a message sent to many.
+    // may serve from here without walking every recipient of a message sent to many.
     { name: 'sm_delivery_message_idx', properties: ['message', 'userId'] },
   ],
 });

@@ -2,7 +2,8 @@
 import type { MessageRecord } from '../../domain/message.js';
 import type { ListPage, ListQuery } from '../../domain/message-store.js';
 import { jsonList, type Sql } from './db.js';
-import * as q from './queries.js';
+import { COUNT_FILTERED } from './sql/messages.js';
+import { ARCHIVE_NEWEST_FIRST, ARCHIVE_OLDEST_FIRST, INBOX_NEWEST_FIRST, INBOX_OLDEST_FIRST } from './sql/pages.js';
 
 export interface MessageRow {
   id: string;
@@ -16,7 +17,7 @@ export interface MessageRow {
   read_at: Date | string | null;
 }
 
-// MikroORM's driver setup returns timestamptz columns as strings ("2026-01-31 12:00:00.123456+00"); records carry Dates.
+// The store's pool returns timestamptz columns as strings ("2026-01-31 12:00:00.123456+00", connection.ts); records carry Dates.
 const toDate = (v: Date | string) => (v instanceof Date ? v : parseTimestamptz(v));
 
 const digit = (s: string, i: number) => {
@@ -31,7 +32,7 @@ const digits = (s: string, i: number, n: number) => {
 
 /**
  * A timestamptz as PostgreSQL writes it in a UTC session, "YYYY-MM-DD HH:MM:SS[.ffffff]+00", read
- * without Date's general parser (twice as slow, and a page of 100 has 200 of them); the fraction
+ * without Date's slower general parser (a page of 100 has 200 of them); the fraction
  * is cut to milliseconds as Date does. Anything else (another offset, JSON's "T" form, BC, infinity)
  * goes to Date. Years 0001-0099 are read here too: Date's parser and Date.UTC take them for 19xx/20xx.
  */
@@ -76,35 +77,20 @@ export interface Counts {
 }
 
 /**
- * One keyset page of the user's deliveries, in one statement with the user's state: their exact
- * counters (for unfiltered totals) and whether broadcasts wait to be copied to them (`behind`: the
- * page may then lack them; the store catches up and asks again). No row at all: an unknown user.
+ * One keyset page of the user's deliveries (pages.ts), and whether broadcasts wait to be copied to them
+ * (`behind`: the page may then lack them; the store catches up and asks again). No state row at all:
+ * an unknown user, who has nothing.
  */
 export async function listPage(sql: Sql, userId: string, query: ListQuery): Promise<{ behind: boolean; value: ListPage }> {
-  const { where, params } = filterSql(userId, query);
   const forward = query.direction === 'forward';
-  // Past a cursor, whether anything lies before it comes back with the state too: an uncorrelated
-  // subquery, which PostgreSQL evaluates once.
-  const beforeCursor =
-    query.cursor === null
-      ? null
-      : { sql: `exists (select 1 from sm_delivery d where ${where} and d.message_id ${forward ? '>=' : '<='} ?)`, params: [...params, query.cursor] };
-  // The read watermark too is a subquery evaluated once: a join to sm_user would be looked up again
-  // for each row under the prepared statement's generic plan.
-  // The user's state is one row of its own, and the page's rows carry only messages: repeating the
-  // counters on each of 100 rows cost the driver 400 more values to decode. The state row names the
-  // columns (and leaves the message ones null); no state row: an unknown user, who has nothing.
-  const rows = await sql<MessageRow | (Counts & { behind: boolean; before: boolean | null; id: null })>(
-    `with st as (${q.USER_STATE})
-     select st.unread, st.total, st.behind, ${beforeCursor ? beforeCursor.sql : 'null::boolean'} as before,
-       null as id, null as read_at, null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
-     from st
-     union all
-     (select null, null, null, null, ${q.messageColumns(q.READ_UPTO)} ${q.DELIVERIES_WITH_MESSAGES}
-      where ${where}${query.cursor === null ? '' : ` and d.message_id ${forward ? '<' : '>'} ?`}
-      order by d.message_id ${forward ? 'desc' : 'asc'} limit ?)`,
-    [userId, ...(beforeCursor?.params ?? []), userId, ...params, ...(query.cursor === null ? [] : [query.cursor]), query.limit + 1],
-  );
+  const f = query.filter;
+  const unread = query.unreadOnly || f.read === false ? true : f.read === true ? false : null;
+  const filters = { userId, levels: f.levels ? jsonList(f.levels) : null, since: f.since ?? null, until: f.until ?? null };
+  const page = { ...filters, cursor: query.cursor, limit: query.limit + 1 };
+  const rows =
+    unread === true
+      ? await sql(forward ? INBOX_NEWEST_FIRST : INBOX_OLDEST_FIRST, page)
+      : await sql(forward ? ARCHIVE_NEWEST_FIRST : ARCHIVE_OLDEST_FIRST, { ...page, readOnly: unread === false });
   let state: Counts & { behind: boolean; before: boolean | null } = { unread: 0, total: 0, behind: false, before: false };
   const found: MessageRow[] = [];
   for (const r of rows) {
@@ -114,51 +100,24 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   // A page's rows, newest first (the branch keeps its order in practice; SQL does not promise it).
   found.sort((a, b) => b.id.length - a.id.length || (b.id > a.id ? 1 : b.id < a.id ? -1 : 0));
   const more = found.length > query.limit;
-  const page = forward ? found.slice(0, query.limit) : found.slice(found.length - Math.min(found.length, query.limit));
+  const items = forward ? found.slice(0, query.limit) : found.slice(found.length - Math.min(found.length, query.limit));
   const before = state.before === true;
-  const totalCount = await total(sql, query, state, where, params);
+  // Exact totals come from the counters when no filter narrows the list.
+  const narrowed = Boolean(f.levels || f.since || f.until);
+  const totalCount = narrowed
+    ? (await sql(COUNT_FILTERED, { ...filters, unread }))[0].n
+    : unread === true
+      ? state.unread
+      : unread === false
+        ? state.total - state.unread
+        : state.total;
   return {
     behind: state.behind,
     value: {
-      items: page.map((r) => ({ cursor: r.id, message: toRecord(r) })),
+      items: items.map((r) => ({ cursor: r.id, message: toRecord(r) })),
       hasNextPage: forward ? more : before,
       hasPreviousPage: forward ? before : more,
       totalCount,
     },
   };
-}
-
-/** Exact totals come from the counters when no filter narrows the list. */
-async function total(sql: Sql, query: ListQuery, counts: Counts, where: string, params: unknown[]): Promise<number> {
-  const f = query.filter;
-  if (!f.levels && !f.since && !f.until) {
-    if (query.unreadOnly || f.read === false) return counts.unread;
-    if (f.read === true) return counts.total - counts.unread;
-    if (f.read == null) return counts.total;
-  }
-  const [row] = await sql<{ n: number }>(`select count(*)::int as n from sm_delivery d where ${where}`, params);
-  return row.n;
-}
-
-function filterSql(userId: string, query: ListQuery): { where: string; params: unknown[] } {
-  const parts = ['d.user_id = ?', q.LIVE];
-  const params: unknown[] = [userId];
-  const f = query.filter;
-  if (query.unreadOnly || f.read === false || f.read === true) {
-    parts.push(query.unreadOnly || f.read === false ? q.unread(q.READ_UPTO) : `not ${q.unread(q.READ_UPTO)}`);
-    params.push(userId);
-  }
-  if (f.levels) {
-    parts.push('d.level in (select value::int from jsonb_array_elements_text(?::jsonb))');
-    params.push(jsonList(f.levels));
-  }
-  if (f.since) {
-    parts.push('d.created_at >= ?');
-    params.push(f.since);
-  }
-  if (f.until) {
-    parts.push('d.created_at <= ?');
-    params.push(f.until);
-  }
-  return { where: parts.join(' and '), params };
 }

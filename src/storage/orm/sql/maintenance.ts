@@ -1,0 +1,87 @@
+/** Expiry cleanup, idempotency keys, planner statistics and health. */
+import { statement } from '../statement.js';
+
+/** Reclaims a bounded batch of expired deliveries, keeping the counters exact; answers how many and whose. */
+export const CLEANUP_DELIVERIES = statement<{ limit: number }, { n: number; users: string[] | null }>(`
+with victims as (
+  -- Through the expired messages (sm_message's expires_at index, then each message's deliveries): a
+  -- global expires_at index on sm_delivery would cost every send one more index entry.
+  select d.user_id, d.message_id from sm_message m join sm_delivery d on d.message_id = m.id
+  where m.expires_at <= now() order by m.expires_at limit :limit for update of d skip locked
+), del as (
+  delete from sm_delivery d using victims v
+  where d.user_id = v.user_id and d.message_id = v.message_id
+  returning d.user_id, d.message_id, d.read_at
+), per_user as (
+  select user_id, array_agg(message_id) filter (where read_at is null) as unread_ids, count(*) as total from del group by user_id
+), upd as (
+  -- Which of them were unread depends on the watermark: judged against the user row this update locks
+  -- (re-evaluated on its newest version if a mark-all-read commits meanwhile).
+  update sm_user u
+  set unread_count = u.unread_count - (select count(*) from unnest(p.unread_ids) x where x > u.read_upto),
+      total_count = u.total_count - p.total
+  from per_user p where u.id = p.user_id
+  returning 1
+)
+select (select count(*) from del)::int as n, (select json_agg(user_id) from per_user) as users`);
+
+/**
+ * Drops the read marks of these users that no longer cover any delivery (what they covered has expired
+ * or been deleted): marks otherwise grow by one per mark-all-read. A mark covers the watermark-read
+ * deliveries between the next lower mark and itself; only a mark-all-read (in a new mark's range) or
+ * LOWER_READ_UPTO (which writes read times out first) changes what lies there, so an empty range stays empty.
+ */
+export const CLEANUP_READ_MARKS = statement<{ userIds: string }>(`
+delete from sm_read_mark k
+where k.user_id in (select value from jsonb_array_elements_text(:userIds::jsonb))
+  and not exists (
+    select 1 from sm_delivery d
+    where d.user_id = k.user_id and d.read_at is null and d.message_id <= k.upto
+      and d.message_id > coalesce((select max(k2.upto) from sm_read_mark k2 where k2.user_id = k.user_id and k2.upto < k.upto), 0)
+  )
+returning 1`);
+
+/** Expired messages with no delivery left (deliveries go first, so counters stay exact). */
+export const CLEANUP_MESSAGES = statement<{ limit: number }>(`
+delete from sm_message where id in (
+  select m.id from sm_message m
+  where m.expires_at <= now() and not exists (select 1 from sm_delivery d where d.message_id = m.id)
+  limit :limit
+)
+returning id`);
+
+export const CLEANUP_IDEMPOTENCY = statement<{ ttlSeconds: number; limit: number }>(`
+delete from sm_idempotency where (scope, key) in (
+  select scope, key from sm_idempotency where created_at < now() - make_interval(secs => :ttlSeconds) limit :limit
+)
+returning 1`);
+
+export const IDEMPOTENCY_EXPIRE_ONE = statement<{ scope: string; key: string; ttlSeconds: number }>(`
+delete from sm_idempotency where scope = :scope and key = :key and created_at < now() - make_interval(secs => :ttlSeconds)`);
+
+/** Waits for a concurrent holder of the same key to commit; a row back means this call claimed it. */
+export const IDEMPOTENCY_INSERT = statement<{ scope: string; key: string; fingerprint: string }>(`
+insert into sm_idempotency (scope, key, fingerprint) values (:scope, :key, :fingerprint)
+on conflict do nothing
+returning 1`);
+
+export const IDEMPOTENCY_GET = statement<{ scope: string; key: string }, { fingerprint: string; response: unknown }>(`
+select fingerprint, response from sm_idempotency where scope = :scope and key = :key`);
+
+export const IDEMPOTENCY_SAVE = statement<{ scope: string; key: string; response: string }>(`
+update sm_idempotency set response = :response::jsonb where scope = :scope and key = :key`);
+
+export const IDEMPOTENCY_FORGET = statement<{ scope: string; key: string; fingerprint: string }>(`
+delete from sm_idempotency where scope = :scope and key = :key and fingerprint = :fingerprint`);
+
+export const ANALYZE_ALL = statement(`analyze`);
+
+/** The tables sends grow, and sm_delivery's row count as the planner now believes it. */
+export const ANALYZE_SENDS = statement(`analyze sm_delivery, sm_message`);
+export const DELIVERY_ROWS = statement<Record<never, never>, { n: number }>(`
+select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'sm_delivery'::regclass`);
+
+export const PING = statement(`select 1`);
+
+/** Whether the server refreshes planner statistics itself. */
+export const AUTOVACUUM = statement<Record<never, never>, { autovacuum: string }>(`select current_setting('autovacuum') as autovacuum`);
