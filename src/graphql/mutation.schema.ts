@@ -107,7 +107,8 @@ const ConsumeMessagesPayload = builder.simpleObject('ConsumeMessagesPayload', {
 
 type RawInput = { [K in keyof MessageInput]?: MessageInput[K] | null } & Pick<MessageInput, 'level' | 'text'>;
 
-const toInput = (i: RawInput): MessageInput => ({
+/** Absent fields as null: the one shape the use cases (and idempotency fingerprints) get, from GraphQL or the library. */
+export const toInput = (i: RawInput): MessageInput => ({
   level: i.level,
   text: i.text,
   extraTags: i.extraTags ?? null,

@@ -3,6 +3,7 @@ import { isLevelName, LEVEL_NAMES } from '../domain/levels.js';
 import type { MessageInput, Messages, Viewer } from '../domain/messages.js';
 import * as v from '../domain/validate.js';
 import { withGlobalIds } from '../graphql/ids.js';
+import { toInput } from '../graphql/mutation.schema.js';
 import { messageView, type Message } from './views.js';
 
 export type AddMessageInput = Omit<MessageInput, 'date'>;
@@ -63,21 +64,12 @@ const userViewer = (userId: string): Viewer => ({ id: v.userIds('userId', [userI
 
 /**
  * What GraphQL's types check before a resolver runs (the level enum, DateTime values), for JavaScript
- * callers; absent fields become null as GraphQL gives them, so an idempotency key sees the same input either way.
+ * callers; then the mutations' own normalisation, so an idempotency key sees the same input either way.
  */
 function checked(input: MessageInput): MessageInput {
   if (!isLevelName(input.level)) throw badInput('input.level', `must be one of ${LEVEL_NAMES.join(', ')}`);
   for (const field of ['date', 'expiresAt'] as const) validDate(`input.${field}`, input[field]);
-  return {
-    level: input.level,
-    text: input.text,
-    extraTags: input.extraTags ?? null,
-    url: input.url ?? null,
-    data: input.data ?? null,
-    date: input.date ?? null,
-    expiresAt: input.expiresAt ?? null,
-    idempotencyKey: input.idempotencyKey ?? null,
-  };
+  return toInput(input);
 }
 
 function validDate(field: string, value: Date | null | undefined): void {

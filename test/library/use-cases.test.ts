@@ -71,7 +71,11 @@ describe('library use cases: the mutations’ rules and payloads, with global id
     expect(await refusal(m.markAllRead('', null))).toEqual({ code: 'BAD_USER_INPUT', field: 'userId' });
   });
 
-  it('replays an idempotent send, and refuses the key with other input', async () => {
+  it('replays an idempotent send, also one first made over GraphQL, and refuses the key with other input', async () => {
+    const caller = await userToken();
+    const viaHttp = dataOf(await gql(caller.token, 'mutation($k: String) { addMessage(input: { level: STORED_INFO, text: "k", idempotencyKey: $k }) { message { id } } }', { k: 'same-key' }));
+    expect((await host.stored.messages.addMessage(caller.sub, { level: 'STORED_INFO', text: 'k', idempotencyKey: 'same-key' })).message.id).toBe(viaHttp.addMessage.message.id);
+
     const user = uniqueId('user');
     const key = uniqueId('key');
     const first = await host.stored.messages.addMessageFor({ userIds: [user], level: 'INFO', text: 'once', idempotencyKey: key });
