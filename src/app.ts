@@ -44,9 +44,8 @@ export interface Core {
   /** From now on /ready answers 503 while everything else keeps serving (the shutdown's drain period). */
   drain(): void;
   /**
-   * Serves GraphQL over WebSocket on `server` at the GraphQL path, with the same context, limits and
-   * authentication as HTTP. Upgrades to other paths are left to the server's other listeners. Resolves
-   * the returned function once its sockets are closed; close() closes every attached one too.
+   * Serves GraphQL over WebSocket on `server` at the GraphQL path, as HTTP is served (graphql/websocket.ts);
+   * the returned function detaches it and closes its sockets, as close() does for every attached one.
    */
   attachWebSocket(server: Server): () => Promise<void>;
   /** Runs `closer` during close(), after subscriptions and WebSockets end and before storage closes (last added, first run). */
