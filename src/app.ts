@@ -22,16 +22,15 @@ import { ownGraphiQL } from './graphql/graphiql.js';
 import { limitIdsPerOperation } from './graphql/operation-limits.js';
 import { getSchema } from './graphql/schema.js';
 import { LiveConnections } from './graphql/live-connections.js';
-import { attachWebSocket } from './graphql/websocket.js';
+import { attachWebSocket, type WebSocketEndpoint } from './graphql/websocket.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 import { createRateLimiter } from './realtime/rate-limit.js';
 import { createObservability } from './observability/index.js';
 import { openStorage } from './storage/index.js';
 import type { MessageStore } from './domain/message-store.js';
 
-export interface App {
-  /** The Node HTTP server (not listening yet): `server.listen(port)`. */
-  server: Server;
+/** Everything but the HTTP server: what the app serves and what code that embeds it uses. */
+export interface Core {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   /** The use cases, for code that embeds the server. */
   messages: Messages;
@@ -45,14 +44,33 @@ export interface App {
   cleanup(): Promise<number>;
   /** From now on /ready answers 503 while everything else keeps serving (the shutdown's drain period). */
   drain(): void;
-  /** Stops timers, closes the HTTP server, storage and the embedded database. Idempotent. */
+  /**
+   * Serves GraphQL over WebSocket on `server` at the GraphQL path, as HTTP is served (graphql/websocket.ts);
+   * the returned function detaches it and closes its sockets, as close() does for every attached one.
+   */
+  attachWebSocket(server: Server): () => Promise<void>;
+  /** Runs `closer` during close(), after subscriptions and WebSockets end and before storage closes (last added, first run). */
+  onClose(closer: () => Promise<void>): void;
+  /** Ends subscriptions, closes attached WebSockets, stops timers, closes storage and the embedded database. Idempotent. */
   close(): Promise<void>;
 }
 
-export interface AppOptions {
+export interface App extends Core {
+  /** The Node HTTP server (not listening yet): `server.listen(port)`. */
+  server: Server;
+}
+
+export interface CoreOptions {
   logger?: Logger;
   /** Keep the embedded database in memory instead of under DATA_DIR (tests). */
   embeddedInMemory?: boolean;
+  /** A bearer token GraphiQL opens with in its Headers tab, so the schema loads (commands/serve.ts: the development user's). Default: none. */
+  graphiqlToken?: string | null;
+  /** Where GraphQL is served, over HTTP and WebSocket (default `/graphql`). */
+  graphqlEndpoint?: string;
+}
+
+export interface AppOptions extends CoreOptions {
   /**
    * How long a client may take to send a request's headers (default 10 s) and its whole request,
    * body included (default 30 s), before Node answers 408 and closes the connection. A response
@@ -60,21 +78,49 @@ export interface AppOptions {
    */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
-  /** A bearer token GraphiQL opens with in its Headers tab, so the schema loads (commands/serve.ts: the development user's). Default: none. */
-  graphiqlToken?: string | null;
 }
 
 const CLEANUP_BATCH = 1000;
 
 /**
- * The composition root: builds storage, use cases and the GraphQL server from a Config.
+ * The composition root: builds storage, use cases and the GraphQL server from a Config, and an HTTP
+ * server for them (not listening yet) with GraphQL over WebSocket on it.
  * No process globals are touched; the entry points (main.ts, cli.ts: commands/serve.ts) own the process.
  */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const core = await createCore(config, options);
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      // Node checks those timeouts on this interval (30 s by default, which would double them).
+      connectionsCheckingInterval: Math.max(100, Math.min(2_000, headersTimeout / 4)),
+    },
+    core.yoga,
+  );
+  server.maxConnections = config.maxConnections;
+  core.attachWebSocket(server);
+  // After subscriptions and sockets end (core.close): the HTTP server then waits only for requests still running.
+  core.onClose(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
+  return { ...core, server };
+}
+
+/**
+ * Storage, live delivery, use cases and the Yoga instance, without an HTTP server: createApp adds its
+ * own, the library (library.ts) serves on the embedding application's.
+ */
+export async function createCore(config: Config, options: CoreOptions = {}): Promise<Core> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const closers: (() => Promise<void>)[] = [];
+  const sockets = new Set<WebSocketEndpoint>();
+  let endSubscriptions = async () => {};
   let draining = false;
   const closeAll = async () => {
+    // Subscriptions and sockets end first, so the servers' connections (SSE streams) can finish.
+    await endSubscriptions().catch((err) => logger.error({ err }, 'error while ending subscriptions'));
+    await Promise.all([...sockets].map((s) => s.close()));
+    sockets.clear();
     for (const c of closers.splice(0).reverse()) await c().catch((err) => logger.error({ err }, 'error while closing'));
   };
 
@@ -92,6 +138,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     };
     const realtime = await createRealtime(config, { logger, signals, reads });
     closers.push(() => realtime.close());
+    endSubscriptions = () => realtime.endSubscriptions();
     const flash = realtime.flash;
     const messages = createMessages({
       store,
@@ -102,6 +149,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       messageExpireDays: config.messageExpireDays,
     });
 
+    const graphqlEndpoint = options.graphqlEndpoint ?? '/graphql';
     const authenticate = createAuthenticator(config.auth);
     const graphiql = config.graphiql ? ownGraphiQL({ token: options.graphiqlToken }) : null;
     // Null when no rate limit is set: then no plugin is installed and requests pay nothing for it.
@@ -110,7 +158,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const liveConnections = new LiveConnections(config.maxLiveConnectionsPerUser);
     const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
       schema: getSchema(),
-      graphqlEndpoint: '/graphql',
+      graphqlEndpoint,
       logging: false,
       landingPage: false,
       // GET /health (the process is up) is Yoga's built-in health check; /ready is ours (healthChecks).
@@ -143,34 +191,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ],
     });
 
-    const headersTimeout = options.headersTimeoutMs ?? 10_000;
-    const server = createServer(
-      {
-        headersTimeout,
-        requestTimeout: options.requestTimeoutMs ?? 30_000,
-        // Node checks those timeouts on this interval (30 s by default, which would double them).
-        connectionsCheckingInterval: Math.max(100, Math.min(2_000, headersTimeout / 4)),
-      },
-      yoga,
-    );
-    server.maxConnections = config.maxConnections;
-    closers.push(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
-    // Same HTTP server and path for GraphQL over WebSocket. Closers run last-in first-out: subscriptions
-    // and sockets end before the HTTP server waits for its connections (SSE streams) to finish.
-    const websocket = attachWebSocket({
-      server,
-      yoga,
-      authenticate,
-      logger,
-      limiter,
-      connections: liveConnections,
-      maxSubscriptionsPerSocket: config.wsMaxSubscriptions,
-    });
-    closers.push(async () => {
-      await realtime.endSubscriptions();
-      await websocket.close();
-    });
-
     const cleanup = async () => {
       let total = 0;
       for (let n = CLEANUP_BATCH; n === CLEANUP_BATCH; ) {
@@ -188,7 +208,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     let closing: Promise<void> | null = null;
     return {
-      server,
       yoga,
       messages,
       signals,
@@ -199,6 +218,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       drain: () => {
         draining = true;
       },
+      attachWebSocket: (server) => {
+        const endpoint = attachWebSocket({
+          server,
+          path: graphqlEndpoint,
+          yoga,
+          authenticate,
+          logger,
+          limiter,
+          connections: liveConnections,
+          maxSubscriptionsPerSocket: config.wsMaxSubscriptions,
+        });
+        sockets.add(endpoint);
+        return async () => {
+          sockets.delete(endpoint);
+          await endpoint.close();
+        };
+      },
+      onClose: (closer) => void closers.push(closer),
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

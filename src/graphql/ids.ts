@@ -27,6 +27,19 @@ export function decodeMessageId(field: string, globalId: string): MessageRef {
   throw badInput(field, 'malformed id');
 }
 
+/**
+ * Maps global ids to storage ids, remembering what the caller sent so `notFound` echoes it.
+ * Flash ids are never stored messages: they come back in notFound.
+ */
+export async function withGlobalIds<R extends { notFound: string[] }>(ids: readonly string[], run: (storageIds: string[]) => Promise<R>): Promise<R> {
+  const refs = ids.map((id, i) => ({ global: id, ref: decodeMessageId(`input.ids[${i}]`, id) }));
+  const storedIds = refs.filter((r) => r.ref.stored).map((r) => r.ref.id);
+  const result = await run(storedIds);
+  const missing = new Set(result.notFound);
+  const notFound = [...new Set(refs.filter((r) => !r.ref.stored || missing.has(r.ref.id)).map((r) => r.global))];
+  return { ...result, notFound };
+}
+
 /** Cursors: base64url of "c:<storage cursor>". The store checks the inner format too. */
 export const encodeCursor = (inner: string) => Buffer.from(`c:${inner}`, 'utf8').toString('base64url');
 

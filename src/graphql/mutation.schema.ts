@@ -2,7 +2,7 @@ import type { MessageRecord } from '../domain/message.js';
 import type { MessageInput } from '../domain/messages.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
-import { decodeMessageId } from './ids.js';
+import { withGlobalIds } from './ids.js';
 import { Message, MessageLevel } from './message.schema.js';
 
 // Inputs -----------------------------------------------------------------------------------------
@@ -107,7 +107,8 @@ const ConsumeMessagesPayload = builder.simpleObject('ConsumeMessagesPayload', {
 
 type RawInput = { [K in keyof MessageInput]?: MessageInput[K] | null } & Pick<MessageInput, 'level' | 'text'>;
 
-const toInput = (i: RawInput): MessageInput => ({
+/** Absent fields as null: the one shape the use cases (and idempotency fingerprints) get, from GraphQL or the library. */
+export const toInput = (i: RawInput): MessageInput => ({
   level: i.level,
   text: i.text,
   extraTags: i.extraTags ?? null,
@@ -117,19 +118,6 @@ const toInput = (i: RawInput): MessageInput => ({
   expiresAt: i.expiresAt ?? null,
   idempotencyKey: i.idempotencyKey ?? null,
 });
-
-/**
- * Maps global ids to storage ids, remembering what the caller sent so `notFound` echoes it.
- * Flash ids are never stored messages: they come back in notFound.
- */
-async function byIds<R extends { notFound: string[] }>(ids: readonly string[], run: (storageIds: string[]) => Promise<R>): Promise<R> {
-  const refs = ids.map((id, i) => ({ global: id, ref: decodeMessageId(`input.ids[${i}]`, id) }));
-  const storedIds = refs.filter((r) => r.ref.stored).map((r) => r.ref.id);
-  const result = await run(storedIds);
-  const missing = new Set(result.notFound);
-  const notFound = [...new Set(refs.filter((r) => !r.ref.stored || missing.has(r.ref.id)).map((r) => r.global))];
-  return { ...result, notFound };
-}
 
 // Mutations --------------------------------------------------------------------------------------
 
@@ -158,7 +146,7 @@ builder.mutationType({
       args: { input: t.arg({ type: MarkReadInput, required: true }) },
       resolve: (_, { input }, ctx) => {
         const viewer = viewerOf(ctx);
-        return byIds(input.ids.map(String), (ids) => ctx.messages.markRead(viewer, ids));
+        return withGlobalIds(input.ids.map(String), (ids) => ctx.messages.markRead(viewer, ids));
       },
     }),
     markUnread: t.field({
@@ -166,7 +154,7 @@ builder.mutationType({
       args: { input: t.arg({ type: MarkReadInput, required: true }) },
       resolve: (_, { input }, ctx) => {
         const viewer = viewerOf(ctx);
-        return byIds(input.ids.map(String), (ids) => ctx.messages.markUnread(viewer, ids));
+        return withGlobalIds(input.ids.map(String), (ids) => ctx.messages.markUnread(viewer, ids));
       },
     }),
     markAllRead: t.field({
@@ -179,7 +167,7 @@ builder.mutationType({
       args: { input: t.arg({ type: DeleteMessagesInput, required: true }) },
       resolve: (_, { input }, ctx) => {
         const viewer = viewerOf(ctx);
-        return byIds(input.ids.map(String), (ids) => ctx.messages.deleteMessages(viewer, ids));
+        return withGlobalIds(input.ids.map(String), (ids) => ctx.messages.deleteMessages(viewer, ids));
       },
     }),
     consumeMessages: t.field({

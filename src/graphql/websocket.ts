@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -25,6 +26,8 @@ const MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 export interface WebSocketOptions {
   server: Server;
+  /** The path served (default `/graphql`); upgrades to other paths are left to the server's other `upgrade` listeners, or refused with 400 when there are none. */
+  path?: string;
   // The Yoga instance's own context type does not matter here: only getEnveloped is used.
   yoga: YogaServerInstance<Record<string, unknown>, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   authenticate: Authenticator;
@@ -56,16 +59,21 @@ type Extra = {
 type RootValue = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
 /**
- * GraphQL over WebSocket (graphql-transport-ws) on the HTTP server's /graphql, through Yoga's envelop:
+ * GraphQL over WebSocket (graphql-transport-ws) on the HTTP server's /graphql (or `path`), through Yoga's envelop:
  * the same schema, context, authorization, error masking and plugins as HTTP and SSE. The token comes
  * from `connection_init` `{ authorization: "Bearer <JWT>" }` (the key in any letter case): none or an invalid one closes the socket
  * with 4403; an open socket is closed with 4401 when its token expires. Every operation re-verifies the
  * token through the ordinary context (the Authorization header of a request built for it).
  */
 export function attachWebSocket(o: WebSocketOptions): WebSocketEndpoint {
-  const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: MAX_PAYLOAD_BYTES });
-  // ws re-emits the HTTP server's errors (EADDRINUSE...) here, and graphql-ws listens for them only once.
-  wss.on('error', (err) => o.logger.error({ err }, 'websocket server error'));
+  // noServer: ws given the server itself would refuse every upgrade to another path, the embedding application's own WebSockets included.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
+  const path = o.path ?? '/graphql';
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (pathOf(req.url) === path) wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    else if (o.server.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  };
+  o.server.on('upgrade', onUpgrade);
   const expiryTimers = new Map<WebSocket, NodeJS.Timeout>();
 
   const closeAtExpiry = (socket: WebSocket, exp: number) => {
@@ -174,6 +182,7 @@ export function attachWebSocket(o: WebSocketOptions): WebSocketEndpoint {
   return {
     sockets: () => wss.clients.size,
     async close() {
+      o.server.off('upgrade', onUpgrade);
       for (const timer of expiryTimers.values()) clearTimeout(timer);
       expiryTimers.clear();
       for (const client of wss.clients) client.close(1001, 'Going away');
@@ -185,6 +194,13 @@ export function attachWebSocket(o: WebSocketOptions): WebSocketEndpoint {
       clearTimeout(timer);
     },
   };
+}
+
+/** The request target's path, without its query (as ws compares it). */
+function pathOf(url: string | undefined): string {
+  const target = url ?? '/';
+  const query = target.indexOf('?');
+  return query === -1 ? target : target.slice(0, query);
 }
 
 /**

@@ -1,0 +1,107 @@
+import { badInput } from '../domain/errors.js';
+import { isLevelName, LEVEL_NAMES } from '../domain/levels.js';
+import type { MessageInput, Messages, Viewer } from '../domain/messages.js';
+import * as v from '../domain/validate.js';
+import { withGlobalIds } from '../graphql/ids.js';
+import { toInput } from '../graphql/mutation.schema.js';
+import { messageView, type Message } from './views.js';
+
+export type AddMessageInput = Omit<MessageInput, 'date'>;
+export type AddMessageForInput = MessageInput & { userIds: readonly string[] };
+export type BroadcastMessageInput = MessageInput;
+
+export interface AddMessagePayload {
+  message: Message;
+  stored: boolean;
+}
+export interface AddMessageForPayload {
+  message: Message;
+  recipientCount: number;
+}
+export type BroadcastMessagePayload = AddMessageForPayload;
+export interface MarkReadPayload {
+  /** How many changed state. */
+  count: number;
+  messages: Message[];
+  /** The ids given that are not the user's messages, exactly as given. */
+  notFound: string[];
+  unreadCount: number;
+}
+export interface MarkAllReadPayload {
+  count: number;
+  unreadCount: number;
+}
+export interface DeleteMessagesPayload {
+  count: number;
+  notFound: string[];
+  unreadCount: number;
+}
+
+/**
+ * The mutations' use cases for code beside the server, with their rules, their signals and their
+ * answers (CONTRACT.md §4 payloads), message ids being the global ids GraphQL clients see. A refused
+ * call rejects with an AppError carrying the GraphQL error's `code` (`BAD_USER_INPUT`...) and `field`.
+ */
+export interface StoredMessagesUseCases {
+  /** Django's add_message for `userId` (as if that user called addMessage): stored when the level is in storeLevels, else a flash message. */
+  addMessage(userId: string, input: AddMessageInput): Promise<AddMessagePayload>;
+  /** add_message_for: one message stored for each listed user, at any level. */
+  addMessageFor(input: AddMessageForInput): Promise<AddMessageForPayload>;
+  /** broadcast_message: one message for every user known now. */
+  broadcastMessage(input: BroadcastMessageInput): Promise<BroadcastMessagePayload>;
+  markRead(userId: string, ids: readonly string[]): Promise<MarkReadPayload>;
+  markUnread(userId: string, ids: readonly string[]): Promise<MarkReadPayload>;
+  /** Marks read what was delivered to `userId` at or before `until` (default: now). */
+  markAllRead(userId: string, until?: Date | null): Promise<MarkAllReadPayload>;
+  deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteMessagesPayload>;
+}
+
+/** The library writes as one producer: idempotency keys of addMessageFor and broadcastMessage are scoped to it. */
+const LIBRARY_PRODUCER: Viewer = { id: 'stored-messages-library', producer: true };
+
+/** A user id as a token's `sub` is one: what GraphQL would take from a verified token is checked here. */
+const userViewer = (userId: string): Viewer => ({ id: v.userIds('userId', [userId])[0], producer: false });
+
+/**
+ * What GraphQL's types check before a resolver runs (the level enum, DateTime values), for JavaScript
+ * callers; then the mutations' own normalisation, so an idempotency key sees the same input either way.
+ */
+function checked(input: MessageInput): MessageInput {
+  if (!isLevelName(input.level)) throw badInput('input.level', `must be one of ${LEVEL_NAMES.join(', ')}`);
+  for (const field of ['date', 'expiresAt'] as const) validDate(`input.${field}`, input[field]);
+  return toInput(input);
+}
+
+function validDate(field: string, value: Date | null | undefined): void {
+  if (value !== null && value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) throw badInput(field, 'must be a valid Date');
+}
+
+export function libraryUseCases(messages: Messages): StoredMessagesUseCases {
+  const readState = (read: boolean) => async (userId: string, ids: readonly string[]) => {
+    const viewer = userViewer(userId);
+    const result = await withGlobalIds(ids, (storageIds) => (read ? messages.markRead(viewer, storageIds) : messages.markUnread(viewer, storageIds)));
+    return { ...result, messages: result.messages.map(messageView) };
+  };
+  return {
+    async addMessage(userId, input) {
+      const result = await messages.addMessage(userViewer(userId), checked({ ...input, date: null }));
+      return { ...result, message: messageView(result.message) };
+    },
+    async addMessageFor(input) {
+      const result = await messages.addMessageFor(LIBRARY_PRODUCER, { ...checked(input), userIds: input.userIds });
+      return { ...result, message: messageView(result.message) };
+    },
+    async broadcastMessage(input) {
+      const result = await messages.broadcastMessage(LIBRARY_PRODUCER, checked(input));
+      return { ...result, message: messageView(result.message) };
+    },
+    markRead: readState(true),
+    markUnread: readState(false),
+    async markAllRead(userId, until) {
+      validDate('until', until);
+      const { count, unreadCount } = await messages.markAllRead(userViewer(userId), until ?? null);
+      return { count, unreadCount };
+    },
+    deleteMessages: (userId, ids) => withGlobalIds(ids, (storageIds) => messages.deleteMessages(userViewer(userId), storageIds)),
+  };
+}

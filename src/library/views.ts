@@ -1,0 +1,76 @@
+import { levelName, levelTag, messageTags, type LevelName } from '../domain/levels.js';
+import type { MessageRecord } from '../domain/message.js';
+import type { InboxChange, SignalName, Signals } from '../domain/signals.js';
+import { encodeMessageId } from '../graphql/ids.js';
+
+/** A message as GraphQL's `Message` type shows it (CONTRACT.md §4), with Dates for its DateTime fields. */
+export interface Message {
+  /** The global id: the one GraphQL clients see, accepted by markRead, markUnread and deleteMessages. */
+  id: string;
+  text: string;
+  level: LevelName;
+  levelValue: number;
+  levelTag: string;
+  /** "" when none. */
+  extraTags: string;
+  tags: string;
+  url: string | null;
+  data: unknown;
+  createdAt: Date;
+  readAt: Date | null;
+  read: boolean;
+  /** False for a flash (non-persisted) message. */
+  stored: boolean;
+  expiresAt: Date | null;
+}
+
+export function messageView(m: MessageRecord): Message {
+  return {
+    id: encodeMessageId(m.id, m.stored),
+    text: m.text,
+    level: levelName(m.level),
+    levelValue: m.level,
+    levelTag: levelTag(m.level),
+    extraTags: m.extraTags,
+    tags: messageTags(m.extraTags, m.level),
+    url: m.url,
+    data: m.data ?? null,
+    createdAt: m.createdAt,
+    readAt: m.readAt,
+    read: m.readAt !== null,
+    stored: m.stored,
+    expiresAt: m.expiresAt,
+  };
+}
+
+/**
+ * One signal of CONTRACT.md §5, fired once after its change is committed, with global ids. A broadcast
+ * is one event for all its recipients (`broadcast: true`, no user, no count), as its webhook is.
+ */
+export type SignalEvent =
+  | { signal: SignalName; broadcast: false; userId: string; messageIds: string[]; unreadCount: number; message: Message | null }
+  | { signal: 'ARCHIVE_STORED' | 'INBOX_STORED'; broadcast: true; userId: null; messageIds: string[]; unreadCount: null; message: Message };
+
+export interface StoredMessagesSignals {
+  /**
+   * Calls `listener` for every signal of this process's changes, in order; returns a function that
+   * removes it. A listener that throws or rejects is logged, and never undoes or fails the change.
+   */
+  on(listener: (event: SignalEvent) => void | Promise<void>): () => void;
+}
+
+/** The domain's signals with global ids; flash messages are live deliveries, not signals, so they are left out. */
+export function signalsView(signals: Signals): StoredMessagesSignals {
+  return {
+    on: (listener) =>
+      signals.on((change: InboxChange) => {
+        if (change.kind === 'flash') return;
+        const messageIds = change.messageIds.map((id) => encodeMessageId(id, true));
+        if (change.kind === 'broadcast') {
+          return listener({ signal: change.signal, broadcast: true, userId: null, messageIds, unreadCount: null, message: messageView(change.message) });
+        }
+        const message = change.message ? messageView(change.message) : null;
+        return listener({ signal: change.signal, broadcast: false, userId: change.userId, messageIds, unreadCount: change.unreadCount, message });
+      }),
+  };
+}
