@@ -49,19 +49,13 @@ export async function serve(env: Env): Promise<number> {
   return 0;
 }
 
-/**
- * Listens, rejecting with the listen error (EADDRINUSE...). Meanwhile the error is ours alone: the
- * WebSocket server forwards it to graphql-ws, which prints its own trace for it.
- */
+/** Listens, rejecting with the listen error (EADDRINUSE...) for startup-errors.ts to name PORT or HOST. */
 function listen(server: Server, port: number, host: string): Promise<void> {
-  const others = server.rawListeners('error') as ((err: Error) => void)[];
-  server.removeAllListeners('error');
   return new Promise<void>((resolve, reject) => {
     const failed = (err: Error) => reject(new ListenError(err));
     server.once('error', failed);
     server.listen(port, host, () => {
       server.off('error', failed);
-      for (const listener of others) server.on('error', listener);
       resolve();
     });
   });
