@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, errorCode, startTestApp, type TestApp } from '../harness.js';
 import {
   addOwn, addOwnRaw, archive, broadcast, broadcastRaw, counts, deleteMessages, inbox, isoDaysAgo, isoIn, knownUser, markRead, markUnread, messageById,
-  newProducer, newUser, pending, sendTo, sendToRaw, waitFor, type Caller,
+  newProducer, newUser, pending, sendTo, sendToRaw, type Caller,
 } from '../factories.js';
+import { waitFor } from '../support.js';
 
 const DAY = 86_400_000;
 const SOON = 2_000;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startTestApp, type TestApp } from '../harness.js';
 import {
-  addOwn, archive, consume, counts, inbox, markRead, messageById, newProducer, newUser, pending, sendMany, sendTo, unreadCount, waitFor,
-} from '../factories.js';
+  addOwn, archive, consume, counts, inbox, markRead, messageById, newProducer, newUser, pending, sendMany, sendTo, unreadCount, } from '../factories.js';
+import { waitFor } from '../support.js';
 
 describe.each(BACKENDS)('flash messages, pendingMessages and consumeMessages on %s', (backend) => {
   let t: TestApp;

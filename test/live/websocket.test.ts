@@ -1,8 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken } from '../../src/auth.js';
-import { TEST_SECRET } from '../env.js';
 import { dataOf, errorCode, startTestApp, type TestApp } from '../harness.js';
+import { expiredToken, userToken } from '../support.js';
 import { dropRedisPrefix, INBOX_EVENTS, liveEnv, MESSAGE_ADDED, payload, PUBSUB_MODES, rawSocket, sseSubscribe, subscribeOver, waitForSubscriber, wsClient, wsSubscribe } from './helpers.js';
 
 const SEND_FOR = 'mutation($u: [ID!]!, $t: String!, $d: JSON) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: $t, data: $d }) { message { id } } }';
@@ -19,8 +18,8 @@ describe('WebSocket authentication', () => {
     ['no payload', async () => undefined],
     ['no authorization', async () => ({})],
     ['a malformed token', async () => ({ authorization: 'Bearer not-a-jwt' })],
-    ['a token signed with another secret', bearer(signToken('another-secret-that-is-long-enough', { sub: 'x' }))],
-    ['an expired token', bearer(signToken(TEST_SECRET, { sub: 'x', expiresIn: Math.floor(Date.now() / 1000) - 10 }))],
+    ['a token signed with another secret', bearer(userToken('x', { secret: 'another-secret-that-is-long-enough' }).then((u) => u.token))],
+    ['an expired token', bearer(expiredToken('x'))],
   ])('closes the socket with 4403 for %s', async (_, makePayload) => {
     const initPayload = await makePayload();
     const ws = rawSocket(t.baseUrl);

@@ -7,6 +7,7 @@ import type { Db } from '../../src/storage/orm/db.js';
 import * as q from '../../src/storage/orm/queries.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { createTestDatabase } from '../harness.js';
+import { sleep } from '../support.js';
 import { countsInIdOrder, idsOf, msg } from './contract.js';
 
 /** A statement of queries.ts as Db sends it: its `?` numbered ($1, $2, ...). */
@@ -79,7 +80,7 @@ describe('PostgreSQL read watermark', () => {
     await store.markAllRead(a, new Date(Date.now() + 1000));
     const readAt = (await store.get(a, kept))?.readAt;
     expect(await marks()).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 200));
+    await sleep(expiresAt.getTime() - Date.now() + 200);
     expect(await store.cleanupExpired(1000)).toBeGreaterThan(0);
     // The first mark covered only the expired message; the second still covers `kept`.
     expect(await marks()).toBe(1);
@@ -187,10 +188,10 @@ describe('PostgreSQL connection pool', () => {
           );
           let open = 0;
           for (let i = 0; i < 150 && open < max; i++) {
-            await new Promise((r) => setTimeout(r, 20));
+            await sleep(20);
             open = await others();
           }
-          await new Promise((r) => setTimeout(r, 200)); // time to open more, were it allowed to
+          await sleep(200); // time to open more, were it allowed to
           expect(await others()).toBe(max);
           await locker.query('commit');
           const pages = await reads;
