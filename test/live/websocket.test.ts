@@ -48,8 +48,9 @@ describe('WebSocket authentication', () => {
     }
   });
 
-  it('closes an open socket with 4401 when its token expires', async () => {
-    const user = await t.userToken(undefined, { expiresIn: '2s' });
+  // Concurrent, so the two waits for a token to expire overlap; 5 s leaves time to connect and subscribe first.
+  it.concurrent('closes an open socket with 4401 when its token expires', async () => {
+    const user = await t.userToken(undefined, { expiresIn: '5s' });
     const ws = rawSocket(t.baseUrl);
     await ws.opened;
     await ws.init(user.token);
@@ -60,8 +61,8 @@ describe('WebSocket authentication', () => {
     expect(ws.messages[0]).toEqual({ type: 'connection_ack' });
   });
 
-  it('ends an SSE subscription with UNAUTHENTICATED when its token expires', async () => {
-    const user = await t.userToken(undefined, { expiresIn: '2s' });
+  it.concurrent('ends an SSE subscription with UNAUTHENTICATED when its token expires', async () => {
+    const user = await t.userToken(undefined, { expiresIn: '5s' });
     const sub = sseSubscribe(t.baseUrl, user.token, MESSAGE_ADDED);
     try {
       await waitForSubscriber(t.app, user.sub);

@@ -10,7 +10,7 @@ import { listContract } from './contract/list.js';
 import { readStateContract } from './contract/read-state.js';
 import { sendContract } from './contract/send.js';
 
-export { countsInIdOrder, idsOf, msg, type OpenedStore } from './contract/fixture.js';
+export { countsInIdOrder, expiresSoon, idsOf, msg, type OpenedStore } from './contract/fixture.js';
 
 /**
  * The storage contract (src/domain/message-store.ts), run against the MessageStore interface directly.

@@ -7,8 +7,8 @@ import type { Db } from '../../src/storage/orm/db.js';
 import * as q from '../../src/storage/orm/queries.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { createTestDatabase } from '../harness.js';
-import { sleep } from '../support.js';
-import { countsInIdOrder, idsOf, msg } from './contract.js';
+import { sleep, waitUntilPast } from '../support.js';
+import { countsInIdOrder, expiresSoon, idsOf, msg } from './contract.js';
 
 /** A statement of queries.ts as Db sends it: its `?` numbered ($1, $2, ...). */
 const numbered = (text: string) => {
@@ -72,7 +72,7 @@ describe('PostgreSQL read watermark', () => {
   it('drops the read marks whose messages are all gone, and keeps those still covering one', async () => {
     const a = `marks-${Date.now()}`;
     const marks = async () => (await other.query<{ n: number }>('select count(*)::int as n from sm_read_mark where user_id = $1', [a])).rows[0].n;
-    const expiresAt = new Date(Date.now() + 1200);
+    const expiresAt = expiresSoon();
     await store.send(msg({ text: 'goes', expiresAt }), { userIds: [a] });
     await store.markAllRead(a, new Date(Date.now() + 1000));
     const kept = (await store.send(msg({ text: 'stays', expiresAt: null }), { userIds: [a] })).message.id;
@@ -80,7 +80,7 @@ describe('PostgreSQL read watermark', () => {
     await store.markAllRead(a, new Date(Date.now() + 1000));
     const readAt = (await store.get(a, kept))?.readAt;
     expect(await marks()).toBe(2);
-    await sleep(expiresAt.getTime() - Date.now() + 200);
+    await waitUntilPast(expiresAt);
     expect(await store.cleanupExpired(1000)).toBeGreaterThan(0);
     // The first mark covered only the expired message; the second still covers `kept`.
     expect(await marks()).toBe(1);
