@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { type SendResult } from '../../../src/domain/message-store.js';
+import type { SendResult } from '../../../src/domain/message-store.js';
 import { uid } from '../../support.js';
 import { ids, msg, query, sorted, type StoreContract } from './fixture.js';
 
