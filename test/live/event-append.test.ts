@@ -8,7 +8,7 @@ import { connectRedis, redisNames, type RedisClient } from '../../src/realtime/r
 import { RedisTransport, USER_BATCH } from '../../src/realtime/redis-transport.js';
 import { REDIS_URL } from '../env.js';
 import { dataOf, startTestApp, type TestApp } from '../harness.js';
-import { sleep, uid } from '../support.js';
+import { uid, waitFor } from '../support.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { dropRedisPrefix, INBOX_EVENTS, liveEnv, payload, subscribeOver, waitForSubscriber } from './helpers.js';
 
@@ -51,14 +51,6 @@ function collect(t: EventTransport) {
     got.set(target.userId, [...(got.get(target.userId) ?? []), wire.entry]);
   });
   return got;
-}
-
-async function waitUntil(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 /** A log as read back: ids increase, each entry names the one before it, the first names `first`. */
@@ -106,7 +98,7 @@ describe('batched appends on a single Redis server', () => {
     batch[1].events.push({ signal: 'INBOX_DELETED', message: null, messageIds: ['7', '8'], unreadCount: 0 });
     await t.appendUsers(batch);
 
-    await waitUntil(() => users.every((u, i) => (got.get(u)?.length ?? 0) === batch[i].events.length), 'the live entries');
+    await waitFor(() => users.every((u, i) => (got.get(u)?.length ?? 0) === batch[i].events.length), { everyMs: 10, what: 'the live entries' });
     for (const [i, u] of users.entries()) {
       const old = before.get(u)!;
       const read = await t.read('user', u, LOG_START, 100);
@@ -226,7 +218,7 @@ describe('appends on a Redis Cluster: one script per user', () => {
     // The publisher calls with one user at a time here; more in one call still works (one script each).
     await t.appendUsers(sendEvents(users, message(1), (i) => i));
     await t.appendUsers(sendEvents(users.slice(0, 1), message(2), () => 9));
-    await waitUntil(() => users.every((u, i) => (got.get(u)?.length ?? 0) === (i === 0 ? 4 : 2)), 'the live entries');
+    await waitFor(() => users.every((u, i) => (got.get(u)?.length ?? 0) === (i === 0 ? 4 : 2)), { everyMs: 10, what: 'the live entries' });
     for (const u of users) {
       const read = await t.read('user', u, LOG_START, 100);
       expectChain(read.entries, LOG_START);
