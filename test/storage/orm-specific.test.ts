@@ -115,7 +115,7 @@ describe('embedded PGlite statistics', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 90_000); // PGlite starts slowly on a busy machine
 });
 
 describe('PostgreSQL statistics', () => {
