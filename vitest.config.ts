@@ -10,7 +10,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Setting up apps on the embedded PGlite (several at once in some files) can take a minute on a loaded 2-core machine.
+    hookTimeout: 120_000,
     pool: 'forks',
     // Two cores here: two files at a time keeps PostgreSQL, Redis and PGlite from starving each other.
     maxWorkers: 2,

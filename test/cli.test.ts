@@ -4,9 +4,9 @@ import path from 'node:path';
 import { decodeJwt, jwtVerify } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken } from '../src/auth.js';
 import { TEST_SECRET } from './env.js';
 import { createTestDatabase, dataOf, errorCode, startTestApp, type TestApp } from './harness.js';
+import { userToken } from './support.js';
 import { runSource, startSource } from './processes.js';
 
 /**
@@ -182,7 +182,7 @@ describe('stored-messages migrate and serve', () => {
       await server.waitFor(/\/ready answers 503/);
       expect((await fetch(`${url}/ready`)).status).toBe(503);
       expect((await fetch(`${url}/health`)).status).toBe(200);
-      const token = await signToken(TEST_SECRET, { sub: 'draining-user' });
+      const { token } = await userToken('draining-user');
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

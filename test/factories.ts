@@ -210,14 +210,3 @@ export const unknownId = () => Buffer.from(`Message:${randomInt(10 ** 11, 10 ** 
 
 export const isoDaysAgo = (days: number, from = Date.now()) => new Date(from - days * 86_400_000).toISOString();
 export const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns true; fails after `timeoutMs`. For waiting on the clock, not for asserting speed. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(everyMs);
-  }
-}

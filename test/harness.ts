@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createApp, type App, type AppOptions } from '../src/app.js';
-import { signToken, SEND_SCOPE } from '../src/auth.js';
 import { loadConfig } from '../src/config.js';
 import { PG_ADMIN_URL, REDIS_URL, TEST_SECRET } from './env.js';
+import { producerToken, userToken } from './support.js';
 
 /** The storage backends a test can run against. Every suite that touches storage runs on each. */
 export type Backend = 'postgres' | 'embedded' | 'redis';
@@ -23,14 +23,12 @@ export interface TestApp {
   backend: Backend;
   /** Runs one GraphQL operation over real HTTP. `token: null` sends no Authorization header. */
   gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
-  /** A token for a user (a unique sub unless given). */
-  userToken(sub?: string, opts?: { expiresIn?: string | number }): Promise<{ sub: string; token: string }>;
-  /** A producer token (scope messages:send). */
-  producerToken(sub?: string): Promise<{ sub: string; token: string }>;
+  /** A token for a user (a unique sub unless given): support.ts' userToken, at hand. */
+  userToken: typeof userToken;
+  /** A producer token (scope messages:send): support.ts' producerToken, at hand. */
+  producerToken: typeof producerToken;
   close(): Promise<void>;
 }
-
-export const uniqueId = (prefix = 'u') => `${prefix}-${randomBytes(6).toString('hex')}`;
 
 /** A throwaway PostgreSQL database, dropped by the returned function. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -118,12 +116,8 @@ export async function startTestApp(backend: Backend, env: Record<string, string>
       });
       return (await res.json()) as GqlResult;
     },
-    async userToken(sub = uniqueId('user'), opts = {}) {
-      return { sub, token: await signToken(TEST_SECRET, { sub, expiresIn: opts.expiresIn ?? '1h' }) };
-    },
-    async producerToken(sub = uniqueId('producer')) {
-      return { sub, token: await signToken(TEST_SECRET, { sub, scope: SEND_SCOPE, expiresIn: '1h' }) };
-    },
+    userToken,
+    producerToken,
     async close() {
       await app.close();
       await db?.drop();

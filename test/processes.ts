@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from './support.js';
 
 export const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -61,7 +62,7 @@ export function startSource(script: string, args: string[], env: Record<string, 
         if (match) return match;
         if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before ${pattern}:\n${output}`);
         if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`);
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     },
     async stop(signal = 'SIGTERM') {

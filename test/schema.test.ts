@@ -3,106 +3,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
-import {
-  buildSchema,
-  isEnumType,
-  isInputObjectType,
-  isInterfaceType,
-  isNonNullType,
-  isObjectType,
-  isScalarType,
-  isUnionType,
-  type GraphQLField,
-  type GraphQLNamedType,
-  type GraphQLSchema,
-} from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { getSchema, printedSchema } from '../src/graphql/schema.js';
+import { printedSchema } from '../src/graphql/schema.js';
 import { startEmbeddedDatabase } from '../src/storage/embedded.js';
 import { ormOptions } from '../src/storage/orm/orm-config.js';
 import { createTestDatabase } from './harness.js';
 
 /**
- * The schema is part of the contract: schema.graphql matches the code, every name and type of
- * CONTRACT.md §4 (copied in test/fixtures/contract-schema.graphql) is in it exactly, and the
- * migrations build exactly what the entities describe.
+ * The schema is an artifact under review: schema.graphql matches the code, and the migrations build
+ * exactly what the entities describe. (The served schema against CONTRACT.md §4: test/graphql/contract-schema.test.ts.)
  */
 
 const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
-// A hand-kept copy of CONTRACT.md §4's SDL inside the repository, so a fresh clone tests alone.
-const contractPath = path.join(repoRoot, 'test/fixtures/contract-schema.graphql');
-
-const isBuiltIn = (name: string) => name.startsWith('__') || ['String', 'Int', 'Float', 'Boolean', 'ID'].includes(name);
-const kindOf = (t: GraphQLNamedType) =>
-  isObjectType(t) ? 'type' : isInterfaceType(t) ? 'interface' : isInputObjectType(t) ? 'input' : isEnumType(t) ? 'enum' : isScalarType(t) ? 'scalar' : isUnionType(t) ? 'union' : '?';
-
-/** Every difference between a contract type and ours; [] when ours has it exactly (more may be added). */
-function differences(contract: GraphQLNamedType, ours: GraphQLNamedType | undefined | null): string[] {
-  if (!ours) return [`${contract.name}: missing`];
-  if (kindOf(ours) !== kindOf(contract)) return [`${contract.name}: is ${kindOf(ours)}, contract says ${kindOf(contract)}`];
-  const out: string[] = [];
-  if (isEnumType(contract) && isEnumType(ours)) {
-    const values = new Set(ours.getValues().map((v) => v.name));
-    for (const v of contract.getValues()) if (!values.has(v.name)) out.push(`${contract.name}.${v.name}: missing enum value`);
-  }
-  if ((isObjectType(contract) || isInterfaceType(contract)) && (isObjectType(ours) || isInterfaceType(ours))) {
-    const ourInterfaces = new Set(ours.getInterfaces().map((i) => i.name));
-    for (const i of contract.getInterfaces()) if (!ourInterfaces.has(i.name)) out.push(`${contract.name}: does not implement ${i.name}`);
-    const fields = ours.getFields();
-    for (const f of Object.values(contract.getFields())) out.push(...fieldDifferences(`${contract.name}.${f.name}`, f, fields[f.name]));
-  }
-  if (isInputObjectType(contract) && isInputObjectType(ours)) {
-    const fields = ours.getFields();
-    for (const f of Object.values(contract.getFields())) {
-      const o = fields[f.name];
-      if (!o) out.push(`${contract.name}.${f.name}: missing input field`);
-      else if (String(o.type) !== String(f.type)) out.push(`${contract.name}.${f.name}: is ${o.type}, contract says ${f.type}`);
-    }
-    for (const o of Object.values(fields)) {
-      if (!contract.getFields()[o.name] && isNonNullType(o.type) && o.defaultValue === undefined) out.push(`${contract.name}.${o.name}: extra input field must be optional`);
-    }
-  }
-  return out;
-}
-
-function fieldDifferences(name: string, contract: GraphQLField<unknown, unknown>, ours: GraphQLField<unknown, unknown> | undefined): string[] {
-  if (!ours) return [`${name}: missing field`];
-  const out: string[] = [];
-  if (String(ours.type) !== String(contract.type)) out.push(`${name}: is ${ours.type}, contract says ${contract.type}`);
-  for (const a of contract.args) {
-    const o = ours.args.find((x) => x.name === a.name);
-    if (!o) out.push(`${name}(${a.name}): missing argument`);
-    else if (String(o.type) !== String(a.type)) out.push(`${name}(${a.name}): is ${o.type}, contract says ${a.type}`);
-  }
-  for (const o of ours.args) {
-    if (!contract.args.some((a) => a.name === o.name) && isNonNullType(o.type) && o.defaultValue === undefined) out.push(`${name}(${o.name}): extra argument must be optional`);
-  }
-  return out;
-}
 
 describe('schema.graphql', () => {
   it('is the printed schema of the code (run `npm run schema:print` after a schema change)', () => {
     expect(readFileSync(path.join(repoRoot, 'schema.graphql'), 'utf8')).toBe(printedSchema());
-  });
-});
-
-describe('CONTRACT.md §4', () => {
-  const contract: GraphQLSchema = buildSchema(readFileSync(contractPath, 'utf8'));
-  const ours = getSchema();
-  const types = Object.values(contract.getTypeMap()).filter((t) => !isBuiltIn(t.name));
-
-  it('parses into the types the contract names', () => {
-    expect(types.map((t) => t.name)).toEqual(expect.arrayContaining(['Query', 'Mutation', 'Subscription', 'Message', 'MessageConnection', 'InboxEvent']));
-  });
-
-  it('has the same root operation types', () => {
-    expect(ours.getQueryType()?.name).toBe(contract.getQueryType()?.name);
-    expect(ours.getMutationType()?.name).toBe(contract.getMutationType()?.name);
-    expect(ours.getSubscriptionType()?.name).toBe(contract.getSubscriptionType()?.name);
-  });
-
-  it.each(types.map((t) => [`${kindOf(t)} ${t.name}`, t] as const))('%s is in our schema exactly', (_, t) => {
-    expect(differences(t, ours.getType(t.name))).toEqual([]);
   });
 });
 

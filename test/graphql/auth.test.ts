@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SEND_SCOPE } from '../../src/auth.js';
 import { TEST_SECRET } from '../env.js';
-import { startTestApp, uniqueId, type GqlResult, type TestApp } from '../harness.js';
+import { startTestApp, type GqlResult, type TestApp } from '../harness.js';
+import { expiryOf, uid } from '../support.js';
 
 /**
  * CONTRACT.md §2: every operation needs a valid bearer token; anything else is UNAUTHENTICATED
@@ -136,7 +137,7 @@ describe('authentication with an HS256 secret', () => {
     await expectRefusedAndHarmless(t, { victimToken: victim.token, victimSub: victim.sub, producerToken: (await t.producerToken()).token }, headers);
 
     // At the limits: 255 code points, ASCII and astral (510 UTF-16 units), and a single character.
-    for (const sub of ['a'.repeat(255), '😀'.repeat(255), 'x', `${uniqueId()} with spaces ☢`]) {
+    for (const sub of ['a'.repeat(255), '😀'.repeat(255), 'x', `${uid()} with spaces ☢`]) {
       const r = await call(t, `Bearer ${await hs256({ sub })}`, '{ unreadCount }');
       expect(r, `sub of ${[...sub].length} code points`).toEqual({ data: { unreadCount: 0 } });
       const own = await call(t, `Bearer ${await hs256({ sub })}`, 'mutation { addMessage(input: { level: STORED_INFO, text: "mine" }) { stored } }');
@@ -158,11 +159,15 @@ describe('authentication with an HS256 secret', () => {
   });
 
   it('refuses a token once it expires, even right after it was accepted (verified tokens are not kept past exp)', async () => {
-    const user = await t.userToken(undefined, { expiresIn: '2s' });
+    const user = await t.userToken(undefined, { expiresIn: '10s' });
     expect(await call(t, `Bearer ${user.token}`, '{ unreadCount }')).toEqual({ data: { unreadCount: 0 } });
-    const exp = JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()).exp as number;
-    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 50));
-    expectUnauthenticated(await call(t, `Bearer ${user.token}`, '{ unreadCount }'), 'expired after use');
+    // The server runs in this process: moving its clock past exp stands for waiting, and leaves timers alone.
+    vi.useFakeTimers({ toFake: ['Date'], now: expiryOf(user.token) + 1000 });
+    try {
+      expectUnauthenticated(await call(t, `Bearer ${user.token}`, '{ unreadCount }'), 'expired after use');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('accepts the scheme in any case (RFC 6750)', async () => {
@@ -177,7 +182,7 @@ describe('authentication with an HS256 secret', () => {
     expect((await t.gql(target.token, '{ unreadCount }')).data.unreadCount).toBe(0); // known: broadcasts would reach it
     const scopes = [undefined, '', 'messages:read', 'messages:sender', 'messages:send:all', 'MESSAGES:SEND', 'xmessages:send', 'messages:send,openid'];
     for (const scope of scopes) {
-      const token = await hs256({ sub: uniqueId('not-a-producer'), ...(scope === undefined ? {} : { scope }) });
+      const token = await hs256({ sub: uid('not-a-producer'), ...(scope === undefined ? {} : { scope }) });
       const addFor = await call(t, `Bearer ${token}`, 'mutation($u: [ID!]!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: "x" }) { recipientCount } }', {
         u: [target.sub],
       });
@@ -189,7 +194,7 @@ describe('authentication with an HS256 secret', () => {
     expect((await t.gql(target.token, '{ unreadCount messages { totalCount } }')).data).toEqual({ unreadCount: 0, messages: { totalCount: 0 } });
 
     // Among other scopes, messages:send makes a producer.
-    const producer = await hs256({ sub: uniqueId('producer'), scope: `openid ${SEND_SCOPE} profile` });
+    const producer = await hs256({ sub: uid('producer'), scope: `openid ${SEND_SCOPE} profile` });
     const ok = await call(t, `Bearer ${producer}`, 'mutation($u: [ID!]!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: "x" }) { recipientCount } }', {
       u: [target.sub],
     });
@@ -207,7 +212,7 @@ describe('authentication with AUTH_ISSUER and AUTH_AUDIENCE', () => {
   afterAll(async () => t?.close());
 
   it('accepts only tokens with the configured iss and aud', async () => {
-    const victimSub = uniqueId('victim');
+    const victimSub = uid('victim');
     const victim = await hs256({ sub: victimSub, iss, aud });
     expect(await call(t, `Bearer ${victim}`, '{ unreadCount }')).toEqual({ data: { unreadCount: 0 } });
     const withAudList = await hs256({ sub: victimSub, iss, aud: ['other-api', aud] });
@@ -216,7 +221,7 @@ describe('authentication with AUTH_ISSUER and AUTH_AUDIENCE', () => {
     expectUnauthenticated(await t.gql((await t.userToken()).token, '{ unreadCount }'), 'harness token');
 
     const claims = { sub: victimSub, scope: SEND_SCOPE };
-    const producerToken = await hs256({ sub: uniqueId('producer'), scope: SEND_SCOPE, iss, aud });
+    const producerToken = await hs256({ sub: uid('producer'), scope: SEND_SCOPE, iss, aud });
     await expectRefusedAndHarmless(t, { victimToken: victim, victimSub, producerToken }, [
       ['no iss, no aud', `Bearer ${await hs256(claims)}`],
       ['no iss', `Bearer ${await hs256({ ...claims, aud })}`],
@@ -272,10 +277,10 @@ describe('authentication with a JWKS endpoint (RS256 / ES256)', () => {
   });
 
   it('accepts RS256 and ES256 tokens signed by keys of the JWKS, scope included', async () => {
-    const userSub = uniqueId('jwks-user');
+    const userSub = uid('jwks-user');
     const user = await rs256({ sub: userSub });
     expect(await call(t, `Bearer ${user}`, '{ unreadCount }')).toEqual({ data: { unreadCount: 0 } });
-    const producer = await es256({ sub: uniqueId('jwks-producer'), scope: SEND_SCOPE });
+    const producer = await es256({ sub: uid('jwks-producer'), scope: SEND_SCOPE });
     const sent = await call(t, `Bearer ${producer}`, 'mutation($u: [ID!]!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: "via jwks" }) { recipientCount } }', {
       u: [userSub],
     });
@@ -284,7 +289,7 @@ describe('authentication with a JWKS endpoint (RS256 / ES256)', () => {
   });
 
   it('refuses HS256, unknown keys, alg none and expired tokens when only a JWKS is configured, changing nothing', async () => {
-    const victimSub = uniqueId('jwks-victim');
+    const victimSub = uid('jwks-victim');
     const victim = await rs256({ sub: victimSub });
     const claims = { sub: victimSub, scope: SEND_SCOPE };
     const rsaPem = await exportSPKI(rsa.publicKey);
@@ -297,12 +302,12 @@ describe('authentication with a JWKS endpoint (RS256 / ES256)', () => {
       ['alg none', `Bearer ${unsigned(claims)}`],
       ['expired', `Bearer ${await rs256(claims, { exp: now() - 60 })}`],
     ];
-    const producerToken = await rs256({ sub: uniqueId('jwks-producer'), scope: SEND_SCOPE });
+    const producerToken = await rs256({ sub: uid('jwks-producer'), scope: SEND_SCOPE });
     await expectRefusedAndHarmless(t, { victimToken: victim, victimSub, producerToken }, headers);
   });
 
   it('accepts both kinds when both a secret and a JWKS are configured', async () => {
-    const sub = uniqueId('both');
+    const sub = uid('both');
     expect(await call(both, `Bearer ${await hs256({ sub })}`, '{ unreadCount }')).toEqual({ data: { unreadCount: 0 } });
     expect(await call(both, `Bearer ${await rs256({ sub })}`, '{ unreadCount }')).toEqual({ data: { unreadCount: 0 } });
     expect(await call(both, `Bearer ${await es256({ sub })}`, '{ unreadCount }')).toEqual({ data: { unreadCount: 0 } });
@@ -317,7 +322,7 @@ describe('authentication with a JWKS endpoint (RS256 / ES256)', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const down = await startTestApp('postgres', { AUTH_JWT_SECRET: '', AUTH_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` });
     try {
-      const r = await call(down, `Bearer ${await rs256({ sub: uniqueId() })}`, '{ unreadCount }');
+      const r = await call(down, `Bearer ${await rs256({ sub: uid() })}`, '{ unreadCount }');
       expectUnauthenticated(r, 'JWKS down');
       expect(JSON.stringify(r)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|fetch failed|stack/i);
     } finally {

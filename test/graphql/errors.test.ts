@@ -5,11 +5,11 @@ import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
-import { signToken, SEND_SCOPE } from '../../src/auth.js';
 import { loadConfig } from '../../src/config.js';
 import { createMaskError } from '../../src/graphql/errors.js';
 import { TEST_SECRET } from '../env.js';
-import { createTestDatabase, startTestApp, uniqueId, type GqlResult, type TestApp } from '../harness.js';
+import { createTestDatabase, startTestApp, type GqlResult, type TestApp } from '../harness.js';
+import { producerToken, uid, userToken } from '../support.js';
 
 /**
  * CONTRACT.md §6: errors a client causes carry `extensions.code` through Yoga's masking; anything
@@ -113,8 +113,8 @@ describe('unexpected errors are masked', () => {
   }
 
   it('masks a storage failure (a table gone) and logs it with the request id', async () => {
-    const user = await signToken(TEST_SECRET, { sub: uniqueId('user'), expiresIn: '1h' });
-    const producer = await signToken(TEST_SECRET, { sub: uniqueId('producer'), scope: SEND_SCOPE, expiresIn: '1h' });
+    const { token: user } = await userToken();
+    const { token: producer } = await producerToken();
     const ok = await post(user, '{ unreadCount }', 'before-break');
     expect(JSON.parse(ok.text)).toEqual({ data: { unreadCount: 0 } });
 
@@ -124,7 +124,7 @@ describe('unexpected errors are masked', () => {
     await admin.query('alter table sm_delivery rename to sm_delivery_gone');
     try {
       const r = await post(producer, 'mutation($u: [ID!]!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: "x" }) { recipientCount } }', 'req-table-gone', {
-        u: [uniqueId()],
+        u: [uid()],
       });
       expectMasked(r, 'req-table-gone', 'addMessageFor');
       expect(JSON.stringify(logs.find((l) => l.requestId === 'req-table-gone')?.err)).toMatch(/sm_delivery/);
@@ -135,7 +135,7 @@ describe('unexpected errors are masked', () => {
   });
 
   it('masks every operation once the store is closed, with no internal detail', async () => {
-    const user = await signToken(TEST_SECRET, { sub: uniqueId('user'), expiresIn: '1h' });
+    const { token: user } = await userToken();
     await app.store.close();
     const ops: [string, string][] = [
       ['unreadCount', '{ unreadCount }'],

@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, startTestApp, type TestApp } from '../harness.js';
 import {
-  addOwn, archive, consume, counts, inbox, markRead, messageById, newProducer, newUser, pending, sendMany, sendTo, unreadCount, waitFor,
-} from '../factories.js';
+  addOwn, archive, consume, counts, inbox, markRead, messageById, newProducer, newUser, pending, sendMany, sendTo, unreadCount, } from '../factories.js';
+import { waitFor } from '../support.js';
 
 describe.each(BACKENDS)('flash messages, pendingMessages and consumeMessages on %s', (backend) => {
   let t: TestApp;
   let small: TestApp; // FLASH_MAX=3
-  let shortLived: TestApp; // FLASH_TTL_SECONDS=1
+  let shortLived: TestApp; // FLASH_TTL_SECONDS=3
   beforeAll(async () => {
     [t, small, shortLived] = await Promise.all([
       startTestApp(backend),
       startTestApp(backend, { FLASH_MAX: '3' }),
-      startTestApp(backend, { FLASH_TTL_SECONDS: '1' }),
+      startTestApp(backend, { FLASH_TTL_SECONDS: '3' }),
     ]);
   });
   afterAll(async () => {
@@ -48,8 +48,9 @@ describe.each(BACKENDS)('flash messages, pendingMessages and consumeMessages on 
 
     it('are forgotten after FLASH_TTL_SECONDS', async () => {
       const u = await newUser(shortLived);
-      await addOwn(u, { level: 'INFO', text: 'soon gone' });
+      const flash = await addOwn(u, { level: 'INFO', text: 'soon gone' });
       const stored = await addOwn(u, { level: 'STORED_INFO', text: 'stays' });
+      expect((await pending(u)).map((m) => m.id)).toEqual([flash.message.id, stored.message.id]);
       await waitFor(async () => (await pending(u)).every((m) => m.stored));
       expect((await pending(u)).map((m) => m.id)).toEqual([stored.message.id]);
     });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knownUser, MESSAGE, newProducer, newUser, sendMany, unknownId, type Caller } from '../factories.js';
-import { BACKENDS, startTestApp, uniqueId, type GqlResult, type TestApp } from '../harness.js';
+import { BACKENDS, startTestApp, type GqlResult, type TestApp } from '../harness.js';
+import { uid } from '../support.js';
 
 /**
  * CONTRACT.md §5 "Limits" and "Inputs": beyond a limit, BAD_USER_INPUT naming the field, and
@@ -296,7 +297,7 @@ describe.each(BACKENDS)('input limits on %s', (backend) => {
 
   describe('idempotencyKey', () => {
     it('refuses a key holding U+0000', async () => {
-      await expectRefused([['U+0000', { idempotencyKey: `k\u0000${uniqueId()}` }, 'input.idempotencyKey']]);
+      await expectRefused([['U+0000', { idempotencyKey: `k\u0000${uid()}` }, 'input.idempotencyKey']]);
     });
   });
 
@@ -306,8 +307,8 @@ describe.each(BACKENDS)('input limits on %s', (backend) => {
 
     it('refuses an empty list, bad ids and more than 10,000 users, storing nothing', async () => {
       const producer = await newProducer(t);
-      const ok = uniqueId('ok');
-      const many = Array.from({ length: 10_001 }, (_, i) => `${uniqueId('many')}-${i}`);
+      const ok = uid('ok');
+      const many = Array.from({ length: 10_001 }, (_, i) => `${uid('many')}-${i}`);
       const cases: [string, string[]][] = [
         ['empty', []],
         ['empty id', [ok, '']],
@@ -325,7 +326,7 @@ describe.each(BACKENDS)('input limits on %s', (backend) => {
 
     it('accepts 10,000 users, and user ids of 255 code points', async () => {
       const producer = await newProducer(t);
-      const many = Array.from({ length: 10_000 }, (_, i) => `${uniqueId('many')}-${i}`);
+      const many = Array.from({ length: 10_000 }, (_, i) => `${uid('many')}-${i}`);
       const r = await producer.raw(ADD_FOR, { input: { userIds: many, level: 'STORED_INFO', text: 'to many' } });
       expect(r).toEqual({ data: { addMessageFor: { recipientCount: 10_000 } } });
       for (const sub of [many[0], many[9_999]]) expect(await unread(sub)).toBe(1);

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, errorCode, startTestApp, type TestApp } from '../harness.js';
 import {
   addOwn, archive, counts, deleteMessages, deleteMessagesRaw, inbox, isoDaysAgo, markAllRead, markRead, markReadRaw, markUnread, messageById,
-  newProducer, newUser, sendMany, sendTo, sleep, unknownId, type Caller,
+  newProducer, newUser, sendMany, sendTo, unknownId, type Caller,
 } from '../factories.js';
+import { sleep } from '../support.js';
 
 describe.each(BACKENDS)('read state on %s', (backend) => {
   let t: TestApp;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken } from '../../src/auth.js';
-import { TEST_SECRET } from '../env.js';
-import { newProducer, newUser, sendTo, sleep, type Caller } from '../factories.js';
+import { newProducer, newUser, sendTo, type Caller } from '../factories.js';
+import { sleep } from '../support.js';
 import { startTestApp, type Backend, type TestApp } from '../harness.js';
+import { expiredToken } from '../support.js';
 import { fuzzCase } from './fuzz-cases.js';
 import type { Pool } from './fuzz-ops.js';
 import type { FuzzRequest, Tokens } from './fuzz-request.js';
@@ -57,7 +57,7 @@ describe.each(FUZZ_BACKENDS)('fuzzing the public surface on %s', (backend) => {
     [user, bystander, producer] = [await newUser(t), await newUser(t), await newProducer(t)];
     other = await newUser(t);
     await bystander.q('{ unreadCount }'); // known: broadcasts reach it
-    const expired = await signToken(TEST_SECRET, { sub: user.sub, expiresIn: -60 });
+    const expired = await expiredToken(user.sub);
     tokens = { user: user.token, producer: producer.token, expired };
     for (let i = 0; i < 5; i++) await sendTo(producer, user.sub, { text: `seed ${i}` });
     for (let i = 0; i < 3; i++) pool.otherIds.push((await sendTo(producer, other.sub, { text: `other ${i}` })).message.id);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newProducer, newUser, sendTo } from '../factories.js';
 import { startTestApp, type TestApp } from '../harness.js';
 import { sseSubscribe, waitForSubscriber } from '../live/helpers.js';
+import { sleep } from '../support.js';
 
 /**
  * Slow requests time out instead of holding a connection for Node's default 300 s, long-lived
@@ -58,7 +59,7 @@ describe('request timeouts and the connection cap', () => {
     const sub = sseSubscribe(t.baseUrl, user.token, 'subscription { messageAdded { text } }');
     try {
       await waitForSubscriber(t.app, user.sub);
-      await new Promise((r) => setTimeout(r, 5_000)); // past the 2 s request timeout (and its checks)
+      await sleep(5_000); // past the 2 s request timeout (and its checks)
       await sendTo(producer, user.sub, { text: 'still here' });
       expect((await sub.results.next()).data).toEqual({ messageAdded: { text: 'still here' } });
     } finally {
@@ -79,7 +80,7 @@ describe('request timeouts and the connection cap', () => {
     } finally {
       for (const s of open) s.destroy();
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const again = rawRequest(port, HEALTH);
     expect((await within(again.closed, 10_000, 'health answered')).split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
   });

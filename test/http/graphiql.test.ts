@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken } from '../../src/auth.js';
-import { TEST_SECRET } from '../env.js';
 import { startTestApp, type TestApp } from '../harness.js';
+import { userToken } from '../support.js';
 
 /**
  * GraphiQL at GET /graphql (Accept: text/html) works with no internet: every script, style, icon and
@@ -31,7 +30,7 @@ describe('GraphiQL', () => {
   let t: TestApp;
   let token: string;
   beforeAll(async () => {
-    token = await signToken(TEST_SECRET, { sub: 'graphiql-user', expiresIn: '1h' });
+    ({ token } = await userToken('graphiql-user'));
     t = await startTestApp('postgres', {}, { graphiqlToken: token });
   });
   afterAll(async () => t?.close());

@@ -8,14 +8,13 @@ import {
   liveEnv,
   MESSAGE_ADDED,
   payload,
-  producerToken,
   startChildServer,
   subscribeOver,
-  userToken,
   waitForNoSubscriber,
   waitForSubscriber,
   type ChildServer,
 } from './helpers.js';
+import { producerToken, userToken } from '../support.js';
 
 const SEND_FOR = 'mutation($u: [ID!]!, $t: String!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: $t }) { message { id } } }';
 const BROADCAST = 'mutation($t: String!) { broadcastMessage(input: { level: STORED_INFO, text: $t }) { message { id } } }';

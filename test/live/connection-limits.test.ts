@@ -6,6 +6,7 @@ import { attachWebSocket, type WebSocketEndpoint } from '../../src/graphql/webso
 import { TEST_SECRET } from '../env.js';
 import { dataOf, startTestApp, type TestApp } from '../harness.js';
 import { MESSAGE_ADDED, payload, rawSocket, sseSubscribe, waitForNoSubscriber, waitForSubscriber, wsClient, wsSubscribe } from './helpers.js';
+import { sleep } from '../support.js';
 
 /**
  * Connection hygiene: the connection_init deadline, WS_MAX_SUBSCRIPTIONS per socket and
@@ -55,7 +56,7 @@ describe('connection hygiene', () => {
       const user = await t.userToken();
       const ws = rawSocket(own.baseUrl);
       await ws.opened;
-      await new Promise((r) => setTimeout(r, 4000));
+      await sleep(4000);
       await ws.init(user.token);
       expect(ws.messages).toEqual([{ type: 'connection_ack' }]);
       ws.socket.close();
@@ -119,7 +120,7 @@ describe('connection hygiene', () => {
         const outcome = await Promise.race([next.closed.then(() => 'closed'), new Promise((r) => next.socket.on('message', () => r('acked')))]);
         admitted = outcome === 'acked';
         if (admitted) open.push(next);
-        else await new Promise((r) => setTimeout(r, 50));
+        else await sleep(50);
       }
       expect(admitted).toBe(true);
     } finally {

@@ -7,7 +7,8 @@ import { MemoryTransport } from '../../src/realtime/memory-transport.js';
 import { connectRedis, redisNames, type RedisClient } from '../../src/realtime/redis.js';
 import { RedisTransport, USER_BATCH } from '../../src/realtime/redis-transport.js';
 import { REDIS_URL } from '../env.js';
-import { dataOf, startTestApp, uniqueId, type TestApp } from '../harness.js';
+import { dataOf, startTestApp, type TestApp } from '../harness.js';
+import { uid, waitFor } from '../support.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { dropRedisPrefix, INBOX_EVENTS, liveEnv, payload, subscribeOver, waitForSubscriber } from './helpers.js';
 
@@ -52,14 +53,6 @@ function collect(t: EventTransport) {
   return got;
 }
 
-async function waitUntil(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** A log as read back: ids increase, each entry names the one before it, the first names `first`. */
 function expectChain(entries: LogEntry[], first: string) {
   let prev = first;
@@ -93,7 +86,7 @@ describe('batched appends on a single Redis server', () => {
   it('appends each user the same entries, in order, as one append per user does, and publishes them', async () => {
     const t = open();
     const got = collect(t);
-    const users = Array.from({ length: 5 }, () => uniqueId('batch'));
+    const users = Array.from({ length: 5 }, () => uid('batch'));
     // Users 0-2 have entries already (made by the per-user path); 3 and 4 start their logs here.
     for (const u of users.slice(0, 3)) await t.appendUsers(sendEvents([u], message(1), () => 1));
     for (const u of users) await t.subscribeUser(u);
@@ -105,7 +98,7 @@ describe('batched appends on a single Redis server', () => {
     batch[1].events.push({ signal: 'INBOX_DELETED', message: null, messageIds: ['7', '8'], unreadCount: 0 });
     await t.appendUsers(batch);
 
-    await waitUntil(() => users.every((u, i) => (got.get(u)?.length ?? 0) === batch[i].events.length), 'the live entries');
+    await waitFor(() => users.every((u, i) => (got.get(u)?.length ?? 0) === batch[i].events.length), { everyMs: 10, what: 'the live entries' });
     for (const [i, u] of users.entries()) {
       const old = before.get(u)!;
       const read = await t.read('user', u, LOG_START, 100);
@@ -129,7 +122,7 @@ describe('batched appends on a single Redis server', () => {
     const redis = open({ keep: 3, ttlSeconds: 3600 });
     const memory = new MemoryTransport({ keep: 3, ttlSeconds: 3600 });
     try {
-      const users = Array.from({ length: USER_BATCH + 7 }, () => uniqueId('many'));
+      const users = Array.from({ length: USER_BATCH + 7 }, () => uid('many'));
       for (let round = 0; round < 3; round++) {
         const batch = sendEvents(users.slice(0, USER_BATCH + 7 - round * 100), message(100 + round), (i) => round + i);
         for (let i = 0; i < batch.length; i += USER_BATCH) {
@@ -154,7 +147,7 @@ describe('batched appends on a single Redis server', () => {
   it('drops entries older than the TTL and sets the log to expire, as the per-user path does', async () => {
     const t = open({ keep: 1000, ttlSeconds: 60 });
     const names = redisNames(prefix);
-    const [oldUser, oneEvent, freshUser] = [uniqueId('ttl'), uniqueId('ttl'), uniqueId('ttl')];
+    const [oldUser, oneEvent, freshUser] = [uid('ttl'), uid('ttl'), uid('ttl')];
     // Entries from two minutes and from one second ago, as if the logs had been written then (and kept alive since).
     const oldId = `${Date.now() - 120_000}-0`;
     const recentId = `${Date.now() - 1000}-0`;
@@ -183,11 +176,11 @@ describe('batched appends on a single Redis server', () => {
 
   it('keeps at least one entry with EVENTS_KEEP=0, so the chain survives', async () => {
     const t = open({ keep: 0, ttlSeconds: 3600 });
-    const u = uniqueId('keep0');
-    await t.appendUsers([...sendEvents([u], message(4), () => 1), ...sendEvents([uniqueId('keep0')], message(4), () => 1)]);
+    const u = uid('keep0');
+    await t.appendUsers([...sendEvents([u], message(4), () => 1), ...sendEvents([uid('keep0')], message(4), () => 1)]);
     const first = await t.read('user', u, LOG_START, 100);
     expect(first.entries).toHaveLength(1);
-    await t.appendUsers([...sendEvents([u], message(5), () => 2), ...sendEvents([uniqueId('keep0')], message(5), () => 2)]);
+    await t.appendUsers([...sendEvents([u], message(5), () => 2), ...sendEvents([uid('keep0')], message(5), () => 2)]);
     const second = await t.read('user', u, LOG_START, 100);
     expect(second.entries).toHaveLength(1);
     expect(second.entries[0].event.signal).toBe('INBOX_STORED');
@@ -225,7 +218,7 @@ describe('appends on a Redis Cluster: one script per user', () => {
     // The publisher calls with one user at a time here; more in one call still works (one script each).
     await t.appendUsers(sendEvents(users, message(1), (i) => i));
     await t.appendUsers(sendEvents(users.slice(0, 1), message(2), () => 9));
-    await waitUntil(() => users.every((u, i) => (got.get(u)?.length ?? 0) === (i === 0 ? 4 : 2)), 'the live entries');
+    await waitFor(() => users.every((u, i) => (got.get(u)?.length ?? 0) === (i === 0 ? 4 : 2)), { everyMs: 10, what: 'the live entries' });
     for (const u of users) {
       const read = await t.read('user', u, LOG_START, 100);
       expectChain(read.entries, LOG_START);
@@ -245,7 +238,7 @@ describe('a send to 10,000 users on the Redis backend with Redis pub/sub', () =>
 
   it('reaches the subscribers of users in different batches, in order, and replays after a cursor', async () => {
     const SEND_FOR = 'mutation($u: [ID!]!, $t: String!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: $t }) { recipientCount message { id } } }';
-    const run = uniqueId('w2');
+    const run = uid('w2');
     const userIds = Array.from({ length: 10_000 }, (_, i) => `${run}-${i}`);
     const watched = [0, USER_BATCH + 1, 4321, 9999].map((i) => userIds[i]);
     const producer = await t.producerToken();

@@ -5,9 +5,9 @@ import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
-import { signToken, SEND_SCOPE } from '../../src/auth.js';
 import { REDIS_URL, TEST_SECRET } from '../env.js';
-import { uniqueId, type GqlResult } from '../harness.js';
+import { type GqlResult } from '../harness.js';
+import { waitFor } from '../support.js';
 
 /** Live delivery runs in-process (no REDIS_URL) or through Redis; the suites run on both. */
 export type PubSubMode = 'in-process' | 'redis';
@@ -88,11 +88,7 @@ export class Arrivals<T = any> {
 
   /** Waits until the subscription has ended. */
   async ended(timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.completed) {
-      if (Date.now() > deadline) throw new Error('subscription did not end');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => this.completed, { timeoutMs, everyMs: 20, what: 'the end of the subscription' });
   }
 
   /** Items not taken yet. */
@@ -216,20 +212,12 @@ export function subscribeOver(transport: 'ws' | 'sse', baseUrl: string, token: s
  * starts at "now", so a test sends only once it has started.
  */
 export async function waitForSubscriber(app: App, userId: string, n = 1, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (app.realtime.live.liveFor(userId) < n) {
-    if (Date.now() > deadline) throw new Error(`only ${app.realtime.live.liveFor(userId)} of ${n} subscriptions of ${userId} started`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(() => app.realtime.live.liveFor(userId) >= n, { timeoutMs, everyMs: 10, what: `${n} started subscriptions of ${userId}` });
 }
 
 /** Waits until `app` no longer serves any subscription of this user (the client really went away). */
 export async function waitForNoSubscriber(app: App, userId: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (app.realtime.live.liveFor(userId) > 0) {
-    if (Date.now() > deadline) throw new Error(`the subscriptions of ${userId} did not end`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(() => app.realtime.live.liveFor(userId) === 0, { timeoutMs, everyMs: 10, what: `the end of the subscriptions of ${userId}` });
 }
 
 /** The data of one subscription result, failing on errors. */
@@ -256,14 +244,6 @@ export function httpClient(baseUrl: string) {
       return (await res.json()) as GqlResult<T>;
     },
   };
-}
-
-export async function userToken(sub = uniqueId('user'), expiresIn: string | number = '1h') {
-  return { sub, token: await signToken(TEST_SECRET, { sub, expiresIn }) };
-}
-
-export async function producerToken(sub = uniqueId('producer')) {
-  return { sub, token: await signToken(TEST_SECRET, { sub, scope: SEND_SCOPE, expiresIn: '1h' }) };
 }
 
 export interface ChildServer {

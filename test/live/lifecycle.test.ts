@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startTestApp, type TestApp } from '../harness.js';
 import { INBOX_EVENTS, subscribeOver } from './helpers.js';
+import { sleep } from '../support.js';
 
 /**
  * A client that goes away while its subscription is still starting must leave nothing behind. The
@@ -37,7 +38,7 @@ describe('subscriptions abandoned while starting', () => {
       await expect.poll(() => t.app.realtime.live.stats().feeds, { timeout: 15_000 }).toBe(1);
       expect(t.app.realtime.live.stats().live).toBe(0);
       sub.close();
-      await new Promise((r) => setTimeout(r, 200)); // let the server see the client leave
+      await sleep(200); // let the server see the client leave
       await blocker.query('rollback');
       await expect.poll(() => t.app.realtime.live.stats().feeds, { timeout: 15_000 }).toBe(0);
     } finally {

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
-import { signToken } from '../../src/auth.js';
 import { loadConfig } from '../../src/config.js';
 import { createRateLimiter, MemoryBuckets } from '../../src/realtime/rate-limit.js';
-import { TEST_SECRET } from '../env.js';
 import { dataOf, errorCode, startTestApp, type GqlResult, type TestApp } from '../harness.js';
+import { expiredToken, sleep } from '../support.js';
 import { dropRedisPrefix, liveEnv, MESSAGE_ADDED, payload, PUBSUB_MODES, waitForSubscriber, wsClient, wsSubscribe, type PubSubMode } from './helpers.js';
 
 /**
@@ -84,7 +83,7 @@ describe.each(PUBSUB_MODES)('rate limits (%s)', (mode: PubSubMode) => {
     }
     expect(refused).not.toBeNull();
     const seconds = expectRefused(refused!, 1, 1);
-    await new Promise((r) => setTimeout(r, seconds * 1000 + 500));
+    await sleep(seconds * 1000 + 500);
     expect(dataOf(await t.gql(producer.token, '{ unreadCount }')).unreadCount).toBe(0);
   });
 
@@ -133,7 +132,7 @@ describe.each(PUBSUB_MODES)('rate limits (%s)', (mode: PubSubMode) => {
 
   it('does not count requests refused as unauthenticated, nor /health and /ready', async () => {
     const user = await t.userToken();
-    const expired = await signToken(TEST_SECRET, { sub: user.sub, expiresIn: Math.floor(Date.now() / 1000) - 10 });
+    const expired = await expiredToken(user.sub);
     for (let i = 0; i < 3; i++) expect(errorCode(await t.gql(expired, '{ unreadCount }'))).toBe('UNAUTHENTICATED');
     for (const path of ['/health', '/ready', '/health', '/ready']) {
       expect((await fetch(`${t.baseUrl}${path}`, { headers: { authorization: `Bearer ${user.token}` } })).status).toBe(200);
@@ -178,12 +177,18 @@ describe('without limits', () => {
 
 describe('in-memory buckets', () => {
   it('drop a bucket once it is full again, so idle callers cost nothing', async () => {
-    const buckets = new MemoryBuckets();
-    expect(await buckets.take('u', 'idle', 60)).toBe(0);
-    expect(buckets.size).toBe(1);
-    // 60 a minute: the one token taken is back after a second.
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await buckets.take('u', 'active', 60)).toBe(0);
-    expect(buckets.size).toBe(1);
+    // The buckets read Date.now(): moving it stands for waiting.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const buckets = new MemoryBuckets();
+      expect(await buckets.take('u', 'idle', 60)).toBe(0);
+      expect(buckets.size).toBe(1);
+      // 60 a minute: the one token taken is back after a second.
+      vi.setSystemTime(Date.now() + 1500);
+      expect(await buckets.take('u', 'active', 60)).toBe(0);
+      expect(buckets.size).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataOf, startTestApp, type TestApp } from '../harness.js';
 import { dropRedisPrefix, INBOX_EVENTS, liveEnv, payload, PUBSUB_MODES, subscribeOver, waitForNoSubscriber, waitForSubscriber } from './helpers.js';
+import { sleep } from '../support.js';
 
 const SEND_FOR = 'mutation($u: [ID!]!, $t: String!) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: $t }) { message { id } } }';
 const BROADCAST = 'mutation($t: String!) { broadcastMessage(input: { level: STORED_INFO, text: $t }) { message { id } } }';
@@ -167,7 +168,7 @@ describe.each(PUBSUB_MODES)('inboxEvents past EVENTS_TTL_SECONDS with %s pub/sub
     before.close();
     await waitForNoSubscriber(t.app, user.sub);
     dataOf(await t.gql(producer.token, SEND_FOR, { u: [user.sub], t: 'missed, then too old' }));
-    await new Promise((r) => setTimeout(r, 2100));
+    await sleep(2100);
 
     const after = subscribeOver('ws', t.baseUrl, user.token, INBOX_EVENTS, { after: last.cursor });
     try {

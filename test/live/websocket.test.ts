@@ -1,8 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signToken } from '../../src/auth.js';
-import { TEST_SECRET } from '../env.js';
 import { dataOf, errorCode, startTestApp, type TestApp } from '../harness.js';
+import { expiredToken, userToken } from '../support.js';
 import { dropRedisPrefix, INBOX_EVENTS, liveEnv, MESSAGE_ADDED, payload, PUBSUB_MODES, rawSocket, sseSubscribe, subscribeOver, waitForSubscriber, wsClient, wsSubscribe } from './helpers.js';
 
 const SEND_FOR = 'mutation($u: [ID!]!, $t: String!, $d: JSON) { addMessageFor(input: { userIds: $u, level: STORED_INFO, text: $t, data: $d }) { message { id } } }';
@@ -19,8 +18,8 @@ describe('WebSocket authentication', () => {
     ['no payload', async () => undefined],
     ['no authorization', async () => ({})],
     ['a malformed token', async () => ({ authorization: 'Bearer not-a-jwt' })],
-    ['a token signed with another secret', bearer(signToken('another-secret-that-is-long-enough', { sub: 'x' }))],
-    ['an expired token', bearer(signToken(TEST_SECRET, { sub: 'x', expiresIn: Math.floor(Date.now() / 1000) - 10 }))],
+    ['a token signed with another secret', bearer(userToken('x', { secret: 'another-secret-that-is-long-enough' }).then((u) => u.token))],
+    ['an expired token', bearer(expiredToken('x'))],
   ])('closes the socket with 4403 for %s', async (_, makePayload) => {
     const initPayload = await makePayload();
     const ws = rawSocket(t.baseUrl);
@@ -49,8 +48,9 @@ describe('WebSocket authentication', () => {
     }
   });
 
-  it('closes an open socket with 4401 when its token expires', async () => {
-    const user = await t.userToken(undefined, { expiresIn: '2s' });
+  // Concurrent, so the two waits for a token to expire overlap; 5 s leaves time to connect and subscribe first.
+  it.concurrent('closes an open socket with 4401 when its token expires', async () => {
+    const user = await t.userToken(undefined, { expiresIn: '5s' });
     const ws = rawSocket(t.baseUrl);
     await ws.opened;
     await ws.init(user.token);
@@ -61,8 +61,8 @@ describe('WebSocket authentication', () => {
     expect(ws.messages[0]).toEqual({ type: 'connection_ack' });
   });
 
-  it('ends an SSE subscription with UNAUTHENTICATED when its token expires', async () => {
-    const user = await t.userToken(undefined, { expiresIn: '2s' });
+  it.concurrent('ends an SSE subscription with UNAUTHENTICATED when its token expires', async () => {
+    const user = await t.userToken(undefined, { expiresIn: '5s' });
     const sub = sseSubscribe(t.baseUrl, user.token, MESSAGE_ADDED);
     try {
       await waitForSubscriber(t.app, user.sub);

@@ -11,7 +11,8 @@ import { UNREAD_OF } from '../../src/storage/orm/sql/users.js';
 import { bind, statement, type Statement } from '../../src/storage/orm/statement.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { createTestDatabase } from '../harness.js';
-import { countsInIdOrder, idsOf, msg } from './contract.js';
+import { sleep, waitUntilPast } from '../support.js';
+import { countsInIdOrder, expiresSoon, idsOf, msg } from './contract.js';
 
 /**
  * What the contract suite cannot reach on the PostgreSQL store. First, the read watermark where timing matters: a broadcast that takes its id before a user's
@@ -69,7 +70,7 @@ describe('PostgreSQL read watermark', () => {
   it('drops the read marks whose messages are all gone, and keeps those still covering one', async () => {
     const a = `marks-${Date.now()}`;
     const marks = async () => (await other.query<{ n: number }>('select count(*)::int as n from sm_read_mark where user_id = $1', [a])).rows[0].n;
-    const expiresAt = new Date(Date.now() + 1200);
+    const expiresAt = expiresSoon();
     await store.send(msg({ text: 'goes', expiresAt }), { userIds: [a] });
     await store.markAllRead(a, new Date(Date.now() + 1000));
     const kept = (await store.send(msg({ text: 'stays', expiresAt: null }), { userIds: [a] })).message.id;
@@ -77,7 +78,7 @@ describe('PostgreSQL read watermark', () => {
     await store.markAllRead(a, new Date(Date.now() + 1000));
     const readAt = (await store.get(a, kept))?.readAt;
     expect(await marks()).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 200));
+    await waitUntilPast(expiresAt);
     expect(await store.cleanupExpired(1000)).toBeGreaterThan(0);
     // The first mark covered only the expired message; the second still covers `kept`.
     expect(await marks()).toBe(1);
@@ -112,7 +113,7 @@ describe('embedded PGlite statistics', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 90_000); // PGlite starts slowly on a busy machine
 });
 
 describe('PostgreSQL statistics', () => {
@@ -187,10 +188,10 @@ describe('PostgreSQL connection pool', () => {
           );
           let open = 0;
           for (let i = 0; i < 150 && open < max; i++) {
-            await new Promise((r) => setTimeout(r, 20));
+            await sleep(20);
             open = await others();
           }
-          await new Promise((r) => setTimeout(r, 200)); // time to open more, were it allowed to
+          await sleep(200); // time to open more, were it allowed to
           expect(await others()).toBe(max);
           await locker.query('commit');
           const pages = await reads;

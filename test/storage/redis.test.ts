@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { connect, createServer, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -15,6 +14,7 @@ import { ATOMIC_SEND_MAX, GROUPED_MAX_USERS } from '../../src/storage/redis/send
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
+import { startTcpProxy } from '../tcp-proxy.js';
 import { countsInIdOrder, runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
 
 const logger = pino({ level: 'silent' });
@@ -262,34 +262,19 @@ describe('Redis store on a single server: concurrent direct sends grouped into o
 describe('Redis store readiness', () => {
   it('fails ping and sends while Redis is unreachable, and serves both again once it is back', async () => {
     // A real TCP proxy in front of the real Redis, which the test cuts and restores.
-    const upstream = new URL(REDIS_URL);
-    const sockets = new Set<Socket>();
-    let up = true;
-    const proxy = createServer((client) => {
-      if (!up) return void client.destroy();
-      const remote = connect(Number(upstream.port || 6379), upstream.hostname);
-      for (const sock of [client, remote]) {
-        sockets.add(sock);
-        sock.on('close', () => sockets.delete(sock));
-        sock.on('error', () => sock.destroy());
-      }
-      client.pipe(remote).pipe(client);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxy = await startTcpProxy(REDIS_URL);
     const prefix = newPrefix();
-    const url = `redis://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-    const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STORAGE_BACKEND: 'redis', REDIS_URL: url, REDIS_PREFIX: prefix }), { logger });
+    const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STORAGE_BACKEND: 'redis', REDIS_URL: proxy.url, REDIS_PREFIX: prefix }), { logger });
     try {
       await expect(store.ping()).resolves.toBeUndefined();
-      up = false;
-      for (const sock of sockets) sock.destroy();
+      proxy.cut();
       await expect(store.ping()).rejects.toThrow();
       await expect(store.unreadCount(uid())).rejects.toThrow();
       // Concurrent direct sends (grouped into batches) each fail, and leave no batch stuck behind them.
       const user = uid();
       const down = await Promise.allSettled(Array.from({ length: 20 }, (_, k) => store.send(msg({ text: `down ${k}` }), { userIds: [user] })));
       expect(down.map((r) => r.status)).toEqual(down.map(() => 'rejected'));
-      up = true;
+      proxy.restore();
       let back = false;
       for (let i = 0; i < 100 && !back; i++) back = await store.ping().then(() => true, () => sleep(100).then(() => false));
       expect(back).toBe(true);
@@ -299,7 +284,7 @@ describe('Redis store readiness', () => {
       expect(await store.unreadCount(user)).toBe(20);
     } finally {
       await store.close();
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await proxy.close();
       await deleteRedisKeys(prefix);
     }
   });
