@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessageId } from '../src/graphql/ids.js';
-import { createTestDatabase, dataOf, startTestApp, uniqueId, type TestApp } from './harness.js';
+import { createTestDatabase, dataOf, startTestApp, type TestApp } from './harness.js';
 import { dropRedisPrefix, liveEnv, MESSAGE_ADDED, subscribeOver, waitForSubscriber } from './live/helpers.js';
 import { runSource } from './processes.js';
+import { uid } from './support.js';
 
 /**
  * CONTRACT.md §12: `stored-messages send`, `broadcast` and `cleanup` write to the server's storage
@@ -72,7 +73,7 @@ describe('stored-messages send', () => {
     ['broadcast without --text', ['broadcast'], /--text is required/],
   ])('refuses %s with exit code 2, storing nothing', async (_, args, message) => {
     const before = await deliveries();
-    const r = await cli(args.map((a) => (a === 'someone' ? uniqueId('nobody') : a)));
+    const r = await cli(args.map((a) => (a === 'someone' ? uid('nobody') : a)));
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');

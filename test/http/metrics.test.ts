@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { addOwnRaw, knownUser, newProducer, sendTo, sendToRaw, waitFor } from '../factories.js';
-import { startTestApp, uniqueId, type TestApp } from '../harness.js';
+import { addOwnRaw, knownUser, newProducer, sendTo, sendToRaw } from '../factories.js';
+import { startTestApp, type TestApp } from '../harness.js';
 import { MESSAGE_ADDED, subscribeOver, waitForNoSubscriber, waitForSubscriber } from '../live/helpers.js';
+import { uid, waitFor } from '../support.js';
 
 /** CONTRACT.md §12: GET /metrics in Prometheus text format, behind METRICS_TOKEN when it is set. */
 
@@ -59,8 +60,8 @@ describe('GET /metrics (open: no METRICS_TOKEN)', () => {
     const before = await scrape(t);
 
     await sendTo(producer, user.sub);
-    await sendTo(producer, [user.sub, uniqueId('other')]);
-    const key1 = { idempotencyKey: uniqueId('key') };
+    await sendTo(producer, [user.sub, uid('other')]);
+    const key1 = { idempotencyKey: uid('key') };
     await sendTo(producer, user.sub, key1);
     await sendTo(producer, user.sub, key1);
     await user.q('{ unreadCount messages { totalCount } }');

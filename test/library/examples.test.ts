@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET } from '../env.js';
 import { createTestDatabase, dataOf } from '../harness.js';
-import { httpClient, userToken } from '../live/helpers.js';
+import { httpClient } from '../live/helpers.js';
 import { startSource, type Running } from '../processes.js';
 import { liveSubscription, nextWithText } from './helpers.js';
+import { userToken } from '../support.js';
 
 const MARK_READ = 'mutation($i: [ID!]!) { markRead(input: { ids: $i }) { count unreadCount } }';
 

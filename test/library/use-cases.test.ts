@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, type SignalEvent } from '../../src/library.js';
 import { MESSAGE } from '../factories.js';
-import { dataOf, uniqueId } from '../harness.js';
-import { httpClient, userToken } from '../live/helpers.js';
+import { dataOf } from '../harness.js';
+import { httpClient } from '../live/helpers.js';
 import { startHost, type Host } from './helpers.js';
+import { uid, userToken } from '../support.js';
 
 const UNREAD = `{ unreadCount unreadMessages { edges { node { ${MESSAGE} } } } }`;
 const MARK_READ = 'mutation($i: [ID!]!) { markRead(input: { ids: $i }) { count notFound unreadCount } }';
@@ -56,7 +57,7 @@ describe('library use cases: the mutations’ rules and payloads, with global id
   });
 
   it('stores or flashes by storeLevels, marks all read up to a time, and refuses what the mutations refuse', async () => {
-    const user = uniqueId('user');
+    const user = uid('user');
     const m = host.stored.messages;
     expect(await m.addMessage(user, { level: 'INFO', text: 'flash' })).toMatchObject({ stored: false, message: { stored: false, level: 'INFO' } });
     const stored = await m.addMessage(user, { level: 'STORED_INFO', text: 'kept' });
@@ -76,8 +77,8 @@ describe('library use cases: the mutations’ rules and payloads, with global id
     const viaHttp = dataOf(await gql(caller.token, 'mutation($k: String) { addMessage(input: { level: STORED_INFO, text: "k", idempotencyKey: $k }) { message { id } } }', { k: 'same-key' }));
     expect((await host.stored.messages.addMessage(caller.sub, { level: 'STORED_INFO', text: 'k', idempotencyKey: 'same-key' })).message.id).toBe(viaHttp.addMessage.message.id);
 
-    const user = uniqueId('user');
-    const key = uniqueId('key');
+    const user = uid('user');
+    const key = uid('key');
     const first = await host.stored.messages.addMessageFor({ userIds: [user], level: 'INFO', text: 'once', idempotencyKey: key });
     expect(await host.stored.messages.addMessageFor({ userIds: [user], level: 'INFO', text: 'once', idempotencyKey: key })).toEqual(first);
     expect(await refusal(host.stored.messages.addMessageFor({ userIds: [user], level: 'INFO', text: 'twice', idempotencyKey: key }))).toEqual({

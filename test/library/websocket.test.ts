@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { dataOf } from '../harness.js';
-import { httpClient, userToken } from '../live/helpers.js';
+import { httpClient } from '../live/helpers.js';
 import { liveSubscription, nextWithText, startHost, type Host } from './helpers.js';
+import { userToken } from '../support.js';
 
 /** Resolves with what the host's own echo WebSocket sends back. */
 function echo(baseUrl: string, text: string): Promise<string> {
