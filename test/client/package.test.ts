@@ -41,6 +41,13 @@ describe('stored-messages/client', () => {
     expect(outside).toEqual([]);
   });
 
+  it('docs/clients.md shows test/client/inbox-example.ts as it is (importing the package, not the folder)', async () => {
+    const docs = await readFile(join(ROOT, 'docs/clients.md'), 'utf8');
+    const block = /<!-- same as test\/client\/inbox-example.ts -->\n```ts\n([\s\S]*?)```/.exec(docs)?.[1];
+    const example = await readFile(join(ROOT, 'test/client/inbox-example.ts'), 'utf8');
+    expect(block).toBe(example.replace("'../../client/index.js'", "'stored-messages/client'"));
+  });
+
   it('builds with browser types only and loads in plain node', async () => {
     // Inside node_modules, so the build's imports resolve to this repository's packages.
     const out = await mkdtemp(join(ROOT, 'node_modules', '.client-build-'));
