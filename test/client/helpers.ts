@@ -8,7 +8,15 @@ import { Arrivals } from '../live/helpers.js';
  * A TCP path to a server that the test can cut: `cut()` drops every open connection (the server sees
  * its sockets close, the client sees an abnormal closure) and refuses new ones until `restore()`.
  */
-export async function cuttablePath(target: string): Promise<{ baseUrl: string; cut(): void; restore(): void; close(): Promise<void> }> {
+export interface CuttablePath {
+  /** http://127.0.0.1:PORT of the path's near end. */
+  baseUrl: string;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+export async function cuttablePath(target: string): Promise<CuttablePath> {
   const { hostname, port } = new URL(target);
   const open = new Set<Socket>();
   let cut = false;
@@ -73,12 +81,3 @@ export function watch(baseUrl: string, tokens: (n: number) => Promise<string>, o
 
 /** What the test checks of a run of events: signal and the message's text (or the ids' count). */
 export const summary = (events: InboxEvent[]) => events.map((e) => `${e.signal} ${e.message?.text ?? e.messageIds.length}`);
-
-/** Waits (bounded) until `check` holds. */
-export async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../factories.js';
 import { createTestDatabase } from '../harness.js';
 import { dropRedisPrefix, httpClient, liveEnv, producerToken, startChildServer, userToken, type ChildServer } from '../live/helpers.js';
 import { summary, watch } from './helpers.js';
@@ -48,7 +49,7 @@ describe('watchInbox across a server restart', () => {
       // A subscription without a cursor starts at "now": wait for the first event before relying on it.
       for (let n = 0; w.events.items.length === 0; n++) {
         await send(`hello ${n}`);
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
       }
       const greetings = w.events.items.length;
       await server.close();

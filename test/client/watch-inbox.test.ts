@@ -1,9 +1,11 @@
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { CLOSE_TOKEN_INVALID, type InboxEvent, type InboxSignal } from '../../client/index.js';
-import { newProducer, newUser, sendTo, type Caller } from '../factories.js';
+import WebSocket from 'ws';
+import { CLOSE_TOKEN_INVALID, watchInbox, type InboxEvent, type InboxSignal } from '../../client/index.js';
+import { newProducer, newUser, sendTo, sleep, waitFor, type Caller } from '../factories.js';
 import { startTestApp, type TestApp } from '../harness.js';
-import { waitForNoSubscriber, waitForSubscriber } from '../live/helpers.js';
-import { cuttablePath, summary, until, watch } from './helpers.js';
+import { Arrivals, waitForNoSubscriber, waitForSubscriber } from '../live/helpers.js';
+import { cuttablePath, summary, watch, type CuttablePath } from './helpers.js';
 
 /**
  * watchInbox against a real server, over a real network path the test can cut. Transport-level code:
@@ -40,20 +42,25 @@ describe('watchInbox', () => {
     expect(w.errors).toEqual([]);
   });
 
+  /** Cuts the path under a running watch, sends two messages meanwhile, restores it: all four events come back. */
+  async function sendAcrossACut(path: CuttablePath, user: Caller, events: Arrivals<InboxEvent>) {
+    await waitForSubscriber(t.app, user.sub);
+    await sendTo(producer, user.sub, { text: 'before' });
+    await events.take(2);
+    path.cut();
+    await waitForNoSubscriber(t.app, user.sub);
+    await sendTo(producer, user.sub, { text: 'during 1' });
+    await sendTo(producer, user.sub, { text: 'during 2' });
+    path.restore();
+    expect(summary(await events.take(4, 45_000))).toEqual([...stored('during 1'), ...stored('during 2')]);
+  }
+
   it('resumes after a dropped connection with no event lost or repeated', async () => {
     const user = await newUser(t);
     const path = await cuttablePath(t.baseUrl);
     const w = watch(path.baseUrl, async () => user.token);
     try {
-      await waitForSubscriber(t.app, user.sub);
-      await sendTo(producer, user.sub, { text: 'before' });
-      await w.events.take(2);
-      path.cut();
-      await waitForNoSubscriber(t.app, user.sub);
-      await sendTo(producer, user.sub, { text: 'during 1' });
-      await sendTo(producer, user.sub, { text: 'during 2' });
-      path.restore();
-      expect(summary(await w.events.take(4, 45_000))).toEqual([...stored('during 1'), ...stored('during 2')]);
+      await sendAcrossACut(path, user, w.events);
       await sendTo(producer, user.sub, { text: 'after' });
       expect(summary(await w.events.take(2))).toEqual(stored('after'));
       const cursors = w.events.items.map((e) => e.cursor);
@@ -63,6 +70,26 @@ describe('watchInbox', () => {
       expect(w.errors).toEqual([]);
     } finally {
       w.stop();
+      await path.close();
+    }
+  });
+
+  it('resumes from the cursor through the retries of your own graphql-ws client too', async () => {
+    const user = await newUser(t);
+    const path = await cuttablePath(t.baseUrl);
+    const client = createClient({
+      url: `${path.baseUrl.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: async () => ({ authorization: `Bearer ${user.token}` }),
+    });
+    const events = new Arrivals<InboxEvent>();
+    const stop = watchInbox({ client, onEvent: (event) => events.push(event) });
+    try {
+      await sendAcrossACut(path, user, events);
+      expect(events.untaken).toEqual([]);
+    } finally {
+      stop();
+      await client.dispose();
       await path.close();
     }
   });
@@ -83,7 +110,7 @@ describe('watchInbox', () => {
       await waitForSubscriber(t.app, user.sub);
       await sendTo(producer, user.sub, { text: 'old token' });
       expect(summary(await w.events.take(2))).toEqual(stored('old token'));
-      await until(() => asked === 2, 'a second getToken call after the 4401 close');
+      await waitFor(async () => asked === 2, 30_000, 25); // the 4401 close, then the reconnect's getToken
       await sendTo(producer, user.sub, { text: 'while renewing' });
       renewing();
       expect(summary(await w.events.take(2))).toEqual(stored('while renewing'));
@@ -141,9 +168,9 @@ describe('watchInbox', () => {
 
   it('ends with onError when the token is refused (4403), without retrying', async () => {
     const w = watch(t.baseUrl, async () => 'not-a-jwt');
-    await until(() => w.errors.length > 0, 'onError');
+    await waitFor(async () => w.errors.length > 0, 15_000, 25);
     expect(w.errors).toEqual([expect.objectContaining({ code: CLOSE_TOKEN_INVALID })]);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await sleep(2_500);
     expect(w.tokens).toHaveLength(1);
     w.stop();
   });
