@@ -174,4 +174,13 @@ describe('watchInbox', () => {
     expect(w.tokens).toHaveLength(1);
     w.stop();
   });
+
+  it('ends with onError carrying the GraphQL errors when the server refuses the cursor', async () => {
+    const user = await newUser(t);
+    const w = watch(t.baseUrl, async () => user.token, { after: 'not-a-cursor' });
+    await waitFor(async () => w.errors.length > 0, 15_000, 25);
+    expect(w.errors).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]]);
+    expect(w.events.items).toEqual([]);
+    w.stop();
+  });
 });
