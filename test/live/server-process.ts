@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
-const app = await createApp(loadConfig(process.env), { embeddedInMemory: true });
+const config = loadConfig(process.env);
+const app = await createApp(config, { embeddedInMemory: true });
 app.server.on('error', (err) => {
   console.error(err);
   process.exit(1);
 });
-await new Promise<void>((resolve) => app.server.listen(0, '127.0.0.1', resolve));
+// PORT (0 unless the test sets one: a restart on the same address) as the real server would.
+await new Promise<void>((resolve) => app.server.listen(config.port, '127.0.0.1', resolve));
 console.log(`listening ${(app.server.address() as AddressInfo).port}`);
 
 const stop = async () => {
