@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError, type Config } from './config.js';
-import { RedisUnavailableError } from './storage/redis/connection.js';
+import { RedisUnavailableError } from './redis/connection.js';
 
 /**
  * Turns a failure to start (serve or migrate) into one or two lines that name the setting to fix,
