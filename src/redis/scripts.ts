@@ -7,8 +7,11 @@ export type LuaReply = unknown;
 export interface ScriptSource {
   /** The folder of the `.lua` files: `new URL('./lua/', import.meta.url)` from the owning module. */
   dir: URL;
-  /** The script files, by the name the wrappers call them with. */
-  scripts: Record<string, string>;
+  /**
+   * The script files, by the name the wrappers call them with; with `lib`, library files that script
+   * needs besides the set's (a script pays, on every call, for each function its text defines).
+   */
+  scripts: Record<string, string | { file: string; lib: readonly string[] }>;
   /** Files prepended, in order, to every script of the set (EVAL scripts cannot `require`). */
   lib?: readonly string[];
 }
@@ -36,12 +39,12 @@ export class LuaScripts<Name extends string> {
   constructor(
     private readonly client: RedisClient,
     private readonly set: string,
-    source: ScriptSource & { scripts: Record<Name, string> },
+    source: ScriptSource & { scripts: Record<Name, ScriptSource['scripts'][string]> },
   ) {
-    const lib = (source.lib ?? []).map((f) => readLua(source.dir, f)).join('\n');
     this.sources = {} as Record<Name, string>;
-    for (const [name, file] of Object.entries(source.scripts) as [Name, string][]) {
-      const lua = lib ? `${lib}\n${readLua(source.dir, file)}` : readLua(source.dir, file);
+    for (const [name, entry] of Object.entries(source.scripts) as [Name, ScriptSource['scripts'][string]][]) {
+      const { file, lib } = typeof entry === 'string' ? { file: entry, lib: [] } : entry;
+      const lua = [...(source.lib ?? []), ...lib, file].map((f) => readLua(source.dir, f)).join('\n');
       this.sources[name] = lua;
       client.defineCommand(this.command(name), { lua });
     }

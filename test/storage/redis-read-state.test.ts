@@ -13,7 +13,7 @@ import { msg } from './contract.js';
 import { contextOn, Died, storeWithHooks } from './redis-journal.js';
 
 /**
- * The Redis store's read watermark (lua/lib.ts): mark-all-read raises a per-user watermark instead
+ * The Redis store's read watermark (lua/lib/read-state.lua): mark-all-read raises a per-user watermark instead
  * of writing each message. What the contract suite cannot reach from the public surface alone: a
  * delivery completed late *below* the watermark, the unread exceptions under it, and the marks kept.
  */

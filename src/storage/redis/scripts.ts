@@ -8,31 +8,36 @@ import type { RedisKeys } from './keys.js';
 /** Every storage script answers a flat array of strings (or one string, made an array). */
 export type Reply = string[];
 
+/** Library files some scripts need besides lib/base, read-state and deliver. */
+const WALK = ['lib/walk.lua'];
+const FORGET = ['lib/forget.lua'];
+const SEND = ['lib/send.lua'];
+
 /**
  * The storage scripts, one `.lua` file each under lua/ with its keys and arguments in its header;
- * every one gets the library lua/lib/*.lua first (in this order).
+ * every one gets lua/lib/base.lua, read-state.lua and deliver.lua first, then the lib files it names.
  */
 const SOURCE = {
   dir: new URL('./lua/', import.meta.url),
-  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/deliver.lua', 'lib/walk.lua', 'lib/forget.lua', 'lib/send.lua'],
+  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/deliver.lua'],
   scripts: {
     // Per-user scripts (run through RedisContext.userOp, after the broadcast catch-up).
-    list: 'list.lua',
+    list: { file: 'list.lua', lib: WALK },
     get: 'get.lua',
     count: 'count.lua',
     setRead: 'set-read.lua',
-    markAllRead: 'mark-all-read.lua',
-    delete: 'delete.lua',
-    oldestUnread: 'oldest-unread.lua',
+    markAllRead: { file: 'mark-all-read.lua', lib: WALK },
+    delete: { file: 'delete.lua', lib: FORGET },
+    oldestUnread: { file: 'oldest-unread.lua', lib: WALK },
     deliver: 'deliver.lua',
-    cleanUser: 'clean-user.lua',
-    nextDue: 'next-due.lua',
+    cleanUser: { file: 'clean-user.lua', lib: FORGET },
+    nextDue: { file: 'next-due.lua', lib: FORGET },
     // Sends and global steps.
-    sendDirect: 'send-direct.lua',
-    broadcast: 'broadcast.lua',
+    sendDirect: { file: 'send-direct.lua', lib: SEND },
+    broadcast: { file: 'broadcast.lua', lib: SEND },
     sendBatch: 'send-batch.lua',
     deliverChunk: 'deliver-chunk.lua',
-    beginSend: 'begin-send.lua',
+    beginSend: { file: 'begin-send.lua', lib: SEND },
     finishSend: 'finish-send.lua',
     journalDue: 'journal-due.lua',
     registerUser: 'register-user.lua',
@@ -40,7 +45,7 @@ const SOURCE = {
     broadcastsSince: 'broadcasts-since.lua',
     due: 'due.lua',
     forgetBodies: 'forget-bodies.lua',
-    remember: 'remember.lua',
+    remember: { file: 'remember.lua', lib: SEND },
     forgetResult: 'forget-result.lua',
   },
 } as const;

@@ -2,7 +2,7 @@
 -- `require`). Ids and times travel as decimal strings; str() formats numbers without Lua's %.14g
 -- rounding. Times are Redis's clock in ms.
 --
--- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order):
+-- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order; ukeys names them):
 --   state         hash: broadcasts-upto (newest broadcast delivered), read-upto (read watermark,
 --                 default 0), unread and total (exact counters, expired-but-unreclaimed included)
 --   deliveries    zset id -> id: every live delivery
@@ -25,15 +25,14 @@ end
 
 local function str(n) return string.format('%d', n) end
 
-local USER_KEYS = { 'state', 'deliveries', 'unread', 'meta', 'read_at', 'expiries', 'tombstones', 'marks', 'unread_below' }
-local USER_KEY_SUFFIXES = { 'state', 'deliveries', 'unread', 'meta', 'read-at', 'expiries', 'tombstones', 'read-marks', 'unread-below' }
-local UK = #USER_KEYS
+local UK = 9
 
 -- A user's keys given as KEYS[i .. i + UK - 1].
 local function ukeys(i)
-  local U = {}
-  for j = 1, UK do U[USER_KEYS[j]] = KEYS[i + j - 1] end
-  return U
+  return {
+    state = KEYS[i], deliveries = KEYS[i + 1], unread = KEYS[i + 2], meta = KEYS[i + 3], read_at = KEYS[i + 4],
+    expiries = KEYS[i + 5], tombstones = KEYS[i + 6], marks = KEYS[i + 7], unread_below = KEYS[i + 8],
+  }
 end
 
 -- keys.ts userTag: `{user:<id>}`, with % { } in the id escaped as %XX.
@@ -47,10 +46,11 @@ end
 -- A user's keys named inside the script (standalone scripts only: Cluster needs every key declared),
 -- which spares passing UK keys per user.
 local function ukeys_named(prefix, user)
-  local base = prefix .. user_tag(user) .. ':'
-  local U = {}
-  for j = 1, UK do U[USER_KEYS[j]] = base .. USER_KEY_SUFFIXES[j] end
-  return U
+  local b = prefix .. user_tag(user) .. ':'
+  return {
+    state = b .. 'state', deliveries = b .. 'deliveries', unread = b .. 'unread', meta = b .. 'meta', read_at = b .. 'read-at',
+    expiries = b .. 'expiries', tombstones = b .. 'tombstones', marks = b .. 'read-marks', unread_below = b .. 'unread-below',
+  }
 end
 
 local function parse(meta)
