@@ -7,7 +7,7 @@ import { LUA_DIR, redisNames, type RedisClient } from './redis.js';
 
 const FLASH_WIRE = 'f|';
 
-/** Users per append-user-events.lua call: a script blocks Redis while it runs (a few µs per user). */
+/** Users per append-user-events.lua call: a script blocks Redis while it runs. */
 export const USER_BATCH = 250;
 
 type StreamReply = [id: string, fields: string[]][];

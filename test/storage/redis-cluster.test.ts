@@ -8,7 +8,7 @@ import { completeJournal } from '../../src/storage/redis/journal.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
-import { contextOn, Died, storeWithHooks } from './redis-journal.js';
+import { contextOn, Died, storeWithHooks } from './redis-helpers.js';
 
 const logger = pino({ level: 'silent' });
 const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;

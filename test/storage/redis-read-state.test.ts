@@ -10,7 +10,7 @@ import type { ListQuery, MessageStore } from '../../src/domain/message-store.js'
 import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
 import { msg } from './contract.js';
-import { contextOn, Died, storeWithHooks } from './redis-journal.js';
+import { contextOn, Died, storeWithHooks } from './redis-helpers.js';
 
 /**
  * The Redis store's read watermark (lua/lib/read-state.lua): mark-all-read raises a per-user watermark instead

@@ -7,7 +7,7 @@ import { GroupCommit } from '../group.js';
 
 /**
  * Recipients a single-server send delivers in one atomic script. A script blocks Redis while it
- * runs (some 30 to 50 µs per recipient), so larger sends are journalled and delivered in chunks.
+ * runs, so larger sends are journalled and delivered in chunks.
  */
 export const ATOMIC_SEND_MAX = 200;
 

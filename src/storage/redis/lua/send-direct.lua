@@ -21,14 +21,10 @@ local FIRST_USER = 10
 local now = now_ms()
 local G = gkeys(1)
 G.known = KEYS[6]
-local S = {
-  idempotent = ARGV[1] == '1', fingerprint = ARGV[2], body = ARGV[4], expires_at = ARGV[7],
-  body_prefix = ARGV[8], bodies_due = KEYS[7], idem_key = KEYS[8],
-}
-local message, level, created_at, idem_ttl = ARGV[3], ARGV[5], ARGV[6], ARGV[9]
+local S, args = local_send_args()
 local earlier, id, t = begin_local(G, S, now)
 if earlier then return earlier end
-local meta = level .. '|' .. created_at .. '|' .. t .. '|' .. S.expires_at
+local meta = args.level .. '|' .. args.created_at .. '|' .. t .. '|' .. S.expires_at
 local T = g_top(G)
 local users = #ARGV - FIRST_USER + 1
 local out = { 'new', id, str(users) }
@@ -37,5 +33,5 @@ for j = 0, users - 1 do
   out[#out + 1] = str(deliver_local(G, ukeys(9 + UK * j), ARGV[FIRST_USER + j], T, id, meta, now, true, ux))
 end
 flush_ux(G, ux)
-if S.idempotent then idem_save(S.idem_key, S.fingerprint, id, str(users), message, true, idem_ttl) end
+if S.idempotent then idem_save(S.idem_key, S.fingerprint, id, str(users), args.message, true, args.idem_ttl) end
 return out

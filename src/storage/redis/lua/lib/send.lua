@@ -19,6 +19,16 @@ local function idem_save(key, fp, id, recipients, message, done, ttl)
   redis.call('EXPIRE', key, ttl)
 end
 
+-- The arguments send-direct.lua and broadcast.lua share (KEYS[7..8], ARGV[1..9]: see send-direct.lua),
+-- as S for begin_local, and the rest.
+local function local_send_args()
+  local S = {
+    idempotent = ARGV[1] == '1', fingerprint = ARGV[2], body = ARGV[4], expires_at = ARGV[7],
+    body_prefix = ARGV[8], bodies_due = KEYS[7], idem_key = KEYS[8],
+  }
+  return S, { message = ARGV[3], level = ARGV[5], created_at = ARGV[6], idem_ttl = ARGV[9] }
+end
+
 -- The start of a standalone send or broadcast: the idempotency check (an earlier call's answer,
 -- returned as is), the new id, the body (key: the prefix, the id and '}'), its expiry index.
 -- S = { idempotent, idem_key, fingerprint, body, body_prefix, expires_at, bodies_due }.
