@@ -132,6 +132,38 @@ describe('Redis store on a single server: large sends, interrupted sends and del
   });
 });
 
+describe('Redis store: one slot per user, whatever the id', () => {
+  const prefix = newPrefix();
+  let store: MessageStore;
+  beforeAll(async () => {
+    store = await openOn(prefix);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await deleteRedisKeys(prefix);
+  });
+
+  it('escapes braces and % in ids alike where scripts name keys and where the store does', async () => {
+    const odd = [`a{b}%c-${uid()}`, `}{-${uid()}`, `%7B-${uid()}`];
+    // A grouped send (send-batch.lua names the keys in Lua) and a large journalled one (deliver-chunk.lua).
+    await Promise.all(odd.map((u) => store.send(msg({ text: 'grouped' }), { userIds: [u] })));
+    const many = [...odd, ...Array.from({ length: ATOMIC_SEND_MAX }, () => uid())];
+    await store.send(msg({ text: 'journalled' }), { userIds: many });
+    const ctx = await contextOn(prefix);
+    try {
+      for (const u of odd) {
+        // Read back through keys the store names in TypeScript (keys.ts, userTag).
+        expect(await store.unreadCount(u)).toBe(2);
+        const escaped = u.replace(/%/g, '%25').replace(/\{/g, '%7B').replace(/\}/g, '%7D');
+        expect(await ctx.client.zcard(`${prefix}{user:${escaped}}:deliveries`)).toBe(2);
+      }
+      expect(await ctx.client.keys(`${prefix}{user:a{*`)).toEqual([]);
+    } finally {
+      ctx.client.disconnect();
+    }
+  });
+});
+
 describe('Redis store readiness', () => {
   it('fails ping and sends while Redis is unreachable, and serves both again once it is back', async () => {
     // A real TCP proxy in front of the real Redis, which the test cuts and restores.
