@@ -148,9 +148,9 @@ async function main() {
       const users = Array.from({ length: shape.users }, (_, i) => `user-${i}-${randomBytes(3).toString('hex')}`);
       await shape.write(store, users);
       const after = await usedMemory(redis);
-      const bodies = await usage(redis, await scanKeys(redis, `${prefix}{m:*`));
-      const userKeys = await usage(redis, await scanKeys(redis, `${prefix}{u:*`));
-      const global = await usage(redis, await scanKeys(redis, `${prefix}{g}*`));
+      const bodies = await usage(redis, await scanKeys(redis, `${prefix}{message:*`));
+      const userKeys = await usage(redis, await scanKeys(redis, `${prefix}{user:*`));
+      const global = await usage(redis, await scanKeys(redis, `${prefix}{global}*`));
       if (!shape.deliveries) {
         baseline = `per known user: ${per(userKeys, shape.users)} B in the user's keys + ${per(global, shape.users)} B in the global registry (INFO delta ${per(after - before, shape.users)} B)`;
         continue;

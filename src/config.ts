@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isLevelName, LEVELS, type LevelName } from './domain/levels.js';
-import { parseClusterNodes, parseClusterUrl } from './storage/redis/target.js';
+import { parseClusterNodes, parseClusterUrl } from './redis/target.js';
 
 /** The server's whole configuration, parsed once from the environment */
 export interface Config {

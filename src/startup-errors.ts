@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError, type Config } from './config.js';
 import { DataDirInUse } from './storage/data-dir-lock.js';
-import { RedisUnavailableError } from './storage/redis/connection.js';
+import { RedisUnavailableError } from './redis/connection.js';
 
 /**
  * Turns a failure to start (serve or migrate) into one or two lines that name the setting to fix,

@@ -21,16 +21,7 @@ const LAYERS: { name: string; rank: number; paths: string[] }[] = [
 ];
 
 /** Imports that break the rule today, each `from -> to` (paths under src/). */
-const KNOWN_EXCEPTIONS = new Set<string>([
-  // removed by the redis branch (the Redis connection and target move to src/redis/)
-  'config.ts -> storage/redis/target.ts',
-  'realtime/index.ts -> storage/redis/target.ts',
-  'realtime/rate-limit.ts -> storage/redis/target.ts',
-  'realtime/redis.ts -> storage/redis/connection.ts',
-  'realtime/redis.ts -> storage/redis/target.ts',
-  'realtime/redis-rate-limit.ts -> storage/redis/connection.ts',
-  'realtime/redis-rate-limit.ts -> storage/redis/target.ts',
-]);
+const KNOWN_EXCEPTIONS = new Set<string>([]);
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 

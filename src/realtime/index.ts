@@ -7,7 +7,7 @@ import { MemoryFlashStore } from './flash.js';
 import { FeedHub } from './live.js';
 import type { EventTransport } from './log.js';
 import { MemoryTransport } from './memory-transport.js';
-import { resolveRedisTarget } from '../storage/redis/target.js';
+import { resolveRedisTarget } from '../redis/target.js';
 import { closeRedis, connectRedis } from './redis.js';
 import { RedisFlashStore } from './redis-flash.js';
 import { RedisTransport } from './redis-transport.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { RateLimiter } from '../domain/rate-limit.js';
-import { resolveRedisTarget } from '../storage/redis/target.js';
+import { resolveRedisTarget } from '../redis/target.js';
 import { RedisBuckets } from './redis-rate-limit.js';
 
 /** A bucket refills from empty to full in one minute: its capacity is the per-minute figure. */

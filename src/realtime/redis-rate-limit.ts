@@ -1,70 +1,36 @@
 import type { Logger } from 'pino';
-import { closeRedis, openRedis, type RedisClient } from '../storage/redis/connection.js';
-import type { RedisTarget } from '../storage/redis/target.js';
+import { closeRedis, openRedis, type RedisClient } from '../redis/connection.js';
+import { userTag } from '../redis/keys.js';
+import { LuaScripts } from '../redis/scripts.js';
+import type { RedisTarget } from '../redis/target.js';
 import type { BucketKind, Buckets } from './rate-limit.js';
-import { luaScript, userTag } from './redis.js';
+import { LUA_DIR } from './redis.js';
 
-/**
- * Takes one token from a token bucket, refilled continuously, on the clock of Redis (TIME), so every
- * instance agrees however their clocks drift.
- *
- * KEYS[1]  the bucket: a hash { t = tokens left (may be fractional), at = when counted, ms }
- * ARGV[1]  capacity: tokens when full (the per-minute figure)
- * ARGV[2]  refill period, ms: from empty to full
- * Returns  0 when a token was taken, else the ms until one will be there (nothing is written then).
- * The key expires when the bucket would be full again: an idle caller leaves no key behind.
- */
-const TAKE = `
-local capacity = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 't', 'at')
-local tokens = tonumber(state[1]) or capacity
-local at = tonumber(state[2]) or now
-if now > at then tokens = math.min(capacity, tokens + (now - at) * capacity / period) end
-if tokens < 1 then return math.ceil((1 - tokens) * period / capacity) end
-tokens = tokens - 1
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) * period / capacity))
-return 0`;
-
-/** Bounds a check when Redis accepts connections but does not answer; the request then goes on unlimited. */
-const COMMAND_TIMEOUT_MS = 500;
+/** A bucket's key names its kind in full. */
+const KIND_NAMES: Record<BucketKind, string> = { u: 'user', p: 'producer' };
 
 /**
  * Buckets in Redis, shared by every instance with the same REDIS_PREFIX: one key per caller,
- * `<prefix>rl:<u|p>:{<id>}` (one key per script, so any Redis Cluster slot will do). Its own
- * connection, without an offline queue on a single server: while Redis is away a check fails at once
- * instead of waiting (on a cluster, after at most COMMAND_TIMEOUT_MS).
+ * `<prefix>{user:<id>}:rate-limit:<user|producer>` (rate-take.lua). Its own connection (role
+ * 'rate-limit'): while Redis is away a check fails fast, and the request goes on unlimited.
  */
 export class RedisBuckets implements Buckets {
-  private readonly takeScript;
+  private readonly scripts;
 
   private constructor(
     private readonly redis: RedisClient,
     private readonly o: { prefix: string; refillMs: number },
   ) {
-    this.takeScript = luaScript(redis, 'smRateTake', TAKE, 1);
+    this.scripts = new LuaScripts(redis, 'rate-limit', { dir: LUA_DIR, scripts: { take: 'rate-take.lua' } });
   }
 
   static async open(target: RedisTarget, o: { prefix: string; refillMs: number; logger: Logger }): Promise<RedisBuckets> {
-    const redis = await openRedis(target, {
-      logger: o.logger,
-      name: 'stored-messages:rate-limit',
-      tuning: {
-        maxRetriesPerRequest: 0,
-        commandTimeout: COMMAND_TIMEOUT_MS,
-        retryStrategy: (times) => Math.min(times * 100, 2000),
-        // ioredis gives a cluster's lazily opened node connections a queue; kept there, bounded by the timeout.
-        ...(target.kind === 'single' ? { enableOfflineQueue: false } : {}),
-      },
-    });
+    const redis = await openRedis(target, { logger: o.logger, name: 'stored-messages:rate-limit', role: 'rate-limit' });
     return new RedisBuckets(redis, { prefix: o.prefix, refillMs: o.refillMs });
   }
 
   async take(kind: BucketKind, id: string, capacity: number): Promise<number> {
-    return Number(await this.takeScript([`${this.o.prefix}rl:${kind}:${userTag(id)}`], [capacity, this.o.refillMs]));
+    return Number(await this.scripts.run('take', [`${this.o.prefix}${userTag(id)}:rate-limit:${KIND_NAMES[kind]}`], [capacity, this.o.refillMs]));
   }
 
   close(): Promise<void> {

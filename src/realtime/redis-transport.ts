@@ -2,84 +2,12 @@ import type { Logger } from 'pino';
 import { reviveMessage, type MessageRecord } from '../domain/message.js';
 import { LOG_START, type EventTransport, type LogEntry, type LoggedEvent, type LogRead, type Stream, type UserEvents, type Wire, type WireTarget } from './log.js';
 import type { LogLimits } from './memory-transport.js';
-import { luaScript, redisNames, type RedisClient } from './redis.js';
-
-/**
- * Appends entries to one log (a Redis stream) and publishes each, atomically and in order, so the
- * log order is the publish order. Each entry records the id before it (`p`), which lets readers
- * detect a gap. MAXLEN keeps at least one entry, so the chain survives EVENTS_KEEP=0; MINID drops
- * entries older than the TTL, and the key expires TTL seconds after its last append.
- * KEYS[1] = log; ARGV = channel, maxlen, ttl seconds, events...
- */
-const APPEND = `
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local prev = '0-0'
-if #last > 0 then prev = last[1][1] end
-for i = 4, #ARGV do
-  local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'p', prev, 'e', ARGV[i])
-  redis.call('PUBLISH', ARGV[1], id .. '|' .. prev .. '|' .. ARGV[i])
-  prev = id
-end
-local t = redis.call('TIME')
-local minid = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3]) * 1000
-redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d', minid))
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return prev
-`;
-
-/**
- * APPEND for many users' logs in one call (a single server only: the logs lie in many hash slots).
- * Each log ends as APPEND would leave it: the entries kept are those among the last MAXLEN that are
- * not older than the TTL, and the key expires TTL seconds after the call. The TTL bound is taken
- * once, when the call starts; a user with several events has it applied by their first XADD (MINID)
- * and MAXLEN by the later ones, which keeps the same entries as MAXLEN on each and a final XTRIM
- * MINID (both keep a newest-first run: the shorter of the two), with one command less per user.
- * Their events differ only in their unread count (a send's events share signal, message and ids), so
- * each distinct rest travels once per call, as the event's JSON up to the count (a template), and
- * each event is its template, its count and '}'.
- * KEYS = the users' logs. ARGV = channel prefix, maxlen, ttl seconds, n, n templates, then per user
- * (in KEYS order): user id, event count, and per event: template index, unreadCount JSON.
- */
-const APPEND_USERS = `
-local t = redis.call('TIME')
-local minid = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3]) * 1000)
-local n = tonumber(ARGV[4])
-local S = {}
-for j = 1, n do S[j] = ARGV[4 + j] end
-local a = 5 + n
-for k = 1, #KEYS do
-  local log = KEYS[k]
-  local channel = ARGV[1] .. ARGV[a]
-  local count = tonumber(ARGV[a + 1])
-  a = a + 2
-  local last = redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)
-  local prev = '0-0'
-  if #last > 0 then prev = last[1][1] end
-  for q = 1, count do
-    local e = S[tonumber(ARGV[a])] .. ARGV[a + 1] .. '}'
-    a = a + 2
-    local id
-    if q == 1 and count > 1 then id = redis.call('XADD', log, 'MINID', minid, '*', 'p', prev, 'e', e)
-    else id = redis.call('XADD', log, 'MAXLEN', ARGV[2], '*', 'p', prev, 'e', e) end
-    redis.call('PUBLISH', channel, id .. '|' .. prev .. '|' .. e)
-    prev = id
-  end
-  if count == 1 then redis.call('XTRIM', log, 'MINID', minid) end
-  redis.call('EXPIRE', log, ARGV[3])
-end
-return #KEYS
-`;
-
-/**
- * PUBLISH from the node that holds KEYS[1] (the user's log): in a Redis Cluster a bare PUBLISH goes to
- * any node, and two of them can then arrive out of order; from the user's slot node, a user's flash
- * messages and log entries reach subscribers in the order they were sent. ARGV = channel, message.
- */
-const PUBLISH_FROM_SLOT = `return redis.call('PUBLISH', ARGV[1], ARGV[2])`;
+import { LuaScripts } from '../redis/scripts.js';
+import { LUA_DIR, redisNames, type RedisClient } from './redis.js';
 
 const FLASH_WIRE = 'f|';
 
-/** Users per APPEND_USERS call: a script blocks Redis while it runs (a few µs per user). */
+/** Users per append-user-events.lua call: a script blocks Redis while it runs. */
 export const USER_BATCH = 250;
 
 type StreamReply = [id: string, fields: string[]][];
@@ -94,9 +22,7 @@ export class RedisTransport implements EventTransport {
   /** Users per appendUsers call: a batch on a single server; one at a time on a cluster (a script stays in one slot). */
   readonly userBatch: number;
   private readonly names;
-  private readonly appendUsersScript: (keys: string[], args: (string | number)[]) => Promise<unknown>;
-  private readonly append: (keys: string[], args: (string | number)[]) => Promise<unknown>;
-  private readonly publishFromSlot: (keys: string[], args: (string | number)[]) => Promise<unknown>;
+  private readonly scripts;
   private handler: (target: WireTarget, wire: Wire) => void = () => {};
   private resumeHandler: () => void = () => {};
   private disconnected = false;
@@ -109,9 +35,10 @@ export class RedisTransport implements EventTransport {
   ) {
     this.names = redisNames(o.prefix);
     this.userBatch = o.cluster ? 1 : USER_BATCH;
-    this.append = luaScript(commands, 'smAppendEvents', APPEND, 1);
-    this.appendUsersScript = luaScript(commands, 'smAppendUserEvents', APPEND_USERS);
-    this.publishFromSlot = luaScript(commands, 'smPublishFromSlot', PUBLISH_FROM_SLOT, 1);
+    this.scripts = new LuaScripts(commands, 'live', {
+      dir: LUA_DIR,
+      scripts: { append: 'append-events.lua', appendUsers: 'append-user-events.lua', publishFromSlot: 'publish-from-slot.lua' },
+    });
     subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
     subscriber.on('close', () => {
       this.disconnected = true;
@@ -134,7 +61,7 @@ export class RedisTransport implements EventTransport {
 
   async appendUsers(users: UserEvents[]): Promise<void> {
     if (this.o.cluster || users.length === 1) {
-      await Promise.all(users.map(({ userId, events }) => this.append([this.names.userLog(userId)], [this.names.userChannel(userId), ...this.logArgs(), ...events.map(eventJson)])));
+      await Promise.all(users.map(({ userId, events }) => this.append({ log: this.names.userLog(userId), channel: this.names.userChannel(userId), events })));
       return;
     }
     // Events with the same signal, message and ids (objects, by identity) share one template.
@@ -160,18 +87,19 @@ export class RedisTransport implements EventTransport {
         perUser.push(t, JSON.stringify(e.unreadCount));
       }
     }
-    await this.appendUsersScript(
+    await this.scripts.run(
+      'appendUsers',
       users.map((u) => this.names.userLog(u.userId)),
       [this.names.userChannelPrefix, ...this.logArgs(), shared.length, ...shared, ...perUser],
     );
   }
 
   async appendBroadcast(events: LoggedEvent[]): Promise<void> {
-    await this.append([this.names.broadcastLog], [this.names.broadcastChannel, ...this.logArgs(), ...events.map(eventJson)]);
+    await this.append({ log: this.names.broadcastLog, channel: this.names.broadcastChannel, events });
   }
 
   async publishFlash(userId: string, message: MessageRecord): Promise<void> {
-    await this.publishFromSlot([this.names.userLog(userId)], [this.names.userChannel(userId), FLASH_WIRE + JSON.stringify(message)]);
+    await this.scripts.run('publishFromSlot', [this.names.userLog(userId)], [this.names.userChannel(userId), FLASH_WIRE + JSON.stringify(message)]);
   }
 
   async read(stream: Stream, userId: string, after: string, limit: number): Promise<LogRead> {
@@ -222,6 +150,11 @@ export class RedisTransport implements EventTransport {
     this.closed = true;
   }
 
+  /** append-events.lua: events appended to one log and published on one channel. */
+  private async append(o: { log: string; channel: string; events: readonly LoggedEvent[] }): Promise<void> {
+    await this.scripts.run('append', [o.log], [o.channel, ...this.logArgs(), ...o.events.map(eventJson)]);
+  }
+
   private logArgs() {
     return [Math.max(this.o.limits.keep, 1), this.o.limits.ttlSeconds];
   }
@@ -248,7 +181,7 @@ export class RedisTransport implements EventTransport {
 function toEntry([id, fields]: [string, string[]]): LogEntry {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-  return { id, prev: f.p ?? LOG_START, event: reviveEvent(f.e ?? 'null') };
+  return { id, prev: f.prev ?? LOG_START, event: reviveEvent(f.event ?? 'null') };
 }
 
 function reviveEvent(json: string): LoggedEvent {
@@ -270,7 +203,7 @@ function eventJson(e: LoggedEvent): string {
   return `${eventTemplate(e)}${JSON.stringify(e.unreadCount)}}`;
 }
 
-/** eventJson up to the unread count (APPEND_USERS completes it). */
+/** eventJson up to the unread count (append-user-events.lua completes it). */
 function eventTemplate(e: LoggedEvent): string {
   return `{"signal":${JSON.stringify(e.signal)},"message":${e.message === null ? 'null' : once(e.message)},"messageIds":${once(e.messageIds)},"unreadCount":`;
 }

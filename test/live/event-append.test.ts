@@ -153,8 +153,8 @@ describe('batched appends on a single Redis server', () => {
     const recentId = `${Date.now() - 1000}-0`;
     const old = JSON.stringify(sendEvents([oldUser], message(1), () => 1)[0].events[0]);
     for (const u of [oldUser, oneEvent]) {
-      await admin.xadd(names.userLog(u), oldId, 'p', LOG_START, 'e', old);
-      await admin.xadd(names.userLog(u), recentId, 'p', oldId, 'e', old);
+      await admin.xadd(names.userLog(u), oldId, 'prev', LOG_START, 'event', old);
+      await admin.xadd(names.userLog(u), recentId, 'prev', oldId, 'event', old);
     }
     const deleted: LoggedEvent = { signal: 'INBOX_DELETED', message: null, messageIds: ['1'], unreadCount: 0 };
     await t.appendUsers([...sendEvents([oldUser], message(3), () => 2), { userId: oneEvent, events: [deleted] }, ...sendEvents([freshUser], message(3), () => 1)]);

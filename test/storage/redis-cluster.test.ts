@@ -4,14 +4,11 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
-import { encodeBody, messageJson, metaArgs } from '../../src/storage/redis/codec.js';
-import { connectRedis } from '../../src/storage/redis/connection.js';
-import { RedisContext } from '../../src/storage/redis/context.js';
 import { completeJournal } from '../../src/storage/redis/journal.js';
-import { resolveRedisTarget } from '../../src/storage/redis/target.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
+import { contextOn, Died, storeWithHooks } from './redis-helpers.js';
 
 const logger = pino({ level: 'silent' });
 const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
@@ -73,26 +70,28 @@ describe('Redis store on a cluster: what a single server cannot show', () => {
   });
 
   it('completes sends interrupted midway, without resurrecting a deletion, and holds back later broadcasts until then', async () => {
-    // A second process on the same cluster runs only the first steps of two sends, then "dies".
-    const { client } = await connectRedis(resolveRedisTarget(cluster.url, null)!, logger);
-    const ctx = new RedisContext(client, true, prefix);
-    const g = ctx.keys.g;
+    // A second process on the same cluster delivers a send to a only, starts a broadcast, and dies.
     const [a, b, c, reader] = [uid(), uid(), uid(), uid()];
     await store.ensureUser(reader);
-    const m = msg({ text: 'interrupted' });
-    const [level, createdAt, expiresAt] = metaArgs(m);
-    const begin = (kind: 'd' | 'b', users: string[]) =>
-      ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, ctx.keys.noIdem, g.j, g.jq], [
-        kind, '0', '', messageJson(m),
-        JSON.stringify({ k: kind, b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: users, i: '' }),
-        3600, ...users,
-      ]);
-    const direct = await begin('d', [a, b, c]);
-    const [, id, t, top, , registeredA] = direct;
-    await ctx.client.set(ctx.keys.body(id), encodeBody(m));
-    await ctx.userOp(a, 'smDeliver', [id, `${level}|${createdAt}|${t}|${expiresAt}`, registeredA], top);
-    const [, stuckBroadcast] = await begin('b', []);
-    client.disconnect();
+    let id = '';
+    let stuckBroadcast = '';
+    const dying = await storeWithHooks(
+      prefix,
+      {
+        beforeDelivery: ({ id: sending, users }) => {
+          id = sending;
+          if (users[0] !== a) throw new Died();
+        },
+        beforeFinish: ({ id: sending }) => {
+          stuckBroadcast = sending;
+          throw new Died();
+        },
+      },
+      cluster.url,
+    );
+    await expect(dying.send(msg({ text: 'interrupted' }), { userIds: [a, b, c] })).rejects.toThrow(Died);
+    await expect(dying.send(msg({ text: 'interrupted' }), { everyone: true })).rejects.toThrow(Died);
+    await dying.close();
 
     // Midway: a has it, b and c do not yet; a deletes it.
     expect(await idsOf(a)).toEqual([id]);
@@ -116,22 +115,21 @@ describe('Redis store on a cluster: what a single server cannot show', () => {
   });
 
   it('keeps a send or broadcast completed after a mark-all-read unread, although its id is below the read watermark', async () => {
-    const { client } = await connectRedis(resolveRedisTarget(cluster.url, null)!, logger);
-    const ctx = new RedisContext(client, true, prefix);
-    const g = ctx.keys.g;
+    const ctx = await contextOn(prefix, cluster.url);
     const a = uid();
     await store.ensureUser(a);
-    const m = msg({ text: 'late' });
-    const [level, createdAt, expiresAt] = metaArgs(m);
-    const begin = async (kind: 'd' | 'b', users: string[]) =>
-      (await ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, ctx.keys.noIdem, g.j, g.jq], [
-        kind, '0', '', messageJson(m),
-        JSON.stringify({ k: kind, b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: users, i: '' }),
-        3600, ...users,
-      ]))[1];
+    // Both get their ids first (another process stops each before its deliveries or its publication).
+    const begun: string[] = [];
+    const stop = ({ id }: { id: string }) => {
+      begun.push(id);
+      throw new Died();
+    };
+    const dying = await storeWithHooks(prefix, { beforeDelivery: stop, beforeFinish: stop }, cluster.url);
     try {
-      // Both get their ids first; a direct message overtakes them and a marks everything read.
-      const [direct, bcast] = [await begin('d', [a]), await begin('b', [])];
+      await expect(dying.send(msg({ text: 'late' }), { userIds: [a] })).rejects.toThrow(Died);
+      await expect(dying.send(msg({ text: 'late' }), { everyone: true })).rejects.toThrow(Died);
+      const [direct, bcast] = begun;
+      // A direct message overtakes them and a marks everything read.
       const early = (await store.send(msg({ text: 'overtakes' }), { userIds: [a] })).message.id;
       expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 1, unreadCount: 0 });
       const t1 = (await store.get(a, early))?.readAt;
@@ -146,7 +144,8 @@ describe('Redis store on a cluster: what a single server cannot show', () => {
       expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 2, unreadCount: 0 });
       expect((await store.get(a, early))?.readAt).toEqual(t1);
     } finally {
-      client.disconnect();
+      await dying.close();
+      ctx.client.disconnect();
     }
   });
 
@@ -154,11 +153,11 @@ describe('Redis store on a cluster: what a single server cannot show', () => {
     const a = uid();
     for (let i = 0; i < 1050; i += 150) await Promise.all(Array.from({ length: 150 }, () => store.send(msg(), { userIds: [a] })));
     expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toEqual({ count: 1050, unreadCount: 0 });
-    const ctx = new RedisContext((await connectRedis(resolveRedisTarget(cluster.url, null)!, logger)).client, true, prefix);
+    const ctx = await contextOn(prefix, cluster.url);
     try {
-      const n = ctx.keys.user(a)[2];
+      const n = ctx.keys.userKey(a, 'unread');
       expect(await ctx.client.zcard(n)).toBe(50);
-      expect(Number(await ctx.client.zscore(ctx.keys.g.ux, a))).toBeLessThanOrEqual(Date.now());
+      expect(Number(await ctx.client.zscore(ctx.keys.global.usersDue, a))).toBeLessThanOrEqual(Date.now());
       await store.cleanupExpired(1000);
       expect(await ctx.client.zcard(n)).toBe(0);
       expect(await store.unreadCount(a)).toBe(0);
@@ -169,20 +168,22 @@ describe('Redis store on a cluster: what a single server cannot show', () => {
   });
 
   it('lets a retry with the same idempotency key finish an interrupted send and answer its result', async () => {
-    const { client } = await connectRedis(resolveRedisTarget(cluster.url, null)!, logger);
-    const ctx = new RedisContext(client, true, prefix);
-    const g = ctx.keys.g;
     const [a, b] = [uid(), uid()];
     const claim = { scope: `${uid('caller')}\u0000addMessageFor`, key: uid('key'), fingerprint: 'f'.repeat(64) };
-    const m = msg({ text: 'retried' });
-    const [level, createdAt, expiresAt] = metaArgs(m);
-    const idemKey = ctx.keys.idem(claim.scope, claim.key);
-    const [, id] = await ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, idemKey, g.j, g.jq], [
-      'd', '1', claim.fingerprint, messageJson(m),
-      JSON.stringify({ k: 'd', b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: [a, b], i: idemKey }),
-      3600, a, b,
-    ]);
-    client.disconnect();
+    // Another process claims the key and dies before delivering.
+    let id = '';
+    const dying = await storeWithHooks(
+      prefix,
+      {
+        beforeDelivery: ({ id: sending }) => {
+          id = sending;
+          throw new Died();
+        },
+      },
+      cluster.url,
+    );
+    await expect(dying.send(msg({ text: 'retried' }), { userIds: [a, b] }, claim)).rejects.toThrow(Died);
+    await dying.close();
 
     const retry = await store.send(msg({ text: 'retried' }), { userIds: [a, b] }, claim);
     expect(retry.replayed).toBe(true);

@@ -3,18 +3,17 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
-import { encodeBody, messageJson, metaArgs } from '../../src/storage/redis/codec.js';
-import { connectRedis } from '../../src/storage/redis/connection.js';
-import { RedisContext } from '../../src/storage/redis/context.js';
+import type { RedisContext } from '../../src/storage/redis/context.js';
 import { completeJournal } from '../../src/storage/redis/journal.js';
-import { USER_KEY_NAMES } from '../../src/storage/redis/keys.js';
+import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
 import type { ListQuery, MessageStore } from '../../src/domain/message-store.js';
 import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
 import { msg } from './contract.js';
+import { contextOn, Died, storeWithHooks } from './redis-helpers.js';
 
 /**
- * The Redis store's read watermark (lua/lib.ts): mark-all-read raises a per-user watermark instead
+ * The Redis store's read watermark (lua/lib/read-state.lua): mark-all-read raises a per-user watermark instead
  * of writing each message. What the contract suite cannot reach from the public surface alone: a
  * delivery completed late *below* the watermark, the unread exceptions under it, and the marks kept.
  */
@@ -31,7 +30,7 @@ describe('Redis store: the read watermark', () => {
 
   beforeAll(async () => {
     store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STORAGE_BACKEND: 'redis', REDIS_URL, REDIS_PREFIX: prefix }), { logger });
-    ctx = new RedisContext((await connectRedis({ kind: 'single', url: REDIS_URL }, logger)).client, false, prefix);
+    ctx = await contextOn(prefix);
   });
   afterAll(async () => {
     await store?.close();
@@ -42,7 +41,7 @@ describe('Redis store: the read watermark', () => {
   const send = async (to: string[], text = 'hello') => (await store.send(msg({ text }), { userIds: to })).message.id;
   const ids = async (user: string, over: Partial<ListQuery> = {}) => (await store.list(user, query(over))).items.map((i) => i.message.id);
   const readAt = async (user: string, id: string) => (await store.get(user, id))?.readAt?.getTime() ?? null;
-  const marks = (user: string) => ctx.client.zcard(ctx.keys.user(user)[USER_KEY_NAMES.indexOf('k')]);
+  const marks = (user: string) => ctx.client.zcard(ctx.keys.userKey(user, 'read-marks'));
 
   /** Every unread id through pages of one, in both directions, with their page info and totals. */
   async function unreadPaged(user: string, direction: 'forward' | 'backward') {
@@ -61,21 +60,25 @@ describe('Redis store: the read watermark', () => {
 
   it('keeps a send completed after a mark-all-read unread, although its id is below the watermark', async () => {
     const a = uid();
-    // A journalled send allocates its id first; another message to a overtakes it.
-    const m = msg({ text: 'late' });
-    const [level, createdAt, expiresAt] = metaArgs(m);
-    const g = ctx.keys.g;
-    const [, late, t] = await ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, ctx.keys.noIdem, g.j, g.jq], [
-      'd', '0', '', messageJson(m),
-      JSON.stringify({ k: 'd', b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: [a], i: '' }),
-      3600, a,
-    ]);
+    // A journalled send (another process stops it before its deliveries) allocates its id first;
+    // another message to a overtakes it.
+    let late = '';
+    const dying = await storeWithHooks(prefix, {
+      beforeDelivery: ({ id }) => {
+        late = id;
+        throw new Died();
+      },
+    });
+    const others = Array.from({ length: ATOMIC_SEND_MAX }, () => uid());
+    await expect(dying.send(msg({ text: 'late' }), { userIds: [a, ...others] })).rejects.toThrow(Died);
+    await dying.close();
     const early = await send([a], 'overtakes');
     expect(await store.markAllRead(a, future())).toEqual({ count: 1, unreadCount: 0 });
     const t1 = await readAt(a, early);
 
     const counts = await completeJournal(ctx, late);
     expect(counts.get(a)).toBe(1);
+    const t = (await ctx.client.hget(ctx.keys.userKey(a, 'meta'), late))!.split('|')[2]; // its delivery time
     expect(await readAt(a, late)).toBeNull();
     expect(await readAt(a, early)).toBe(t1);
     expect(await store.unreadCount(a)).toBe(1);
@@ -150,10 +153,10 @@ describe('Redis store: the read watermark', () => {
     expect(await store.markAllRead(a, future())).toEqual({ count: 1200, unreadCount: 0 });
     const t1 = await readAt(a, sent[0]);
     const unread = await send([a], 'after');
-    const n = ctx.keys.user(a)[USER_KEY_NAMES.indexOf('n')];
+    const n = ctx.keys.userKey(a, 'unread');
     // The call itself trims the first 1,000 and makes a due for the cleanup.
     expect(await ctx.client.zcard(n)).toBe(1 + 200);
-    expect(Number(await ctx.client.zscore(ctx.keys.g.ux, a))).toBeLessThanOrEqual(Date.now());
+    expect(Number(await ctx.client.zscore(ctx.keys.global.usersDue, a))).toBeLessThanOrEqual(Date.now());
 
     const state = async () => ({
       unread: await store.unreadCount(a),
@@ -170,7 +173,7 @@ describe('Redis store: the read watermark', () => {
     expect(await ctx.client.zcard(n)).toBe(1);
     expect(await state()).toEqual(before);
     // Nothing left to trim: the user is due again only at their earliest expiry.
-    expect(Number(await ctx.client.zscore(ctx.keys.g.ux, a))).toBeGreaterThan(Date.now() + 86_400_000);
+    expect(Number(await ctx.client.zscore(ctx.keys.global.usersDue, a))).toBeGreaterThan(Date.now() + 86_400_000);
     expect((await store.setRead(a, [sent[1150]], false)).unreadCount).toBe(2);
     expect(await readAt(a, sent[1149])).toBe(t1);
   });

@@ -1,33 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import pino from 'pino';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
-import { encodeBody, messageJson, metaArgs } from '../../src/storage/redis/codec.js';
-import { connectRedis } from '../../src/storage/redis/connection.js';
-import { RedisContext } from '../../src/storage/redis/context.js';
 import { completeJournal } from '../../src/storage/redis/journal.js';
-import { GLOBAL_SCRIPTS } from '../../src/storage/redis/lua/global.js';
-import { LIB } from '../../src/storage/redis/lua/lib.js';
-import { ATOMIC_SEND_MAX, GROUPED_MAX_USERS } from '../../src/storage/redis/send.js';
+import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
 import { startTcpProxy } from '../tcp-proxy.js';
 import { countsInIdOrder, runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
-
-const logger = pino({ level: 'silent' });
-const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const newPrefix = () => `smtest:${randomBytes(4).toString('hex')}:`;
-const open = (prefix: string) =>
-  openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STORAGE_BACKEND: 'redis', REDIS_URL, REDIS_PREFIX: prefix }), { logger });
+import { contextOn, Died, logger, newPrefix, openOn, sleep, storeWithHooks, uid } from './redis-helpers.js';
 
 // The storage contract on the Redis store, single server: a key prefix of its own, removed afterwards.
 runStoreContract('Redis', async () => {
   const prefix = newPrefix();
-  const store = await open(prefix);
+  const store = await openOn(prefix);
   return {
     store,
     close: async () => {
@@ -41,7 +28,7 @@ describe('Redis store on a single server: large sends, interrupted sends and del
   const prefix = newPrefix();
   let store: MessageStore;
   beforeAll(async () => {
-    store = await open(prefix);
+    store = await openOn(prefix);
   });
   afterAll(async () => {
     await store?.close();
@@ -69,23 +56,19 @@ describe('Redis store on a single server: large sends, interrupted sends and del
   });
 
   it('completes an interrupted large send at the next cleanup, without bringing back what a user deleted', async () => {
-    // Another process runs the first steps of a journalled send, delivers to one user, and dies.
-    const { client } = await connectRedis({ kind: 'single', url: REDIS_URL }, logger);
-    const ctx = new RedisContext(client, false, prefix);
-    const g = ctx.keys.g;
-    const [a, b, c] = [uid(), uid(), uid()];
-    const m = msg({ text: 'interrupted' });
-    const [level, createdAt, expiresAt] = metaArgs(m);
-    const [, id, t] = await ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, ctx.keys.noIdem, g.j, g.jq], [
-      'd', '0', '', messageJson(m),
-      JSON.stringify({ k: 'd', b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: [a, b, c], i: '' }),
-      3600, a, b, c,
-    ]);
-    await client.set(ctx.keys.body(id), encodeBody(m));
-    await ctx.scripts.run('smDeliverMany', [g.seq, g.b, g.bm, g.bp, g.ux, g.k], [id, `${level}|${createdAt}|${t}|${expiresAt}`, ctx.keys.userKeyPrefix, a]);
-    client.disconnect();
+    // Another process delivers a large send's first chunk (a's) and dies before the others.
+    const users = Array.from({ length: ATOMIC_SEND_MAX + 50 }, () => uid()).sort();
+    const [a, b, c] = [users[0], users[ATOMIC_SEND_MAX], users[users.length - 1]];
+    const dying = await storeWithHooks(prefix, {
+      beforeDelivery: ({ users: chunk }) => {
+        if (!chunk.includes(a)) throw new Died();
+      },
+    });
+    await expect(dying.send(msg({ text: 'interrupted' }), { userIds: users })).rejects.toThrow(Died);
+    await dying.close();
 
-    expect(await idsOf(a)).toEqual([id]);
+    const [id] = await idsOf(a);
+    expect(id).toBeDefined();
     expect(await idsOf(b)).toEqual([]);
     expect((await store.deleteMessages(a, [id])).deleted).toEqual([id]);
 
@@ -98,164 +81,87 @@ describe('Redis store on a single server: large sends, interrupted sends and del
   });
 
   it('delivers once, never what a user deleted or what expired, unread below the read watermark, with exact counts', async () => {
-    const { client } = await connectRedis({ kind: 'single', url: REDIS_URL }, logger);
+    const ctx = await contextOn(prefix);
     try {
-      const ctx = new RedisContext(client, false, prefix);
-      const g = ctx.keys.g;
-      const users = [uid(), uid(), uid(), uid()];
-      const [a, b, c, d] = users;
-      await store.send(msg({ text: 'known' }), { userIds: users });
+      // Sorted ids put a and b in the first delivery chunk, c and d in the last one.
+      const [a, b, c, d] = [uid('a'), uid('b'), uid('y'), uid('z')];
+      const users = [a, b, c, d, ...Array.from({ length: ATOMIC_SEND_MAX }, () => uid('m'))];
+      await store.send(msg({ text: 'known' }), { userIds: [a, b, c, d] });
       await store.send(msg({ text: 'soon expired', expiresAt: new Date(Date.now() + 300) }), { userIds: [d] });
-      // The first steps of journalled sends (send.ts), then their delivery chunks run by hand.
-      const begin = async (m: ReturnType<typeof msg>) => {
-        const [level, createdAt, expiresAt] = metaArgs(m);
-        const payload = JSON.stringify({ k: 'd', b: encodeBody(m), l: level, c: createdAt, e: expiresAt, u: users, i: '' });
-        const [, id, t] = await ctx.scripts.run('smBegin', [g.seq, g.bp, g.k, ctx.keys.noIdem, g.j, g.jq], ['d', '0', '', messageJson(m), payload, 3600, ...users]);
-        await client.set(ctx.keys.body(id), encodeBody(m));
-        return { id, meta: `${level}|${createdAt}|${t}|${expiresAt}` };
-      };
-      const deliver = (s: { id: string; meta: string }, to: string[]) =>
-        ctx.scripts.run('smDeliverMany', [g.seq, g.b, g.bm, g.bp, g.ux, g.k], [s.id, s.meta, ctx.keys.userKeyPrefix, ...to]);
+      // Journalled sends by a process that dies after its first chunk (after its first step, for `expired`).
+      let onlyFirst = true;
+      const begun: string[] = [];
+      const dying = await storeWithHooks(prefix, {
+        beforeDelivery: ({ id, users: chunk }) => {
+          if (!begun.includes(id)) begun.push(id);
+          if (!onlyFirst || !chunk.includes(a)) throw new Died();
+        },
+      });
+      await expect(dying.send(msg({ text: 'journalled' }), { userIds: users })).rejects.toThrow(Died);
+      onlyFirst = false;
+      await expect(dying.send(msg({ text: 'expired', expiresAt: new Date(Date.now() - 1000) }), { userIds: users })).rejects.toThrow(Died);
+      await dying.close();
+      const [m, expired] = begun;
 
-      const m = await begin(msg({ text: 'journalled' }));
-      expect(await deliver(m, [a, b])).toEqual(['2', '2']);
-      expect((await store.deleteMessages(b, [m.id])).deleted).toEqual([m.id]);
+      for (const u of [a, b]) expect(await store.unreadCount(u)).toBe(2);
+      expect((await store.deleteMessages(b, [m])).deleted).toEqual([m]);
       // c reads everything up to a later message: m then arrives below c's read watermark.
       await store.send(msg({ text: 'later' }), { userIds: [c] });
       expect((await store.markAllRead(c, new Date(Date.now() + 1000))).count).toBe(2);
       await sleep(400); // d's first delivery expires (the cleanup has not reclaimed it)
 
-      // Again for a (has it) and b (deleted it); c and d for the first time.
-      expect(await deliver(m, users)).toEqual(['2', '1', '1', '2']);
-      const expired = await begin(msg({ text: 'expired', expiresAt: new Date(Date.now() - 1000) }));
-      expect(await deliver(expired, [a])).toEqual(['2']);
+      // Completed as recovery would: again for a (has it) and b (deleted it); c and d for the first time.
+      const counts = await completeJournal(ctx, m);
+      expect([a, b, c, d].map((u) => counts.get(u))).toEqual([2, 1, 1, 2]);
+      expect((await completeJournal(ctx, expired)).get(a)).toBe(2);
 
       const unread = async (u: string) =>
         (await store.list(u, { unreadOnly: true, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.id);
-      expect(await idsOf(a)).toContain(m.id);
-      expect(await idsOf(a)).not.toContain(expired.id);
-      expect(await idsOf(b)).not.toContain(m.id);
-      expect(await unread(c)).toEqual([m.id]);
+      expect(await idsOf(a)).toContain(m);
+      expect(await idsOf(a)).not.toContain(expired);
+      expect(await idsOf(b)).not.toContain(m);
+      expect(await unread(c)).toEqual([m]);
       for (const [u, n] of [[a, 2], [b, 1], [c, 1], [d, 2]] as const) expect(await store.unreadCount(u)).toBe(n);
 
-      // Completing the two sends (as recovery would) changes nothing more.
-      await completeJournal(ctx, m.id);
-      await completeJournal(ctx, expired.id);
+      // Completing them again changes nothing: their journal entries are gone.
+      expect((await completeJournal(ctx, m)).size).toBe(0);
       for (const [u, n] of [[a, 2], [b, 1], [c, 1], [d, 2]] as const) expect(await store.unreadCount(u)).toBe(n);
-      expect(await client.hmget(g.j, m.id, expired.id)).toEqual([null, null]);
+      expect(await ctx.client.hmget(ctx.keys.global.journal, m, expired)).toEqual([null, null]);
     } finally {
-      client.disconnect();
+      ctx.client.disconnect();
     }
   });
 });
 
-describe('Redis store on a single server: concurrent direct sends grouped into one script', () => {
+describe('Redis store: one slot per user, whatever the id', () => {
   const prefix = newPrefix();
   let store: MessageStore;
-  /** Redis MONITOR of this prefix: each smSendBatch call, as the sends (users per send) it carried; and single sends. */
-  let monitor: Redis;
-  const batches: number[][] = [];
-  let singles = 0;
-  const BATCH_SHA = createHash('sha1').update(LIB + GLOBAL_SCRIPTS.smSendBatch).digest('hex');
-  const LOCAL_SHA = createHash('sha1').update(LIB + GLOBAL_SCRIPTS.smSendLocal).digest('hex');
-
   beforeAll(async () => {
-    store = await open(prefix);
-    monitor = await new Redis(REDIS_URL).monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      // ioredis sends a script's first call on a connection as EVAL (its text), later ones as EVALSHA.
-      const command = args[0]?.toLowerCase();
-      if ((command !== 'evalsha' && command !== 'eval') || !args[3]?.startsWith(prefix)) return;
-      const is = (sha: string, text: string) => (command === 'evalsha' ? args[1] === sha : args[1].includes(text));
-      if (is(LOCAL_SHA, 'local users = #ARGV - 9')) singles++;
-      if (!is(BATCH_SHA, 'while a <= #ARGV do')) return;
-      // ARGV: user key prefix, body prefix, then per send: body, level, createdAt, expiresAt, n, n users.
-      const argv = args.slice(3 + Number(args[2]));
-      const sends: number[] = [];
-      for (let a = 2; a < argv.length; a += 5 + Number(argv[a + 4])) sends.push(Number(argv[a + 4]));
-      batches.push(sends);
-    });
-    // MONITOR starts showing commands a moment after it answers: wait until it shows one of ours.
-    let ready = false;
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase() === 'echo' && args[1] === prefix) ready = true;
-    });
-    const probe = new Redis(REDIS_URL);
-    for (let i = 0; i < 100 && !ready; i++) {
-      await probe.echo(prefix);
-      await sleep(20);
-    }
-    probe.disconnect();
-    expect(ready).toBe(true);
+    store = await openOn(prefix);
   });
   afterAll(async () => {
-    monitor?.disconnect();
     await store?.close();
     await deleteRedisKeys(prefix);
   });
 
-  /** MONITOR lines arrive after the replies: wait until it has seen `n` sends. */
-  const seen = async (n: number) => {
-    for (let i = 0; i < 100 && batches.flat().length + singles < n; i++) await sleep(20);
-    return batches.flat().length + singles;
-  };
-
-  it('answers each send with its own id and counts, in id order, in fewer script calls than sends', async () => {
-    batches.length = 0;
-    singles = 0;
-    const [a, b] = [uid('ga'), uid('gb')];
-    const results = await Promise.all(Array.from({ length: 50 }, (_, k) => store.send(msg({ text: `g${k}` }), { userIds: k % 2 ? [a, b, a] : [a] })));
-    expect(await seen(50)).toBe(50);
-    expect(batches.length).toBeGreaterThan(0);
-    expect(batches.length + singles).toBeLessThan(50);
-    expect(new Set(results.map((r) => r.message.id)).size).toBe(50);
-    expect(results.map((r) => r.message.text)).toEqual(results.map((_, k) => `g${k}`));
-    expect(results.map((r) => r.recipientCount)).toEqual(results.map((_, k) => (k % 2 ? 2 : 1)));
-    for (const user of [a, b]) {
-      const counts = countsInIdOrder(results, user);
-      expect(counts).toEqual(counts.map((_, i) => i + 1));
+  it('escapes braces and % in ids alike where scripts name keys and where the store does', async () => {
+    const odd = [`a{b}%c-${uid()}`, `}{-${uid()}`, `%7B-${uid()}`];
+    // A grouped send (send-batch.lua names the keys in Lua) and a large journalled one (deliver-chunk.lua).
+    await Promise.all(odd.map((u) => store.send(msg({ text: 'grouped' }), { userIds: [u] })));
+    const many = [...odd, ...Array.from({ length: ATOMIC_SEND_MAX }, () => uid())];
+    await store.send(msg({ text: 'journalled' }), { userIds: many });
+    const ctx = await contextOn(prefix);
+    try {
+      for (const u of odd) {
+        // Read back through keys the store names in TypeScript (keys.ts, userTag).
+        expect(await store.unreadCount(u)).toBe(2);
+        const escaped = u.replace(/%/g, '%25').replace(/\{/g, '%7B').replace(/\}/g, '%7D');
+        expect(await ctx.client.zcard(`${prefix}{user:${escaped}}:deliveries`)).toBe(2);
+      }
+      expect(await ctx.client.keys(`${prefix}{user:a{*`)).toEqual([]);
+    } finally {
+      ctx.client.disconnect();
     }
-    expect(await store.unreadCount(a)).toBe(50);
-    expect(await store.unreadCount(b)).toBe(25);
-    const listed = await store.list(b, { unreadOnly: true, filter: {}, direction: 'forward', limit: 100, cursor: null });
-    expect(listed.items.map((i) => i.message.text).sort()).toEqual(Array.from({ length: 25 }, (_, k) => `g${2 * k + 1}`).sort());
-  });
-
-  it(`keeps a batch to ${ATOMIC_SEND_MAX} deliveries at most, and sends to more than ${GROUPED_MAX_USERS} users alone`, async () => {
-    batches.length = 0;
-    singles = 0;
-    const users = Array.from({ length: GROUPED_MAX_USERS }, () => uid('gw'));
-    const wide = Array.from({ length: GROUPED_MAX_USERS + 1 }, () => uid('gx'));
-    const sent = await Promise.all([
-      ...Array.from({ length: 40 }, () => store.send(msg({ text: 'wide batch' }), { userIds: users })),
-      store.send(msg({ text: 'alone' }), { userIds: wide }),
-    ]);
-    expect(await seen(41)).toBe(41);
-    expect(batches.length).toBeGreaterThan(0);
-    for (const b of batches) expect(b.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(ATOMIC_SEND_MAX);
-    expect(batches.flat()).not.toContain(GROUPED_MAX_USERS + 1);
-    expect(sent[40].recipientCount).toBe(GROUPED_MAX_USERS + 1);
-    for (const u of [users[0], users[users.length - 1]]) expect(await store.unreadCount(u)).toBe(40);
-    expect(await store.unreadCount(wide[0])).toBe(1);
-  });
-
-  it('fails only the send Redis refuses; the others of its batch are stored', async () => {
-    batches.length = 0;
-    singles = 0;
-    const broken = uid('gbroken');
-    const fine = uid('gfine');
-    // A user whose state key holds the wrong type: Redis refuses the delivery to them (WRONGTYPE).
-    const { client } = await connectRedis({ kind: 'single', url: REDIS_URL }, logger);
-    await client.set(new RedisContext(client, false, prefix).keys.user(broken)[0], 'not a hash');
-    await client.quit();
-    const settled = await Promise.allSettled(Array.from({ length: 20 }, (_, k) => store.send(msg({ text: `f${k}` }), { userIds: k === 10 ? [broken] : [fine] })));
-    expect(await seen(20)).toBe(20);
-    expect(batches.length).toBeGreaterThan(0);
-    expect(settled.map((s) => s.status)).toEqual(settled.map((_, k) => (k === 10 ? 'rejected' : 'fulfilled')));
-    expect(String((settled[10] as PromiseRejectedResult).reason)).toContain('WRONGTYPE');
-    expect(await store.unreadCount(fine)).toBe(19);
-    const texts = (await store.list(fine, { unreadOnly: true, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.text);
-    expect(texts.sort()).toEqual(Array.from({ length: 20 }, (_, k) => `f${k}`).filter((t) => t !== 'f10').sort());
   });
 });
 

@@ -34,7 +34,6 @@ export function metaArgs(m: NewMessage): [string, string, string] {
   return [String(m.level), String(m.createdAt.getTime()), m.expiresAt ? String(m.expiresAt.getTime()) : ''];
 }
 
-/** The message as a recipient sees it before reading it (what a send returns). */
 /** The message as kept in an idempotency record, so a replay returns the first call's message. */
 export function messageJson(m: NewMessage): string {
   return JSON.stringify({ ...m, data: m.data ?? null });

@@ -1,6 +1,13 @@
-import type { RedisClient } from './connection.js';
+import type { RedisClient } from '../../redis/connection.js';
 import { RedisKeys } from './keys.js';
-import { Scripts, type Reply, type ScriptCall, type ScriptName } from './scripts.js';
+import { StoreScripts, type Reply, type UserScriptName } from './scripts.js';
+import { encodeUserArgs, type UserArgs } from './user-args.js';
+
+/** One per-user script call. */
+export type UserOp = { [N in UserScriptName]: { userId: string; name: N; args: UserArgs[N] } }[UserScriptName];
+
+/** Catch-up rounds before a per-user script gives up on a cluster (each round fetches what the user lacks). */
+const CATCH_UP_ROUNDS = 10;
 
 /**
  * What the store's parts share: the client, the key layout, the scripts, and the two ways of
@@ -14,7 +21,7 @@ import { Scripts, type Reply, type ScriptCall, type ScriptName } from './scripts
  */
 export class RedisContext {
   readonly keys: RedisKeys;
-  readonly scripts: Scripts;
+  readonly scripts: StoreScripts;
 
   constructor(
     readonly client: RedisClient,
@@ -22,29 +29,26 @@ export class RedisContext {
     prefix: string,
   ) {
     this.keys = new RedisKeys(prefix);
-    this.scripts = new Scripts(client);
+    this.scripts = new StoreScripts(client, this.keys);
   }
 
-  /** Runs a per-user script (lua/user.ts) after the broadcast catch-up; answers its result. */
-  async userOp(userId: string, name: ScriptName, args: readonly (string | number)[], top?: string): Promise<Reply> {
-    if (!this.cluster) {
-      const { keys, args: all } = this.localCall(userId, name, args);
-      return (await this.scripts.run(name, keys, all)).slice(2);
-    }
-    const u = this.keys.user(userId);
-    const g = this.keys.g;
-    let T = top ?? (await this.scripts.run('smSince', [g.seq, g.b, g.bm, g.bp], ['']))[0];
-    let w0 = T;
+  /** Runs a per-user script after the broadcast catch-up; answers its result (after 'ok', minexp). */
+  async userOp<N extends UserScriptName>(userId: string, name: N, args: UserArgs[N], top?: string): Promise<Reply> {
+    const own = encodeUserArgs[name](args);
+    if (!this.cluster) return (await this.scripts.run(name, this.localKeys(userId), [userId, 'local', ...own])).slice(2);
+    const keys = this.keys.user(userId);
+    let T = top ?? (await this.scripts.broadcastsSince({ after: '' }))[0];
+    let from = T;
     let list: string[] = [];
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const r = await this.scripts.run(name, u, [userId, 'G', T, w0, list.length / 2, ...list, ...args]);
+    for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
+      const r = await this.scripts.run(name, keys, [userId, 'cluster', T, from, list.length / 2, ...list, ...own]);
       if (r[0] === 'behind') {
-        w0 = r[1];
-        [T, ...list] = await this.scripts.run('smSince', [g.seq, g.b, g.bm, g.bp], [w0]);
+        from = r[1];
+        [T, ...list] = await this.scripts.broadcastsSince({ after: from });
         continue;
       }
-      // The per-user step comes first, then the global index: see cleanup.ts for why this order.
-      if (r[1] !== '') await this.client.zadd(g.ux, 'LT', r[1], userId);
+      // The per-user step comes first, then the global schedule: see cleanup.ts for why this order.
+      if (r[1] !== '') await this.client.zadd(this.keys.global.usersDue, 'LT', r[1], userId);
       return r.slice(2);
     }
     throw new Error('broadcast catch-up did not settle');
@@ -54,16 +58,20 @@ export class RedisContext {
    * Many per-user scripts as one pipeline (one write, one round trip), answering each one's result in
    * order. On a cluster, where a pipeline may not span nodes, they run concurrently one by one.
    */
-  async userOps(ops: readonly { userId: string; name: ScriptName; args: readonly (string | number)[] }[]): Promise<Reply[]> {
-    if (this.cluster) return Promise.all(ops.map((o) => this.userOp(o.userId, o.name, o.args)));
-    const replies = await this.scripts.runPipelined(ops.map((o) => this.localCall(o.userId, o.name, o.args)));
-    return replies.map((r) => r.slice(2));
+  async userOps(ops: readonly UserOp[]): Promise<Reply[]> {
+    if (this.cluster) return Promise.all(ops.map((o) => this.userOp(o.userId, o.name, o.args as never)));
+    const calls = ops.map((o) => ({
+      name: o.name,
+      keys: this.localKeys(o.userId),
+      args: [o.userId, 'local', ...(encodeUserArgs[o.name] as (a: unknown) => (string | number)[])(o.args)],
+    }));
+    return (await this.scripts.pipeline(calls)).map((r) => r.slice(2));
   }
 
-  /** A per-user script on a single server: the user's keys and the global ones; its reply starts with two fields to drop. */
-  private localCall(userId: string, name: ScriptName, args: readonly (string | number)[]): ScriptCall {
-    const g = this.keys.g;
-    return { name, keys: [...this.keys.user(userId), g.seq, g.b, g.bm, g.bp, g.ux, g.jq], args: [userId, 'L', ...args] };
+  /** A per-user script's keys on a single server: the user's, then the global ones the prelude reads. */
+  private localKeys(userId: string): string[] {
+    const g = this.keys.global;
+    return [...this.keys.user(userId), g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.journalDue];
   }
 
   /** Message bodies by id (null when gone): one MGET on a single server, one GET per slot group on a cluster. */

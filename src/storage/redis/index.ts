@@ -1,23 +1,23 @@
 import type { Logger } from 'pino';
 import type { MessageStore } from '../../domain/message-store.js';
-import { connectRedis } from './connection.js';
+import { openRedis } from '../../redis/connection.js';
+import type { RedisTarget } from '../../redis/target.js';
 import { RedisContext } from './context.js';
-import { recoverJournal } from './journal.js';
+import { recoverJournal, type JournalHooks } from './journal.js';
 import { RedisMessageStore } from './store.js';
-import type { RedisTarget } from './target.js';
 
-export { resolveRedisTarget } from './target.js';
+export { resolveRedisTarget } from '../../redis/target.js';
 
 /**
  * Opens the Redis store: connects (failing when Redis does not answer) and completes the sends a
  * previous process left midway (see send.ts). close() quits the connection.
  */
-export async function openRedisStore(target: RedisTarget, o: { prefix: string; logger: Logger }): Promise<MessageStore> {
-  const { client, cluster } = await connectRedis(target, o.logger);
+export async function openRedisStore(target: RedisTarget, o: { prefix: string; logger: Logger; journalHooks?: JournalHooks }): Promise<MessageStore> {
+  const client = await openRedis(target, { logger: o.logger, name: 'stored-messages:storage', role: 'storage' });
   try {
-    const ctx = new RedisContext(client, cluster, o.prefix);
+    const ctx = new RedisContext(client, target.kind === 'cluster', o.prefix);
     await recoverJournal(ctx, 1000).catch((err) => o.logger.warn({ err }, 'could not complete interrupted sends yet; the cleanup will retry'));
-    return new RedisMessageStore(ctx);
+    return new RedisMessageStore(ctx, o.journalHooks);
   } catch (err) {
     client.disconnect();
     throw err;

@@ -1,18 +1,32 @@
 import type { RedisContext } from './context.js';
+import type { SendKind } from './scripts.js';
 
 /** A journalled send in progress (see send.ts for the guarantee). */
 export interface JournalEntry {
   id: string;
   /** Delivery time (ms), allocated with the id. */
-  t: string;
-  kind: 'd' | 'b';
+  deliveredAt: string;
+  kind: SendKind;
+  /** The encoded body (codec.ts). */
   body: string;
   level: string;
   createdAt: string;
+  /** ms, '' = never. */
   expiresAt: string;
   users: string[];
   /** The idempotency record to mark done, or ''. */
-  idemKey: string;
+  idempotencyKey: string;
+}
+
+/**
+ * Steps a journalled send can be stopped at, so tests can interrupt the real send code where a
+ * process could die. Production passes none.
+ */
+export interface JournalHooks {
+  /** Before each delivery script of send `id` (a chunk of users on a single server, one user on a cluster); a throw stops the send there. */
+  beforeDelivery?(step: { id: string; users: readonly string[] }): void | Promise<void>;
+  /** Before the last step (a broadcast's publication); a throw stops the send there. */
+  beforeFinish?(step: { id: string }): void | Promise<void>;
 }
 
 const DELIVERY_CONCURRENCY = 64;
@@ -29,64 +43,72 @@ const CHUNKS_IN_FLIGHT = 8;
 export async function completeJournal(
   ctx: RedisContext,
   entry: JournalEntry | string,
-  known?: { top: string; registered: string[] },
+  o: { top?: string; registered?: string[]; hooks?: JournalHooks } = {},
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const e = typeof entry === 'string' ? await readEntry(ctx, entry) : entry;
   if (!e) return counts;
-  const g = ctx.keys.g;
-  const meta = `${e.level}|${e.createdAt}|${e.t}|${e.expiresAt}`;
+  const hooks = o.hooks ?? {};
+  const meta = `${e.level}|${e.createdAt}|${e.deliveredAt}|${e.expiresAt}`;
   await ctx.client.set(ctx.keys.body(e.id), e.body);
-  if (e.kind === 'd' && !ctx.cluster) {
-    // A single server: chunks of users per script, each atomic and idempotent per user. A few chunks are
-    // in flight at once, so Redis runs one while the next is on its way (one at a time, W2 spent as much
-    // in round trips and in building each chunk's keys as in the scripts); Redis still runs them one by one.
+  if (e.kind === 'direct' && !ctx.cluster) {
+    // A single server: chunks of users per script, each atomic and idempotent per user. A few chunks
+    // are in flight at once, so Redis runs one while the next is on its way.
     const chunks: string[][] = [];
     for (let i = 0; i < e.users.length; i += LOCAL_CHUNK) chunks.push(e.users.slice(i, i + LOCAL_CHUNK));
     for (let i = 0; i < chunks.length; i += CHUNKS_IN_FLIGHT) {
       await Promise.all(
-        chunks.slice(i, i + CHUNKS_IN_FLIGHT).map(async (chunk) => {
-          const unread = await ctx.scripts.run('smDeliverMany', [g.seq, g.b, g.bm, g.bp, g.ux, g.k], [e.id, meta, ctx.keys.userKeyPrefix, ...chunk]);
-          chunk.forEach((user, j) => counts.set(user, Number(unread[j])));
+        chunks.slice(i, i + CHUNKS_IN_FLIGHT).map(async (users) => {
+          await hooks.beforeDelivery?.({ id: e.id, users });
+          const unread = await ctx.scripts.deliverChunk({ id: e.id, meta, users });
+          users.forEach((user, j) => counts.set(user, Number(unread[j])));
         }),
       );
     }
-  } else if (e.kind === 'd' && e.users.length) {
-    const registered = known?.registered ?? ((await ctx.client.hmget(g.k, ...e.users)) as (string | null)[]);
-    const top = known?.top ?? (await ctx.scripts.run('smSince', [g.seq, g.b, g.bm, g.bp], ['']))[0];
+  } else if (e.kind === 'direct' && e.users.length) {
+    const registered = o.registered ?? ((await ctx.client.hmget(ctx.keys.global.knownUsers, ...e.users)) as (string | null)[]);
+    const top = o.top ?? (await ctx.scripts.broadcastsSince({ after: '' }))[0];
     for (let i = 0; i < e.users.length; i += DELIVERY_CONCURRENCY) {
       await Promise.all(
         e.users.slice(i, i + DELIVERY_CONCURRENCY).map(async (user, j) => {
-          const [, unread] = await ctx.userOp(user, 'smDeliver', [e.id, meta, registered[i + j] ?? top], top);
+          await hooks.beforeDelivery?.({ id: e.id, users: [user] });
+          const [, unread] = await ctx.userOp(user, 'deliver', { id: e.id, meta, registered: registered[i + j] ?? top }, top);
           counts.set(user, Number(unread));
         }),
       );
     }
   }
-  await ctx.scripts.run(
-    'smFinish',
-    [g.seq, g.b, g.bm, g.bp, g.ux, g.mx, e.idemKey || ctx.keys.noIdem, g.j, g.jq],
+  await hooks.beforeFinish?.({ id: e.id });
+  await ctx.scripts.finishSend({
+    id: e.id,
+    kind: e.kind,
+    meta,
+    expiresAt: e.expiresAt,
+    idempotencyKey: e.idempotencyKey,
     // On a single server the delivery scripts indexed the recipients' expiries already.
-    [e.id, e.kind, meta, e.expiresAt, e.idemKey ? '1' : '0', ...(e.kind === 'd' && ctx.cluster ? e.users : [])],
-  );
+    indexUsers: e.kind === 'direct' && ctx.cluster ? e.users : [],
+  });
   return counts;
 }
 
-async function readEntry(ctx: RedisContext, id: string): Promise<JournalEntry | null> {
-  const raw = await ctx.client.hget(ctx.keys.g.j, id);
-  return raw === null ? null : parseEntry(id, raw);
+/** The JSON begin-send.lua journals (it prepends the delivery time): the entry less id and time. */
+export function encodeEntry(e: Omit<JournalEntry, 'id' | 'deliveredAt'>): string {
+  return JSON.stringify({ kind: e.kind, body: e.body, level: e.level, createdAt: e.createdAt, expiresAt: e.expiresAt, users: e.users, idempotencyKey: e.idempotencyKey });
 }
 
 function parseEntry(id: string, raw: string): JournalEntry {
   const bar = raw.indexOf('|');
-  const p = JSON.parse(raw.slice(bar + 1)) as { k: 'd' | 'b'; b: string; l: string; c: string; e: string; u: string[]; i: string };
-  return { id, t: raw.slice(0, bar), kind: p.k, body: p.b, level: p.l, createdAt: p.c, expiresAt: p.e, users: p.u, idemKey: p.i };
+  return { ...(JSON.parse(raw.slice(bar + 1)) as Omit<JournalEntry, 'id' | 'deliveredAt'>), id, deliveredAt: raw.slice(0, bar) };
+}
+
+async function readEntry(ctx: RedisContext, id: string): Promise<JournalEntry | null> {
+  const raw = await ctx.client.hget(ctx.keys.global.journal, id);
+  return raw === null ? null : parseEntry(id, raw);
 }
 
 /** Completes up to `limit` journal entries older than `ageMs` (left by a process that died midway). */
 export async function recoverJournal(ctx: RedisContext, limit: number, ageMs = 5000): Promise<number> {
-  const g = ctx.keys.g;
-  const due = await ctx.scripts.run('smJournalDue', [g.j, g.jq], [ageMs, limit]);
+  const due = await ctx.scripts.journalDue({ ageMs, limit });
   for (let i = 0; i < due.length; i += 2) await completeJournal(ctx, parseEntry(due[i], due[i + 1]));
   return due.length / 2;
 }

@@ -1,45 +1,62 @@
+import { userTag } from '../../redis/keys.js';
+
 /**
  * Key layout under REDIS_PREFIX (which may not contain braces, so the first `{...}` of every key is
- * ours and picks its Redis Cluster hash slot):
+ * ours and picks its Redis Cluster hash slot); docs/redis.md has the table, lua/lib/base.lua and
+ * lua/lib/deliver.lua describe each key's contents.
  *
- * - `<p>{u:<user id>}:<s|a|n|m|r|x|t|k|u>`: one user's state, all in that user's slot (see lua/lib.ts).
- * - `<p>{g}:<name>`: global state (id sequence, broadcasts, known users, reclaim indexes, send
- *   journal, idempotency records), all in one slot so each global step is one atomic script.
- * - `<p>{m:<message id>}`: a message body, stored once whatever the number of recipients.
+ * - `<p>{user:<id>}:<name>`: one user's state, all in that user's slot (the one rule: userTag).
+ * - `<p>{global}:<name>`: global state (id sequence, broadcasts, known users, reclaim schedules,
+ *   send journal, idempotency records), all in one slot so each global step is one atomic script.
+ * - `<p>{message:<id>}`: a message body, stored once whatever the number of recipients.
  */
-export const USER_KEY_NAMES = ['s', 'a', 'n', 'm', 'r', 'x', 't', 'k', 'u'] as const;
+/** A user's keys in the order the scripts take them (lua/lib/base.lua USER_KEY_SUFFIXES). */
+export const USER_KEYS = ['state', 'deliveries', 'unread', 'meta', 'read-at', 'expiries', 'tombstones', 'read-marks', 'unread-below'] as const;
+export type UserKeyName = (typeof USER_KEYS)[number];
 
 export interface GlobalKeys {
-  seq: string;
-  b: string;
-  bm: string;
-  bp: string;
-  ux: string;
-  k: string;
-  mx: string;
-  j: string;
-  jq: string;
+  sequence: string;
+  broadcasts: string;
+  broadcastMeta: string;
+  broadcastsPending: string;
+  usersDue: string;
+  knownUsers: string;
+  bodiesDue: string;
+  journal: string;
+  journalDue: string;
 }
 
 export class RedisKeys {
-  readonly g: GlobalKeys;
-  /** The body key less the id and the closing brace (the standalone send script completes it). */
+  readonly global: GlobalKeys;
+  /** The body key less the id and the closing brace (the standalone send scripts complete it). */
   readonly bodyPrefix: string;
-  /** A user's keys less the id and `}:<name>` (the standalone delivery script completes them). */
-  readonly userKeyPrefix: string;
 
   constructor(readonly prefix: string) {
     if (/[{}]/.test(prefix)) throw new Error('REDIS_PREFIX must not contain braces');
-    const g = (name: string) => `${prefix}{g}:${name}`;
-    this.g = { seq: g('seq'), b: g('b'), bm: g('bm'), bp: g('bp'), ux: g('ux'), k: g('k'), mx: g('mx'), j: g('j'), jq: g('jq') };
-    this.bodyPrefix = `${prefix}{m:`;
-    this.userKeyPrefix = `${prefix}{u:`;
+    const g = (name: string) => `${prefix}{global}:${name}`;
+    this.global = {
+      sequence: g('sequence'),
+      broadcasts: g('broadcasts'),
+      broadcastMeta: g('broadcast-meta'),
+      broadcastsPending: g('broadcasts-pending'),
+      usersDue: g('users-due'),
+      knownUsers: g('known-users'),
+      bodiesDue: g('bodies-due'),
+      journal: g('journal'),
+      journalDue: g('journal-due'),
+    };
+    this.bodyPrefix = `${prefix}{message:`;
   }
 
-  /** The keys of one user (USER_KEY_NAMES), in the order the scripts expect. */
+  /** The keys of one user (USER_KEYS), in the order the scripts expect. */
   user(userId: string): string[] {
-    const base = `${this.userKeyPrefix}${userId}}:`;
-    return USER_KEY_NAMES.map((n) => base + n);
+    const base = `${this.prefix}${userTag(userId)}:`;
+    return USER_KEYS.map((n) => base + n);
+  }
+
+  /** One of a user's keys by name. */
+  userKey(userId: string, name: UserKeyName): string {
+    return `${this.prefix}${userTag(userId)}:${name}`;
   }
 
   body(messageId: string): string {
@@ -47,12 +64,12 @@ export class RedisKeys {
   }
 
   /** Idempotency record; the scope's length keeps scope/key pairs unambiguous. */
-  idem(scope: string, key: string): string {
-    return `${this.prefix}{g}:i:${scope.length}:${scope}:${key}`;
+  idempotency(scope: string, key: string): string {
+    return `${this.prefix}{global}:idempotency:${scope.length}:${scope}:${key}`;
   }
 
   /** A same-slot placeholder for scripts whose idempotency key is optional. */
-  get noIdem(): string {
-    return `${this.prefix}{g}:i:-`;
+  get noIdempotency(): string {
+    return `${this.prefix}{global}:idempotency:-`;
   }
 }

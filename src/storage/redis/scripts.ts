@@ -1,48 +1,205 @@
-import type { RedisClient } from './connection.js';
-import { GLOBAL_SCRIPTS } from './lua/global.js';
-import { LIB } from './lua/lib.js';
-import { USER_SCRIPTS } from './lua/user.js';
+import type { NewMessage } from '../../domain/message.js';
+import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyClaim } from '../../domain/message-store.js';
+import type { RedisClient } from '../../redis/connection.js';
+import { LuaScripts, type ScriptCall } from '../../redis/scripts.js';
+import { encodeBody, messageJson, metaArgs } from './codec.js';
+import type { RedisKeys } from './keys.js';
 
-export type ScriptName = keyof typeof USER_SCRIPTS | keyof typeof GLOBAL_SCRIPTS;
+/** Every storage script answers a flat array of strings (or one string, made an array). */
 export type Reply = string[];
 
+/** Library files some scripts need besides lib/base, read-state and deliver. */
+const WALK = ['lib/walk.lua'];
+const FORGET = ['lib/forget.lua'];
+const SEND = ['lib/send.lua'];
+
 /**
- * The Lua scripts, each the shared library plus its body, registered with ioredis `defineCommand`
- * (EVALSHA, falling back to EVAL once when the server does not have the script cached).
+ * The storage scripts, one `.lua` file each under lua/ with its keys and arguments in its header;
+ * every one gets lua/lib/base.lua, read-state.lua and deliver.lua first, then the lib files it names.
  */
-export class Scripts {
-  constructor(private readonly client: RedisClient) {
-    const all: Record<string, string> = { ...USER_SCRIPTS, ...GLOBAL_SCRIPTS };
-    for (const [name, body] of Object.entries(all)) client.defineCommand(name, { lua: LIB + body });
+const SOURCE = {
+  dir: new URL('./lua/', import.meta.url),
+  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/deliver.lua'],
+  scripts: {
+    // Per-user scripts (run through RedisContext.userOp, after the broadcast catch-up).
+    list: { file: 'list.lua', lib: WALK },
+    get: 'get.lua',
+    count: 'count.lua',
+    setRead: 'set-read.lua',
+    markAllRead: { file: 'mark-all-read.lua', lib: WALK },
+    delete: { file: 'delete.lua', lib: FORGET },
+    oldestUnread: { file: 'oldest-unread.lua', lib: WALK },
+    deliver: 'deliver.lua',
+    cleanUser: { file: 'clean-user.lua', lib: FORGET },
+    nextDue: { file: 'next-due.lua', lib: FORGET },
+    // Sends and global steps.
+    sendDirect: { file: 'send-direct.lua', lib: SEND },
+    broadcast: { file: 'broadcast.lua', lib: SEND },
+    sendBatch: 'send-batch.lua',
+    deliverChunk: 'deliver-chunk.lua',
+    beginSend: { file: 'begin-send.lua', lib: SEND },
+    finishSend: 'finish-send.lua',
+    journalDue: 'journal-due.lua',
+    registerUser: 'register-user.lua',
+    ensureUser: 'ensure-user.lua',
+    broadcastsSince: 'broadcasts-since.lua',
+    due: 'due.lua',
+    forgetBodies: 'forget-bodies.lua',
+    remember: { file: 'remember.lua', lib: SEND },
+    forgetResult: 'forget-result.lua',
+  },
+} as const;
+
+export type ScriptName = keyof typeof SOURCE.scripts;
+export type UserScriptName = 'list' | 'get' | 'count' | 'setRead' | 'markAllRead' | 'delete' | 'oldestUnread' | 'deliver';
+
+/** A journalled send's kind. */
+export type SendKind = 'direct' | 'broadcast';
+
+/** One direct send of a batch (sendBatch). */
+export interface BatchedSend {
+  message: NewMessage;
+  users: readonly string[];
+}
+
+/** Typed wrappers of the global and send scripts: named parameters in, the script's reply out. */
+export class StoreScripts {
+  private readonly lua: LuaScripts<ScriptName>;
+
+  constructor(
+    client: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {
+    this.lua = new LuaScripts(client, 'storage', SOURCE);
   }
 
-  /** Runs a script; every script answers a flat array of strings (or one string). */
+  /** The full text of a script as Redis receives it (tests recognise it by its SHA-1). */
+  source(name: ScriptName): string {
+    return this.lua.sources[name];
+  }
+
   async run(name: ScriptName, keys: readonly string[], args: readonly (string | number)[] = []): Promise<Reply> {
-    const command = (this.client as unknown as Record<ScriptName, (args: unknown[]) => Promise<Reply | string>>)[name];
-    return asReply(await command.call(this.client, [keys.length, ...keys, ...args]));
+    return asReply(await this.lua.run(name, keys, args));
   }
 
-  /**
-   * Runs many scripts as one pipeline: one write and one round trip for all of them (the storage
-   * connection does not auto-pipeline). Single server only: on a cluster a pipeline may not span nodes.
-   * Answers in order; the first script that failed throws.
-   */
-  async runPipelined(calls: readonly ScriptCall[]): Promise<Reply[]> {
-    if (!calls.length) return [];
-    const pipeline = this.client.pipeline() as unknown as Record<ScriptName, (args: unknown[]) => void> & { exec(): Promise<[Error | null, unknown][] | null> };
-    for (const { name, keys, args = [] } of calls) pipeline[name]([keys.length, ...keys, ...args]);
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, reply]) => {
-      if (err) throw err;
-      return asReply(reply as Reply | string);
-    });
+  async pipeline(calls: readonly (ScriptCall & { name: ScriptName })[]): Promise<Reply[]> {
+    return (await this.lua.pipeline(calls)).map(asReply);
+  }
+
+  /** send-direct.lua: a whole send to a few users, atomically (single server). */
+  sendDirect(o: { users: readonly string[]; message: NewMessage; idempotency?: IdempotencyClaim }): Promise<Reply> {
+    return this.run('sendDirect', [...this.sendKeys(o.idempotency), ...o.users.flatMap((u) => this.keys.user(u))], [...this.sendArgs(o.message, o.idempotency), ...o.users]);
+  }
+
+  /** broadcast.lua: a broadcast in one step (single server). */
+  broadcast(o: { message: NewMessage; idempotency?: IdempotencyClaim }): Promise<Reply> {
+    return this.run('broadcast', this.sendKeys(o.idempotency), this.sendArgs(o.message, o.idempotency));
+  }
+
+  /** send-batch.lua: many direct sends without idempotency keys (single server). */
+  sendBatch(o: { sends: readonly BatchedSend[] }): Promise<Reply> {
+    const g = this.keys.global;
+    const args: (string | number)[] = [this.keys.prefix, this.keys.bodyPrefix];
+    for (const { message, users } of o.sends) args.push(encodeBody(message), ...metaArgs(message), users.length, ...users);
+    return this.run('sendBatch', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers, g.bodiesDue], args);
+  }
+
+  /** deliver-chunk.lua: delivers a journalled send to some users (single server). */
+  deliverChunk(o: { id: string; meta: string; users: readonly string[] }): Promise<Reply> {
+    const g = this.keys.global;
+    return this.run('deliverChunk', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers], [o.id, o.meta, this.keys.prefix, ...o.users]);
+  }
+
+  /** begin-send.lua: the first, global step of a journalled send. */
+  beginSend(o: { kind: SendKind; users: readonly string[]; message: NewMessage; entry: string; idempotency?: IdempotencyClaim }): Promise<Reply> {
+    const g = this.keys.global;
+    const idem = o.idempotency;
+    return this.run(
+      'beginSend',
+      [g.sequence, g.broadcastsPending, g.knownUsers, this.idempotencyKey(idem), g.journal, g.journalDue],
+      [o.kind, idem ? '1' : '0', idem?.fingerprint ?? '', idem ? messageJson(o.message) : '', o.entry, IDEMPOTENCY_TTL_SECONDS, ...o.users],
+    );
+  }
+
+  /** finish-send.lua: the last, global step of a journalled send. */
+  finishSend(o: { id: string; kind: SendKind; meta: string; expiresAt: string; idempotencyKey: string; indexUsers: readonly string[] }): Promise<Reply> {
+    const g = this.keys.global;
+    return this.run(
+      'finishSend',
+      [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.bodiesDue, o.idempotencyKey || this.keys.noIdempotency, g.journal, g.journalDue],
+      [o.id, o.kind, o.meta, o.expiresAt, o.idempotencyKey ? '1' : '0', ...o.indexUsers],
+    );
+  }
+
+  /** journal-due.lua: id, entry pairs of sends left midway for at least `ageMs`. */
+  journalDue(o: { ageMs: number; limit: number }): Promise<Reply> {
+    const g = this.keys.global;
+    return this.run('journalDue', [g.journal, g.journalDue], [o.ageMs, o.limit]);
+  }
+
+  /** register-user.lua (Cluster): the user's registration watermark. */
+  async registerUser(o: { userId: string }): Promise<string> {
+    const g = this.keys.global;
+    return (await this.run('registerUser', [g.sequence, g.broadcastsPending, g.knownUsers], [o.userId]))[0];
+  }
+
+  /** ensure-user.lua (single server). */
+  async ensureUser(o: { userId: string }): Promise<void> {
+    const g = this.keys.global;
+    await this.run('ensureUser', [this.keys.userKey(o.userId, 'state'), g.sequence, g.broadcastsPending, g.knownUsers], [o.userId]);
+  }
+
+  /** broadcasts-since.lua (Cluster): the broadcast top, then id, meta pairs after `after` ('' = none). */
+  broadcastsSince(o: { after: string }): Promise<Reply> {
+    const g = this.keys.global;
+    return this.run('broadcastsSince', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending], [o.after]);
+  }
+
+  /** due.lua: what a schedule (users-due, bodies-due) holds that is due now. */
+  due(o: { schedule: 'usersDue' | 'bodiesDue'; limit: number }): Promise<Reply> {
+    return this.run('due', [this.keys.global[o.schedule]], [o.limit]);
+  }
+
+  /** forget-bodies.lua */
+  async forgetBodies(o: { ids: readonly string[] }): Promise<void> {
+    const g = this.keys.global;
+    await this.run('forgetBodies', [g.bodiesDue, g.broadcasts, g.broadcastMeta], o.ids);
+  }
+
+  /** remember.lua */
+  remember(o: { claim: IdempotencyClaim; result: string }): Promise<Reply> {
+    return this.run('remember', [this.idempotencyKey(o.claim)], [o.claim.fingerprint, o.result, IDEMPOTENCY_TTL_SECONDS]);
+  }
+
+  /** forget-result.lua */
+  async forgetResult(o: { claim: IdempotencyClaim }): Promise<void> {
+    await this.run('forgetResult', [this.idempotencyKey(o.claim)], [o.claim.fingerprint]);
+  }
+
+  /** clean-user.lua: [reclaimed, trimmed, next due]. */
+  cleanUser(o: { userId: string; maxDeliveries: number; maxTrim: number }): Promise<Reply> {
+    return this.run('cleanUser', this.keys.user(o.userId), [o.maxDeliveries, o.maxTrim]);
+  }
+
+  /** next-due.lua: when the cleanup is next due for the user ('' = never). */
+  async nextDue(o: { userId: string }): Promise<string> {
+    return (await this.run('nextDue', this.keys.user(o.userId)))[0];
+  }
+
+  idempotencyKey(claim: IdempotencyClaim | undefined): string {
+    return claim ? this.keys.idempotency(claim.scope, claim.key) : this.keys.noIdempotency;
+  }
+
+  /** KEYS[1..8] of send-direct.lua and broadcast.lua. */
+  private sendKeys(idem: IdempotencyClaim | undefined): string[] {
+    const g = this.keys.global;
+    return [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers, g.bodiesDue, this.idempotencyKey(idem)];
+  }
+
+  /** ARGV[1..9] of send-direct.lua and broadcast.lua; the message JSON is kept only under an idempotency key (for replays). */
+  private sendArgs(message: NewMessage, idem: IdempotencyClaim | undefined): (string | number)[] {
+    return [idem ? '1' : '0', idem?.fingerprint ?? '', idem ? messageJson(message) : '', encodeBody(message), ...metaArgs(message), this.keys.bodyPrefix, IDEMPOTENCY_TTL_SECONDS];
   }
 }
 
-export interface ScriptCall {
-  name: ScriptName;
-  keys: readonly string[];
-  args?: readonly (string | number)[];
-}
-
-const asReply = (reply: Reply | string): Reply => (Array.isArray(reply) ? reply : [reply]);
+const asReply = (reply: unknown): Reply => (Array.isArray(reply) ? (reply as Reply) : [reply as string]);

@@ -1,13 +1,13 @@
 import { deliveredRecord, type NewMessage } from '../../domain/message.js';
-import { IDEMPOTENCY_TTL_SECONDS, IdempotencyMismatch, type IdempotencyClaim, type Recipients, type SendResult } from '../../domain/message-store.js';
-import { encodeBody, messageJson, metaArgs, replayedSend } from './codec.js';
+import { IdempotencyMismatch, type IdempotencyClaim, type Recipients, type SendResult } from '../../domain/message-store.js';
+import { encodeBody, metaArgs, replayedSend } from './codec.js';
 import type { RedisContext } from './context.js';
-import { completeJournal, type JournalEntry } from './journal.js';
+import { completeJournal, encodeEntry, type JournalEntry, type JournalHooks } from './journal.js';
 import { GroupCommit } from '../group.js';
 
 /**
  * Recipients a single-server send delivers in one atomic script. A script blocks Redis while it
- * runs (some 30 to 50 µs per recipient), so larger sends are journalled and delivered in chunks.
+ * runs, so larger sends are journalled and delivered in chunks.
  */
 export const ATOMIC_SEND_MAX = 200;
 
@@ -33,7 +33,10 @@ export class RedisSends {
   /** Direct sends grouped into one script under load (see sendGroup). */
   private readonly direct: GroupCommit<DirectSend, SendResult>;
 
-  constructor(private readonly ctx: RedisContext) {
+  constructor(
+    private readonly ctx: RedisContext,
+    private readonly hooks: JournalHooks = {},
+  ) {
     this.direct = sendGroup(ctx);
   }
 
@@ -42,13 +45,13 @@ export class RedisSends {
     const users = 'everyone' in to ? null : [...new Set(to.userIds)].sort();
     if (users && !idem && !ctx.cluster && users.length <= GROUPED_MAX_USERS) return this.direct.submit({ message, users });
     const journalled = ctx.cluster || (users !== null && users.length > ATOMIC_SEND_MAX);
-    return journalled ? sendJournalled(ctx, message, users, idem) : sendAtomically(ctx, message, users, idem);
+    return journalled ? sendJournalled(ctx, message, users, idem, this.hooks) : sendAtomically(ctx, message, users, idem);
   }
 }
 
 /**
  * Group commit. Direct sends without idempotency keys, to at most GROUPED_MAX_USERS users each, on a
- * single server wait while a batch of them runs and then go together as one script (smSendBatch):
+ * single server wait while a batch of them runs and then go together as one script (send-batch.lua):
  * Redis and this process pay a script call, a write and a reply once for many sends. A send that fails
  * in Redis fails alone, as it would in a script of its own (pcall in the script). A batch holds at
  * most ATOMIC_SEND_MAX deliveries, so a script blocks Redis no longer than one large send does. A
@@ -67,10 +70,7 @@ function sendGroup(ctx: RedisContext): GroupCommit<DirectSend, SendResult> {
     maxWeight: ATOMIC_SEND_MAX,
     run: async (batch) => {
       if (batch.length === 1) return batch[0].resolve(await sendAtomically(ctx, batch[0].item.message, batch[0].item.users));
-      const g = ctx.keys.g;
-      const args: (string | number)[] = [ctx.keys.userKeyPrefix, ctx.keys.bodyPrefix];
-      for (const { item } of batch) args.push(encodeBody(item.message), ...metaArgs(item.message), item.users.length, ...item.users);
-      const r = await ctx.scripts.run('smSendBatch', [g.seq, g.b, g.bm, g.bp, g.ux, g.k, g.mx], args);
+      const r = await ctx.scripts.sendBatch({ sends: batch.map(({ item }) => item) });
       let at = 0;
       // In the order of their ids, so live events of one user follow their counts.
       for (const { item, resolve, reject } of batch) {
@@ -87,22 +87,12 @@ function sendGroup(ctx: RedisContext): GroupCommit<DirectSend, SendResult> {
   });
 }
 
-function commonArgs(ctx: RedisContext, message: NewMessage, idem?: IdempotencyClaim): (string | number)[] {
-  // The message JSON is kept only under an idempotency key (for replays).
-  return [idem ? '1' : '0', idem?.fingerprint ?? '', idem ? messageJson(message) : '', encodeBody(message), ...metaArgs(message), ctx.keys.bodyPrefix, IDEMPOTENCY_TTL_SECONDS];
-}
-
 function answer(r: readonly string[]): void {
   if (r[0] === 'mismatch') throw new IdempotencyMismatch('idempotency key reused with different input');
 }
 
 async function sendAtomically(ctx: RedisContext, message: NewMessage, users: string[] | null, idem?: IdempotencyClaim): Promise<SendResult> {
-  const g = ctx.keys.g;
-  const keys = [g.seq, g.b, g.bm, g.bp, g.ux, g.k, g.mx, idem ? ctx.keys.idem(idem.scope, idem.key) : ctx.keys.noIdem];
-  const args = commonArgs(ctx, message, idem);
-  const r = users
-    ? await ctx.scripts.run('smSendLocal', [...keys, ...users.flatMap((u) => ctx.keys.user(u))], [...args, ...users])
-    : await ctx.scripts.run('smBroadcastLocal', keys, args);
+  const r = users ? await ctx.scripts.sendDirect({ users, message, idempotency: idem }) : await ctx.scripts.broadcast({ message, idempotency: idem });
   answer(r);
   if (r[0] === 'replay') return replayedSend(r);
   const [, id, rc, ...counts] = r;
@@ -120,27 +110,28 @@ function directResult(id: string, message: NewMessage, users: readonly string[],
   };
 }
 
-async function sendJournalled(ctx: RedisContext, message: NewMessage, users: string[] | null, idem?: IdempotencyClaim): Promise<SendResult> {
-  const g = ctx.keys.g;
-  const idemKey = idem ? ctx.keys.idem(idem.scope, idem.key) : '';
+async function sendJournalled(ctx: RedisContext, message: NewMessage, users: string[] | null, idem: IdempotencyClaim | undefined, hooks: JournalHooks): Promise<SendResult> {
   const [level, createdAt, expiresAt] = metaArgs(message);
-  const payload = JSON.stringify({ k: users ? 'd' : 'b', b: encodeBody(message), l: level, c: createdAt, e: expiresAt, u: users ?? [], i: idemKey });
+  const draft: Omit<JournalEntry, 'id' | 'deliveredAt'> = {
+    kind: users ? 'direct' : 'broadcast',
+    body: encodeBody(message),
+    level,
+    createdAt,
+    expiresAt,
+    users: users ?? [],
+    idempotencyKey: idem ? ctx.scripts.idempotencyKey(idem) : '',
+  };
   for (let attempt = 0; attempt < 5; attempt++) {
-    const r = await ctx.scripts.run(
-      'smBegin',
-      [g.seq, g.bp, g.k, idemKey || ctx.keys.noIdem, g.j, g.jq],
-      [users ? 'd' : 'b', idem ? '1' : '0', idem?.fingerprint ?? '', idem ? messageJson(message) : '', payload, IDEMPOTENCY_TTL_SECONDS, ...(users ?? [])],
-    );
+    const r = await ctx.scripts.beginSend({ kind: draft.kind, users: draft.users, message, entry: encodeEntry(draft), idempotency: idem });
     answer(r);
     if (r[0] === 'replay') return replayedSend(r);
     if (r[0] === 'pending') {
       // Another call with this key is midway (or died midway): finish its send, then replay it.
-      await completeJournal(ctx, r[1]);
+      await completeJournal(ctx, r[1], { hooks });
       continue;
     }
-    const [, id, t, top, rc, ...registered] = r;
-    const entry: JournalEntry = { id, t, kind: users ? 'd' : 'b', body: encodeBody(message), level, createdAt, expiresAt, users: users ?? [], idemKey };
-    const counts = await completeJournal(ctx, entry, { top, registered });
+    const [, id, deliveredAt, top, rc, ...registered] = r;
+    const counts = await completeJournal(ctx, { ...draft, id, deliveredAt }, { top, registered, hooks });
     return {
       message: deliveredRecord(id, message),
       recipientCount: Number(rc),

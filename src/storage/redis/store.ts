@@ -1,6 +1,5 @@
 import { isMessageId, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
-  IDEMPOTENCY_TTL_SECONDS,
   IdempotencyMismatch,
   checkListCursor,
   type BroadcastView,
@@ -18,40 +17,41 @@ import {
 import { KnownUsers } from '../known-users.js';
 import { cleanupExpired } from './cleanup.js';
 import { decodeBody } from './codec.js';
-import { closeRedis } from './connection.js';
-import type { RedisContext } from './context.js';
+import { closeRedis } from '../../redis/connection.js';
+import type { RedisContext, UserOp } from './context.js';
+import type { JournalHooks } from './journal.js';
 import { RedisSends } from './send.js';
 
 const PING_TIMEOUT_MS = 2000;
 
 /** Message ids are positive integers (INCR); anything else cannot be the caller's message. */
 const byId = (a: string, b: string) => Number(a) - Number(b);
-const ms = (d: Date | null | undefined) => (d ? String(d.getTime()) : '');
 
 /**
  * MessageStore on Redis (one server or a Redis Cluster), with the semantics of the PostgreSQL store.
  * Every operation is one Lua script on one user's keys (plus, on a single server, the global keys it
- * reads for broadcasts); sends are described in send.ts, expiry in cleanup.ts, keys in keys.ts.
+ * reads for broadcasts); sends are described in send.ts, expiry in cleanup.ts, keys in keys.ts, scripts in lua/.
  * Message bodies are fetched by id after the script (one MGET), never copied per recipient.
  */
 export class RedisMessageStore implements MessageStore {
   private readonly known = new KnownUsers();
   private readonly sends: RedisSends;
 
-  constructor(private readonly ctx: RedisContext) {
-    this.sends = new RedisSends(ctx);
+  constructor(
+    private readonly ctx: RedisContext,
+    journalHooks?: JournalHooks,
+  ) {
+    this.sends = new RedisSends(ctx, journalHooks);
   }
 
   async ensureUser(userId: string): Promise<void> {
     if (this.known.has(userId)) return;
     const { keys, scripts, client } = this.ctx;
-    const g = keys.g;
-    const s = keys.user(userId)[0];
     if (this.ctx.cluster) {
-      const [registeredAt] = await scripts.run('smRegister', [g.seq, g.bp, g.k], [userId]);
-      await client.hsetnx(s, 'w', registeredAt);
+      const registered = await scripts.registerUser({ userId });
+      await client.hsetnx(keys.userKey(userId, 'state'), 'broadcasts-upto', registered);
     } else {
-      await scripts.run('smEnsureLocal', [s, g.seq, g.bp, g.k], [userId]);
+      await scripts.ensureUser({ userId });
     }
     this.known.add(userId);
   }
@@ -65,17 +65,17 @@ export class RedisMessageStore implements MessageStore {
     const f = query.filter;
     const unread = query.unreadOnly || f.read === false;
     const plain = !f.levels && !f.since && !f.until;
-    const [more, other, total, ...flat] = await this.ctx.userOp(userId, 'smList', [
-      unread ? 'n' : 'a',
-      !unread && f.read === true ? '1' : '',
-      f.levels ? f.levels.join(',') : '-',
-      ms(f.since),
-      ms(f.until),
-      query.direction === 'forward' ? 'f' : 'b',
-      query.limit,
-      query.cursor ?? '',
-      plain ? 'c' : 's',
-    ]);
+    const [more, other, total, ...flat] = await this.ctx.userOp(userId, 'list', {
+      source: unread ? 'unread' : 'all',
+      readOnly: !unread && f.read === true,
+      levels: f.levels ?? null,
+      since: f.since ?? null,
+      until: f.until ?? null,
+      direction: query.direction,
+      limit: query.limit,
+      cursor: query.cursor ?? null,
+      totalBy: plain ? 'counters' : 'scan',
+    });
     const records = await this.records(pairs(flat));
     if (query.direction === 'backward') records.reverse();
     const forward = query.direction === 'forward';
@@ -89,7 +89,7 @@ export class RedisMessageStore implements MessageStore {
 
   async get(userId: string, messageId: string): Promise<MessageRecord | null> {
     if (!isMessageId(messageId)) return null;
-    const [found, readAt] = await this.ctx.userOp(userId, 'smGet', [messageId]);
+    const [found, readAt] = await this.ctx.userOp(userId, 'get', { messageId });
     if (found !== '1') return null;
     return (await this.records([[messageId, readAt]]))[0] ?? null;
   }
@@ -99,7 +99,7 @@ export class RedisMessageStore implements MessageStore {
     const unique = [...new Set(userIds)];
     const valid = isMessageId(messageId);
     const replies = await this.ctx.userOps(
-      unique.flatMap((userId) => [...(valid ? [{ userId, name: 'smGet' as const, args: [messageId] }] : []), { userId, name: 'smCount' as const, args: [] }]),
+      unique.flatMap((userId): UserOp[] => [...(valid ? [{ userId, name: 'get' as const, args: { messageId } }] : []), { userId, name: 'count', args: {} }]),
     );
     const per = valid ? 2 : 1;
     return new Map(
@@ -111,13 +111,13 @@ export class RedisMessageStore implements MessageStore {
   }
 
   async unreadCount(userId: string): Promise<number> {
-    const [unread] = await this.ctx.userOp(userId, 'smCount', []);
+    const [unread] = await this.ctx.userOp(userId, 'count', {});
     return Number(unread);
   }
 
   async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
     const wanted = [...new Set(ids.filter(isMessageId))];
-    const [unread, nChanged, ...rest] = await this.ctx.userOp(userId, 'smSetRead', [read ? '1' : '0', ...wanted]);
+    const [unread, nChanged, ...rest] = await this.ctx.userOp(userId, 'setRead', { read, ids: wanted });
     const changed = rest.slice(0, Number(nChanged)).sort(byId);
     const found = new Map((await this.records(pairs(rest.slice(Number(nChanged))))).map((m) => [m.id, m]));
     return {
@@ -129,14 +129,14 @@ export class RedisMessageStore implements MessageStore {
   }
 
   async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
-    const [count, unread] = await this.ctx.userOp(userId, 'smMarkAll', [until.getTime()]);
+    const [count, unread] = await this.ctx.userOp(userId, 'markAllRead', { until });
     return { count: Number(count), unreadCount: Number(unread) };
   }
 
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = [...new Set(ids.filter(isMessageId))];
-    // Tombstones stop a send journal being completed again from resurrecting a deletion (Cluster only).
-    const [unread, ...deleted] = await this.ctx.userOp(userId, 'smDelete', [this.ctx.cluster ? '1' : '', ...wanted]);
+    // Tombstones stop a send journal being completed again from resurrecting a deletion.
+    const [unread, ...deleted] = await this.ctx.userOp(userId, 'delete', { ids: wanted, tombstones: this.ctx.cluster ? 'always' : 'while-journalled' });
     const gone = new Set(deleted);
     return {
       deleted: deleted.sort(byId),
@@ -146,16 +146,12 @@ export class RedisMessageStore implements MessageStore {
   }
 
   async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
-    const ids = await this.ctx.userOp(userId, 'smOldest', [limit]);
+    const ids = await this.ctx.userOp(userId, 'oldestUnread', { limit });
     return this.records(ids.map((id) => [id, '']));
   }
 
   async remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
-    const r = await this.ctx.scripts.run('smRemember', [this.ctx.keys.idem(claim.scope, claim.key)], [
-      claim.fingerprint,
-      JSON.stringify(result),
-      IDEMPOTENCY_TTL_SECONDS,
-    ]);
+    const r = await this.ctx.scripts.remember({ claim, result: JSON.stringify(result) });
     if (r[0] === 'mismatch') throw new IdempotencyMismatch('idempotency key reused with different input');
     if (r[0] === 'new') return result;
     const [, id, , message, saved] = r;
@@ -163,7 +159,7 @@ export class RedisMessageStore implements MessageStore {
   }
 
   async forget(claim: IdempotencyClaim): Promise<void> {
-    await this.ctx.scripts.run('smForgetResult', [this.ctx.keys.idem(claim.scope, claim.key)], [claim.fingerprint]);
+    await this.ctx.scripts.forgetResult({ claim });
   }
 
   cleanupExpired(limit: number): Promise<number> {

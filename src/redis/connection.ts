@@ -10,31 +10,54 @@ const COMMAND_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
+/** What a connection is for; each use has its own failure behaviour (TUNING). */
+export type RedisRole = 'storage' | 'live' | 'rate-limit';
+
+type Tuning = Pick<RedisOptions, 'maxRetriesPerRequest' | 'retryStrategy' | 'autoResendUnfulfilledCommands' | 'commandTimeout' | 'enableOfflineQueue'>;
+
+/** A rate-limit check waits at most this long; the request then goes on unlimited. */
+const RATE_LIMIT_TIMEOUT_MS = 500;
+const fastBackoff = (times: number) => Math.min(times * 100, 2000);
+
+const TUNING: Record<RedisRole, (target: RedisTarget) => Tuning> = {
+  // No silent resend after a dropped connection: a send script may have run without its reply
+  // arriving, and running it again would store the message twice (an idempotency key makes the
+  // caller's retry safe). commandTimeout bounds queued commands too: behind a proxy to a dead
+  // server, ioredis' retry count restarts at each connection and a command could wait forever.
+  storage: () => ({ maxRetriesPerRequest: 3, autoResendUnfulfilledCommands: false, commandTimeout: COMMAND_TIMEOUT_MS }),
+  // Live events and flash lists: ioredis' default resend, fewer retries, a faster reconnect.
+  live: () => ({ maxRetriesPerRequest: 2, retryStrategy: fastBackoff }),
+  // While Redis is away a check fails at once on a single server; a cluster's lazily opened node
+  // connections need their offline queue, bounded by the timeout.
+  'rate-limit': (target) => ({
+    maxRetriesPerRequest: 0,
+    commandTimeout: RATE_LIMIT_TIMEOUT_MS,
+    retryStrategy: fastBackoff,
+    ...(target.kind === 'single' ? { enableOfflineQueue: false } : {}),
+  }),
+};
+
 export interface OpenRedisOptions {
   logger: Logger;
   /** CLIENT SETNAME, and the label of this connection's log lines. */
   name: string;
-  /** ioredis options for each node: what differs between storage and live delivery. */
-  tuning: Pick<RedisOptions, 'maxRetriesPerRequest' | 'retryStrategy' | 'autoResendUnfulfilledCommands' | 'commandTimeout' | 'enableOfflineQueue'>;
+  role: RedisRole;
 }
 
 /**
  * Opens a connection to one Redis server or a Redis Cluster and waits until it answers (at most 10 s);
- * throws, naming Redis, when it cannot. Afterwards ioredis reconnects by itself; commands fail after a
- * few reconnection attempts instead of queueing forever, and connection errors are logged (at most one
- * line per 10 s) rather than crashing the process. Shared by storage and live delivery.
+ * throws RedisUnavailableError when it cannot. Afterwards ioredis reconnects by itself; commands fail
+ * after a few reconnection attempts (per role) instead of queueing forever, and connection errors are
+ * logged (at most one line per 10 s) rather than crashing the process. The only place that opens
+ * Redis connections, for storage, live delivery and rate limits alike.
  *
- * No auto-pipelining, anywhere. Under load it keeps each tick's commands, and everything their callers
- * hold, alive until the whole batch is answered, long enough to reach V8's old generation: W1 promoted
- * ~14 KB per send through the storage connection and ~1 KB more through live delivery's, and the GC
- * threads cost more than the writes saved (bench/profile.ts W1 --backend=redis: 3,792-3,845 msg/s
- * with it on storage, 4,081-4,254 without; then 4,266-4,464 with it on live delivery, 4,600-4,996
- * without). Bulk work batches itself: Scripts.runPipelined, and live events in scripts of 250 users.
- * On a cluster, ioredis 5 can also batch commands of different slots into one pipeline and then
- * rejects it ("same slots allocation group") when they live on different nodes.
+ * No auto-pipelining: under load it keeps each tick's commands and what their callers hold alive
+ * until the batch is answered, long enough to reach V8's old generation (figures in docs/performance.md).
+ * Bulk work batches itself (script pipelines, live events in scripts of 250 users). On a cluster,
+ * ioredis 5 could also batch commands of different slots into one pipeline and then reject it.
  */
 export async function openRedis(target: RedisTarget, o: OpenRedisOptions): Promise<RedisClient> {
-  const perNode = { connectionName: o.name, ...o.tuning };
+  const perNode = { connectionName: o.name, ...TUNING[o.role](target) };
   const client: RedisClient =
     target.kind === 'single'
       ? new Redis(target.url, { lazyConnect: true, enableAutoPipelining: false, ...perNode })
@@ -87,27 +110,6 @@ export class RedisUnavailableError extends Error {
   ) {
     super(`Redis is not reachable at ${target}: ${reason}`, { cause });
   }
-}
-
-export interface RedisConnection {
-  client: RedisClient;
-  cluster: boolean;
-}
-
-/** The storage backend's connection. */
-export async function connectRedis(target: RedisTarget, logger: Logger): Promise<RedisConnection> {
-  const client = await openRedis(target, {
-    logger,
-    name: 'stored-messages:storage',
-    // No silent resend after a dropped connection: a send script may have run without its reply
-    // arriving, and running it again would store the message twice. The caller sees an error instead
-    // (an idempotency key makes its retry safe).
-    // commandTimeout bounds every command, queued ones included: when something accepts connections
-    // but Redis never answers (a proxy or load balancer before a dead server), ioredis' retry count
-    // restarts at each connection and a command could wait forever.
-    tuning: { maxRetriesPerRequest: 3, autoResendUnfulfilledCommands: false, commandTimeout: COMMAND_TIMEOUT_MS },
-  });
-  return { client, cluster: target.kind === 'cluster' };
 }
 
 /** Quits politely (pending replies first), or drops the connection when Redis does not answer within a second. */

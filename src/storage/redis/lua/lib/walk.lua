@@ -1,17 +1,15 @@
-/**
- * Lua pieces the per-user scripts (user.ts) prepend when they need them, after LIB (lib.ts).
- */
+-- Filters, the ordered walks over a user's deliveries (all, or unread only), and mark-all-read's bound.
 
-/** Filters, the ordered walks over a user's deliveries (all, or unread only), and mark-all-read's bound. */
-export const WALK = `
-local function filter_from(i)
-  local F = { readOnly = ARGV[i + 1] == '1' }
-  if ARGV[i + 2] ~= '-' then
+-- A filter: read_only ('1' = read deliveries only), levels ('-' = any, else comma-separated
+-- level values), since / upto (createdAt bounds, ms, inclusive; '' = none).
+local function filter(read_only, levels, since, upto)
+  local F = { readOnly = read_only == '1' }
+  if levels ~= '-' then
     F.levels = {}
-    for l in string.gmatch(ARGV[i + 2], '%d+') do F.levels[tonumber(l)] = true end
+    for l in string.gmatch(levels, '%d+') do F.levels[tonumber(l)] = true end
   end
-  if ARGV[i + 3] ~= '' then F.since = tonumber(ARGV[i + 3]) end
-  if ARGV[i + 4] ~= '' then F.upto = tonumber(ARGV[i + 4]) end
+  if since ~= '' then F.since = tonumber(since) end
+  if upto ~= '' then F.upto = tonumber(upto) end
   return F
 end
 
@@ -26,12 +24,12 @@ local function matches(F, meta, readAt, now)
   return true
 end
 
--- The user's deliveries that have expired but are not reclaimed yet (their x entries up to now), as a
+-- The user's deliveries that have expired but are not reclaimed yet (their expiries entries up to now), as a
 -- set of ids, once per script (kept in F); false when there are more than 256 (the cleanup is behind):
 -- walk() then reads each delivery's expiry from its meta instead.
 local function gone_of(U, F, now)
   if F.gone == nil then
-    local ids = redis.call('ZRANGEBYSCORE', U.x, '-inf', now, 'LIMIT', 0, 257)
+    local ids = redis.call('ZRANGEBYSCORE', U.expiries, '-inf', now, 'LIMIT', 0, 257)
     F.gone = false
     if #ids <= 256 then
       F.gone = {}
@@ -45,13 +43,13 @@ local NO_READS = {}
 
 -- Visits the live deliveries of zset key that match F, in id order (desc or asc) from bound to
 -- far ('-inf' / '+inf' when not given), until visit(id, readAt, meta) returns false; answers false
--- then, true when the range ran out. unread: key holds unread deliveries only (u, or n above ru), so
+-- then, true when the range ran out. unread: key holds unread deliveries only (unread-below, or unread above ru), so
 -- none has a read time to look up.
 local function walk(U, key, F, desc, bound, inclusive, size, now, ru, visit, far, unread)
   if size < 1 then size = 1 end
   far = far or (desc and '-inf' or '+inf')
   -- Without a level or time filter, a delivery matches when it has not expired (and, for readOnly, is
-  -- read): no meta to parse (string.match costs ~0.5 µs a delivery in Redis's Lua).
+  -- read): no meta to parse, which is the costly part per delivery.
   local gone = not (F.levels or F.since or F.upto) and gone_of(U, F, now)
   while true do
     local from = bound
@@ -60,7 +58,7 @@ local function walk(U, key, F, desc, bound, inclusive, size, now, ru, visit, far
     if desc then ids = redis.call('ZREVRANGEBYSCORE', key, from, far, 'LIMIT', 0, size)
     else ids = redis.call('ZRANGEBYSCORE', key, from, far, 'LIMIT', 0, size) end
     if #ids == 0 then return true end
-    local metas = hmget(U.m, ids)
+    local metas = hmget(U.meta, ids)
     local reads = unread and NO_READS or read_times(U, ids, ru)
     for j = 1, #ids do
       local ok
@@ -74,16 +72,16 @@ local function walk(U, key, F, desc, bound, inclusive, size, now, ru, visit, far
   end
 end
 
--- walk() over the unread deliveries: u (all at or below ru) then n above ru, in id order. The n
--- entries at or below ru (read by a mark-all-read) are never visited, however many they are.
+-- walk() over the unread deliveries: unread-below (all at or below ru) then unread above ru, in id order. The
+-- `unread` entries at or below ru (read by a mark-all-read) are never visited, however many they are.
 local function walk_unread(U, F, desc, bound, inclusive, size, now, ru, visit)
   if desc then
-    return walk(U, U.n, F, true, bound, inclusive, size, now, ru, visit, '(' .. str(ru), true)
-      and walk(U, U.u, F, true, bound, inclusive, size, now, ru, visit, nil, true)
+    return walk(U, U.unread, F, true, bound, inclusive, size, now, ru, visit, '(' .. str(ru), true)
+      and walk(U, U.unread_below, F, true, bound, inclusive, size, now, ru, visit, nil, true)
   end
-  if not walk(U, U.u, F, false, bound, inclusive, size, now, ru, visit, nil, true) then return false end
+  if not walk(U, U.unread_below, F, false, bound, inclusive, size, now, ru, visit, nil, true) then return false end
   if bound == '-inf' or tonumber(bound) <= ru then bound, inclusive = str(ru), false end
-  return walk(U, U.n, F, false, bound, inclusive, size, now, ru, visit, nil, true)
+  return walk(U, U.unread, F, false, bound, inclusive, size, now, ru, visit, nil, true)
 end
 
 -- The newest delivery (id as a number) delivered at or before t, 0 when none. Delivery times
@@ -91,11 +89,11 @@ end
 -- newest one, tried first, usually qualifies.
 local function last_delivered(U, t)
   local function delivered(rank)
-    local id = redis.call('ZRANGE', U.a, rank, rank)[1]
-    local _, _, d = parse(redis.call('HGET', U.m, id))
+    local id = redis.call('ZRANGE', U.deliveries, rank, rank)[1]
+    local _, _, d = parse(redis.call('HGET', U.meta, id))
     return tonumber(id), d
   end
-  local size = redis.call('ZCARD', U.a)
+  local size = redis.call('ZCARD', U.deliveries)
   if size == 0 then return 0 end
   local id, d = delivered(size - 1)
   if d <= t then return id end
@@ -107,29 +105,3 @@ local function last_delivered(U, t)
   end
   return best
 end
-`;
-
-/** Taking a delivery out of the read state (delete, reclaim). */
-export const FORGET = `
--- Removes id from the read state (read-state.ts); answers whether it counted as unread.
-local function forget_state(U, id, ru)
-  if redis.call('ZREM', U.u, id) == 1 then return true end
-  if tonumber(id) > ru then
-    if redis.call('ZREM', U.n, id) == 1 then return true end
-    redis.call('HDEL', U.r, id)
-    return false
-  end
-  redis.call('ZREM', U.n, id) -- a leftover, if not trimmed yet
-  if redis.call('HDEL', U.r, id) == 0 then unmark(U, id) end
-  return false
-end
-`;
-
-/** When the cleanup (cleanup.ts) should visit the user next. */
-export const NEXT = `
-local function next_due(U, ru, now)
-  local nxt = redis.call('ZRANGE', U.x, 0, 0, 'WITHSCORES')[2] or ''
-  if trim(U, ru, 0) > 0 then nxt = min_exp(nxt, str(now)) end
-  return nxt
-end
-`;

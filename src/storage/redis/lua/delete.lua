@@ -1,0 +1,41 @@
+-- Deletes deliveries of the user. A tombstone keeps a send journal being completed again
+-- (journal.ts) from bringing a deleted delivery back: on a cluster always (the journal is in
+-- another slot), on a single server only while the message's send is still journalled.
+--
+-- A per-user script (lib/deliver.lua prelude): KEYS and the first ARGV are the prelude's; the
+-- reply starts 'ok', <earliest expiry the broadcast catch-up added, or ''>, or is 'behind', <watermark>.
+-- ARGV[i]       tombstones  '1' always (Cluster) | '' when journalled
+-- ARGV[i + 1..] ids         distinct
+-- Returns 'ok', minexp, unread, the deleted ids
+local now = now_ms()
+local U, i, minexp, behind, G = prelude(now)
+if behind then return { 'behind', behind } end
+
+local always = ARGV[i] == '1'
+local FIRST_ID = i + 1
+local ru = read_upto(U)
+local deleted, unreadGone, tomb = {}, 0, false
+for j = FIRST_ID, #ARGV do
+  local id = ARGV[j]
+  local meta = redis.call('HGET', U.meta, id)
+  if meta and live(meta, now) then
+    redis.call('ZREM', U.deliveries, id)
+    if forget_state(U, id, ru) then unreadGone = unreadGone + 1 end
+    redis.call('HDEL', U.meta, id)
+    redis.call('ZREM', U.expiries, id)
+    if always or (G and redis.call('ZSCORE', G.journal_due, id)) then
+      redis.call('ZADD', U.tombstones, now, id)
+      tomb = true
+    end
+    deleted[#deleted + 1] = id
+  end
+end
+if #deleted > 0 then
+  redis.call('HINCRBY', U.state, 'unread', str(-unreadGone))
+  redis.call('HINCRBY', U.state, 'total', str(-#deleted))
+  if tomb then redis.call('ZREMRANGEBYSCORE', U.tombstones, '-inf', now - 7 * 86400000) end
+end
+local unread = counts(U, now)
+local out = { 'ok', minexp, str(unread) }
+for _, v in ipairs(deleted) do out[#out + 1] = v end
+return out

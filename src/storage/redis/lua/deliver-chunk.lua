@@ -1,0 +1,23 @@
+-- Standalone Redis, large sends: one chunk of a journalled send (journal.ts), idempotent per
+-- recipient. The script names each user's keys itself (standalone only).
+--
+-- KEYS[1..5]  gkeys() (lib/deliver.lua): sequence broadcasts broadcast-meta broadcasts-pending users-due
+-- KEYS[6]     known-users
+-- ARGV[1]     id
+-- ARGV[2]     meta     "level|createdAt|deliveredAt|expiresAt"
+-- ARGV[3]     prefix   REDIS_PREFIX (user keys: lib/base.lua ukeys_named)
+-- ARGV[4..]   user ids
+-- Returns each user's unread count
+local id, meta, prefix = ARGV[1], ARGV[2], ARGV[3]
+local FIRST_USER = 4
+local now = now_ms()
+local G = gkeys(1)
+G.known = KEYS[6]
+local T = g_top(G)
+local out = {}
+local ux = {}
+for j = FIRST_USER, #ARGV do
+  out[#out + 1] = str(deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, meta, now, false, ux))
+end
+flush_ux(G, ux)
+return out

@@ -1,0 +1,12 @@
+-- Standalone Redis: makes a user known and sets their watermark, in one step.
+--
+-- KEYS[1]  the user's state
+-- KEYS[2]  sequence
+-- KEYS[3]  broadcasts-pending
+-- KEYS[4]  known-users
+-- ARGV[1]  user id
+-- Returns 'ok'
+local state, sequence, pending, known = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local user = ARGV[1]
+redis.call('HSETNX', state, 'broadcasts-upto', register(known, user, g_top({ sequence = sequence, pending = pending })))
+return 'ok'

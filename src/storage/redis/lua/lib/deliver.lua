@@ -1,0 +1,194 @@
+-- Deliveries, counts, broadcasts and the per-user prelude (base.lua and read-state.lua come first).
+
+-- Exact counts: the counters less the expired deliveries the cleanup has not reclaimed yet.
+-- live_counts: the same from counters the caller has read already (and ru, when known).
+local function live_counts(U, unread, total, now, ru)
+  local gone = redis.call('ZRANGEBYSCORE', U.expiries, '-inf', now)
+  if #gone == 0 then return unread, total end
+  ru = ru or read_upto(U)
+  for _, id in ipairs(gone) do
+    total = total - 1
+    if is_unread(U, id, ru) then unread = unread - 1 end
+  end
+  return unread, total
+end
+
+local function counts(U, now)
+  local c = redis.call('HMGET', U.state, 'unread', 'total')
+  return live_counts(U, tonumber(c[1] or '0'), tonumber(c[2] or '0'), now)
+end
+
+-- Writes one unread delivery unless it has expired, the user deleted it (tombstone) or has it already
+-- (HSETNX, the last check). Returns its expiry ('' = never) when written, nil otherwise; the counters
+-- are the caller's. fresh: the id was allocated in this very script, so no user can have it yet and it
+-- is above their read watermark (saves the lookups). ru: the user's read watermark, when already read.
+local function put(U, id, meta, now, fresh, ru)
+  local e = exp_of(meta)
+  if e and tonumber(e) <= now then return nil end
+  if fresh then redis.call('HSET', U.meta, id, meta)
+  elseif redis.call('ZSCORE', U.tombstones, id) or redis.call('HSETNX', U.meta, id, meta) == 0 then return nil end
+  redis.call('ZADD', U.deliveries, id, id)
+  -- `unread` means unread only above the read watermark: a late delivery below it is an unread exception.
+  if not fresh and tonumber(id) <= (ru or read_upto(U)) then redis.call('ZADD', U.unread_below, id, id)
+  else redis.call('ZADD', U.unread, id, id) end
+  if e then redis.call('ZADD', U.expiries, e, id) end
+  return e or ''
+end
+
+-- put(), counted.
+local function add(U, id, meta, now, fresh)
+  local e = put(U, id, meta, now, fresh)
+  if e then
+    redis.call('HINCRBY', U.state, 'unread', 1)
+    redis.call('HINCRBY', U.state, 'total', 1)
+  end
+  return e
+end
+
+-- The global keys (keys.ts GlobalKeys), all in the slot `{global}`:
+--   sequence            hash: last-id, last-delivered-at (never decreases), last-broadcast
+--   broadcasts          zset id -> id: published broadcasts
+--   broadcast-meta      hash id -> delivery meta (as a user's meta)
+--   broadcasts-pending  zset id -> id: broadcasts still being written (Cluster only)
+--   users-due           zset user -> when the cleanup should visit them (cleanup.ts)
+--   known-users         hash user -> broadcasts-upto when they became known
+--   bodies-due          zset message id -> expiresAt: bodies to reclaim
+--   journal, journal-due  hash id -> "<deliveredAt>|<JSON>" and zset id -> when: sends in progress
+-- G = the first five of them, given as KEYS[i .. i + 4] in this order.
+local function gkeys(i)
+  return { sequence = KEYS[i], broadcasts = KEYS[i + 1], broadcast_meta = KEYS[i + 2], pending = KEYS[i + 3], users_due = KEYS[i + 4] }
+end
+
+-- The newest broadcast id T such that every broadcast <= T is published (none still pending).
+local function g_top(G)
+  local bt = tonumber(redis.call('HGET', G.sequence, 'last-broadcast') or '0')
+  local p = redis.call('ZRANGE', G.pending, 0, 0)
+  if p[1] and tonumber(p[1]) - 1 < bt then bt = tonumber(p[1]) - 1 end
+  return bt
+end
+
+-- Published broadcasts in (w, T] as a flat list id, meta, id, meta...
+local function g_since(G, w, T)
+  local out = {}
+  local ids = redis.call('ZRANGEBYSCORE', G.broadcasts, '(' .. w, T)
+  if #ids == 0 then return out end
+  local metas = hmget(G.broadcast_meta, ids)
+  for i = 1, #ids do
+    if metas[i] then out[#out + 1] = ids[i]; out[#out + 1] = metas[i] end
+  end
+  return out
+end
+
+-- Allocates the next message id with its delivery time; times never go backwards in id order.
+local function alloc(sequence, now)
+  local id = redis.call('HINCRBY', sequence, 'last-id', 1)
+  local t = tonumber(redis.call('HGET', sequence, 'last-delivered-at') or '0')
+  if now > t then t = now end
+  redis.call('HSET', sequence, 'last-delivered-at', str(t))
+  return str(id), str(t)
+end
+
+-- A user becomes known once: registered with the current top, so earlier broadcasts never reach them.
+local function register(known, user, T)
+  if redis.call('HSETNX', known, user, str(T)) == 1 then return str(T) end
+  return redis.call('HGET', known, user)
+end
+
+-- Delivers the broadcasts in (w0, T] (list) the user has not had yet and moves the watermark to T.
+-- Returns { behind = w } when the user's watermark is older than w0 (the caller fetches more),
+-- or { minexp = ... } with the earliest expiry added.
+local function apply_catchup(U, T, w0, list, now)
+  local w = redis.call('HGET', U.state, 'broadcasts-upto')
+  if not w then return {} end
+  w = tonumber(w)
+  if w >= T then return {} end
+  if w < w0 then return { behind = w } end
+  local minexp = nil
+  for i = 1, #list, 2 do
+    if tonumber(list[i]) > w and tonumber(list[i]) <= T then
+      local e = add(U, list[i], list[i + 1], now)
+      if e then minexp = min_exp(minexp, e) end
+    end
+  end
+  redis.call('HSET', U.state, 'broadcasts-upto', str(T))
+  return { minexp = minexp }
+end
+
+-- Delivers message id to one recipient on a single server (where a script may span users and the
+-- global keys): registers them if new, delivers the broadcasts they lack, adds the delivery and
+-- indexes its expiry. G = gkeys() and known. Answers their unread count after it.
+-- ux collects (expiry, user) pairs for G.users_due: the caller adds them in one ZADD LT (flush_ux).
+local function deliver_local(G, U, user, T, id, meta, now, fresh, ux)
+  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'read-upto', 'unread', 'total')
+  if s[1] and tonumber(s[1]) >= T then
+    -- Known and caught up (a send to known users): the user's state read once above, and the
+    -- counters written in one step.
+    local ru, unread, total = tonumber(s[2] or '0'), tonumber(s[3] or '0'), tonumber(s[4] or '0')
+    local e = put(U, id, meta, now, fresh, ru)
+    if e then
+      if e ~= '' then
+        ux[#ux + 1] = e
+        ux[#ux + 1] = user
+      end
+      unread, total = unread + 1, total + 1
+      redis.call('HSET', U.state, 'unread', str(unread), 'total', str(total))
+    end
+    return (live_counts(U, unread, total, now, ru))
+  end
+  local w = s[1]
+  if not w then
+    w = register(G.known, user, T)
+    redis.call('HSET', U.state, 'broadcasts-upto', w)
+  end
+  if tonumber(w) < T then
+    local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
+    if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.users_due, 'LT', r.minexp, user) end
+  end
+  local e = add(U, id, meta, now, fresh)
+  if e and e ~= '' then
+    ux[#ux + 1] = e
+    ux[#ux + 1] = user
+  end
+  return (counts(U, now))
+end
+
+-- Indexes the (expiry, user) pairs deliver_local collected in G.users_due (each user at their earliest expiry).
+local function flush_ux(G, ux)
+  for i = 1, #ux, 2 * CH do
+    redis.call('ZADD', G.users_due, 'LT', unpack(ux, i, math.min(i + 2 * CH - 1, #ux)))
+  end
+end
+
+-- Every per-user script starts here: it first delivers the broadcasts the user has not had yet.
+--   KEYS[1 .. UK]  the user's keys
+--   ARGV[1]        user id
+--   ARGV[2]        mode: 'local' (one server: KEYS[UK + 1 .. UK + 6] are gkeys() and journal-due;
+--                  the script catches up by itself) or 'cluster' (the caller read the broadcasts:
+--                  ARGV[3] top, ARGV[4] from, ARGV[5] n, then n pairs id, meta of those in (from, top])
+--   then the script's own arguments, from the index prelude returns.
+-- Returns U; that index; the earliest expiry the catch-up added ('' when none); on a cluster, the
+-- user's watermark when it is older than `from` (the caller fetches more and retries); and G with
+-- journal_due in local mode (nil on a cluster).
+local function prelude(now)
+  local U = ukeys(1)
+  local user, mode = ARGV[1], ARGV[2]
+  if mode == 'local' then
+    local G = gkeys(UK + 1)
+    G.journal_due = KEYS[UK + 6]
+    local w = redis.call('HGET', U.state, 'broadcasts-upto')
+    if w then
+      local T = g_top(G)
+      if tonumber(w) < T then
+        local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
+        if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.users_due, 'LT', r.minexp, user) end
+      end
+    end
+    return U, 3, '', nil, G
+  end
+  local top, from, n = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+  local list = {}
+  for j = 1, 2 * n do list[j] = ARGV[5 + j] end
+  local r = apply_catchup(U, top, from, list, now)
+  if r.behind then return U, 0, '', str(r.behind), nil end
+  return U, 6 + 2 * n, r.minexp or '', nil, nil
+end

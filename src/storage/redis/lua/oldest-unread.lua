@@ -1,0 +1,19 @@
+-- The oldest live unread deliveries of the user.
+--
+-- A per-user script (lib/deliver.lua prelude): KEYS and the first ARGV are the prelude's; the
+-- reply starts 'ok', <earliest expiry the broadcast catch-up added, or ''>, or is 'behind', <watermark>.
+-- ARGV[i]  limit
+-- Returns 'ok', minexp, ids
+local now = now_ms()
+local U, i, minexp, behind, G = prelude(now)
+if behind then return { 'behind', behind } end
+
+local limit = tonumber(ARGV[i])
+local out = { 'ok', minexp }
+if limit > 0 then
+  walk_unread(U, {}, false, '-inf', true, limit, now, read_upto(U), function(id)
+    out[#out + 1] = id
+    return #out - 2 < limit
+  end)
+end
+return out

@@ -1,0 +1,48 @@
+-- Standalone Redis: many direct sends without idempotency keys in one script (group commit,
+-- send.ts). Each send runs under pcall, so one that fails (a Redis error) fails alone, as it would
+-- in a script of its own. The script names each user's keys itself (standalone only).
+--
+-- KEYS[1..5]  gkeys() (lib/deliver.lua): sequence broadcasts broadcast-meta broadcasts-pending users-due
+-- KEYS[6]     known-users
+-- KEYS[7]     bodies-due
+-- ARGV[1]     prefix       REDIS_PREFIX (user keys: lib/base.lua ukeys_named)
+-- ARGV[2]     body_prefix  the body key less the id and '}'
+-- then per send: body, level, created_at, expires_at ('' = never), n, n user ids
+-- Returns per send: its id and each user's unread count, or 'e' and the error
+local prefix, body_prefix = ARGV[1], ARGV[2]
+local FIRST_SEND = 3
+local now = now_ms()
+local G = gkeys(1)
+G.known = KEYS[6]
+local bodies_due = KEYS[7]
+local T = g_top(G)
+local ux = {}
+
+local function one(a, n)
+  local body, level, created_at, expires_at = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local id, t = alloc(G.sequence, now)
+  redis.call('SET', body_prefix .. id .. '}', body)
+  if expires_at ~= '' then redis.call('ZADD', bodies_due, expires_at, id) end
+  local meta = level .. '|' .. created_at .. '|' .. t .. '|' .. expires_at
+  local r = { id }
+  for j = a + 5, a + 4 + n do
+    r[#r + 1] = str(deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, meta, now, true, ux))
+  end
+  return r
+end
+
+local out = {}
+local a = FIRST_SEND
+while a <= #ARGV do
+  local n = tonumber(ARGV[a + 4])
+  local ok, r = pcall(one, a, n)
+  if ok then
+    for i = 1, #r do out[#out + 1] = r[i] end
+  else
+    out[#out + 1] = 'e'
+    out[#out + 1] = type(r) == 'table' and tostring(r.err) or tostring(r)
+  end
+  a = a + 5 + n
+end
+flush_ux(G, ux)
+return out

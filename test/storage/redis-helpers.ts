@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.js';
+import type { MessageStore } from '../../src/domain/message-store.js';
+import { openRedis } from '../../src/redis/connection.js';
+import { resolveRedisTarget } from '../../src/redis/target.js';
+import { RedisContext } from '../../src/storage/redis/context.js';
+import { openStorage } from '../../src/storage/index.js';
+import { openRedisStore } from '../../src/storage/redis/index.js';
+import type { JournalHooks } from '../../src/storage/redis/journal.js';
+import { REDIS_URL } from '../env.js';
+
+/**
+ * Helpers for the Redis store's tests: stores on key prefixes of their own, and for interrupted sends,
+ * stores whose real send code stops where a process could die (JournalHooks) and a context to inspect
+ * keys and complete the journal as recovery does.
+ */
+export const logger = pino({ level: 'silent' });
+export const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const newPrefix = () => `smtest:${randomBytes(4).toString('hex')}:`;
+
+/** The Redis store on the test server, as the app opens it, with its keys under `prefix`. */
+export const openOn = (prefix: string) =>
+  openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STORAGE_BACKEND: 'redis', REDIS_URL, REDIS_PREFIX: prefix }), { logger });
+
+/** Thrown by a hook: the send stops there, as if its process had died. */
+export class Died extends Error {
+  constructor() {
+    super('the process died');
+  }
+}
+
+/** Another process's store on the same prefix (url: a redis:// or redis+cluster:// URL), whose journalled sends stop where `hooks` say. */
+export function storeWithHooks(prefix: string, hooks: JournalHooks, url = REDIS_URL): Promise<MessageStore> {
+  return openRedisStore(resolveRedisTarget(url, null)!, { prefix, logger, journalHooks: hooks });
+}
+
+/** A context on the prefix, to read keys and complete journal entries; disconnect its client afterwards. */
+export async function contextOn(prefix: string, url = REDIS_URL): Promise<RedisContext> {
+  const target = resolveRedisTarget(url, null)!;
+  return new RedisContext(await openRedis(target, { logger, name: 'test', role: 'storage' }), target.kind === 'cluster', prefix);
+}
+
+/** A promise and its resolve, for a hook that holds a send until the test lets it go. */
+export function gate(): { wait: Promise<void>; open: () => void } {
+  let open = () => {};
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { wait, open };
+}
