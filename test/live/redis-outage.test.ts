@@ -1,46 +1,15 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../env.js';
 import { dataOf, errorCode, startTestApp, type TestApp } from '../harness.js';
+import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
 import { dropRedisPrefix, INBOX_EVENTS, liveEnv, payload, subscribeOver, waitForSubscriber } from './helpers.js';
-
-/** A TCP proxy in front of the real Redis that the test can cut (an outage) and restore. */
-async function redisProxy() {
-  const upstream = new URL(REDIS_URL);
-  const sockets = new Set<Socket>();
-  let up = true;
-  const server: Server = createServer((client) => {
-    if (!up) return void client.destroy();
-    const remote = connect(Number(upstream.port || 6379), upstream.hostname);
-    for (const s of [client, remote]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    client.pipe(remote).pipe(client);
-    client.on('close', () => remote.destroy());
-    remote.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
-    cut() {
-      up = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      up = true;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** A test app on PostgreSQL whose live events (and limits) go through a Redis proxy the test can cut; set up per describe block. */
 function appBehindRedisProxy(env: Record<string, string> = {}) {
-  const ctx = {} as { t: TestApp; proxy: Awaited<ReturnType<typeof redisProxy>> };
+  const ctx = {} as { t: TestApp; proxy: TcpProxy };
   let prefix: string;
   beforeAll(async () => {
-    ctx.proxy = await redisProxy();
+    ctx.proxy = await startTcpProxy(REDIS_URL);
     const live = liveEnv('redis', env);
     prefix = live.prefix;
     ctx.t = await startTestApp('postgres', { ...live.env, REDIS_URL: ctx.proxy.url });
