@@ -5,6 +5,7 @@ import type { Leases } from '../../src/domain/leases.js';
 import { openStorage, type Storage } from '../../src/storage/index.js';
 import { REDIS_URL } from '../env.js';
 import { createTestDatabase, deleteRedisKeys, uniqueId } from '../harness.js';
+import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 
 const logger = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -108,4 +109,13 @@ runLeaseContract('Redis', async () => {
       await deleteRedisKeys(prefix);
     },
   };
+});
+
+// Leases are single-key scripts: on a cluster they run on whichever node owns `{lease}`.
+let cluster: TestCluster | undefined;
+afterAll(async () => cluster?.stop());
+runLeaseContract('Redis Cluster', async () => {
+  cluster = await startRedisCluster();
+  const storage = await openStorage(loadConfig({ ...env, STORAGE_BACKEND: 'redis', REDIS_URL: cluster.url, REDIS_PREFIX: 'smtest:leases:' }), { logger });
+  return { storage, close: () => storage.close() };
 });
