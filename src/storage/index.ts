@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { startEmbeddedDatabase } from './embedded.js';
+import { OrmLeases } from './orm/leases.js';
 import { applyMigrations } from './orm/migrations.js';
 import { Db } from './orm/db.js';
 import { ormOptions } from './orm/orm-config.js';
@@ -10,7 +11,6 @@ import { OrmMessageStore } from './orm/store.js';
 import { openRedisStore, resolveRedisTarget } from './redis/index.js';
 import type { Leases } from '../domain/leases.js';
 import type { MessageStore } from '../domain/message-store.js';
-import { OrmLeases } from './orm/leases.js';
 
 /**
  * Cleanup runs between two ANALYZEs where nothing else refreshes planner statistics: the embedded
