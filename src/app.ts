@@ -6,6 +6,7 @@ import { healthChecks, requireAuthentication, tagUnexpected } from './app-plugin
 import { createAuthenticator, type Authenticator } from './auth.js';
 import type { Config } from './config.js';
 import { AppError } from './domain/errors.js';
+import { startExpiryCleanup } from './domain/expiry-cleanup.js';
 import type { LiveHub, LiveReads } from './domain/live.js';
 import { createMessages, type Messages } from './domain/messages.js';
 import { Signals } from './domain/signals.js';
@@ -40,7 +41,7 @@ export interface Core {
   realtime: Realtime;
   store: MessageStore;
   logger: Logger;
-  /** Reclaims expired messages now (the periodic cleanup calls this). */
+  /** Reclaims expired messages now, whether or not this instance holds the periodic cleanup's lease (the `cleanup` command). */
   cleanup(): Promise<number>;
   /** From now on /ready answers 503 while everything else keeps serving (the shutdown's drain period). */
   drain(): void;
@@ -79,8 +80,6 @@ export interface AppOptions extends CoreOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
-
-const CLEANUP_BATCH = 1000;
 
 /**
  * The composition root: builds storage, use cases and the GraphQL server from a Config, and an HTTP
@@ -128,7 +127,8 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     // Closed last (closers run in reverse), so the spans of everything closing before it are exported.
     const observability = await createObservability(config, { logger });
     closers.push(() => observability.close());
-    const store = observability.instrument(await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory }));
+    const storage = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory });
+    const store = observability.instrument(storage);
     closers.push(() => store.close());
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
     // Live delivery reads through the use cases made below (they need its flash store); it reads only once subscriptions start.
@@ -191,20 +191,16 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       ],
     });
 
-    const cleanup = async () => {
-      let total = 0;
-      for (let n = CLEANUP_BATCH; n === CLEANUP_BATCH; ) {
-        n = await store.cleanupExpired(CLEANUP_BATCH);
-        total += n;
-      }
-      await flash.sweep();
-      return total;
-    };
-    const timer = setInterval(() => {
-      cleanup().catch((err) => logger.error({ err }, 'expired-message cleanup failed'));
-    }, config.cleanupIntervalSeconds * 1000);
-    timer.unref();
-    closers.push(async () => clearInterval(timer));
+    const expiryCleanup = startExpiryCleanup({
+      store,
+      flash,
+      leases: storage.leases,
+      holder: randomUUID(),
+      intervalMs: config.cleanupIntervalSeconds * 1000,
+      onRound: (reclaimed) => logger.debug({ reclaimed }, `expiry cleanup: ${reclaimed} reclaimed`),
+      onError: (err) => logger.error({ err }, 'expired-message cleanup failed'),
+    });
+    closers.push(() => expiryCleanup.stop());
 
     let closing: Promise<void> | null = null;
     return {
@@ -214,7 +210,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       realtime,
       store,
       logger,
-      cleanup,
+      cleanup: () => expiryCleanup.now(),
       drain: () => {
         draining = true;
       },

@@ -40,6 +40,8 @@ export function runSource(script: string, args: string[], env: Record<string, st
 export interface Running {
   /** Resolves with the first line of stdout or stderr matching `pattern` (its match); rejects when the process ends first. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** How many lines of stdout and stderr so far match `pattern`. */
+  count(pattern: RegExp): number;
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -64,6 +66,9 @@ export function startSource(script: string, args: string[], env: Record<string, 
         if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`);
         await sleep(50);
       }
+    },
+    count(pattern) {
+      return output.split('\n').filter((line) => pattern.test(line)).length;
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);

@@ -2,12 +2,14 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { startEmbeddedDatabase } from './embedded.js';
+import { OrmLeases } from './orm/leases.js';
 import { applyMigrations } from './orm/migrations.js';
 import { Db } from './orm/db.js';
 import { ormOptions } from './orm/orm-config.js';
 import { AUTOVACUUM } from './orm/sql/maintenance.js';
 import { OrmMessageStore } from './orm/store.js';
 import { openRedisStore, resolveRedisTarget } from './redis/index.js';
+import type { Leases } from '../domain/leases.js';
 import type { MessageStore } from '../domain/message-store.js';
 
 /**
@@ -19,6 +21,11 @@ const ANALYZE_EVERY_CLEANUPS = 10;
 const ANALYZE_ON_GROWTH = 2;
 /** MikroORM's own connections at most: migrations at start, and the EntityManager where one is used. */
 const ORM_POOL_MAX = 2;
+
+/** The store, and the leases of periodic jobs on the same database or Redis (closed with the store). */
+export interface Storage extends MessageStore {
+  readonly leases: Leases;
+}
 
 export interface StorageOptions {
   logger: Logger;
@@ -32,7 +39,7 @@ export interface StorageOptions {
  * Applies migrations when MIGRATE_ON_START allows.
  * The returned store's close() releases everything it opened.
  */
-export async function openStorage(config: Config, o: StorageOptions): Promise<MessageStore> {
+export async function openStorage(config: Config, o: StorageOptions): Promise<Storage> {
   if (config.storageBackend === 'redis') {
     const target = resolveRedisTarget(config.redisUrl, config.redisClusterNodes);
     if (!target) throw new Error('STORAGE_BACKEND=redis needs REDIS_URL or REDIS_CLUSTER_NODES');
@@ -47,11 +54,12 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<Me
       if (config.migrateOnStart) await applyMigrations(orm, config.databaseUrl);
       const [{ autovacuum }] = await db.sql(AUTOVACUUM);
       const analyze = embedded !== null || autovacuum !== 'on';
-      return new OrmMessageStore(orm, db, {
+      const store = new OrmMessageStore(orm, db, {
         onClose: async () => embedded?.close(),
         analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined,
         analyzeOnGrowth: analyze ? ANALYZE_ON_GROWTH : undefined,
       });
+      return Object.assign(store, { leases: new OrmLeases(db) });
     } catch (err) {
       await db.end();
       await orm.close(true);

@@ -113,4 +113,15 @@ export const IdempotencyEntity = defineEntity({
   indexes: [{ name: 'sm_idempotency_created_at_idx', properties: ['createdAt'] }],
 });
 
-export const entities = [UserEntity, ReadMarkEntity, MessageEntity, DeliveryEntity, StatsEntity, IdempotencyEntity];
+/** Who runs each periodic job now (storage/orm/leases.ts): one row per job, taken over once `expires_at` passes. */
+export const LeaseEntity = defineEntity({
+  name: 'SmLease',
+  tableName: 'sm_lease',
+  properties: {
+    job: p.text().primary(),
+    holder: p.text(),
+    expiresAt: p.datetime(),
+  },
+});
+
+export const entities = [UserEntity, ReadMarkEntity, MessageEntity, DeliveryEntity, StatsEntity, IdempotencyEntity, LeaseEntity];

@@ -9,6 +9,7 @@ import { userTag } from '../../redis/keys.js';
  * - `<p>{global}:<name>`: global state (id sequence, broadcasts, known users, reclaim schedules,
  *   send journal, idempotency records), all in one slot so each global step is one atomic script.
  * - `<p>{message:<id>}`: a message body, stored once whatever the number of recipients.
+ * - `<p>{lease}:<job>`: the lease of a periodic job (lua/lease-acquire.lua), in a slot of its own.
  */
 /** A user's keys in the order the scripts take them (lua/lib/base.lua USER_KEY_SUFFIXES). */
 export const USER_KEYS = ['state', 'deliveries', 'unread', 'meta', 'read-at', 'expiries', 'tombstones', 'read-marks', 'unread-below'] as const;
@@ -66,6 +67,11 @@ export class RedisKeys {
   /** Idempotency record; the scope's length keeps scope/key pairs unambiguous. */
   idempotency(scope: string, key: string): string {
     return `${this.prefix}{global}:idempotency:${scope.length}:${scope}:${key}`;
+  }
+
+  /** A periodic job's lease (one instance runs the job at a time). */
+  lease(job: string): string {
+    return `${this.prefix}{lease}:${job}`;
   }
 
   /** A same-slot placeholder for scripts whose idempotency key is optional. */
