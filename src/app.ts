@@ -127,7 +127,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     // Closed last (closers run in reverse), so the spans of everything closing before it are exported.
     const observability = await createObservability(config, { logger });
     closers.push(() => observability.close());
-    const storage = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory });
+    const storage = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory, onSendBatch: observability.onSendBatch });
     const store = observability.instrument(storage);
     closers.push(() => store.close());
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
@@ -136,7 +136,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       unreadCount: (viewer) => messages.unreadCount(viewer),
       broadcastViews: (messageId, userIds) => store.broadcastViews(messageId, userIds),
     };
-    const realtime = await createRealtime(config, { logger, signals, reads });
+    const realtime = await createRealtime(config, { logger, signals, reads, onLiveEventLag: observability.onLiveEventLag });
     closers.push(() => realtime.close());
     endSubscriptions = () => realtime.endSubscriptions();
     const flash = realtime.flash;

@@ -12,6 +12,9 @@ export interface Observability {
   plugins: Plugin[];
   /** The store the app should use: each call timed, and a span when tracing is on. */
   instrument(store: MessageStore): MessageStore;
+  /** Storage and live delivery report through these (group-commit batch sizes, live-event lag). */
+  onSendBatch(size: number): void;
+  onLiveEventLag(ms: number): void;
   /** Exports the spans still buffered (tracing), then stops. Close it after everything that makes spans. */
   close(): Promise<void>;
 }
@@ -47,6 +50,8 @@ export async function createObservability(config: Config, o: { logger: Logger })
   return {
     plugins: [metricsEndpoint(metrics, config.metricsToken), measureOperations(metrics), ...(tracing ? [tracing.plugin] : [])],
     instrument: (store) => aroundStore(store, around),
+    onSendBatch: (size) => metrics.sendBatch(size),
+    onLiveEventLag: (ms) => metrics.liveEventLag(ms),
     close: async () => tracing?.close(),
   };
 }

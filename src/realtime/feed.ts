@@ -25,6 +25,8 @@ export interface FeedDeps {
   ttlSeconds: number;
   /** Items waiting for a slow consumer before the feed gives up on them (RESYNC, or dropping the oldest message). */
   queueMax: number;
+  /** Told, for each event this feed delivers (live or replayed), the ms since it was appended to its log. */
+  onLiveEventLag?: (ms: number) => void;
   join(feed: Feed): Promise<void>;
   leave(feed: Feed): void;
   /** A broadcast as this viewer sees it: whether it is theirs (when `check`), and their unread count now (when `count`). */
@@ -267,6 +269,7 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
   }
 
   private async deliver(stream: Stream, entry: LogEntry): Promise<void> {
+    this.deps.onLiveEventLag?.(Date.now() - idTime(entry.id));
     this.pos = { ...this.pos, [stream]: entry.id, at: Math.max(this.pos.at, idTime(entry.id)) };
     const cursor = this.o.mode === 'events' ? encodeEventCursor(this.pos) : '';
     const { signal, message, messageIds } = entry.event;

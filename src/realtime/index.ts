@@ -31,7 +31,7 @@ export interface Realtime {
  */
 export async function createRealtime(
   config: Config,
-  o: { logger: Logger; signals: Signals; reads: LiveReads },
+  o: { logger: Logger; signals: Signals; reads: LiveReads; onLiveEventLag?: (ms: number) => void },
 ): Promise<Realtime> {
   const limits = { keep: config.eventsKeep, ttlSeconds: config.eventsTtlSeconds };
   let flash: FlashStore;
@@ -65,7 +65,7 @@ export async function createRealtime(
     flash = new MemoryFlashStore({ max: config.flashMax, ttlSeconds: config.flashTtlSeconds });
   }
 
-  const live = new FeedHub(transport, { logger: o.logger, reads: o.reads, keep: config.eventsKeep, ttlSeconds: config.eventsTtlSeconds });
+  const live = new FeedHub(transport, { logger: o.logger, reads: o.reads, keep: config.eventsKeep, ttlSeconds: config.eventsTtlSeconds, onLiveEventLag: o.onLiveEventLag });
   live.listen(o.signals);
 
   let closing: Promise<void> | null = null;

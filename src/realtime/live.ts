@@ -25,6 +25,8 @@ export interface LiveOptions {
   startConcurrency?: number;
   /** Users per `reads.broadcastViews` call (default 500). */
   broadcastBatch?: number;
+  /** Told, for each event a feed delivers (live or replayed), the ms since it was appended to its log (metrics). */
+  onLiveEventLag?: (ms: number) => void;
 }
 
 interface UserFeeds {
@@ -74,6 +76,7 @@ export class FeedHub implements LiveHub {
       join: (feed) => this.join(feed),
       leave: (feed) => this.leave(feed),
       resolveBroadcast: (feed, messageId, r) => this.resolveBroadcast(feed, messageId, r),
+      onLiveEventLag: o.onLiveEventLag,
     };
     transport.onWire((target, wire) => this.dispatch(target, wire));
     transport.onResume(() => {

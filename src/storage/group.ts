@@ -18,6 +18,8 @@ export interface GroupCommitOptions<T, R> {
    * answered yet (a call answered already keeps its answer).
    */
   run(batch: Waiting<T, R>[]): Promise<void>;
+  /** Told each batch's size as it starts (the send batch-size metric). */
+  onBatch?: (size: number) => void;
 }
 
 /**
@@ -41,6 +43,7 @@ export class GroupCommit<T, R> {
   private start(): void {
     while (this.active < this.o.running && this.waiting.length) {
       const batch = this.take();
+      this.o.onBatch?.(batch.length);
       this.active++;
       void this.o
         .run(batch)

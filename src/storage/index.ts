@@ -31,6 +31,8 @@ export interface StorageOptions {
   logger: Logger;
   /** Keep the embedded database in memory instead of under DATA_DIR (tests). */
   embeddedInMemory?: boolean;
+  /** Told the size of each group-committed batch of direct sends (metrics). */
+  onSendBatch?: (size: number) => void;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<St
   if (config.storageBackend === 'redis') {
     const target = resolveRedisTarget(config.redisUrl, config.redisClusterNodes);
     if (!target) throw new Error('STORAGE_BACKEND=redis needs REDIS_URL or REDIS_CLUSTER_NODES');
-    return openRedisStore(target, { prefix: config.redisPrefix, logger: o.logger });
+    return openRedisStore(target, { prefix: config.redisPrefix, logger: o.logger, onSendBatch: o.onSendBatch });
   }
   const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(o.embeddedInMemory ? null : config.dataDir);
   try {
@@ -58,6 +60,7 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<St
         onClose: async () => embedded?.close(),
         analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined,
         analyzeOnGrowth: analyze ? ANALYZE_ON_GROWTH : undefined,
+        onSendBatch: o.onSendBatch,
       });
       return Object.assign(store, { leases: new OrmLeases(db) });
     } catch (err) {

@@ -99,6 +99,38 @@ describe('GET /metrics (open: no METRICS_TOKEN)', () => {
     await waitForNoSubscriber(t.app, user.sub);
     await waitFor(async () => (await scrape(t)).get(gauge) === before.get(gauge));
   });
+
+  it('counts every direct send in exactly one group-commit batch', async () => {
+    const producer = await newProducer(t);
+    const users = await Promise.all(Array.from({ length: 12 }, () => knownUser(t)));
+    const before = await scrape(t);
+    await Promise.all(users.map((u) => sendTo(producer, u.sub, { text: 'batched' })));
+    const after = await scrape(t);
+    expect(moved(before, after, 'stored_messages_send_batch_size_sum')).toBe(12);
+    const batches = moved(before, after, 'stored_messages_send_batch_size_count');
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(batches).toBeLessThanOrEqual(12);
+  });
+
+  it('observes the lag of each event a subscription delivers', async () => {
+    const producer = await newProducer(t);
+    const user = await knownUser(t);
+    const sub = subscribeOver('ws', t.baseUrl, user.token, MESSAGE_ADDED);
+    try {
+      await waitForSubscriber(t.app, user.sub);
+      const before = await scrape(t);
+      await sendTo(producer, user.sub, { text: 'live' });
+      await sub.results.take(1);
+      const after = await scrape(t);
+      // One observation per event of the send the feed delivered (its ARCHIVE_STORED and INBOX_STORED).
+      expect(moved(before, after, 'stored_messages_live_event_lag_seconds_count')).toBe(2);
+      const lag = moved(before, after, 'stored_messages_live_event_lag_seconds_sum');
+      expect(lag).toBeGreaterThanOrEqual(0);
+      expect(lag).toBeLessThan(60);
+    } finally {
+      sub.close();
+    }
+  });
 });
 
 describe('GET /metrics with METRICS_TOKEN', () => {

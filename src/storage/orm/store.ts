@@ -59,7 +59,7 @@ export class OrmMessageStore implements MessageStore {
    * many sends; alone, a send goes at once. Each send keeps its own result, and all of a batch commit or
    * none do.
    */
-  private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch) });
+  private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.opts.onSendBatch?.(n) });
 
   private cleanups = 0;
   /** Deliveries written since the last ANALYZE, sm_delivery's size then, and the ANALYZE running now. */
@@ -72,6 +72,8 @@ export class OrmMessageStore implements MessageStore {
     private readonly db: Db,
     private readonly opts: {
       onClose?: () => Promise<void>;
+      /** Told the size of each batch of direct sends (metrics). */
+      onSendBatch?: (size: number) => void;
       /**
        * Refresh planner statistics every this many cleanup runs (not the first: at start the tables may
        * be empty, and statistics of empty tables are what makes bad plans stick). For the embedded PGlite,

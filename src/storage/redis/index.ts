@@ -14,12 +14,12 @@ export { resolveRedisTarget } from '../../redis/target.js';
  * Opens the Redis store: connects (failing when Redis does not answer) and completes the sends a
  * previous process left midway (see send.ts). Its `leases` share the connection. close() quits the connection.
  */
-export async function openRedisStore(target: RedisTarget, o: { prefix: string; logger: Logger; journalHooks?: JournalHooks }): Promise<MessageStore & { leases: Leases }> {
+export async function openRedisStore(target: RedisTarget, o: { prefix: string; logger: Logger; journalHooks?: JournalHooks; onSendBatch?: (size: number) => void }): Promise<MessageStore & { leases: Leases }> {
   const client = await openRedis(target, { logger: o.logger, name: 'stored-messages:storage', role: 'storage' });
   try {
     const ctx = new RedisContext(client, target.kind === 'cluster', o.prefix);
     await recoverJournal(ctx, 1000).catch((err) => o.logger.warn({ err }, 'could not complete interrupted sends yet; the cleanup will retry'));
-    return Object.assign(new RedisMessageStore(ctx, o.journalHooks), { leases: new RedisLeases(client, ctx.keys) });
+    return Object.assign(new RedisMessageStore(ctx, { journalHooks: o.journalHooks, onSendBatch: o.onSendBatch }), { leases: new RedisLeases(client, ctx.keys) });
   } catch (err) {
     client.disconnect();
     throw err;

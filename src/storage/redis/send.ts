@@ -36,8 +36,9 @@ export class RedisSends {
   constructor(
     private readonly ctx: RedisContext,
     private readonly hooks: JournalHooks = {},
+    onBatch?: (size: number) => void,
   ) {
-    this.direct = sendGroup(ctx);
+    this.direct = sendGroup(ctx, onBatch);
   }
 
   send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
@@ -62,8 +63,9 @@ export const GROUPED_MAX_USERS = 16;
 
 type DirectSend = { message: NewMessage; users: string[] };
 
-function sendGroup(ctx: RedisContext): GroupCommit<DirectSend, SendResult> {
+function sendGroup(ctx: RedisContext, onBatch?: (size: number) => void): GroupCommit<DirectSend, SendResult> {
   return new GroupCommit<DirectSend, SendResult>({
+    onBatch,
     running: 1,
     max: 64,
     weight: (s) => s.users.length,

@@ -39,9 +39,9 @@ export class RedisMessageStore implements MessageStore {
 
   constructor(
     private readonly ctx: RedisContext,
-    journalHooks?: JournalHooks,
+    o: { journalHooks?: JournalHooks; onSendBatch?: (size: number) => void } = {},
   ) {
-    this.sends = new RedisSends(ctx, journalHooks);
+    this.sends = new RedisSends(ctx, o.journalHooks, o.onSendBatch);
   }
 
   async ensureUser(userId: string): Promise<void> {
