@@ -32,11 +32,14 @@ export const leaseTtlMs = (intervalMs: number) => Math.max(intervalMs * 1.5, int
 export function startLeasedJob(o: LeasedJobOptions): LeasedJob {
   const stopping = new AbortController();
   let roundRunning = false;
+  // Only a holder gives the lease up: an instance stopping before it ever held it asks nothing of storage.
+  let everHeld = false;
   /** Ticks not finished yet (a renewal, and the round it started): stop() waits for them. */
   const ticks = new Set<Promise<void>>();
   const tick = async () => {
     // Renewed even while a round runs, so a long round keeps the job.
     const held = await o.leases.acquire(o.job, o.holder, leaseTtlMs(o.intervalMs));
+    everHeld ||= held;
     if (!held || roundRunning || stopping.signal.aborted) return;
     roundRunning = true;
     try {
@@ -57,7 +60,7 @@ export function startLeasedJob(o: LeasedJobOptions): LeasedJob {
       clearInterval(timer);
       stopping.abort();
       await Promise.all(ticks);
-      await o.leases.release(o.job, o.holder).catch(o.onError);
+      if (everHeld) await o.leases.release(o.job, o.holder).catch(o.onError);
     },
   };
 }
