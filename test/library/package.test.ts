@@ -64,6 +64,21 @@ describe('the built package', () => {
     expect(Buffer.from(out.id, 'base64url').toString()).toMatch(/^Message:\d+$/);
   }, 90_000);
 
+  it('runs its command line (the package bin) from the build: migrate, send, cleanup, --help', async () => {
+    const cli = (args: string[]) =>
+      run(process.execPath, [path.join(dir, 'dist/src/cli.js'), ...args], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, LOG_LEVEL: 'error' },
+        timeout: 60_000,
+      });
+    expect((await cli(['migrate'])).stdout).toMatch(/^(applied Migration\d+|no pending migrations)/);
+    const sent = await cli(['send', '--to', 'built-cli-user', '--text', 'from the built command line']);
+    expect(Buffer.from(sent.stdout.trim(), 'base64url').toString()).toMatch(/^Message:\d+$/);
+    expect((await cli(['cleanup'])).stdout).toMatch(/^reclaimed \d+ expired deliveries and messages\n$/);
+    expect((await cli(['send', '--help'])).stdout).toMatch(/^Usage: stored-messages send/);
+    await expect(cli(['send', '--to', 'x'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--text is required/) });
+  }, 180_000);
+
   it('gives TypeScript consumers its declarations', async () => {
     await writeFile(path.join(dir, 'consumer.ts'), CONSUMER_TS);
     const tsconfig = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['consumer.ts'] };
