@@ -1,20 +1,8 @@
-import { createApp, type App } from '../app.js';
-import { loadConfig, type Config } from '../config.js';
-import { reportStartupFailure } from '../startup-errors.js';
+import { withApp } from './produce.js';
 
 /** `stored-messages cleanup`: reclaims expired messages now and prints how many went. */
-export async function cleanup(env: Record<string, string | undefined>): Promise<number> {
-  let config: Config | null = null;
-  let app: App | null = null;
-  try {
-    config = loadConfig(env, { needsAuth: false });
-    app = await createApp(config);
+export function cleanup(env: Record<string, string | undefined>): Promise<number> {
+  return withApp(env, async (app) => {
     console.log(`reclaimed ${await app.cleanup()} expired deliveries and messages`);
-    return 0;
-  } catch (err) {
-    reportStartupFailure(err, config);
-    return 1;
-  } finally {
-    await app?.close();
-  }
+  });
 }

@@ -40,26 +40,26 @@ export async function send(args: MessageArgs & { to: string[] }, env: Env): Prom
   const userIds = args.to.flatMap((t) => t.split(',')).map((u) => u.trim()).filter(Boolean);
   if (!userIds.length) throw new UsageError('--to: give at least one user id');
   const input = { ...messageInput(args), userIds };
-  return withApp(env, async (app) => app.messages.addMessageFor(CLI_PRODUCER, input));
+  return withApp(env, async (app) => printSent(await app.messages.addMessageFor(CLI_PRODUCER, input)));
 }
 
 /** `stored-messages broadcast`: one message for every known user, as broadcastMessage stores it. */
 export async function broadcast(args: MessageArgs, env: Env): Promise<number> {
   const input = messageInput(args);
-  return withApp(env, async (app) => app.messages.broadcastMessage(CLI_PRODUCER, input));
+  return withApp(env, async (app) => printSent(await app.messages.broadcastMessage(CLI_PRODUCER, input)));
 }
 
-/** Opens the server's storage and live delivery without serving HTTP, runs one write, prints its result. */
-async function withApp(env: Env, write: (app: App) => Promise<{ message: { id: string; stored: boolean }; recipientCount: number }>): Promise<number> {
+/**
+ * Opens the server's storage and live delivery without serving HTTP, runs `work` (which prints its own
+ * result), and closes. Resolves with the exit code: 0, 2 for input the use cases refused, 1 otherwise.
+ */
+export async function withApp(env: Env, work: (app: App) => Promise<void>): Promise<number> {
   let config: Config | null = null;
   let app: App | null = null;
   try {
     config = loadConfig(env, { needsAuth: false });
     app = await createApp(config);
-    const { message, recipientCount } = await write(app);
-    // Only the id on stdout, so `$(…)` captures it.
-    console.log(encodeMessageId(message.id, message.stored));
-    console.error(`stored for ${recipientCount} user${recipientCount === 1 ? '' : 's'}`);
+    await work(app);
     return 0;
   } catch (err) {
     if (err instanceof AppError) {
@@ -71,6 +71,12 @@ async function withApp(env: Env, write: (app: App) => Promise<{ message: { id: s
   } finally {
     await app?.close();
   }
+}
+
+/** Prints a stored message's id (alone on stdout, so `$(…)` captures it) and how many users it reached. */
+function printSent({ message, recipientCount }: { message: { id: string; stored: boolean }; recipientCount: number }): void {
+  console.log(encodeMessageId(message.id, message.stored));
+  console.error(`stored for ${recipientCount} user${recipientCount === 1 ? '' : 's'}`);
 }
 
 /** The use case names its input's fields (input.text); the command line names its options (--text). */
