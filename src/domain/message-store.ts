@@ -30,9 +30,36 @@ export interface MessageStore {
   setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult>;
 
   /** Marks read every unread message delivered at or before `until`, in one step. */
-  markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }>;
+  markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }>;
 
   deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult>;
+
+  /** The user's five exact counts (section 8 of the contract); O(1) whatever the inbox size. */
+  counts(userId: string): Promise<InboxCounts>;
+
+  /** Marks seen. Ids that are not the user's (or expired) come back in `notFound`. */
+  markSeen(userId: string, ids: readonly string[]): Promise<StateChange>;
+
+  /** Marks seen every message delivered at or before `until` (snoozed ones left alone), in one step. */
+  markAllSeen(userId: string, until: Date): Promise<AllChange>;
+
+  /** Archives (and so marks read and seen), or unarchives (`archived: false`; stays read). */
+  setArchived(userId: string, ids: readonly string[], archived: boolean): Promise<StateChange>;
+
+  /** Archives what was delivered at or before `until` (only what is read now with `onlyRead`), snoozed ones left alone. */
+  archiveAll(userId: string, until: Date, onlyRead: boolean): Promise<AllChange>;
+
+  /**
+   * Snoozes until `until`, or with `until` null wakes now (unsnooze). A woken message is unread, unseen and
+   * not archived, and keeps its place. `changed` lists the ids snoozed or woken (unsnoozing one not snoozed changes nothing).
+   */
+  snooze(userId: string, ids: readonly string[], until: Date | null): Promise<StateChange>;
+
+  /**
+   * Wakes up to `limit` snoozed deliveries whose time is at or before `now`, across all users, each exactly
+   * once even when several instances call this at once. Returns them by user, with the user's counts after.
+   */
+  wakeDue(now: Date, limit: number): Promise<WokenUser[]>;
 
   /**
    * For a broadcast reaching live subscribers: whether each user has `messageId` (it may predate them)
@@ -93,7 +120,7 @@ export interface SendResult {
   message: MessageRecord;
   recipientCount: number;
   /** Each recipient's unread count after the send; `null` for a broadcast (resolved by consumers per user). */
-  recipients: { userId: string; unreadCount: number }[] | null;
+  recipients: { userId: string; unreadCount: number; unseenCount: number }[] | null;
   /** True when an earlier call with the same idempotency key produced this result. */
   replayed: boolean;
 }
@@ -109,6 +136,11 @@ export interface ListQuery {
 
 export interface MessageFilter {
   read?: boolean | null;
+  seen?: boolean | null;
+  /** Absent: both. */
+  archived?: boolean | null;
+  /** Absent or false: not snoozed; true: only snoozed. */
+  snoozed?: boolean | null;
   levels?: readonly number[] | null;
   since?: Date | null;
   until?: Date | null;
@@ -125,14 +157,41 @@ export interface ListPage {
 export interface BroadcastView {
   has: boolean;
   unreadCount: number;
+  unseenCount: number;
 }
 
-export interface SetReadResult {
-  /** Ids whose state changed. */
+/** Section 8's counts. Snoozed messages count only in `snoozed`; `total` includes archived ones. */
+export interface InboxCounts {
+  total: number;
+  unread: number;
+  unseen: number;
+  archived: number;
+  snoozed: number;
+}
+
+export interface StateChange {
+  /** Ids whose state changed, in id order. */
   changed: string[];
   /** Every found message, in request order, in its state after the change. */
   messages: MessageRecord[];
   notFound: string[];
+  counts: InboxCounts;
+}
+
+export interface AllChange {
+  /** How many live messages changed state. */
+  count: number;
+  counts: InboxCounts;
+}
+
+export interface WokenUser {
+  userId: string;
+  /** The woken messages, in id order, in their state after waking. */
+  messages: MessageRecord[];
+  counts: InboxCounts;
+}
+
+export interface SetReadResult extends StateChange {
   unreadCount: number;
 }
 
@@ -140,7 +199,14 @@ export interface DeleteResult {
   deleted: string[];
   notFound: string[];
   unreadCount: number;
+  counts: InboxCounts;
 }
+
+/**
+ * Counts for a backend that does not keep the inbox states yet: seen is read, nothing archived or snoozed.
+ * Temporary scaffolding while the states are built (issue 19); no backend may use it once they land.
+ */
+export const countsWithoutStates = (unread: number, total = 0): InboxCounts => ({ total, unread, unseen: unread, archived: 0, snoozed: 0 });
 
 /** Thrown by a backend for a list cursor it never handed out (the caller decides which argument to blame). */
 export class InvalidCursor extends Error {

@@ -10,6 +10,12 @@ export interface MessageRecord {
   createdAt: Date;
   expiresAt: Date | null;
   readAt: Date | null;
+  /** When the recipient first saw it (read implies seen); null while unseen. */
+  seenAt: Date | null;
+  /** Set while archived (archived implies read and seen). */
+  archivedAt: Date | null;
+  /** Set while snoozed: hidden from lists and counts until then. */
+  snoozedUntil: Date | null;
   stored: boolean;
 }
 
@@ -25,13 +31,25 @@ export interface NewMessage {
 }
 
 /** Dates cross JSON (Redis, idempotency replay) as strings; this brings them back. */
-export function reviveMessage(raw: Omit<MessageRecord, 'createdAt' | 'expiresAt' | 'readAt'> & {
+export function reviveMessage(raw: Omit<MessageRecord, 'createdAt' | 'expiresAt' | 'readAt' | 'seenAt' | 'archivedAt' | 'snoozedUntil'> & {
   createdAt: string | Date;
   expiresAt: string | Date | null;
   readAt: string | Date | null;
+  // Absent in what was remembered before inbox states existed.
+  seenAt?: string | Date | null;
+  archivedAt?: string | Date | null;
+  snoozedUntil?: string | Date | null;
 }): MessageRecord {
-  const d = (v: string | Date | null) => (v === null ? null : new Date(v));
-  return { ...raw, createdAt: new Date(raw.createdAt), expiresAt: d(raw.expiresAt), readAt: d(raw.readAt) };
+  const d = (v: string | Date | null | undefined) => (v === null || v === undefined ? null : new Date(v));
+  return {
+    ...raw,
+    createdAt: new Date(raw.createdAt),
+    expiresAt: d(raw.expiresAt),
+    readAt: d(raw.readAt),
+    seenAt: d(raw.seenAt ?? raw.readAt),
+    archivedAt: d(raw.archivedAt),
+    snoozedUntil: d(raw.snoozedUntil),
+  };
 }
 
 /** Stored message ids are positive decimal integers (a bigint sequence); anything else is no one's message. */
@@ -39,5 +57,5 @@ export const isMessageId = (id: string) => /^[1-9]\d{0,17}$/.test(id);
 
 /** A just-sent message as each recipient first sees it: stored, unread. */
 export function deliveredRecord(id: string, m: NewMessage): MessageRecord {
-  return { id, ...m, data: m.data ?? null, readAt: null, stored: true };
+  return { id, ...m, data: m.data ?? null, readAt: null, seenAt: null, archivedAt: null, snoozedUntil: null, stored: true };
 }

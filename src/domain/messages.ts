@@ -93,7 +93,7 @@ export function createMessages(o: MessagesOptions) {
     throw err;
   };
 
-  const flashRecord = (m: NewMessage): MessageRecord => ({ id: randomUUID(), ...m, readAt: null, stored: false });
+  const flashRecord = (m: NewMessage): MessageRecord => ({ id: randomUUID(), ...m, readAt: null, seenAt: null, archivedAt: null, snoozedUntil: null, stored: false });
 
   const emitStored = (result: Awaited<ReturnType<MessageStore['send']>>) => {
     if (result.replayed) return;

@@ -29,6 +29,9 @@ const message = (n: number): MessageRecord => ({
   createdAt: new Date(1_800_000_000_000 + n),
   expiresAt: null,
   readAt: null,
+  seenAt: null,
+  archivedAt: null,
+  snoozedUntil: null,
   stored: true,
 });
 

@@ -67,6 +67,10 @@ export const toRecord = (r: MessageRow): MessageRecord => ({
   createdAt: toDate(r.created_at),
   expiresAt: toDateOrNull(r.expires_at),
   readAt: toDateOrNull(r.read_at),
+  // Until the inbox states land in SQL: seen is read, nothing is archived or snoozed.
+  seenAt: toDateOrNull(r.read_at),
+  archivedAt: null,
+  snoozedUntil: null,
   stored: true,
 });
 

@@ -15,6 +15,11 @@ import {
   type Recipients,
   type SendResult,
   type SetReadResult,
+  countsWithoutStates,
+  type AllChange,
+  type InboxCounts,
+  type StateChange,
+  type WokenUser,
 } from '../../domain/message-store.js';
 import { GroupCommit, type Waiting } from '../group.js';
 import { KnownUsers } from '../known-users.js';
@@ -161,7 +166,7 @@ export class OrmMessageStore implements MessageStore {
     return {
       message: deliveredRecord(rows[0].id, message),
       recipientCount: rows.length,
-      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)! })),
+      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)!, unseenCount: unread.get(r.user_id)! })),
       replayed: false,
     };
   }
@@ -205,13 +210,13 @@ export class OrmMessageStore implements MessageStore {
 
   async get(userId: string, messageId: string): Promise<MessageRecord | null> {
     if (!isMessageId(messageId)) return null;
-    await this.counts(userId);
+    await this.userCounts(userId);
     const [row] = await this.db.sql(GET_MESSAGE, { userId, messageId });
     return row ? toRecord(row) : null;
   }
 
   async unreadCount(userId: string): Promise<number> {
-    return (await this.counts(userId)).unread;
+    return (await this.userCounts(userId)).unread;
   }
 
   async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
@@ -227,17 +232,23 @@ export class OrmMessageStore implements MessageStore {
           if (low.x !== null) await sql(LOWER_READ_UPTO, { userId, below: low.x });
           return (await sql(statement, inputs))[0];
         });
-    if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0 };
+    if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0, counts: countsWithoutStates(0) };
     const found = new Map((row.messages ?? []).map((m) => [m.id, toRecord(m)]));
     return {
       changed: row.changed ?? [],
       messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
       notFound: [...new Set(ids.filter((id) => !found.has(id)))],
       unreadCount: row.unread,
+      counts: countsWithoutStates(row.unread),
     };
   }
 
-  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
+  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
+    const r = await this.markAllReadBare(userId, until);
+    return { ...r, counts: countsWithoutStates(r.unreadCount) };
+  }
+
+  private async markAllReadBare(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
     return this.db.tx(async (sql) => {
       let [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until });
       if (!user) return { count: 0, unreadCount: 0 };
@@ -263,23 +274,52 @@ export class OrmMessageStore implements MessageStore {
       deleted: [...deleted],
       notFound: [...new Set(ids.filter((id) => !deleted.has(id)))],
       unreadCount: row.unread,
+      counts: countsWithoutStates(row.unread),
     };
   }
 
+  async counts(userId: string): Promise<InboxCounts> {
+    return countsWithoutStates(await this.unreadCount(userId));
+  }
+
+  markSeen(): Promise<StateChange> {
+    throw new Error('markSeen: not built yet (issue 19)');
+  }
+
+  markAllSeen(): Promise<AllChange> {
+    throw new Error('markAllSeen: not built yet (issue 19)');
+  }
+
+  setArchived(): Promise<StateChange> {
+    throw new Error('setArchived: not built yet (issue 19)');
+  }
+
+  archiveAll(): Promise<AllChange> {
+    throw new Error('archiveAll: not built yet (issue 19)');
+  }
+
+  snooze(): Promise<StateChange> {
+    throw new Error('snooze: not built yet (issue 19)');
+  }
+
+  async wakeDue(): Promise<WokenUser[]> {
+    return [];
+  }
+
   async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
-    const views = new Map<string, BroadcastView>(userIds.map((id) => [id, { has: false, unreadCount: 0 }]));
+    const views = new Map<string, BroadcastView>(userIds.map((id) => [id, { has: false, unreadCount: 0, unseenCount: 0 }]));
     if (userIds.length === 0) return views;
     const ids = jsonList([...new Set(userIds)].sort());
     const behind = await this.db.unprepared(BEHIND_OF, { userIds: ids });
     if (behind.length) await this.db.tx((sql) => this.catchUp(sql, behind.map((r) => r.id)));
     for (const r of await this.db.unprepared(BROADCAST_VIEWS, { messageId: isMessageId(messageId) ? messageId : '0', userIds: ids })) {
-      views.set(r.user_id, { has: r.has, unreadCount: r.unread });
+      views.set(r.user_id, { has: r.has, unreadCount: r.unread, unseenCount: r.unread });
     }
     return views;
   }
 
   async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
-    await this.counts(userId);
+    await this.userCounts(userId);
     return (await this.db.sql(OLDEST_UNREAD, { userId, limit })).map(toRecord);
   }
 
@@ -356,7 +396,7 @@ export class OrmMessageStore implements MessageStore {
   }
 
   /** The user's exact counters, once the broadcasts waiting for them are copied. */
-  private async counts(userId: string): Promise<Counts> {
+  private async userCounts(userId: string): Promise<Counts> {
     const state = await this.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { unread: 0, total: 0, behind: false });
     return { unread: state.unread, total: state.total };
   }

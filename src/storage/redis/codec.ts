@@ -25,6 +25,10 @@ export function decodeBody(id: string, raw: string, readAt: string): MessageReco
     createdAt: new Date(createdAt),
     expiresAt: expiresAt === null ? null : new Date(expiresAt),
     readAt: readAt === '' ? null : new Date(Number(readAt)),
+    // Until the inbox states land in the scripts: seen is read, nothing is archived or snoozed.
+    seenAt: readAt === '' ? null : new Date(Number(readAt)),
+    archivedAt: null,
+    snoozedUntil: null,
     stored: true,
   };
 }

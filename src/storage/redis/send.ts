@@ -107,7 +107,7 @@ function directResult(id: string, message: NewMessage, users: readonly string[],
   return {
     message: deliveredRecord(id, message),
     recipientCount: users.length,
-    recipients: users.map((userId, i) => ({ userId, unreadCount: Number(counts[i]) })),
+    recipients: users.map((userId, i) => ({ userId, unreadCount: Number(counts[i]), unseenCount: Number(counts[i]) })),
     replayed: false,
   };
 }
@@ -137,7 +137,7 @@ async function sendJournalled(ctx: RedisContext, message: NewMessage, users: str
     return {
       message: deliveredRecord(id, message),
       recipientCount: Number(rc),
-      recipients: users ? users.map((userId) => ({ userId, unreadCount: counts.get(userId) ?? 0 })) : null,
+      recipients: users ? users.map((userId) => ({ userId, unreadCount: counts.get(userId) ?? 0, unseenCount: counts.get(userId) ?? 0 })) : null,
       replayed: false,
     };
   }

@@ -13,6 +13,11 @@ import {
   type Recipients,
   type SendResult,
   type SetReadResult,
+  countsWithoutStates,
+  type AllChange,
+  type InboxCounts,
+  type StateChange,
+  type WokenUser,
 } from '../../domain/message-store.js';
 import { KnownUsers } from '../known-users.js';
 import { cleanupExpired } from './cleanup.js';
@@ -105,7 +110,8 @@ export class RedisMessageStore implements MessageStore {
     return new Map(
       unique.map((userId, i): [string, BroadcastView] => {
         const found = valid && replies[i * per][0] === '1';
-        return [userId, { has: found, unreadCount: Number(replies[i * per + per - 1][0]) }];
+        const unread = Number(replies[i * per + per - 1][0]);
+        return [userId, { has: found, unreadCount: unread, unseenCount: unread }];
       }),
     );
   }
@@ -125,12 +131,13 @@ export class RedisMessageStore implements MessageStore {
       messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
       notFound: [...new Set(ids.filter((id) => !found.has(id)))],
       unreadCount: Number(unread),
+      counts: countsWithoutStates(Number(unread)),
     };
   }
 
-  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
+  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
     const [count, unread] = await this.ctx.userOp(userId, 'markAllRead', { until });
-    return { count: Number(count), unreadCount: Number(unread) };
+    return { count: Number(count), unreadCount: Number(unread), counts: countsWithoutStates(Number(unread)) };
   }
 
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
@@ -142,7 +149,36 @@ export class RedisMessageStore implements MessageStore {
       deleted: deleted.sort(byId),
       notFound: [...new Set(ids.filter((id) => !gone.has(id)))],
       unreadCount: Number(unread),
+      counts: countsWithoutStates(Number(unread)),
     };
+  }
+
+  async counts(userId: string): Promise<InboxCounts> {
+    return countsWithoutStates(await this.unreadCount(userId));
+  }
+
+  markSeen(): Promise<StateChange> {
+    throw new Error('markSeen: not built yet (issue 19)');
+  }
+
+  markAllSeen(): Promise<AllChange> {
+    throw new Error('markAllSeen: not built yet (issue 19)');
+  }
+
+  setArchived(): Promise<StateChange> {
+    throw new Error('setArchived: not built yet (issue 19)');
+  }
+
+  archiveAll(): Promise<AllChange> {
+    throw new Error('archiveAll: not built yet (issue 19)');
+  }
+
+  snooze(): Promise<StateChange> {
+    throw new Error('snooze: not built yet (issue 19)');
+  }
+
+  async wakeDue(): Promise<WokenUser[]> {
+    return [];
   }
 
   async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
