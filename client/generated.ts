@@ -4,13 +4,17 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
-/** The original's signals, plus ARCHIVE_DELETED, and RESYNC: the events after your cursor are no longer kept, so reload what you show. */
+/** The original's signals, plus ARCHIVE_DELETED, the inbox states' (INBOX_SEEN, INBOX_ARCHIVED, INBOX_UNARCHIVED, INBOX_SNOOZED), and RESYNC: the events after your cursor are no longer kept, so reload what you show. */
 export type InboxSignal =
   | 'ARCHIVE_DELETED'
   | 'ARCHIVE_STORED'
+  | 'INBOX_ARCHIVED'
   | 'INBOX_DELETED'
   | 'INBOX_PURGED'
+  | 'INBOX_SEEN'
+  | 'INBOX_SNOOZED'
   | 'INBOX_STORED'
+  | 'INBOX_UNARCHIVED'
   | 'RESYNC';
 
 /** since/until bound createdAt, inclusive. */

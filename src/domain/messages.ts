@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FlashStore } from './flash-store.js';
-import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
+import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type InboxCounts, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { reviveMessage, type MessageRecord, type NewMessage } from './message.js';
@@ -104,13 +104,13 @@ export function createMessages(o: MessagesOptions) {
     }
     for (const r of result.recipients) {
       for (const signal of ['ARCHIVE_STORED', 'INBOX_STORED'] as const) {
-        o.signals.emit({ kind: 'user', signal, userId: r.userId, message: result.message, messageIds: ids, unreadCount: r.unreadCount });
+        o.signals.emit({ kind: 'user', signal, userId: r.userId, message: result.message, messageIds: ids, unreadCount: r.unreadCount, unseenCount: r.unseenCount });
       }
     }
   };
 
-  const userSignal = (signal: 'INBOX_DELETED' | 'INBOX_STORED' | 'INBOX_PURGED' | 'ARCHIVE_DELETED', userId: string, messageIds: string[], unreadCount: number, message: MessageRecord | null = null) =>
-    o.signals.emit({ kind: 'user', signal, userId, message, messageIds, unreadCount });
+  const userSignal = (signal: 'INBOX_DELETED' | 'INBOX_STORED' | 'INBOX_PURGED' | 'ARCHIVE_DELETED', userId: string, messageIds: string[], counts: InboxCounts, message: MessageRecord | null = null) =>
+    o.signals.emit({ kind: 'user', signal, userId, message, messageIds, unreadCount: counts.unread, unseenCount: counts.unseen });
 
   async function setRead(viewer: Viewer, ids: readonly string[], read: boolean) {
     if (ids.length > v.LIMITS.ids) throw badInput('input.ids', `must list at most ${v.LIMITS.ids} ids`);
@@ -118,7 +118,7 @@ export function createMessages(o: MessagesOptions) {
     const result = await o.store.setRead(viewer.id, ids, read);
     if (result.changed.length) {
       const newest = read ? null : result.messages.find((m) => m.id === result.changed[result.changed.length - 1]) ?? null;
-      userSignal(read ? 'INBOX_DELETED' : 'INBOX_STORED', viewer.id, result.changed, result.unreadCount, newest);
+      userSignal(read ? 'INBOX_DELETED' : 'INBOX_STORED', viewer.id, result.changed, result.counts, newest);
     }
     return { count: result.changed.length, messages: result.messages, notFound: result.notFound, unreadCount: result.unreadCount };
   }
@@ -237,7 +237,7 @@ export function createMessages(o: MessagesOptions) {
       await touch(viewer);
       const at = until ?? new Date();
       const result = await o.store.markAllRead(viewer.id, at);
-      if (result.count > 0) userSignal('INBOX_PURGED', viewer.id, [], result.unreadCount);
+      if (result.count > 0) userSignal('INBOX_PURGED', viewer.id, [], result.counts);
       return result;
     },
 
@@ -245,7 +245,7 @@ export function createMessages(o: MessagesOptions) {
       if (ids.length > v.LIMITS.ids) throw badInput('input.ids', `must list at most ${v.LIMITS.ids} ids`);
       await touch(viewer);
       const result = await o.store.deleteMessages(viewer.id, ids);
-      if (result.deleted.length) userSignal('ARCHIVE_DELETED', viewer.id, result.deleted, result.unreadCount);
+      if (result.deleted.length) userSignal('ARCHIVE_DELETED', viewer.id, result.deleted, result.counts);
       return { count: result.deleted.length, notFound: result.notFound, unreadCount: result.unreadCount };
     },
 

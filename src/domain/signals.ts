@@ -1,8 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { MessageRecord } from './message.js';
 
-/** The original's four signals plus ARCHIVE_DELETED, named as the GraphQL InboxSignal enum. */
-export type SignalName = 'ARCHIVE_STORED' | 'INBOX_STORED' | 'INBOX_DELETED' | 'INBOX_PURGED' | 'ARCHIVE_DELETED';
+/** The original's four signals, ARCHIVE_DELETED, and the inbox states' (contract section 8), named as the GraphQL InboxSignal enum. */
+export type SignalName =
+  | 'ARCHIVE_STORED'
+  | 'INBOX_STORED'
+  | 'INBOX_DELETED'
+  | 'INBOX_PURGED'
+  | 'ARCHIVE_DELETED'
+  | 'INBOX_SEEN'
+  | 'INBOX_ARCHIVED'
+  | 'INBOX_UNARCHIVED'
+  | 'INBOX_SNOOZED';
 
 /** One change to one user's messages, fired once, after it is committed. */
 export interface UserSignal {
@@ -15,6 +24,12 @@ export interface UserSignal {
   messageIds: string[];
   /** The user's unread count once the whole change is committed. */
   unreadCount: number;
+  /** The user's unseen count once the whole change is committed. */
+  unseenCount: number;
+  /** The cut-off of markAllRead, markAllSeen and archiveAll; absent otherwise. */
+  until?: Date | null;
+  /** The category those three were limited to (issue 20); absent otherwise. */
+  category?: string | null;
 }
 
 /**

@@ -6,8 +6,9 @@ import { encodeMessageId } from './ids.js';
 import { Message } from './message.schema.js';
 
 export const InboxSignal = builder.enumType('InboxSignal', {
-  description: "The original's signals, plus ARCHIVE_DELETED, and RESYNC: the events after your cursor are no longer kept, so reload what you show.",
-  values: ['ARCHIVE_STORED', 'INBOX_STORED', 'INBOX_DELETED', 'INBOX_PURGED', 'ARCHIVE_DELETED', 'RESYNC'] as const,
+  description:
+    "The original's signals, plus ARCHIVE_DELETED, the inbox states' (INBOX_SEEN, INBOX_ARCHIVED, INBOX_UNARCHIVED, INBOX_SNOOZED), and RESYNC: the events after your cursor are no longer kept, so reload what you show.",
+  values: ['ARCHIVE_STORED', 'INBOX_STORED', 'INBOX_DELETED', 'INBOX_PURGED', 'ARCHIVE_DELETED', 'INBOX_SEEN', 'INBOX_ARCHIVED', 'INBOX_UNARCHIVED', 'INBOX_SNOOZED', 'RESYNC'] as const,
 });
 
 const InboxEvent = builder.objectRef<LiveInboxEvent>('InboxEvent').implement({
