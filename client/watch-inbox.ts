@@ -36,7 +36,7 @@ export type WatchInboxOptions = InboxSource & {
   onResync?: (event: InboxEvent) => void;
   /**
    * The watch has ended for good: a refused token (4403), `getToken` failing, GraphQL errors (e.g. a
-   * malformed cursor), or, with your own client, its retries ran out. Call `watchInbox` again with the last cursor to start anew.
+   * malformed cursor; not a RATE_LIMITED one with retryAfterSeconds, which is waited out), or, with your own client, its retries ran out. Call `watchInbox` again with the last cursor to start anew.
    */
   onError?: (error: unknown) => void;
 };
@@ -44,7 +44,8 @@ export type WatchInboxOptions = InboxSource & {
 /**
  * Subscribes to `inboxEvents` and keeps it going: a dropped connection resumes after the last event
  * (no event lost or repeated), a token that expires (close 4401) is replaced through `getToken`, and a
- * RESYNC goes to `onResync`. With `url`, reconnects are retried without end (backoff up to 30 s).
+ * RESYNC goes to `onResync`. With `url`, reconnects are retried without end (backoff up to 30 s). A
+ * subscription refused as RATE_LIMITED is tried again after its `retryAfterSeconds`.
  * Returns a function that stops the watch (and closes the helper's own client).
  */
 export function watchInbox(options: WatchInboxOptions): () => void {
@@ -69,9 +70,16 @@ export function watchInbox(options: WatchInboxOptions): () => void {
     stop();
     options.onError?.(error);
   };
+  /** A RATE_LIMITED refusal that names when to come back is waited out; any other error ends the watch. */
+  const failOrWait = (error: unknown) => {
+    const seconds = retryAfterSeconds(error);
+    if (seconds === undefined || stopped) return fail(error);
+    unsubscribe();
+    setTimeout(() => stopped || subscribe(), seconds * 1000 + Math.random() * 250);
+  };
   const handle = (result: FormattedExecutionResult<InboxEventsSubscription>) => {
     const event = result.data?.inboxEvents;
-    if (!event) return fail(result.errors ?? new Error('inboxEvents sent a result without data'));
+    if (!event) return failOrWait(result.errors ?? new Error('inboxEvents sent a result without data'));
     variables.after = event.cursor;
     endings = 0;
     if (event.signal === 'RESYNC' && options.onResync) options.onResync(event);
@@ -81,7 +89,7 @@ export function watchInbox(options: WatchInboxOptions): () => void {
     unsubscribe = client.subscribe<InboxEventsSubscription>(payload, {
       next: handle,
       // graphql-ws treats 4401 as final; a new subscription reconnects, and connectionParams fetches a fresh token.
-      error: (error) => (closeCode(error) === CLOSE_TOKEN_EXPIRED && !stopped ? subscribe() : fail(error)),
+      error: (error) => (closeCode(error) === CLOSE_TOKEN_EXPIRED && !stopped ? subscribe() : failOrWait(error)),
       // A server shutting down ends its subscriptions before closing the sockets: come back once it is up again.
       complete: () => {
         if (!stopped) setTimeout(() => stopped || subscribe(), backoff(endings++));
@@ -108,6 +116,16 @@ function createInboxClient({ url, getToken, webSocketImpl }: Extract<InboxSource
 function backoff(retries: number): number {
   const ceiling = Math.min(30_000, 1000 * 2 ** retries);
   return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/** `extensions.retryAfterSeconds` of a RATE_LIMITED refusal (a rate budget; a connection ceiling names none). */
+function retryAfterSeconds(error: unknown): number | undefined {
+  if (!Array.isArray(error)) return undefined;
+  for (const e of error as { extensions?: { code?: unknown; retryAfterSeconds?: unknown } }[]) {
+    const seconds = e?.extensions?.retryAfterSeconds;
+    if (e?.extensions?.code === 'RATE_LIMITED' && typeof seconds === 'number' && seconds > 0) return seconds;
+  }
+  return undefined;
 }
 
 function closeCode(error: unknown): number | undefined {

@@ -185,3 +185,44 @@ describe('watchInbox', () => {
     w.stop();
   });
 });
+
+/** A rate budget of 3 a minute: one token every 20 s, so a drained budget stays drained while the watch starts. */
+describe('watchInbox under a rate limit', () => {
+  let t: TestApp;
+  let producer: Caller;
+  beforeAll(async () => {
+    t = await startTestApp('postgres', { RATE_LIMIT_USER_PER_MINUTE: '3' });
+    producer = await newProducer(t);
+  });
+  afterAll(async () => t?.close());
+
+  it('waits out a RATE_LIMITED refusal for its retryAfterSeconds, then subscribes and delivers', async () => {
+    const user = await newUser(t);
+    const refusals: unknown[] = [];
+    /** The `ws` socket, noting every graphql-ws `error` message the server sends. */
+    class Spy extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        this.on('message', (data) => {
+          const m = JSON.parse(String(data)) as { type: string; payload?: unknown };
+          if (m.type === 'error') refusals.push(m.payload);
+        });
+      }
+    }
+    for (let i = 0; i < 3; i++) await user.q('{ unreadCount }');
+    expect((await user.raw('{ unreadCount }')).errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })]);
+    const events = new Arrivals<InboxEvent>();
+    const errors: unknown[] = [];
+    const stop = watchInbox({ url: `${t.baseUrl}/graphql`, webSocketImpl: Spy, getToken: () => user.token, onEvent: (e) => events.push(e), onError: (e) => errors.push(e) });
+    try {
+      await waitFor(async () => refusals.length > 0, { timeoutMs: 10_000, what: 'the subscription refused' });
+      expect(refusals[0]).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) }) })]);
+      await waitForSubscriber(t.app, user.sub, 1, 40_000);
+      await sendTo(producer, user.sub, { text: 'after the wait' });
+      expect(summary(await events.take(2))).toEqual(['ARCHIVE_STORED after the wait', 'INBOX_STORED after the wait']);
+      expect(errors).toEqual([]);
+    } finally {
+      stop();
+    }
+  });
+});
