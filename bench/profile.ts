@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--heap] [--connections=16]`: one workload's
- * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W7 with 10 unread or W7_UNREAD),
+ * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W6b (16 users with 10,000 unread each), W7 with 10 unread or W7_UNREAD),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
  *
@@ -50,18 +50,23 @@ const PLANS: Record<string, (t: BenchTarget) => Promise<Plan>> = {
     for (let p = 0; p < 4; p++) after = (await gql<{ unreadMessages: { pageInfo: { endCursor: string } } }>(t.url, auth, Q.page, { after })).unreadMessages.pageInfo.endCursor;
     return { bodies: [body(Q.page, { after })], auths: [auth] };
   },
-  W6: async (t) => {
-    const users = Array.from({ length: 1000 }, (_, i) => `w6-user-${i}`);
-    const ids = await t.seeder.inboxes(users, 100);
-    const bodies: string[] = [];
-    for (let j = 0; j < 100; j++) for (let u = 0; u < users.length; u++) bodies.push(body(Q.markRead, { input: { ids: [globalId(ids[u][j])] } }));
-    return { bodies, auths: await Promise.all(users.map((u) => bearer(u))) };
-  },
+  W6: (t) => markReadPlan(t, 'w6', 1000, 100),
+  // W6b: 16 users with 10,000 unread each, a different id per request.
+  W6b: (t) => markReadPlan(t, 'w6b', 16, 10_000),
   W7: async (t) => {
     await t.seeder.inboxes(['w7-user-10'], Number(process.env.W7_UNREAD ?? 10));
     return { bodies: [body(Q.unreadCount)], auths: [await bearer('w7-user-10')] };
   },
 };
+
+/** markRead of one message per request, going round the users, each marking its next unread. */
+async function markReadPlan(t: BenchTarget, prefix: string, nUsers: number, perUser: number): Promise<Plan> {
+  const users = Array.from({ length: nUsers }, (_, i) => `${prefix}-user-${i}`);
+  const ids = await t.seeder.inboxes(users, perUser);
+  const bodies: string[] = [];
+  for (let j = 0; j < perUser; j++) for (let u = 0; u < users.length; u++) bodies.push(body(Q.markRead, { input: { ids: [globalId(ids[u][j])] } }));
+  return { bodies, auths: await Promise.all(users.map((u) => bearer(u))) };
+}
 
 /** CPU time in ms of each of this process's threads (the server's, the load generator's, V8's and libuv's helpers), by "tid name". */
 function threadsCpu(): Map<string, number> {
@@ -93,8 +98,8 @@ async function main() {
   const t = await startBackend(backend, parseOptions([`--backends=${backend}`]));
   try {
     const plan = await make(t);
-    const load = (s: number) => httpLoad({ url: t.url, connections: Number(flag('connections') ?? 16), durationSeconds: s, ...plan });
-    await load(3);
+    const load = (s: number, first = 0) => httpLoad({ url: t.url, connections: Number(flag('connections') ?? 16), durationSeconds: s, first, ...plan });
+    const warm = await load(3);
 
     const session = new Session();
     if (profile) {
@@ -114,7 +119,8 @@ async function main() {
     const [u0, s0] = threadCpu();
     const st0 = storageCpu();
     const p0 = threadsCpu();
-    const r = await load(seconds);
+    // Where the warm-up stopped, so W6's markReads change unread messages rather than repeat the warm-up's.
+    const r = await load(seconds, warm.next);
     const p1 = threadsCpu();
     const st1 = storageCpu();
     const [u1, s1] = threadCpu();

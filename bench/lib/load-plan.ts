@@ -9,6 +9,8 @@ export interface LoadPlan {
   durationSeconds: number;
   bodies: string[];
   auths: string[];
+  /** The number of the first request (default 0); measureHttp continues it across runs (LoadResult.next). */
+  first?: number;
   /**
    * Cursor-chained paging instead of `bodies`: each connection sends `count` requests in a row,
    * the first `first`, then `next` with `__CURSOR__` replaced by the previous page's endCursor.
@@ -17,6 +19,8 @@ export interface LoadPlan {
 }
 
 export interface LoadResult {
+  /** The number the next request would have had: a run after this one starts there. */
+  next: number;
   /** Responses that were 2xx and carried no GraphQL `errors`. */
   ok: number;
   durationSeconds: number;

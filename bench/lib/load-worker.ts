@@ -8,7 +8,7 @@ import type { LoadPlan, LoadResult } from './load-plan.js';
 
 /** One load run; the worker stays up between runs so the generator's own code is warm (JIT). */
 async function run(plan: LoadPlan): Promise<LoadResult> {
-  let k = 0;
+  let k = plan.first ?? 0;
   let sampleMismatch: string | null = null;
   const headers = (auth: string) => ({
     'content-type': 'application/json',
@@ -54,6 +54,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   };
   const ok = Math.max(0, r['2xx'] - r.mismatches);
   return {
+    next: k,
     ok,
     durationSeconds: r.duration,
     rps: ok / r.duration,

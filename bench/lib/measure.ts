@@ -9,9 +9,15 @@ export interface HttpFigures {
   /** Problems seen in any run (bad responses); empty when every response was good. */
   problems: string[];
   requests: number;
+  /** Requests sent in all, warm-up included. */
+  sent: number;
 }
 
-/** One unmeasured warm-up run, then `repeats` measured runs of the same plan. */
+/**
+ * One unmeasured warm-up run, then `repeats` measured runs of the same plan; each run goes on where
+ * the last stopped in the plan's bodies, so a plan of distinct requests (markRead of the next unread)
+ * does not repeat the warm-up's.
+ */
 export async function measureHttp(o: BenchOptions, plan: Omit<LoadPlan, 'durationSeconds' | 'connections'> & { connections?: number }): Promise<HttpFigures> {
   const full = { connections: o.connections, ...plan };
   const problems: string[] = [];
@@ -19,8 +25,10 @@ export async function measureHttp(o: BenchOptions, plan: Omit<LoadPlan, 'duratio
   const wp = loadProblems(warm);
   if (wp) problems.push(`warm-up: ${wp}`);
   const runs = [];
+  let first = warm.next;
   for (let i = 0; i < o.repeats; i++) {
-    const r = await httpLoad({ ...full, durationSeconds: o.durationSeconds });
+    const r = await httpLoad({ ...full, first, durationSeconds: o.durationSeconds });
+    first = r.next;
     const p = loadProblems(r);
     if (p) problems.push(`run ${i + 1}: ${p}`);
     runs.push(r);
@@ -31,6 +39,7 @@ export async function measureHttp(o: BenchOptions, plan: Omit<LoadPlan, 'duratio
     p99: summarize(runs.map((r) => r.latency.p99)),
     problems,
     requests: runs.reduce((n, r) => n + r.ok, 0),
+    sent: first,
   };
 }
 

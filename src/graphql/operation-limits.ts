@@ -62,18 +62,42 @@ function idsIn(field: FieldNode, key: string, variables: Record<string, unknown>
   return Array.isArray(list) ? list.length : list === undefined || list === null ? 0 : 1;
 }
 
+/** A root field that takes a list of ids: where the list is in its input, and the answer each id may add. */
+interface IdField {
+  field: FieldNode;
+  key: string;
+  charsPerId: number;
+}
+
+// Yoga caches parsed (and validated) documents, so each operation's root fields are walked once.
+const idFieldsOf = new WeakMap<DocumentNode, Map<string | null, IdField[]>>();
+
+/** The root fields of the operation that take a list of ids, in document order. */
+function idFields(document: DocumentNode, operation: OperationDefinitionNode): IdField[] {
+  let byName = idFieldsOf.get(document);
+  if (!byName) idFieldsOf.set(document, (byName = new Map()));
+  const name = operation.name?.value ?? null;
+  let fields = byName.get(name);
+  if (!fields) {
+    const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+    fields = rootFields(operation.selectionSet, (n) => fragments.get(n)).flatMap((field) => {
+      const key = ID_LISTS[field.name.value];
+      return key ? [{ field, key, charsPerId: answerCharsPerId.get(field) ?? 0 }] : [];
+    });
+    byName.set(name, fields);
+  }
+  return fields;
+}
+
 /** The first root field past the per-operation cap on ids, or whose answer could pass the answer limit with that many ids; null when none. */
 function overIdCap(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): { field: string; message: string } | null {
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
   let total = 0;
   let answer = 0;
-  for (const field of rootFields(operation.selectionSet, (n) => fragments.get(n))) {
-    const key = ID_LISTS[field.name.value];
-    if (!key) continue;
+  for (const { field, key, charsPerId } of idFields(document, operation)) {
     const ids = idsIn(field, key, variables);
     total += ids;
     if (total > LIMITS.ids) return { field: `input.${key}`, message: `one operation may list at most ${LIMITS.ids} ids over all its fields` };
-    answer += ids * (answerCharsPerId.get(field) ?? 0);
+    answer += ids * charsPerId;
     if (answer > MAX_ANSWER_CHARS) {
       const mib = Math.round(MAX_ANSWER_CHARS / 1024 / 1024);
       return { field: `input.${key}`, message: `with this many ids the answer could be larger than ${mib} MiB: select fewer fields of the messages, or list fewer ids` };

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LabelledHistogram, type Observer } from './histogram.js';
 
 export type Transport = 'ws' | 'sse';
 
@@ -30,13 +31,13 @@ export class Metrics {
     labelNames: ['operation', 'outcome'] as const,
     registers: [this.registry],
   });
-  private readonly operationSeconds = new Histogram({
-    name: 'stored_messages_operation_duration_seconds',
-    help: 'Time to run a query or mutation, or to start a subscription, by root fields.',
-    labelNames: ['operation'] as const,
-    buckets: SECONDS,
-    registers: [this.registry],
-  });
+  private readonly operationSeconds = new LabelledHistogram(
+    'stored_messages_operation_duration_seconds',
+    'Time to run a query or mutation, or to start a subscription, by root fields.',
+    ['operation'],
+    SECONDS,
+    this.registry,
+  );
   private readonly stored = new Counter({
     name: 'stored_messages_messages_stored_total',
     help: 'Messages stored (a send to many users or a broadcast counts one; an idempotent replay none).',
@@ -48,13 +49,13 @@ export class Metrics {
     labelNames: ['transport'] as const,
     registers: [this.registry],
   });
-  private readonly storageSeconds = new Histogram({
-    name: 'stored_messages_storage_duration_seconds',
-    help: 'Time of each storage call (MessageStore method), by call.',
-    labelNames: ['call'] as const,
-    buckets: SECONDS,
-    registers: [this.registry],
-  });
+  private readonly storageSeconds = new LabelledHistogram(
+    'stored_messages_storage_duration_seconds',
+    'Time of each storage call (MessageStore method), by call.',
+    ['call'],
+    SECONDS,
+    this.registry,
+  );
 
   private readonly sendBatches = new Histogram({
     name: 'stored_messages_send_batch_size',
@@ -79,8 +80,8 @@ export class Metrics {
   }
 
   // Each label set's child, made once: prom-client hashes the labels on every call otherwise.
-  private readonly children = new Map<string, { inc(): void } | { observe(v: number): void }>();
-  private child<C extends { inc(): void } | { observe(v: number): void }>(key: string, make: () => C): C {
+  private readonly children = new Map<string, { inc(): void } | Observer>();
+  private child<C extends { inc(): void } | Observer>(key: string, make: () => C): C {
     let c = this.children.get(key) as C | undefined;
     if (!c) this.children.set(key, (c = make()));
     return c;
@@ -89,11 +90,12 @@ export class Metrics {
   /** One operation ended; `started` is its performance.now() at the start. */
   operation(operation: string, outcome: string, started: number): void {
     this.child(`o\n${operation}\n${outcome}`, () => this.operations.labels({ operation, outcome })).inc();
-    this.child(`d\n${operation}`, () => this.operationSeconds.labels({ operation })).observe((performance.now() - started) / 1000);
+    this.child(`d\n${operation}`, () => this.operationSeconds.child({ operation })).observe((performance.now() - started) / 1000);
   }
 
-  storageCall(call: string, started: number): void {
-    this.child(`s\n${call}`, () => this.storageSeconds.labels({ call })).observe((performance.now() - started) / 1000);
+  /** The timer of one storage call's kind: storageTimer(call).observe(seconds). */
+  storageTimer(call: string): Observer {
+    return this.child(`s\n${call}`, () => this.storageSeconds.child({ call }));
   }
 
   messageStored(): void {

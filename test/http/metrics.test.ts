@@ -83,6 +83,24 @@ describe('GET /metrics (open: no METRICS_TOKEN)', () => {
     expect(moved(before, after, 'stored_messages_storage_duration_seconds_count', { call: 'unreadCount' })).toBeGreaterThanOrEqual(1);
   });
 
+  it('prints duration histograms as Prometheus does: cumulative buckets in bound order, +Inf equal to the count', async () => {
+    const producer = await newProducer(t);
+    const user = await knownUser(t);
+    await sendTo(producer, user.sub);
+    const s = await scrape(t);
+    for (const [name, labels] of [
+      ['stored_messages_operation_duration_seconds', 'operation="addMessageFor"'],
+      ['stored_messages_storage_duration_seconds', 'call="send"'],
+    ]) {
+      const buckets = [...s].filter(([k]) => k.startsWith(`${name}_bucket{le=`) && k.endsWith(`,${labels}}`));
+      expect(buckets.map(([k]) => /le="([^"]+)"/.exec(k)![1])).toEqual(['0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']);
+      const counts = buckets.map(([, v]) => v);
+      expect(counts).toEqual([...counts].sort((a, b) => a - b));
+      expect(counts.at(-1)).toBe(s.get(`${name}_count{${labels}}`));
+      expect(counts.at(-1)).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it.each(['ws', 'sse'] as const)('keeps subscriptions_active over %s: up while a subscription is open, down once it ends', async (transport) => {
     const user = await knownUser(t);
     const gauge = key('stored_messages_subscriptions_active', { transport });

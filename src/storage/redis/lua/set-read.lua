@@ -21,8 +21,8 @@ for j = FIRST_ID, #ARGV do
     local below = tonumber(id) <= ru
     local moved = false
     if read then
-      -- Unread is unread-below, or unread above ru; anything else is read already (and keeps its time).
-      moved = redis.call('ZREM', U.unread_below, id) == 1 or (not below and redis.call('ZREM', U.unread, id) == 1)
+      -- Unread is unread-below at or below ru, unread above it; anything else is read already (and keeps its time).
+      if below then moved = redis.call('ZREM', U.unread_below, id) == 1 else moved = redis.call('ZREM', U.unread, id) == 1 end
       if moved then redis.call('HSET', U.read_at, id, nowS) end
     elseif redis.call('HDEL', U.read_at, id) == 1 then
       moved = true
@@ -39,7 +39,8 @@ for j = FIRST_ID, #ARGV do
       if read then delta = delta - 1 else delta = delta + 1 end
     end
     found[#found + 1] = id
-    found[#found + 1] = read_at(U, id, ru)
+    -- A delivery this call moved has the state it was given; only the others are looked up.
+    if moved then found[#found + 1] = read and nowS or '' else found[#found + 1] = read_at(U, id, ru) end
   end
 end
 if delta ~= 0 then redis.call('HINCRBY', U.state, 'unread', str(delta)) end
