@@ -2,7 +2,7 @@
 -- `require`). Ids and times travel as decimal strings; str() formats numbers without Lua's %.14g
 -- rounding. Times are Redis's clock in ms.
 --
--- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order; user_keys names them):
+-- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order; U's fields: USER_FIELDS):
 --   state         hash: broadcasts-upto (newest broadcast delivered); the watermarks read-upto,
 --                 seen-upto, archived-upto (default 0); the exact counters unread, unseen, unarchived,
 --                 total (not snoozed) and snoozed (expired-but-unreclaimed included); states ('1' once

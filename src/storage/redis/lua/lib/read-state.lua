@@ -5,7 +5,7 @@
 --
 -- Each live delivery that is not snoozed is, for each K, in exactly one of these:
 -- - K.nk, above u: not in state K. (Entries of K.nk at or below u mean nothing: an "all" operation
---   leaves them behind, and trim() drops them in bounded batches, in that call and then in the cleanup.)
+--   leaves them behind, and trim() (states.lua) drops them in bounded batches, in that call and then in the cleanup.)
 -- - K.at (id -> time): in state K since then, whatever u is.
 -- - K.below, always at or below u: not in state K although under the watermark (cleared again after
 --   an "all" operation, woken from a snooze, or delivered below it late: a journalled send completed
@@ -17,7 +17,7 @@
 --
 -- The couplings (read implies seen, archived implies read) are kept by the operations: marking read
 -- also marks seen, archiving marks both; mark-all-read raises seen too, archive-all all three. A
--- snoozed delivery is in none of these keys: `snoozes` keeps its states as they were (snooze()).
+-- snoozed delivery is in none of these keys: `snoozes` keeps its states as they were (snooze.lua).
 -- u only grows; a delivery arriving at or below u (put()) goes to K.below. Each costs O(log n).
 
 -- Loads the three watermarks once per script into K.u; answers the read watermark.
