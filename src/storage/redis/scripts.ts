@@ -8,9 +8,10 @@ import type { RedisKeys } from './keys.js';
 /** Every storage script answers a flat array of strings (or one string, made an array). */
 export type Reply = string[];
 
-/** Library files some scripts need besides lib/base, read-state and deliver. */
-const WALK = ['lib/walk.lua'];
-const FORGET = ['lib/forget.lua'];
+/** Library files some scripts need besides lib/base, read-state and deliver (each script carries only what it uses). */
+const STATES = 'lib/states.lua';
+const WALK = [STATES, 'lib/walk.lua'];
+const FORGET = [STATES, 'lib/forget.lua'];
 const SEND = ['lib/send.lua'];
 
 /**
@@ -23,10 +24,12 @@ const SOURCE = {
   scripts: {
     // Per-user scripts (run through RedisContext.userOp, after the broadcast catch-up).
     list: { file: 'list.lua', lib: WALK },
-    get: 'get.lua',
+    get: { file: 'get.lua', lib: [STATES] },
     count: 'count.lua',
-    setRead: 'set-read.lua',
-    markAllRead: { file: 'mark-all-read.lua', lib: WALK },
+    setState: { file: 'set-state.lua', lib: [STATES, 'lib/change.lua'] },
+    markAll: { file: 'mark-all.lua', lib: WALK },
+    snooze: { file: 'snooze.lua', lib: [STATES, 'lib/snooze.lua', 'lib/change.lua'] },
+    wake: { file: 'wake.lua', lib: [STATES, 'lib/snooze.lua'] },
     delete: { file: 'delete.lua', lib: FORGET },
     oldestUnread: { file: 'oldest-unread.lua', lib: WALK },
     deliver: 'deliver.lua',
@@ -51,7 +54,7 @@ const SOURCE = {
 } as const;
 
 export type ScriptName = keyof typeof SOURCE.scripts;
-export type UserScriptName = 'list' | 'get' | 'count' | 'setRead' | 'markAllRead' | 'delete' | 'oldestUnread' | 'deliver';
+export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'oldestUnread' | 'deliver';
 
 /** A journalled send's kind. */
 export type SendKind = 'direct' | 'broadcast';

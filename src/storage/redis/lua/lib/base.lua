@@ -2,9 +2,11 @@
 -- `require`). Ids and times travel as decimal strings; str() formats numbers without Lua's %.14g
 -- rounding. Times are Redis's clock in ms.
 --
--- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order; ukeys names them):
---   state         hash: broadcasts-upto (newest broadcast delivered), read-upto (read watermark,
---                 default 0), unread and total (exact counters, expired-but-unreclaimed included)
+-- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order; U's fields: USER_FIELDS):
+--   state         hash: broadcasts-upto (newest broadcast delivered); the watermarks read-upto,
+--                 seen-upto, archived-upto (default 0); the exact counters unread, unseen, unarchived,
+--                 total (not snoozed) and snoozed (expired-but-unreclaimed included); states ('1' once
+--                 the user's keys have the seen/archived/snoozed indexes: upgrade() in read-state.lua)
 --   deliveries    zset id -> id: every live delivery
 --   unread        zset id -> id: unread, above read-upto (read-state.lua)
 --   meta          hash id -> "level|createdAt|deliveredAt|expiresAt" (ms; expiresAt '' = never);
@@ -14,6 +16,12 @@
 --   tombstones    zset deletedAt -> id: deleted while their send may still be completed
 --   read-marks    zset: the mark-all-reads (read-state.lua)
 --   unread-below  zset id -> id: unread at or below read-upto (read-state.lua)
+--   unseen, unseen-below, seen-at, seen-marks: the same four for seen (seen-upto)
+--   unarchived, unarchived-below, archived-at, archived-marks: the same four for archived (archived-upto)
+--   snoozes       hash id -> "until|seenAt|readAt|archivedAt" (ms, '' = unset): snoozed deliveries and
+--                 the states they had when snoozed (they are in none of the twelve keys above)
+--   snoozed       zset id -> id: the snoozed deliveries
+--   wakes         zset until -> id: when each snoozed delivery wakes
 -- Delivery times never decrease as ids grow (alloc), for every user.
 
 local CH = 500
@@ -25,14 +33,54 @@ end
 
 local function str(n) return string.format('%d', n) end
 
-local UK = 9
+local USER_KEY_NAMES = {
+  'state', 'deliveries', 'unread', 'meta', 'read-at', 'expiries', 'tombstones', 'read-marks', 'unread-below',
+  'unseen', 'unseen-below', 'seen-at', 'seen-marks', 'unarchived', 'unarchived-below', 'archived-at', 'archived-marks',
+  'snoozes', 'snoozed', 'wakes',
+}
+local UK = #USER_KEY_NAMES
+
+-- A user's keys as fields of U (USER_FIELDS: a key's place in USER_KEY_NAMES), resolved on first use,
+-- as every script pays for what it builds and most use a few of them. U.K (U.KS, the same in a list)
+-- holds the three kinds of state (read-state.lua), each with its watermark field, the counter of those
+-- not in that state, and keys: nk (not in it, above the watermark), below (not in it, at or below),
+-- at (explicit times), marks; and u, its watermark once loaded (uptos).
+local USER_FIELDS = {
+  state = 1, deliveries = 2, unread = 3, meta = 4, read_at = 5, expiries = 6, tombstones = 7, marks = 8, unread_below = 9,
+  unseen = 10, unseen_below = 11, seen_at = 12, seen_marks = 13, unarchived = 14, unarchived_below = 15, archived_at = 16,
+  archived_marks = 17, snoozes = 18, snoozed = 19, wakes = 20,
+}
+
+local function kinds(U)
+  local R = { upto = 'read-upto', counter = 'unread', nk = U.unread, below = U.unread_below, at = U.read_at, marks = U.marks, u = false }
+  local S = { upto = 'seen-upto', counter = 'unseen', nk = U.unseen, below = U.unseen_below, at = U.seen_at, marks = U.seen_marks, u = false }
+  local A = { upto = 'archived-upto', counter = 'unarchived', nk = U.unarchived, below = U.unarchived_below, at = U.archived_at, marks = U.archived_marks, u = false }
+  return { read = R, seen = S, archived = A }, { R, S, A }
+end
+
+local LAZY_KEYS = {
+  __index = function(U, f)
+    local j = USER_FIELDS[f]
+    if j then
+      local v
+      if U._base then v = U._base .. USER_KEY_NAMES[j] else v = KEYS[U._first + j - 1] end
+      rawset(U, f, v)
+      return v
+    end
+    if f == 'K' or f == 'KS' then
+      local K, KS = kinds(U)
+      rawset(U, 'K', K)
+      rawset(U, 'KS', KS)
+      if f == 'K' then return K end
+      return KS
+    end
+    return nil
+  end,
+}
 
 -- A user's keys given as KEYS[i .. i + UK - 1].
 local function ukeys(i)
-  return {
-    state = KEYS[i], deliveries = KEYS[i + 1], unread = KEYS[i + 2], meta = KEYS[i + 3], read_at = KEYS[i + 4],
-    expiries = KEYS[i + 5], tombstones = KEYS[i + 6], marks = KEYS[i + 7], unread_below = KEYS[i + 8],
-  }
+  return setmetatable({ _first = i, nsnoozed = false }, LAZY_KEYS)
 end
 
 -- keys.ts userTag: `{user:<id>}`, with % { } in the id escaped as %XX.
@@ -46,11 +94,7 @@ end
 -- A user's keys named inside the script (standalone scripts only: Cluster needs every key declared),
 -- which spares passing UK keys per user.
 local function ukeys_named(prefix, user)
-  local b = prefix .. user_tag(user) .. ':'
-  return {
-    state = b .. 'state', deliveries = b .. 'deliveries', unread = b .. 'unread', meta = b .. 'meta', read_at = b .. 'read-at',
-    expiries = b .. 'expiries', tombstones = b .. 'tombstones', marks = b .. 'read-marks', unread_below = b .. 'unread-below',
-  }
+  return setmetatable({ _base = prefix .. user_tag(user) .. ':', nsnoozed = false }, LAZY_KEYS)
 end
 
 local function parse(meta)
