@@ -262,7 +262,7 @@ export class OrmMessageStore implements MessageStore {
         await this.catchUp(sql, [userId]);
         [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until }); // the broadcasts just copied count too
       }
-      const r = user.upto === null ? { n: 0 } : (await sql(RAISE_UPTO, { userId, upto: user.upto, ...kinds, onlyRead }))[0];
+      const r = user.upto === null ? { n: 0 } : (await sql(RAISE_UPTO, { userId, upto: user.upto, lo: lowestRaised(user, user.upto, kinds, onlyRead), ...kinds, onlyRead }))[0];
       const [state] = await sql(USER_STATE, { userId });
       return { count: r.n, counts: countsOf(state) };
     });
@@ -453,6 +453,19 @@ export class OrmMessageStore implements MessageStore {
       return work(sql);
     });
   }
+}
+
+/** The lowest watermark an "all" operation raising `kinds` to `upto` leaves (RAISE_UPTO's :lo). */
+function lowestRaised(w: { seen_upto: string; read_upto: string; archived_upto: string }, upto: string, kinds: Kinds, onlyRead: boolean): string {
+  const max = (a: bigint, b: bigint) => (a > b ? a : b);
+  const min = (a: bigint, b: bigint) => (a < b ? a : b);
+  const to = BigInt(upto);
+  const raised = [
+    kinds.seen && max(BigInt(w.seen_upto), to),
+    kinds.read && max(BigInt(w.read_upto), to),
+    kinds.archived && max(BigInt(w.archived_upto), onlyRead ? min(to, BigInt(w.read_upto)) : to),
+  ].filter((x): x is bigint => x !== false);
+  return String(raised.reduce(min));
 }
 
 const compareIds = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);

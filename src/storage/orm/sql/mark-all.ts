@@ -8,18 +8,22 @@ import { statement } from '../statement.js';
  * is granted, which is safe: a delivery still to commit belongs to a send holding this lock, which took
  * its id after every delivery already committed.
  */
-export const LOCK_FOR_MARK_ALL = statement<{ userId: string; until: Date }, { behind: boolean; upto: string | null }>(`
+export const LOCK_FOR_MARK_ALL = statement<
+  { userId: string; until: Date },
+  { behind: boolean; upto: string | null; seen_upto: string; read_upto: string; archived_upto: string }
+>(`
 select u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind, (
   select d.message_id::text from sm_delivery d
   where d.user_id = :userId and d.delivered_at <= :until order by d.message_id desc limit 1
-) as upto
+) as upto, u.seen_upto::text as seen_upto, u.read_upto::text as read_upto, u.archived_upto::text as archived_upto
 from sm_user u where u.id = :userId
 for update`);
 
 /**
  * markAllRead (:read and :seen), markAllSeen (:seen) and archiveAll (all three): raises the watermarks
  * asked to :upto (from LOCK_FOR_MARK_ALL, in the same transaction, the user caught up with broadcasts)
- * and records a mark for each: O(1) whatever the number of messages covered. With :onlyRead, archived
+ * and records a mark for each: O(1) whatever the number of messages covered. :lo is the lowest of the new
+ * watermarks (the store computes it from LOCK_FOR_MARK_ALL's): a constant bound for the scans. With :onlyRead, archived
  * rises only to the read watermark, and the explicitly read deliveries between it and :upto get an
  * archived time written (those cost a row each). Runs unprepared, so the planner sees the real bounds.
  * The new counters are the deliveries above the new watermarks not in that state (normally none: a
@@ -28,7 +32,7 @@ for update`);
  * state (archived, else read, else seen) changed; raised is false when nothing moved.
  */
 export const RAISE_UPTO = statement<
-  { userId: string; upto: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean },
+  { userId: string; upto: string; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean },
   { n: number; raised: boolean }
 >(`
 with nw as (
@@ -39,15 +43,13 @@ with nw as (
          when :onlyRead::boolean then greatest(su.archived_upto, least(:upto::bigint, su.read_upto))
          else greatest(su.archived_upto, :upto::bigint) end as archived_to
   from sm_user su where su.id = :userId::text
-), lo as (
-  select least(case when :seen::boolean then seen_to end, case when :read::boolean then read_to end, case when :archived::boolean then archived_to end) as lo from nw
 ), above as (
   select (count(*) filter (where d.read_at is null and d.message_id > nw.read_to))::int as unread,
          (count(*) filter (where d.seen_at is null and d.read_at is null and d.message_id > nw.seen_to))::int as unseen,
          (count(*) filter (where d.archived_at is null and d.message_id > nw.archived_to))::int as unarchived,
          (count(*) filter (where :onlyRead::boolean and d.read_at is not null and d.archived_at is null and d.message_id <= :upto::bigint))::int as to_archive
   from sm_delivery d, nw
-  where (d.user_id, d.message_id) > (:userId::text, (select lo from lo))
+  where (d.user_id, d.message_id) > (:userId::text, :lo::bigint)
     and (d.user_id, d.message_id) <= (:userId::text, 9223372036854775807::bigint)
     and d.snoozed_until is null
 ), expired as (
@@ -72,7 +74,7 @@ with nw as (
 ), arch as (
   update sm_delivery d set archived_at = now()
   from nw
-  where :onlyRead::boolean and (d.user_id, d.message_id) > (:userId::text, nw.archived_to) and (d.user_id, d.message_id) <= (:userId::text, :upto::bigint)
+  where :onlyRead::boolean and (d.user_id, d.message_id) > (:userId::text, :lo::bigint) and (d.user_id, d.message_id) <= (:userId::text, :upto::bigint)
     and d.read_at is not null and d.archived_at is null and d.snoozed_until is null
   returning 1
 ), marks as (
