@@ -21,6 +21,7 @@ export class Migration20261207120000 extends Migration {
     this.addSql(`drop index if exists "sm_delivery_unread_idx";`);
     this.addSql(`create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null and "snoozed_until" is null;`);
     this.addSql(`create index "sm_delivery_wake_idx" on "sm_delivery" ("snoozed_until") where "snoozed_until" is not null;`);
+    this.addSql(`create index "sm_delivery_snoozed_idx" on "sm_delivery" ("user_id", "message_id") where "snoozed_until" is not null;`);
     this.addSql(SM_EXPIRED);
     this.addSql(SM_MARK_AT);
     this.addSql(SM_TIMES);
@@ -30,6 +31,7 @@ export class Migration20261207120000 extends Migration {
     this.addSql(`drop function if exists sm_times(sm_delivery, bigint, bigint, bigint);`);
     this.addSql(`drop function if exists sm_expired(text, bigint, bigint, bigint);`);
     this.addSql(`drop function if exists sm_mark_at(text, text, bigint);`);
+    this.addSql(`drop index if exists "sm_delivery_snoozed_idx";`);
     this.addSql(`drop index if exists "sm_delivery_wake_idx";`);
     this.addSql(`drop index if exists "sm_delivery_unread_idx";`);
     this.addSql(`create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null;`);

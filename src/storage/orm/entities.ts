@@ -98,6 +98,11 @@ export const DeliveryEntity = defineEntity({
       name: 'sm_delivery_unread_idx',
       expression: 'create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null and "snoozed_until" is null',
     },
+    // Lists of a user's snoozed deliveries. Like the wake index, it holds only snoozed ones: nothing for a send to write.
+    {
+      name: 'sm_delivery_snoozed_idx',
+      expression: 'create index "sm_delivery_snoozed_idx" on "sm_delivery" ("user_id", "message_id") where "snoozed_until" is not null',
+    },
     // wakeDue: the snoozed deliveries by wake time, across users; empty of due ones is one probe.
     {
       name: 'sm_delivery_wake_idx',
