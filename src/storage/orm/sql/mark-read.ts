@@ -14,7 +14,8 @@
  * seen and read); unreading keeps it seen (its read time becomes its seen time if it had none) and
  * unarchives. Marking unread runs in a transaction holding the user's lock, with the requested
  * deliveries above the read and archived watermarks (the store lowers them first, LOWER_UPTO), so `old`
- * reads what the lock holder committed.
+ * reads what the lock holder committed; marking read, which runs alone, judges seen on the row it
+ * updated (its newest version: `old` may predate a markSeen the lock waited for).
  */
 import { statement } from '../statement.js';
 import type { InboxCounts } from '../../../domain/message-store.js';
@@ -43,13 +44,13 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
   returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
-    old.snoozed_until is null and old.seen_at is null and old.message_id > (select seen_upto from st) as was_unseen,
+    d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
 ), cnt as (
   update sm_user su
   set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),
       unseen_count = su.unseen_count - (select count(*) from upd where :read::boolean and was_unseen),
-      archived_count = su.archived_count - (select count(*) from upd where was_archived)
+      archived_count = su.archived_count - (select count(*) from upd where not :read::boolean and was_archived)
   where su.id = (select id from go) and exists (select 1 from upd)
   returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )
@@ -97,13 +98,13 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
   returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
-    old.snoozed_until is null and old.seen_at is null and old.message_id > (select seen_upto from st) as was_unseen,
+    d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
 ), cnt as (
   update sm_user su
   set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),
       unseen_count = su.unseen_count - (select count(*) from upd where :read::boolean and was_unseen),
-      archived_count = su.archived_count - (select count(*) from upd where was_archived)
+      archived_count = su.archived_count - (select count(*) from upd where not :read::boolean and was_archived)
   where su.id = (select id from go) and exists (select 1 from upd)
   returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )
