@@ -15,7 +15,7 @@ import { defineEntity, p } from '@mikro-orm/core';
  *   in O(1) instead of writing every row (markAllSeen: seen; markAllRead: read, seen; archiveAll: all
  *   three; so seen_upto >= read_upto >= archived_upto). Each raise leaves an sm_mark (kind, upto, at): a
  *   watermark-covered delivery's time is the `at` of the lowest mark of its kind at or above its id
- *   (sm_mark_at), so earlier times are kept. Read implies seen: seenAt is `coalesce(seen_at, read_at, mark)`.
+ *   (sm_times, sm_mark_at), so earlier times are kept. Read implies seen: seenAt is the earliest of seen_at, read_at and the mark.
  *   Archived implies read. A snoozed delivery (`snoozed_until` set) ignores the watermarks: its states
  *   are written out when it is snoozed. Clearing one delivery's state under a watermark lowers the
  *   watermark below it first, writing the covered deliveries' times out (LOWER_UPTO).

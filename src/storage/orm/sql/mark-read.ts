@@ -70,7 +70,7 @@ select coalesce((select behind from st), false) as behind,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
       'created_at', m.created_at, 'expires_at', m.expires_at))
     from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
-    cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+    cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
     where d.user_id = (select user_id from p) and d.message_id = (select (p.ids->>0)::bigint from p)
       and (d.expires_at is null or d.expires_at > now())
   ) as messages
@@ -124,7 +124,7 @@ select coalesce((select behind from st), false) as behind,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
       'created_at', m.created_at, 'expires_at', m.expires_at))
     from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
-    cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+    cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
     where d.user_id = (select user_id from p) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))
       and (d.expires_at is null or d.expires_at > now())
   ) as messages

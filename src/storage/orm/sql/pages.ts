@@ -46,7 +46,7 @@ union all
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
- cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+ cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
    and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
@@ -87,7 +87,7 @@ union all
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
- cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+ cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
    and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
@@ -133,7 +133,7 @@ union all
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
- cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+ cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.snoozed_until is null and d.message_id > (select lo from st)
    and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
@@ -180,7 +180,7 @@ union all
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
- cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+ cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.snoozed_until is null and d.message_id > (select lo from st)
    and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
