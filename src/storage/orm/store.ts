@@ -15,7 +15,6 @@ import {
   type Recipients,
   type SendResult,
   type SetReadResult,
-  countsWithoutStates,
   type AllChange,
   type InboxCounts,
   type StateChange,
@@ -24,14 +23,16 @@ import {
 import { GroupCommit, type Waiting } from '../group.js';
 import { KnownUsers } from '../known-users.js';
 import { jsonList, type Db, type Sql } from './db.js';
-import { listPage, toRecord, type Counts } from './reads.js';
-import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_READ_UPTO, LOWEST_COVERED } from './sql/broadcasts.js';
+import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
+import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_UPTO } from './sql/broadcasts.js';
 import { DELETE_MANY, DELETE_ONE } from './sql/delete.js';
-import { LOCK_FOR_MARK_ALL, MARK_ALL_READ } from './sql/mark-all-read.js';
+import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
 import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
 import { SEND } from './sql/send.js';
+import { DUE } from './sql/states.js';
+import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, KNOWN_USERS, LOCK_USER, REGISTER_USERS, UNREAD_OF, USER_STATE } from './sql/users.js';
 
 const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
@@ -46,7 +47,7 @@ const PREPARED_MAX_IDS = 50;
 const GROUP_RUNNING = 1;
 const GROUP_MAX = 64;
 
-type SendRow = { i: number; id: string; user_id: string; unread: number; behind: boolean };
+type SendRow = { i: number; id: string; user_id: string; unread: number; unseen: number; behind: boolean };
 type DirectSend = { message: NewMessage; userIds: readonly string[] };
 const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
 
@@ -151,7 +152,7 @@ export class OrmMessageStore implements MessageStore {
 
   /** A send's result from its rows (one per recipient), once the recipients behind on broadcasts caught up (in `tx`, or a transaction of its own). */
   private async sent(tx: Sql | null, message: NewMessage, rows: SendRow[]): Promise<SendResult> {
-    const unread = new Map(rows.map((r) => [r.user_id, r.unread]));
+    const unread = new Map(rows.map((r) => [r.user_id, { unread: r.unread, unseen: r.unseen }]));
     const behind = rows.filter((r) => r.behind).map((r) => r.user_id);
     if (behind.length) {
       // Rare: recipients with broadcasts not yet copied. Copy them so the counts reported are exact.
@@ -159,14 +160,14 @@ export class OrmMessageStore implements MessageStore {
         await this.catchUp(sql, behind);
         return sql(UNREAD_OF, { userIds: jsonList(behind) });
       };
-      for (const r of tx ? await recount(tx) : await this.db.tx(recount)) unread.set(r.user_id, r.unread);
+      for (const r of tx ? await recount(tx) : await this.db.tx(recount)) unread.set(r.user_id, { unread: r.unread, unseen: r.unseen });
     }
     this.known.addWhileRoom(rows.map((r) => r.user_id));
     this.grew(rows.length);
     return {
       message: deliveredRecord(rows[0].id, message),
       recipientCount: rows.length,
-      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)!, unseenCount: unread.get(r.user_id)! })),
+      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)!.unread, unseenCount: unread.get(r.user_id)!.unseen })),
       replayed: false,
     };
   }
@@ -223,45 +224,43 @@ export class OrmMessageStore implements MessageStore {
     const wanted = ids.filter(isMessageId);
     const inputs = { userId, ids: jsonList(wanted), read };
     const statement = wanted.length === 1 ? SET_READ_ONE : SET_READ_MANY;
-    // Marking read is one statement. Marking unread may first have to lower the read watermark below
-    // the requested ids, so it runs with the user locked, in a transaction.
+    // Marking read is one statement. Marking unread (which unarchives) may first have to lower the read
+    // and archived watermarks below the requested ids, so it runs with the user locked, in a transaction.
     const row = read
       ? await this.caughtUp(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length })
       : await this.locked(userId, async (sql) => {
-          const [low] = await sql(LOWEST_COVERED, inputs);
-          if (low.x !== null) await sql(LOWER_READ_UPTO, { userId, below: low.x });
+          await lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
           return (await sql(statement, inputs))[0];
         });
-    if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0, counts: countsWithoutStates(0) };
-    const found = new Map((row.messages ?? []).map((m) => [m.id, toRecord(m)]));
-    return {
-      changed: row.changed ?? [],
-      messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
-      notFound: [...new Set(ids.filter((id) => !found.has(id)))],
-      unreadCount: row.unread,
-      counts: countsWithoutStates(row.unread),
-    };
+    if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0, counts: NO_COUNTS };
+    const counts = countsOf(row);
+    return { ...found(ids, row.changed ?? [], (row.messages ?? []).map(toRecord), counts), unreadCount: counts.unread };
   }
 
   async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
-    const r = await this.markAllReadBare(userId, until);
-    return { ...r, counts: countsWithoutStates(r.unreadCount) };
+    const r = await this.raise(userId, until, { seen: true, read: true, archived: false }, false);
+    return { ...r, unreadCount: r.counts.unread };
   }
 
-  private async markAllReadBare(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
+  async markAllSeen(userId: string, until: Date): Promise<AllChange> {
+    return this.raise(userId, until, { seen: true, read: false, archived: false }, false);
+  }
+
+  async archiveAll(userId: string, until: Date, onlyRead: boolean): Promise<AllChange> {
+    // With onlyRead nothing becomes read or seen: only the archived watermark moves (up to the read one).
+    return this.raise(userId, until, onlyRead ? { seen: false, read: false, archived: true } : ALL_KINDS, onlyRead);
+  }
+
+  /** The "all" operations: raise the watermarks of `kinds` to the newest delivery at or before `until` (RAISE_UPTO). */
+  private async raise(userId: string, until: Date, kinds: Kinds, onlyRead: boolean): Promise<AllChange> {
     return this.db.tx(async (sql) => {
       let [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until });
-      if (!user) return { count: 0, unreadCount: 0 };
+      if (!user) return { count: 0, counts: NO_COUNTS };
       if (user.behind) {
         await this.catchUp(sql, [userId]);
         [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until }); // the broadcasts just copied count too
       }
-      if (user.upto !== null) {
-        const [r] = await sql(MARK_ALL_READ, { userId, upto: user.upto });
-        if (r.raised) return { count: r.n, unreadCount: r.unread };
-      }
-      const [state] = await sql(USER_STATE, { userId });
-      return { count: 0, unreadCount: state?.unread ?? 0 };
+      return user.upto === null ? { count: 0, counts: countsOf((await sql(USER_STATE, { userId }))[0]) } : raiseIn(sql, userId, { ...user, upto: user.upto }, kinds, onlyRead);
     });
   }
 
@@ -270,40 +269,39 @@ export class OrmMessageStore implements MessageStore {
     const statement = wanted.length === 1 ? DELETE_ONE : DELETE_MANY;
     const row = await this.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted) }))[0], { ids: wanted.length });
     const deleted = new Set(row.deleted ?? []);
-    return {
-      deleted: [...deleted],
-      notFound: [...new Set(ids.filter((id) => !deleted.has(id)))],
-      unreadCount: row.unread,
-      counts: countsWithoutStates(row.unread),
-    };
+    const counts = countsOf(row);
+    return { deleted: [...deleted], notFound: [...new Set(ids.filter((id) => !deleted.has(id)))], unreadCount: counts.unread, counts };
   }
 
   async counts(userId: string): Promise<InboxCounts> {
-    return countsWithoutStates(await this.unreadCount(userId));
+    return this.userCounts(userId);
   }
 
-  markSeen(): Promise<StateChange> {
-    throw new Error('markSeen: not built yet (issue 19)');
+  async markSeen(userId: string, ids: readonly string[]): Promise<StateChange> {
+    return this.changeStates(userId, ids, seeing);
   }
 
-  markAllSeen(): Promise<AllChange> {
-    throw new Error('markAllSeen: not built yet (issue 19)');
+  async setArchived(userId: string, ids: readonly string[], archived: boolean): Promise<StateChange> {
+    return this.changeStates(userId, ids, archived ? archiving : unarchiving);
   }
 
-  setArchived(): Promise<StateChange> {
-    throw new Error('setArchived: not built yet (issue 19)');
+  async snooze(userId: string, ids: readonly string[], until: Date | null): Promise<StateChange> {
+    return this.changeStates(userId, ids, until ? snoozing(until) : waking);
   }
 
-  archiveAll(): Promise<AllChange> {
-    throw new Error('archiveAll: not built yet (issue 19)');
+  async wakeDue(now: Date, limit: number): Promise<WokenUser[]> {
+    const woken: WokenUser[] = [];
+    // Each user under their own lock, one after another; a delivery another instance woke meanwhile is not due any more (WAKE re-checks it).
+    for (const due of await this.db.sql(DUE, { now, limit })) {
+      const r = await this.locked(due.user_id, (sql) => wakeIn(sql, due.user_id, due.ids, now));
+      if (r) woken.push(r);
+    }
+    return woken;
   }
 
-  snooze(): Promise<StateChange> {
-    throw new Error('snooze: not built yet (issue 19)');
-  }
-
-  async wakeDue(): Promise<WokenUser[]> {
-    return [];
+  /** A state change by ids (states.ts) with the user locked and caught up with broadcasts. */
+  private async changeStates(userId: string, ids: readonly string[], change: Change): Promise<StateChange> {
+    return (await this.locked(userId, (sql) => changeIn(sql, userId, ids, change))) ?? { changed: [], messages: [], notFound: [...new Set(ids)], counts: NO_COUNTS };
   }
 
   async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
@@ -313,7 +311,7 @@ export class OrmMessageStore implements MessageStore {
     const behind = await this.db.unprepared(BEHIND_OF, { userIds: ids });
     if (behind.length) await this.db.tx((sql) => this.catchUp(sql, behind.map((r) => r.id)));
     for (const r of await this.db.unprepared(BROADCAST_VIEWS, { messageId: isMessageId(messageId) ? messageId : '0', userIds: ids })) {
-      views.set(r.user_id, { has: r.has, unreadCount: r.unread, unseenCount: r.unread });
+      views.set(r.user_id, { has: r.has, unreadCount: r.unread, unseenCount: r.unseen });
     }
     return views;
   }
@@ -328,7 +326,7 @@ export class OrmMessageStore implements MessageStore {
     if (every && ++this.cleanups % every === 0) await this.db.unprepared(maintenance.ANALYZE_ALL);
     return this.db.tx(async (sql) => {
       const [d] = await sql(maintenance.CLEANUP_DELIVERIES, { limit });
-      if (d?.users) await sql(maintenance.CLEANUP_READ_MARKS, { userIds: jsonList(d.users) });
+      if (d?.users) await sql(maintenance.CLEANUP_MARKS, { userIds: jsonList(d.users) });
       const m = await sql(maintenance.CLEANUP_MESSAGES, { limit });
       const i = await sql(maintenance.CLEANUP_IDEMPOTENCY, { ttlSeconds: IDEMPOTENCY_TTL_SECONDS, limit });
       return (d?.n ?? 0) + m.length + i.length;
@@ -372,7 +370,7 @@ export class OrmMessageStore implements MessageStore {
       const blocked = await sql(CATCH_UP, { userIds: jsonList(userIds) });
       if (blocked.length === 0) return;
       if (attempt >= 3) throw new Error(`could not deliver broadcasts below the read watermark of ${blocked.length} users`);
-      for (const b of blocked) await sql(LOWER_READ_UPTO, { userId: b.user_id, below: b.first });
+      for (const b of blocked) await sql(LOWER_UPTO, { userId: b.user_id, below: b.first, seen: true, read: true, archived: true });
     }
   }
 
@@ -395,10 +393,10 @@ export class OrmMessageStore implements MessageStore {
     });
   }
 
-  /** The user's exact counters, once the broadcasts waiting for them are copied. */
-  private async userCounts(userId: string): Promise<Counts> {
-    const state = await this.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { unread: 0, total: 0, behind: false });
-    return { unread: state.unread, total: state.total };
+  /** The user's exact counts, once the broadcasts waiting for them are copied. */
+  private async userCounts(userId: string): Promise<InboxCounts> {
+    const state = await this.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { ...NO_COUNTS, behind: false });
+    return countsOf(state);
   }
 
   /**
