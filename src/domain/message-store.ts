@@ -202,11 +202,6 @@ export interface DeleteResult {
   counts: InboxCounts;
 }
 
-/**
- * Counts for a backend that does not keep the inbox states yet: seen is read, nothing archived or snoozed.
- * Temporary scaffolding while the states are built (issue 19); no backend may use it once they land.
- */
-export const countsWithoutStates = (unread: number, total = 0): InboxCounts => ({ total, unread, unseen: unread, archived: 0, snoozed: 0 });
 
 /** Thrown by a backend for a list cursor it never handed out (the caller decides which argument to blame). */
 export class InvalidCursor extends Error {
