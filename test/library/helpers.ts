@@ -67,3 +67,6 @@ export async function nextWithText(sub: LiveSubscription, text: string): Promise
     if (result.data?.messageAdded?.text === text) return result.data.messageAdded;
   }
 }
+
+/** Message's inbox-state fields (CONTRACT.md §8), which the library's Message has too. */
+export const STATES = 'seen seenAt archived archivedAt snoozedUntil category groupKey groupCount';

@@ -3,10 +3,10 @@ import { AppError, type SignalEvent } from '../../src/library.js';
 import { MESSAGE } from '../factories.js';
 import { dataOf } from '../harness.js';
 import { httpClient } from '../live/helpers.js';
-import { startHost, type Host } from './helpers.js';
+import { startHost, STATES, type Host } from './helpers.js';
 import { uid, userToken } from '../support.js';
 
-const UNREAD = `{ unreadCount unreadMessages { edges { node { ${MESSAGE} } } } }`;
+const UNREAD = `{ unreadCount unreadMessages { edges { node { ${MESSAGE} ${STATES} } } } }`;
 const MARK_READ = 'mutation($i: [ID!]!) { markRead(input: { ids: $i }) { count notFound unreadCount } }';
 
 /** What a refused call rejected with: its code and field, as the GraphQL error's extensions would carry them. */
