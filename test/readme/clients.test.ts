@@ -69,6 +69,38 @@ describe('documented clients against a running server', () => {
     }
   });
 
+  it('Apollo Client: the badge, Archive and Snooze, each change arriving on inboxEvents with both counts', async () => {
+    const user = await newUser(t);
+    const { client, close } = apollo.createNotificationsClient(`${t.baseUrl}/graphql`, async () => user.token);
+    const events = new Arrivals<apollo.InboxEvent>();
+    const subscription = client.subscribe({ query: apollo.INBOX_EVENTS, variables: { after: null } }).subscribe({
+      next: (result) => (result.data ? events.push(result.data.inboxEvents) : events.fail(result.error)),
+      error: (err) => events.fail(err),
+    });
+    const counts = async () => (await client.query({ query: apollo.COUNTS, fetchPolicy: 'network-only' })).data?.counts;
+    try {
+      await waitForSubscriber(t.app, user.sub);
+      const [a, b] = [(await sendTo(producer, user.sub, { text: 'a' })).message.id, (await sendTo(producer, user.sub, { text: 'b' })).message.id];
+      await events.take(4);
+      expect(await counts()).toEqual({ __typename: 'InboxCounts', total: 2, unread: 2, unseen: 2, archived: 0, snoozed: 0 });
+
+      const opened = new Date().toISOString();
+      expect((await client.mutate({ mutation: apollo.MARK_ALL_SEEN, variables: { until: opened } })).data?.markAllSeen).toMatchObject({ count: 2, unseenCount: 0 });
+      expect((await client.mutate({ mutation: apollo.ARCHIVE, variables: { ids: [a] } })).data?.archive.counts).toMatchObject({ total: 2, unread: 1, archived: 1 });
+      const until = new Date(Date.now() + 3_600_000).toISOString();
+      expect((await client.mutate({ mutation: apollo.SNOOZE, variables: { ids: [b], until } })).data?.snooze.counts).toMatchObject({ total: 1, unread: 0, snoozed: 1 });
+      expect((await events.take(3)).map((e) => [e.signal, e.messageIds, e.unreadCount, e.unseenCount])).toEqual([
+        ['INBOX_SEEN', [], 2, 0],
+        ['INBOX_ARCHIVED', [a], 1, 0],
+        ['INBOX_SNOOZED', [b], 0, 0],
+      ]);
+    } finally {
+      subscription.unsubscribe();
+      client.stop();
+      await close();
+    }
+  });
+
   it('urql: typed query over HTTP, inboxEvents over graphql-ws', async () => {
     const user = await newUser(t);
     const { client, close } = urql.createNotificationsClient(`${t.baseUrl}/graphql`, async () => user.token);
@@ -105,7 +137,7 @@ describe('documented clients against a running server', () => {
       const archived = (await first).value as sse.InboxEvent;
       const inbox = (await live.next()).value as sse.InboxEvent;
       expect([archived.signal, inbox.signal]).toEqual(['ARCHIVE_STORED', 'INBOX_STORED']);
-      expect(inbox).toMatchObject({ messageIds: [sent.message.id], unreadCount: 1 });
+      expect(inbox).toMatchObject({ messageIds: [sent.message.id], unreadCount: 1, unseenCount: 1 });
 
       // Resuming from the first event's cursor replays the second, exactly once.
       const resumed = sse.inboxEvents(url, user.token, archived.cursor, abort.signal);
