@@ -35,8 +35,9 @@ afterAll(async () => (await started?.catch(() => undefined))?.stop());
 
 // The same storage contract as on a single server.
 runStoreContract('Redis Cluster', async () => {
-  const store = await open(await theCluster(), 'smtest:contract:');
-  return { store, close: () => store.close() };
+  const cluster = await theCluster();
+  const [store, twin] = await Promise.all([open(cluster, 'smtest:contract:'), open(cluster, 'smtest:contract:', true)]);
+  return { store, twin, close: async () => void (await Promise.all([store.close(), twin.close()])) };
 });
 
 describe('Redis store on a cluster: what a single server cannot show', () => {

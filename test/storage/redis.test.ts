@@ -11,14 +11,16 @@ import { startTcpProxy } from '../tcp-proxy.js';
 import { countsInIdOrder, runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
 import { contextOn, Died, logger, newPrefix, openOn, sleep, storeWithHooks, uid } from './redis-helpers.js';
 
-// The storage contract on the Redis store, single server: a key prefix of its own, removed afterwards.
+// The storage contract on the Redis store, single server: a key prefix of its own, removed afterwards;
+// the twin is a second store on it, as another process would open.
 runStoreContract('Redis', async () => {
   const prefix = newPrefix();
-  const store = await openOn(prefix);
+  const [store, twin] = await Promise.all([openOn(prefix), openOn(prefix)]);
   return {
     store,
+    twin,
     close: async () => {
-      await store.close();
+      await Promise.all([store.close(), twin.close()]);
       await deleteRedisKeys(prefix);
     },
   };
@@ -112,8 +114,9 @@ describe('Redis store on a single server: large sends, interrupted sends and del
 
       // Completed as recovery would: again for a (has it) and b (deleted it); c and d for the first time.
       const counts = await completeJournal(ctx, m);
-      expect([a, b, c, d].map((u) => counts.get(u))).toEqual([2, 1, 1, 2]);
-      expect((await completeJournal(ctx, expired)).get(a)).toBe(2);
+      expect([a, b, c, d].map((u) => counts.get(u)?.unreadCount)).toEqual([2, 1, 1, 2]);
+      expect([a, b, c, d].map((u) => counts.get(u)?.unseenCount)).toEqual([2, 1, 1, 2]);
+      expect((await completeJournal(ctx, expired)).get(a)?.unreadCount).toBe(2);
 
       const unread = async (u: string) =>
         (await store.list(u, { unreadOnly: true, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.id);
