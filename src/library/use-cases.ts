@@ -158,7 +158,7 @@ export function libraryUseCases(messages: Messages): StoredMessagesUseCases {
       validDate('until', options.until);
       return messages.archiveAll(userViewer(userId), options);
     },
-    snooze(userId, ids, until) {
+    async snooze(userId, ids, until) {
       if (!(until instanceof Date)) throw badInput('input.until', 'must be a Date');
       validDate('input.until', until);
       return byIds((viewer, storageIds) => messages.snooze(viewer, storageIds, until))(userId, ids);
