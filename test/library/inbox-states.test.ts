@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError, type SignalEvent } from '../../src/library.js';
+import type { SignalEvent } from '../../src/library.js';
 import { MESSAGE } from '../factories.js';
 import { dataOf } from '../harness.js';
 import { httpClient } from '../live/helpers.js';
-import { startHost, STATES, type Host } from './helpers.js';
+import { refusal, startHost, STATES, type Host } from './helpers.js';
 import { userToken } from '../support.js';
 
-const refusal = (p: Promise<unknown>) =>
-  p.then(
-    () => null,
-    (err: unknown) => (err instanceof AppError ? { code: err.code, field: err.field } : err),
-  );
 
 /** The inbox states' use cases for code beside the server: global ids, GraphQL's payloads, the same signals. */
 describe('library use cases: inbox states', () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { broadcast, knownUser, markAllRead, markUnread, newProducer, newUser, sendTo, type Caller } from '../factories.js';
 import { startTestApp, type Backend, type TestApp } from '../harness.js';
-import { sleep } from '../support.js';
-import { archiveAll, archiveIds, isoDaysAhead, markAllSeen, markSeen, snooze, unarchive, unsnooze } from '../graphql/inbox-states-helpers.js';
+import { archiveAll, archiveIds, cutOff, isoDaysAhead, markAllSeen, markSeen, snooze, unarchive, unsnooze } from '../graphql/inbox-states-helpers.js';
 import { dropRedisPrefix, liveEnv, payload, subscribeOver, waitForNoSubscriber, waitForSubscriber, type PubSubMode } from './helpers.js';
 
 const EVENTS = `subscription($after: String) {
@@ -55,13 +54,6 @@ describe.each(SETUPS)('inbox-state events with %s pub/sub on %s storage', (mode,
   };
   const events = async (sub: Sub, n: number) => (await sub.results.take(n)).map((r) => payload<Event>(r, 'inboxEvents'));
   const send = async (u: Caller, text: string) => (await sendTo(p, u.sub, { text })).message.id;
-  /** A cut-off after everything sent so far (the waits are for the clock, not speed checks). */
-  const cutOff = async () => {
-    await sleep(20);
-    const at = new Date().toISOString();
-    await sleep(20);
-    return at;
-  };
 
   it.each([
     ['ws', 'sse'],

@@ -46,7 +46,8 @@ describe('documented clients against a running server', () => {
   });
   afterAll(async () => t?.close());
 
-  it('Apollo Client: typed query over HTTP, inboxEvents over graphql-ws', async () => {
+  /** A new user's Apollo client from the README, subscribed to inboxEvents; `end` stops both. */
+  async function apolloFor() {
     const user = await newUser(t);
     const { client, close } = apollo.createNotificationsClient(`${t.baseUrl}/graphql`, async () => user.token);
     const events = new Arrivals<apollo.InboxEvent>();
@@ -54,6 +55,16 @@ describe('documented clients against a running server', () => {
       next: (result) => (result.data ? events.push(result.data.inboxEvents) : events.fail(result.error)),
       error: (err) => events.fail(err),
     });
+    const end = async () => {
+      subscription.unsubscribe();
+      client.stop();
+      await close();
+    };
+    return { user, client, events, end };
+  }
+
+  it('Apollo Client: typed query over HTTP, inboxEvents over graphql-ws', async () => {
+    const { user, client, events, end } = await apolloFor();
     try {
       expect((await client.query({ query: apollo.UNREAD_COUNT, fetchPolicy: 'network-only' })).data?.unreadCount).toBe(0);
       await waitForSubscriber(t.app, user.sub);
@@ -63,20 +74,12 @@ describe('documented clients against a running server', () => {
       expect(inbox).toMatchObject({ message: { id: message.id, text: 'from the README', read: false }, messageIds: [message.id], unreadCount: 1 });
       expect((await client.query({ query: apollo.UNREAD_COUNT, fetchPolicy: 'network-only' })).data?.unreadCount).toBe(1);
     } finally {
-      subscription.unsubscribe();
-      client.stop();
-      await close();
+      await end();
     }
   });
 
   it('Apollo Client: the badge, Archive and Snooze, each change arriving on inboxEvents with both counts', async () => {
-    const user = await newUser(t);
-    const { client, close } = apollo.createNotificationsClient(`${t.baseUrl}/graphql`, async () => user.token);
-    const events = new Arrivals<apollo.InboxEvent>();
-    const subscription = client.subscribe({ query: apollo.INBOX_EVENTS, variables: { after: null } }).subscribe({
-      next: (result) => (result.data ? events.push(result.data.inboxEvents) : events.fail(result.error)),
-      error: (err) => events.fail(err),
-    });
+    const { user, client, events, end } = await apolloFor();
     const counts = async () => (await client.query({ query: apollo.COUNTS, fetchPolicy: 'network-only' })).data?.counts;
     try {
       await waitForSubscriber(t.app, user.sub);
@@ -95,9 +98,7 @@ describe('documented clients against a running server', () => {
         ['INBOX_SNOOZED', [b], 0, 0],
       ]);
     } finally {
-      subscription.unsubscribe();
-      client.stop();
-      await close();
+      await end();
     }
   });
 
