@@ -17,11 +17,16 @@ export type InboxSignal =
   | 'INBOX_UNARCHIVED'
   | 'RESYNC';
 
-/** since/until bound createdAt, inclusive. */
+/** since/until bound createdAt, inclusive; every field given must hold (AND). */
 export type MessageFilter = {
+  /** Absent: both. */
+  archived?: boolean | null | undefined;
   levels?: Array<MessageLevel> | null | undefined;
   read?: boolean | null | undefined;
+  seen?: boolean | null | undefined;
   since?: string | null | undefined;
+  /** Absent or false: not snoozed; true: only snoozed. */
+  snoozed?: boolean | null | undefined;
   until?: string | null | undefined;
 };
 
@@ -48,7 +53,7 @@ export type MessageLevel =
   /** levelValue 30, levelTag "warning" */
   | 'WARNING';
 
-export type InboxMessageFragment = { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, expiresAt: string | null };
+export type InboxMessageFragment = { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null };
 
 export type InboxPageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -56,7 +61,7 @@ export type InboxPageQueryVariables = Exact<{
 }>;
 
 
-export type InboxPageQuery = { unreadMessages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, expiresAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type InboxPageQuery = { unreadMessages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type ArchivePageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -65,12 +70,19 @@ export type ArchivePageQueryVariables = Exact<{
 }>;
 
 
-export type ArchivePageQuery = { messages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, expiresAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type ArchivePageQuery = { messages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type UnreadCountQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type UnreadCountQuery = { unreadCount: number };
+
+export type AllCountsFragment = { total: number, unread: number, unseen: number, archived: number, snoozed: number };
+
+export type InboxCountsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type InboxCountsQuery = { counts: { total: number, unread: number, unseen: number, archived: number, snoozed: number } };
 
 export type MarkReadMutationVariables = Exact<{
   ids: Array<string | number> | string | number;
@@ -100,12 +112,63 @@ export type DeleteMessagesMutationVariables = Exact<{
 
 export type DeleteMessagesMutation = { deleteMessages: { count: number, notFound: Array<string>, unreadCount: number } };
 
+export type MarkSeenMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type MarkSeenMutation = { markSeen: { count: number, notFound: Array<string>, unseenCount: number } };
+
+export type MarkAllSeenMutationVariables = Exact<{
+  until?: string | null | undefined;
+}>;
+
+
+export type MarkAllSeenMutation = { markAllSeen: { count: number, unseenCount: number } };
+
+export type ArchiveMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type ArchiveMutation = { archive: { count: number, notFound: Array<string>, messages: Array<{ id: string, read: boolean, seen: boolean, archived: boolean, archivedAt: string | null }>, counts: { total: number, unread: number, unseen: number, archived: number, snoozed: number } } };
+
+export type UnarchiveMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type UnarchiveMutation = { unarchive: { count: number, notFound: Array<string>, messages: Array<{ id: string, read: boolean, seen: boolean, archived: boolean, archivedAt: string | null }>, counts: { total: number, unread: number, unseen: number, archived: number, snoozed: number } } };
+
+export type ArchiveAllMutationVariables = Exact<{
+  until?: string | null | undefined;
+  onlyRead?: boolean | null | undefined;
+}>;
+
+
+export type ArchiveAllMutation = { archiveAll: { count: number, counts: { total: number, unread: number, unseen: number, archived: number, snoozed: number } } };
+
+export type SnoozeMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+  until: string;
+}>;
+
+
+export type SnoozeMutation = { snooze: { count: number, notFound: Array<string>, messages: Array<{ id: string, snoozedUntil: string | null }>, counts: { total: number, unread: number, unseen: number, archived: number, snoozed: number } } };
+
+export type UnsnoozeMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type UnsnoozeMutation = { unsnooze: { count: number, notFound: Array<string>, messages: Array<{ id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null }>, counts: { total: number, unread: number, unseen: number, archived: number, snoozed: number } } };
+
 export type InboxEventsSubscriptionVariables = Exact<{
   after?: string | null | undefined;
 }>;
 
 
-export type InboxEventsSubscription = { inboxEvents: { signal: InboxSignal, messageIds: Array<string>, unreadCount: number, cursor: string, message: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, expiresAt: string | null } | null } };
+export type InboxEventsSubscription = { inboxEvents: { signal: InboxSignal, messageIds: Array<string>, unreadCount: number, unseenCount: number, until: string | null, cursor: string, message: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null } | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -137,9 +200,21 @@ export const InboxMessageFragmentDoc = new TypedDocumentString(`
   createdAt
   readAt
   read
+  seen
+  archived
+  snoozedUntil
   expiresAt
 }
     `, {"fragmentName":"InboxMessage"}) as unknown as TypedDocumentString<InboxMessageFragment, unknown>;
+export const AllCountsFragmentDoc = new TypedDocumentString(`
+    fragment AllCounts on InboxCounts {
+  total
+  unread
+  unseen
+  archived
+  snoozed
+}
+    `, {"fragmentName":"AllCounts"}) as unknown as TypedDocumentString<AllCountsFragment, unknown>;
 export const InboxPageDocument = new TypedDocumentString(`
     query InboxPage($first: Int, $after: String) {
   unreadMessages(first: $first, after: $after) {
@@ -167,6 +242,9 @@ export const InboxPageDocument = new TypedDocumentString(`
   createdAt
   readAt
   read
+  seen
+  archived
+  snoozedUntil
   expiresAt
 }`) as unknown as TypedDocumentString<InboxPageQuery, InboxPageQueryVariables>;
 export const ArchivePageDocument = new TypedDocumentString(`
@@ -196,6 +274,9 @@ export const ArchivePageDocument = new TypedDocumentString(`
   createdAt
   readAt
   read
+  seen
+  archived
+  snoozedUntil
   expiresAt
 }`) as unknown as TypedDocumentString<ArchivePageQuery, ArchivePageQueryVariables>;
 export const UnreadCountDocument = new TypedDocumentString(`
@@ -203,6 +284,19 @@ export const UnreadCountDocument = new TypedDocumentString(`
   unreadCount
 }
     `) as unknown as TypedDocumentString<UnreadCountQuery, UnreadCountQueryVariables>;
+export const InboxCountsDocument = new TypedDocumentString(`
+    query InboxCounts {
+  counts {
+    ...AllCounts
+  }
+}
+    fragment AllCounts on InboxCounts {
+  total
+  unread
+  unseen
+  archived
+  snoozed
+}`) as unknown as TypedDocumentString<InboxCountsQuery, InboxCountsQueryVariables>;
 export const MarkReadDocument = new TypedDocumentString(`
     mutation MarkRead($ids: [ID!]!) {
   markRead(input: {ids: $ids}) {
@@ -248,6 +342,144 @@ export const DeleteMessagesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DeleteMessagesMutation, DeleteMessagesMutationVariables>;
+export const MarkSeenDocument = new TypedDocumentString(`
+    mutation MarkSeen($ids: [ID!]!) {
+  markSeen(input: {ids: $ids}) {
+    count
+    notFound
+    unseenCount
+  }
+}
+    `) as unknown as TypedDocumentString<MarkSeenMutation, MarkSeenMutationVariables>;
+export const MarkAllSeenDocument = new TypedDocumentString(`
+    mutation MarkAllSeen($until: DateTime) {
+  markAllSeen(input: {until: $until}) {
+    count
+    unseenCount
+  }
+}
+    `) as unknown as TypedDocumentString<MarkAllSeenMutation, MarkAllSeenMutationVariables>;
+export const ArchiveDocument = new TypedDocumentString(`
+    mutation Archive($ids: [ID!]!) {
+  archive(input: {ids: $ids}) {
+    count
+    notFound
+    messages {
+      id
+      read
+      seen
+      archived
+      archivedAt
+    }
+    counts {
+      ...AllCounts
+    }
+  }
+}
+    fragment AllCounts on InboxCounts {
+  total
+  unread
+  unseen
+  archived
+  snoozed
+}`) as unknown as TypedDocumentString<ArchiveMutation, ArchiveMutationVariables>;
+export const UnarchiveDocument = new TypedDocumentString(`
+    mutation Unarchive($ids: [ID!]!) {
+  unarchive(input: {ids: $ids}) {
+    count
+    notFound
+    messages {
+      id
+      read
+      seen
+      archived
+      archivedAt
+    }
+    counts {
+      ...AllCounts
+    }
+  }
+}
+    fragment AllCounts on InboxCounts {
+  total
+  unread
+  unseen
+  archived
+  snoozed
+}`) as unknown as TypedDocumentString<UnarchiveMutation, UnarchiveMutationVariables>;
+export const ArchiveAllDocument = new TypedDocumentString(`
+    mutation ArchiveAll($until: DateTime, $onlyRead: Boolean) {
+  archiveAll(input: {until: $until, onlyRead: $onlyRead}) {
+    count
+    counts {
+      ...AllCounts
+    }
+  }
+}
+    fragment AllCounts on InboxCounts {
+  total
+  unread
+  unseen
+  archived
+  snoozed
+}`) as unknown as TypedDocumentString<ArchiveAllMutation, ArchiveAllMutationVariables>;
+export const SnoozeDocument = new TypedDocumentString(`
+    mutation Snooze($ids: [ID!]!, $until: DateTime!) {
+  snooze(input: {ids: $ids, until: $until}) {
+    count
+    notFound
+    messages {
+      id
+      snoozedUntil
+    }
+    counts {
+      ...AllCounts
+    }
+  }
+}
+    fragment AllCounts on InboxCounts {
+  total
+  unread
+  unseen
+  archived
+  snoozed
+}`) as unknown as TypedDocumentString<SnoozeMutation, SnoozeMutationVariables>;
+export const UnsnoozeDocument = new TypedDocumentString(`
+    mutation Unsnooze($ids: [ID!]!) {
+  unsnooze(input: {ids: $ids}) {
+    count
+    notFound
+    messages {
+      ...InboxMessage
+    }
+    counts {
+      ...AllCounts
+    }
+  }
+}
+    fragment InboxMessage on Message {
+  id
+  text
+  level
+  levelTag
+  tags
+  url
+  data
+  createdAt
+  readAt
+  read
+  seen
+  archived
+  snoozedUntil
+  expiresAt
+}
+fragment AllCounts on InboxCounts {
+  total
+  unread
+  unseen
+  archived
+  snoozed
+}`) as unknown as TypedDocumentString<UnsnoozeMutation, UnsnoozeMutationVariables>;
 export const InboxEventsDocument = new TypedDocumentString(`
     subscription InboxEvents($after: String) {
   inboxEvents(after: $after) {
@@ -257,6 +489,8 @@ export const InboxEventsDocument = new TypedDocumentString(`
     }
     messageIds
     unreadCount
+    unseenCount
+    until
     cursor
   }
 }
@@ -271,5 +505,8 @@ export const InboxEventsDocument = new TypedDocumentString(`
   createdAt
   readAt
   read
+  seen
+  archived
+  snoozedUntil
   expiresAt
 }`) as unknown as TypedDocumentString<InboxEventsSubscription, InboxEventsSubscriptionVariables>;

@@ -134,7 +134,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
     // Live delivery reads through the use cases made below (they need its flash store); it reads only once subscriptions start.
     const reads: LiveReads = {
-      unreadCount: (viewer) => messages.unreadCount(viewer),
+      counts: (viewer) => messages.counts(viewer),
       broadcastViews: (messageId, userIds) => store.broadcastViews(messageId, userIds),
     };
     const realtime = await createRealtime(config, { logger, signals, reads, onLiveEventLag: observability.onLiveEventLag });

@@ -1,5 +1,5 @@
 import type { MessageRecord } from './message.js';
-import type { BroadcastView } from './message-store.js';
+import type { BroadcastView, InboxCounts } from './message-store.js';
 import type { Viewer } from './messages.js';
 import type { SignalName } from './signals.js';
 
@@ -9,6 +9,11 @@ export interface LiveInboxEvent {
   message: MessageRecord | null;
   messageIds: string[];
   unreadCount: number;
+  unseenCount: number;
+  /** The cut-off of markAllRead, markAllSeen and archiveAll; null otherwise. */
+  until: Date | null;
+  /** The category those were limited to (issue 20); null this round. */
+  category: string | null;
   /** Opaque: the subscriber passes it back as `after` to resume after this event. */
   cursor: string;
 }
@@ -36,8 +41,8 @@ export interface LiveHub {
 
 /** What live delivery reads about its subscribers (bound to the use cases and the store in app.ts). */
 export interface LiveReads {
-  /** The viewer's unread count now; also makes them a known user (so broadcasts reach them). */
-  unreadCount(viewer: Viewer): Promise<number>;
+  /** The viewer's counts now (unread and unseen go in RESYNC events); also makes them a known user (so broadcasts reach them). */
+  counts(viewer: Viewer): Promise<InboxCounts>;
   /** Many users' view of one broadcast in one call: see MessageStore.broadcastViews. */
   broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>>;
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FlashStore } from './flash-store.js';
-import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type InboxCounts, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
+import { createInboxStates } from './inbox-states.js';
+import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { reviveMessage, type MessageRecord, type NewMessage } from './message.js';
-import type { Signals } from './signals.js';
+import { userSignal, type Signals } from './signals.js';
 import * as v from './validate.js';
 
 /** Who is calling: `sub` of a verified token; producers hold the `messages:send` scope. */
@@ -109,16 +110,13 @@ export function createMessages(o: MessagesOptions) {
     }
   };
 
-  const userSignal = (signal: 'INBOX_DELETED' | 'INBOX_STORED' | 'INBOX_PURGED' | 'ARCHIVE_DELETED', userId: string, messageIds: string[], counts: InboxCounts, message: MessageRecord | null = null) =>
-    o.signals.emit({ kind: 'user', signal, userId, message, messageIds, unreadCount: counts.unread, unseenCount: counts.unseen });
-
   async function setRead(viewer: Viewer, ids: readonly string[], read: boolean) {
-    if (ids.length > v.LIMITS.ids) throw badInput('input.ids', `must list at most ${v.LIMITS.ids} ids`);
+    v.messageIds('input.ids', ids);
     await touch(viewer);
     const result = await o.store.setRead(viewer.id, ids, read);
     if (result.changed.length) {
-      const newest = read ? null : result.messages.find((m) => m.id === result.changed[result.changed.length - 1]) ?? null;
-      userSignal(read ? 'INBOX_DELETED' : 'INBOX_STORED', viewer.id, result.changed, result.counts, newest);
+      const message = read ? null : result.messages.find((m) => m.id === result.changed[result.changed.length - 1]) ?? null;
+      o.signals.emit(userSignal(read ? 'INBOX_DELETED' : 'INBOX_STORED', viewer.id, result.changed, result.counts, { message }));
     }
     return { count: result.changed.length, messages: result.messages, notFound: result.notFound, unreadCount: result.unreadCount };
   }
@@ -136,6 +134,8 @@ export function createMessages(o: MessagesOptions) {
   }
 
   return {
+    ...createInboxStates({ store: o.store, signals: o.signals, touch }),
+
     /** Makes a caller with a user token a known user (broadcasts reach known users); producers never become users this way. */
     register: touch,
 
@@ -237,15 +237,15 @@ export function createMessages(o: MessagesOptions) {
       await touch(viewer);
       const at = until ?? new Date();
       const result = await o.store.markAllRead(viewer.id, at);
-      if (result.count > 0) userSignal('INBOX_PURGED', viewer.id, [], result.counts);
+      if (result.count > 0) o.signals.emit(userSignal('INBOX_PURGED', viewer.id, [], result.counts, { until: at }));
       return result;
     },
 
     async deleteMessages(viewer: Viewer, ids: readonly string[]) {
-      if (ids.length > v.LIMITS.ids) throw badInput('input.ids', `must list at most ${v.LIMITS.ids} ids`);
+      v.messageIds('input.ids', ids);
       await touch(viewer);
       const result = await o.store.deleteMessages(viewer.id, ids);
-      if (result.deleted.length) userSignal('ARCHIVE_DELETED', viewer.id, result.deleted, result.counts);
+      if (result.deleted.length) o.signals.emit(userSignal('ARCHIVE_DELETED', viewer.id, result.deleted, result.counts));
       return { count: result.deleted.length, notFound: result.notFound, unreadCount: result.unreadCount };
     },
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { MessageRecord } from './message.js';
+import type { InboxCounts } from './message-store.js';
 
 /** The original's four signals, ARCHIVE_DELETED, and the inbox states' (contract section 8), named as the GraphQL InboxSignal enum. */
 export type SignalName =
@@ -20,7 +21,7 @@ export interface UserSignal {
   userId: string;
   /** The message for *_STORED; null otherwise (and for a multi-message markUnread, the newest one). */
   message: MessageRecord | null;
-  /** Every message the signal is about; [] for INBOX_PURGED. */
+  /** Every message the signal is about; [] for the "all" operations (INBOX_PURGED, and INBOX_SEEN / INBOX_ARCHIVED with `until`). */
   messageIds: string[];
   /** The user's unread count once the whole change is committed. */
   unreadCount: number;
@@ -30,6 +31,17 @@ export interface UserSignal {
   until?: Date | null;
   /** The category those three were limited to (issue 20); absent otherwise. */
   category?: string | null;
+}
+
+/** A user signal with the counts a store answered once the change was committed. */
+export function userSignal(
+  signal: SignalName,
+  userId: string,
+  messageIds: string[],
+  counts: InboxCounts,
+  more: { message?: MessageRecord | null; until?: Date | null } = {},
+): UserSignal {
+  return { kind: 'user', signal, userId, message: more.message ?? null, messageIds, unreadCount: counts.unread, unseenCount: counts.unseen, ...(more.until ? { until: more.until } : {}) };
 }
 
 /**

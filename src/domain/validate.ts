@@ -19,6 +19,7 @@ export const LIMITS = {
   idempotencyKey: 255,
   pageSize: 100,
   defaultPageSize: 20,
+  snoozeDays: 365,
 } as const;
 
 export const codePoints = (s: string) => {
@@ -101,6 +102,19 @@ export function userIds(field: string, ids: readonly string[]): string[] {
     if (!isStorableText(id)) throw badInput(field, 'user ids must not contain U+0000 or unpaired surrogates');
   }
   return unique;
+}
+
+/** Message ids of one state-changing call (markRead, archive, snooze...): at most LIMITS.ids. */
+export function messageIds(field: string, ids: readonly string[]): readonly string[] {
+  if (ids.length > LIMITS.ids) throw badInput(field, `must list at most ${LIMITS.ids} ids`);
+  return ids;
+}
+
+/** A snooze's end: in the future, and at most LIMITS.snoozeDays ahead of `now`. */
+export function snoozeUntil(field: string, until: Date, now: Date): Date {
+  if (until.getTime() <= now.getTime()) throw badInput(field, 'must be in the future');
+  if (until.getTime() > now.getTime() + LIMITS.snoozeDays * 86_400_000) throw badInput(field, `must be at most ${LIMITS.snoozeDays} days ahead`);
+  return until;
 }
 
 export function pageSize(field: string, value: number | null | undefined): number {

@@ -43,7 +43,7 @@ export const answerBounds = new WeakMap<DocumentNode, number>();
 const UNPAGED_LIST = 100;
 
 /** Mutations whose payload lists one item per id asked for (messages, notFound, deleted): their answer grows with `input.ids`. */
-const PER_ID_PAYLOADS = new Set(['markRead', 'markUnread', 'deleteMessages']);
+const PER_ID_PAYLOADS = new Set(['markRead', 'markUnread', 'deleteMessages', 'markSeen', 'archive', 'unarchive', 'snooze', 'unsnooze']);
 
 /** For those root fields: the most characters of answer each listed id may add, checked with the ids' count at execution (operation-limits.ts). */
 export const answerCharsPerId = new WeakMap<FieldNode, number>();

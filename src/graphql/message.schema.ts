@@ -34,6 +34,15 @@ export const Message = builder.objectRef<MessageRecord>('Message').implement({
     read: t.boolean({ resolve: (m) => m.readAt !== null }),
     stored: t.exposeBoolean('stored', { description: 'False for a flash (non-persisted) message.' }),
     expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (m) => m.expiresAt }),
+    seen: t.boolean({ description: 'Shown to the recipient (markSeen); read implies seen.', resolve: (m) => m.seenAt !== null }),
+    seenAt: t.field({ type: 'DateTime', nullable: true, description: 'Null while unseen.', resolve: (m) => m.seenAt }),
+    archived: t.boolean({ resolve: (m) => m.archivedAt !== null }),
+    archivedAt: t.field({ type: 'DateTime', nullable: true, resolve: (m) => m.archivedAt }),
+    snoozedUntil: t.field({ type: 'DateTime', nullable: true, description: 'Null unless snoozed now.', resolve: (m) => m.snoozedUntil }),
+    // Categories and grouping arrive with issue 20: until then every message is ungrouped and uncategorised.
+    category: t.string({ nullable: true, resolve: () => null }),
+    groupKey: t.string({ nullable: true, resolve: () => null }),
+    groupCount: t.int({ description: '1 for an ungrouped message.', resolve: () => 1 }),
   }),
 });
 
@@ -72,9 +81,12 @@ export const MessageConnection = builder.objectRef<ListPage>('MessageConnection'
 });
 
 const MessageFilter = builder.inputType('MessageFilter', {
-  description: 'since/until bound createdAt, inclusive.',
+  description: 'since/until bound createdAt, inclusive; every field given must hold (AND).',
   fields: (t) => ({
     read: t.boolean(),
+    seen: t.boolean(),
+    archived: t.boolean({ description: 'Absent: both.' }),
+    snoozed: t.boolean({ description: 'Absent or false: not snoozed; true: only snoozed.' }),
     levels: t.field({ type: [MessageLevel] }),
     since: t.field({ type: 'DateTime' }),
     until: t.field({ type: 'DateTime' }),
@@ -95,7 +107,17 @@ export function archivePage(ctx: GraphQLContext, viewer: Viewer, args: Paginatio
   const f = args.filter;
   return ctx.messages.list(viewer, {
     unreadOnly: false,
-    filter: f ? { read: f.read ?? null, levels: f.levels?.map((l) => LEVELS[l].value) ?? null, since: f.since ?? null, until: f.until ?? null } : null,
+    filter: f
+      ? {
+          read: f.read ?? null,
+          seen: f.seen ?? null,
+          archived: f.archived ?? null,
+          snoozed: f.snoozed ?? null,
+          levels: f.levels?.map((l) => LEVELS[l].value) ?? null,
+          since: f.since ?? null,
+          until: f.until ?? null,
+        }
+      : null,
     page: pageOf(args),
   });
 }

@@ -19,7 +19,17 @@ import { answerCharsPerId, rootFields } from './document-cost.js';
 const SENDERS = new Set(['addMessage', 'addMessageFor', 'broadcastMessage']);
 
 /** Root fields taking a list of ids, and where in `input` the list is. */
-const ID_LISTS: Record<string, string> = { markRead: 'ids', markUnread: 'ids', deleteMessages: 'ids', addMessageFor: 'userIds' };
+const ID_LISTS: Record<string, string> = {
+  markRead: 'ids',
+  markUnread: 'ids',
+  deleteMessages: 'ids',
+  markSeen: 'ids',
+  archive: 'ids',
+  unarchive: 'ids',
+  snooze: 'ids',
+  unsnooze: 'ids',
+  addMessageFor: 'userIds',
+};
 
 /** At most one message-sending root field per mutation (directives do not matter: @skip could be a variable). */
 export function oneSenderRule(context: ValidationContext): ASTVisitor {
@@ -84,7 +94,7 @@ function overIdCap(document: DocumentNode, operation: OperationDefinitionNode, v
 
 /**
  * Caps the ids one operation may carry over all its root fields (markRead, markUnread, deleteMessages,
- * addMessageFor's userIds), aliases included, and the answer those ids could make (a payload lists each
+ * the inbox states' markSeen, archive, unarchive, snooze, unsnooze, addMessageFor's userIds), aliases included, and the answer those ids could make (a payload lists each
  * message it found), before any of them runs: nothing changes when it is refused.
  */
 export function limitIdsPerOperation(): Plugin {

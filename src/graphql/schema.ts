@@ -4,6 +4,7 @@ import { publicSchema, subgraphSchema, subgraphSdl } from './federation.js';
 import './scalars.js';
 import './message.schema.js';
 import './mutation.schema.js';
+import './inbox-states.schema.js';
 import './subscription.schema.js';
 import './user.schema.js';
 

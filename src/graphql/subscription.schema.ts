@@ -17,10 +17,13 @@ const InboxEvent = builder.objectRef<LiveInboxEvent>('InboxEvent').implement({
     signal: t.field({ type: InboxSignal, resolve: (e) => e.signal }),
     message: t.field({ type: Message, nullable: true, description: 'The message for *_STORED; null otherwise.', resolve: (e) => e.message }),
     messageIds: t.idList({
-      description: 'The messages the signal is about ([] for INBOX_PURGED and RESYNC).',
+      description: 'The messages the signal is about ([] for RESYNC and for the "all" operations: markAllRead, markAllSeen, archiveAll).',
       resolve: (e) => e.messageIds.map((id) => encodeMessageId(id, true)),
     }),
     unreadCount: t.exposeInt('unreadCount', { description: "The caller's unread count after this event." }),
+    unseenCount: t.exposeInt('unseenCount', { description: "The caller's unseen count after this event (the badge)." }),
+    until: t.field({ type: 'DateTime', nullable: true, description: 'For markAllRead, markAllSeen and archiveAll: the cut-off used.', resolve: (e) => e.until }),
+    category: t.exposeString('category', { nullable: true, description: 'For those three when limited to a category.' }),
     cursor: t.exposeString('cursor', { description: 'Pass to inboxEvents(after:) to resume after this event.' }),
   }),
 });

@@ -1,6 +1,7 @@
 import type { Viewer } from '../domain/messages.js';
 import { builder } from './builder.js';
 import { viewerOf } from './context.js';
+import { InboxCounts } from './inbox-states.schema.js';
 import { archiveArgs, archivePage, inboxArgs, inboxPage, MessageConnection } from './message.schema.js';
 
 /**
@@ -13,6 +14,8 @@ export const User = builder.objectRef<Viewer>('User').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     unreadCount: t.int({ resolve: (user, _, ctx) => ctx.messages.unreadCount(user) }),
+    unseenCount: t.int({ description: 'What a badge shows (issue 22).', resolve: (user, _, ctx) => ctx.messages.unseenCount(user) }),
+    counts: t.field({ type: InboxCounts, resolve: (user, _, ctx) => ctx.messages.counts(user) }),
     messages: t.field({
       type: MessageConnection,
       description: 'Every stored message delivered to this user, read or not, newest first.',

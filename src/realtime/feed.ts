@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { LiveItem, LiveReads } from '../domain/live.js';
+import type { LiveInboxEvent, LiveItem, LiveReads } from '../domain/live.js';
+import type { InboxCounts } from '../domain/message-store.js';
 import type { Viewer } from '../domain/messages.js';
 import { encodeEventCursor, type EventPosition } from './cursor.js';
 import { compareIds, idTime, LOG_START, type EventTransport, type LogEntry, type LogRead, type Stream, type Wire } from './log.js';
@@ -29,8 +30,14 @@ export interface FeedDeps {
   onLiveEventLag?: (ms: number) => void;
   join(feed: Feed): Promise<void>;
   leave(feed: Feed): void;
-  /** A broadcast as this viewer sees it: whether it is theirs (when `check`), and their unread count now (when `count`). */
-  resolveBroadcast(feed: Feed, messageId: string, o: { check: boolean; count: boolean }): Promise<{ visible: boolean; unreadCount: number | null }>;
+  /** A broadcast as this viewer sees it: whether it is theirs (when `check`), and their unread and unseen counts now (when `count`). */
+  resolveBroadcast(feed: Feed, messageId: string, o: { check: boolean; count: boolean }): Promise<BroadcastResolution>;
+}
+
+export interface BroadcastResolution {
+  visible: boolean;
+  /** Null unless counts were asked for. */
+  counts: { unread: number; unseen: number } | null;
 }
 
 // The socket closes with 4401 at the token's expiry; over SSE the stream ends this much later.
@@ -98,15 +105,15 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
     if (this.finished) return this.deps.leave(this);
     try {
       if (this.o.after) {
-        const [unread, user, broadcast] = await Promise.all([
-          this.unreadCount(),
+        const [counts, user, broadcast] = await Promise.all([
+          this.counts(),
           this.readLog('user', this.o.after.user),
           this.readLog('broadcast', this.o.after.broadcast),
         ]);
-        await this.resume(this.o.after, unread, user, broadcast);
+        await this.resume(this.o.after, counts, user, broadcast);
       } else {
-        // unreadCount also makes the viewer a known user, so broadcasts from now on are theirs.
-        [, this.pos] = await Promise.all([this.unreadCount(), this.heads()]);
+        // Reading the counts also makes the viewer a known user, so broadcasts from now on are theirs.
+        [, this.pos] = await Promise.all([this.counts(), this.heads()]);
       }
       if (!this.o.viewer.producer) this.knownSince = Date.now();
       this.scheduleExpiry();
@@ -174,8 +181,8 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
 
   // --- start ------------------------------------------------------------------------------------
 
-  private unreadCount() {
-    return this.deps.reads.unreadCount(this.o.viewer);
+  private counts() {
+    return this.deps.reads.counts(this.o.viewer);
   }
 
   private async heads(): Promise<EventPosition> {
@@ -183,11 +190,11 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
     return { user: h.user, broadcast: h.broadcast, at: Date.now() - CLOCK_SLACK_MS };
   }
 
-  private async resume(after: EventPosition, unread: number, user: LogRead, broadcast: LogRead): Promise<void> {
+  private async resume(after: EventPosition, counts: InboxCounts, user: LogRead, broadcast: LogRead): Promise<void> {
     const limits = { keep: this.deps.keep, ttlSeconds: this.deps.ttlSeconds, now: Date.now() };
     if (!keptAfter(user, after.user, after.at, limits) || !keptAfter(broadcast, after.broadcast, after.at, limits)) {
       this.pos = await this.heads();
-      this.emitResync(unread);
+      this.emitResync(counts);
       return;
     }
     this.pos = { ...after };
@@ -258,7 +265,7 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
       this.deps.logger.warn({ userId: this.userId, stream }, 'live events were lost before delivery');
       if (this.o.mode === 'events') {
         this.pos = await this.heads();
-        this.emitResync(await this.unreadCount());
+        this.emitResync(await this.counts());
         return;
       }
     }
@@ -272,10 +279,12 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
     this.deps.onLiveEventLag?.(Date.now() - idTime(entry.id));
     this.pos = { ...this.pos, [stream]: entry.id, at: Math.max(this.pos.at, idTime(entry.id)) };
     const cursor = this.o.mode === 'events' ? encodeEventCursor(this.pos) : '';
-    const { signal, message, messageIds } = entry.event;
+    const { signal, message, messageIds, until, category } = entry.event;
     // An expired message disappears from every event at once.
     if (message?.expiresAt && new Date(message.expiresAt).getTime() <= Date.now() && signal.endsWith('_STORED')) return;
     let unreadCount = entry.event.unreadCount;
+    // Entries logged before inbox states existed have no unseen count: then seen was read.
+    let unseenCount = entry.event.unseenCount ?? unreadCount;
     if (stream === 'broadcast') {
       if (!message) return;
       // Is it theirs? A producer may not be a user at all; a user is, for every broadcast appended well
@@ -287,18 +296,19 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
         const r = await this.deps.resolveBroadcast(this, message.id, { check, count });
         if (!r.visible) return;
         this.broadcastsConfirmed = true;
-        unreadCount = r.unreadCount;
+        unreadCount = r.counts?.unread ?? null;
+        unseenCount = r.counts?.unseen ?? null;
       }
     }
     if (this.o.mode === 'events') {
-      this.emit({ kind: 'event', event: { signal, message, messageIds, unreadCount: unreadCount ?? 0, cursor } });
+      this.emit({ kind: 'event', event: { signal, message, messageIds, until, category, unreadCount: unreadCount ?? 0, unseenCount: unseenCount ?? 0, cursor } });
     } else if (signal === 'ARCHIVE_STORED' && message) {
       this.emit({ kind: 'message', message });
     }
   }
 
-  private emitResync(unreadCount: number) {
-    this.emit({ kind: 'event', event: { signal: 'RESYNC', message: null, messageIds: [], unreadCount, cursor: encodeEventCursor(this.pos) } });
+  private emitResync(counts: { unread: number; unseen: number }) {
+    this.emit({ kind: 'event', event: resync(counts, encodeEventCursor(this.pos)) });
   }
 
   private emit(item: LiveItem) {
@@ -317,8 +327,8 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
         const at = { ...this.pos };
         this.out.length = 0;
         this.out.push(async () => {
-          const unreadCount = await this.unreadCount().catch(() => 0);
-          return { kind: 'event', event: { signal: 'RESYNC', message: null, messageIds: [], unreadCount, cursor: encodeEventCursor(at) } };
+          const counts = await this.counts().catch(() => ({ unread: 0, unseen: 0 }));
+          return { kind: 'event', event: resync(counts, encodeEventCursor(at)) };
         });
         return;
       }
@@ -326,3 +336,15 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
     this.out.push(item);
   }
 }
+
+/** "Reload what you show": no message, no ids, the counts now. */
+const resync = (counts: { unread: number; unseen: number }, cursor: string): LiveInboxEvent => ({
+  signal: 'RESYNC',
+  message: null,
+  messageIds: [],
+  until: null,
+  category: null,
+  unreadCount: counts.unread,
+  unseenCount: counts.unseen,
+  cursor,
+});

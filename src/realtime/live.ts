@@ -2,13 +2,14 @@ import type { Logger } from 'pino';
 import type { LiveHub, LiveReads, OpenLive } from '../domain/live.js';
 import type { Signals } from '../domain/signals.js';
 import { decodeEventCursor } from './cursor.js';
-import { Feed, type FeedDeps } from './feed.js';
+import type { BroadcastView } from '../domain/message-store.js';
+import { Feed, type BroadcastResolution, type FeedDeps } from './feed.js';
 import type { EventTransport, Wire, WireTarget } from './log.js';
 import { Publisher } from './publisher.js';
 
 export interface LiveOptions {
   logger: Logger;
-  /** The unread counts and broadcast views its feeds need. */
+  /** The counts and broadcast views its feeds need. */
   reads: LiveReads;
   /** EVENTS_KEEP and EVENTS_TTL_SECONDS. */
   keep: number;
@@ -34,8 +35,6 @@ interface UserFeeds {
   ready: Promise<void>;
 }
 
-type Resolution = { visible: boolean; unreadCount: number | null };
-
 // Resolutions are shared by the ARCHIVE_STORED and INBOX_STORED events of a broadcast and by all of a
 // user's subscriptions here; kept for the newest two broadcasts (memory: 2 × subscribers at most).
 const RECENT_BROADCASTS = 2;
@@ -51,8 +50,8 @@ export class FeedHub implements LiveHub {
   private readonly users = new Map<string, UserFeeds>();
   private readonly feeds = new Set<Feed>();
   private readonly publisher: Publisher;
-  private readonly resolutions = new Map<string, Map<string, Promise<Resolution>>>();
-  private readonly pendingViews = new Map<string, Map<string, { promise: Promise<{ has: boolean; unreadCount: number }>; resolve: (v: { has: boolean; unreadCount: number }) => void; reject: (err: unknown) => void }>>();
+  private readonly resolutions = new Map<string, Map<string, Promise<BroadcastResolution>>>();
+  private readonly pendingViews = new Map<string, Map<string, { promise: Promise<BroadcastView>; resolve: (v: BroadcastView) => void; reject: (err: unknown) => void }>>();
   private readonly deps: FeedDeps;
   private readonly limiter: Limiter;
   private readonly starts: Limiter;
@@ -171,7 +170,7 @@ export class FeedHub implements LiveHub {
    * One user's view of a broadcast, gathered with every other request for the same broadcast made in
    * the same turn of the event loop, and resolved in batches through `reads.broadcastViews` (bounded by the limiter).
    */
-  private viewOf(messageId: string, userId: string): Promise<{ has: boolean; unreadCount: number }> {
+  private viewOf(messageId: string, userId: string): Promise<BroadcastView> {
     let batch = this.pendingViews.get(messageId);
     if (!batch) {
       batch = new Map();
@@ -180,9 +179,9 @@ export class FeedHub implements LiveHub {
     }
     let waiter = batch.get(userId);
     if (!waiter) {
-      let resolve!: (v: { has: boolean; unreadCount: number }) => void;
+      let resolve!: (v: BroadcastView) => void;
       let reject!: (err: unknown) => void;
-      const promise = new Promise<{ has: boolean; unreadCount: number }>((res, rej) => ((resolve = res), (reject = rej)));
+      const promise = new Promise<BroadcastView>((res, rej) => ((resolve = res), (reject = rej)));
       waiter = { promise, resolve, reject };
       batch.set(userId, waiter);
     }
@@ -201,7 +200,7 @@ export class FeedHub implements LiveHub {
         .run(() => this.o.reads.broadcastViews(messageId, chunk))
         .then(
           (views) => {
-            for (const id of chunk) batch.get(id)!.resolve(views.get(id) ?? { has: false, unreadCount: 0 });
+            for (const id of chunk) batch.get(id)!.resolve(views.get(id) ?? { has: false, unreadCount: 0, unseenCount: 0 });
           },
           (err) => {
             for (const id of chunk) batch.get(id)!.reject(err);
@@ -210,7 +209,7 @@ export class FeedHub implements LiveHub {
     }
   }
 
-  private resolveBroadcast(feed: Feed, messageId: string, r: { check: boolean; count: boolean }): Promise<Resolution> {
+  private resolveBroadcast(feed: Feed, messageId: string, r: { check: boolean; count: boolean }): Promise<BroadcastResolution> {
     let perMessage = this.resolutions.get(messageId);
     if (!perMessage) {
       perMessage = new Map();
@@ -221,7 +220,7 @@ export class FeedHub implements LiveHub {
     let found = perMessage.get(key);
     if (!found) {
       found = this.viewOf(messageId, feed.userId).then((v) =>
-        r.check && !v.has ? { visible: false, unreadCount: null } : { visible: true, unreadCount: r.count ? v.unreadCount : null },
+        r.check && !v.has ? { visible: false, counts: null } : { visible: true, counts: r.count ? { unread: v.unreadCount, unseen: v.unseenCount } : null },
       );
       perMessage.set(key, found);
       // A failure is not remembered: the next subscriber of this user asks again.

@@ -17,8 +17,14 @@ export interface LoggedEvent {
   message: MessageRecord | null;
   /** Storage ids of the messages the signal is about. */
   messageIds: string[];
+  /** The cut-off of an "all" operation (markAllRead, markAllSeen, archiveAll); null otherwise. */
+  until: Date | null;
+  /** The category such an operation was limited to; null (issue 20). */
+  category: string | null;
   /** The user's unread count after the change; null in the broadcast log (each reader resolves its own). */
   unreadCount: number | null;
+  /** The user's unseen count after the change; null in the broadcast log, and in entries logged before inbox states. */
+  unseenCount: number | null;
 }
 
 export interface LogEntry {

@@ -53,7 +53,10 @@ export class Publisher {
     const byUser = new Map<string, LoggedEvent[]>();
     const broadcasts: LoggedEvent[] = [];
     for (const s of batch) {
-      const event: LoggedEvent = { signal: s.signal, message: s.message, messageIds: s.messageIds, unreadCount: s.kind === 'user' ? s.unreadCount : null };
+      const event: LoggedEvent =
+        s.kind === 'user'
+          ? { signal: s.signal, message: s.message, messageIds: s.messageIds, until: s.until ?? null, category: s.category ?? null, unreadCount: s.unreadCount, unseenCount: s.unseenCount }
+          : { signal: s.signal, message: s.message, messageIds: s.messageIds, until: null, category: null, unreadCount: null, unseenCount: null };
       if (s.kind === 'broadcast') broadcasts.push(event);
       else {
         const events = byUser.get(s.userId);

@@ -64,7 +64,7 @@ export class RedisTransport implements EventTransport {
       await Promise.all(users.map(({ userId, events }) => this.append({ log: this.names.userLog(userId), channel: this.names.userChannel(userId), events })));
       return;
     }
-    // Events with the same signal, message and ids (objects, by identity) share one template.
+    // Events with the same signal, message and ids (objects, by identity), cut-off and category share one template.
     const objects = new Map<object, number>();
     const objectId = (o: object | null) => {
       if (o === null) return 0;
@@ -78,13 +78,13 @@ export class RedisTransport implements EventTransport {
     for (const { userId, events } of users) {
       perUser.push(userId, events.length);
       for (const e of events) {
-        const key = `${e.signal}|${objectId(e.message)}|${objectId(e.messageIds)}`;
+        const key = `${e.signal}|${objectId(e.message)}|${objectId(e.messageIds)}|${JSON.stringify([e.until, e.category])}`;
         let t = templates.get(key);
         if (t === undefined) {
           shared.push(eventTemplate(e));
           templates.set(key, (t = shared.length));
         }
-        perUser.push(t, JSON.stringify(e.unreadCount));
+        perUser.push(t, JSON.stringify(e.unreadCount), JSON.stringify(e.unseenCount));
       }
     }
     await this.scripts.run(
@@ -184,9 +184,18 @@ function toEntry([id, fields]: [string, string[]]): LogEntry {
   return { id, prev: f.prev ?? LOG_START, event: reviveEvent(f.event ?? 'null') };
 }
 
+/** An entry's event; one logged before inbox states has no cut-off, category or unseen count. */
 function reviveEvent(json: string): LoggedEvent {
-  const raw = JSON.parse(json) as LoggedEvent;
-  return { ...raw, message: raw.message ? reviveMessage(raw.message as never) : null };
+  const raw = JSON.parse(json) as Partial<LoggedEvent> & Pick<LoggedEvent, 'signal' | 'messageIds' | 'unreadCount'>;
+  return {
+    signal: raw.signal,
+    message: raw.message ? reviveMessage(raw.message as never) : null,
+    messageIds: raw.messageIds,
+    until: raw.until ? new Date(raw.until) : null,
+    category: raw.category ?? null,
+    unreadCount: raw.unreadCount,
+    unseenCount: raw.unseenCount ?? null,
+  };
 }
 
 /**
@@ -200,10 +209,11 @@ const once = (value: object) => {
   return json;
 };
 function eventJson(e: LoggedEvent): string {
-  return `${eventTemplate(e)}${JSON.stringify(e.unreadCount)}}`;
+  return `${eventTemplate(e)}${JSON.stringify(e.unreadCount)},"unseenCount":${JSON.stringify(e.unseenCount)}}`;
 }
 
-/** eventJson up to the unread count (append-user-events.lua completes it). */
+/** eventJson up to the unread count (append-user-events.lua completes it with both counts). */
 function eventTemplate(e: LoggedEvent): string {
-  return `{"signal":${JSON.stringify(e.signal)},"message":${e.message === null ? 'null' : once(e.message)},"messageIds":${once(e.messageIds)},"unreadCount":`;
+  const { signal, message, messageIds, until, category } = e;
+  return `{"signal":${JSON.stringify(signal)},"message":${message === null ? 'null' : once(message)},"messageIds":${once(messageIds)},"until":${JSON.stringify(until)},"category":${JSON.stringify(category)},"unreadCount":`;
 }

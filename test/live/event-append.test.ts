@@ -35,14 +35,17 @@ const message = (n: number): MessageRecord => ({
   stored: true,
 });
 
-/** One send's events for each user (ARCHIVE_STORED and INBOX_STORED, as the domain emits them). */
+/** One send's events for each user (ARCHIVE_STORED and INBOX_STORED, as the domain emits them); unseen is unread + 100, to tell them apart. */
 function sendEvents(userIds: string[], m: MessageRecord, unread: (i: number) => number): UserEvents[] {
   const ids = [m.id];
   return userIds.map((userId, i) => ({
     userId,
-    events: (['ARCHIVE_STORED', 'INBOX_STORED'] as const).map((signal): LoggedEvent => ({ signal, message: m, messageIds: ids, unreadCount: unread(i) })),
+    events: (['ARCHIVE_STORED', 'INBOX_STORED'] as const).map((signal) => userEvent({ signal, message: m, messageIds: ids, unreadCount: unread(i), unseenCount: unread(i) + 100 })),
   }));
 }
+
+/** A user's event: no cut-off, no category unless given. */
+const userEvent = (e: Pick<LoggedEvent, 'signal' | 'message' | 'messageIds' | 'unreadCount' | 'unseenCount'> & Partial<LoggedEvent>): LoggedEvent => ({ until: null, category: null, ...e });
 
 /** Events as they come back from JSON (dates as Date again). */
 const plain = (e: LoggedEvent) => JSON.parse(JSON.stringify(e));
@@ -97,8 +100,11 @@ describe('batched appends on a single Redis server', () => {
 
     const m = message(2);
     const batch = sendEvents(users, m, (i) => 10 + i);
-    // Several events for one user in one flush, including one without a message.
-    batch[1].events.push({ signal: 'INBOX_DELETED', message: null, messageIds: ['7', '8'], unreadCount: 0 });
+    // Several events for one user in one flush, including one without a message, and "all" operations with their cut-off.
+    batch[1].events.push(userEvent({ signal: 'INBOX_DELETED', message: null, messageIds: ['7', '8'], unreadCount: 0, unseenCount: 3 }));
+    const until = new Date(1_800_000_000_123);
+    for (const b of [batch[2], batch[3]]) b.events.push(userEvent({ signal: 'INBOX_SEEN', message: null, messageIds: [], until, unreadCount: 4, unseenCount: 0 }));
+    batch[3].events.push(userEvent({ signal: 'INBOX_ARCHIVED', message: null, messageIds: [], until: new Date(1_800_000_000_456), unreadCount: 2, unseenCount: 0 }));
     await t.appendUsers(batch);
 
     await waitFor(() => users.every((u, i) => (got.get(u)?.length ?? 0) === batch[i].events.length), { everyMs: 10, what: 'the live entries' });
@@ -117,8 +123,21 @@ describe('batched appends on a single Redis server', () => {
     // The stored JSON is byte for byte what the per-user script stores.
     const [stored] = await admin.xrevrange(redisNames(prefix).userLog(users[0]), '+', '-', 'COUNT', 1);
     expect(stored[1][3]).toBe(
-      `{"signal":"INBOX_STORED","message":${JSON.stringify(m)},"messageIds":["2"],"unreadCount":10}`,
+      `{"signal":"INBOX_STORED","message":${JSON.stringify(m)},"messageIds":["2"],"until":null,"category":null,"unreadCount":10,"unseenCount":110}`,
     );
+    const [seen] = await admin.xrevrange(redisNames(prefix).userLog(users[2]), '+', '-', 'COUNT', 1);
+    expect(seen[1][3]).toBe('{"signal":"INBOX_SEEN","message":null,"messageIds":[],"until":"2027-01-15T08:00:00.123Z","category":null,"unreadCount":4,"unseenCount":0}');
+    const [one] = (await t.read('user', users[2], LOG_START, 100)).entries.slice(-1);
+    expect(one.event).toEqual({ signal: 'INBOX_SEEN', message: null, messageIds: [], until, category: null, unreadCount: 4, unseenCount: 0 });
+  });
+
+  it('reads entries logged before inbox states: no cut-off, category or unseen count', async () => {
+    const t = open();
+    const u = uid('old');
+    const m = message(9);
+    await admin.xadd(redisNames(prefix).userLog(u), '*', 'prev', LOG_START, 'event', JSON.stringify({ signal: 'INBOX_STORED', message: m, messageIds: ['9'], unreadCount: 5 }));
+    const [entry] = (await t.read('user', u, LOG_START, 10)).entries;
+    expect(entry.event).toEqual({ signal: 'INBOX_STORED', message: m, messageIds: ['9'], until: null, category: null, unreadCount: 5, unseenCount: null });
   });
 
   it('gives the same logs as the in-process transport, across many users and flushes', async () => {
@@ -159,7 +178,7 @@ describe('batched appends on a single Redis server', () => {
       await admin.xadd(names.userLog(u), oldId, 'prev', LOG_START, 'event', old);
       await admin.xadd(names.userLog(u), recentId, 'prev', oldId, 'event', old);
     }
-    const deleted: LoggedEvent = { signal: 'INBOX_DELETED', message: null, messageIds: ['1'], unreadCount: 0 };
+    const deleted = userEvent({ signal: 'INBOX_DELETED', message: null, messageIds: ['1'], unreadCount: 0, unseenCount: 0 });
     await t.appendUsers([...sendEvents([oldUser], message(3), () => 2), { userId: oneEvent, events: [deleted] }, ...sendEvents([freshUser], message(3), () => 1)]);
 
     // The old entry goes (whether the user had one event or several), the recent one stays, and the

@@ -5,7 +5,7 @@ import { keptAfter, replayOrder } from '../../src/realtime/replay.js';
 
 const NOW = 1_800_000_000_000;
 const limits = { keep: 3, ttlSeconds: 60, now: NOW };
-const entry = (id: string, prev: string): LogEntry => ({ id, prev, event: { signal: 'INBOX_PURGED', message: null, messageIds: [], unreadCount: 0 } });
+const entry = (id: string, prev: string): LogEntry => ({ id, prev, event: { signal: 'INBOX_PURGED', message: null, messageIds: [], until: null, category: null, unreadCount: 0, unseenCount: 0 } });
 const at = (secondsAgo: number) => NOW - secondsAgo * 1000;
 const id = (secondsAgo: number, seq = 0) => `${at(secondsAgo)}-${seq}`;
 

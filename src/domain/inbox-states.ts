@@ -1,0 +1,91 @@
+import type { InboxCounts, MessageStore, StateChange } from './message-store.js';
+import type { MessageRecord } from './message.js';
+import type { Viewer } from './messages.js';
+import { userSignal, type SignalName, type Signals } from './signals.js';
+import * as v from './validate.js';
+
+export interface InboxStatesOptions {
+  store: MessageStore;
+  signals: Signals;
+  /** Makes the caller a known user (as every other use case does). */
+  touch(viewer: Viewer): Promise<void>;
+}
+
+/** What archive, unarchive, snooze and unsnooze answer (the contract's ArchivePayload / SnoozePayload). */
+export interface StatesPayload {
+  count: number;
+  messages: MessageRecord[];
+  notFound: string[];
+  counts: InboxCounts;
+}
+
+/**
+ * The inbox states' use cases (CONTRACT.md §8): seen, archived, snoozed. Each validates, calls one
+ * store operation, and fires one signal after the commit, only when something changed.
+ */
+export function createInboxStates(o: InboxStatesOptions) {
+  /** The newest of the changed messages: what an INBOX_STORED event carries (as markUnread's does). */
+  const newestChanged = (r: StateChange) => r.messages.find((m) => m.id === r.changed[r.changed.length - 1]) ?? null;
+
+  const byIds = async (viewer: Viewer, ids: readonly string[], run: (ids: readonly string[]) => Promise<StateChange>, signal: SignalName, withMessage = false) => {
+    v.messageIds('input.ids', ids);
+    await o.touch(viewer);
+    const r = await run(ids);
+    if (r.changed.length) o.signals.emit(userSignal(signal, viewer.id, r.changed, r.counts, { message: withMessage ? newestChanged(r) : null }));
+    return r;
+  };
+
+  const payload = (r: StateChange): StatesPayload => ({ count: r.changed.length, messages: r.messages, notFound: r.notFound, counts: r.counts });
+
+  return {
+    /** The caller's five counts (snoozed messages count only in `snoozed`). */
+    async counts(viewer: Viewer): Promise<InboxCounts> {
+      await o.touch(viewer);
+      return o.store.counts(viewer.id);
+    },
+
+    async unseenCount(viewer: Viewer): Promise<number> {
+      await o.touch(viewer);
+      return (await o.store.counts(viewer.id)).unseen;
+    },
+
+    /** What the client has shown: seen (drives the badge); read stays as it was. */
+    async markSeen(viewer: Viewer, ids: readonly string[]) {
+      const r = await byIds(viewer, ids, (i) => o.store.markSeen(viewer.id, i), 'INBOX_SEEN');
+      return { count: r.changed.length, notFound: r.notFound, unseenCount: r.counts.unseen };
+    },
+
+    /** Marks seen what was delivered at or before `until` (default now); snoozed messages are left alone. */
+    async markAllSeen(viewer: Viewer, until?: Date | null) {
+      await o.touch(viewer);
+      const at = until ?? new Date();
+      const r = await o.store.markAllSeen(viewer.id, at);
+      if (r.count > 0) o.signals.emit(userSignal('INBOX_SEEN', viewer.id, [], r.counts, { until: at }));
+      return { count: r.count, unseenCount: r.counts.unseen };
+    },
+
+    /** Archives (and so marks read and seen) for the caller alone. */
+    archive: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.setArchived(viewer.id, i, true), 'INBOX_ARCHIVED')),
+
+    /** Takes out of the archive; the message stays read. */
+    unarchive: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.setArchived(viewer.id, i, false), 'INBOX_UNARCHIVED')),
+
+    /** Archives what was delivered at or before `until` (default now); with `onlyRead`, only what is read now. */
+    async archiveAll(viewer: Viewer, opts: { until?: Date | null; onlyRead?: boolean | null } = {}) {
+      await o.touch(viewer);
+      const at = opts.until ?? new Date();
+      const r = await o.store.archiveAll(viewer.id, at, opts.onlyRead ?? false);
+      if (r.count > 0) o.signals.emit(userSignal('INBOX_ARCHIVED', viewer.id, [], r.counts, { until: at }));
+      return { count: r.count, counts: r.counts };
+    },
+
+    /** Hides until `until` (in the future, at most 365 days ahead); snoozing again moves the time. */
+    async snooze(viewer: Viewer, ids: readonly string[], until: Date) {
+      v.snoozeUntil('input.until', until, new Date());
+      return payload(await byIds(viewer, ids, (i) => o.store.snooze(viewer.id, i, until), 'INBOX_SNOOZED'));
+    },
+
+    /** Wakes now: unread, unseen, not archived, in its place; fires INBOX_STORED as a wake-up does. */
+    unsnooze: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.snooze(viewer.id, i, null), 'INBOX_STORED', true)),
+  };
+}
