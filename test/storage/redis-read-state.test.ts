@@ -73,11 +73,11 @@ describe('Redis store: the read watermark', () => {
     await expect(dying.send(msg({ text: 'late' }), { userIds: [a, ...others] })).rejects.toThrow(Died);
     await dying.close();
     const early = await send([a], 'overtakes');
-    expect(await store.markAllRead(a, future())).toEqual({ count: 1, unreadCount: 0 });
+    expect(await store.markAllRead(a, future())).toMatchObject({ count: 1, unreadCount: 0 });
     const t1 = await readAt(a, early);
 
     const counts = await completeJournal(ctx, late);
-    expect(counts.get(a)).toBe(1);
+    expect(counts.get(a)).toEqual({ unreadCount: 1, unseenCount: 1 });
     const t = (await ctx.client.hget(ctx.keys.userKey(a, 'meta'), late))!.split('|')[2]; // its delivery time
     expect(await readAt(a, late)).toBeNull();
     expect(await readAt(a, early)).toBe(t1);
@@ -88,17 +88,17 @@ describe('Redis store: the read watermark', () => {
     expect((await store.list(a, query({ filter: { read: true, levels: [21] } }))).totalCount).toBe(1);
 
     // A mark-all-read up to the late one's delivery time reads it, although the watermark is above it.
-    expect(await store.markAllRead(a, new Date(Number(t)))).toEqual({ count: 1, unreadCount: 0 });
+    expect(await store.markAllRead(a, new Date(Number(t)))).toMatchObject({ count: 1, unreadCount: 0 });
     expect(await readAt(a, late)).toBeGreaterThanOrEqual(t1!);
     expect(await readAt(a, early)).toBe(t1);
-    expect(await store.markAllRead(a, future())).toEqual({ count: 0, unreadCount: 0 });
+    expect(await store.markAllRead(a, future())).toMatchObject({ count: 0, unreadCount: 0 });
   });
 
   it('lists unread messages under and above the watermark in one order, paging both ways', async () => {
     const a = uid();
     const m: string[] = [];
     for (let i = 0; i < 6; i++) m.push(await send([a], `m${i}`));
-    expect(await store.markAllRead(a, future())).toEqual({ count: 6, unreadCount: 0 });
+    expect(await store.markAllRead(a, future())).toMatchObject({ count: 6, unreadCount: 0 });
     const t1 = await readAt(a, m[0]);
     expect((await store.setRead(a, [m[3], m[1]], false)).changed.sort()).toEqual([m[1], m[3]].sort());
     await sleep(20);
@@ -115,11 +115,11 @@ describe('Redis store: the read watermark', () => {
     for (const i of [0, 2, 4, 5]) expect(await readAt(a, m[i])).toBe(t1);
 
     // Up to `until`: the two unread again under the watermark, not the two sent after it.
-    expect(await store.markAllRead(a, until)).toEqual({ count: 2, unreadCount: 2 });
+    expect(await store.markAllRead(a, until)).toMatchObject({ count: 2, unreadCount: 2 });
     expect(await readAt(a, m[1])).toBeGreaterThan(t1!);
     expect(await readAt(a, m[0])).toBe(t1);
     expect(await ids(a, { unreadOnly: true })).toEqual([m[7], m[6]]);
-    expect(await store.markAllRead(a, future())).toEqual({ count: 2, unreadCount: 0 });
+    expect(await store.markAllRead(a, future())).toMatchObject({ count: 2, unreadCount: 0 });
     expect(await readAt(a, m[0])).toBe(t1);
   });
 
@@ -131,7 +131,7 @@ describe('Redis store: the read watermark', () => {
       expect((await store.markAllRead(a, future())).count).toBe(2);
       await sleep(5);
     }
-    expect(await store.markAllRead(a, future())).toEqual({ count: 0, unreadCount: 0 });
+    expect(await store.markAllRead(a, future())).toMatchObject({ count: 0, unreadCount: 0 });
     expect(await marks(a)).toBe(3); // a call that read nothing adds none
     const times = await Promise.all(batches.map((b) => readAt(a, b[0])));
     await store.deleteMessages(a, batches[0]);
@@ -146,16 +146,18 @@ describe('Redis store: the read watermark', () => {
     expect(await ids(a, { unreadOnly: true })).toEqual([...batches[2]].reverse());
   });
 
-  it('trims the unread index a large mark-all-read leaves behind in the cleanup, in bounded steps, changing no state', async () => {
+  it('trims the unread and unseen indexes a large mark-all-read leaves behind in the cleanup, in bounded steps, changing no state', async () => {
     const a = uid();
     const sent: string[] = [];
     for (let i = 0; i < 1200; i += 100) sent.push(...(await Promise.all(Array.from({ length: 100 }, () => send([a])))));
-    expect(await store.markAllRead(a, future())).toEqual({ count: 1200, unreadCount: 0 });
+    expect(await store.markAllRead(a, future())).toMatchObject({ count: 1200, unreadCount: 0 });
     const t1 = await readAt(a, sent[0]);
     const unread = await send([a], 'after');
     const n = ctx.keys.userKey(a, 'unread');
-    // The call itself trims the first 1,000 and makes a due for the cleanup.
+    const unseen = ctx.keys.userKey(a, 'unseen');
+    // The call itself trims the first 1,000 of each and makes a due for the cleanup.
     expect(await ctx.client.zcard(n)).toBe(1 + 200);
+    expect(await ctx.client.zcard(unseen)).toBe(1 + 200);
     expect(Number(await ctx.client.zscore(ctx.keys.global.usersDue, a))).toBeLessThanOrEqual(Date.now());
 
     const state = async () => ({
@@ -171,6 +173,11 @@ describe('Redis store: the read watermark', () => {
     expect(await state()).toEqual(before);
     await store.cleanupExpired(10);
     expect(await ctx.client.zcard(n)).toBe(1);
+    expect(await ctx.client.zcard(unseen)).toBe(1 + 200);
+    expect(await state()).toEqual(before);
+    await store.cleanupExpired(10);
+    await store.cleanupExpired(10);
+    expect(await ctx.client.zcard(unseen)).toBe(1);
     expect(await state()).toEqual(before);
     // Nothing left to trim: the user is due again only at their earliest expiry.
     expect(Number(await ctx.client.zscore(ctx.keys.global.usersDue, a))).toBeGreaterThan(Date.now() + 86_400_000);

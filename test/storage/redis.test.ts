@@ -112,8 +112,9 @@ describe('Redis store on a single server: large sends, interrupted sends and del
 
       // Completed as recovery would: again for a (has it) and b (deleted it); c and d for the first time.
       const counts = await completeJournal(ctx, m);
-      expect([a, b, c, d].map((u) => counts.get(u))).toEqual([2, 1, 1, 2]);
-      expect((await completeJournal(ctx, expired)).get(a)).toBe(2);
+      expect([a, b, c, d].map((u) => counts.get(u)?.unreadCount)).toEqual([2, 1, 1, 2]);
+      expect([a, b, c, d].map((u) => counts.get(u)?.unseenCount)).toEqual([2, 1, 1, 2]);
+      expect((await completeJournal(ctx, expired)).get(a)?.unreadCount).toBe(2);
 
       const unread = async (u: string) =>
         (await store.list(u, { unreadOnly: true, filter: {}, direction: 'forward', limit: 100, cursor: null })).items.map((i) => i.message.id);

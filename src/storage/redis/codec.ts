@@ -13,8 +13,13 @@ export function encodeBody(m: NewMessage): string {
   return JSON.stringify(body);
 }
 
-export function decodeBody(id: string, raw: string, readAt: string): MessageRecord {
+/**
+ * A message as a recipient has it: the body and the recipient's states as the scripts answer them
+ * (ms, '' = unset): readAt, seenAt, archivedAt, snoozedUntil.
+ */
+export function decodeBody(id: string, raw: string, states: readonly string[]): MessageRecord {
   const [level, text, extraTags, url, data, createdAt, expiresAt] = JSON.parse(raw) as Body;
+  const [readAt, seenAt, archivedAt, snoozedUntil] = states.map((t) => (t ? new Date(Number(t)) : null));
   return {
     id,
     level,
@@ -24,11 +29,10 @@ export function decodeBody(id: string, raw: string, readAt: string): MessageReco
     data,
     createdAt: new Date(createdAt),
     expiresAt: expiresAt === null ? null : new Date(expiresAt),
-    readAt: readAt === '' ? null : new Date(Number(readAt)),
-    // Until the inbox states land in the scripts: seen is read, nothing is archived or snoozed.
-    seenAt: readAt === '' ? null : new Date(Number(readAt)),
-    archivedAt: null,
-    snoozedUntil: null,
+    readAt: readAt ?? null,
+    seenAt: seenAt ?? null,
+    archivedAt: archivedAt ?? null,
+    snoozedUntil: snoozedUntil ?? null,
     stored: true,
   };
 }

@@ -1,4 +1,5 @@
 import type { RedisContext } from './context.js';
+import { parseUserCounts, type UserCounts } from './replies.js';
 import type { SendKind } from './scripts.js';
 
 /** A journalled send in progress (see send.ts for the guarantee). */
@@ -38,14 +39,14 @@ const CHUNKS_IN_FLIGHT = 8;
 /**
  * Completes a journalled send, idempotently: writes the body, delivers to each recipient, then
  * publishes/indexes and clears the journal entry in one global step. Answers each recipient's
- * unread count after their delivery. `entry` may be an id, read from the journal (recovery).
+ * unread and unseen counts after their delivery. `entry` may be an id, read from the journal (recovery).
  */
 export async function completeJournal(
   ctx: RedisContext,
   entry: JournalEntry | string,
   o: { top?: string; registered?: string[]; hooks?: JournalHooks } = {},
-): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
+): Promise<Map<string, UserCounts>> {
+  const counts = new Map<string, UserCounts>();
   const e = typeof entry === 'string' ? await readEntry(ctx, entry) : entry;
   if (!e) return counts;
   const hooks = o.hooks ?? {};
@@ -61,7 +62,7 @@ export async function completeJournal(
         chunks.slice(i, i + CHUNKS_IN_FLIGHT).map(async (users) => {
           await hooks.beforeDelivery?.({ id: e.id, users });
           const unread = await ctx.scripts.deliverChunk({ id: e.id, meta, users });
-          users.forEach((user, j) => counts.set(user, Number(unread[j])));
+          users.forEach((user, j) => counts.set(user, parseUserCounts(unread[j])));
         }),
       );
     }
@@ -73,7 +74,7 @@ export async function completeJournal(
         e.users.slice(i, i + DELIVERY_CONCURRENCY).map(async (user, j) => {
           await hooks.beforeDelivery?.({ id: e.id, users: [user] });
           const [, unread] = await ctx.userOp(user, 'deliver', { id: e.id, meta, registered: registered[i + j] ?? top }, top);
-          counts.set(user, Number(unread));
+          counts.set(user, parseUserCounts(unread));
         }),
       );
     }

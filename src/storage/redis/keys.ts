@@ -12,7 +12,28 @@ import { userTag } from '../../redis/keys.js';
  * - `<p>{lease}:<job>`: the lease of a periodic job (lua/lease-acquire.lua), in a slot of its own.
  */
 /** A user's keys in the order the scripts take them (lua/lib/base.lua USER_KEY_SUFFIXES). */
-export const USER_KEYS = ['state', 'deliveries', 'unread', 'meta', 'read-at', 'expiries', 'tombstones', 'read-marks', 'unread-below'] as const;
+export const USER_KEYS = [
+  'state',
+  'deliveries',
+  'unread',
+  'meta',
+  'read-at',
+  'expiries',
+  'tombstones',
+  'read-marks',
+  'unread-below',
+  'unseen',
+  'unseen-below',
+  'seen-at',
+  'seen-marks',
+  'unarchived',
+  'unarchived-below',
+  'archived-at',
+  'archived-marks',
+  'snoozes',
+  'snoozed',
+  'wakes',
+] as const;
 export type UserKeyName = (typeof USER_KEYS)[number];
 
 export interface GlobalKeys {
@@ -25,6 +46,8 @@ export interface GlobalKeys {
   bodiesDue: string;
   journal: string;
   journalDue: string;
+  /** user -> when their next snoozed delivery wakes (wakeDue). */
+  wakeDue: string;
 }
 
 export class RedisKeys {
@@ -45,6 +68,7 @@ export class RedisKeys {
       bodiesDue: g('bodies-due'),
       journal: g('journal'),
       journalDue: g('journal-due'),
+      wakeDue: g('wake-due'),
     };
     this.bodyPrefix = `${prefix}{message:`;
   }

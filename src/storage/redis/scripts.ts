@@ -10,6 +10,7 @@ export type Reply = string[];
 
 /** Library files some scripts need besides lib/base, read-state and deliver. */
 const WALK = ['lib/walk.lua'];
+const CHANGE = ['lib/change.lua'];
 const FORGET = ['lib/forget.lua'];
 const SEND = ['lib/send.lua'];
 
@@ -25,8 +26,10 @@ const SOURCE = {
     list: { file: 'list.lua', lib: WALK },
     get: 'get.lua',
     count: 'count.lua',
-    setRead: 'set-read.lua',
-    markAllRead: { file: 'mark-all-read.lua', lib: WALK },
+    setState: { file: 'set-state.lua', lib: CHANGE },
+    markAll: { file: 'mark-all.lua', lib: [...WALK, ...CHANGE] },
+    snooze: { file: 'snooze.lua', lib: CHANGE },
+    wake: { file: 'wake.lua', lib: CHANGE },
     delete: { file: 'delete.lua', lib: FORGET },
     oldestUnread: { file: 'oldest-unread.lua', lib: WALK },
     deliver: 'deliver.lua',
@@ -51,7 +54,7 @@ const SOURCE = {
 } as const;
 
 export type ScriptName = keyof typeof SOURCE.scripts;
-export type UserScriptName = 'list' | 'get' | 'count' | 'setRead' | 'markAllRead' | 'delete' | 'oldestUnread' | 'deliver';
+export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'oldestUnread' | 'deliver';
 
 /** A journalled send's kind. */
 export type SendKind = 'direct' | 'broadcast';

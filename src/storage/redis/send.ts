@@ -1,6 +1,7 @@
 import { deliveredRecord, type NewMessage } from '../../domain/message.js';
 import { IdempotencyMismatch, type IdempotencyClaim, type Recipients, type SendResult } from '../../domain/message-store.js';
 import { encodeBody, metaArgs, replayedSend } from './codec.js';
+import { parseUserCounts } from './replies.js';
 import type { RedisContext } from './context.js';
 import { completeJournal, encodeEntry, type JournalEntry, type JournalHooks } from './journal.js';
 import { GroupCommit } from '../group.js';
@@ -102,12 +103,12 @@ async function sendAtomically(ctx: RedisContext, message: NewMessage, users: str
   return { message: deliveredRecord(id, message), recipientCount: Number(rc), recipients: null, replayed: false };
 }
 
-/** A direct send's result: its users (each once, in order) with their unread counts as the script answered them. */
+/** A direct send's result: its users (each once, in order) with their counts as the script answered them. */
 function directResult(id: string, message: NewMessage, users: readonly string[], counts: readonly string[]): SendResult {
   return {
     message: deliveredRecord(id, message),
     recipientCount: users.length,
-    recipients: users.map((userId, i) => ({ userId, unreadCount: Number(counts[i]), unseenCount: Number(counts[i]) })),
+    recipients: users.map((userId, i) => ({ userId, ...parseUserCounts(counts[i]) })),
     replayed: false,
   };
 }
@@ -137,7 +138,7 @@ async function sendJournalled(ctx: RedisContext, message: NewMessage, users: str
     return {
       message: deliveredRecord(id, message),
       recipientCount: Number(rc),
-      recipients: users ? users.map((userId) => ({ userId, unreadCount: counts.get(userId) ?? 0, unseenCount: counts.get(userId) ?? 0 })) : null,
+      recipients: users ? users.map((userId) => ({ userId, ...(counts.get(userId) ?? parseUserCounts(undefined)) })) : null,
       replayed: false,
     };
   }

@@ -13,7 +13,6 @@ import {
   type Recipients,
   type SendResult,
   type SetReadResult,
-  countsWithoutStates,
   type AllChange,
   type InboxCounts,
   type StateChange,
@@ -22,6 +21,9 @@ import {
 import { KnownUsers } from '../known-users.js';
 import { cleanupExpired } from './cleanup.js';
 import { decodeBody } from './codec.js';
+import { COUNT_FIELDS, parseChange, parseCounts, parseItems, type StoredItem } from './replies.js';
+import type { AllKind, StateOp } from './user-args.js';
+import { indexWake, wakeDue } from './wake.js';
 import { closeRedis } from '../../redis/connection.js';
 import type { RedisContext, UserOp } from './context.js';
 import type { JournalHooks } from './journal.js';
@@ -54,7 +56,9 @@ export class RedisMessageStore implements MessageStore {
     const { keys, scripts, client } = this.ctx;
     if (this.ctx.cluster) {
       const registered = await scripts.registerUser({ userId });
-      await client.hsetnx(keys.userKey(userId, 'state'), 'broadcasts-upto', registered);
+      const state = keys.userKey(userId, 'state');
+      // A new user's keys have every index from the start (lua/lib/read-state.lua upgrade: nothing to do).
+      if ((await client.hsetnx(state, 'broadcasts-upto', registered)) === 1) await client.hsetnx(state, 'states', '1');
     } else {
       await scripts.ensureUser({ userId });
     }
@@ -68,20 +72,20 @@ export class RedisMessageStore implements MessageStore {
   async list(userId: string, query: ListQuery): Promise<ListPage> {
     checkListCursor(query.cursor);
     const f = query.filter;
-    const unread = query.unreadOnly || f.read === false;
-    const plain = !f.levels && !f.since && !f.until;
     const [more, other, total, ...flat] = await this.ctx.userOp(userId, 'list', {
-      source: unread ? 'unread' : 'all',
-      readOnly: !unread && f.read === true,
+      read: query.unreadOnly ? false : (f.read ?? null),
+      seen: f.seen ?? null,
+      archived: f.archived ?? null,
+      snoozed: f.snoozed === true,
       levels: f.levels ?? null,
       since: f.since ?? null,
       until: f.until ?? null,
       direction: query.direction,
       limit: query.limit,
       cursor: query.cursor ?? null,
-      totalBy: plain ? 'counters' : 'scan',
+      totalBy: !f.levels && !f.since && !f.until ? 'counters' : 'scan',
     });
-    const records = await this.records(pairs(flat));
+    const records = await this.records(parseItems(flat));
     if (query.direction === 'backward') records.reverse();
     const forward = query.direction === 'forward';
     return {
@@ -94,9 +98,9 @@ export class RedisMessageStore implements MessageStore {
 
   async get(userId: string, messageId: string): Promise<MessageRecord | null> {
     if (!isMessageId(messageId)) return null;
-    const [found, readAt] = await this.ctx.userOp(userId, 'get', { messageId });
+    const [found, ...states] = await this.ctx.userOp(userId, 'get', { messageId });
     if (found !== '1') return null;
-    return (await this.records([[messageId, readAt]]))[0] ?? null;
+    return (await this.records([[messageId, ...states]]))[0] ?? null;
   }
 
   /** Two per-user scripts per user, all in one pipeline on a single server (cost per subscriber, not per user). */
@@ -110,80 +114,77 @@ export class RedisMessageStore implements MessageStore {
     return new Map(
       unique.map((userId, i): [string, BroadcastView] => {
         const found = valid && replies[i * per][0] === '1';
-        const unread = Number(replies[i * per + per - 1][0]);
-        return [userId, { has: found, unreadCount: unread, unseenCount: unread }];
+        const c = parseCounts(replies[i * per + per - 1]);
+        return [userId, { has: found, unreadCount: c.unread, unseenCount: c.unseen }];
       }),
     );
   }
 
   async unreadCount(userId: string): Promise<number> {
-    const [unread] = await this.ctx.userOp(userId, 'count', {});
-    return Number(unread);
+    return (await this.counts(userId)).unread;
+  }
+
+  async counts(userId: string): Promise<InboxCounts> {
+    return parseCounts(await this.ctx.userOp(userId, 'count', {}));
   }
 
   async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
-    const wanted = [...new Set(ids.filter(isMessageId))];
-    const [unread, nChanged, ...rest] = await this.ctx.userOp(userId, 'setRead', { read, ids: wanted });
-    const changed = rest.slice(0, Number(nChanged)).sort(byId);
-    const found = new Map((await this.records(pairs(rest.slice(Number(nChanged))))).map((m) => [m.id, m]));
-    return {
-      changed,
-      messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
-      notFound: [...new Set(ids.filter((id) => !found.has(id)))],
-      unreadCount: Number(unread),
-      counts: countsWithoutStates(Number(unread)),
-    };
+    const r = await this.change(userId, ids, read ? 'read' : 'unread');
+    return { ...r, unreadCount: r.counts.unread };
+  }
+
+  markSeen(userId: string, ids: readonly string[]): Promise<StateChange> {
+    return this.change(userId, ids, 'seen');
+  }
+
+  setArchived(userId: string, ids: readonly string[], archived: boolean): Promise<StateChange> {
+    return this.change(userId, ids, archived ? 'archive' : 'unarchive');
   }
 
   async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
-    const [count, unread] = await this.ctx.userOp(userId, 'markAllRead', { until });
-    return { count: Number(count), unreadCount: Number(unread), counts: countsWithoutStates(Number(unread)) };
+    const r = await this.markAll(userId, 'read', until);
+    return { ...r, unreadCount: r.counts.unread };
+  }
+
+  markAllSeen(userId: string, until: Date): Promise<AllChange> {
+    return this.markAll(userId, 'seen', until);
+  }
+
+  archiveAll(userId: string, until: Date, onlyRead: boolean): Promise<AllChange> {
+    return this.markAll(userId, onlyRead ? 'archive-read' : 'archive', until);
+  }
+
+  async snooze(userId: string, ids: readonly string[], until: Date | null): Promise<StateChange> {
+    const wanted = [...new Set(ids.filter(isMessageId))];
+    // Indexed before the user's step too, so that a process dying between the two loses no wake-up.
+    if (until && wanted.length) await indexWake(this.ctx, userId, String(until.getTime()));
+    const r = parseChange(await this.ctx.userOp(userId, 'snooze', { until, ids: wanted }), true);
+    if (r.nextWake) await indexWake(this.ctx, userId, r.nextWake);
+    return this.changeResult(ids, r);
+  }
+
+  wakeDue(now: Date, limit: number): Promise<WokenUser[]> {
+    return wakeDue(this.ctx, now, limit, (items) => this.records(items));
   }
 
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = [...new Set(ids.filter(isMessageId))];
     // Tombstones stop a send journal being completed again from resurrecting a deletion.
-    const [unread, ...deleted] = await this.ctx.userOp(userId, 'delete', { ids: wanted, tombstones: this.ctx.cluster ? 'always' : 'while-journalled' });
+    const r = await this.ctx.userOp(userId, 'delete', { ids: wanted, tombstones: this.ctx.cluster ? 'always' : 'while-journalled' });
+    const counts = parseCounts(r);
+    const deleted = r.slice(COUNT_FIELDS);
     const gone = new Set(deleted);
     return {
       deleted: deleted.sort(byId),
       notFound: [...new Set(ids.filter((id) => !gone.has(id)))],
-      unreadCount: Number(unread),
-      counts: countsWithoutStates(Number(unread)),
+      unreadCount: counts.unread,
+      counts,
     };
-  }
-
-  async counts(userId: string): Promise<InboxCounts> {
-    return countsWithoutStates(await this.unreadCount(userId));
-  }
-
-  markSeen(): Promise<StateChange> {
-    throw new Error('markSeen: not built yet (issue 19)');
-  }
-
-  markAllSeen(): Promise<AllChange> {
-    throw new Error('markAllSeen: not built yet (issue 19)');
-  }
-
-  setArchived(): Promise<StateChange> {
-    throw new Error('setArchived: not built yet (issue 19)');
-  }
-
-  archiveAll(): Promise<AllChange> {
-    throw new Error('archiveAll: not built yet (issue 19)');
-  }
-
-  snooze(): Promise<StateChange> {
-    throw new Error('snooze: not built yet (issue 19)');
-  }
-
-  async wakeDue(): Promise<WokenUser[]> {
-    return [];
   }
 
   async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
     const ids = await this.ctx.userOp(userId, 'oldestUnread', { limit });
-    return this.records(ids.map((id) => [id, '']));
+    return this.records(ids.map((id) => [id, '', '', '', '']));
   }
 
   async remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
@@ -218,18 +219,33 @@ export class RedisMessageStore implements MessageStore {
     await closeRedis(this.ctx.client);
   }
 
-  /** Builds records from (id, readAt) pairs, keeping their order; a body gone meanwhile (expired) drops its item. */
-  private async records(items: readonly (readonly [string, string])[]): Promise<MessageRecord[]> {
+  /** A per-delivery state change (set-state.lua) of the user's live deliveries among ids. */
+  private async change(userId: string, ids: readonly string[], op: StateOp): Promise<StateChange> {
+    const wanted = [...new Set(ids.filter(isMessageId))];
+    return this.changeResult(ids, parseChange(await this.ctx.userOp(userId, 'setState', { op, ids: wanted }), false));
+  }
+
+  private async changeResult(ids: readonly string[], r: { counts: InboxCounts; changed: string[]; items: StoredItem[] }): Promise<StateChange> {
+    const found = new Map((await this.records(r.items)).map((m) => [m.id, m]));
+    return {
+      changed: r.changed.sort(byId),
+      messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
+      notFound: [...new Set(ids.filter((id) => !found.has(id)))],
+      counts: r.counts,
+    };
+  }
+
+  private async markAll(userId: string, kind: AllKind, until: Date): Promise<AllChange> {
+    const [count, ...counts] = await this.ctx.userOp(userId, 'markAll', { kind, until });
+    return { count: Number(count), counts: parseCounts(counts) };
+  }
+
+  /** Builds records from stored items, keeping their order; a body gone meanwhile (expired) drops its item. */
+  private async records(items: readonly StoredItem[]): Promise<MessageRecord[]> {
     const bodies = await this.ctx.bodies(items.map(([id]) => id));
-    return items.flatMap(([id, readAt]) => {
+    return items.flatMap(([id, ...states]) => {
       const raw = bodies.get(id);
-      return raw === undefined ? [] : [decodeBody(id, raw, readAt)];
+      return raw === undefined ? [] : [decodeBody(id, raw, states)];
     });
   }
-}
-
-function pairs(flat: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
-  return out;
 }

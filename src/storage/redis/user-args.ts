@@ -1,13 +1,23 @@
 import type { UserScriptName } from './scripts.js';
 
+/** A per-delivery state change (set-state.lua). */
+export type StateOp = 'read' | 'unread' | 'seen' | 'archive' | 'unarchive';
+
+/** What mark-all.lua puts every delivery up to a time in. */
+export type AllKind = 'seen' | 'read' | 'archive' | 'archive-read';
+
 /**
  * The named parameters of each per-user script and how they become its ARGV (after the prelude's,
  * lua/lib/deliver.lua): the order and encodings of each script's header.
  */
 export interface UserArgs {
   list: {
-    source: 'all' | 'unread';
-    readOnly: boolean;
+    /** Each: true, false, or null for either. */
+    read: boolean | null;
+    seen: boolean | null;
+    archived: boolean | null;
+    /** true: only snoozed deliveries; false: none of them. */
+    snoozed: boolean;
     /** Level values; null = any. */
     levels: readonly number[] | null;
     since: Date | null;
@@ -22,8 +32,11 @@ export interface UserArgs {
   };
   get: { messageId: string };
   count: Record<string, never>;
-  setRead: { read: boolean; ids: readonly string[] };
-  markAllRead: { until: Date };
+  setState: { op: StateOp; ids: readonly string[] };
+  markAll: { kind: AllKind; until: Date };
+  /** until: null wakes them now. */
+  snooze: { until: Date | null; ids: readonly string[] };
+  wake: { now: Date; limit: number };
   /** tombstones: always (Cluster), or only while the message's send is journalled. */
   delete: { ids: readonly string[]; tombstones: 'always' | 'while-journalled' };
   oldestUnread: { limit: number };
@@ -33,13 +46,28 @@ export interface UserArgs {
 
 type Arg = string | number;
 const ms = (d: Date | null) => (d ? String(d.getTime()) : '');
+const tri = (v: boolean | null) => (v === null ? '' : v ? '1' : '0');
 
 export const encodeUserArgs: { [N in UserScriptName]: (a: UserArgs[N]) => Arg[] } = {
-  list: (a) => [a.source, a.readOnly ? '1' : '', a.levels ? a.levels.join(',') : '-', ms(a.since), ms(a.until), a.direction, a.limit, a.cursor ?? '', a.totalBy],
+  list: (a) => [
+    tri(a.read),
+    tri(a.seen),
+    tri(a.archived),
+    a.snoozed ? '1' : '',
+    a.levels ? a.levels.join(',') : '-',
+    ms(a.since),
+    ms(a.until),
+    a.direction,
+    a.limit,
+    a.cursor ?? '',
+    a.totalBy,
+  ],
   get: (a) => [a.messageId],
   count: () => [],
-  setRead: (a) => [a.read ? '1' : '0', ...a.ids],
-  markAllRead: (a) => [a.until.getTime()],
+  setState: (a) => [a.op, ...a.ids],
+  markAll: (a) => [a.kind, a.until.getTime()],
+  snooze: (a) => [ms(a.until), ...a.ids],
+  wake: (a) => [a.now.getTime(), a.limit],
   delete: (a) => [a.tombstones === 'always' ? '1' : '', ...a.ids],
   oldestUnread: (a) => [a.limit],
   deliver: (a) => [a.id, a.meta, a.registered],

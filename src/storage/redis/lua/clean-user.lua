@@ -1,4 +1,5 @@
--- Reclaims a user's expired deliveries, then trims the `unread` entries mark-all-reads left behind.
+-- Reclaims a user's expired deliveries, then trims the index entries the "all" operations left behind
+-- (lib/read-state.lua), up to max_trim in all.
 --
 -- KEYS[1 .. UK]  the user's keys (lib/base.lua)
 -- ARGV[1]        max_deliveries  deliveries reclaimed at most
@@ -7,20 +8,21 @@
 
 local now = now_ms()
 local U = ukeys(1)
+upgrade(U)
+uptos(U)
 local max_deliveries, max_trim = tonumber(ARGV[1]), tonumber(ARGV[2])
 local ids = redis.call('ZRANGEBYSCORE', U.expiries, '-inf', now, 'LIMIT', 0, max_deliveries)
-local ru = read_upto(U)
-local unreadGone = 0
+local D = {}
 for _, id in ipairs(ids) do
   redis.call('ZREM', U.deliveries, id)
-  if forget_state(U, id, ru) then unreadGone = unreadGone + 1 end
+  forget(U, id, D)
   redis.call('HDEL', U.meta, id)
 end
-if #ids > 0 then
-  chunked('ZREM', U.expiries, ids)
-  redis.call('HINCRBY', U.state, 'unread', str(-unreadGone))
-  redis.call('HINCRBY', U.state, 'total', str(-#ids))
+if #ids > 0 then chunked('ZREM', U.expiries, ids) end
+flush(U, D)
+local trimmed = 0
+for _, K in ipairs(U.KS) do
+  local before = trim(K, 0)
+  trimmed = trimmed + before - trim(K, max_trim - trimmed)
 end
-local before = trim(U, ru, 0)
-local left = trim(U, ru, max_trim)
-return { str(#ids), str(before - left), next_due(U, ru, now) }
+return { str(#ids), str(trimmed), next_due(U, now) }

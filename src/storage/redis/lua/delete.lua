@@ -6,21 +6,21 @@
 -- reply starts 'ok', <earliest expiry the broadcast catch-up added, or ''>, or is 'behind', <watermark>.
 -- ARGV[i]       tombstones  '1' always (Cluster) | '' when journalled
 -- ARGV[i + 1..] ids         distinct
--- Returns 'ok', minexp, unread, the deleted ids
+-- Returns 'ok', minexp, the counts (total, unread, unseen, archived, snoozed), the deleted ids
 local now = now_ms()
 local U, i, minexp, behind, G = prelude(now)
 if behind then return { 'behind', behind } end
 
 local always = ARGV[i] == '1'
 local FIRST_ID = i + 1
-local ru = read_upto(U)
-local deleted, unreadGone, tomb = {}, 0, false
+uptos(U)
+local deleted, D, tomb = {}, {}, false
 for j = FIRST_ID, #ARGV do
   local id = ARGV[j]
   local meta = redis.call('HGET', U.meta, id)
   if meta and live(meta, now) then
     redis.call('ZREM', U.deliveries, id)
-    if forget_state(U, id, ru) then unreadGone = unreadGone + 1 end
+    forget(U, id, D)
     redis.call('HDEL', U.meta, id)
     redis.call('ZREM', U.expiries, id)
     if always or (G and redis.call('ZSCORE', G.journal_due, id)) then
@@ -30,12 +30,10 @@ for j = FIRST_ID, #ARGV do
     deleted[#deleted + 1] = id
   end
 end
+flush(U, D)
 if #deleted > 0 then
-  redis.call('HINCRBY', U.state, 'unread', str(-unreadGone))
-  redis.call('HINCRBY', U.state, 'total', str(-#deleted))
   if tomb then redis.call('ZREMRANGEBYSCORE', U.tombstones, '-inf', now - 7 * 86400000) end
 end
-local unread = counts(U, now)
-local out = { 'ok', minexp, str(unread) }
+local out = append_counts(counts(U, now), { 'ok', minexp })
 for _, v in ipairs(deleted) do out[#out + 1] = v end
 return out

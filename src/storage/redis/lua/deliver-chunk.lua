@@ -7,7 +7,7 @@
 -- ARGV[2]     meta     "level|createdAt|deliveredAt|expiresAt"
 -- ARGV[3]     prefix   REDIS_PREFIX (user keys: lib/base.lua ukeys_named)
 -- ARGV[4..]   user ids
--- Returns each user's unread count
+-- Returns each user's "<unread>:<unseen>"
 local id, meta, prefix = ARGV[1], ARGV[2], ARGV[3]
 local FIRST_USER = 4
 local now = now_ms()
@@ -17,7 +17,7 @@ local T = g_top(G)
 local out = {}
 local ux = {}
 for j = FIRST_USER, #ARGV do
-  out[#out + 1] = str(deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, meta, now, false, ux))
+  out[#out + 1] = user_counts(deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, meta, now, false, ux))
 end
 flush_ux(G, ux)
 return out

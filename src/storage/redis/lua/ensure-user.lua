@@ -8,5 +8,8 @@
 -- Returns 'ok'
 local state, sequence, pending, known = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local user = ARGV[1]
-redis.call('HSETNX', state, 'broadcasts-upto', register(known, user, g_top({ sequence = sequence, pending = pending })))
+-- A new user's keys are built with every index from the start (lib/read-state.lua upgrade: nothing to do).
+if redis.call('HSETNX', state, 'broadcasts-upto', register(known, user, g_top({ sequence = sequence, pending = pending }))) == 1 then
+  redis.call('HSETNX', state, 'states', '1')
+end
 return 'ok'

@@ -3,7 +3,8 @@
 -- A per-user script (lib/deliver.lua prelude): KEYS and the first ARGV are the prelude's; the
 -- reply starts 'ok', <earliest expiry the broadcast catch-up added, or ''>, or is 'behind', <watermark>.
 -- ARGV[i]  id
--- Returns 'ok', minexp, then '' (not the user's, or expired) or '1', readAt ('' = unread)
+-- Returns 'ok', minexp, then '' (not the user's, or expired) or '1', readAt, seenAt, archivedAt,
+-- snoozedUntil ('' = unset)
 local now = now_ms()
 local U, i, minexp, behind, G = prelude(now)
 if behind then return { 'behind', behind } end
@@ -11,4 +12,6 @@ if behind then return { 'behind', behind } end
 local id = ARGV[i]
 local meta = redis.call('HGET', U.meta, id)
 if not meta or not live(meta, now) then return { 'ok', minexp, '' } end
-return { 'ok', minexp, '1', read_at(U, id, read_upto(U)) }
+local out = append_states(U, { id }, { 'ok', minexp })
+out[3] = '1'
+return out

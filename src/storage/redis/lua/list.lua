@@ -3,56 +3,77 @@
 --
 -- A per-user script (lib/deliver.lua prelude): KEYS and the first ARGV are the prelude's; the
 -- reply starts 'ok', <earliest expiry the broadcast catch-up added, or ''>, or is 'behind', <watermark>.
--- ARGV[i]      source     'all' | 'unread'
--- ARGV[i + 1]  read_only  '1': read deliveries only
--- ARGV[i + 2]  levels     '-' (any) or comma-separated level values
--- ARGV[i + 3]  since      createdAt lower bound, ms ('' = none)
--- ARGV[i + 4]  until      createdAt upper bound, ms ('' = none)
--- ARGV[i + 5]  direction  'forward' | 'backward'
--- ARGV[i + 6]  limit
--- ARGV[i + 7]  cursor     the id to start after ('' = the start)
--- ARGV[i + 8]  total_by   'counters' (no level or time filter) | 'scan'
--- Returns 'ok', minexp, more ('1'|'0'), other side ('1'|'0'), total, then id, readAt pairs
+-- ARGV[i]       read       '1' read | '0' unread | '' either
+-- ARGV[i + 1]   seen       the same for seen
+-- ARGV[i + 2]   archived   the same for archived
+-- ARGV[i + 3]   snoozed    '1': only snoozed deliveries; '': none of them
+-- ARGV[i + 4]   levels     '-' (any) or comma-separated level values
+-- ARGV[i + 5]   since      createdAt lower bound, ms ('' = none)
+-- ARGV[i + 6]   until      createdAt upper bound, ms ('' = none)
+-- ARGV[i + 7]   direction  'forward' | 'backward'
+-- ARGV[i + 8]   limit
+-- ARGV[i + 9]   cursor     the id to start after ('' = the start)
+-- ARGV[i + 10]  total_by   'counters' (no level or time filter) | 'scan'
+-- Returns 'ok', minexp, more ('1'|'0'), other side ('1'|'0'), total, then id, readAt, seenAt,
+-- archivedAt, snoozedUntil per delivery
 local now = now_ms()
 local U, i, minexp, behind, G = prelude(now)
 if behind then return { 'behind', behind } end
 
-local source, read_only, levels, since, upto = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-local direction, limit, cursor, total_by = ARGV[i + 5], tonumber(ARGV[i + 6]), ARGV[i + 7], ARGV[i + 8]
-local unreadOnly = source == 'unread'
-local F = filter(read_only, levels, since, upto)
-local ru = read_upto(U)
+local F = filter(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6])
+local direction, limit, cursor, total_by = ARGV[i + 7], tonumber(ARGV[i + 8]), ARGV[i + 9], ARGV[i + 10]
+uptos(U)
+-- The smallest index that holds every match: the snoozed, or those not in a state the filter excludes.
+local K
+if not F.snoozed then
+  if F.read == false then K = U.K.read elseif F.seen == false then K = U.K.seen elseif F.archived == false then K = U.K.archived end
+end
 local function scan(desc, bound, inclusive, size, visit)
-  if unreadOnly then return walk_unread(U, F, desc, bound, inclusive, size, now, ru, visit) end
-  return walk(U, U.deliveries, F, desc, bound, inclusive, size, now, ru, visit)
+  if K then return walk_not(U, K, F, desc, bound, inclusive, size, now, visit) end
+  return walk(U, F.snoozed and U.snoozed or U.deliveries, F, desc, bound, inclusive, size, now, visit)
 end
 local desc = direction == 'forward'
 local start = cursor
 if start == '' then start = desc and '+inf' or '-inf' end
--- The reply: 5 header fields (filled below), then id, readAt pairs, written in place.
+-- The reply: 5 header fields (filled below), then 5 fields per delivery, written in place.
 local out = { 'ok', minexp, '', '', '' }
 local n = 5
-scan(desc, start, false, limit + 1, function(id, r)
-  out[n + 1] = id
-  out[n + 2] = r or ''
-  n = n + 2
-  return n < 5 + 2 * (limit + 1)
+scan(desc, start, false, limit + 1, function(id, r, s, a, z)
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = id, r or '', s or '', a or '', z or ''
+  n = n + 5
+  return n < 5 + 5 * (limit + 1)
 end)
 local more = '0'
-if n > 5 + 2 * limit then
+if n > 5 + 5 * limit then
   more = '1'
-  out[n] = nil
-  out[n - 1] = nil
+  for j = n - 4, n do out[j] = nil end
 end
 local other = '0'
 if cursor ~= '' then
   scan(not desc, cursor, true, 8, function() other = '1'; return false end)
 end
-local total = 0
-if total_by == 'counters' then
-  local unread, all = counts(U, now)
-  if unreadOnly then total = unread elseif F.readOnly then total = all - unread else total = all end
-else
+
+-- The total from the counters when they hold it (read implies seen, archived implies read), else a scan.
+local function counted(C)
+  local r, s, a = F.read, F.seen, F.archived
+  if F.snoozed then
+    if r == nil and s == nil and a == nil then return C.snoozed end
+    return nil
+  end
+  if s == false and r ~= true and a ~= true then return C.unseen end
+  if r == false and s == nil and a ~= true then return C.unread end
+  if a == true and r ~= false and s ~= false then return C.total - C.unarchived end
+  if r == nil and s == nil and a == nil then return C.total end
+  if r == nil and s == nil and a == false then return C.unarchived end
+  if a == nil and r == true and s ~= false then return C.total - C.unread end
+  if a == nil and r == nil and s == true then return C.total - C.unseen end
+  return nil
+end
+local total = total_by == 'counters' and counted(counts(U, now))
+if not total then
+  -- Counting looks up no states unless the filter has some.
+  if F.read == nil and F.seen == nil and F.archived == nil then F.nostates = true end
+  total = 0
   scan(true, '+inf', true, 256, function() total = total + 1 end)
 end
 out[3], out[4], out[5] = more, other, str(total)

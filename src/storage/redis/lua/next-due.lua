@@ -4,4 +4,4 @@
 -- Returns their earliest expiry, now while trimming is left, '' = never
 
 local U = ukeys(1)
-return next_due(U, read_upto(U), now_ms())
+return next_due(U, now_ms())

@@ -11,7 +11,7 @@ if behind then return { 'behind', behind } end
 local limit = tonumber(ARGV[i])
 local out = { 'ok', minexp }
 if limit > 0 then
-  walk_unread(U, {}, false, '-inf', true, limit, now, read_upto(U), function(id)
+  walk_not(U, U.K.read, { nostates = true }, false, '-inf', true, limit, now, function(id)
     out[#out + 1] = id
     return #out - 2 < limit
   end)

@@ -8,7 +8,7 @@
 -- ARGV[1]     prefix       REDIS_PREFIX (user keys: lib/base.lua ukeys_named)
 -- ARGV[2]     body_prefix  the body key less the id and '}'
 -- then per send: body, level, created_at, expires_at ('' = never), n, n user ids
--- Returns per send: its id and each user's unread count, or 'e' and the error
+-- Returns per send: its id and each user's "<unread>:<unseen>", or 'e' and the error
 local prefix, body_prefix = ARGV[1], ARGV[2]
 local FIRST_SEND = 3
 local now = now_ms()
@@ -26,7 +26,7 @@ local function one(a, n)
   local meta = level .. '|' .. created_at .. '|' .. t .. '|' .. expires_at
   local r = { id }
   for j = a + 5, a + 4 + n do
-    r[#r + 1] = str(deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, meta, now, true, ux))
+    r[#r + 1] = user_counts(deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, meta, now, true, ux))
   end
   return r
 end

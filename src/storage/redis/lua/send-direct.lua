@@ -16,7 +16,7 @@
 -- ARGV[8]     body_prefix    the body key less the id and '}'
 -- ARGV[9]     idem_ttl       seconds
 -- ARGV[10..]  user ids
--- Returns 'new', id, recipients, each user's unread count; or an earlier call's answer (idem_check)
+-- Returns 'new', id, recipients, each user's "<unread>:<unseen>"; or an earlier call's answer (idem_check)
 local FIRST_USER = 10
 local now = now_ms()
 local G = gkeys(1)
@@ -30,7 +30,7 @@ local users = #ARGV - FIRST_USER + 1
 local out = { 'new', id, str(users) }
 local ux = {}
 for j = 0, users - 1 do
-  out[#out + 1] = str(deliver_local(G, ukeys(9 + UK * j), ARGV[FIRST_USER + j], T, id, meta, now, true, ux))
+  out[#out + 1] = user_counts(deliver_local(G, ukeys(9 + UK * j), ARGV[FIRST_USER + j], T, id, meta, now, true, ux))
 end
 flush_ux(G, ux)
 if S.idempotent then idem_save(S.idem_key, S.fingerprint, id, str(users), args.message, true, args.idem_ttl) end

@@ -2,9 +2,11 @@
 -- `require`). Ids and times travel as decimal strings; str() formats numbers without Lua's %.14g
 -- rounding. Times are Redis's clock in ms.
 --
--- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order; ukeys names them):
---   state         hash: broadcasts-upto (newest broadcast delivered), read-upto (read watermark,
---                 default 0), unread and total (exact counters, expired-but-unreclaimed included)
+-- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order; user_keys names them):
+--   state         hash: broadcasts-upto (newest broadcast delivered); the watermarks read-upto,
+--                 seen-upto, archived-upto (default 0); the exact counters unread, unseen, unarchived,
+--                 total (not snoozed) and snoozed (expired-but-unreclaimed included); states ('1' once
+--                 the user's keys have the seen/archived/snoozed indexes: upgrade() in read-state.lua)
 --   deliveries    zset id -> id: every live delivery
 --   unread        zset id -> id: unread, above read-upto (read-state.lua)
 --   meta          hash id -> "level|createdAt|deliveredAt|expiresAt" (ms; expiresAt '' = never);
@@ -14,6 +16,12 @@
 --   tombstones    zset deletedAt -> id: deleted while their send may still be completed
 --   read-marks    zset: the mark-all-reads (read-state.lua)
 --   unread-below  zset id -> id: unread at or below read-upto (read-state.lua)
+--   unseen, unseen-below, seen-at, seen-marks: the same four for seen (seen-upto)
+--   unarchived, unarchived-below, archived-at, archived-marks: the same four for archived (archived-upto)
+--   snoozes       hash id -> "until|seenAt|readAt|archivedAt" (ms, '' = unset): snoozed deliveries and
+--                 the states they had when snoozed (they are in none of the twelve keys above)
+--   snoozed       zset id -> id: the snoozed deliveries
+--   wakes         zset until -> id: when each snoozed delivery wakes
 -- Delivery times never decrease as ids grow (alloc), for every user.
 
 local CH = 500
@@ -25,14 +33,33 @@ end
 
 local function str(n) return string.format('%d', n) end
 
-local UK = 9
+local USER_KEY_NAMES = {
+  'state', 'deliveries', 'unread', 'meta', 'read-at', 'expiries', 'tombstones', 'read-marks', 'unread-below',
+  'unseen', 'unseen-below', 'seen-at', 'seen-marks', 'unarchived', 'unarchived-below', 'archived-at', 'archived-marks',
+  'snoozes', 'snoozed', 'wakes',
+}
+local UK = #USER_KEY_NAMES
+
+-- A user's keys from key(j), the j-th of USER_KEY_NAMES. U.K holds the three kinds of state
+-- (read-state.lua), each with its watermark field, counter of those not in that state, and keys:
+-- nk (not in it, above the watermark), below (not in it, at or below), at (explicit times), marks.
+local function user_keys(key)
+  local U = {
+    state = key(1), deliveries = key(2), unread = key(3), meta = key(4), read_at = key(5), expiries = key(6),
+    tombstones = key(7), marks = key(8), unread_below = key(9), snoozes = key(18), snoozed = key(19), wakes = key(20),
+  }
+  U.K = {
+    read = { upto = 'read-upto', counter = 'unread', nk = U.unread, below = U.unread_below, at = U.read_at, marks = U.marks },
+    seen = { upto = 'seen-upto', counter = 'unseen', nk = key(10), below = key(11), at = key(12), marks = key(13) },
+    archived = { upto = 'archived-upto', counter = 'unarchived', nk = key(14), below = key(15), at = key(16), marks = key(17) },
+  }
+  U.KS = { U.K.read, U.K.seen, U.K.archived }
+  return U
+end
 
 -- A user's keys given as KEYS[i .. i + UK - 1].
 local function ukeys(i)
-  return {
-    state = KEYS[i], deliveries = KEYS[i + 1], unread = KEYS[i + 2], meta = KEYS[i + 3], read_at = KEYS[i + 4],
-    expiries = KEYS[i + 5], tombstones = KEYS[i + 6], marks = KEYS[i + 7], unread_below = KEYS[i + 8],
-  }
+  return user_keys(function(j) return KEYS[i + j - 1] end)
 end
 
 -- keys.ts userTag: `{user:<id>}`, with % { } in the id escaped as %XX.
@@ -47,10 +74,7 @@ end
 -- which spares passing UK keys per user.
 local function ukeys_named(prefix, user)
   local b = prefix .. user_tag(user) .. ':'
-  return {
-    state = b .. 'state', deliveries = b .. 'deliveries', unread = b .. 'unread', meta = b .. 'meta', read_at = b .. 'read-at',
-    expiries = b .. 'expiries', tombstones = b .. 'tombstones', marks = b .. 'read-marks', unread_below = b .. 'unread-below',
-  }
+  return user_keys(function(j) return b .. USER_KEY_NAMES[j] end)
 end
 
 local function parse(meta)

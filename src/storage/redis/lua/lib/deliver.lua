@@ -1,36 +1,61 @@
 -- Deliveries, counts, broadcasts and the per-user prelude (base.lua and read-state.lua come first).
 
 -- Exact counts: the counters less the expired deliveries the cleanup has not reclaimed yet.
--- live_counts: the same from counters the caller has read already (and ru, when known).
-local function live_counts(U, unread, total, now, ru)
+-- C = { unread, unseen, unarchived, total, snoozed } as read from the state hash, corrected in place.
+local function live_counts(U, C, now)
   local gone = redis.call('ZRANGEBYSCORE', U.expiries, '-inf', now)
-  if #gone == 0 then return unread, total end
-  ru = ru or read_upto(U)
+  if #gone == 0 then return C end
+  uptos(U)
   for _, id in ipairs(gone) do
-    total = total - 1
-    if is_unread(U, id, ru) then unread = unread - 1 end
+    if redis.call('HEXISTS', U.snoozes, id) == 1 then
+      C.snoozed = C.snoozed - 1
+    else
+      C.total = C.total - 1
+      for _, K in ipairs(U.KS) do
+        if is_not(K, id) then C[K.counter] = C[K.counter] - 1 end
+      end
+    end
   end
-  return unread, total
+  return C
 end
+
+local COUNTERS = { 'unread', 'unseen', 'unarchived', 'total', 'snoozed' }
 
 local function counts(U, now)
-  local c = redis.call('HMGET', U.state, 'unread', 'total')
-  return live_counts(U, tonumber(c[1] or '0'), tonumber(c[2] or '0'), now)
+  local c = redis.call('HMGET', U.state, unpack(COUNTERS))
+  local C = {}
+  for j, f in ipairs(COUNTERS) do C[f] = tonumber(c[j] or '0') end
+  return live_counts(U, C, now)
 end
 
--- Writes one unread delivery unless it has expired, the user deleted it (tombstone) or has it already
--- (HSETNX, the last check). Returns its expiry ('' = never) when written, nil otherwise; the counters
--- are the caller's. fresh: the id was allocated in this very script, so no user can have it yet and it
--- is above their read watermark (saves the lookups). ru: the user's read watermark, when already read.
-local function put(U, id, meta, now, fresh, ru)
+-- Appends the counts as replies carry them: total, unread, unseen, archived, snoozed.
+local function append_counts(C, out)
+  local n = #out
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = str(C.total), str(C.unread), str(C.unseen), str(C.total - C.unarchived), str(C.snoozed)
+  return out
+end
+
+-- A send's answer per recipient: "<unread>:<unseen>".
+local function user_counts(C)
+  return str(C.unread) .. ':' .. str(C.unseen)
+end
+
+-- Writes one unread, unseen, unarchived delivery unless it has expired, the user deleted it
+-- (tombstone) or has it already (HSETNX, the last check). Returns its expiry ('' = never) when
+-- written, nil otherwise; the counters are the caller's. fresh: the id was allocated in this very
+-- script, so no user can have it yet and it is above their watermarks (saves the lookups).
+local function put(U, id, meta, now, fresh)
   local e = exp_of(meta)
   if e and tonumber(e) <= now then return nil end
   if fresh then redis.call('HSET', U.meta, id, meta)
   elseif redis.call('ZSCORE', U.tombstones, id) or redis.call('HSETNX', U.meta, id, meta) == 0 then return nil end
   redis.call('ZADD', U.deliveries, id, id)
-  -- `unread` means unread only above the read watermark: a late delivery below it is an unread exception.
-  if not fresh and tonumber(id) <= (ru or read_upto(U)) then redis.call('ZADD', U.unread_below, id, id)
-  else redis.call('ZADD', U.unread, id, id) end
+  if not fresh then uptos(U) end
+  for _, K in ipairs(U.KS) do
+    -- K.nk means "not in state K" only above the watermark: a late delivery below it is an exception.
+    if not fresh and tonumber(id) <= K.u then redis.call('ZADD', K.below, id, id)
+    else redis.call('ZADD', K.nk, id, id) end
+  end
   if e then redis.call('ZADD', U.expiries, e, id) end
   return e or ''
 end
@@ -40,6 +65,8 @@ local function add(U, id, meta, now, fresh)
   local e = put(U, id, meta, now, fresh)
   if e then
     redis.call('HINCRBY', U.state, 'unread', 1)
+    redis.call('HINCRBY', U.state, 'unseen', 1)
+    redis.call('HINCRBY', U.state, 'unarchived', 1)
     redis.call('HINCRBY', U.state, 'total', 1)
   end
   return e
@@ -116,29 +143,32 @@ end
 
 -- Delivers message id to one recipient on a single server (where a script may span users and the
 -- global keys): registers them if new, delivers the broadcasts they lack, adds the delivery and
--- indexes its expiry. G = gkeys() and known. Answers their unread count after it.
+-- indexes its expiry. G = gkeys() and known. Answers their counts after it (counts()).
 -- ux collects (expiry, user) pairs for G.users_due: the caller adds them in one ZADD LT (flush_ux).
 local function deliver_local(G, U, user, T, id, meta, now, fresh, ux)
-  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'read-upto', 'unread', 'total')
-  if s[1] and tonumber(s[1]) >= T then
+  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'read-upto', 'seen-upto', 'archived-upto', 'unread', 'unseen', 'unarchived', 'total', 'snoozed')
+  if s[1] and s[2] and tonumber(s[1]) >= T then
     -- Known and caught up (a send to known users): the user's state read once above, and the
     -- counters written in one step.
-    local ru, unread, total = tonumber(s[2] or '0'), tonumber(s[3] or '0'), tonumber(s[4] or '0')
-    local e = put(U, id, meta, now, fresh, ru)
+    U.K.read.u, U.K.seen.u, U.K.archived.u = tonumber(s[3] or '0'), tonumber(s[4] or '0'), tonumber(s[5] or '0')
+    local C = { unread = tonumber(s[6] or '0'), unseen = tonumber(s[7] or '0'), unarchived = tonumber(s[8] or '0'), total = tonumber(s[9] or '0'), snoozed = tonumber(s[10] or '0') }
+    local e = put(U, id, meta, now, fresh)
     if e then
       if e ~= '' then
         ux[#ux + 1] = e
         ux[#ux + 1] = user
       end
-      unread, total = unread + 1, total + 1
-      redis.call('HSET', U.state, 'unread', str(unread), 'total', str(total))
+      C.unread, C.unseen, C.unarchived, C.total = C.unread + 1, C.unseen + 1, C.unarchived + 1, C.total + 1
+      redis.call('HSET', U.state, 'unread', str(C.unread), 'unseen', str(C.unseen), 'unarchived', str(C.unarchived), 'total', str(C.total))
     end
-    return (live_counts(U, unread, total, now, ru))
+    return live_counts(U, C, now)
   end
+  upgrade(U)
   local w = s[1]
   if not w then
     w = register(G.known, user, T)
-    redis.call('HSET', U.state, 'broadcasts-upto', w)
+    -- A new user's keys are built with every index from the start: nothing to upgrade.
+    redis.call('HSET', U.state, 'broadcasts-upto', w, 'states', '1')
   end
   if tonumber(w) < T then
     local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
@@ -149,7 +179,7 @@ local function deliver_local(G, U, user, T, id, meta, now, fresh, ux)
     ux[#ux + 1] = e
     ux[#ux + 1] = user
   end
-  return (counts(U, now))
+  return counts(U, now)
 end
 
 -- Indexes the (expiry, user) pairs deliver_local collected in G.users_due (each user at their earliest expiry).
@@ -172,6 +202,7 @@ end
 local function prelude(now)
   local U = ukeys(1)
   local user, mode = ARGV[1], ARGV[2]
+  upgrade(U)
   if mode == 'local' then
     local G = gkeys(UK + 1)
     G.journal_due = KEYS[UK + 6]

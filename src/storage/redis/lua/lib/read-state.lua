@@ -1,48 +1,76 @@
--- A user's read state, built so that mark-all-read writes nothing per message (the same few steps
--- with 1,000 or 100,000 unread), yet every message keeps its own read time. ru = state.read-upto.
+-- A user's inbox states, built so that the "all" operations (mark-all-read, mark-all-seen,
+-- archive-all) write nothing per message (the same few steps with 1,000 or 100,000 covered), yet
+-- every message keeps its own times. Three kinds K (U.K.read, U.K.seen, U.K.archived: base.lua),
+-- each with a watermark u = state[K.upto] and the same four keys:
 --
--- Each live delivery is in exactly one of these:
--- - `unread`, above ru: unread. (Entries of `unread` at or below ru mean nothing: a mark-all-read
+-- Each live delivery that is not snoozed is, for each K, in exactly one of these:
+-- - K.nk, above u: not in state K. (Entries of K.nk at or below u mean nothing: an "all" operation
 --   leaves them behind, and trim() drops them in bounded batches, in that call and then in the cleanup.)
--- - `read-at` (id -> readAt): read at that time, whatever ru is.
--- - `unread-below`, always at or below ru: unread although under the watermark (unread again after
---   a mark-all-read, or delivered below it late: a journalled send completed afterwards, a
---   broadcast published late).
--- - none of them, at or below ru: read by a mark-all-read, at the time of the first mark at or
---   above it in `read-marks` (score = the id that call read up to, member = "<id>:<read time>:<count>",
---   count = the deliveries still read by that mark; a mark goes when it reaches 0, unmark()).
--- So unread = |unread-below| + |unread above ru|, in id order: unread-below first.
+-- - K.at (id -> time): in state K since then, whatever u is.
+-- - K.below, always at or below u: not in state K although under the watermark (cleared again after
+--   an "all" operation, woken from a snooze, or delivered below it late: a journalled send completed
+--   afterwards, a broadcast published late).
+-- - none of them, at or below u: put in state K by an "all" operation, at the time of the first mark
+--   at or above it in K.marks (score = the id that call reached, member = "<id>:<time>:<count>",
+--   count = the deliveries still in state K by that mark; a mark goes when it reaches 0, unmark()).
+-- So the counter state[K.counter] = |K.below| + |K.nk above u| (unread, unseen, unarchived).
 --
--- ru only grows. Mark-all-read (mark-all-read.lua) raises it to the newest delivery delivered by
--- `until`, under one new mark, and gives the few unread-below entries up to there an explicit read
--- time; unreading a message read by a mark moves it alone to unread-below; a delivery arriving at
--- or below ru (add()) goes to unread-below. Each costs O(log n), whatever the number of unread.
+-- The couplings (read implies seen, archived implies read) are kept by the operations: marking read
+-- also marks seen, archiving marks both; mark-all-read raises seen too, archive-all all three. A
+-- snoozed delivery is in none of these keys: `snoozes` keeps its states as they were (snooze()).
+-- u only grows; a delivery arriving at or below u (put()) goes to K.below. Each costs O(log n).
 
--- The read watermark.
+-- Loads the three watermarks once per script into K.u; answers the read watermark.
+local function uptos(U)
+  if not U.K.read.u then
+    local s = redis.call('HMGET', U.state, 'read-upto', 'seen-upto', 'archived-upto')
+    U.K.read.u, U.K.seen.u, U.K.archived.u = tonumber(s[1] or '0'), tonumber(s[2] or '0'), tonumber(s[3] or '0')
+  end
+  return U.K.read.u
+end
+
 local function read_upto(U)
-  return tonumber(redis.call('HGET', U.state, 'read-upto') or '0')
+  return uptos(U)
 end
 
--- Whether a delivery of the user counts as unread (truthy) given the read watermark ru.
-local function is_unread(U, id, ru)
-  if tonumber(id) > ru then return redis.call('ZSCORE', U.unread, id) end
-  return redis.call('ZSCORE', U.unread_below, id)
+-- Data written before the seen/archived/snoozed states existed has only the read keys: every
+-- delivery unseen unless read, none archived. Builds the new keys from the read ones, once per user
+-- (linear in their deliveries, the one step that is).
+local function upgrade(U)
+  local s = redis.call('HMGET', U.state, 'states', 'broadcasts-upto', 'read-upto', 'unread', 'total')
+  -- Upgraded already, or not known yet (nothing to build; their first delivery upgrades them).
+  if s[1] or not s[2] then return end
+  local ru = s[3] or '0'
+  local S, A = U.K.seen, U.K.archived
+  redis.call('ZRANGESTORE', S.nk, U.unread, '(' .. ru, '+inf', 'BYSCORE')
+  redis.call('ZUNIONSTORE', S.below, 1, U.unread_below)
+  redis.call('ZUNIONSTORE', S.marks, 1, U.marks)
+  redis.call('ZUNIONSTORE', A.nk, 1, U.deliveries)
+  local at = redis.call('HGETALL', U.read_at)
+  if #at > 0 then chunked('HSET', S.at, at, 2) end
+  redis.call('HSET', U.state, 'states', '1', 'seen-upto', ru, 'unseen', s[4] or '0', 'unarchived', s[5] or '0')
 end
 
--- Read times ('' or false = unread) of live deliveries ids (of the user, in id order, either way):
--- an explicit time from read-at, else at or below ru and not in unread-below the time of the mark covering it.
+-- Whether a live, not snoozed delivery is NOT in state K (truthy when not).
+local function is_not(K, id)
+  if tonumber(id) > K.u then return redis.call('ZSCORE', K.nk, id) end
+  return redis.call('ZSCORE', K.below, id)
+end
+
+-- Times in state K ('' or false = not) of live deliveries ids (in id order, either way): an explicit
+-- time from K.at, else at or below u and not in K.below the time of the mark covering it.
 -- Consecutive ids mostly share a mark, so the last mark found is reused with its range (lo, hi].
-local function read_times(U, ids, ru)
-  local out = hmget(U.read_at, ids)
+local function times(K, ids)
+  local out = hmget(K.at, ids)
   local lo, hi, at = 0, -1, false
   for j = 1, #ids do
     local id = tonumber(ids[j])
-    if not out[j] and id <= ru and not redis.call('ZSCORE', U.unread_below, ids[j]) then
+    if not out[j] and id <= K.u and not redis.call('ZSCORE', K.below, ids[j]) then
       if id <= lo or id > hi then
-        local mk = redis.call('ZRANGEBYSCORE', U.marks, ids[j], '+inf', 'LIMIT', 0, 1, 'WITHSCORES')
+        local mk = redis.call('ZRANGEBYSCORE', K.marks, ids[j], '+inf', 'LIMIT', 0, 1, 'WITHSCORES')
         lo, hi, at = 0, -1, false
         if mk[1] then
-          local p = redis.call('ZREVRANGEBYSCORE', U.marks, '(' .. mk[2], '-inf', 'LIMIT', 0, 1, 'WITHSCORES')
+          local p = redis.call('ZREVRANGEBYSCORE', K.marks, '(' .. mk[2], '-inf', 'LIMIT', 0, 1, 'WITHSCORES')
           lo, hi, at = tonumber(p[2] or '0'), tonumber(mk[2]), string.match(mk[1], '^%d+:(%d+):')
         end
       end
@@ -52,27 +80,124 @@ local function read_times(U, ids, ru)
   return out
 end
 
--- The read time of one live delivery ('' when unread).
-local function read_at(U, id, ru)
-  return read_times(U, { id }, ru)[1] or ''
-end
-
--- A delivery read by a mark stops being so (deleted, reclaimed, unread again): the mark counts one
--- fewer and goes at 0, so marks never outnumber the deliveries they read.
-local function unmark(U, id)
-  local mk = redis.call('ZRANGEBYSCORE', U.marks, id, '+inf', 'LIMIT', 0, 1)[1]
+-- A delivery in state K by a mark stops being so (deleted, reclaimed, cleared, snoozed): the mark
+-- counts one fewer and goes at 0, so marks never outnumber the deliveries they cover.
+local function unmark(K, id)
+  local mk = redis.call('ZRANGEBYSCORE', K.marks, id, '+inf', 'LIMIT', 0, 1)[1]
   if not mk then return end
   local w, at, c = string.match(mk, '^(%d+):(%d+):(%d+)$')
-  redis.call('ZREM', U.marks, mk)
-  if tonumber(c) > 1 then redis.call('ZADD', U.marks, w, w .. ':' .. at .. ':' .. str(tonumber(c) - 1)) end
+  redis.call('ZREM', K.marks, mk)
+  if tonumber(c) > 1 then redis.call('ZADD', K.marks, w, w .. ':' .. at .. ':' .. str(tonumber(c) - 1)) end
 end
 
--- Drops up to max of the meaningless `unread` entries at or below ru, oldest first;
--- answers how many are left. Cheap per entry (one ZREMRANGEBYRANK), but linear: hence bounded.
-local function trim(U, ru, max)
-  local c = redis.call('ZCOUNT', U.unread, '-inf', str(ru))
+-- Drops up to max of the meaningless K.nk entries at or below u, oldest first; answers how many
+-- are left. Cheap per entry (one ZREMRANGEBYRANK), but linear: hence bounded.
+local function trim(K, max)
+  local c = redis.call('ZCOUNT', K.nk, '-inf', str(K.u))
   if c == 0 or max < 1 then return c end
   local k = math.min(c, max)
-  redis.call('ZREMRANGEBYRANK', U.unread, 0, k - 1)
+  redis.call('ZREMRANGEBYRANK', K.nk, 0, k - 1)
   return c - k
+end
+
+-- Counter changes (field -> delta) a script collects, then writes once (flush).
+local function bump(D, field, n)
+  D[field] = (D[field] or 0) + n
+end
+
+local function flush(U, D)
+  for field, n in pairs(D) do
+    if n ~= 0 then redis.call('HINCRBY', U.state, field, str(n)) end
+  end
+end
+
+-- Puts a live, not snoozed delivery in state K at time t; answers whether it changed.
+local function set_on(K, id, t, D)
+  local moved
+  if tonumber(id) > K.u then moved = redis.call('ZREM', K.nk, id) == 1
+  else moved = redis.call('ZREM', K.below, id) == 1 end
+  if moved then
+    redis.call('HSET', K.at, id, t)
+    bump(D, K.counter, -1)
+  end
+  return moved
+end
+
+-- Takes a live, not snoozed delivery out of state K (it alone, under a watermark); answers whether it changed.
+local function set_off(K, id, D)
+  local below = tonumber(id) <= K.u
+  if redis.call('HDEL', K.at, id) == 1 then
+    redis.call('ZADD', below and K.below or K.nk, id, id)
+  elseif below and not redis.call('ZSCORE', K.below, id) then
+    -- In state K by a mark: it alone leaves it; the others keep their mark.
+    redis.call('ZREM', K.nk, id)
+    redis.call('ZADD', K.below, id, id)
+    unmark(K, id)
+  else
+    return false
+  end
+  bump(D, K.counter, 1)
+  return true
+end
+
+-- Removes a delivery from K's keys; answers whether it was not in state K.
+local function forget_kind(K, id)
+  if redis.call('ZREM', K.below, id) == 1 then return true end
+  if tonumber(id) > K.u then
+    if redis.call('ZREM', K.nk, id) == 1 then return true end
+    redis.call('HDEL', K.at, id)
+    return false
+  end
+  redis.call('ZREM', K.nk, id) -- a leftover, if not trimmed yet
+  if redis.call('HDEL', K.at, id) == 0 then unmark(K, id) end
+  return false
+end
+
+-- The states a snoozed delivery keeps, or nil when it is not snoozed: { z = until, s, r, a } ('' = unset).
+local function frozen(U, id)
+  local v = redis.call('HGET', U.snoozes, id)
+  if not v then return nil end
+  local z, s, r, a = string.match(v, '^(%d*)|(%d*)|(%d*)|(%d*)$')
+  return { z = z, s = s, r = r, a = a }
+end
+
+local function freeze(U, id, f)
+  redis.call('HSET', U.snoozes, id, f.z .. '|' .. f.s .. '|' .. f.r .. '|' .. f.a)
+end
+
+-- Whether the user has snoozed deliveries (read once per script).
+local function any_snoozed(U)
+  if U.nsnoozed == nil then U.nsnoozed = redis.call('ZCARD', U.snoozed) end
+  return U.nsnoozed > 0
+end
+
+-- The states of live deliveries ids as four lists of times (false = unset): read, seen, archived,
+-- snoozed until. A snoozed one answers the states it keeps.
+local function states(U, ids)
+  uptos(U)
+  local R, S, A, Z = times(U.K.read, ids), times(U.K.seen, ids), times(U.K.archived, ids), {}
+  if any_snoozed(U) then
+    local raw = hmget(U.snoozes, ids)
+    for j = 1, #ids do
+      if raw[j] then
+        local z, s, r, a = string.match(raw[j], '^(%d*)|(%d*)|(%d*)|(%d*)$')
+        Z[j], S[j], R[j], A[j] = z, s ~= '' and s, r ~= '' and r, a ~= '' and a
+      end
+    end
+  end
+  -- Read implies seen, at the latest when read (data kept before seen existed has only the read time).
+  for j = 1, #ids do
+    if R[j] and (not S[j] or tonumber(R[j]) < tonumber(S[j])) then S[j] = R[j] end
+  end
+  return R, S, A, Z
+end
+
+-- Appends id, readAt, seenAt, archivedAt, snoozedUntil ('' = unset) for each of ids to out.
+local function append_states(U, ids, out)
+  local R, S, A, Z = states(U, ids)
+  for j = 1, #ids do
+    local n = #out
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = ids[j], R[j] or '', S[j] or '', A[j] or '', Z[j] or ''
+  end
+  return out
 end

@@ -1,9 +1,16 @@
--- Filters, the ordered walks over a user's deliveries (all, or unread only), and mark-all-read's bound.
+-- Filters, the ordered walks over a user's deliveries (all, those not in one state, or the snoozed
+-- ones), and the "all" operations' bound.
 
--- A filter: read_only ('1' = read deliveries only), levels ('-' = any, else comma-separated
--- level values), since / upto (createdAt bounds, ms, inclusive; '' = none).
-local function filter(read_only, levels, since, upto)
-  local F = { readOnly = read_only == '1' }
+-- A tri-state filter argument: '1' true, '0' false, '' either.
+local function tri(v)
+  if v == '1' then return true elseif v == '0' then return false end
+  return nil
+end
+
+-- A filter: read, seen, archived (tri()), snoozed ('1' = only snoozed ones, else none of them), levels
+-- ('-' = any, else comma-separated level values), since / upto (createdAt bounds, ms, inclusive; '' = none).
+local function filter(read, seen, archived, snoozed, levels, since, upto)
+  local F = { read = tri(read), seen = tri(seen), archived = tri(archived), snoozed = snoozed == '1' }
   if levels ~= '-' then
     F.levels = {}
     for l in string.gmatch(levels, '%d+') do F.levels[tonumber(l)] = true end
@@ -13,15 +20,23 @@ local function filter(read_only, levels, since, upto)
   return F
 end
 
-local function matches(F, meta, readAt, now)
+local function matches(F, meta, now)
   if not meta then return false end
   local l, c, d, e = parse(meta)
   if e and e <= now then return false end
-  if F.readOnly and not readAt then return false end
   if F.levels and not F.levels[l] then return false end
   if F.since and c < F.since then return false end
   if F.upto and c > F.upto then return false end
   return true
+end
+
+-- Whether states (times or false) pass F's state conditions; want: true, false or nil (either).
+local function wanted(want, at)
+  return want == nil or (want == (at and true or false))
+end
+
+local function states_match(F, r, s, a, z)
+  return wanted(F.read, r) and wanted(F.seen, s) and wanted(F.archived, a) and (F.snoozed == (z and true or false))
 end
 
 -- The user's deliveries that have expired but are not reclaimed yet (their expiries entries up to now), as a
@@ -39,18 +54,17 @@ local function gone_of(U, F, now)
   return F.gone
 end
 
-local NO_READS = {}
-
 -- Visits the live deliveries of zset key that match F, in id order (desc or asc) from bound to
--- far ('-inf' / '+inf' when not given), until visit(id, readAt, meta) returns false; answers false
--- then, true when the range ran out. unread: key holds unread deliveries only (unread-below, or unread above ru), so
--- none has a read time to look up.
-local function walk(U, key, F, desc, bound, inclusive, size, now, ru, visit, far, unread)
+-- far ('-inf' / '+inf' when not given), until visit(id, readAt, seenAt, archivedAt, snoozedUntil)
+-- returns false; answers false then, true when the range ran out. F.nostates: the visitor needs no
+-- states and F filters on none (saves looking them up).
+local function walk(U, key, F, desc, bound, inclusive, size, now, visit, far)
   if size < 1 then size = 1 end
   far = far or (desc and '-inf' or '+inf')
-  -- Without a level or time filter, a delivery matches when it has not expired (and, for readOnly, is
-  -- read): no meta to parse, which is the costly part per delivery.
+  -- Without a level or time filter, a delivery matches when it has not expired (and its states
+  -- match): no meta to parse, which is the costly part per delivery.
   local gone = not (F.levels or F.since or F.upto) and gone_of(U, F, now)
+  local plain = F.nostates and (F.snoozed or not any_snoozed(U))
   while true do
     local from = bound
     if not inclusive and bound ~= '+inf' and bound ~= '-inf' then from = '(' .. bound end
@@ -59,12 +73,13 @@ local function walk(U, key, F, desc, bound, inclusive, size, now, ru, visit, far
     else ids = redis.call('ZRANGEBYSCORE', key, from, far, 'LIMIT', 0, size) end
     if #ids == 0 then return true end
     local metas = hmget(U.meta, ids)
-    local reads = unread and NO_READS or read_times(U, ids, ru)
+    local R, S, A, Z = {}, {}, {}, {}
+    if not plain then R, S, A, Z = states(U, ids) end
     for j = 1, #ids do
       local ok
-      if gone then ok = metas[j] and not gone[ids[j]] and (reads[j] or not F.readOnly)
-      else ok = matches(F, metas[j], reads[j], now) end
-      if ok and visit(ids[j], reads[j], metas[j]) == false then return false end
+      if gone then ok = metas[j] and not gone[ids[j]] else ok = matches(F, metas[j], now) end
+      if ok and not plain then ok = states_match(F, R[j], S[j], A[j], Z[j]) end
+      if ok and visit(ids[j], R[j], S[j], A[j], Z[j]) == false then return false end
     end
     if #ids < size then return true end
     bound, inclusive = ids[#ids], false
@@ -72,16 +87,18 @@ local function walk(U, key, F, desc, bound, inclusive, size, now, ru, visit, far
   end
 end
 
--- walk() over the unread deliveries: unread-below (all at or below ru) then unread above ru, in id order. The
--- `unread` entries at or below ru (read by a mark-all-read) are never visited, however many they are.
-local function walk_unread(U, F, desc, bound, inclusive, size, now, ru, visit)
+-- walk() over the deliveries not in state K: K.below (all at or below u) then K.nk above u, in id
+-- order. The K.nk entries at or below u (left by an "all" operation) are never visited, however many.
+local function walk_not(U, K, F, desc, bound, inclusive, size, now, visit)
+  uptos(U)
+  local u = str(K.u)
   if desc then
-    return walk(U, U.unread, F, true, bound, inclusive, size, now, ru, visit, '(' .. str(ru), true)
-      and walk(U, U.unread_below, F, true, bound, inclusive, size, now, ru, visit, nil, true)
+    return walk(U, K.nk, F, true, bound, inclusive, size, now, visit, '(' .. u)
+      and walk(U, K.below, F, true, bound, inclusive, size, now, visit)
   end
-  if not walk(U, U.unread_below, F, false, bound, inclusive, size, now, ru, visit, nil, true) then return false end
-  if bound == '-inf' or tonumber(bound) <= ru then bound, inclusive = str(ru), false end
-  return walk(U, U.unread, F, false, bound, inclusive, size, now, ru, visit, nil, true)
+  if not walk(U, K.below, F, false, bound, inclusive, size, now, visit) then return false end
+  if bound == '-inf' or tonumber(bound) <= K.u then bound, inclusive = u, false end
+  return walk(U, K.nk, F, false, bound, inclusive, size, now, visit)
 end
 
 -- The newest delivery (id as a number) delivered at or before t, 0 when none. Delivery times

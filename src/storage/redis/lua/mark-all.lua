@@ -1,0 +1,69 @@
+-- The "all" operations: puts every live delivery delivered at or before `until` that is not snoozed
+-- in a state, in steps whose cost does not grow with their number (lib/change.lua mark_all). W =
+-- the newest delivery delivered by then.
+-- - 'seen': seen up to W.  'read': read and seen.  'archive': archived, read and seen.
+-- - 'archive-read': archives only what is read now: the archived watermark rises to min(W, read
+--   watermark), skipping the unread exceptions under it; the deliveries above the read watermark up
+--   to W that were read one by one are archived one by one (only these cost per delivery).
+--
+-- A per-user script (lib/deliver.lua prelude): KEYS and the first ARGV are the prelude's; the
+-- reply starts 'ok', <earliest expiry the broadcast catch-up added, or ''>, or is 'behind', <watermark>.
+-- ARGV[i]      kind   'seen' | 'read' | 'archive' | 'archive-read'
+-- ARGV[i + 1]  until  ms
+-- Returns 'ok', minexp, count (live deliveries that changed state: of the state named), then the
+-- counts (total, unread, unseen, archived, snoozed)
+local now = now_ms()
+local U, i, minexp, behind, G = prelude(now)
+if behind then return { 'behind', behind } end
+
+local user, kind, until_ms = ARGV[1], ARGV[i], tonumber(ARGV[i + 1])
+uptos(U)
+local W = last_delivered(U, until_ms)
+local R, S, A = U.K.read, U.K.seen, U.K.archived
+local D, left = {}, false
+local function raise(K, upto, skip)
+  local count, l = mark_all(U, K, upto, now, D, skip)
+  left = left or l
+  return count
+end
+
+local count = 0
+if kind == 'seen' then
+  count = raise(S, W)
+elseif kind == 'read' then
+  count = raise(R, W)
+  raise(S, W)
+elseif kind == 'archive' then
+  raise(S, W)
+  raise(R, W)
+  count = raise(A, W)
+else
+  local M = math.min(W, R.u)
+  -- The unread exceptions under the read watermark stay unarchived: exceptions under the raised one.
+  if M > A.u then
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', R.below, '(' .. str(A.u), str(M))) do
+      if redis.call('ZREM', A.nk, id) == 1 then redis.call('ZADD', A.below, id, id) end
+    end
+  end
+  count = raise(A, M, function(id) return is_not(R, id) end)
+  if W > R.u then
+    -- Above the read watermark the read deliveries are those not in R.nk: none when both indexes hold as many.
+    local lo, hi = '(' .. str(math.max(R.u, A.u)), str(W)
+    if redis.call('ZCOUNT', A.nk, lo, hi) ~= redis.call('ZCOUNT', R.nk, lo, hi) then
+      local nowS = str(now)
+      for _, id in ipairs(redis.call('ZRANGEBYSCORE', A.nk, lo, hi)) do
+        if not redis.call('ZSCORE', R.nk, id) and set_on(A, id, nowS, D) then
+          local meta = redis.call('HGET', U.meta, id)
+          if meta and live(meta, now) then count = count + 1 end
+        end
+      end
+    end
+  end
+end
+flush(U, D)
+if left then
+  -- The cleanup visits users from users-due (cleanup.ts): due now, for the rest of the trimming.
+  if G then redis.call('ZADD', G.users_due, 'LT', str(now), user)
+  else minexp = min_exp(minexp, str(now)) end
+end
+return append_counts(counts(U, now), { 'ok', minexp, str(count) })
