@@ -1,7 +1,7 @@
 import { startLeasedJob, type LeasedJob } from './leased-job.js';
 import type { Leases } from './leases.js';
 import type { MessageStore, WokenUser } from './message-store.js';
-import type { Signals, UserSignal } from './signals.js';
+import { userSignal, type Signals, type UserSignal } from './signals.js';
 
 /** Deliveries woken per storage call: one short transaction or script each, however many are due at once. */
 export const WAKE_BATCH = 1000;
@@ -56,13 +56,6 @@ export function startSnoozeWake(o: SnoozeWakeOptions): LeasedJob {
 
 /** One user's wake-ups as one INBOX_STORED (section 8 allows one signal for all that woke together), the newest as its message. */
 export function wokenSignal(user: WokenUser): UserSignal {
-  return {
-    kind: 'user',
-    signal: 'INBOX_STORED',
-    userId: user.userId,
-    message: user.messages[user.messages.length - 1] ?? null,
-    messageIds: user.messages.map((m) => m.id),
-    unreadCount: user.counts.unread,
-    unseenCount: user.counts.unseen,
-  };
+  const ids = user.messages.map((m) => m.id);
+  return userSignal('INBOX_STORED', user.userId, ids, user.counts, { message: user.messages.at(-1) ?? null });
 }
