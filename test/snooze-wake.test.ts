@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserSignal } from '../src/domain/signals.js';
+import { encodeMessageId } from '../src/graphql/ids.js';
 import { BACKENDS, dataOf, startTestApp, type TestApp } from './harness.js';
 import { subscribeOver, waitForSubscriber } from './live/helpers.js';
 import { eventsOf, send, snooze, stateOf, storedIds, WAKE_EVENTS, waitWoken, type Person } from './snooze-wake-support.js';
@@ -16,11 +17,11 @@ const UNSNOOZE = 'mutation($i: [ID!]!) { unsnooze(input: { ids: $i }) { count } 
 const DELETE = 'mutation($i: [ID!]!) { deleteMessages(input: { ids: $i }) { count } }';
 const LIST = '{ messages(first: 20) { edges { node { id } } } }';
 
-/** Each INBOX_STORED signal fired in the app, with the time it fired. */
+/** Each INBOX_STORED signal fired in the app, with the time it fired and its ids as GraphQL gives them. */
 function recordStored(t: TestApp): { userId: string; ids: string[]; at: number; signal: UserSignal }[] {
   const seen: { userId: string; ids: string[]; at: number; signal: UserSignal }[] = [];
   t.app.signals.on((c) => {
-    if (c.kind === 'user' && c.signal === 'INBOX_STORED') seen.push({ userId: c.userId, ids: c.messageIds, at: Date.now(), signal: c });
+    if (c.kind === 'user' && c.signal === 'INBOX_STORED') seen.push({ userId: c.userId, ids: c.messageIds.map((id) => encodeMessageId(id, true)), at: Date.now(), signal: c });
   });
   return seen;
 }
@@ -38,7 +39,8 @@ describe.each(BACKENDS)('snooze wake-ups on %s', (backend) => {
     await t?.close();
   });
 
-  const storedFor = (userId: string, among: string[]) => stored.filter((s) => s.userId === userId && s.ids.some((id) => among.includes(id)));
+  /** The user's INBOX_STORED signals fired after the first `since` (taken after their sends) about any of `among`. */
+  const storedFor = (userId: string, among: string[], since: number) => stored.slice(since).filter((s) => s.userId === userId && s.ids.some((id) => among.includes(id)));
 
   it('wakes a snoozed message at its time: unread, unseen, unarchived, in its place, with INBOX_STORED and the counts', async () => {
     const user = await userToken();
@@ -47,6 +49,7 @@ describe.each(BACKENDS)('snooze wake-ups on %s', (backend) => {
     const events = subscribeOver('ws', t.baseUrl, user.token, WAKE_EVENTS);
     try {
       await waitForSubscriber(t.app, user.sub);
+      const since = stored.length;
       const until = inMs(1500);
       await snooze(t, user, [m2, m3], until);
       expect((await stateOf(t, user, m2)).counts).toEqual({ total: 1, unread: 1, unseen: 1, archived: 0, snoozed: 2 });
@@ -57,7 +60,7 @@ describe.each(BACKENDS)('snooze wake-ups on %s', (backend) => {
       expect(dataOf(await t.gql(user.token, LIST)).messages.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([m3, m2, m1]);
 
       // One event for both (woken together) or one each; never early; the last carries the counts after.
-      const mine = storedFor(user.sub, [m2, m3]);
+      const mine = storedFor(user.sub, [m2, m3], since);
       expect(mine.flatMap((s) => s.ids).sort()).toEqual([m2, m3].sort());
       for (const s of mine) expect(s.at).toBeGreaterThanOrEqual(until.getTime());
       await events.results.take(1 + mine.length); // INBOX_SNOOZED, then the wake-ups
@@ -77,6 +80,7 @@ describe.each(BACKENDS)('snooze wake-ups on %s', (backend) => {
     const broadcast = dataOf(await t.gql(producer.token, 'mutation { broadcastMessage(input: { level: STORED_INFO, text: "all" }) { message { id } } }')).broadcastMessage.message.id;
     const forA = await send(t, producer, [a.sub], 'for a');
     const forB = await send(t, producer, [b.sub], 'for b');
+    const since = stored.length;
     const until = inMs(1500);
     await snooze(t, a, [broadcast, forA], until);
     await snooze(t, b, [forB], until);
@@ -84,8 +88,8 @@ describe.each(BACKENDS)('snooze wake-ups on %s', (backend) => {
 
     await waitWoken(t, a, [broadcast, forA]);
     await waitWoken(t, b, [forB]);
-    expect(storedFor(a.sub, [broadcast, forA]).flatMap((s) => s.ids).sort()).toEqual([broadcast, forA].sort());
-    expect(storedFor(b.sub, [broadcast, forB]).flatMap((s) => s.ids)).toEqual([forB]);
+    expect(storedFor(a.sub, [broadcast, forA], since).flatMap((s) => s.ids).sort()).toEqual([broadcast, forA].sort());
+    expect(storedFor(b.sub, [broadcast, forB], since).flatMap((s) => s.ids)).toEqual([forB]);
     expect((await stateOf(t, a, broadcast)).counts).toEqual({ total: 2, unread: 2, unseen: 2, archived: 0, snoozed: 0 });
   });
 
@@ -95,6 +99,7 @@ describe.each(BACKENDS)('snooze wake-ups on %s', (backend) => {
     for (const text of ['unsnoozed', 'later', 'deleted']) ids.push(await send(t, producer, [user.sub], text));
     const expiring = await send(t, producer, [user.sub], 'expiring', inMs(1500));
     const [unsnoozed, later, deleted] = ids;
+    const since = stored.length;
     const first = inMs(2500);
     await snooze(t, user, [...ids, expiring], first);
     dataOf(await t.gql(user.token, UNSNOOZE, { i: [unsnoozed] }));
@@ -105,7 +110,7 @@ describe.each(BACKENDS)('snooze wake-ups on %s', (backend) => {
     await waitWoken(t, user, [later]);
     // A few more rounds after the last time, so a late or second wake-up would have fired.
     await sleep(1500);
-    const mine = storedFor(user.sub, [unsnoozed, later, deleted, expiring]);
+    const mine = storedFor(user.sub, [unsnoozed, later, deleted, expiring], since);
     expect(mine.flatMap((s) => s.ids).sort()).toEqual([unsnoozed, later].sort());
     expect(mine.find((s) => s.ids.includes(later))!.at).toBeGreaterThanOrEqual(second.getTime());
     expect((await stateOf(t, user, expiring)).message).toBeNull();
