@@ -60,6 +60,17 @@ export function storedIds(events: { signal: string; messageIds: string[] }[], am
   return events.filter((e) => e.signal === 'INBOX_STORED').flatMap((e) => e.messageIds.filter((id) => among.includes(id)));
 }
 
+/** Like storedIds, counting an id's INBOX_STORED only after its INBOX_SNOOZED (its send fired one too). */
+export function wokenIds(events: { signal: string; messageIds: string[] }[], among: readonly string[]): string[] {
+  const snoozed = new Set<string>();
+  const out: string[] = [];
+  for (const e of events) {
+    if (e.signal === 'INBOX_SNOOZED') for (const id of e.messageIds) snoozed.add(id);
+    if (e.signal === 'INBOX_STORED') out.push(...e.messageIds.filter((id) => among.includes(id) && snoozed.has(id)));
+  }
+  return out;
+}
+
 /**
  * An inboxEvents subscription known to be live: it subscribes, then sends probe messages until one
  * arrives (a subscription without a cursor starts at "now", and a server process cannot be asked
