@@ -82,7 +82,7 @@ describe('migrations agree with the entities', () => {
       await b.getSchemaGenerator().createSchema().finally(() => b.close(true));
       const fromMigrations = await indexes(migrated.url);
       expect(fromMigrations).toEqual(await indexes(created.url));
-      expect(fromMigrations).toContain('CREATE INDEX sm_delivery_unread_idx ON public.sm_delivery USING btree (user_id, message_id) WHERE (read_at IS NULL)');
+      expect(fromMigrations).toContain('CREATE INDEX sm_delivery_unread_idx ON public.sm_delivery USING btree (user_id, message_id) WHERE ((read_at IS NULL) AND (snoozed_until IS NULL))');
     } finally {
       await migrated.drop();
       await created.drop();

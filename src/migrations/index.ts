@@ -4,6 +4,7 @@ import { Migration20261130150306 } from './Migration20261130150306.js';
 import { Migration20261130170500 } from './Migration20261130170500.js';
 import { Migration20261201120000 } from './Migration20261201120000.js';
 import { Migration20261207003426 } from './Migration20261207003426.js';
+import { Migration20261207120000 } from './Migration20261207120000.js';
 
 /** Every migration, in order. `npm run migration:create` writes a new file; add it here. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130170500', class: Migration20261130170500 },
   { name: 'Migration20261201120000', class: Migration20261201120000 },
   { name: 'Migration20261207003426', class: Migration20261207003426 },
+  { name: 'Migration20261207120000', class: Migration20261207120000 },
 ];

@@ -9,6 +9,8 @@ import { isolationContract } from './contract/isolation.js';
 import { listContract } from './contract/list.js';
 import { readStateContract } from './contract/read-state.js';
 import { sendContract } from './contract/send.js';
+import { snoozeContract } from './contract/snooze.js';
+import { statesContract } from './contract/states.js';
 
 export { countsInIdOrder, expiresSoon, idsOf, msg, type OpenedStore } from './contract/fixture.js';
 
@@ -33,6 +35,8 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     broadcastContract(contract);
     listContract(contract);
     readStateContract(contract);
+    statesContract(contract);
+    snoozeContract(contract);
     deleteContract(contract);
     idempotencyContract(contract);
     expiryContract(contract);

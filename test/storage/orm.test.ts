@@ -10,10 +10,15 @@ const logger = pino({ level: 'silent' });
 runStoreContract('PostgreSQL (MikroORM)', async () => {
   const db = await createTestDatabase();
   try {
-    const store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger });
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
+    const store = await openStorage(config, { logger });
+    // A second instance on the same database, as a second process would open it.
+    const twin = await openStorage(config, { logger });
     return {
       store,
+      twin,
       close: async () => {
+        await twin.close();
         await store.close();
         await db.drop();
       },

@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
+import { LOCK_FOR_MARK_ALL, RAISE_UPTO } from '../../src/storage/orm/sql/mark-all.js';
 import { SEND } from '../../src/storage/orm/sql/send.js';
 import { statement } from '../../src/storage/orm/statement.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
@@ -15,6 +16,12 @@ const GENERIC_PLANS = statement(`set local plan_cache_mode = force_generic_plan`
 
 type PlanNode = { 'Relation Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] };
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+/** Rows of sm_delivery a plan (EXPLAIN ANALYZE) read, filtered out ones included. */
+const deliveryRows = (plan: PlanNode) =>
+  nodes(plan)
+    .filter((n) => n['Relation Name'] === 'sm_delivery')
+    .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+const EXPLAIN_RAISE = statement<{ userId: string; upto: string | null; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean }, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${RAISE_UPTO.source}`);
 
 /**
  * Sends to one user on a fresh database that nobody else analyses (this machine's PostgreSQL runs with
@@ -62,9 +69,7 @@ describe.each(['postgres', 'embedded'] as const)('sends to one growing inbox (%s
       .catch((err: unknown) => {
         if (err !== rollback) throw err;
       });
-    return nodes(plan!)
-      .filter((n) => n['Relation Name'] === 'sm_delivery')
-      .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+    return deliveryRows(plan!);
   }
 
   it('reads a bounded number of deliveries per send under a plan made while the table was empty, with no ANALYZE at all', async () => {
@@ -81,5 +86,60 @@ describe.each(['postgres', 'embedded'] as const)('sends to one growing inbox (%s
     expect(await deliveryTuples(store)).toBeGreaterThanOrEqual(1_000);
     expect(await deliveryRowsPerSend(store)).toBeLessThanOrEqual(10);
     expect(await store.unreadCount(user)).toBe(3_000);
+  }, 180_000);
+});
+
+/**
+ * The "all" operations (markAllRead, markAllSeen, archiveAll) on an inbox of 1,000 analysed when it held
+ * 100 (stale statistics): each is one write that reads a bounded number of deliveries however many it covers.
+ */
+describe.each(['postgres', 'embedded'] as const)('marks all of a large inbox in one bounded write (%s)', (backend) => {
+  const user = 'large-inbox';
+  let store: MessageStore;
+  let drop: (() => Promise<void>) | undefined;
+  afterAll(async () => {
+    await store?.close();
+    await drop?.();
+  });
+
+  /** Rows of sm_delivery RAISE_UPTO reads for these kinds up to now (EXPLAIN ANALYZE, rolled back). */
+  async function deliveryRowsRaised(kinds: { seen: boolean; read: boolean; archived: boolean; onlyRead: boolean }): Promise<number> {
+    let plan: PlanNode | undefined;
+    const rollback = new Error('rollback');
+    await (store as unknown as { db: Db }).db
+      .tx(async (sql) => {
+        const [w] = await sql(LOCK_FOR_MARK_ALL, { userId: user, until: new Date() });
+        // The lowest new watermark, as the store computes it: `upto`, or the read watermark for onlyRead.
+        const lo = kinds.onlyRead ? (BigInt(w.read_upto) < BigInt(w.upto!) ? w.read_upto : w.upto!) : w.upto!;
+        const [row] = await sql(EXPLAIN_RAISE, { userId: user, upto: w.upto, lo, ...kinds });
+        plan = row['QUERY PLAN'][0].Plan;
+        throw rollback;
+      })
+      .catch((err: unknown) => {
+        if (err !== rollback) throw err;
+      });
+    return deliveryRows(plan!);
+  }
+
+  it('reads a bounded number of deliveries for each, covering all 1,000', async () => {
+    const db = backend === 'postgres' ? await createTestDatabase() : null;
+    drop = db?.drop;
+    const env = db ? { DATABASE_URL: db.url } : {};
+    store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }), { logger: pino({ level: 'silent' }), embeddedInMemory: true });
+    const grow = async (n: number) => {
+      for (let k = 0; k < n; k += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => store.send(msg({ text: `large ${k + j}` }), { userIds: [user] })));
+    };
+    await grow(100);
+    await (store as unknown as { db: Db }).db.unprepared(statement('analyze'));
+    await grow(900);
+    const future = () => new Date(Date.now() + 1000);
+    // Nothing changes the cost of the next: each is measured, then done.
+    expect(await deliveryRowsRaised({ seen: true, read: false, archived: false, onlyRead: false })).toBeLessThanOrEqual(10);
+    expect(await store.markAllSeen(user, future())).toMatchObject({ count: 1000, counts: { unseen: 0, unread: 1000 } });
+    expect(await deliveryRowsRaised({ seen: true, read: true, archived: false, onlyRead: false })).toBeLessThanOrEqual(10);
+    expect(await store.markAllRead(user, future())).toMatchObject({ count: 1000, counts: { unread: 0 } });
+    expect(await deliveryRowsRaised({ seen: false, read: false, archived: true, onlyRead: true })).toBeLessThanOrEqual(10);
+    expect(await deliveryRowsRaised({ seen: true, read: true, archived: true, onlyRead: false })).toBeLessThanOrEqual(10);
+    expect(await store.archiveAll(user, future(), true)).toEqual({ count: 1000, counts: { total: 1000, unread: 0, unseen: 0, archived: 1000, snoozed: 0 } });
   }, 180_000);
 });

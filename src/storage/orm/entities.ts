@@ -10,11 +10,17 @@ import { defineEntity, p } from '@mikro-orm/core';
  * - sm_user: the known-users registry with exact counters kept in the same transaction as each change,
  *   and `bcast_id`, the newest broadcast already delivered to (or predating) the user: broadcasts are one
  *   sm_message row, copied into a user's deliveries on that user's next access.
- * - Read state: a delivery is read when its `read_at` is set, or when its id is at or below the user's
- *   `read_upto` watermark, which mark-all-read raises in O(1) instead of writing every row. Each raise
- *   leaves an sm_read_mark (upto, at): a watermark-read delivery's readAt is the `at` of the lowest mark
- *   at or above its id, so earlier reads keep their times. Unread = `read_at is null and id > read_upto`;
- *   `unread_count` counts exactly those (expired-but-unreclaimed ones included, corrected at read time).
+ * - States: for each kind k of seen, read, archived, a delivery is k when its `k_at` is set, or when it is
+ *   not snoozed and its id is at or below the user's `k_upto` watermark, which the "all" operation raises
+ *   in O(1) instead of writing every row (markAllSeen: seen; markAllRead: read, seen; archiveAll: all
+ *   three; so seen_upto >= read_upto >= archived_upto). Each raise leaves an sm_mark (kind, upto, at): a
+ *   watermark-covered delivery's time is the `at` of the lowest mark of its kind at or above its id
+ *   (sm_mark_at), so earlier times are kept. Read implies seen: seenAt is `coalesce(seen_at, read_at, mark)`.
+ *   Archived implies read. A snoozed delivery (`snoozed_until` set) ignores the watermarks: its states
+ *   are written out when it is snoozed. Clearing one delivery's state under a watermark lowers the
+ *   watermark below it first, writing the covered deliveries' times out (LOWER_UPTO).
+ *   Counters: total, unread, unseen, archived count the deliveries not snoozed; snoozed the others
+ *   (expired-but-unreclaimed ones included, corrected at read time by sm_expired).
  * - Ids and `delivered_at` are taken together while the recipients' sm_user rows are locked, so for each
  *   user they grow together: "delivered at or before T" is an id prefix, and a delivery never commits
  *   below a watermark set before it (a broadcast copied later can: the watermark is lowered first).
@@ -29,18 +35,25 @@ export const UserEntity = defineEntity({
     totalCount: p.integer().default(0),
     bcastId: p.bigint('string').default(0),
     readUpto: p.bigint('string').default(0),
+    seenUpto: p.bigint('string').default(0),
+    archivedUpto: p.bigint('string').default(0),
+    unseenCount: p.integer().default(0),
+    archivedCount: p.integer().default(0),
+    snoozedCount: p.integer().default(0),
   },
 });
 
-export const ReadMarkEntity = defineEntity({
-  name: 'SmReadMark',
-  tableName: 'sm_read_mark',
+export const MarkEntity = defineEntity({
+  name: 'SmMark',
+  tableName: 'sm_mark',
   properties: {
     userId: p.string().length(255).primary(),
+    /** 'seen', 'read' or 'archived': the watermark this mark raised. */
+    kind: p.string().length(8).primary(),
     upto: p.bigint('string').primary(),
     at: p.datetime(),
   },
-  primaryKeys: ['userId', 'upto'],
+  primaryKeys: ['userId', 'kind', 'upto'],
 });
 
 export const MessageEntity = defineEntity({
@@ -75,12 +88,20 @@ export const DeliveryEntity = defineEntity({
     deliveredAt: p.datetime(),
     expiresAt: p.datetime().nullable(),
     readAt: p.datetime().nullable(),
+    seenAt: p.datetime().nullable(),
+    archivedAt: p.datetime().nullable(),
+    snoozedUntil: p.datetime().nullable(),
   },
   primaryKeys: ['userId', 'message'],
   indexes: [
     {
       name: 'sm_delivery_unread_idx',
-      expression: 'create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null',
+      expression: 'create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null and "snoozed_until" is null',
+    },
+    // wakeDue: the snoozed deliveries by wake time, across users; empty of due ones is one probe.
+    {
+      name: 'sm_delivery_wake_idx',
+      expression: 'create index "sm_delivery_wake_idx" on "sm_delivery" ("snoozed_until") where "snoozed_until" is not null',
     },
     { name: 'sm_delivery_user_expires_idx', properties: ['userId', 'expiresAt'] },
     // Cascaded deletes of expired messages, and the cleanup (expired messages -> their deliveries; "none left").
@@ -124,4 +145,4 @@ export const LeaseEntity = defineEntity({
   },
 });
 
-export const entities = [UserEntity, ReadMarkEntity, MessageEntity, DeliveryEntity, StatsEntity, IdempotencyEntity, LeaseEntity];
+export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, StatsEntity, IdempotencyEntity, LeaseEntity];

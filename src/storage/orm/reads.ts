@@ -1,9 +1,9 @@
 /** The read side of the PostgreSQL store: rows into records, list filters and keyset pages. */
 import type { MessageRecord } from '../../domain/message.js';
-import type { ListPage, ListQuery } from '../../domain/message-store.js';
+import type { InboxCounts, ListPage, ListQuery, MessageFilter } from '../../domain/message-store.js';
 import { jsonList, type Sql } from './db.js';
 import { COUNT_FILTERED } from './sql/messages.js';
-import { ARCHIVE_NEWEST_FIRST, ARCHIVE_OLDEST_FIRST, INBOX_NEWEST_FIRST, INBOX_OLDEST_FIRST } from './sql/pages.js';
+import { ALL_NEWEST_FIRST, ALL_OLDEST_FIRST, INBOX_NEWEST_FIRST, INBOX_OLDEST_FIRST } from './sql/pages.js';
 
 export interface MessageRow {
   id: string;
@@ -15,6 +15,9 @@ export interface MessageRow {
   created_at: Date | string;
   expires_at: Date | string | null;
   read_at: Date | string | null;
+  seen_at: Date | string | null;
+  archived_at: Date | string | null;
+  snoozed_until: Date | string | null;
 }
 
 // The store's pool returns timestamptz columns as strings ("2026-01-31 12:00:00.123456+00", connection.ts); records carry Dates.
@@ -67,18 +70,15 @@ export const toRecord = (r: MessageRow): MessageRecord => ({
   createdAt: toDate(r.created_at),
   expiresAt: toDateOrNull(r.expires_at),
   readAt: toDateOrNull(r.read_at),
-  // Until the inbox states land in SQL: seen is read, nothing is archived or snoozed.
-  seenAt: toDateOrNull(r.read_at),
-  archivedAt: null,
-  snoozedUntil: null,
+  seenAt: toDateOrNull(r.seen_at),
+  archivedAt: toDateOrNull(r.archived_at),
+  snoozedUntil: toDateOrNull(r.snoozed_until),
   stored: true,
 });
 
-/** A user's exact counters (USER_STATE). */
-export interface Counts {
-  unread: number;
-  total: number;
-}
+/** The five counts out of a row that carries them (and maybe more). */
+export const countsOf = (r: InboxCounts): InboxCounts => ({ total: r.total, unread: r.unread, unseen: r.unseen, archived: r.archived, snoozed: r.snoozed });
+export const NO_COUNTS: InboxCounts = { total: 0, unread: 0, unseen: 0, archived: 0, snoozed: 0 };
 
 /**
  * One keyset page of the user's deliveries (pages.ts), and whether broadcasts wait to be copied to them
@@ -88,14 +88,18 @@ export interface Counts {
 export async function listPage(sql: Sql, userId: string, query: ListQuery): Promise<{ behind: boolean; value: ListPage }> {
   const forward = query.direction === 'forward';
   const f = query.filter;
-  const unread = query.unreadOnly || f.read === false ? true : f.read === true ? false : null;
+  const read = query.unreadOnly ? false : (f.read ?? null);
+  const [seen, archived, snoozed] = [f.seen ?? null, f.archived ?? null, f.snoozed === true];
   const filters = { userId, levels: f.levels ? jsonList(f.levels) : null, since: f.since ?? null, until: f.until ?? null };
-  const page = { ...filters, cursor: query.cursor, limit: query.limit + 1 };
+  const page = { ...filters, cursor: query.cursor, limit: query.limit + 1, seen, archived };
+  // An unread list is never of snoozed ones ("unreadOnly" with snoozed: nothing).
   const rows =
-    unread === true
-      ? await sql(forward ? INBOX_NEWEST_FIRST : INBOX_OLDEST_FIRST, page)
-      : await sql(forward ? ARCHIVE_NEWEST_FIRST : ARCHIVE_OLDEST_FIRST, { ...page, readOnly: unread === false });
-  let state: Counts & { behind: boolean; before: boolean | null } = { unread: 0, total: 0, behind: false, before: false };
+    query.unreadOnly && snoozed
+      ? []
+      : read === false && !snoozed
+        ? await sql(forward ? INBOX_NEWEST_FIRST : INBOX_OLDEST_FIRST, page)
+        : await sql(forward ? ALL_NEWEST_FIRST : ALL_OLDEST_FIRST, { ...page, read, snoozed });
+  let state: InboxCounts & { behind: boolean; before: boolean | null } = { ...NO_COUNTS, behind: false, before: false };
   const found: MessageRow[] = [];
   for (const r of rows) {
     if (r.id === null) state = r;
@@ -106,15 +110,8 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   const more = found.length > query.limit;
   const items = forward ? found.slice(0, query.limit) : found.slice(found.length - Math.min(found.length, query.limit));
   const before = state.before === true;
-  // Exact totals come from the counters when no filter narrows the list.
-  const narrowed = Boolean(f.levels || f.since || f.until);
-  const totalCount = narrowed
-    ? (await sql(COUNT_FILTERED, { ...filters, unread }))[0].n
-    : unread === true
-      ? state.unread
-      : unread === false
-        ? state.total - state.unread
-        : state.total;
+  const counted = query.unreadOnly && snoozed ? 0 : fromCounters(state, { read, seen, archived, snoozed, narrowed: Boolean(f.levels || f.since || f.until) });
+  const totalCount = counted ?? (await sql(COUNT_FILTERED, { ...filters, read, seen, archived, snoozed }))[0].n;
   return {
     behind: state.behind,
     value: {
@@ -124,4 +121,15 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
       totalCount,
     },
   };
+}
+
+/** A filtered list's total from the counters, when at most one state narrows it; null: it must be counted. */
+function fromCounters(c: InboxCounts, f: Pick<MessageFilter, 'read' | 'seen' | 'archived'> & { snoozed: boolean; narrowed: boolean }): number | null {
+  const states = [f.read, f.seen, f.archived].filter((x) => x !== null && x !== undefined).length;
+  if (f.narrowed || states > 1 || (f.snoozed && states > 0)) return null;
+  if (f.snoozed) return c.snoozed;
+  if (f.read !== null && f.read !== undefined) return f.read ? c.total - c.unread : c.unread;
+  if (f.seen !== null && f.seen !== undefined) return f.seen ? c.total - c.unseen : c.unseen;
+  if (f.archived !== null && f.archived !== undefined) return f.archived ? c.archived : c.total - c.archived;
+  return c.total;
 }

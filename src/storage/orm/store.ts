@@ -15,7 +15,6 @@ import {
   type Recipients,
   type SendResult,
   type SetReadResult,
-  countsWithoutStates,
   type AllChange,
   type InboxCounts,
   type StateChange,
@@ -24,14 +23,15 @@ import {
 import { GroupCommit, type Waiting } from '../group.js';
 import { KnownUsers } from '../known-users.js';
 import { jsonList, type Db, type Sql } from './db.js';
-import { listPage, toRecord, type Counts } from './reads.js';
-import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_READ_UPTO, LOWEST_COVERED } from './sql/broadcasts.js';
+import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
+import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_UPTO, LOWEST_COVERED } from './sql/broadcasts.js';
 import { DELETE_MANY, DELETE_ONE } from './sql/delete.js';
-import { LOCK_FOR_MARK_ALL, MARK_ALL_READ } from './sql/mark-all-read.js';
+import { LOCK_FOR_MARK_ALL, RAISE_UPTO } from './sql/mark-all.js';
 import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
-import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
+import { GET_MESSAGE, GET_MESSAGES, OLDEST_UNREAD } from './sql/messages.js';
 import { SEND } from './sql/send.js';
+import { ARCHIVE, DUE, MARK_SEEN, SNOOZE, UNARCHIVE, WAKE } from './sql/states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, KNOWN_USERS, LOCK_USER, REGISTER_USERS, UNREAD_OF, USER_STATE } from './sql/users.js';
 
 const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
@@ -46,7 +46,10 @@ const PREPARED_MAX_IDS = 50;
 const GROUP_RUNNING = 1;
 const GROUP_MAX = 64;
 
-type SendRow = { i: number; id: string; user_id: string; unread: number; behind: boolean };
+type SendRow = { i: number; id: string; user_id: string; unread: number; unseen: number; behind: boolean };
+/** Which watermarks an operation lowers below a message, or raises. */
+type Kinds = { seen: boolean; read: boolean; archived: boolean };
+const ALL_KINDS: Kinds = { seen: true, read: true, archived: true };
 type DirectSend = { message: NewMessage; userIds: readonly string[] };
 const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
 
@@ -151,7 +154,7 @@ export class OrmMessageStore implements MessageStore {
 
   /** A send's result from its rows (one per recipient), once the recipients behind on broadcasts caught up (in `tx`, or a transaction of its own). */
   private async sent(tx: Sql | null, message: NewMessage, rows: SendRow[]): Promise<SendResult> {
-    const unread = new Map(rows.map((r) => [r.user_id, r.unread]));
+    const unread = new Map(rows.map((r) => [r.user_id, { unread: r.unread, unseen: r.unseen }]));
     const behind = rows.filter((r) => r.behind).map((r) => r.user_id);
     if (behind.length) {
       // Rare: recipients with broadcasts not yet copied. Copy them so the counts reported are exact.
@@ -159,14 +162,14 @@ export class OrmMessageStore implements MessageStore {
         await this.catchUp(sql, behind);
         return sql(UNREAD_OF, { userIds: jsonList(behind) });
       };
-      for (const r of tx ? await recount(tx) : await this.db.tx(recount)) unread.set(r.user_id, r.unread);
+      for (const r of tx ? await recount(tx) : await this.db.tx(recount)) unread.set(r.user_id, { unread: r.unread, unseen: r.unseen });
     }
     this.known.addWhileRoom(rows.map((r) => r.user_id));
     this.grew(rows.length);
     return {
       message: deliveredRecord(rows[0].id, message),
       recipientCount: rows.length,
-      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)!, unseenCount: unread.get(r.user_id)! })),
+      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)!.unread, unseenCount: unread.get(r.user_id)!.unseen })),
       replayed: false,
     };
   }
@@ -223,45 +226,45 @@ export class OrmMessageStore implements MessageStore {
     const wanted = ids.filter(isMessageId);
     const inputs = { userId, ids: jsonList(wanted), read };
     const statement = wanted.length === 1 ? SET_READ_ONE : SET_READ_MANY;
-    // Marking read is one statement. Marking unread may first have to lower the read watermark below
-    // the requested ids, so it runs with the user locked, in a transaction.
+    // Marking read is one statement. Marking unread (which unarchives) may first have to lower the read
+    // and archived watermarks below the requested ids, so it runs with the user locked, in a transaction.
     const row = read
       ? await this.caughtUp(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length })
       : await this.locked(userId, async (sql) => {
-          const [low] = await sql(LOWEST_COVERED, inputs);
-          if (low.x !== null) await sql(LOWER_READ_UPTO, { userId, below: low.x });
+          await this.lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
           return (await sql(statement, inputs))[0];
         });
-    if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0, counts: countsWithoutStates(0) };
-    const found = new Map((row.messages ?? []).map((m) => [m.id, toRecord(m)]));
-    return {
-      changed: row.changed ?? [],
-      messages: [...new Set(ids)].flatMap((id) => found.get(id) ?? []),
-      notFound: [...new Set(ids.filter((id) => !found.has(id)))],
-      unreadCount: row.unread,
-      counts: countsWithoutStates(row.unread),
-    };
+    if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0, counts: NO_COUNTS };
+    const counts = countsOf(row);
+    return { ...found(ids, row.changed ?? [], (row.messages ?? []).map(toRecord), counts), unreadCount: counts.unread };
   }
 
   async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
-    const r = await this.markAllReadBare(userId, until);
-    return { ...r, counts: countsWithoutStates(r.unreadCount) };
+    const r = await this.raise(userId, until, { seen: true, read: true, archived: false }, false);
+    return { ...r, unreadCount: r.counts.unread };
   }
 
-  private async markAllReadBare(userId: string, until: Date): Promise<{ count: number; unreadCount: number }> {
+  async markAllSeen(userId: string, until: Date): Promise<AllChange> {
+    return this.raise(userId, until, { seen: true, read: false, archived: false }, false);
+  }
+
+  async archiveAll(userId: string, until: Date, onlyRead: boolean): Promise<AllChange> {
+    // With onlyRead nothing becomes read or seen: only the archived watermark moves (up to the read one).
+    return this.raise(userId, until, onlyRead ? { seen: false, read: false, archived: true } : ALL_KINDS, onlyRead);
+  }
+
+  /** The "all" operations: raise the watermarks of `kinds` to the newest delivery at or before `until` (RAISE_UPTO). */
+  private async raise(userId: string, until: Date, kinds: Kinds, onlyRead: boolean): Promise<AllChange> {
     return this.db.tx(async (sql) => {
       let [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until });
-      if (!user) return { count: 0, unreadCount: 0 };
+      if (!user) return { count: 0, counts: NO_COUNTS };
       if (user.behind) {
         await this.catchUp(sql, [userId]);
         [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until }); // the broadcasts just copied count too
       }
-      if (user.upto !== null) {
-        const [r] = await sql(MARK_ALL_READ, { userId, upto: user.upto });
-        if (r.raised) return { count: r.n, unreadCount: r.unread };
-      }
+      const r = user.upto === null ? { n: 0 } : (await sql(RAISE_UPTO, { userId, upto: user.upto, lo: lowestRaised(user, user.upto, kinds, onlyRead), ...kinds, onlyRead }))[0];
       const [state] = await sql(USER_STATE, { userId });
-      return { count: 0, unreadCount: state?.unread ?? 0 };
+      return { count: r.n, counts: countsOf(state) };
     });
   }
 
@@ -270,40 +273,76 @@ export class OrmMessageStore implements MessageStore {
     const statement = wanted.length === 1 ? DELETE_ONE : DELETE_MANY;
     const row = await this.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted) }))[0], { ids: wanted.length });
     const deleted = new Set(row.deleted ?? []);
-    return {
-      deleted: [...deleted],
-      notFound: [...new Set(ids.filter((id) => !deleted.has(id)))],
-      unreadCount: row.unread,
-      counts: countsWithoutStates(row.unread),
-    };
+    const counts = countsOf(row);
+    return { deleted: [...deleted], notFound: [...new Set(ids.filter((id) => !deleted.has(id)))], unreadCount: counts.unread, counts };
   }
 
   async counts(userId: string): Promise<InboxCounts> {
-    return countsWithoutStates(await this.unreadCount(userId));
+    return this.userCounts(userId);
   }
 
-  markSeen(): Promise<StateChange> {
-    throw new Error('markSeen: not built yet (issue 19)');
+  async markSeen(userId: string, ids: readonly string[]): Promise<StateChange> {
+    return this.changeStates(userId, ids, (sql, inputs) => sql(MARK_SEEN, inputs));
   }
 
-  markAllSeen(): Promise<AllChange> {
-    throw new Error('markAllSeen: not built yet (issue 19)');
+  async setArchived(userId: string, ids: readonly string[], archived: boolean): Promise<StateChange> {
+    if (archived) return this.changeStates(userId, ids, (sql, inputs) => sql(ARCHIVE, inputs));
+    return this.changeStates(userId, ids, async (sql, inputs) => {
+      await this.lowerBelow(sql, userId, inputs.wanted, 'archived', { seen: false, read: false, archived: true });
+      return sql(UNARCHIVE, inputs);
+    });
   }
 
-  setArchived(): Promise<StateChange> {
-    throw new Error('setArchived: not built yet (issue 19)');
+  async snooze(userId: string, ids: readonly string[], until: Date | null): Promise<StateChange> {
+    if (until) return this.changeStates(userId, ids, (sql, inputs) => sql(SNOOZE, { ...inputs, until }));
+    return this.changeStates(userId, ids, async (sql, inputs) => {
+      await this.lowerBelow(sql, userId, inputs.wanted, 'seen', ALL_KINDS, true);
+      return sql(WAKE, { ...inputs, due: null });
+    });
   }
 
-  archiveAll(): Promise<AllChange> {
-    throw new Error('archiveAll: not built yet (issue 19)');
+  async wakeDue(now: Date, limit: number): Promise<WokenUser[]> {
+    const woken: WokenUser[] = [];
+    // Each user under their own lock, one after another; a delivery another instance woke meanwhile is not due any more (WAKE re-checks it).
+    for (const due of await this.db.sql(DUE, { now, limit })) {
+      const r = await this.locked(due.user_id, async (sql) => {
+        await this.lowerBelow(sql, due.user_id, due.ids, 'seen', ALL_KINDS, true);
+        const [{ changed }] = await sql(WAKE, { userId: due.user_id, ids: jsonList(due.ids), due: now });
+        if (changed.length === 0) return null;
+        const messages = (await sql(GET_MESSAGES, { userId: due.user_id, ids: jsonList(changed) })).map(toRecord).sort((a, b) => compareIds(a.id, b.id));
+        return { userId: due.user_id, messages, counts: countsOf((await sql(USER_STATE, { userId: due.user_id }))[0]) };
+      });
+      if (r) woken.push(r);
+    }
+    return woken;
   }
 
-  snooze(): Promise<StateChange> {
-    throw new Error('snooze: not built yet (issue 19)');
+  /**
+   * A state change by ids (sql/states.ts), with the user locked and caught up with broadcasts; then the
+   * requested messages in their state after, and the counts, in the same transaction.
+   */
+  private async changeStates(
+    userId: string,
+    ids: readonly string[],
+    change: (sql: Sql, inputs: { userId: string; ids: string; wanted: string[] }) => Promise<{ changed: string[] }[]>,
+  ): Promise<StateChange> {
+    const wanted = [...new Set(ids.filter(isMessageId))];
+    const r = await this.locked(userId, async (sql) => {
+      const [{ changed }] = wanted.length ? await change(sql, { userId, ids: jsonList(wanted), wanted }) : [{ changed: [] }];
+      const messages = wanted.length ? (await sql(GET_MESSAGES, { userId, ids: jsonList(wanted) })).map(toRecord) : [];
+      return found(ids, changed, messages, countsOf((await sql(USER_STATE, { userId }))[0]));
+    });
+    return r ?? { changed: [], messages: [], notFound: [...new Set(ids)], counts: NO_COUNTS };
   }
 
-  async wakeDue(): Promise<WokenUser[]> {
-    return [];
+  /**
+   * Lowers the watermarks of `kinds` below the lowest of `ids` that the `covering` watermark covers (the
+   * snoozed ones only, with `snoozedOnly`), so those messages alone can lose a state (LOWER_UPTO).
+   */
+  private async lowerBelow(sql: Sql, userId: string, ids: readonly string[], covering: keyof Kinds, kinds: Kinds, snoozedOnly = false): Promise<void> {
+    if (ids.length === 0) return;
+    const [low] = await sql(LOWEST_COVERED, { userId, ids: jsonList(ids), kind: covering, snoozedOnly });
+    if (low.x !== null) await sql(LOWER_UPTO, { userId, below: low.x, ...kinds });
   }
 
   async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
@@ -313,7 +352,7 @@ export class OrmMessageStore implements MessageStore {
     const behind = await this.db.unprepared(BEHIND_OF, { userIds: ids });
     if (behind.length) await this.db.tx((sql) => this.catchUp(sql, behind.map((r) => r.id)));
     for (const r of await this.db.unprepared(BROADCAST_VIEWS, { messageId: isMessageId(messageId) ? messageId : '0', userIds: ids })) {
-      views.set(r.user_id, { has: r.has, unreadCount: r.unread, unseenCount: r.unread });
+      views.set(r.user_id, { has: r.has, unreadCount: r.unread, unseenCount: r.unseen });
     }
     return views;
   }
@@ -328,7 +367,7 @@ export class OrmMessageStore implements MessageStore {
     if (every && ++this.cleanups % every === 0) await this.db.unprepared(maintenance.ANALYZE_ALL);
     return this.db.tx(async (sql) => {
       const [d] = await sql(maintenance.CLEANUP_DELIVERIES, { limit });
-      if (d?.users) await sql(maintenance.CLEANUP_READ_MARKS, { userIds: jsonList(d.users) });
+      if (d?.users) await sql(maintenance.CLEANUP_MARKS, { userIds: jsonList(d.users) });
       const m = await sql(maintenance.CLEANUP_MESSAGES, { limit });
       const i = await sql(maintenance.CLEANUP_IDEMPOTENCY, { ttlSeconds: IDEMPOTENCY_TTL_SECONDS, limit });
       return (d?.n ?? 0) + m.length + i.length;
@@ -372,7 +411,7 @@ export class OrmMessageStore implements MessageStore {
       const blocked = await sql(CATCH_UP, { userIds: jsonList(userIds) });
       if (blocked.length === 0) return;
       if (attempt >= 3) throw new Error(`could not deliver broadcasts below the read watermark of ${blocked.length} users`);
-      for (const b of blocked) await sql(LOWER_READ_UPTO, { userId: b.user_id, below: b.first });
+      for (const b of blocked) await sql(LOWER_UPTO, { userId: b.user_id, below: b.first, ...ALL_KINDS });
     }
   }
 
@@ -395,10 +434,10 @@ export class OrmMessageStore implements MessageStore {
     });
   }
 
-  /** The user's exact counters, once the broadcasts waiting for them are copied. */
-  private async userCounts(userId: string): Promise<Counts> {
-    const state = await this.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { unread: 0, total: 0, behind: false });
-    return { unread: state.unread, total: state.total };
+  /** The user's exact counts, once the broadcasts waiting for them are copied. */
+  private async userCounts(userId: string): Promise<InboxCounts> {
+    const state = await this.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { ...NO_COUNTS, behind: false });
+    return countsOf(state);
   }
 
   /**
@@ -414,6 +453,28 @@ export class OrmMessageStore implements MessageStore {
       return work(sql);
     });
   }
+}
+
+/** The lowest watermark an "all" operation raising `kinds` to `upto` leaves (RAISE_UPTO's :lo). */
+function lowestRaised(w: { seen_upto: string; read_upto: string; archived_upto: string }, upto: string, kinds: Kinds, onlyRead: boolean): string {
+  const max = (a: bigint, b: bigint) => (a > b ? a : b);
+  const min = (a: bigint, b: bigint) => (a < b ? a : b);
+  const to = BigInt(upto);
+  const raised = [
+    kinds.seen && max(BigInt(w.seen_upto), to),
+    kinds.read && max(BigInt(w.read_upto), to),
+    kinds.archived && max(BigInt(w.archived_upto), onlyRead ? min(to, BigInt(w.read_upto)) : to),
+  ].filter((x): x is bigint => x !== false);
+  return String(raised.reduce(min));
+}
+
+const compareIds = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+/** A StateChange: the found messages in request order (each once), the others not found. */
+function found(ids: readonly string[], changed: string[], messages: MessageRecord[], counts: InboxCounts): StateChange {
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  const asked = [...new Set(ids)];
+  return { changed, messages: asked.flatMap((id) => byId.get(id) ?? []), notFound: asked.filter((id) => !byId.has(id)), counts };
 }
 
 /** One send of SEND's JSON input. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliveredRecord, type MessageRecord, type NewMessage } from '../../../src/domain/message.js';
-import type { IdempotencyClaim, ListQuery, MessageStore, RememberedFlash, SendResult } from '../../../src/domain/message-store.js';
+import type { IdempotencyClaim, InboxCounts, ListQuery, MessageFilter, MessageStore, RememberedFlash, SendResult } from '../../../src/domain/message-store.js';
 import { inMs, uid } from '../../support.js';
 
 /**
@@ -9,6 +9,8 @@ import { inMs, uid } from '../../support.js';
  */
 export interface OpenedStore {
   store: MessageStore;
+  /** Another instance on the same data (a second process), when the backend can open one: races between instances use it. */
+  twin?: MessageStore;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,8 @@ export function openContract(open: () => Promise<OpenedStore>) {
     if (!opened) throw new Error('the store is not open (beforeAll failed)');
     return opened.store;
   };
+  /** The second instance on the same data, or the same one when the backend has no second (calls still race on it). */
+  const twin = () => opened?.twin ?? current();
 
   const send = (to: string[], over: Partial<NewMessage> = {}) => current().send(msg(over), { userIds: to });
   const broadcast = (over: Partial<NewMessage> = {}) => current().send(msg({ text: 'broadcast', ...over }), { everyone: true });
@@ -117,6 +121,28 @@ export function openContract(open: () => Promise<OpenedStore>) {
     return c;
   }
 
+  /**
+   * Asserts the user's five counts, and that every list agrees with them (the totals of the pages each
+   * count stands for, and the rows walked page by page).
+   */
+  async function expectCounts(userId: string, expected: InboxCounts) {
+    const store = current();
+    const total = (filter: MessageFilter, unreadOnly = false) => store.list(userId, query({ filter, unreadOnly, limit: 0 })).then((p) => p.totalCount);
+    expect(await store.counts(userId)).toEqual(expected);
+    expect(await store.unreadCount(userId)).toBe(expected.unread);
+    const totals = {
+      total: await total({}),
+      unread: await total({}, true),
+      unseen: await total({ seen: false }),
+      archived: await total({ archived: true }),
+      snoozed: await total({ snoozed: true }),
+    };
+    expect(totals).toEqual(expected);
+    expect(await total({ archived: false })).toBe(expected.total - expected.archived);
+    expect((await listAll(userId, { filter: { snoozed: true } })).length).toBe(expected.snoozed);
+    await expectConsistent(userId);
+  }
+
   /** How many users the store knows (what a broadcast reaches), measured by a broadcast. */
   const knownUsers = async () => (await broadcast({ text: 'probe' })).recipientCount;
 
@@ -127,7 +153,9 @@ export function openContract(open: () => Promise<OpenedStore>) {
     broadcast,
     listAll,
     expectConsistent,
+    expectCounts,
     knownUsers,
+    twin,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Broadcasts: one sm_message row, copied into a user's deliveries on that user's next access
- * (CATCH_UP), and the read watermark lowered when a broadcast arrives below it.
+ * (CATCH_UP), and the watermarks lowered when a broadcast arrives below them (LOWER_UPTO, which
+ * clearing one message's state under a watermark uses too).
  */
 import { statement } from '../statement.js';
 
@@ -19,23 +20,24 @@ returning id::text as id, delivered_at`);
  * Delivers the broadcasts a set of users has not received yet, and moves their watermark.
  * Locks the users' rows in a fixed order first, so concurrent catch-ups neither duplicate nor
  * resurrect a delivery the user deleted meanwhile (FOR UPDATE re-reads the newest watermark).
- * A broadcast that took its id before the user's last mark-all-read but committed after it lies below
- * the read watermark: those users are left out and returned (user_id, first) so the store lowers their
- * watermark below `first` (LOWER_READ_UPTO) and runs this again, and the broadcast arrives unread.
+ * A broadcast that took its id before the user's last "all" operation but committed after it lies below
+ * the seen watermark (the highest of the three): those users are left out and returned (user_id, first)
+ * so the store lowers their watermarks below `first` (LOWER_UPTO) and runs this again, and the
+ * broadcast arrives unread, unseen and unarchived.
  */
 export const CATCH_UP = statement<{ userIds: string }, { user_id: string; first: string }>(`
 with u as (
-  select id, bcast_id, read_upto from sm_user
+  select id, bcast_id, seen_upto from sm_user
   where id in (select value from jsonb_array_elements_text(:userIds::jsonb))
   order by id collate "C" for update
 ), top as (
   select coalesce(max(id), 0) as id from sm_message where broadcast
 ), pending as (
-  select u.id as user_id, m.id as message_id, m.level, m.created_at, m.delivered_at, m.expires_at, u.read_upto
+  select u.id as user_id, m.id as message_id, m.level, m.created_at, m.delivered_at, m.expires_at, u.seen_upto
   from u join sm_message m on m.broadcast and m.id > u.bcast_id
   where m.id <= (select id from top) and (m.expires_at is null or m.expires_at > now())
 ), blocked as (
-  select user_id, min(message_id)::text as first from pending where message_id <= read_upto group by user_id
+  select user_id, min(message_id)::text as first from pending where message_id <= seen_upto group by user_id
 ), ins as (
   insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at)
   select user_id, message_id, level, created_at, delivered_at, expires_at from pending
@@ -48,6 +50,7 @@ with u as (
   update sm_user su
   set bcast_id = (select id from top),
       unread_count = su.unread_count + coalesce(a.n, 0),
+      unseen_count = su.unseen_count + coalesce(a.n, 0),
       total_count = su.total_count + coalesce(a.n, 0)
   from u left join added a on a.user_id = u.id
   where su.id = u.id and u.bcast_id < (select id from top) and u.id not in (select user_id from blocked)
@@ -56,42 +59,62 @@ with u as (
 select user_id, first from blocked`);
 
 /**
- * Lowers the user's read watermark to :below - 1 (the caller holds the user's row lock): deliveries
- * from :below up to the old watermark that it kept read get their read time written out (the `at` of
- * the lowest mark covering each), and the marks are cut at :below - 1 so deliveries under :below keep
- * theirs. Costs the rows between :below and the watermark: only markUnread of an old message and a
- * late broadcast need it. Answers how many read times it wrote.
+ * Lowers the user's watermarks of the kinds asked (:seen, :read, :archived) that lie at or above :below
+ * to :below - 1 (the caller holds the user's row lock, and keeps seen_upto >= read_upto >= archived_upto:
+ * lowering seen lowers all three, read lowers archived too). The deliveries from :below up to the old
+ * watermarks get the times they had written out (the `at` of the lowest mark covering each; snoozed
+ * ones have theirs already), and the marks are cut at :below - 1 so deliveries under :below keep theirs.
+ * Costs the rows between :below and the watermarks: only markUnread, unarchive and waking an old
+ * message, and a late broadcast, need it. Answers how many rows it wrote.
  */
-export const LOWER_READ_UPTO = statement<{ userId: string; below: string }, { n: number }>(`
+export const LOWER_UPTO = statement<{ userId: string; below: string; seen: boolean; read: boolean; archived: boolean }, { n: number }>(`
 with u as (
-  select su.id, su.read_upto from sm_user su
-  where su.id = :userId::text and su.read_upto >= :below::bigint
+  select su.id,
+    case when :seen::boolean then su.seen_upto else 0 end as seen_upto,
+    case when :read::boolean then su.read_upto else 0 end as read_upto,
+    case when :archived::boolean then su.archived_upto else 0 end as archived_upto
+  from sm_user su where su.id = :userId::text
 ), mat as (
   update sm_delivery d
-  set read_at = coalesce(d.read_at, case when d.message_id <= u.read_upto then (
-    select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
-  ) end)
+  set seen_at = case when d.message_id <= u.seen_upto then least(d.seen_at, sm_mark_at(d.user_id, 'seen', d.message_id)) else d.seen_at end,
+      read_at = case when d.message_id <= u.read_upto then coalesce(d.read_at, sm_mark_at(d.user_id, 'read', d.message_id)) else d.read_at end,
+      archived_at = case when d.message_id <= u.archived_upto then coalesce(d.archived_at, sm_mark_at(d.user_id, 'archived', d.message_id)) else d.archived_at end
   from u
-  where d.user_id = u.id and d.read_at is null and d.message_id >= :below::bigint and d.message_id <= u.read_upto
+  where d.user_id = u.id and d.message_id >= :below::bigint and d.message_id <= greatest(u.seen_upto, u.read_upto, u.archived_upto)
+    and d.snoozed_until is null
   returning 1
+), kinds as (
+  select k from unnest(array['seen', 'read', 'archived'], array[:seen::boolean, :read::boolean, :archived::boolean]) as t(k, asked) where asked
 ), keep as (
-  insert into sm_read_mark (user_id, upto, at)
-  select k.user_id, :below::bigint - 1, k.at from sm_read_mark k, u
-  where k.user_id = u.id and k.upto >= :below::bigint
-  order by k.upto limit 1
+  insert into sm_mark (user_id, kind, upto, at)
+  select distinct on (k.kind) k.user_id, k.kind, :below::bigint - 1, k.at from sm_mark k
+  where k.user_id = :userId::text and k.kind in (select k from kinds) and k.upto >= :below::bigint
+  order by k.kind, k.upto
   on conflict do nothing
   returning 1
 ), cut as (
-  delete from sm_read_mark k using u where k.user_id = u.id and k.upto >= :below::bigint returning 1
+  delete from sm_mark k where k.user_id = :userId::text and k.kind in (select k from kinds) and k.upto >= :below::bigint returning 1
 ), low as (
-  update sm_user su set read_upto = :below::bigint - 1 from u where su.id = u.id returning 1
+  update sm_user su
+  set seen_upto = case when :seen::boolean then least(su.seen_upto, :below::bigint - 1) else su.seen_upto end,
+      read_upto = case when :read::boolean then least(su.read_upto, :below::bigint - 1) else su.read_upto end,
+      archived_upto = case when :archived::boolean then least(su.archived_upto, :below::bigint - 1) else su.archived_upto end
+  where su.id = :userId::text
+  returning 1
 )
 select (select count(*) from mat)::int as n`);
 
-/** The lowest of the requested live deliveries that the user's read watermark covers (null: none). */
-export const LOWEST_COVERED = statement<{ userId: string; ids: string }, { x: string | null }>(`
+/**
+ * The lowest of the requested live deliveries that the user's :kind watermark covers (null: none): what
+ * LOWER_UPTO must go below before one of them alone loses that state (:snoozedOnly: of the snoozed ones, to wake).
+ */
+export const LOWEST_COVERED = statement<{ userId: string; ids: string; kind: string; snoozedOnly: boolean }, { x: string | null }>(`
 select min(d.message_id)::text as x from sm_delivery d
 where d.user_id = :userId
   and d.message_id in (select value::bigint from jsonb_array_elements_text(:ids::jsonb))
-  and d.message_id <= (select ru.read_upto from sm_user ru where ru.id = d.user_id)
-  and (d.expires_at is null or d.expires_at > now())`);
+  and d.message_id <= (
+    select case :kind::text when 'seen' then ru.seen_upto when 'read' then ru.read_upto else ru.archived_upto end
+    from sm_user ru where ru.id = d.user_id
+  )
+  and (d.expires_at is null or d.expires_at > now())
+  and (d.snoozed_until is not null or not :snoozedOnly::boolean)`);

@@ -1,65 +1,76 @@
 /**
  * deleteMessages in one statement, in the two forms and with the shape of mark-read.ts (`p` the inputs,
  * `st` the user locked, nothing changed while `behind`). Returns behind, the ids deleted, and the
- * user's exact unread count after.
+ * user's exact counts after.
  */
 import { statement } from '../statement.js';
+import type { InboxCounts } from '../../../domain/message-store.js';
 
 type Inputs = { userId: string; ids: string };
-export type DeleteRow = { behind: boolean; deleted: string[] | null; unread: number };
+export type DeleteRow = InboxCounts & { behind: boolean; deleted: string[] | null };
 
 export const DELETE_ONE = statement<Inputs, DeleteRow>(`
 with p as (select :userId::text as user_id, :ids::jsonb as ids
 ), st as (
-  select u.id, u.unread_count, u.read_upto, u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
+  select u.id, u.total_count, u.unread_count, u.unseen_count, u.archived_count, u.snoozed_count, u.seen_upto, u.read_upto, u.archived_upto,
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind
 ), del as (
   delete from sm_delivery d
   where d.user_id = (select id from go) and d.message_id = (select (p.ids->>0)::bigint from p)
     and (d.expires_at is null or d.expires_at > now())
-  returning d.message_id, d.read_at
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until
 ), cnt as (
   update sm_user su
-  set unread_count = su.unread_count - (select count(*) from del where read_at is null and message_id > (select read_upto from st)),
-      total_count = su.total_count - (select count(*) from del)
+  set total_count = su.total_count - (select count(*) from del where snoozed_until is null),
+      unread_count = su.unread_count - (select count(*) from del where snoozed_until is null and read_at is null and message_id > (select read_upto from st)),
+      unseen_count = su.unseen_count - (select count(*) from del where snoozed_until is null and seen_at is null and read_at is null and message_id > (select seen_upto from st)),
+      archived_count = su.archived_count - (select count(*) from del where snoozed_until is null and (archived_at is not null or message_id <= (select archived_upto from st))),
+      snoozed_count = su.snoozed_count - (select count(*) from del where snoozed_until is not null)
   where su.id = (select id from go) and exists (select 1 from del)
-  returning su.unread_count
+  returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )
 select coalesce((select behind from st), false) as behind,
   (select json_agg(message_id::text order by message_id) from del) as deleted,
-  coalesce((select unread_count from cnt), (select unread_count from st), 0) - (
-    select count(*) from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = (select user_id from p) and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-    where e.read_at is null and e.message_id > (select read_upto from st)
-  )::int as unread`);
+  coalesce((select total_count from cnt), (select total_count from st), 0) - coalesce(x.total, 0) as total,
+  coalesce((select unread_count from cnt), (select unread_count from st), 0) - coalesce(x.unread, 0) as unread,
+  coalesce((select unseen_count from cnt), (select unseen_count from st), 0) - coalesce(x.unseen, 0) as unseen,
+  coalesce((select archived_count from cnt), (select archived_count from st), 0) - coalesce(x.archived, 0) as archived,
+  coalesce((select snoozed_count from cnt), (select snoozed_count from st), 0) - coalesce(x.snoozed, 0) as snoozed
+from (select 1) one
+left join st s on true
+left join lateral sm_expired(s.id, s.seen_upto, s.read_upto, s.archived_upto) x on true`);
 
 export const DELETE_MANY = statement<Inputs, DeleteRow>(`
 with p as (select :userId::text as user_id, :ids::jsonb as ids
 ), st as (
-  select u.id, u.unread_count, u.read_upto, u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
+  select u.id, u.total_count, u.unread_count, u.unseen_count, u.archived_count, u.snoozed_count, u.seen_upto, u.read_upto, u.archived_upto,
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind
 ), del as (
   delete from sm_delivery d
   where d.user_id = (select id from go) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))
     and (d.expires_at is null or d.expires_at > now())
-  returning d.message_id, d.read_at
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until
 ), cnt as (
   update sm_user su
-  set unread_count = su.unread_count - (select count(*) from del where read_at is null and message_id > (select read_upto from st)),
-      total_count = su.total_count - (select count(*) from del)
+  set total_count = su.total_count - (select count(*) from del where snoozed_until is null),
+      unread_count = su.unread_count - (select count(*) from del where snoozed_until is null and read_at is null and message_id > (select read_upto from st)),
+      unseen_count = su.unseen_count - (select count(*) from del where snoozed_until is null and seen_at is null and read_at is null and message_id > (select seen_upto from st)),
+      archived_count = su.archived_count - (select count(*) from del where snoozed_until is null and (archived_at is not null or message_id <= (select archived_upto from st))),
+      snoozed_count = su.snoozed_count - (select count(*) from del where snoozed_until is not null)
   where su.id = (select id from go) and exists (select 1 from del)
-  returning su.unread_count
+  returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )
 select coalesce((select behind from st), false) as behind,
   (select json_agg(message_id::text order by message_id) from del) as deleted,
-  coalesce((select unread_count from cnt), (select unread_count from st), 0) - (
-    select count(*) from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = (select user_id from p) and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-    where e.read_at is null and e.message_id > (select read_upto from st)
-  )::int as unread`);
+  coalesce((select total_count from cnt), (select total_count from st), 0) - coalesce(x.total, 0) as total,
+  coalesce((select unread_count from cnt), (select unread_count from st), 0) - coalesce(x.unread, 0) as unread,
+  coalesce((select unseen_count from cnt), (select unseen_count from st), 0) - coalesce(x.unseen, 0) as unseen,
+  coalesce((select archived_count from cnt), (select archived_count from st), 0) - coalesce(x.archived, 0) as archived,
+  coalesce((select snoozed_count from cnt), (select snoozed_count from st), 0) - coalesce(x.snoozed, 0) as snoozed
+from (select 1) one
+left join st s on true
+left join lateral sm_expired(s.id, s.seen_upto, s.read_upto, s.archived_upto) x on true`);

@@ -11,33 +11,44 @@ with victims as (
 ), del as (
   delete from sm_delivery d using victims v
   where d.user_id = v.user_id and d.message_id = v.message_id
-  returning d.user_id, d.message_id, d.read_at
+  returning d.user_id, d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until
 ), per_user as (
-  select user_id, array_agg(message_id) filter (where read_at is null) as unread_ids, count(*) as total from del group by user_id
+  select user_id,
+    array_agg(message_id) filter (where snoozed_until is null and read_at is null) as unread_ids,
+    array_agg(message_id) filter (where snoozed_until is null and read_at is null and seen_at is null) as unseen_ids,
+    array_agg(message_id) filter (where snoozed_until is null and archived_at is null) as unarchived_ids,
+    count(*) filter (where snoozed_until is null) as total,
+    count(*) filter (where snoozed_until is not null) as snoozed
+  from del group by user_id
 ), upd as (
-  -- Which of them were unread depends on the watermark: judged against the user row this update locks
-  -- (re-evaluated on its newest version if a mark-all-read commits meanwhile).
+  -- Which of them were unread, unseen or archived depends on the watermarks: judged against the user row
+  -- this update locks (re-evaluated on its newest version if an "all" operation commits meanwhile).
   update sm_user u
   set unread_count = u.unread_count - (select count(*) from unnest(p.unread_ids) x where x > u.read_upto),
-      total_count = u.total_count - p.total
+      unseen_count = u.unseen_count - (select count(*) from unnest(p.unseen_ids) x where x > u.seen_upto),
+      archived_count = u.archived_count - (p.total - (select count(*) from unnest(p.unarchived_ids) x where x > u.archived_upto)),
+      total_count = u.total_count - p.total,
+      snoozed_count = u.snoozed_count - p.snoozed
   from per_user p where u.id = p.user_id
   returning 1
 )
 select (select count(*) from del)::int as n, (select json_agg(user_id) from per_user) as users`);
 
 /**
- * Drops the read marks of these users that no longer cover any delivery (what they covered has expired
- * or been deleted): marks otherwise grow by one per mark-all-read. A mark covers the watermark-read
- * deliveries between the next lower mark and itself; only a mark-all-read (in a new mark's range) or
- * LOWER_READ_UPTO (which writes read times out first) changes what lies there, so an empty range stays empty.
+ * Drops the marks of these users that no longer cover any delivery (what they covered has expired or
+ * been deleted): marks otherwise grow by one per "all" operation. A mark covers the deliveries without
+ * a time of its kind between the next lower mark of that kind and itself; only an "all" operation (in a
+ * new mark's range), a snooze or LOWER_UPTO (which write times out first) changes what lies there, so an
+ * empty range stays empty.
  */
-export const CLEANUP_READ_MARKS = statement<{ userIds: string }>(`
-delete from sm_read_mark k
+export const CLEANUP_MARKS = statement<{ userIds: string }>(`
+delete from sm_mark k
 where k.user_id in (select value from jsonb_array_elements_text(:userIds::jsonb))
   and not exists (
     select 1 from sm_delivery d
-    where d.user_id = k.user_id and d.read_at is null and d.message_id <= k.upto
-      and d.message_id > coalesce((select max(k2.upto) from sm_read_mark k2 where k2.user_id = k.user_id and k2.upto < k.upto), 0)
+    where d.user_id = k.user_id and d.message_id <= k.upto
+      and d.message_id > coalesce((select max(k2.upto) from sm_mark k2 where k2.user_id = k.user_id and k2.kind = k.kind and k2.upto < k.upto), 0)
+      and case k.kind when 'seen' then d.seen_at is null when 'read' then d.read_at is null else d.archived_at is null end
   )
 returning 1`);
 

@@ -6,89 +6,127 @@
  *
  * Shared shape: `p` holds the inputs; `st` locks the user's row, and FOR UPDATE hands back its newest
  * version, so a watermark a concurrent mark-all-read has just committed is the one used (no delivery
- * counted read twice). While the user has broadcasts not yet copied, NOTHING changes and `behind` comes
- * back true: the store copies them and runs the statement again, so a broadcast id is never wrongly "not
- * found". Each returns one row: behind, the ids changed, the user's exact unread count after (less their
- * expired unread), and the requested messages that are theirs and alive, with readAt after the change.
- * Marking unread runs with the user's requested deliveries above the watermark (the store lowers it
- * first, LOWER_READ_UPTO): a delivery the watermark covers cannot be unread alone.
+ * counted read twice; the update re-checks each row's read state on its newest version). While the user
+ * has broadcasts not yet copied, NOTHING changes and `behind` comes back true: the store copies them and
+ * runs the statement again, so a broadcast id is never wrongly "not found". Each returns one row: behind,
+ * the ids changed, the user's exact counts after (less their expired ones), and the requested messages
+ * that are theirs and alive, in their state after the change. Reading marks seen (seenAt: the earlier of
+ * seen and read); unreading keeps it seen (its read time becomes its seen time if it had none) and
+ * unarchives. Marking unread runs in a transaction holding the user's lock, with the requested
+ * deliveries above the read and archived watermarks (the store lowers them first, LOWER_UPTO), so `old`
+ * reads what the lock holder committed.
  */
 import { statement } from '../statement.js';
+import type { InboxCounts } from '../../../domain/message-store.js';
 import type { MessageRow } from '../reads.js';
 
 type Inputs = { userId: string; ids: string; read: boolean };
-export type SetReadRow = { behind: boolean; changed: string[] | null; unread: number; messages: MessageRow[] | null };
+export type SetReadRow = InboxCounts & { behind: boolean; changed: string[] | null; messages: MessageRow[] | null };
 
 export const SET_READ_ONE = statement<Inputs, SetReadRow>(`
 with p as (select :userId::text as user_id, :ids::jsonb as ids
 ), st as (
-  select u.id, u.unread_count, u.read_upto, u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
+  select u.id, u.total_count, u.unread_count, u.unseen_count, u.archived_count, u.snoozed_count, u.seen_upto, u.read_upto, u.archived_upto,
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind
-), upd as (
-  update sm_delivery d set read_at = case when :read::boolean then now() end
+), old as (
+  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until from sm_delivery d
   where d.user_id = (select id from go) and d.message_id = (select (p.ids->>0)::bigint from p)
-    and d.message_id > (select read_upto from st) and (d.read_at is null) = :read::boolean and (d.expires_at is null or d.expires_at > now())
-  returning d.message_id
+    and (d.message_id > (select read_upto from st) or d.snoozed_until is not null)
+    and (d.read_at is null) = :read::boolean and (d.expires_at is null or d.expires_at > now())
+), upd as (
+  update sm_delivery d
+  set read_at = case when :read::boolean then now() end,
+      seen_at = case when :read::boolean then d.seen_at else least(d.seen_at, d.read_at) end,
+      archived_at = case when :read::boolean then d.archived_at end
+  from old
+  where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
+    old.snoozed_until is null and old.seen_at is null and old.message_id > (select seen_upto from st) as was_unseen,
+    old.snoozed_until is null and old.archived_at is not null as was_archived
 ), cnt as (
-  update sm_user su set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd)
+  update sm_user su
+  set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),
+      unseen_count = su.unseen_count - (select count(*) from upd where :read::boolean and was_unseen),
+      archived_count = su.archived_count - (select count(*) from upd where was_archived)
   where su.id = (select id from go) and exists (select 1 from upd)
-  returning su.unread_count
+  returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )
 select coalesce((select behind from st), false) as behind,
   (select json_agg(message_id::text order by message_id) from upd) as changed,
-  coalesce((select unread_count from cnt), (select unread_count from st), 0) - (
-    select count(*) from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = (select user_id from p) and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-    where e.read_at is null and e.message_id > (select read_upto from st)
-  )::int as unread,
+  coalesce((select total_count from cnt), (select total_count from st), 0) - coalesce(x.total, 0) as total,
+  coalesce((select unread_count from cnt), (select unread_count from st), 0) - coalesce(x.unread, 0) as unread,
+  coalesce((select unseen_count from cnt), (select unseen_count from st), 0) - coalesce(x.unseen, 0) as unseen,
+  coalesce((select archived_count from cnt), (select archived_count from st), 0) - coalesce(x.archived, 0) as archived,
+  coalesce((select snoozed_count from cnt), (select snoozed_count from st), 0) - coalesce(x.snoozed, 0) as snoozed,
   (select json_agg(json_build_object(
       'id', d.message_id::text,
-      'read_at', case when d.message_id in (select message_id from upd) then case when :read::boolean then now() end else coalesce(d.read_at, case when d.message_id <= (select read_upto from st) then (
-        select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
-      ) end) end,
+      'read_at', case when u.message_id is null then t.read_at else u.read_at end,
+      'seen_at', case when u.message_id is null then t.seen_at else least(u.seen_at, u.read_at) end,
+      'archived_at', case when u.message_id is null then t.archived_at else u.archived_at end,
+      'snoozed_until', d.snoozed_until,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
       'created_at', m.created_at, 'expires_at', m.expires_at))
-    from sm_delivery d join sm_message m on m.id = d.message_id
+    from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
+    cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
     where d.user_id = (select user_id from p) and d.message_id = (select (p.ids->>0)::bigint from p)
       and (d.expires_at is null or d.expires_at > now())
-  ) as messages`);
+  ) as messages
+from (select 1) one
+left join st s on true
+left join lateral sm_expired(s.id, s.seen_upto, s.read_upto, s.archived_upto) x on true`);
 
 export const SET_READ_MANY = statement<Inputs, SetReadRow>(`
 with p as (select :userId::text as user_id, :ids::jsonb as ids
 ), st as (
-  select u.id, u.unread_count, u.read_upto, u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
+  select u.id, u.total_count, u.unread_count, u.unseen_count, u.archived_count, u.snoozed_count, u.seen_upto, u.read_upto, u.archived_upto,
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind
-), upd as (
-  update sm_delivery d set read_at = case when :read::boolean then now() end
+), old as (
+  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until from sm_delivery d
   where d.user_id = (select id from go) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))
-    and d.message_id > (select read_upto from st) and (d.read_at is null) = :read::boolean and (d.expires_at is null or d.expires_at > now())
-  returning d.message_id
+    and (d.message_id > (select read_upto from st) or d.snoozed_until is not null)
+    and (d.read_at is null) = :read::boolean and (d.expires_at is null or d.expires_at > now())
+), upd as (
+  update sm_delivery d
+  set read_at = case when :read::boolean then now() end,
+      seen_at = case when :read::boolean then d.seen_at else least(d.seen_at, d.read_at) end,
+      archived_at = case when :read::boolean then d.archived_at end
+  from old
+  where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
+    old.snoozed_until is null and old.seen_at is null and old.message_id > (select seen_upto from st) as was_unseen,
+    old.snoozed_until is null and old.archived_at is not null as was_archived
 ), cnt as (
-  update sm_user su set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd)
+  update sm_user su
+  set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),
+      unseen_count = su.unseen_count - (select count(*) from upd where :read::boolean and was_unseen),
+      archived_count = su.archived_count - (select count(*) from upd where was_archived)
   where su.id = (select id from go) and exists (select 1 from upd)
-  returning su.unread_count
+  returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )
 select coalesce((select behind from st), false) as behind,
   (select json_agg(message_id::text order by message_id) from upd) as changed,
-  coalesce((select unread_count from cnt), (select unread_count from st), 0) - (
-    select count(*) from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = (select user_id from p) and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-    where e.read_at is null and e.message_id > (select read_upto from st)
-  )::int as unread,
+  coalesce((select total_count from cnt), (select total_count from st), 0) - coalesce(x.total, 0) as total,
+  coalesce((select unread_count from cnt), (select unread_count from st), 0) - coalesce(x.unread, 0) as unread,
+  coalesce((select unseen_count from cnt), (select unseen_count from st), 0) - coalesce(x.unseen, 0) as unseen,
+  coalesce((select archived_count from cnt), (select archived_count from st), 0) - coalesce(x.archived, 0) as archived,
+  coalesce((select snoozed_count from cnt), (select snoozed_count from st), 0) - coalesce(x.snoozed, 0) as snoozed,
   (select json_agg(json_build_object(
       'id', d.message_id::text,
-      'read_at', case when d.message_id in (select message_id from upd) then case when :read::boolean then now() end else coalesce(d.read_at, case when d.message_id <= (select read_upto from st) then (
-        select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
-      ) end) end,
+      'read_at', case when u.message_id is null then t.read_at else u.read_at end,
+      'seen_at', case when u.message_id is null then t.seen_at else least(u.seen_at, u.read_at) end,
+      'archived_at', case when u.message_id is null then t.archived_at else u.archived_at end,
+      'snoozed_until', d.snoozed_until,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
       'created_at', m.created_at, 'expires_at', m.expires_at))
-    from sm_delivery d join sm_message m on m.id = d.message_id
+    from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
+    cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
     where d.user_id = (select user_id from p) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))
       and (d.expires_at is null or d.expires_at > now())
-  ) as messages`);
+  ) as messages
+from (select 1) one
+left join st s on true
+left join lateral sm_expired(s.id, s.seen_upto, s.read_upto, s.archived_upto) x on true`);

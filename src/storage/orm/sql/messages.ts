@@ -1,46 +1,55 @@
-/** Reads of a user's messages besides pages (pages.ts). */
+/** Reads of a user's messages besides pages (pages.ts). Times come from sm_times (a function of the migrations). */
 import { statement } from '../statement.js';
 import type { MessageRow } from '../reads.js';
 
 /**
- * One live delivery of the user, with its message. readAt: its own, or the time of the mark-all-read
- * whose watermark first covered it (the lowest mark at or above its id).
+ * One live delivery of the user, with its message. Its state times: its own, or the time of the "all"
+ * operation whose watermark first covered it (sm_times).
  */
 export const GET_MESSAGE = statement<{ userId: string; messageId: string }, MessageRow>(`
-select d.message_id::text as id,
-  coalesce(d.read_at, case when d.message_id <= u.read_upto then (
-    select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
-  ) end) as read_at,
+select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
 from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
+cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
 where d.user_id = :userId and d.message_id = :messageId
   and (d.expires_at is null or d.expires_at > now())`);
 
-/** The user's oldest unread live deliveries (unread ones have no read time to look up). */
-export const OLDEST_UNREAD = statement<{ userId: string; limit: number }, MessageRow>(`
-select d.message_id::text as id,
-  coalesce(d.read_at, case when d.message_id <= u.read_upto then (
-    select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
-  ) end) as read_at,
+/** Several live deliveries of the user (a JSON list of ids), as GET_MESSAGE; the array is computed once, each id one probe. */
+export const GET_MESSAGES = statement<{ userId: string; ids: string }, MessageRow>(`
+select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
 from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
-where d.user_id = :userId and d.read_at is null and d.message_id > u.read_upto
+cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
+where d.user_id = :userId and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb)))
+  and (d.expires_at is null or d.expires_at > now())`);
+
+/** The user's oldest unread live deliveries, snoozed ones aside (the unread index holds neither). */
+export const OLDEST_UNREAD = statement<{ userId: string; limit: number }, MessageRow>(`
+select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
+cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
+where d.user_id = :userId and d.read_at is null and d.snoozed_until is null and d.message_id > u.read_upto
   and (d.expires_at is null or d.expires_at > now())
 order by d.message_id asc
 limit :limit`);
 
 /**
  * How many live deliveries of the user pass a filter, for the totals the counters cannot give:
- * :unread true (unread only), false (read only) or null (both); :levels, :since, :until as in pages.ts.
+ * :read, :seen, :archived true, false or null (both); :snoozed true (only snoozed) or false (none);
+ * :levels, :since, :until as in pages.ts. A snoozed delivery ignores the watermarks.
  */
 export const COUNT_FILTERED = statement<
-  { userId: string; unread: boolean | null; levels: string | null; since: Date | null; until: Date | null },
+  { userId: string; read: boolean | null; seen: boolean | null; archived: boolean | null; snoozed: boolean; levels: string | null; since: Date | null; until: Date | null },
   { n: number }
 >(`
-select count(*)::int as n from sm_delivery d
+with w as (select seen_upto, read_upto, archived_upto from sm_user where id = :userId)
+select count(*)::int as n from sm_delivery d, w
 where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-  and (:unread::boolean is null
-       or (d.read_at is null and d.message_id > (select ru.read_upto from sm_user ru where ru.id = :userId)) = :unread::boolean)
+  and (d.snoozed_until is not null) = :snoozed::boolean
+  and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= w.read_upto)) = :read::boolean)
+  and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= w.seen_upto)) = :seen::boolean)
+  and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= w.archived_upto)) = :archived::boolean)
   and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
   and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
   and (:until::timestamptz is null or d.created_at <= :until::timestamptz)`);

@@ -1,56 +1,56 @@
 /**
  * One keyset page of a user's deliveries in one statement, with the user's state as a row of its own
- * (the message columns null; no such row: an unknown user): their exact counters, whether broadcasts
+ * (the message columns null; no such row: an unknown user): their exact counts, whether broadcasts
  * wait to be copied to them (`behind`), and, past a cursor, whether anything lies before it (`before`,
- * an uncorrelated subquery evaluated once). The page's rows carry only messages. The read watermark
- * is a subquery evaluated once, not a join looked up again for each row under a generic plan.
- * Four statements: the inbox (unread: its partial index) or the archive (:readOnly keeps the read
- * ones), newest first (`after` a cursor) or oldest first (`before` it). :cursor null starts at the
- * end; :levels (a JSON list), :since and :until null do not filter.
+ * an uncorrelated subquery evaluated once). The page's rows carry only messages. The watermarks come
+ * from `st`, evaluated once, not a join looked up again for each row under a generic plan.
+ * Four statements: the inbox (unread, not snoozed: its partial index) or all of them with the state
+ * filters, newest first (`after` a cursor) or oldest first (`before` it). :cursor null starts at the
+ * end; :levels (a JSON list), :since and :until null do not filter; :read, :seen, :archived null take
+ * both; :snoozed true takes only snoozed ones, false none. A filter for what a watermark covers not
+ * (read, seen or archived false) starts the scan at that watermark (`lo`): a row-comparison bound.
  */
+import type { InboxCounts } from '../../../domain/message-store.js';
 import { statement } from '../statement.js';
 import type { MessageRow } from '../reads.js';
 
-export type PageRow = MessageRow | ({ id: null; unread: number; total: number; behind: boolean; before: boolean | null });
+export type PageRow = MessageRow | ({ id: null; behind: boolean; before: boolean | null } & InboxCounts);
+type Filters = { userId: string; cursor: string | null; levels: string | null; since: Date | null; until: Date | null; limit: number; seen: boolean | null; archived: boolean | null };
 
-export const INBOX_NEWEST_FIRST = statement<{ userId: string; cursor: string | null; levels: string | null; since: Date | null; until: Date | null; limit: number }, PageRow>(`
+export const INBOX_NEWEST_FIRST = statement<Filters, PageRow>(`
 with st as (
-  select u.unread_count - x.unread_expired as unread,
-         u.total_count - x.total_expired as total,
-         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
-  from sm_user u
-  cross join lateral (
-    select (count(*) filter (where e.read_at is null and e.message_id > u.read_upto))::int as unread_expired,
-           count(*)::int as total_expired
-    from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = u.id and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-  ) x
+  select u.total_count - x.total as total, u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen,
+         u.archived_count - x.archived as archived, u.snoozed_count - x.snoozed as snoozed,
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind,
+         u.seen_upto, u.read_upto, u.archived_upto
+  from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
   where u.id = :userId
 )
-select st.unread, st.total, st.behind,
+select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
   (:cursor::bigint is not null and exists (
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-      and d.read_at is null and d.message_id > (select ru.read_upto from sm_user ru where ru.id = :userId)
+      and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
+      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+      and :archived::boolean is not true
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id >= :cursor::bigint
   )) as before,
-  null as id, null as read_at, null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
 from st
 union all
-(select null, null, null, null,
-   d.message_id::text as id,
-   coalesce(d.read_at, case when d.message_id <= (select ru.read_upto from sm_user ru where ru.id = :userId) then (
-     select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
-   ) end) as read_at,
+(select null, null, null, null, null, null, null,
+   d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
+ cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-   and d.read_at is null and d.message_id > (select ru.read_upto from sm_user ru where ru.id = :userId)
+   and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
+   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+   and :archived::boolean is not true
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
@@ -58,44 +58,40 @@ union all
  order by d.message_id desc
  limit :limit)`);
 
-export const INBOX_OLDEST_FIRST = statement<{ userId: string; cursor: string | null; levels: string | null; since: Date | null; until: Date | null; limit: number }, PageRow>(`
+export const INBOX_OLDEST_FIRST = statement<Filters, PageRow>(`
 with st as (
-  select u.unread_count - x.unread_expired as unread,
-         u.total_count - x.total_expired as total,
-         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
-  from sm_user u
-  cross join lateral (
-    select (count(*) filter (where e.read_at is null and e.message_id > u.read_upto))::int as unread_expired,
-           count(*)::int as total_expired
-    from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = u.id and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-  ) x
+  select u.total_count - x.total as total, u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen,
+         u.archived_count - x.archived as archived, u.snoozed_count - x.snoozed as snoozed,
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind,
+         u.seen_upto, u.read_upto, u.archived_upto
+  from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
   where u.id = :userId
 )
-select st.unread, st.total, st.behind,
+select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
   (:cursor::bigint is not null and exists (
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-      and d.read_at is null and d.message_id > (select ru.read_upto from sm_user ru where ru.id = :userId)
+      and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
+      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+      and :archived::boolean is not true
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id <= :cursor::bigint
   )) as before,
-  null as id, null as read_at, null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
 from st
 union all
-(select null, null, null, null,
-   d.message_id::text as id,
-   coalesce(d.read_at, case when d.message_id <= (select ru.read_upto from sm_user ru where ru.id = :userId) then (
-     select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
-   ) end) as read_at,
+(select null, null, null, null, null, null, null,
+   d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
+ cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-   and d.read_at is null and d.message_id > (select ru.read_upto from sm_user ru where ru.id = :userId)
+   and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
+   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+   and :archived::boolean is not true
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
@@ -103,44 +99,46 @@ union all
  order by d.message_id asc
  limit :limit)`);
 
-export const ARCHIVE_NEWEST_FIRST = statement<{ userId: string; cursor: string | null; levels: string | null; since: Date | null; until: Date | null; limit: number; readOnly: boolean }, PageRow>(`
+export const ALL_NEWEST_FIRST = statement<Filters & { read: boolean | null; snoozed: boolean }, PageRow>(`
 with st as (
-  select u.unread_count - x.unread_expired as unread,
-         u.total_count - x.total_expired as total,
-         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
-  from sm_user u
-  cross join lateral (
-    select (count(*) filter (where e.read_at is null and e.message_id > u.read_upto))::int as unread_expired,
-           count(*)::int as total_expired
-    from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = u.id and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-  ) x
+  select u.total_count - x.total as total, u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen,
+         u.archived_count - x.archived as archived, u.snoozed_count - x.snoozed as snoozed,
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind,
+         u.seen_upto, u.read_upto, u.archived_upto,
+         case when :snoozed::boolean then 0 else greatest(
+           case when :read::boolean is false then u.read_upto else 0 end,
+           case when :seen::boolean is false then u.seen_upto else 0 end,
+           case when :archived::boolean is false then u.archived_upto else 0 end) end as lo
+  from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
   where u.id = :userId
 )
-select st.unread, st.total, st.behind,
+select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
   (:cursor::bigint is not null and exists (
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-      and (not :readOnly::boolean or not (d.read_at is null and d.message_id > (select ru.read_upto from sm_user ru where ru.id = :userId)))
+      and (d.snoozed_until is not null) = :snoozed::boolean and d.message_id > (select lo from st)
+      and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select read_upto from st))) = :read::boolean)
+      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select seen_upto from st))) = :seen::boolean)
+      and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= (select archived_upto from st))) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id >= :cursor::bigint
   )) as before,
-  null as id, null as read_at, null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
 from st
 union all
-(select null, null, null, null,
-   d.message_id::text as id,
-   coalesce(d.read_at, case when d.message_id <= (select ru.read_upto from sm_user ru where ru.id = :userId) then (
-     select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
-   ) end) as read_at,
+(select null, null, null, null, null, null, null,
+   d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
+ cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-   and (not :readOnly::boolean or not (d.read_at is null and d.message_id > (select ru.read_upto from sm_user ru where ru.id = :userId)))
+   and (d.snoozed_until is not null) = :snoozed::boolean and d.message_id > (select lo from st)
+   and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select read_upto from st))) = :read::boolean)
+   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select seen_upto from st))) = :seen::boolean)
+   and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= (select archived_upto from st))) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
@@ -148,44 +146,46 @@ union all
  order by d.message_id desc
  limit :limit)`);
 
-export const ARCHIVE_OLDEST_FIRST = statement<{ userId: string; cursor: string | null; levels: string | null; since: Date | null; until: Date | null; limit: number; readOnly: boolean }, PageRow>(`
+export const ALL_OLDEST_FIRST = statement<Filters & { read: boolean | null; snoozed: boolean }, PageRow>(`
 with st as (
-  select u.unread_count - x.unread_expired as unread,
-         u.total_count - x.total_expired as total,
-         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
-  from sm_user u
-  cross join lateral (
-    select (count(*) filter (where e.read_at is null and e.message_id > u.read_upto))::int as unread_expired,
-           count(*)::int as total_expired
-    from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = u.id and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-  ) x
+  select u.total_count - x.total as total, u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen,
+         u.archived_count - x.archived as archived, u.snoozed_count - x.snoozed as snoozed,
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind,
+         u.seen_upto, u.read_upto, u.archived_upto,
+         case when :snoozed::boolean then 0 else greatest(
+           case when :read::boolean is false then u.read_upto else 0 end,
+           case when :seen::boolean is false then u.seen_upto else 0 end,
+           case when :archived::boolean is false then u.archived_upto else 0 end) end as lo
+  from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
   where u.id = :userId
 )
-select st.unread, st.total, st.behind,
+select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
   (:cursor::bigint is not null and exists (
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-      and (not :readOnly::boolean or not (d.read_at is null and d.message_id > (select ru.read_upto from sm_user ru where ru.id = :userId)))
+      and (d.snoozed_until is not null) = :snoozed::boolean and d.message_id > (select lo from st)
+      and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select read_upto from st))) = :read::boolean)
+      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select seen_upto from st))) = :seen::boolean)
+      and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= (select archived_upto from st))) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id <= :cursor::bigint
   )) as before,
-  null as id, null as read_at, null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
 from st
 union all
-(select null, null, null, null,
-   d.message_id::text as id,
-   coalesce(d.read_at, case when d.message_id <= (select ru.read_upto from sm_user ru where ru.id = :userId) then (
-     select k.at from sm_read_mark k where k.user_id = d.user_id and k.upto >= d.message_id order by k.upto limit 1
-   ) end) as read_at,
+(select null, null, null, null, null, null, null,
+   d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
+ cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-   and (not :readOnly::boolean or not (d.read_at is null and d.message_id > (select ru.read_upto from sm_user ru where ru.id = :userId)))
+   and (d.snoozed_until is not null) = :snoozed::boolean and d.message_id > (select lo from st)
+   and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select read_upto from st))) = :read::boolean)
+   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select seen_upto from st))) = :seen::boolean)
+   and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= (select archived_upto from st))) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)

@@ -12,11 +12,11 @@ import { statement } from '../statement.js';
  *
  * :sends is a JSON array of sends, each { u: [user ids, distinct], l: level, t: text, x: extra tags,
  * r: url, d: data, c: createdAt, e: expiresAt }. One row per (send, recipient): `i` is the send's 1-based
- * position, `unread` the recipient's count just after that send's message (a user with several sends
+ * position, `unread` and `unseen` the recipient's counts just after that send's message (a user with several sends
  * counts them in id order), `behind`: the recipient has broadcasts not yet copied (the store then catches
  * them up). The expired-unread correction is materialised: once per recipient, not once per send.
  */
-export const SEND = statement<{ sends: string }, { i: number; id: string; user_id: string; unread: number; behind: boolean }>(`
+export const SEND = statement<{ sends: string }, { i: number; id: string; user_id: string; unread: number; unseen: number; behind: boolean }>(`
 with s as (
   select a.i::int as i, x.u, x.l, x.t, x.x, x.r, x.d, x.c, x.e
   from jsonb_array_elements(:sends::jsonb) with ordinality as a(v, i)
@@ -24,12 +24,13 @@ with s as (
 ), pairs as (
   select s.i, r.value as user_id from s cross join lateral jsonb_array_elements_text(s.u) as r
 ), u as (
-  insert into sm_user as su (id, bcast_id, unread_count, total_count)
-  select user_id, (select coalesce(max(id), 0) from sm_message where broadcast), count(*), count(*)
+  insert into sm_user as su (id, bcast_id, unread_count, unseen_count, total_count)
+  select user_id, (select coalesce(max(id), 0) from sm_message where broadcast), count(*), count(*), count(*)
   from pairs group by user_id order by user_id collate "C"
   on conflict (id) do update
-  set unread_count = su.unread_count + excluded.unread_count, total_count = su.total_count + excluded.total_count
-  returning su.id, su.unread_count, su.bcast_id, su.read_upto, (su.xmax::text = '0') as inserted
+  set unread_count = su.unread_count + excluded.unread_count, unseen_count = su.unseen_count + excluded.unseen_count,
+      total_count = su.total_count + excluded.total_count
+  returning su.id, su.unread_count, su.unseen_count, su.bcast_id, su.seen_upto, su.read_upto, su.archived_upto, (su.xmax::text = '0') as inserted
 ), ids as (
   select s.i, nextval(pg_get_serial_sequence('sm_message', 'id')) as id
   from s cross join (select count(*) from u) as locked
@@ -52,16 +53,10 @@ with s as (
     (count(*) over (partition by pairs.user_id order by ids.id desc rows between unbounded preceding and current row) - 1)::int as after
   from pairs join ids using (i)
 ), x as materialized (
-  select u.id, (
-    select count(*) from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = u.id and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-    where e.read_at is null and e.message_id > u.read_upto
-  )::int as expired
-  from u
+  select u.id, e.unread, e.unseen from u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) e
 )
 select later.i, later.id::text as id, u.id as user_id,
-  u.unread_count - later.after - x.expired as unread,
+  u.unread_count - later.after - x.unread as unread,
+  u.unseen_count - later.after - x.unseen as unseen,
   u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
 from later join u on u.id = later.user_id join x on x.id = u.id`);

@@ -1,12 +1,11 @@
 /**
  * Statements about users: registering them, their exact counters and whether broadcasts wait for them.
- * Read state (entities.ts): a delivery is unread when `read_at is null and message_id > read_upto`.
- * "Expired" deliveries vanish from every read at once; the counters still hold them until the cleanup
- * reclaims them, so an exact count subtracts the user's expired ones, found through the
- * (user_id, expires_at) index: a range that is empty while the cleanup keeps up.
- * That subquery is fenced (OFFSET 0) and ordered by expires_at so the planner keeps to that index
- * whatever its statistics say, instead of walking the user's unread range.
+ * States (entities.ts): a delivery is unread when `read_at is null and message_id > read_upto` and it is
+ * not snoozed. "Expired" deliveries vanish from every read at once; the counters still hold them until
+ * the cleanup reclaims them, so an exact count subtracts the user's expired ones (sm_expired, a function
+ * of the migrations that keeps to the (user_id, expires_at) index).
  */
+import type { InboxCounts } from '../../../domain/message-store.js';
 import { statement } from '../statement.js';
 
 /** New users start after the newest broadcast: users known later do not get earlier broadcasts. */
@@ -21,33 +20,18 @@ with ins as (
 update sm_stats set known_users = known_users + (select count(*) from ins)
 where id = 1 and exists (select 1 from ins)`);
 
-/** The user's counters, corrected for expired deliveries not yet reclaimed, and whether broadcasts newer than their watermark exist. */
-export const USER_STATE = statement<{ userId: string }, { unread: number; total: number; behind: boolean }>(`
-select u.unread_count - x.unread_expired as unread,
-       u.total_count - x.total_expired as total,
+/** The user's five counts (InboxCounts), corrected for expired deliveries not yet reclaimed, and whether broadcasts newer than their watermark exist. */
+export const USER_STATE = statement<{ userId: string }, InboxCounts & { behind: boolean }>(`
+select u.total_count - x.total as total, u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen,
+       u.archived_count - x.archived as archived, u.snoozed_count - x.snoozed as snoozed,
        u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
-from sm_user u
-cross join lateral (
-  select (count(*) filter (where e.read_at is null and e.message_id > u.read_upto))::int as unread_expired,
-         count(*)::int as total_expired
-  from (
-    select e.read_at, e.message_id from sm_delivery e
-    where e.user_id = u.id and e.expires_at <= now() order by e.expires_at offset 0
-  ) e
-) x
+from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
 where u.id = :userId`);
 
-/** Exact unread counts of several users. */
-export const UNREAD_OF = statement<{ userIds: string }, { user_id: string; unread: number }>(`
-select u.id as user_id,
-  u.unread_count - (
-    select count(*) from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = u.id and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-    where e.read_at is null and e.message_id > u.read_upto
-  )::int as unread
-from sm_user u
+/** Exact unread and unseen counts of several users. */
+export const UNREAD_OF = statement<{ userIds: string }, { user_id: string; unread: number; unseen: number }>(`
+select u.id as user_id, u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen
+from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
 where u.id in (select value from jsonb_array_elements_text(:userIds::jsonb))`);
 
 /** Those of the listed users with broadcasts not yet copied to them. */
@@ -56,21 +40,15 @@ select id from sm_user
 where id in (select value from jsonb_array_elements_text(:userIds::jsonb))
   and bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast)`);
 
-/** Each known user's exact unread count, and whether the message is theirs (and alive). */
-export const BROADCAST_VIEWS = statement<{ messageId: string; userIds: string }, { user_id: string; has: boolean; unread: number }>(`
+/** Each known user's exact unread and unseen counts, and whether the message is theirs (and alive). */
+export const BROADCAST_VIEWS = statement<{ messageId: string; userIds: string }, { user_id: string; has: boolean; unread: number; unseen: number }>(`
 select u.id as user_id,
   exists (
     select 1 from sm_delivery d
     where d.user_id = u.id and d.message_id = :messageId::bigint and (d.expires_at is null or d.expires_at > now())
   ) as has,
-  u.unread_count - (
-    select count(*) from (
-      select e.read_at, e.message_id from sm_delivery e
-      where e.user_id = u.id and e.expires_at <= now() order by e.expires_at offset 0
-    ) e
-    where e.read_at is null and e.message_id > u.read_upto
-  )::int as unread
-from sm_user u
+  u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen
+from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
 where u.id in (select value from jsonb_array_elements_text(:userIds::jsonb))`);
 
 /** Locks one user's row (their writes then see every change committed before), and says whether broadcasts are pending. */

@@ -1,0 +1,102 @@
+/** markAllRead, markAllSeen and archiveAll: two statements in one transaction, holding the user's row lock. */
+import { statement } from '../statement.js';
+
+/**
+ * Locks the user and finds the newest delivery at or before :until (a backward walk of the primary key
+ * that stops at the first match: the very first when :until is now). Deliveries grow in id and time
+ * together, so everything at or below it was delivered at or before :until. It is read before the lock
+ * is granted, which is safe: a delivery still to commit belongs to a send holding this lock, which took
+ * its id after every delivery already committed.
+ */
+export const LOCK_FOR_MARK_ALL = statement<
+  { userId: string; until: Date },
+  { behind: boolean; upto: string | null; seen_upto: string; read_upto: string; archived_upto: string }
+>(`
+select u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind, (
+  select d.message_id::text from sm_delivery d
+  where d.user_id = :userId and d.delivered_at <= :until order by d.message_id desc limit 1
+) as upto, u.seen_upto::text as seen_upto, u.read_upto::text as read_upto, u.archived_upto::text as archived_upto
+from sm_user u where u.id = :userId
+for update`);
+
+/**
+ * markAllRead (:read and :seen), markAllSeen (:seen) and archiveAll (all three): raises the watermarks
+ * asked to :upto (from LOCK_FOR_MARK_ALL, in the same transaction, the user caught up with broadcasts)
+ * and records a mark for each: O(1) whatever the number of messages covered. :lo is the lowest of the new
+ * watermarks (the store computes it from LOCK_FOR_MARK_ALL's): a constant bound for the scans. With :onlyRead, archived
+ * rises only to the read watermark, and the explicitly read deliveries between it and :upto get an
+ * archived time written (those cost a row each). Runs unprepared, so the planner sees the real bounds.
+ * The new counters are the deliveries above the new watermarks not in that state (normally none: a
+ * range of the primary key, both ends row comparisons: they keep the planner off the global message_id
+ * index, and unlike an equality on user_id start the scan at the bound). n is the live messages whose
+ * state (archived, else read, else seen) changed; raised is false when nothing moved.
+ */
+export const RAISE_UPTO = statement<
+  { userId: string; upto: string; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean },
+  { n: number; raised: boolean }
+>(`
+with nw as (
+  select su.id, su.seen_upto, su.read_upto, su.archived_upto, su.total_count, su.unread_count, su.unseen_count, su.archived_count,
+    case when :seen::boolean then greatest(su.seen_upto, :upto::bigint) else su.seen_upto end as seen_to,
+    case when :read::boolean then greatest(su.read_upto, :upto::bigint) else su.read_upto end as read_to,
+    case when not :archived::boolean then su.archived_upto
+         when :onlyRead::boolean then greatest(su.archived_upto, least(:upto::bigint, su.read_upto))
+         else greatest(su.archived_upto, :upto::bigint) end as archived_to
+  from sm_user su where su.id = :userId::text
+), above as (
+  select (count(*) filter (where d.read_at is null and d.message_id > nw.read_to))::int as unread,
+         (count(*) filter (where d.seen_at is null and d.read_at is null and d.message_id > nw.seen_to))::int as unseen,
+         (count(*) filter (where d.archived_at is null and d.message_id > nw.archived_to))::int as unarchived,
+         (count(*) filter (where :onlyRead::boolean and d.read_at is not null and d.archived_at is null and d.message_id <= :upto::bigint))::int as to_archive
+  from sm_delivery d, nw
+  where (d.user_id, d.message_id) > (:userId::text, :lo::bigint)
+    and (d.user_id, d.message_id) <= (:userId::text, 9223372036854775807::bigint)
+    and d.snoozed_until is null
+), expired as (
+  -- The expired ones (still in the counters) whose state this changes: not live, so not in n.
+  select count(*) filter (where case
+      when :archived::boolean then e.archived_at is null and e.message_id > nw.archived_upto
+        and (e.message_id <= nw.archived_to or (:onlyRead::boolean and e.read_at is not null and e.message_id <= :upto::bigint))
+      when :read::boolean then e.read_at is null and e.message_id > nw.read_upto and e.message_id <= nw.read_to
+      else e.seen_at is null and e.read_at is null and e.message_id > nw.seen_upto and e.message_id <= nw.seen_to end)::int as n
+  from (
+    select e.read_at, e.seen_at, e.archived_at, e.snoozed_until, e.message_id from sm_delivery e
+    where e.user_id = :userId::text and e.expires_at <= now() order by e.expires_at offset 0
+  ) e, nw
+  where e.snoozed_until is null
+), counters as (
+  select nw.id,
+    case when :read::boolean then a.unread else nw.unread_count end as unread,
+    case when :seen::boolean then a.unseen else nw.unseen_count end as unseen,
+    case when :archived::boolean then nw.total_count - a.unarchived + a.to_archive else nw.archived_count end as archived,
+    nw.seen_to > nw.seen_upto or nw.read_to > nw.read_upto or nw.archived_to > nw.archived_upto or a.to_archive > 0 as raised
+  from nw, above a
+), arch as (
+  update sm_delivery d set archived_at = now()
+  from nw
+  where :onlyRead::boolean and (d.user_id, d.message_id) > (:userId::text, :lo::bigint) and (d.user_id, d.message_id) <= (:userId::text, :upto::bigint)
+    and d.read_at is not null and d.archived_at is null and d.snoozed_until is null
+  returning 1
+), marks as (
+  insert into sm_mark (user_id, kind, upto, at)
+  select nw.id, k.kind, k.upto, now()
+  from nw cross join lateral (values ('seen', nw.seen_to, nw.seen_upto), ('read', nw.read_to, nw.read_upto), ('archived', nw.archived_to, nw.archived_upto)) as k(kind, upto, old)
+  where k.upto > k.old
+  on conflict do nothing
+  returning 1
+), raise as (
+  update sm_user su
+  set seen_upto = nw.seen_to, read_upto = nw.read_to, archived_upto = nw.archived_to,
+      unread_count = c.unread, unseen_count = c.unseen, archived_count = c.archived
+  from nw, counters c
+  where su.id = nw.id and c.raised
+  returning 1
+)
+select coalesce((
+  select case when not c.raised then 0
+    when :archived::boolean then (nw.total_count - nw.archived_count) - (nw.total_count - c.archived)
+    when :read::boolean then nw.unread_count - c.unread
+    else nw.unseen_count - c.unseen end
+  from nw, counters c
+), 0) - coalesce((select n from expired), 0) as n,
+  coalesce((select raised from counters), false) as raised`);
