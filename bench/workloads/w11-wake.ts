@@ -41,8 +41,8 @@ async function oneRound(ctx: BenchContext, t: BenchTarget, prefix: string, users
   ctx.log(`    seeding ${fmt(users)} users × ${perUser}`);
   const ids = await t.seeder.inboxes(userIds, perUser);
   const auths = await Promise.all(userIds.map((u) => bearer(u)));
-  // Far enough ahead for every snooze call (about one a millisecond) to land before it.
-  const at = Math.ceil((Date.now() + 5_000 + users * 2) / 1000) * 1000;
+  // Far enough ahead for every snooze call to land before it, on a loaded machine too (checked below).
+  const at = Math.ceil((Date.now() + 10_000 + users * 10) / 1000) * 1000;
   const until = new Date(at).toISOString();
 
   const pending = new Map(userIds.map((u, i) => [u, new Set(ids[i])]));
