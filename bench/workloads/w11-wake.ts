@@ -16,7 +16,7 @@ const SUBSCRIBERS = 100;
 /** Concurrent snooze calls while setting up. */
 const CONCURRENCY = 16;
 /** Past S + this, a repeat that has not seen every wake-up fails. */
-const GIVE_UP_MS = 60_000;
+const GIVE_UP_MS = 120_000;
 
 export async function w11(ctx: BenchContext, t: BenchTarget): Promise<Row[]> {
   const { w11Users: users, w11PerUser: perUser } = ctx.opts.sizes;
