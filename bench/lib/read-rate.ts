@@ -19,6 +19,17 @@ export interface FlatRead {
   original?: string;
 }
 
+/** A user `<prefix>-<n>` seeded with `n` unread messages for each size: the inboxes flatReadRows reads. */
+export async function seededInboxes(ctx: BenchContext, t: BenchTarget, prefix: string, sizes: number[]): Promise<Map<number, string>> {
+  const inboxes = new Map<number, string>();
+  for (const n of sizes) {
+    ctx.log(`    seeding ${fmt(n)} unread`);
+    await t.seeder.inboxes([`${prefix}-${n}`], n);
+    inboxes.set(n, `${prefix}-${n}`);
+  }
+  return inboxes;
+}
+
 /**
  * One row per inbox (users already seeded, `n` → user id), 16 connections reading it, and the ratio
  * of the two rates (larger ÷ smaller) against `target.ratio`.

@@ -5,18 +5,12 @@
 import type { BenchTarget } from '../lib/backends.js';
 import type { BenchContext } from '../lib/context.js';
 import { Q } from '../lib/gql.js';
-import { flatReadRows } from '../lib/read-rate.js';
+import { flatReadRows, seededInboxes } from '../lib/read-rate.js';
 import type { Row } from '../lib/report.js';
-import { fmt } from '../lib/stats.js';
 import { TARGET } from '../lib/targets.js';
 
 export async function w10(ctx: BenchContext, t: BenchTarget): Promise<Row[]> {
-  const inboxes = new Map<number, string>();
-  for (const n of [ctx.opts.sizes.w10Small, ctx.opts.sizes.w10Large]) {
-    ctx.log(`    seeding ${fmt(n)} messages`);
-    await t.seeder.inboxes([`w10-user-${n}`], n);
-    inboxes.set(n, `w10-user-${n}`);
-  }
+  const inboxes = await seededInboxes(ctx, t, 'w10-user', [ctx.opts.sizes.w10Small, ctx.opts.sizes.w10Large]);
   const target = { rps: TARGET.w10Rps, ratio: TARGET.w10Ratio };
   return [
     ...(await flatReadRows(

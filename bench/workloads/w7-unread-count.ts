@@ -2,18 +2,12 @@
 import type { BenchTarget } from '../lib/backends.js';
 import type { BenchContext } from '../lib/context.js';
 import { Q } from '../lib/gql.js';
-import { flatReadRows } from '../lib/read-rate.js';
+import { flatReadRows, seededInboxes } from '../lib/read-rate.js';
 import type { Row } from '../lib/report.js';
-import { fmt } from '../lib/stats.js';
 import { original, TARGET } from '../lib/targets.js';
 
 export async function w7(ctx: BenchContext, t: BenchTarget): Promise<Row[]> {
-  const inboxes = new Map<number, string>();
-  for (const unread of [ctx.opts.sizes.w7Small, ctx.opts.sizes.w7Large]) {
-    ctx.log(`    seeding ${fmt(unread)} unread`);
-    await t.seeder.inboxes([`w7-user-${unread}`], unread);
-    inboxes.set(unread, `w7-user-${unread}`);
-  }
+  const inboxes = await seededInboxes(ctx, t, 'w7-user', [ctx.opts.sizes.w7Small, ctx.opts.sizes.w7Large]);
   return flatReadRows(
     ctx,
     t,
