@@ -4,6 +4,7 @@
  * when the last of a sample of live subscribers (the live hub, as inboxEvents reads it) had all of
  * its user's wake-ups. Fresh users each repeat.
  */
+import { setMaxListeners } from 'node:events';
 import type { BenchTarget } from '../lib/backends.js';
 import type { BenchContext } from '../lib/context.js';
 import { bearer, globalId, gql, Q } from '../lib/gql.js';
@@ -56,6 +57,8 @@ async function oneRound(ctx: BenchContext, t: BenchTarget, prefix: string, users
     lastWoken = Date.now();
   });
   const abort = new AbortController();
+  // Every subscriber's feed listens on it.
+  setMaxListeners(SUBSCRIBERS + 1, abort.signal);
   const subscribers = await Promise.all(userIds.slice(0, SUBSCRIBERS).map((u, i) => subscriber(t, u, ids[i], abort.signal)));
   try {
     ctx.log(`    snoozing ${fmt(users * perUser)} until ${until}`);
