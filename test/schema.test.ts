@@ -3,8 +3,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { printedSchema } from '../src/graphql/schema.js';
+import { openStorage } from '../src/storage/index.js';
 import { startEmbeddedDatabase } from '../src/storage/embedded.js';
 import { ormOptions } from '../src/storage/orm/orm-config.js';
 import { createTestDatabase } from './harness.js';
@@ -100,4 +103,60 @@ describe('migrations agree with the entities', () => {
       await embedded.close();
     }
   }, 90_000); // PGlite starts slowly on a busy machine
+});
+
+describe('upgrading a database to inbox states', () => {
+  /** What the store wrote before inbox states, written here directly: the statements of that time are gone. */
+  const BEFORE_STATES = `
+    with m as (
+      insert into sm_message (level, text, created_at, expires_at, broadcast)
+      select 20, 'm' || g, now(), now() + interval '1 day', g = 5 from generate_series(1, 5) g
+      returning id, level, created_at, delivered_at, expires_at, broadcast, text
+    ), u as (
+      insert into sm_user (id, bcast_id, unread_count, total_count, read_upto)
+      select 'old-user', 0, 2, 4, (select id from m where text = 'm2')
+    ), k as (
+      insert into sm_read_mark (user_id, upto, at) select 'old-user', id, '2026-01-02T03:04:05Z' from m where text = 'm2'
+    ), d as (
+      insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at, read_at)
+      select 'old-user', id, level, created_at, delivered_at, expires_at, case when text = 'm1' then '2026-01-01T00:00:00Z'::timestamptz end
+      from m where not broadcast
+    )
+    select id::text as id from m order by id`;
+
+  it('keeps every message: unseen exactly when unread, nothing archived or snoozed, counts right', async () => {
+    const db = await createTestDatabase();
+    try {
+      const orm = await MikroORM.init(ormOptions(db.url, { poolMax: 1 }));
+      let m: string[];
+      try {
+        await orm.getMigrator().up({ to: 'Migration20261207003426' });
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        m = (await c.query<{ id: string }>(BEFORE_STATES)).rows.map((r) => r.id);
+        await c.end();
+      } finally {
+        await orm.close(true);
+      }
+      // The store's start runs the pending migration, as `npm run migrate` does.
+      const store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
+      try {
+        const user = 'old-user';
+        // m1 read, m2 read by mark-all-read, m3 and m4 unread, m5 a broadcast not yet copied to the user.
+        expect(await store.counts(user)).toEqual({ total: 5, unread: 3, unseen: 3, archived: 0, snoozed: 0 });
+        const [m1, m2] = [await store.get(user, m[0]), await store.get(user, m[1])];
+        expect(m1).toMatchObject({ readAt: new Date('2026-01-01T00:00:00Z'), seenAt: new Date('2026-01-01T00:00:00Z'), archivedAt: null, snoozedUntil: null });
+        expect(m2).toMatchObject({ readAt: new Date('2026-01-02T03:04:05Z'), seenAt: new Date('2026-01-02T03:04:05Z'), archivedAt: null });
+        const unseen = await store.list(user, { unreadOnly: false, filter: { seen: false }, direction: 'forward', limit: 10, cursor: null });
+        expect(unseen.items.map((i) => i.message.id)).toEqual([m[4], m[3], m[2]]);
+        expect((await store.setRead(user, [m[1]], false)).counts).toEqual({ total: 5, unread: 4, unseen: 3, archived: 0, snoozed: 0 });
+        expect((await store.get(user, m[1]))?.seenAt).toEqual(new Date('2026-01-02T03:04:05Z'));
+        expect(await store.archiveAll(user, new Date(Date.now() + 1000), false)).toEqual({ count: 5, counts: { total: 5, unread: 0, unseen: 0, archived: 5, snoozed: 0 } });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
 });

@@ -21,6 +21,7 @@ export class Migration20261207120000 extends Migration {
     this.addSql(`drop index if exists "sm_delivery_unread_idx";`);
     this.addSql(`create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null and "snoozed_until" is null;`);
     this.addSql(`create index "sm_delivery_wake_idx" on "sm_delivery" ("snoozed_until") where "snoozed_until" is not null;`);
+    this.addSql(`create index "sm_delivery_snoozed_idx" on "sm_delivery" ("user_id", "message_id") where "snoozed_until" is not null;`);
     this.addSql(SM_EXPIRED);
     this.addSql(SM_MARK_AT);
     this.addSql(SM_TIMES);
@@ -30,6 +31,7 @@ export class Migration20261207120000 extends Migration {
     this.addSql(`drop function if exists sm_times(sm_delivery, bigint, bigint, bigint);`);
     this.addSql(`drop function if exists sm_expired(text, bigint, bigint, bigint);`);
     this.addSql(`drop function if exists sm_mark_at(text, text, bigint);`);
+    this.addSql(`drop index if exists "sm_delivery_snoozed_idx";`);
     this.addSql(`drop index if exists "sm_delivery_wake_idx";`);
     this.addSql(`drop index if exists "sm_delivery_unread_idx";`);
     this.addSql(`create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null;`);
@@ -74,13 +76,17 @@ $$;`;
 /**
  * A delivery's readAt, seenAt and archivedAt, given its user's watermarks: its own times, else the time of
  * the mark that covered it (not while snoozed: a snoozed delivery ignores the watermarks). Read implies
- * seen, so seenAt is the earliest of its seen time, its read time and the seen mark covering it.
+ * seen, so seenAt is the earliest of its seen time, its read time and the seen mark covering it. One
+ * SELECT without FROM, so PostgreSQL inlines it where its arguments are plain columns (not subqueries).
  */
 const SM_TIMES = `
 create or replace function sm_times(d sm_delivery, p_seen_upto bigint, p_read_upto bigint, p_archived_upto bigint)
 returns table (read_at timestamptz, seen_at timestamptz, archived_at timestamptz)
 language sql stable as $$
-  select coalesce(d.read_at, case when d.snoozed_until is null and d.message_id <= p_read_upto then sm_mark_at(d.user_id, 'read', d.message_id) end),
-         least(d.seen_at, d.read_at, case when d.snoozed_until is null and d.message_id <= p_seen_upto then sm_mark_at(d.user_id, 'seen', d.message_id) end),
-         coalesce(d.archived_at, case when d.snoozed_until is null and d.message_id <= p_archived_upto then sm_mark_at(d.user_id, 'archived', d.message_id) end)
+  select coalesce(d.read_at, case when d.snoozed_until is null and d.message_id <= p_read_upto then (
+           select k.at from sm_mark k where k.user_id = d.user_id and k.kind = 'read' and k.upto >= d.message_id order by k.upto limit 1) end),
+         least(d.seen_at, d.read_at, case when d.snoozed_until is null and d.message_id <= p_seen_upto then (
+           select k.at from sm_mark k where k.user_id = d.user_id and k.kind = 'seen' and k.upto >= d.message_id order by k.upto limit 1) end),
+         coalesce(d.archived_at, case when d.snoozed_until is null and d.message_id <= p_archived_upto then (
+           select k.at from sm_mark k where k.user_id = d.user_id and k.kind = 'archived' and k.upto >= d.message_id order by k.upto limit 1) end)
 $$;`;

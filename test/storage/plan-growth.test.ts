@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
-import type { Db } from '../../src/storage/orm/db.js';
+import type { Db, Sql } from '../../src/storage/orm/db.js';
 import { LOCK_FOR_MARK_ALL, RAISE_UPTO } from '../../src/storage/orm/sql/mark-all.js';
 import { SEND } from '../../src/storage/orm/sql/send.js';
 import { statement } from '../../src/storage/orm/statement.js';
@@ -21,6 +21,20 @@ const deliveryRows = (plan: PlanNode) =>
   nodes(plan)
     .filter((n) => n['Relation Name'] === 'sm_delivery')
     .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+/** Rows of sm_delivery read by the plan `explain` answers (EXPLAIN ANALYZE), in a transaction rolled back. */
+async function deliveryRowsRolledBack(db: Db, explain: (sql: Sql) => Promise<PlanNode>): Promise<number> {
+  let plan: PlanNode | undefined;
+  const rollback = new Error('rollback');
+  await db
+    .tx(async (sql) => {
+      plan = await explain(sql);
+      throw rollback;
+    })
+    .catch((err: unknown) => {
+      if (err !== rollback) throw err;
+    });
+  return deliveryRows(plan!);
+}
 const EXPLAIN_RAISE = statement<{ userId: string; upto: string | null; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean }, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${RAISE_UPTO.source}`);
 
 /**
@@ -56,20 +70,12 @@ describe.each(['postgres', 'embedded'] as const)('sends to one growing inbox (%s
     const [prepared] = await dbOf(store).sql(PREPARED_NAME, { text: SEND.text });
     expect(prepared?.name).toBeTruthy();
     const param = JSON.stringify([{ u: [user], l: 21, t: 'probe', x: '', r: null, d: null, c: new Date().toISOString(), e: new Date(Date.now() + 86_400_000).toISOString() }]);
-    let plan: PlanNode | undefined;
-    const rollback = new Error('rollback');
-    await dbOf(store)
-      .tx(async (sql) => {
-        // The generic plan: what the store runs once a statement has run five times.
-        await sql(GENERIC_PLANS);
-        const [row] = await sql(statement<Record<never, never>, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) execute ${prepared.name}('${param}')`));
-        plan = row['QUERY PLAN'][0].Plan;
-        throw rollback;
-      })
-      .catch((err: unknown) => {
-        if (err !== rollback) throw err;
-      });
-    return deliveryRows(plan!);
+    return deliveryRowsRolledBack(dbOf(store), async (sql) => {
+      // The generic plan: what the store runs once a statement has run five times.
+      await sql(GENERIC_PLANS);
+      const [row] = await sql(statement<Record<never, never>, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) execute ${prepared.name}('${param}')`));
+      return row['QUERY PLAN'][0].Plan;
+    });
   }
 
   it('reads a bounded number of deliveries per send under a plan made while the table was empty, with no ANALYZE at all', async () => {
@@ -104,21 +110,13 @@ describe.each(['postgres', 'embedded'] as const)('marks all of a large inbox in 
 
   /** Rows of sm_delivery RAISE_UPTO reads for these kinds up to now (EXPLAIN ANALYZE, rolled back). */
   async function deliveryRowsRaised(kinds: { seen: boolean; read: boolean; archived: boolean; onlyRead: boolean }): Promise<number> {
-    let plan: PlanNode | undefined;
-    const rollback = new Error('rollback');
-    await (store as unknown as { db: Db }).db
-      .tx(async (sql) => {
-        const [w] = await sql(LOCK_FOR_MARK_ALL, { userId: user, until: new Date() });
-        // The lowest new watermark, as the store computes it: `upto`, or the read watermark for onlyRead.
-        const lo = kinds.onlyRead ? (BigInt(w.read_upto) < BigInt(w.upto!) ? w.read_upto : w.upto!) : w.upto!;
-        const [row] = await sql(EXPLAIN_RAISE, { userId: user, upto: w.upto, lo, ...kinds });
-        plan = row['QUERY PLAN'][0].Plan;
-        throw rollback;
-      })
-      .catch((err: unknown) => {
-        if (err !== rollback) throw err;
-      });
-    return deliveryRows(plan!);
+    return deliveryRowsRolledBack((store as unknown as { db: Db }).db, async (sql) => {
+      const [w] = await sql(LOCK_FOR_MARK_ALL, { userId: user, until: new Date() });
+      // The lowest new watermark, as the store computes it: `upto`, or the read watermark for onlyRead.
+      const lo = kinds.onlyRead ? (BigInt(w.read_upto) < BigInt(w.upto!) ? w.read_upto : w.upto!) : w.upto!;
+      const [row] = await sql(EXPLAIN_RAISE, { userId: user, upto: w.upto, lo, ...kinds });
+      return row['QUERY PLAN'][0].Plan;
+    });
   }
 
   it('reads a bounded number of deliveries for each, covering all 1,000', async () => {

@@ -15,7 +15,7 @@ import { defineEntity, p } from '@mikro-orm/core';
  *   in O(1) instead of writing every row (markAllSeen: seen; markAllRead: read, seen; archiveAll: all
  *   three; so seen_upto >= read_upto >= archived_upto). Each raise leaves an sm_mark (kind, upto, at): a
  *   watermark-covered delivery's time is the `at` of the lowest mark of its kind at or above its id
- *   (sm_mark_at), so earlier times are kept. Read implies seen: seenAt is `coalesce(seen_at, read_at, mark)`.
+ *   (sm_times, sm_mark_at), so earlier times are kept. Read implies seen: seenAt is the earliest of seen_at, read_at and the mark.
  *   Archived implies read. A snoozed delivery (`snoozed_until` set) ignores the watermarks: its states
  *   are written out when it is snoozed. Clearing one delivery's state under a watermark lowers the
  *   watermark below it first, writing the covered deliveries' times out (LOWER_UPTO).
@@ -97,6 +97,11 @@ export const DeliveryEntity = defineEntity({
     {
       name: 'sm_delivery_unread_idx',
       expression: 'create index "sm_delivery_unread_idx" on "sm_delivery" ("user_id", "message_id") where "read_at" is null and "snoozed_until" is null',
+    },
+    // Lists of a user's snoozed deliveries. Like the wake index, it holds only snoozed ones: nothing for a send to write.
+    {
+      name: 'sm_delivery_snoozed_idx',
+      expression: 'create index "sm_delivery_snoozed_idx" on "sm_delivery" ("user_id", "message_id") where "snoozed_until" is not null',
     },
     // wakeDue: the snoozed deliveries by wake time, across users; empty of due ones is one probe.
     {

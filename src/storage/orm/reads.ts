@@ -4,6 +4,7 @@ import type { InboxCounts, ListPage, ListQuery, MessageFilter } from '../../doma
 import { jsonList, type Sql } from './db.js';
 import { COUNT_FILTERED } from './sql/messages.js';
 import { ALL_NEWEST_FIRST, ALL_OLDEST_FIRST, INBOX_NEWEST_FIRST, INBOX_OLDEST_FIRST } from './sql/pages.js';
+import { SNOOZED_NEWEST_FIRST, SNOOZED_OLDEST_FIRST } from './sql/pages-snoozed.js';
 
 export interface MessageRow {
   id: string;
@@ -96,9 +97,11 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   const rows =
     query.unreadOnly && snoozed
       ? []
-      : read === false && !snoozed
-        ? await sql(forward ? INBOX_NEWEST_FIRST : INBOX_OLDEST_FIRST, page)
-        : await sql(forward ? ALL_NEWEST_FIRST : ALL_OLDEST_FIRST, { ...page, read, snoozed });
+      : snoozed
+        ? await sql(forward ? SNOOZED_NEWEST_FIRST : SNOOZED_OLDEST_FIRST, { ...page, read })
+        : read === false
+          ? await sql(forward ? INBOX_NEWEST_FIRST : INBOX_OLDEST_FIRST, page)
+          : await sql(forward ? ALL_NEWEST_FIRST : ALL_OLDEST_FIRST, { ...page, read });
   let state: InboxCounts & { behind: boolean; before: boolean | null } = { ...NO_COUNTS, behind: false, before: false };
   const found: MessageRow[] = [];
   for (const r of rows) {

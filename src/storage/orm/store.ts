@@ -24,14 +24,15 @@ import { GroupCommit, type Waiting } from '../group.js';
 import { KnownUsers } from '../known-users.js';
 import { jsonList, type Db, type Sql } from './db.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
-import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_UPTO, LOWEST_COVERED } from './sql/broadcasts.js';
+import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_UPTO } from './sql/broadcasts.js';
 import { DELETE_MANY, DELETE_ONE } from './sql/delete.js';
-import { LOCK_FOR_MARK_ALL, RAISE_UPTO } from './sql/mark-all.js';
+import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
 import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
-import { GET_MESSAGE, GET_MESSAGES, OLDEST_UNREAD } from './sql/messages.js';
+import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
 import { SEND } from './sql/send.js';
-import { ARCHIVE, DUE, MARK_SEEN, SNOOZE, UNARCHIVE, WAKE } from './sql/states.js';
+import { DUE } from './sql/states.js';
+import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, KNOWN_USERS, LOCK_USER, REGISTER_USERS, UNREAD_OF, USER_STATE } from './sql/users.js';
 
 const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
@@ -47,9 +48,6 @@ const GROUP_RUNNING = 1;
 const GROUP_MAX = 64;
 
 type SendRow = { i: number; id: string; user_id: string; unread: number; unseen: number; behind: boolean };
-/** Which watermarks an operation lowers below a message, or raises. */
-type Kinds = { seen: boolean; read: boolean; archived: boolean };
-const ALL_KINDS: Kinds = { seen: true, read: true, archived: true };
 type DirectSend = { message: NewMessage; userIds: readonly string[] };
 const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
 
@@ -231,7 +229,7 @@ export class OrmMessageStore implements MessageStore {
     const row = read
       ? await this.caughtUp(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length })
       : await this.locked(userId, async (sql) => {
-          await this.lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
+          await lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
           return (await sql(statement, inputs))[0];
         });
     if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0, counts: NO_COUNTS };
@@ -262,9 +260,7 @@ export class OrmMessageStore implements MessageStore {
         await this.catchUp(sql, [userId]);
         [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until }); // the broadcasts just copied count too
       }
-      const r = user.upto === null ? { n: 0 } : (await sql(RAISE_UPTO, { userId, upto: user.upto, lo: lowestRaised(user, user.upto, kinds, onlyRead), ...kinds, onlyRead }))[0];
-      const [state] = await sql(USER_STATE, { userId });
-      return { count: r.n, counts: countsOf(state) };
+      return user.upto === null ? { count: 0, counts: countsOf((await sql(USER_STATE, { userId }))[0]) } : raiseIn(sql, userId, { ...user, upto: user.upto }, kinds, onlyRead);
     });
   }
 
@@ -282,67 +278,30 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async markSeen(userId: string, ids: readonly string[]): Promise<StateChange> {
-    return this.changeStates(userId, ids, (sql, inputs) => sql(MARK_SEEN, inputs));
+    return this.changeStates(userId, ids, seeing);
   }
 
   async setArchived(userId: string, ids: readonly string[], archived: boolean): Promise<StateChange> {
-    if (archived) return this.changeStates(userId, ids, (sql, inputs) => sql(ARCHIVE, inputs));
-    return this.changeStates(userId, ids, async (sql, inputs) => {
-      await this.lowerBelow(sql, userId, inputs.wanted, 'archived', { seen: false, read: false, archived: true });
-      return sql(UNARCHIVE, inputs);
-    });
+    return this.changeStates(userId, ids, archived ? archiving : unarchiving);
   }
 
   async snooze(userId: string, ids: readonly string[], until: Date | null): Promise<StateChange> {
-    if (until) return this.changeStates(userId, ids, (sql, inputs) => sql(SNOOZE, { ...inputs, until }));
-    return this.changeStates(userId, ids, async (sql, inputs) => {
-      await this.lowerBelow(sql, userId, inputs.wanted, 'seen', ALL_KINDS, true);
-      return sql(WAKE, { ...inputs, due: null });
-    });
+    return this.changeStates(userId, ids, until ? snoozing(until) : waking);
   }
 
   async wakeDue(now: Date, limit: number): Promise<WokenUser[]> {
     const woken: WokenUser[] = [];
     // Each user under their own lock, one after another; a delivery another instance woke meanwhile is not due any more (WAKE re-checks it).
     for (const due of await this.db.sql(DUE, { now, limit })) {
-      const r = await this.locked(due.user_id, async (sql) => {
-        await this.lowerBelow(sql, due.user_id, due.ids, 'seen', ALL_KINDS, true);
-        const [{ changed }] = await sql(WAKE, { userId: due.user_id, ids: jsonList(due.ids), due: now });
-        if (changed.length === 0) return null;
-        const messages = (await sql(GET_MESSAGES, { userId: due.user_id, ids: jsonList(changed) })).map(toRecord).sort((a, b) => compareIds(a.id, b.id));
-        return { userId: due.user_id, messages, counts: countsOf((await sql(USER_STATE, { userId: due.user_id }))[0]) };
-      });
+      const r = await this.locked(due.user_id, (sql) => wakeIn(sql, due.user_id, due.ids, now));
       if (r) woken.push(r);
     }
     return woken;
   }
 
-  /**
-   * A state change by ids (sql/states.ts), with the user locked and caught up with broadcasts; then the
-   * requested messages in their state after, and the counts, in the same transaction.
-   */
-  private async changeStates(
-    userId: string,
-    ids: readonly string[],
-    change: (sql: Sql, inputs: { userId: string; ids: string; wanted: string[] }) => Promise<{ changed: string[] }[]>,
-  ): Promise<StateChange> {
-    const wanted = [...new Set(ids.filter(isMessageId))];
-    const r = await this.locked(userId, async (sql) => {
-      const [{ changed }] = wanted.length ? await change(sql, { userId, ids: jsonList(wanted), wanted }) : [{ changed: [] }];
-      const messages = wanted.length ? (await sql(GET_MESSAGES, { userId, ids: jsonList(wanted) })).map(toRecord) : [];
-      return found(ids, changed, messages, countsOf((await sql(USER_STATE, { userId }))[0]));
-    });
-    return r ?? { changed: [], messages: [], notFound: [...new Set(ids)], counts: NO_COUNTS };
-  }
-
-  /**
-   * Lowers the watermarks of `kinds` below the lowest of `ids` that the `covering` watermark covers (the
-   * snoozed ones only, with `snoozedOnly`), so those messages alone can lose a state (LOWER_UPTO).
-   */
-  private async lowerBelow(sql: Sql, userId: string, ids: readonly string[], covering: keyof Kinds, kinds: Kinds, snoozedOnly = false): Promise<void> {
-    if (ids.length === 0) return;
-    const [low] = await sql(LOWEST_COVERED, { userId, ids: jsonList(ids), kind: covering, snoozedOnly });
-    if (low.x !== null) await sql(LOWER_UPTO, { userId, below: low.x, ...kinds });
+  /** A state change by ids (states.ts) with the user locked and caught up with broadcasts. */
+  private async changeStates(userId: string, ids: readonly string[], change: Change): Promise<StateChange> {
+    return (await this.locked(userId, (sql) => changeIn(sql, userId, ids, change))) ?? { changed: [], messages: [], notFound: [...new Set(ids)], counts: NO_COUNTS };
   }
 
   async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
@@ -411,7 +370,7 @@ export class OrmMessageStore implements MessageStore {
       const blocked = await sql(CATCH_UP, { userIds: jsonList(userIds) });
       if (blocked.length === 0) return;
       if (attempt >= 3) throw new Error(`could not deliver broadcasts below the read watermark of ${blocked.length} users`);
-      for (const b of blocked) await sql(LOWER_UPTO, { userId: b.user_id, below: b.first, ...ALL_KINDS });
+      for (const b of blocked) await sql(LOWER_UPTO, { userId: b.user_id, below: b.first, seen: true, read: true, archived: true });
     }
   }
 
@@ -453,28 +412,6 @@ export class OrmMessageStore implements MessageStore {
       return work(sql);
     });
   }
-}
-
-/** The lowest watermark an "all" operation raising `kinds` to `upto` leaves (RAISE_UPTO's :lo). */
-function lowestRaised(w: { seen_upto: string; read_upto: string; archived_upto: string }, upto: string, kinds: Kinds, onlyRead: boolean): string {
-  const max = (a: bigint, b: bigint) => (a > b ? a : b);
-  const min = (a: bigint, b: bigint) => (a < b ? a : b);
-  const to = BigInt(upto);
-  const raised = [
-    kinds.seen && max(BigInt(w.seen_upto), to),
-    kinds.read && max(BigInt(w.read_upto), to),
-    kinds.archived && max(BigInt(w.archived_upto), onlyRead ? min(to, BigInt(w.read_upto)) : to),
-  ].filter((x): x is bigint => x !== false);
-  return String(raised.reduce(min));
-}
-
-const compareIds = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-
-/** A StateChange: the found messages in request order (each once), the others not found. */
-function found(ids: readonly string[], changed: string[], messages: MessageRecord[], counts: InboxCounts): StateChange {
-  const byId = new Map(messages.map((m) => [m.id, m]));
-  const asked = [...new Set(ids)];
-  return { changed, messages: asked.flatMap((id) => byId.get(id) ?? []), notFound: asked.filter((id) => !byId.has(id)), counts };
 }
 
 /** One send of SEND's JSON input. */

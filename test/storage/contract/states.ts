@@ -183,6 +183,27 @@ export function statesContract({ it, send, broadcast, expectCounts }: StoreContr
       expect(await store.archiveAll(c, new Date(Date.now() + 1000), false)).toEqual({ count: 1, counts: { total: 1, unread: 0, unseen: 0, archived: 1, snoozed: 0 } });
     });
 
+    it('keeps the counts agreeing with the messages when state changes race, round after round', async ({ store }) => {
+      const a = uid();
+      const all = () => new Date(Date.now() + 1000);
+      for (let round = 0; round < 8; round++) {
+        const m = [];
+        for (let i = 0; i < 4; i++) m.push((await send([a], { text: `r${round} m${i}` })).message.id);
+        await Promise.all([
+          store.markSeen(a, [m[0], m[1]]),
+          store.setRead(a, [m[1], m[2]], true),
+          store.markAllSeen(a, all()),
+          store.setArchived(a, [m[2], m[3]], true),
+          round % 2 ? store.archiveAll(a, all(), true) : store.markAllRead(a, all()),
+          store.setRead(a, [m[3]], false),
+          store.setArchived(a, [m[0]], false),
+          send([a], { text: `r${round} racing` }),
+          store.deleteMessages(a, [m[1]]),
+        ]);
+        await expectCounts(a, await store.counts(a));
+      }
+    });
+
     it('deletes archived and seen messages, keeping counts exact', async ({ store }) => {
       const { a, m } = await three(store);
       await store.setArchived(a, [m[0]], true);

@@ -14,7 +14,8 @@
  * seen and read); unreading keeps it seen (its read time becomes its seen time if it had none) and
  * unarchives. Marking unread runs in a transaction holding the user's lock, with the requested
  * deliveries above the read and archived watermarks (the store lowers them first, LOWER_UPTO), so `old`
- * reads what the lock holder committed.
+ * reads what the lock holder committed; marking read, which runs alone, judges seen on the row it
+ * updated (its newest version: `old` may predate a markSeen the lock waited for).
  */
 import { statement } from '../statement.js';
 import type { InboxCounts } from '../../../domain/message-store.js';
@@ -43,13 +44,13 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
   returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
-    old.snoozed_until is null and old.seen_at is null and old.message_id > (select seen_upto from st) as was_unseen,
+    d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
 ), cnt as (
   update sm_user su
   set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),
       unseen_count = su.unseen_count - (select count(*) from upd where :read::boolean and was_unseen),
-      archived_count = su.archived_count - (select count(*) from upd where was_archived)
+      archived_count = su.archived_count - (select count(*) from upd where not :read::boolean and was_archived)
   where su.id = (select id from go) and exists (select 1 from upd)
   returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )
@@ -69,7 +70,7 @@ select coalesce((select behind from st), false) as behind,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
       'created_at', m.created_at, 'expires_at', m.expires_at))
     from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
-    cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+    cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
     where d.user_id = (select user_id from p) and d.message_id = (select (p.ids->>0)::bigint from p)
       and (d.expires_at is null or d.expires_at > now())
   ) as messages
@@ -97,13 +98,13 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
   returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
-    old.snoozed_until is null and old.seen_at is null and old.message_id > (select seen_upto from st) as was_unseen,
+    d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
 ), cnt as (
   update sm_user su
   set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),
       unseen_count = su.unseen_count - (select count(*) from upd where :read::boolean and was_unseen),
-      archived_count = su.archived_count - (select count(*) from upd where was_archived)
+      archived_count = su.archived_count - (select count(*) from upd where not :read::boolean and was_archived)
   where su.id = (select id from go) and exists (select 1 from upd)
   returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )
@@ -123,7 +124,7 @@ select coalesce((select behind from st), false) as behind,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
       'created_at', m.created_at, 'expires_at', m.expires_at))
     from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
-    cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+    cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
     where d.user_id = (select user_id from p) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))
       and (d.expires_at is null or d.expires_at > now())
   ) as messages

@@ -4,11 +4,11 @@
  * wait to be copied to them (`behind`), and, past a cursor, whether anything lies before it (`before`,
  * an uncorrelated subquery evaluated once). The page's rows carry only messages. The watermarks come
  * from `st`, evaluated once, not a join looked up again for each row under a generic plan.
- * Four statements: the inbox (unread, not snoozed: its partial index) or all of them with the state
- * filters, newest first (`after` a cursor) or oldest first (`before` it). :cursor null starts at the
- * end; :levels (a JSON list), :since and :until null do not filter; :read, :seen, :archived null take
- * both; :snoozed true takes only snoozed ones, false none. A filter for what a watermark covers not
- * (read, seen or archived false) starts the scan at that watermark (`lo`): a row-comparison bound.
+ * Four statements: the inbox (unread, not snoozed: its partial index) or all that are not snoozed with
+ * the state filters (snoozed ones: pages-snoozed.ts), newest first (`after` a cursor) or oldest first
+ * (`before` it). :cursor null starts at the end; :levels (a JSON list), :since and :until null do not
+ * filter; :read, :seen, :archived null take both. A filter for what a watermark covers not (read, seen
+ * or archived false) starts the scan at that watermark (`lo`).
  */
 import type { InboxCounts } from '../../../domain/message-store.js';
 import { statement } from '../statement.js';
@@ -46,7 +46,7 @@ union all
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
- cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+ cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
    and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
@@ -87,7 +87,7 @@ union all
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
- cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+ cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
    and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
@@ -99,16 +99,16 @@ union all
  order by d.message_id asc
  limit :limit)`);
 
-export const ALL_NEWEST_FIRST = statement<Filters & { read: boolean | null; snoozed: boolean }, PageRow>(`
+export const ALL_NEWEST_FIRST = statement<Filters & { read: boolean | null }, PageRow>(`
 with st as (
   select u.total_count - x.total as total, u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen,
          u.archived_count - x.archived as archived, u.snoozed_count - x.snoozed as snoozed,
          u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind,
          u.seen_upto, u.read_upto, u.archived_upto,
-         case when :snoozed::boolean then 0 else greatest(
+         greatest(
            case when :read::boolean is false then u.read_upto else 0 end,
            case when :seen::boolean is false then u.seen_upto else 0 end,
-           case when :archived::boolean is false then u.archived_upto else 0 end) end as lo
+           case when :archived::boolean is false then u.archived_upto else 0 end) as lo
   from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
   where u.id = :userId
 )
@@ -116,10 +116,10 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
   (:cursor::bigint is not null and exists (
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-      and (d.snoozed_until is not null) = :snoozed::boolean and d.message_id > (select lo from st)
-      and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select read_upto from st))) = :read::boolean)
-      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select seen_upto from st))) = :seen::boolean)
-      and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= (select archived_upto from st))) = :archived::boolean)
+      and d.snoozed_until is null and d.message_id > (select lo from st)
+      and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
+      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
@@ -133,12 +133,12 @@ union all
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
- cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+ cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-   and (d.snoozed_until is not null) = :snoozed::boolean and d.message_id > (select lo from st)
-   and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select read_upto from st))) = :read::boolean)
-   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select seen_upto from st))) = :seen::boolean)
-   and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= (select archived_upto from st))) = :archived::boolean)
+   and d.snoozed_until is null and d.message_id > (select lo from st)
+   and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
+   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
@@ -146,16 +146,16 @@ union all
  order by d.message_id desc
  limit :limit)`);
 
-export const ALL_OLDEST_FIRST = statement<Filters & { read: boolean | null; snoozed: boolean }, PageRow>(`
+export const ALL_OLDEST_FIRST = statement<Filters & { read: boolean | null }, PageRow>(`
 with st as (
   select u.total_count - x.total as total, u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen,
          u.archived_count - x.archived as archived, u.snoozed_count - x.snoozed as snoozed,
          u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind,
          u.seen_upto, u.read_upto, u.archived_upto,
-         case when :snoozed::boolean then 0 else greatest(
+         greatest(
            case when :read::boolean is false then u.read_upto else 0 end,
            case when :seen::boolean is false then u.seen_upto else 0 end,
-           case when :archived::boolean is false then u.archived_upto else 0 end) end as lo
+           case when :archived::boolean is false then u.archived_upto else 0 end) as lo
   from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
   where u.id = :userId
 )
@@ -163,10 +163,10 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
   (:cursor::bigint is not null and exists (
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-      and (d.snoozed_until is not null) = :snoozed::boolean and d.message_id > (select lo from st)
-      and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select read_upto from st))) = :read::boolean)
-      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select seen_upto from st))) = :seen::boolean)
-      and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= (select archived_upto from st))) = :archived::boolean)
+      and d.snoozed_until is null and d.message_id > (select lo from st)
+      and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
+      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
@@ -180,12 +180,12 @@ union all
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
    m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
  from sm_delivery d join sm_message m on m.id = d.message_id
- cross join lateral sm_times(d, (select seen_upto from st), (select read_upto from st), (select archived_upto from st)) t
+ cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
-   and (d.snoozed_until is not null) = :snoozed::boolean and d.message_id > (select lo from st)
-   and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select read_upto from st))) = :read::boolean)
-   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= (select seen_upto from st))) = :seen::boolean)
-   and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= (select archived_upto from st))) = :archived::boolean)
+   and d.snoozed_until is null and d.message_id > (select lo from st)
+   and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
+   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)

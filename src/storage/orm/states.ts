@@ -1,0 +1,92 @@
+/** The inbox-state operations of the PostgreSQL store (sql/states.ts, sql/mark-all.ts), each inside the store's transaction. */
+import type { MessageRecord } from '../../domain/message.js';
+import type { AllChange, InboxCounts, StateChange, WokenUser } from '../../domain/message-store.js';
+import { isMessageId } from '../../domain/message.js';
+import { jsonList, type Sql } from './db.js';
+import { countsOf, toRecord } from './reads.js';
+import { LOWER_UPTO, LOWEST_COVERED } from './sql/broadcasts.js';
+import { RAISE_UPTO } from './sql/mark-all.js';
+import { GET_MESSAGES } from './sql/messages.js';
+import { ARCHIVE, MARK_SEEN, SNOOZE, UNARCHIVE, WAKE } from './sql/states.js';
+import { USER_STATE } from './sql/users.js';
+
+/** Which watermarks an operation lowers below a message, or raises. */
+export type Kinds = { seen: boolean; read: boolean; archived: boolean };
+export const ALL_KINDS: Kinds = { seen: true, read: true, archived: true };
+
+/** One state change by ids: its statement (after lowering watermarks where needed), answering the ids changed. */
+export type Change = (sql: Sql, inputs: { userId: string; ids: string; wanted: string[] }) => Promise<{ changed: string[] }[]>;
+
+export const seeing: Change = (sql, inputs) => sql(MARK_SEEN, inputs);
+export const archiving: Change = (sql, inputs) => sql(ARCHIVE, inputs);
+export const unarchiving: Change = async (sql, inputs) => {
+  await lowerBelow(sql, inputs.userId, inputs.wanted, 'archived', { seen: false, read: false, archived: true });
+  return sql(UNARCHIVE, inputs);
+};
+export const snoozing = (until: Date): Change => (sql, inputs) => sql(SNOOZE, { ...inputs, until });
+export const waking: Change = async (sql, inputs) => {
+  await lowerBelow(sql, inputs.userId, inputs.wanted, 'seen', ALL_KINDS, true);
+  return sql(WAKE, { ...inputs, due: null });
+};
+
+/** Runs `change` (the user locked), then reads the requested messages in their state after, and the counts. */
+export async function changeIn(sql: Sql, userId: string, ids: readonly string[], change: Change): Promise<StateChange> {
+  const wanted = [...new Set(ids.filter(isMessageId))];
+  const [{ changed }] = wanted.length ? await change(sql, { userId, ids: jsonList(wanted), wanted }) : [{ changed: [] }];
+  const messages = wanted.length ? (await sql(GET_MESSAGES, { userId, ids: jsonList(wanted) })).map(toRecord) : [];
+  return found(ids, changed, messages, countsOf((await sql(USER_STATE, { userId }))[0]));
+}
+
+/** Wakes those of `ids` still due at `now` (the user locked); null when another instance woke them first. */
+export async function wakeIn(sql: Sql, userId: string, ids: string[], now: Date): Promise<WokenUser | null> {
+  await lowerBelow(sql, userId, ids, 'seen', ALL_KINDS, true);
+  const [{ changed }] = await sql(WAKE, { userId, ids: jsonList(ids), due: now });
+  if (changed.length === 0) return null;
+  const messages = (await sql(GET_MESSAGES, { userId, ids: jsonList(changed) })).map(toRecord).sort((a, b) => compareIds(a.id, b.id));
+  return { userId, messages, counts: countsOf((await sql(USER_STATE, { userId }))[0]) };
+}
+
+/** An "all" operation once the user is locked and caught up: raises `kinds` to `user.upto` (RAISE_UPTO). */
+export async function raiseIn(
+  sql: Sql,
+  userId: string,
+  user: { upto: string; seen_upto: string; read_upto: string; archived_upto: string },
+  kinds: Kinds,
+  onlyRead: boolean,
+): Promise<AllChange> {
+  const [r] = await sql(RAISE_UPTO, { userId, upto: user.upto, lo: lowestRaised(user, kinds, onlyRead), ...kinds, onlyRead });
+  const [state] = await sql(USER_STATE, { userId });
+  return { count: r.n, counts: countsOf(state) };
+}
+
+/**
+ * Lowers the watermarks of `kinds` below the lowest of `ids` that the `covering` watermark covers (the
+ * snoozed ones only, with `snoozedOnly`), so those messages alone can lose a state (LOWER_UPTO).
+ */
+export async function lowerBelow(sql: Sql, userId: string, ids: readonly string[], covering: keyof Kinds, kinds: Kinds, snoozedOnly = false): Promise<void> {
+  if (ids.length === 0) return;
+  const [low] = await sql(LOWEST_COVERED, { userId, ids: jsonList(ids), kind: covering, snoozedOnly });
+  if (low.x !== null) await sql(LOWER_UPTO, { userId, below: low.x, ...kinds });
+}
+
+/** The lowest watermark an "all" operation raising `kinds` to `w.upto` leaves (RAISE_UPTO's :lo, a constant bound for its scans). */
+function lowestRaised(w: { upto: string; seen_upto: string; read_upto: string; archived_upto: string }, kinds: Kinds, onlyRead: boolean): string {
+  const max = (a: bigint, b: bigint) => (a > b ? a : b);
+  const min = (a: bigint, b: bigint) => (a < b ? a : b);
+  const to = BigInt(w.upto);
+  const raised = [
+    kinds.seen && max(BigInt(w.seen_upto), to),
+    kinds.read && max(BigInt(w.read_upto), to),
+    kinds.archived && max(BigInt(w.archived_upto), onlyRead ? min(to, BigInt(w.read_upto)) : to),
+  ].filter((x): x is bigint => x !== false);
+  return String(raised.reduce(min));
+}
+
+const compareIds = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+/** A StateChange: the found messages in request order (each once), the others not found. */
+export function found(ids: readonly string[], changed: string[], messages: MessageRecord[], counts: InboxCounts): StateChange {
+  const byId = new Map(messages.map((m) => [m.id, m]));
+  const asked = [...new Set(ids)];
+  return { changed, messages: asked.flatMap((id) => byId.get(id) ?? []), notFound: asked.filter((id) => !byId.has(id)), counts };
+}
