@@ -11,14 +11,16 @@ import { startTcpProxy } from '../tcp-proxy.js';
 import { countsInIdOrder, runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
 import { contextOn, Died, logger, newPrefix, openOn, sleep, storeWithHooks, uid } from './redis-helpers.js';
 
-// The storage contract on the Redis store, single server: a key prefix of its own, removed afterwards.
+// The storage contract on the Redis store, single server: a key prefix of its own, removed afterwards;
+// the twin is a second store on it, as another process would open.
 runStoreContract('Redis', async () => {
   const prefix = newPrefix();
-  const store = await openOn(prefix);
+  const [store, twin] = await Promise.all([openOn(prefix), openOn(prefix)]);
   return {
     store,
+    twin,
     close: async () => {
-      await store.close();
+      await Promise.all([store.close(), twin.close()]);
       await deleteRedisKeys(prefix);
     },
   };

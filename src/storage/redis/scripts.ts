@@ -8,10 +8,10 @@ import type { RedisKeys } from './keys.js';
 /** Every storage script answers a flat array of strings (or one string, made an array). */
 export type Reply = string[];
 
-/** Library files some scripts need besides lib/base, read-state and deliver. */
-const WALK = ['lib/walk.lua'];
-const CHANGE = ['lib/change.lua'];
-const FORGET = ['lib/forget.lua'];
+/** Library files some scripts need besides lib/base, read-state and deliver (each script carries only what it uses). */
+const STATES = 'lib/states.lua';
+const WALK = [STATES, 'lib/walk.lua'];
+const FORGET = [STATES, 'lib/forget.lua'];
 const SEND = ['lib/send.lua'];
 
 /**
@@ -24,12 +24,12 @@ const SOURCE = {
   scripts: {
     // Per-user scripts (run through RedisContext.userOp, after the broadcast catch-up).
     list: { file: 'list.lua', lib: WALK },
-    get: 'get.lua',
+    get: { file: 'get.lua', lib: [STATES] },
     count: 'count.lua',
-    setState: { file: 'set-state.lua', lib: CHANGE },
-    markAll: { file: 'mark-all.lua', lib: [...WALK, ...CHANGE] },
-    snooze: { file: 'snooze.lua', lib: CHANGE },
-    wake: { file: 'wake.lua', lib: CHANGE },
+    setState: { file: 'set-state.lua', lib: [STATES, 'lib/change.lua'] },
+    markAll: { file: 'mark-all.lua', lib: WALK },
+    snooze: { file: 'snooze.lua', lib: [STATES, 'lib/snooze.lua', 'lib/change.lua'] },
+    wake: { file: 'wake.lua', lib: [STATES, 'lib/snooze.lua'] },
     delete: { file: 'delete.lua', lib: FORGET },
     oldestUnread: { file: 'oldest-unread.lua', lib: WALK },
     deliver: 'deliver.lua',

@@ -23,7 +23,7 @@ import { cleanupExpired } from './cleanup.js';
 import { decodeBody } from './codec.js';
 import { COUNT_FIELDS, parseChange, parseCounts, parseItems, type StoredItem } from './replies.js';
 import type { AllKind, StateOp } from './user-args.js';
-import { indexWake, wakeDue } from './wake.js';
+import { snoozeIndexed, wakeDue } from './wake.js';
 import { closeRedis } from '../../redis/connection.js';
 import type { RedisContext, UserOp } from './context.js';
 import type { JournalHooks } from './journal.js';
@@ -37,7 +37,8 @@ const byId = (a: string, b: string) => Number(a) - Number(b);
 /**
  * MessageStore on Redis (one server or a Redis Cluster), with the semantics of the PostgreSQL store.
  * Every operation is one Lua script on one user's keys (plus, on a single server, the global keys it
- * reads for broadcasts); sends are described in send.ts, expiry in cleanup.ts, keys in keys.ts, scripts in lua/.
+ * reads for broadcasts); sends are described in send.ts, expiry in cleanup.ts, snooze wake-ups in wake.ts,
+ * the inbox states in lua/lib/read-state.lua, keys in keys.ts, scripts in lua/.
  * Message bodies are fetched by id after the script (one MGET), never copied per recipient.
  */
 export class RedisMessageStore implements MessageStore {
@@ -155,12 +156,7 @@ export class RedisMessageStore implements MessageStore {
   }
 
   async snooze(userId: string, ids: readonly string[], until: Date | null): Promise<StateChange> {
-    const wanted = [...new Set(ids.filter(isMessageId))];
-    // Indexed before the user's step too, so that a process dying between the two loses no wake-up.
-    if (until && wanted.length) await indexWake(this.ctx, userId, String(until.getTime()));
-    const r = parseChange(await this.ctx.userOp(userId, 'snooze', { until, ids: wanted }), true);
-    if (r.nextWake) await indexWake(this.ctx, userId, r.nextWake);
-    return this.changeResult(ids, r);
+    return this.changeResult(ids, await snoozeIndexed(this.ctx, userId, [...new Set(ids.filter(isMessageId))], until));
   }
 
   wakeDue(now: Date, limit: number): Promise<WokenUser[]> {

@@ -1,7 +1,7 @@
 import type { MessageRecord } from '../../domain/message.js';
 import type { WokenUser } from '../../domain/message-store.js';
 import type { RedisContext } from './context.js';
-import { parseCounts, parseItems, COUNT_FIELDS, type StoredItem } from './replies.js';
+import { COUNT_FIELDS, parseChange, parseCounts, parseItems, type StoredItem } from './replies.js';
 
 /**
  * Snooze wake-ups. Each user's snoozed deliveries wake in a per-user script (lua/wake.lua), which
@@ -11,8 +11,17 @@ import { parseCounts, parseItems, COUNT_FIELDS, type StoredItem } from './replie
  * after its per-user step (a process dying in between loses nothing; a waker rewriting the user's time
  * meanwhile is corrected), and the waker re-checks after rewriting, as the expiry cleanup does.
  */
-export async function indexWake(ctx: RedisContext, userId: string, at: string): Promise<void> {
+async function indexWake(ctx: RedisContext, userId: string, at: string): Promise<void> {
   await ctx.client.zadd(ctx.keys.global.wakeDue, 'LT', at, userId);
+}
+
+/** snooze.lua on the user's live deliveries among ids (distinct), with the wake index kept around it. */
+export async function snoozeIndexed(ctx: RedisContext, userId: string, ids: readonly string[], until: Date | null): Promise<ReturnType<typeof parseChange>> {
+  // Indexed before the user's step too, so that a process dying between the two loses no wake-up.
+  if (until && ids.length) await indexWake(ctx, userId, String(until.getTime()));
+  const r = parseChange(await ctx.userOp(userId, 'snooze', { until, ids }), true);
+  if (r.nextWake) await indexWake(ctx, userId, r.nextWake);
+  return r;
 }
 
 export async function wakeDue(

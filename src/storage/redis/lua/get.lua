@@ -12,6 +12,5 @@ if behind then return { 'behind', behind } end
 local id = ARGV[i]
 local meta = redis.call('HGET', U.meta, id)
 if not meta or not live(meta, now) then return { 'ok', minexp, '' } end
-local out = append_states(U, { id }, { 'ok', minexp })
-out[3] = '1'
-return out
+local R, S, A, Z = states(U, { id })
+return { 'ok', minexp, '1', R[1] or '', S[1] or '', A[1] or '', Z[1] or '' }

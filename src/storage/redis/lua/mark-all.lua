@@ -1,6 +1,6 @@
 -- The "all" operations: puts every live delivery delivered at or before `until` that is not snoozed
--- in a state, in steps whose cost does not grow with their number (lib/change.lua mark_all). W =
--- the newest delivery delivered by then.
+-- in a state, in steps whose cost does not grow with their number (mark_all below). W = the newest
+-- delivery delivered by then.
 -- - 'seen': seen up to W.  'read': read and seen.  'archive': archived, read and seen.
 -- - 'archive-read': archives only what is read now: the archived watermark rises to min(W, read
 --   watermark), skipping the unread exceptions under it; the deliveries above the read watermark up
@@ -15,6 +15,55 @@
 local now = now_ms()
 local U, i, minexp, behind, G = prelude(now)
 if behind then return { 'behind', behind } end
+
+-- Leftover index entries an "all" operation drops itself; the cleanup takes the rest.
+local TRIM_INLINE = 1000
+
+-- Puts in state K every live delivery not snoozed up to id W (those of K.below up to W that skip(id)
+-- does not exclude get an explicit time; the rest by raising the watermark to W under one new mark).
+-- K.nk entries the raise leaves behind: up to TRIM_INLINE go now, the cleanup takes the rest.
+-- Answers how many live deliveries changed, and whether trimming is left.
+local function mark_all(U, K, W, now, D, skip)
+  local nowS = str(now)
+  local count, moved = 0, 0
+  local ex = redis.call('ZRANGEBYSCORE', K.below, '-inf', str(W))
+  if #ex > 0 then
+    local metas = hmget(U.meta, ex)
+    local kv, taken = {}, {}
+    for j = 1, #ex do
+      if not (skip and skip(ex[j])) then
+        kv[#kv + 1] = ex[j]
+        kv[#kv + 1] = nowS
+        taken[#taken + 1] = ex[j]
+        if metas[j] and live(metas[j], now) then count = count + 1 end
+      end
+    end
+    if #taken > 0 then
+      chunked('HSET', K.at, kv, 2)
+      chunked('ZREM', K.below, taken)
+    end
+    moved = #taken
+  end
+  local covered = 0
+  if W > K.u then covered = redis.call('ZCOUNT', K.nk, '(' .. str(K.u), str(W)) end
+  local left = false
+  -- No mark when nothing is under it: u stays, and a later delivery in (u, W] is outside it anyway.
+  if covered > 0 then
+    redis.call('ZADD', K.marks, str(W), str(W) .. ':' .. nowS .. ':' .. str(covered))
+    redis.call('HSET', U.state, K.upto, str(W))
+    moved = moved + covered
+    count = count + covered
+    -- The counter counts expired-but-unreclaimed deliveries; the answer only live ones.
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', U.expiries, '-inf', now)) do
+      local n = tonumber(id)
+      if n > K.u and n <= W and redis.call('ZSCORE', K.nk, id) then count = count - 1 end
+    end
+    K.u = W
+    left = trim(K, TRIM_INLINE) > 0
+  end
+  bump(D, K.counter, -moved)
+  return count, left
+end
 
 local user, kind, until_ms = ARGV[1], ARGV[i], tonumber(ARGV[i + 1])
 uptos(U)

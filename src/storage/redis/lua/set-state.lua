@@ -12,21 +12,6 @@ local now = now_ms()
 local U, i, minexp, behind, G = prelude(now)
 if behind then return { 'behind', behind } end
 
-local op = ARGV[i]
-local FIRST_ID = i + 1
+local op, nowS, D = ARGV[i], str(now), {}
 uptos(U)
-local nowS = str(now)
-local changed, found, D = {}, {}, {}
-for j = FIRST_ID, #ARGV do
-  local id = ARGV[j]
-  local meta = redis.call('HGET', U.meta, id)
-  if meta and live(meta, now) then
-    if change(U, op, id, nowS, D) then changed[#changed + 1] = id end
-    found[#found + 1] = id
-  end
-end
-flush(U, D)
-local out = append_counts(counts(U, now), { 'ok', minexp })
-out[#out + 1] = str(#changed)
-for _, v in ipairs(changed) do out[#out + 1] = v end
-return append_states(U, found, out)
+return change_each(U, minexp, i + 1, now, D, function(id) return change(U, op, id, nowS, D) end)

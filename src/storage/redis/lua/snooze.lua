@@ -11,23 +11,9 @@ local now = now_ms()
 local U, i, minexp, behind, G = prelude(now)
 if behind then return { 'behind', behind } end
 
-local z = ARGV[i]
-local FIRST_ID = i + 1
+local z, D = ARGV[i], {}
 uptos(U)
-local changed, found, D = {}, {}, {}
-for j = FIRST_ID, #ARGV do
-  local id = ARGV[j]
-  local meta = redis.call('HGET', U.meta, id)
-  if meta and live(meta, now) then
-    local moved
-    if z == '' then moved = wake(U, id, D) else moved = snooze(U, id, z, D) end
-    if moved then changed[#changed + 1] = id end
-    found[#found + 1] = id
-  end
-end
-flush(U, D)
-local out = append_counts(counts(U, now), { 'ok', minexp })
-out[#out + 1] = next_wake(U)
-out[#out + 1] = str(#changed)
-for _, v in ipairs(changed) do out[#out + 1] = v end
-return append_states(U, found, out)
+return change_each(U, minexp, i + 1, now, D, function(id)
+  if z == '' then return wake(U, id, D) end
+  return snooze(U, id, z, D)
+end, true)

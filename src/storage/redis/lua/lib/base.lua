@@ -2,7 +2,7 @@
 -- `require`). Ids and times travel as decimal strings; str() formats numbers without Lua's %.14g
 -- rounding. Times are Redis's clock in ms.
 --
--- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order; user_keys names them):
+-- A user's keys, `<prefix>{user:<id>}:<name>` (keys.ts USER_KEYS, in this order; U's fields: USER_FIELDS):
 --   state         hash: broadcasts-upto (newest broadcast delivered); the watermarks read-upto,
 --                 seen-upto, archived-upto (default 0); the exact counters unread, unseen, unarchived,
 --                 total (not snoozed) and snoozed (expired-but-unreclaimed included); states ('1' once
@@ -40,26 +40,47 @@ local USER_KEY_NAMES = {
 }
 local UK = #USER_KEY_NAMES
 
--- A user's keys from key(j), the j-th of USER_KEY_NAMES. U.K holds the three kinds of state
--- (read-state.lua), each with its watermark field, counter of those not in that state, and keys:
--- nk (not in it, above the watermark), below (not in it, at or below), at (explicit times), marks.
-local function user_keys(key)
-  local U = {
-    state = key(1), deliveries = key(2), unread = key(3), meta = key(4), read_at = key(5), expiries = key(6),
-    tombstones = key(7), marks = key(8), unread_below = key(9), snoozes = key(18), snoozed = key(19), wakes = key(20),
-  }
-  U.K = {
-    read = { upto = 'read-upto', counter = 'unread', nk = U.unread, below = U.unread_below, at = U.read_at, marks = U.marks },
-    seen = { upto = 'seen-upto', counter = 'unseen', nk = key(10), below = key(11), at = key(12), marks = key(13) },
-    archived = { upto = 'archived-upto', counter = 'unarchived', nk = key(14), below = key(15), at = key(16), marks = key(17) },
-  }
-  U.KS = { U.K.read, U.K.seen, U.K.archived }
-  return U
+-- A user's keys as fields of U (USER_FIELDS: a key's place in USER_KEY_NAMES), resolved on first use,
+-- as every script pays for what it builds and most use a few of them. U.K (U.KS, the same in a list)
+-- holds the three kinds of state (read-state.lua), each with its watermark field, the counter of those
+-- not in that state, and keys: nk (not in it, above the watermark), below (not in it, at or below),
+-- at (explicit times), marks; and u, its watermark once loaded (uptos).
+local USER_FIELDS = {
+  state = 1, deliveries = 2, unread = 3, meta = 4, read_at = 5, expiries = 6, tombstones = 7, marks = 8, unread_below = 9,
+  unseen = 10, unseen_below = 11, seen_at = 12, seen_marks = 13, unarchived = 14, unarchived_below = 15, archived_at = 16,
+  archived_marks = 17, snoozes = 18, snoozed = 19, wakes = 20,
+}
+
+local function kinds(U)
+  local R = { upto = 'read-upto', counter = 'unread', nk = U.unread, below = U.unread_below, at = U.read_at, marks = U.marks, u = false }
+  local S = { upto = 'seen-upto', counter = 'unseen', nk = U.unseen, below = U.unseen_below, at = U.seen_at, marks = U.seen_marks, u = false }
+  local A = { upto = 'archived-upto', counter = 'unarchived', nk = U.unarchived, below = U.unarchived_below, at = U.archived_at, marks = U.archived_marks, u = false }
+  return { read = R, seen = S, archived = A }, { R, S, A }
 end
+
+local LAZY_KEYS = {
+  __index = function(U, f)
+    local j = USER_FIELDS[f]
+    if j then
+      local v
+      if U._base then v = U._base .. USER_KEY_NAMES[j] else v = KEYS[U._first + j - 1] end
+      rawset(U, f, v)
+      return v
+    end
+    if f == 'K' or f == 'KS' then
+      local K, KS = kinds(U)
+      rawset(U, 'K', K)
+      rawset(U, 'KS', KS)
+      if f == 'K' then return K end
+      return KS
+    end
+    return nil
+  end,
+}
 
 -- A user's keys given as KEYS[i .. i + UK - 1].
 local function ukeys(i)
-  return user_keys(function(j) return KEYS[i + j - 1] end)
+  return setmetatable({ _first = i, nsnoozed = false }, LAZY_KEYS)
 end
 
 -- keys.ts userTag: `{user:<id>}`, with % { } in the id escaped as %XX.
@@ -73,8 +94,7 @@ end
 -- A user's keys named inside the script (standalone scripts only: Cluster needs every key declared),
 -- which spares passing UK keys per user.
 local function ukeys_named(prefix, user)
-  local b = prefix .. user_tag(user) .. ':'
-  return user_keys(function(j) return b .. USER_KEY_NAMES[j] end)
+  return setmetatable({ _base = prefix .. user_tag(user) .. ':', nsnoozed = false }, LAZY_KEYS)
 end
 
 local function parse(meta)

@@ -19,12 +19,9 @@ local function live_counts(U, C, now)
   return C
 end
 
-local COUNTERS = { 'unread', 'unseen', 'unarchived', 'total', 'snoozed' }
-
 local function counts(U, now)
-  local c = redis.call('HMGET', U.state, unpack(COUNTERS))
-  local C = {}
-  for j, f in ipairs(COUNTERS) do C[f] = tonumber(c[j] or '0') end
+  local c = redis.call('HMGET', U.state, 'unread', 'unseen', 'unarchived', 'total', 'snoozed')
+  local C = { unread = tonumber(c[1] or '0'), unseen = tonumber(c[2] or '0'), unarchived = tonumber(c[3] or '0'), total = tonumber(c[4] or '0'), snoozed = tonumber(c[5] or '0') }
   return live_counts(U, C, now)
 end
 
@@ -50,11 +47,16 @@ local function put(U, id, meta, now, fresh)
   if fresh then redis.call('HSET', U.meta, id, meta)
   elseif redis.call('ZSCORE', U.tombstones, id) or redis.call('HSETNX', U.meta, id, meta) == 0 then return nil end
   redis.call('ZADD', U.deliveries, id, id)
-  if not fresh then uptos(U) end
-  for _, K in ipairs(U.KS) do
-    -- K.nk means "not in state K" only above the watermark: a late delivery below it is an exception.
-    if not fresh and tonumber(id) <= K.u then redis.call('ZADD', K.below, id, id)
-    else redis.call('ZADD', K.nk, id, id) end
+  if fresh then
+    redis.call('ZADD', U.unread, id, id)
+    redis.call('ZADD', U.unseen, id, id)
+    redis.call('ZADD', U.unarchived, id, id)
+  else
+    uptos(U)
+    for _, K in ipairs(U.KS) do
+      -- K.nk means "not in state K" only above the watermark: a late delivery below it is an exception.
+      redis.call('ZADD', tonumber(id) <= K.u and K.below or K.nk, id, id)
+    end
   end
   if e then redis.call('ZADD', U.expiries, e, id) end
   return e or ''
@@ -150,7 +152,7 @@ local function deliver_local(G, U, user, T, id, meta, now, fresh, ux)
   if s[1] and s[2] and tonumber(s[1]) >= T then
     -- Known and caught up (a send to known users): the user's state read once above, and the
     -- counters written in one step.
-    U.K.read.u, U.K.seen.u, U.K.archived.u = tonumber(s[3] or '0'), tonumber(s[4] or '0'), tonumber(s[5] or '0')
+    if not fresh then U.K.read.u, U.K.seen.u, U.K.archived.u = tonumber(s[3] or '0'), tonumber(s[4] or '0'), tonumber(s[5] or '0') end
     local C = { unread = tonumber(s[6] or '0'), unseen = tonumber(s[7] or '0'), unarchived = tonumber(s[8] or '0'), total = tonumber(s[9] or '0'), snoozed = tonumber(s[10] or '0') }
     local e = put(U, id, meta, now, fresh)
     if e then
@@ -202,11 +204,12 @@ end
 local function prelude(now)
   local U = ukeys(1)
   local user, mode = ARGV[1], ARGV[2]
-  upgrade(U)
+  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states')
+  if s[1] and not s[2] then upgrade(U) end
   if mode == 'local' then
     local G = gkeys(UK + 1)
     G.journal_due = KEYS[UK + 6]
-    local w = redis.call('HGET', U.state, 'broadcasts-upto')
+    local w = s[1]
     if w then
       local T = g_top(G)
       if tonumber(w) < T then

@@ -36,7 +36,7 @@ local function wanted(want, at)
 end
 
 local function states_match(F, r, s, a, z)
-  return wanted(F.read, r) and wanted(F.seen, s) and wanted(F.archived, a) and (F.snoozed == (z and true or false))
+  return wanted(F.read, r) and wanted(F.seen, s) and wanted(F.archived, a) and ((F.snoozed or false) == (z and true or false))
 end
 
 -- The user's deliveries that have expired but are not reclaimed yet (their expiries entries up to now), as a
