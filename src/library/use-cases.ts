@@ -1,5 +1,7 @@
 import { badInput } from '../domain/errors.js';
 import { isLevelName, LEVEL_NAMES } from '../domain/levels.js';
+import type { StatesPayload } from '../domain/inbox-states.js';
+import type { InboxCounts } from '../domain/message-store.js';
 import type { MessageInput, Messages, Viewer } from '../domain/messages.js';
 import * as v from '../domain/validate.js';
 import { withGlobalIds } from '../graphql/ids.js';
@@ -36,6 +38,28 @@ export interface DeleteMessagesPayload {
   notFound: string[];
   unreadCount: number;
 }
+export type { InboxCounts };
+export interface MarkSeenPayload {
+  count: number;
+  notFound: string[];
+  unseenCount: number;
+}
+export interface MarkAllSeenPayload {
+  count: number;
+  unseenCount: number;
+}
+/** What archive, unarchive, snooze and unsnooze answer: the found messages after the change, and the whole inbox's counts. */
+export interface ArchivePayload {
+  count: number;
+  messages: Message[];
+  notFound: string[];
+  counts: InboxCounts;
+}
+export type SnoozePayload = ArchivePayload;
+export interface ArchiveAllPayload {
+  count: number;
+  counts: InboxCounts;
+}
 
 /**
  * The mutations' use cases for code beside the server, with their rules, their signals and their
@@ -54,6 +78,19 @@ export interface StoredMessagesUseCases {
   /** Marks read what was delivered to `userId` at or before `until` (default: now). */
   markAllRead(userId: string, until?: Date | null): Promise<MarkAllReadPayload>;
   deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteMessagesPayload>;
+  /** The user's exact counts (CONTRACT.md §8): total, unread, unseen, archived, snoozed. */
+  counts(userId: string): Promise<InboxCounts>;
+  markSeen(userId: string, ids: readonly string[]): Promise<MarkSeenPayload>;
+  /** Marks seen what was delivered to `userId` at or before `until` (default: now). */
+  markAllSeen(userId: string, until?: Date | null): Promise<MarkAllSeenPayload>;
+  archive(userId: string, ids: readonly string[]): Promise<ArchivePayload>;
+  unarchive(userId: string, ids: readonly string[]): Promise<ArchivePayload>;
+  /** Archives what was delivered at or before `until` (default: now); `onlyRead`: only what is read now. */
+  archiveAll(userId: string, options?: { until?: Date | null; onlyRead?: boolean }): Promise<ArchiveAllPayload>;
+  /** Hides the messages until `until` (in the future, at most 365 days ahead). */
+  snooze(userId: string, ids: readonly string[], until: Date): Promise<SnoozePayload>;
+  /** Wakes the messages now: unread, unseen, not archived. */
+  unsnooze(userId: string, ids: readonly string[]): Promise<SnoozePayload>;
 }
 
 /** The library writes as one producer: idempotency keys of addMessageFor and broadcastMessage are scoped to it. */
@@ -82,6 +119,12 @@ export function libraryUseCases(messages: Messages): StoredMessagesUseCases {
     const result = await withGlobalIds(ids, (storageIds) => (read ? messages.markRead(viewer, storageIds) : messages.markUnread(viewer, storageIds)));
     return { ...result, messages: result.messages.map(messageView) };
   };
+  /** archive, unarchive, snooze, unsnooze: global ids in and out, messages as GraphQL shows them. */
+  const byIds = (run: (viewer: Viewer, storageIds: string[]) => Promise<StatesPayload>) => async (userId: string, ids: readonly string[]) => {
+    const viewer = userViewer(userId);
+    const result = await withGlobalIds(ids, (storageIds) => run(viewer, storageIds));
+    return { ...result, messages: result.messages.map(messageView) };
+  };
   return {
     async addMessage(userId, input) {
       const result = await messages.addMessage(userViewer(userId), checked({ ...input, date: null }));
@@ -103,5 +146,23 @@ export function libraryUseCases(messages: Messages): StoredMessagesUseCases {
       return { count, unreadCount };
     },
     deleteMessages: (userId, ids) => withGlobalIds(ids, (storageIds) => messages.deleteMessages(userViewer(userId), storageIds)),
+    counts: (userId) => messages.counts(userViewer(userId)),
+    markSeen: (userId, ids) => withGlobalIds(ids, (storageIds) => messages.markSeen(userViewer(userId), storageIds)),
+    async markAllSeen(userId, until) {
+      validDate('until', until);
+      return messages.markAllSeen(userViewer(userId), until ?? null);
+    },
+    archive: byIds((viewer, ids) => messages.archive(viewer, ids)),
+    unarchive: byIds((viewer, ids) => messages.unarchive(viewer, ids)),
+    async archiveAll(userId, options = {}) {
+      validDate('until', options.until);
+      return messages.archiveAll(userViewer(userId), options);
+    },
+    async snooze(userId, ids, until) {
+      if (!(until instanceof Date)) throw badInput('input.until', 'must be a Date');
+      validDate('input.until', until);
+      return byIds((viewer, storageIds) => messages.snooze(viewer, storageIds, until))(userId, ids);
+    },
+    unsnooze: byIds((viewer, ids) => messages.unsnooze(viewer, ids)),
   };
 }

@@ -22,6 +22,17 @@ export interface Message {
   /** False for a flash (non-persisted) message. */
   stored: boolean;
   expiresAt: Date | null;
+  /** Shown to the recipient (markSeen); read implies seen. */
+  seen: boolean;
+  seenAt: Date | null;
+  archived: boolean;
+  archivedAt: Date | null;
+  /** Null unless snoozed now. */
+  snoozedUntil: Date | null;
+  /** Categories and grouping arrive with issue 20: null, null and 1 until then. */
+  category: string | null;
+  groupKey: string | null;
+  groupCount: number;
 }
 
 export function messageView(m: MessageRecord): Message {
@@ -40,16 +51,25 @@ export function messageView(m: MessageRecord): Message {
     read: m.readAt !== null,
     stored: m.stored,
     expiresAt: m.expiresAt,
+    seen: m.seenAt !== null,
+    seenAt: m.seenAt,
+    archived: m.archivedAt !== null,
+    archivedAt: m.archivedAt,
+    snoozedUntil: m.snoozedUntil,
+    category: null,
+    groupKey: null,
+    groupCount: 1,
   };
 }
 
 /**
- * One signal of CONTRACT.md §5, fired once after its change is committed, with global ids. A broadcast
- * is one event for all its recipients (`broadcast: true`, no user, no count), as its webhook is.
+ * One signal of CONTRACT.md §5 and §8, fired once after its change is committed, with global ids. A
+ * broadcast is one event for all its recipients (`broadcast: true`, no user, no counts), as its webhook
+ * is. `until` is the cut-off of markAllRead, markAllSeen and archiveAll (null otherwise).
  */
 export type SignalEvent =
-  | { signal: SignalName; broadcast: false; userId: string; messageIds: string[]; unreadCount: number; message: Message | null }
-  | { signal: 'ARCHIVE_STORED' | 'INBOX_STORED'; broadcast: true; userId: null; messageIds: string[]; unreadCount: null; message: Message };
+  | { signal: SignalName; broadcast: false; userId: string; messageIds: string[]; unreadCount: number; unseenCount: number; until: Date | null; message: Message | null }
+  | { signal: 'ARCHIVE_STORED' | 'INBOX_STORED'; broadcast: true; userId: null; messageIds: string[]; unreadCount: null; unseenCount: null; until: null; message: Message };
 
 export interface StoredMessagesSignals {
   /**
@@ -67,10 +87,11 @@ export function signalsView(signals: Signals): StoredMessagesSignals {
         if (change.kind === 'flash') return;
         const messageIds = change.messageIds.map((id) => encodeMessageId(id, true));
         if (change.kind === 'broadcast') {
-          return listener({ signal: change.signal, broadcast: true, userId: null, messageIds, unreadCount: null, message: messageView(change.message) });
+          return listener({ signal: change.signal, broadcast: true, userId: null, messageIds, unreadCount: null, unseenCount: null, until: null, message: messageView(change.message) });
         }
         const message = change.message ? messageView(change.message) : null;
-        return listener({ signal: change.signal, broadcast: false, userId: change.userId, messageIds, unreadCount: change.unreadCount, message });
+        const { signal, userId, unreadCount, unseenCount } = change;
+        return listener({ signal, broadcast: false, userId, messageIds, unreadCount, unseenCount, until: change.until ?? null, message });
       }),
   };
 }

@@ -1,5 +1,6 @@
-import type { Caller } from '../factories.js';
-import type { GqlResult } from '../harness.js';
+import { newProducer, newUser, sendMany, type Caller } from '../factories.js';
+import type { GqlResult, TestApp } from '../harness.js';
+import { sleep } from '../support.js';
 
 /**
  * The inbox states (CONTRACT.md §8) through GraphQL: each mutation with its whole payload, the counts,
@@ -106,3 +107,17 @@ export async function inboxAndPending(u: Caller): Promise<{ inbox: string[]; pen
 
 /** An instant `days` (possibly fractional) from now, ISO. */
 export const isoDaysAhead = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+/** A fresh user with `n` messages from a fresh producer (ids oldest first). */
+export async function userWith(t: TestApp, n: number): Promise<{ u: Caller; p: Caller; ids: string[] }> {
+  const [p, u] = [await newProducer(t), await newUser(t)];
+  return { u, p, ids: (await sendMany(p, u.sub, n)).map((m) => m.id) };
+}
+
+/** An instant (ISO) between what was sent before and what is sent after: the waits are for the clock, not speed checks. */
+export async function cutOff(): Promise<string> {
+  await sleep(20);
+  const at = new Date().toISOString();
+  await sleep(20);
+  return at;
+}

@@ -74,6 +74,16 @@ describe.each(BACKENDS)('inbox states, isolation and bad input on %s', (backend)
     }
   });
 
+  it("federation: User carries the caller's unseenCount and counts; another user's entity is null", async () => {
+    const [u, other] = [await newUser(t), await newUser(t)];
+    const [a, b] = [(await sendTo(p, u.sub, { text: 'a' })).message.id, (await sendTo(p, u.sub, { text: 'b' })).message.id];
+    await markSeen(u, [a]);
+    await archiveIds(u, [b]);
+    const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id unseenCount counts { total unread unseen archived snoozed } } } }';
+    const r = await u.q(ENTITIES, { r: [{ __typename: 'User', id: u.sub }, { __typename: 'User', id: other.sub }] });
+    expect(r._entities).toEqual([{ id: u.sub, unseenCount: 0, counts: { total: 2, unread: 1, unseen: 0, archived: 1, snoozed: 0 } }, null]);
+  });
+
   it('more than 10,000 ids, a malformed id, a snooze time out of range: BAD_USER_INPUT naming the field, nothing changed', async () => {
     const u = await newUser(t);
     const ids = [(await sendTo(p, u.sub, { text: 'a' })).message.id, (await sendTo(p, u.sub, { text: 'b' })).message.id];

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inbox, markAllRead, markRead, markUnread, newProducer, newUser, sendMany, sendTo, unknownId, type Caller } from '../factories.js';
+import { inbox, markAllRead, markRead, markUnread, sendTo, unknownId } from '../factories.js';
 import { BACKENDS, startTestApp, type TestApp } from '../harness.js';
-import { sleep } from '../support.js';
 import {
-  archiveAll, archiveIds, countsOf, inboxAndPending, isoDaysAhead, listed, markAllSeen, markSeen, plainCounts, snooze, stateOf, unarchive, unsnooze,
+  archiveAll, archiveIds, countsOf, cutOff, inboxAndPending, isoDaysAhead, listed, markAllSeen, markSeen, plainCounts, snooze, stateOf, unarchive, unsnooze,
+  userWith as userWithIn,
 } from './inbox-states-helpers.js';
 
 /** CONTRACT.md §8 through GraphQL on every backend: each operation, its payload, the couplings, the counts and filters. */
@@ -13,19 +13,7 @@ describe.each(BACKENDS)('inbox states on %s', (backend) => {
     t = await startTestApp(backend);
   });
   afterAll(async () => t?.close());
-
-  async function userWith(n: number): Promise<{ u: Caller; p: Caller; ids: string[] }> {
-    const [p, u] = [await newProducer(t), await newUser(t)];
-    return { u, p, ids: (await sendMany(p, u.sub, n)).map((m) => m.id) };
-  }
-
-  /** An instant between what was sent before and what is sent after (the wait is for the clock, not a speed check). */
-  async function cutOff(): Promise<string> {
-    await sleep(20);
-    const at = new Date().toISOString();
-    await sleep(20);
-    return at;
-  }
+  const userWith = (n: number) => userWithIn(t, n);
 
   it('a new message is unseen, unread, not archived nor snoozed, ungrouped', async () => {
     const { u, ids } = await userWith(2);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createStoredMessages, type StoredMessages, type StoredMessagesOptions } from '../../src/library.js';
+import { AppError, createStoredMessages, type StoredMessages, type StoredMessagesOptions } from '../../src/library.js';
 import { TEST_SECRET } from '../env.js';
 import { createTestDatabase } from '../harness.js';
 import { httpClient, MESSAGE_ADDED, subscribeOver, type LiveSubscription } from '../live/helpers.js';
@@ -67,3 +67,13 @@ export async function nextWithText(sub: LiveSubscription, text: string): Promise
     if (result.data?.messageAdded?.text === text) return result.data.messageAdded;
   }
 }
+
+/** Message's inbox-state fields (CONTRACT.md §8), which the library's Message has too. */
+export const STATES = 'seen seenAt archived archivedAt snoozedUntil category groupKey groupCount';
+
+/** What a refused call rejected with: its code and field, as the GraphQL error's extensions would carry them; null when it did not reject. */
+export const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (err: unknown) => (err instanceof AppError ? { code: err.code, field: err.field } : err),
+  );

@@ -1,20 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError, type SignalEvent } from '../../src/library.js';
+import type { SignalEvent } from '../../src/library.js';
 import { MESSAGE } from '../factories.js';
 import { dataOf } from '../harness.js';
 import { httpClient } from '../live/helpers.js';
-import { startHost, type Host } from './helpers.js';
+import { refusal, startHost, STATES, type Host } from './helpers.js';
 import { uid, userToken } from '../support.js';
 
-const UNREAD = `{ unreadCount unreadMessages { edges { node { ${MESSAGE} } } } }`;
+const UNREAD = `{ unreadCount unreadMessages { edges { node { ${MESSAGE} ${STATES} } } } }`;
 const MARK_READ = 'mutation($i: [ID!]!) { markRead(input: { ids: $i }) { count notFound unreadCount } }';
 
-/** What a refused call rejected with: its code and field, as the GraphQL error's extensions would carry them. */
-const refusal = (p: Promise<unknown>) =>
-  p.then(
-    () => null,
-    (err: unknown) => (err instanceof AppError ? { code: err.code, field: err.field } : err),
-  );
 
 describe('library use cases: the mutations’ rules and payloads, with global ids', () => {
   let host: Host;

@@ -35,19 +35,43 @@ export function createNotificationsClient(url: string, getAccessToken: () => Pro
 }
 
 export interface InboxEvent {
-  signal: 'ARCHIVE_STORED' | 'INBOX_STORED' | 'INBOX_DELETED' | 'INBOX_PURGED' | 'ARCHIVE_DELETED' | 'RESYNC';
+  signal:
+    | 'ARCHIVE_STORED' | 'INBOX_STORED' | 'INBOX_DELETED' | 'INBOX_PURGED' | 'ARCHIVE_DELETED'
+    | 'INBOX_SEEN' | 'INBOX_ARCHIVED' | 'INBOX_UNARCHIVED' | 'INBOX_SNOOZED' | 'RESYNC';
   message: { id: string; text: string; level: string; read: boolean } | null;
   messageIds: string[];
-  unreadCount: number;
+  unreadCount: number; // the bold items
+  unseenCount: number; // the badge
   cursor: string;
 }
 
 export const INBOX_EVENTS: TypedDocumentNode<{ inboxEvents: InboxEvent }, { after: string | null }> = gql`
   subscription InboxEvents($after: String) {
-    inboxEvents(after: $after) { signal message { id text level read } messageIds unreadCount cursor }
+    inboxEvents(after: $after) { signal message { id text level read } messageIds unreadCount unseenCount cursor }
   }
 `;
 
 export const UNREAD_COUNT: TypedDocumentNode<{ unreadCount: number }, Record<string, never>> = gql`
   query UnreadCount { unreadCount }
+`;
+
+export interface InboxCounts { total: number; unread: number; unseen: number; archived: number; snoozed: number }
+
+/** The badge (unseen) and the tabs' sizes. */
+export const COUNTS: TypedDocumentNode<{ counts: InboxCounts }, Record<string, never>> = gql`
+  query Counts { counts { total unread unseen archived snoozed } }
+`;
+
+/** The dropdown was opened at `until`: what it showed is seen, what arrived since stays on the badge. */
+export const MARK_ALL_SEEN: TypedDocumentNode<{ markAllSeen: { count: number; unseenCount: number } }, { until: string }> = gql`
+  mutation MarkAllSeen($until: DateTime!) { markAllSeen(input: { until: $until }) { count unseenCount } }
+`;
+
+export const ARCHIVE: TypedDocumentNode<{ archive: { count: number; counts: InboxCounts } }, { ids: string[] }> = gql`
+  mutation Archive($ids: [ID!]!) { archive(input: { ids: $ids }) { count counts { total unread unseen archived snoozed } } }
+`;
+
+/** Back unread and unseen at `until` (an ISO date at most 365 days ahead). */
+export const SNOOZE: TypedDocumentNode<{ snooze: { count: number; counts: InboxCounts } }, { ids: string[]; until: string }> = gql`
+  mutation Snooze($ids: [ID!]!, $until: DateTime!) { snooze(input: { ids: $ids, until: $until }) { count counts { total unread unseen archived snoozed } } }
 `;

@@ -46,7 +46,8 @@ describe('documented clients against a running server', () => {
   });
   afterAll(async () => t?.close());
 
-  it('Apollo Client: typed query over HTTP, inboxEvents over graphql-ws', async () => {
+  /** A new user's Apollo client from the README, subscribed to inboxEvents; `end` stops both. */
+  async function apolloFor() {
     const user = await newUser(t);
     const { client, close } = apollo.createNotificationsClient(`${t.baseUrl}/graphql`, async () => user.token);
     const events = new Arrivals<apollo.InboxEvent>();
@@ -54,6 +55,16 @@ describe('documented clients against a running server', () => {
       next: (result) => (result.data ? events.push(result.data.inboxEvents) : events.fail(result.error)),
       error: (err) => events.fail(err),
     });
+    const end = async () => {
+      subscription.unsubscribe();
+      client.stop();
+      await close();
+    };
+    return { user, client, events, end };
+  }
+
+  it('Apollo Client: typed query over HTTP, inboxEvents over graphql-ws', async () => {
+    const { user, client, events, end } = await apolloFor();
     try {
       expect((await client.query({ query: apollo.UNREAD_COUNT, fetchPolicy: 'network-only' })).data?.unreadCount).toBe(0);
       await waitForSubscriber(t.app, user.sub);
@@ -63,9 +74,31 @@ describe('documented clients against a running server', () => {
       expect(inbox).toMatchObject({ message: { id: message.id, text: 'from the README', read: false }, messageIds: [message.id], unreadCount: 1 });
       expect((await client.query({ query: apollo.UNREAD_COUNT, fetchPolicy: 'network-only' })).data?.unreadCount).toBe(1);
     } finally {
-      subscription.unsubscribe();
-      client.stop();
-      await close();
+      await end();
+    }
+  });
+
+  it('Apollo Client: the badge, Archive and Snooze, each change arriving on inboxEvents with both counts', async () => {
+    const { user, client, events, end } = await apolloFor();
+    const counts = async () => (await client.query({ query: apollo.COUNTS, fetchPolicy: 'network-only' })).data?.counts;
+    try {
+      await waitForSubscriber(t.app, user.sub);
+      const [a, b] = [(await sendTo(producer, user.sub, { text: 'a' })).message.id, (await sendTo(producer, user.sub, { text: 'b' })).message.id];
+      await events.take(4);
+      expect(await counts()).toEqual({ __typename: 'InboxCounts', total: 2, unread: 2, unseen: 2, archived: 0, snoozed: 0 });
+
+      const opened = new Date().toISOString();
+      expect((await client.mutate({ mutation: apollo.MARK_ALL_SEEN, variables: { until: opened } })).data?.markAllSeen).toMatchObject({ count: 2, unseenCount: 0 });
+      expect((await client.mutate({ mutation: apollo.ARCHIVE, variables: { ids: [a] } })).data?.archive.counts).toMatchObject({ total: 2, unread: 1, archived: 1 });
+      const until = new Date(Date.now() + 3_600_000).toISOString();
+      expect((await client.mutate({ mutation: apollo.SNOOZE, variables: { ids: [b], until } })).data?.snooze.counts).toMatchObject({ total: 1, unread: 0, snoozed: 1 });
+      expect((await events.take(3)).map((e) => [e.signal, e.messageIds, e.unreadCount, e.unseenCount])).toEqual([
+        ['INBOX_SEEN', [], 2, 0],
+        ['INBOX_ARCHIVED', [a], 1, 0],
+        ['INBOX_SNOOZED', [b], 0, 0],
+      ]);
+    } finally {
+      await end();
     }
   });
 
@@ -105,7 +138,7 @@ describe('documented clients against a running server', () => {
       const archived = (await first).value as sse.InboxEvent;
       const inbox = (await live.next()).value as sse.InboxEvent;
       expect([archived.signal, inbox.signal]).toEqual(['ARCHIVE_STORED', 'INBOX_STORED']);
-      expect(inbox).toMatchObject({ messageIds: [sent.message.id], unreadCount: 1 });
+      expect(inbox).toMatchObject({ messageIds: [sent.message.id], unreadCount: 1, unseenCount: 1 });
 
       // Resuming from the first event's cursor replays the second, exactly once.
       const resumed = sse.inboxEvents(url, user.token, archived.cursor, abort.signal);

@@ -2,6 +2,7 @@ export interface InboxEvent {
   signal: string;
   messageIds: string[];
   unreadCount: number;
+  unseenCount: number;
   cursor: string;
 }
 
@@ -11,7 +12,7 @@ export async function* inboxEvents(url: string, token: string, after: string | n
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
     body: JSON.stringify({
-      query: 'subscription ($after: String) { inboxEvents(after: $after) { signal messageIds unreadCount cursor } }',
+      query: 'subscription ($after: String) { inboxEvents(after: $after) { signal messageIds unreadCount unseenCount cursor } }',
       variables: { after },
     }),
     signal,
