@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (-- --quick for a smoke run): issue 5's workloads W1-W7 on every storage
+ * `npm run bench` (-- --quick for a smoke run): issue 5's workloads W1-W7 and issue 19's W9-W11 on every storage
  * backend (each backend in a child process of its own, with its raw storage floor), the baselines
  * measured in the same run, W8 from bench/live.ts. Writes
  * bench/results/latest.json and latest.md and prints the table. Benchmarks, not tests: nothing here
@@ -28,6 +28,9 @@ import { w5 } from './workloads/w5-mark-all.js';
 import { w6, w6b } from './workloads/w6-mark-read.js';
 import { w7 } from './workloads/w7-unread-count.js';
 import { w8 } from './workloads/w8-live.js';
+import { w9 } from './workloads/w9-all-states.js';
+import { w10 } from './workloads/w10-counts.js';
+import { w11 } from './workloads/w11-wake.js';
 
 const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -44,6 +47,9 @@ const PER_BACKEND: [WorkloadName, (ctx: BenchContext, t: BenchTarget) => Promise
   ['W6', w6],
   ['W6b', w6b],
   ['W7', w7],
+  ['W9', w9],
+  ['W10', w10],
+  ['W11', w11],
 ];
 
 async function main() {
@@ -95,7 +101,7 @@ async function main() {
     // Each backend in a process of its own, so what one leaves behind (heap, caches) cannot slow the next.
     for (const backend of opts.backends) {
       if (backend === 'redis' && redisDown) {
-        rows.push({ workload: 'W1-W7', title: 'Redis backend', backend, error: `Redis unreachable: ${redisDown}` });
+        rows.push({ workload: 'W1-W11', title: 'Redis backend', backend, error: `Redis unreachable: ${redisDown}` });
         continue;
       }
       await inChild(backend);
@@ -153,7 +159,7 @@ async function main() {
       });
       const out = await readFile(file, 'utf8').catch(() => null);
       if (out) rows.push(...(JSON.parse(out) as Row[]));
-      if (code !== 0 || !out) rows.push({ workload: 'W1-W7', title: `${backend} backend`, backend, error: `its bench process exited with code ${code}` });
+      if (code !== 0 || !out) rows.push({ workload: 'W1-W11', title: `${backend} backend`, backend, error: `its bench process exited with code ${code}` });
     } finally {
       await stop();
       await rm(dir, { recursive: true, force: true });
@@ -164,7 +170,7 @@ async function main() {
     const per = PER_BACKEND.filter(([w]) => wants(w));
     if (!per.length && !wants('floor')) return;
     if (backend === 'redis' && redisDown) {
-      rows.push({ workload: 'W1-W7', title: 'Redis backend', backend, error: `Redis unreachable: ${redisDown}` });
+      rows.push({ workload: 'W1-W11', title: 'Redis backend', backend, error: `Redis unreachable: ${redisDown}` });
       return;
     }
     ctx.log(`starting the app on ${backend}`);
@@ -172,7 +178,7 @@ async function main() {
     try {
       target = await startBackend(backend, opts);
     } catch (err) {
-      rows.push({ workload: 'W1-W7', title: `${backend} backend`, backend, error: `could not start: ${(err as Error).message}` });
+      rows.push({ workload: 'W1-W11', title: `${backend} backend`, backend, error: `could not start: ${(err as Error).message}` });
       return;
     }
     try {

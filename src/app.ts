@@ -7,6 +7,7 @@ import { createAuthenticator, type Authenticator } from './auth.js';
 import type { Config } from './config.js';
 import { AppError } from './domain/errors.js';
 import { startExpiryCleanup } from './domain/expiry-cleanup.js';
+import { startSnoozeWake } from './domain/snooze-wake.js';
 import type { LiveHub, LiveReads } from './domain/live.js';
 import { createMessages, type Messages } from './domain/messages.js';
 import { Signals } from './domain/signals.js';
@@ -191,16 +192,27 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       ],
     });
 
+    // One id for this instance in every lease it takes.
+    const holder = randomUUID();
     const expiryCleanup = startExpiryCleanup({
       store,
       flash,
       leases: storage.leases,
-      holder: randomUUID(),
+      holder,
       intervalMs: config.cleanupIntervalSeconds * 1000,
       onRound: (reclaimed) => logger.debug({ reclaimed }, `expiry cleanup: ${reclaimed} reclaimed`),
       onError: (err) => logger.error({ err }, 'expired-message cleanup failed'),
     });
     closers.push(() => expiryCleanup.stop());
+    const snoozeWake = startSnoozeWake({
+      store,
+      signals,
+      leases: storage.leases,
+      holder,
+      onRound: (woken) => logger.debug({ woken }, `snooze wake: ${woken} woken`),
+      onError: (err) => logger.error({ err }, 'snooze wake-up failed'),
+    });
+    closers.push(() => snoozeWake.stop());
 
     let closing: Promise<void> | null = null;
     return {

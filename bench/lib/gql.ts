@@ -42,4 +42,9 @@ export const Q = {
   markAllRead: 'mutation ReadAll { markAllRead { count unreadCount } }',
   markRead: 'mutation Read($input: MarkReadInput!) { markRead(input: $input) { count unreadCount } }',
   unreadCount: '{ unreadCount }',
+  markAllSeen: 'mutation SeeAll { markAllSeen { count unseenCount } }',
+  archiveAll: 'mutation ArchiveAll { archiveAll { count counts { total unread unseen archived snoozed } } }',
+  counts: '{ counts { total unread unseen archived snoozed } }',
+  unseenCount: '{ unseenCount }',
+  snooze: 'mutation Snooze($input: SnoozeInput!) { snooze(input: $input) { count notFound } }',
 };

@@ -1,7 +1,7 @@
 /** Command-line options of `npm run bench`. Everything is bounded: durations, counts, time limits. */
 export type BackendName = 'postgres' | 'embedded' | 'redis';
 export const ALL_BACKENDS: BackendName[] = ['postgres', 'embedded', 'redis'];
-export const ALL_WORKLOADS = ['floor', 'W1', 'W1g', 'W2', 'W3', 'W4', 'W5', 'W6', 'W6b', 'W7', 'W8'] as const;
+export const ALL_WORKLOADS = ['floor', 'W1', 'W1g', 'W2', 'W3', 'W4', 'W5', 'W6', 'W6b', 'W7', 'W8', 'W9', 'W10', 'W11'] as const;
 export type WorkloadName = (typeof ALL_WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -38,6 +38,13 @@ export interface BenchOptions {
     w6bUnread: number;
     w7Small: number;
     w7Large: number;
+    w9Small: number;
+    w9Large: number;
+    w10Small: number;
+    w10Large: number;
+    /** W11: users each with w11PerUser messages, all snoozed until the same second. */
+    w11Users: number;
+    w11PerUser: number;
   };
   /** Timed calls per repeat for the per-call workloads (W2, W3, W5 small). */
   callsPerRepeat: number;
@@ -45,7 +52,7 @@ export interface BenchOptions {
 
 const HELP = `usage: npm run bench -- [--quick] [--repeats=N] [--duration=S] [--only=W1,W4,floor] [--backends=postgres,embedded,redis] [--seed=api] [--growth-duration=S]
   --quick       smoke run (bench/live.ts included): 1 repeat, 1 s load runs, smaller data
-                (W3 20,000 users, W4 100,000 rows of others, W5/W7 10,000 unread; rows say so)
+                (W3 20,000 users, W4 100,000 rows of others, W5/W7/W9/W10 10,000 messages; rows say so)
   --repeats     measured runs per measurement (default 3; quick 1)
   --duration    seconds per HTTP load run (default 10; quick 1)
   --only        workloads to run (floor = the baselines; W8 = bench/live.ts)
@@ -112,6 +119,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       w6bUnread: 10_000,
       w7Small: 10,
       w7Large: quick ? 10_000 : 100_000,
+      w9Small: 1_000,
+      w9Large: quick ? 10_000 : 100_000,
+      w10Small: 10,
+      w10Large: quick ? 10_000 : 100_000,
+      w11Users: 1_000,
+      w11PerUser: 10,
     },
     callsPerRepeat: quick ? 2 : 5,
   };

@@ -113,16 +113,17 @@ async function insertMessages(sql: Sql, total: number): Promise<string> {
   return base;
 }
 
-/** Adds the new deliveries (message id > base) to their users' counters, registering new users. */
+/** Adds the new deliveries (message id > base) to their users' counters, registering new users; a seeded read one is seen, the rest unseen. */
 async function recount(sql: Sql, base: string): Promise<void> {
   await sql(
     `with agg as (
        select user_id, (count(*) filter (where read_at is null))::int as unread, count(*)::int as total
        from sm_delivery where message_id > ?::bigint group by user_id
      ), ins as (
-       insert into sm_user (id, unread_count, total_count, bcast_id)
-       select user_id, unread, total, ${LATEST_BROADCAST} from agg
+       insert into sm_user (id, unread_count, unseen_count, total_count, bcast_id)
+       select user_id, unread, unread, total, ${LATEST_BROADCAST} from agg
        on conflict (id) do update set unread_count = sm_user.unread_count + excluded.unread_count,
+                                      unseen_count = sm_user.unseen_count + excluded.unseen_count,
                                       total_count = sm_user.total_count + excluded.total_count
        returning (xmax = 0) as inserted
      )

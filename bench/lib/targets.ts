@@ -38,4 +38,10 @@ export const TARGET = {
   w6bP99Ms: 20,
   w7Rps: 2_500,
   w7Ratio: 1.5,
+  // Issue 19: the states' "all" operations like W5, their counts like W7, wake-ups within 2 s.
+  w9SmallMs: 10,
+  w9LargeMs: 20,
+  w10Rps: 2_500,
+  w10Ratio: 1.5,
+  w11Ms: 2_000,
 };
