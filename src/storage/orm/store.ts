@@ -35,6 +35,8 @@ import { DUE } from './sql/states.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, KNOWN_USERS, LOCK_USER, REGISTER_USERS, UNREAD_OF, USER_STATE } from './sql/users.js';
 
+/** Users woken at once by wakeDue: each holds a pooled connection for its transaction. */
+const WAKE_CONCURRENCY = 4;
 const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
 /** Deliveries written before the first growth ANALYZE (analyzeOnGrowth): below this, plans of any size are cheap. */
 const ANALYZE_MIN_ROWS = 1_000;
@@ -290,13 +292,16 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async wakeDue(now: Date, limit: number): Promise<WokenUser[]> {
-    const woken: WokenUser[] = [];
-    // Each user under their own lock, one after another; a delivery another instance woke meanwhile is not due any more (WAKE re-checks it).
-    for (const due of await this.db.sql(DUE, { now, limit })) {
-      const r = await this.locked(due.user_id, (sql) => wakeIn(sql, due.user_id, due.ids, now));
-      if (r) woken.push(r);
-    }
-    return woken;
+    const due = await this.db.sql(DUE, { now, limit });
+    const woken: (WokenUser | null | undefined)[] = new Array(due.length);
+    // Each user under their own lock, a few users at once; a delivery another instance woke meanwhile is
+    // not due any more (WAKE re-checks it).
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < due.length; i = next++) woken[i] = await this.locked(due[i].user_id, (sql) => wakeIn(sql, due[i].user_id, due[i].ids, now));
+    };
+    await Promise.all(Array.from({ length: Math.min(WAKE_CONCURRENCY, due.length) }, worker));
+    return woken.filter((w): w is WokenUser => !!w);
   }
 
   /** A state change by ids (states.ts) with the user locked and caught up with broadcasts. */

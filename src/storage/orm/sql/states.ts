@@ -119,14 +119,15 @@ select coalesce(json_agg(message_id::text order by message_id), '[]') as changed
 
 /**
  * Up to :limit live snoozed deliveries due by :now, across users, by wake time (the wake index: one probe
- * when none is due), grouped by user. Locks nothing: the store wakes each user's under their lock (WAKE).
+ * when none is due), grouped by user. Those due together are taken user by user, so a batch wakes whole
+ * users rather than a few messages of many. Locks nothing: the store wakes each user's under their lock (WAKE).
  */
 export const DUE = statement<{ now: Date; limit: number }, { user_id: string; ids: string[] }>(`
 select user_id, json_agg(message_id::text order by message_id) as ids
 from (
   select d.user_id, d.message_id from sm_delivery d
   where d.snoozed_until is not null and d.snoozed_until <= :now::timestamptz and (d.expires_at is null or d.expires_at > now())
-  order by d.snoozed_until
+  order by d.snoozed_until, d.user_id, d.message_id
   limit :limit
 ) due
 group by user_id
