@@ -6,7 +6,9 @@
 -- time from K.at, else at or below u and not in K.below the time of the mark covering it.
 -- Consecutive ids mostly share a mark, so the last mark found is reused with its range (lo, hi].
 local function times(K, ids)
-  local out = hmget(K.at, ids)
+  -- Most users have no explicit time in some state: one EXISTS instead of a lookup per id.
+  local out = {}
+  if redis.call('EXISTS', K.at) == 1 then out = hmget(K.at, ids) end
   local lo, hi, at = 0, -1, false
   for j = 1, #ids do
     local id = tonumber(ids[j])
@@ -116,11 +118,13 @@ local function any_snoozed(U)
   return U.nsnoozed > 0
 end
 
--- The states of live deliveries ids as four lists of times (false = unset): read, seen, archived,
--- snoozed until. A snoozed one answers the states it keeps.
-local function states(U, ids)
+-- The states of live deliveries ids as four lists of times (false or nil = unset): read, seen,
+-- archived, snoozed until. A snoozed one answers the states it keeps. unset: a kind the caller knows
+-- none of ids is in (they come from its index of those not in it), so it is not looked up.
+local function states(U, ids, unset)
   uptos(U)
-  local R, S, A, Z = times(U.K.read, ids), times(U.K.seen, ids), times(U.K.archived, ids), {}
+  local function of(K) if K == unset then return {} end return times(K, ids) end
+  local R, S, A, Z = of(U.K.read), of(U.K.seen), of(U.K.archived), {}
   if any_snoozed(U) then
     local raw = hmget(U.snoozes, ids)
     for j = 1, #ids do

@@ -57,8 +57,8 @@ end
 -- Visits the live deliveries of zset key that match F, in id order (desc or asc) from bound to
 -- far ('-inf' / '+inf' when not given), until visit(id, readAt, seenAt, archivedAt, snoozedUntil)
 -- returns false; answers false then, true when the range ran out. F.nostates: the visitor needs no
--- states and F filters on none (saves looking them up).
-local function walk(U, key, F, desc, bound, inclusive, size, now, visit, far)
+-- states and F filters on none (saves looking them up). unset: a kind none of key's ids is in.
+local function walk(U, key, F, desc, bound, inclusive, size, now, visit, far, unset)
   if size < 1 then size = 1 end
   far = far or (desc and '-inf' or '+inf')
   -- Without a level or time filter, a delivery matches when it has not expired (and its states
@@ -74,7 +74,7 @@ local function walk(U, key, F, desc, bound, inclusive, size, now, visit, far)
     if #ids == 0 then return true end
     local metas = hmget(U.meta, ids)
     local R, S, A, Z = {}, {}, {}, {}
-    if not plain then R, S, A, Z = states(U, ids) end
+    if not plain then R, S, A, Z = states(U, ids, unset) end
     for j = 1, #ids do
       local ok
       if gone then ok = metas[j] and not gone[ids[j]] else ok = matches(F, metas[j], now) end
@@ -89,16 +89,17 @@ end
 
 -- walk() over the deliveries not in state K: K.below (all at or below u) then K.nk above u, in id
 -- order. The K.nk entries at or below u (left by an "all" operation) are never visited, however many.
+-- Neither index holds a delivery with a time in K, so K's times are not looked up.
 local function walk_not(U, K, F, desc, bound, inclusive, size, now, visit)
   uptos(U)
   local u = str(K.u)
   if desc then
-    return walk(U, K.nk, F, true, bound, inclusive, size, now, visit, '(' .. u)
-      and walk(U, K.below, F, true, bound, inclusive, size, now, visit)
+    return walk(U, K.nk, F, true, bound, inclusive, size, now, visit, '(' .. u, K)
+      and walk(U, K.below, F, true, bound, inclusive, size, now, visit, nil, K)
   end
-  if not walk(U, K.below, F, false, bound, inclusive, size, now, visit) then return false end
+  if not walk(U, K.below, F, false, bound, inclusive, size, now, visit, nil, K) then return false end
   if bound == '-inf' or tonumber(bound) <= K.u then bound, inclusive = u, false end
-  return walk(U, K.nk, F, false, bound, inclusive, size, now, visit)
+  return walk(U, K.nk, F, false, bound, inclusive, size, now, visit, nil, K)
 end
 
 -- The newest delivery (id as a number) delivered at or before t, 0 when none. Delivery times
