@@ -1,5 +1,6 @@
 import { reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import type { SendResult } from '../../domain/message-store.js';
+import type { StoredItem } from './replies.js';
 
 /**
  * How messages are written in Redis. A body is a compact JSON array, stored once per message:
@@ -13,15 +14,16 @@ export function encodeBody(m: NewMessage): string {
   return JSON.stringify(body);
 }
 
-/**
- * A message as a recipient has it: the body and the recipient's states as the scripts answer them
- * (ms, '' = unset): readAt, seenAt, archivedAt, snoozedUntil.
- */
-export function decodeBody(id: string, raw: string, states: readonly string[]): MessageRecord {
+/** A state time as the scripts answer it (ms, '' = unset). */
+function time(t: string | undefined): Date | null {
+  return t ? new Date(Number(t)) : null;
+}
+
+/** A message as a recipient has it: the body and the recipient's delivery as a script answers it. */
+export function decodeBody(item: StoredItem, raw: string): MessageRecord {
   const [level, text, extraTags, url, data, createdAt, expiresAt] = JSON.parse(raw) as Body;
-  const [readAt, seenAt, archivedAt, snoozedUntil] = states.map((t) => (t ? new Date(Number(t)) : null));
   return {
-    id,
+    id: item[0],
     level,
     text,
     extraTags,
@@ -29,10 +31,10 @@ export function decodeBody(id: string, raw: string, states: readonly string[]): 
     data,
     createdAt: new Date(createdAt),
     expiresAt: expiresAt === null ? null : new Date(expiresAt),
-    readAt: readAt ?? null,
-    seenAt: seenAt ?? null,
-    archivedAt: archivedAt ?? null,
-    snoozedUntil: snoozedUntil ?? null,
+    readAt: time(item[1]),
+    seenAt: time(item[2]),
+    archivedAt: time(item[3]),
+    snoozedUntil: time(item[4]),
     stored: true,
   };
 }

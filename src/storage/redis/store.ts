@@ -238,10 +238,12 @@ export class RedisMessageStore implements MessageStore {
 
   /** Builds records from stored items, keeping their order; a body gone meanwhile (expired) drops its item. */
   private async records(items: readonly StoredItem[]): Promise<MessageRecord[]> {
-    const bodies = await this.ctx.bodies(items.map(([id]) => id));
-    return items.flatMap(([id, ...states]) => {
-      const raw = bodies.get(id);
-      return raw === undefined ? [] : [decodeBody(id, raw, states)];
-    });
+    const bodies = await this.ctx.bodies(items.map((item) => item[0]));
+    const out: MessageRecord[] = [];
+    for (const item of items) {
+      const raw = bodies.get(item[0]);
+      if (raw !== undefined) out.push(decodeBody(item, raw));
+    }
+    return out;
   }
 }
