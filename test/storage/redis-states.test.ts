@@ -110,6 +110,32 @@ describe('Redis store: inbox states', () => {
     expect(await store.list(a, query({ filter: { archived: false } }))).toMatchObject({ totalCount: 1 });
   });
 
+  it('pages of one state\'s index (unread, unseen, unarchived) answer every state as a read of each message does', async () => {
+    const a = uid();
+    const m: string[] = [];
+    for (let i = 0; i < 8; i++) m.push(await send(a, { text: `m${i}` }));
+    // States by watermark and one by one, on both sides of each watermark, so every lookup path is taken.
+    await store.markAllSeen(a, inMs(1000));
+    await store.setArchived(a, [m[1], m[6]], true);
+    await store.markSeen(a, [m[7]]);
+    await store.setRead(a, [m[0], m[5]], true);
+    m.push(await send(a, { text: 'after' }));
+    await store.setArchived(a, [m[8]], true);
+    const exact = new Map(await Promise.all(m.map(async (id) => [id, await store.get(a, id)] as const)));
+    for (const filter of [{ read: false }, { seen: false }, { archived: false }, { read: true }, {}]) {
+      const page = await store.list(a, query({ filter, limit: 4 }));
+      const next = await store.list(a, query({ filter, limit: 50, cursor: page.items.at(-1)?.cursor ?? null }));
+      const items = [...page.items, ...next.items].map((i) => i.message);
+      expect(items.length, JSON.stringify(filter)).toBe(page.totalCount);
+      for (const got of items) expect(got, JSON.stringify(filter)).toEqual(exact.get(got.id));
+    }
+    // Not vacuous: unread ones seen by the watermark and one by one, unarchived ones read.
+    const unread = (await store.list(a, query({ filter: { read: false } }))).items.map((i) => i.message);
+    expect(unread.filter((x) => x.seenAt).map((x) => x.id)).toEqual(expect.arrayContaining([m[2], m[7]]));
+    const unarchived = (await store.list(a, query({ filter: { archived: false } }))).items.map((i) => i.message);
+    expect(unarchived.filter((x) => x.readAt).map((x) => x.id).sort()).toEqual([m[0], m[5]].sort());
+  });
+
   it('wakes from the global index only users with something due, and drops a user once nothing is left to wake', async () => {
     const a = uid();
     const [m0, m1] = [await send(a), await send(a)];
