@@ -19,14 +19,14 @@ export interface StatesPayload {
   counts: InboxCounts;
 }
 
+/** The newest of the changed messages: what an INBOX_STORED event carries (markUnread, unsnooze). */
+export const newestChanged = (r: StateChange): MessageRecord | null => r.messages.find((m) => m.id === r.changed[r.changed.length - 1]) ?? null;
+
 /**
  * The inbox states' use cases (CONTRACT.md §8): seen, archived, snoozed. Each validates, calls one
  * store operation, and fires one signal after the commit, only when something changed.
  */
 export function createInboxStates(o: InboxStatesOptions) {
-  /** The newest of the changed messages: what an INBOX_STORED event carries (as markUnread's does). */
-  const newestChanged = (r: StateChange) => r.messages.find((m) => m.id === r.changed[r.changed.length - 1]) ?? null;
-
   const byIds = async (viewer: Viewer, ids: readonly string[], run: (ids: readonly string[]) => Promise<StateChange>, signal: SignalName, withMessage = false) => {
     v.messageIds('input.ids', ids);
     await o.touch(viewer);

@@ -202,7 +202,6 @@ export interface DeleteResult {
   counts: InboxCounts;
 }
 
-
 /** Thrown by a backend for a list cursor it never handed out (the caller decides which argument to blame). */
 export class InvalidCursor extends Error {
   override readonly name = 'InvalidCursor';

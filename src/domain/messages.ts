@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FlashStore } from './flash-store.js';
-import { createInboxStates } from './inbox-states.js';
+import { createInboxStates, newestChanged } from './inbox-states.js';
 import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
@@ -115,8 +115,7 @@ export function createMessages(o: MessagesOptions) {
     await touch(viewer);
     const result = await o.store.setRead(viewer.id, ids, read);
     if (result.changed.length) {
-      const message = read ? null : result.messages.find((m) => m.id === result.changed[result.changed.length - 1]) ?? null;
-      o.signals.emit(userSignal(read ? 'INBOX_DELETED' : 'INBOX_STORED', viewer.id, result.changed, result.counts, { message }));
+      o.signals.emit(userSignal(read ? 'INBOX_DELETED' : 'INBOX_STORED', viewer.id, result.changed, result.counts, { message: read ? null : newestChanged(result) }));
     }
     return { count: result.changed.length, messages: result.messages, notFound: result.notFound, unreadCount: result.unreadCount };
   }

@@ -213,13 +213,13 @@ export class OrmMessageStore implements MessageStore {
 
   async get(userId: string, messageId: string): Promise<MessageRecord | null> {
     if (!isMessageId(messageId)) return null;
-    await this.userCounts(userId);
+    await this.counts(userId);
     const [row] = await this.db.sql(GET_MESSAGE, { userId, messageId });
     return row ? toRecord(row) : null;
   }
 
   async unreadCount(userId: string): Promise<number> {
-    return (await this.userCounts(userId)).unread;
+    return (await this.counts(userId)).unread;
   }
 
   async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
@@ -234,7 +234,7 @@ export class OrmMessageStore implements MessageStore {
           await lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
           return (await sql(statement, inputs))[0];
         });
-    if (!row) return { changed: [], messages: [], notFound: [...new Set(ids)], unreadCount: 0, counts: NO_COUNTS };
+    if (!row) return { ...found(ids, [], [], NO_COUNTS), unreadCount: 0 };
     const counts = countsOf(row);
     return { ...found(ids, row.changed ?? [], (row.messages ?? []).map(toRecord), counts), unreadCount: counts.unread };
   }
@@ -275,10 +275,6 @@ export class OrmMessageStore implements MessageStore {
     return { deleted: [...deleted], notFound: [...new Set(ids.filter((id) => !deleted.has(id)))], unreadCount: counts.unread, counts };
   }
 
-  async counts(userId: string): Promise<InboxCounts> {
-    return this.userCounts(userId);
-  }
-
   async markSeen(userId: string, ids: readonly string[]): Promise<StateChange> {
     return this.changeStates(userId, ids, seeing);
   }
@@ -306,7 +302,7 @@ export class OrmMessageStore implements MessageStore {
 
   /** A state change by ids (states.ts) with the user locked and caught up with broadcasts. */
   private async changeStates(userId: string, ids: readonly string[], change: Change): Promise<StateChange> {
-    return (await this.locked(userId, (sql) => changeIn(sql, userId, ids, change))) ?? { changed: [], messages: [], notFound: [...new Set(ids)], counts: NO_COUNTS };
+    return (await this.locked(userId, (sql) => changeIn(sql, userId, ids, change))) ?? found(ids, [], [], NO_COUNTS);
   }
 
   async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
@@ -322,7 +318,7 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
-    await this.userCounts(userId);
+    await this.counts(userId);
     return (await this.db.sql(OLDEST_UNREAD, { userId, limit })).map(toRecord);
   }
 
@@ -399,7 +395,7 @@ export class OrmMessageStore implements MessageStore {
   }
 
   /** The user's exact counts, once the broadcasts waiting for them are copied. */
-  private async userCounts(userId: string): Promise<InboxCounts> {
+  async counts(userId: string): Promise<InboxCounts> {
     const state = await this.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { ...NO_COUNTS, behind: false });
     return countsOf(state);
   }
