@@ -38,6 +38,9 @@ const message = (i: number): NewMessage => ({
   data: null,
   createdAt: new Date(),
   expiresAt: new Date(Date.now() + 120 * 86_400_000),
+  category: null,
+  critical: false,
+  groupKey: null,
 });
 
 async function inBatches<T>(items: T[], f: (item: T) => Promise<unknown>): Promise<void> {

@@ -17,7 +17,7 @@ import { inMs, uid, waitFor, waitUntilPast } from './support.js';
 
 const INTERVAL_MS = 200;
 
-const message = (text: string): NewMessage => ({ level: 25, text, extraTags: '', url: null, data: null, createdAt: new Date(), expiresAt: null });
+const message = (text: string): NewMessage => ({ level: 25, text, extraTags: '', url: null, data: null, createdAt: new Date(), expiresAt: null, category: null, critical: false, groupKey: null });
 
 /** Two jobs on `storage` under one lease (batch 2), recording their rounds and signals. */
 function twoHolders(storage: Storage) {

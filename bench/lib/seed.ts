@@ -207,5 +207,8 @@ function message(g: number): NewMessage {
     data: null,
     createdAt: new Date(now - 3_600_000),
     expiresAt: new Date(now + 120 * DAY),
+    category: null,
+    critical: false,
+    groupKey: null,
   };
 }

@@ -17,7 +17,12 @@ export interface MessageStore {
   /** Registers a user as known (broadcasts reach known users). Idempotent and cheap when already known. */
   ensureUser(userId: string): Promise<void>;
 
-  /** Stores one message for each listed user (de-duplicated), or for every known user. */
+  /**
+   * Stores one message for each listed user (de-duplicated), or for every known user. A user who disabled
+   * `message.category` gets nothing unless `message.critical` (a broadcast applies that when it reaches the
+   * user's inbox). With `message.groupKey`, each recipient's unread, unarchived, unsnoozed message of that
+   * group is marked read (`superseded`) and the new one counts on from it (`groupCount`), atomically.
+   */
   send(message: NewMessage, to: Recipients, idempotency?: IdempotencyClaim): Promise<SendResult>;
 
   /** The user's messages, newest delivery first, keyset-paginated. */
@@ -29,25 +34,25 @@ export interface MessageStore {
   /** Marks read (`read: true`) or unread. Ids that are not the user's (or expired) come back in `notFound`. */
   setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult>;
 
-  /** Marks read every unread message delivered at or before `until`, in one step. */
-  markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }>;
+  /** Marks read every unread message delivered at or before `until` (in `category` when given), in one step. */
+  markAllRead(userId: string, until: Date, category?: string | null): Promise<{ count: number; unreadCount: number; counts: InboxCounts }>;
 
   deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult>;
 
-  /** The user's five exact counts (section 8 of the contract); O(1) whatever the inbox size. */
-  counts(userId: string): Promise<InboxCounts>;
+  /** The user's five exact counts (section 8 of the contract), of the whole inbox or of one category; O(1) whatever the inbox size. */
+  counts(userId: string, category?: string | null): Promise<InboxCounts>;
 
   /** Marks seen. Ids that are not the user's (or expired) come back in `notFound`. */
   markSeen(userId: string, ids: readonly string[]): Promise<StateChange>;
 
   /** Marks seen every message delivered at or before `until` (snoozed ones left alone), in one step. */
-  markAllSeen(userId: string, until: Date): Promise<AllChange>;
+  markAllSeen(userId: string, until: Date, category?: string | null): Promise<AllChange>;
 
   /** Archives (and so marks read and seen), or unarchives (`archived: false`; stays read). */
   setArchived(userId: string, ids: readonly string[], archived: boolean): Promise<StateChange>;
 
   /** Archives what was delivered at or before `until` (only what is read now with `onlyRead`), snoozed ones left alone. */
-  archiveAll(userId: string, until: Date, onlyRead: boolean): Promise<AllChange>;
+  archiveAll(userId: string, until: Date, onlyRead: boolean, category?: string | null): Promise<AllChange>;
 
   /**
    * Snoozes until `until`, or with `until` null wakes now (unsnooze). A woken message is unread, unseen and
@@ -78,6 +83,34 @@ export interface MessageStore {
   remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash>;
   /** Drops what `remember` kept for this claim (its fingerprint only), when the work it stood for failed, so a retry runs again. */
   forget(claim: IdempotencyClaim): Promise<void>;
+
+  /** The categories the user has set, by name in code-point order. */
+  preferences(userId: string): Promise<CategoryPreference[]>;
+
+  /** Enables or disables a category for the user; affects only messages sent from now on. */
+  setPreference(userId: string, category: string, enabled: boolean): Promise<CategoryPreference>;
+
+  /**
+   * Keeps `message` for delivery at `deliverAt` to `to` (a broadcast reaches the users known then). The
+   * record's id is the schedule's, in its own id space; `recipientCount` is the addressed users (a
+   * broadcast's: the users known now).
+   */
+  schedule(message: NewMessage, to: Recipients, deliverAt: Date, idempotency?: IdempotencyClaim): Promise<ScheduledRecord & { replayed: boolean }>;
+
+  /** Scheduled messages not yet delivered, soonest first (then by id), keyset-paginated. */
+  scheduled(query: { limit: number; cursor: string | null }): Promise<ScheduledPage>;
+
+  /**
+   * Cancels a scheduled message: `cancelled` true when nobody will ever see it, false when it was already
+   * delivered (or cancelled). Null for an id never scheduled.
+   */
+  cancelScheduled(id: string): Promise<{ cancelled: boolean; scheduled: ScheduledRecord } | null>;
+
+  /**
+   * Delivers up to `limit` scheduled messages due at or before `now`, each exactly once even when several
+   * instances call this at once or one died midway, as `send` would at that moment.
+   */
+  deliverDue(now: Date, limit: number): Promise<DeliveredSchedule[]>;
 
   /** Reclaims up to `limit` expired deliveries/messages and stale idempotency records; returns how many went. */
   cleanupExpired(limit: number): Promise<number>;
@@ -119,10 +152,48 @@ export interface SendResult {
   /** The message as a recipient sees it before reading it. */
   message: MessageRecord;
   recipientCount: number;
-  /** Each recipient's unread count after the send; `null` for a broadcast (resolved by consumers per user). */
-  recipients: { userId: string; unreadCount: number; unseenCount: number }[] | null;
+  /** Each recipient (after preferences) with their counts after the send; `null` for a broadcast (resolved by consumers per user). */
+  recipients: SendRecipient[] | null;
   /** True when an earlier call with the same idempotency key produced this result. */
   replayed: boolean;
+}
+
+export interface SendRecipient {
+  userId: string;
+  unreadCount: number;
+  unseenCount: number;
+  /** The new message's groupCount for this recipient (1 when ungrouped or nothing was superseded). */
+  groupCount: number;
+  /** The id of the unread message of the same group this send marked read, or null. */
+  superseded: string | null;
+}
+
+/** A user's setting for one category (every category is enabled until the user disables it). */
+export interface CategoryPreference {
+  category: string;
+  enabled: boolean;
+}
+
+/** A message waiting for its delivery time. */
+export interface ScheduledRecord {
+  id: string;
+  /** As it will be delivered (createdAt is deliverAt unless the producer gave a date), with the schedule's id. */
+  message: MessageRecord;
+  deliverAt: Date;
+  recipientCount: number;
+  broadcast: boolean;
+}
+
+export interface ScheduledPage {
+  items: { cursor: string; scheduled: ScheduledRecord }[];
+  hasNextPage: boolean;
+  totalCount: number;
+}
+
+/** One scheduled message delivered by `deliverDue`: the send's result, for the signals. */
+export interface DeliveredSchedule {
+  scheduled: ScheduledRecord;
+  result: SendResult;
 }
 
 export interface ListQuery {
@@ -142,6 +213,8 @@ export interface MessageFilter {
   /** Absent or false: not snoozed; true: only snoozed. */
   snoozed?: boolean | null;
   levels?: readonly number[] | null;
+  /** Any of these categories; a message without a category never matches. */
+  categories?: readonly string[] | null;
   since?: Date | null;
   until?: Date | null;
 }

@@ -4,7 +4,7 @@ import { createInboxStates, newestChanged } from './inbox-states.js';
 import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
-import { reviveMessage, type MessageRecord, type NewMessage } from './message.js';
+import { deliveredRecord, reviveMessage, type MessageRecord, type NewMessage } from './message.js';
 import { userSignal, type Signals } from './signals.js';
 import * as v from './validate.js';
 
@@ -78,7 +78,7 @@ export function createMessages(o: MessagesOptions) {
     } else {
       expiresAt = null;
     }
-    return { level, text, extraTags, url, data, createdAt, expiresAt };
+    return { level, text, extraTags, url, data, createdAt, expiresAt, category: null, critical: false, groupKey: null };
   };
 
   const claimFor = (viewer: Viewer, operation: string, input: { idempotencyKey?: string | null }, request: unknown): IdempotencyClaim | undefined => {
@@ -94,7 +94,7 @@ export function createMessages(o: MessagesOptions) {
     throw err;
   };
 
-  const flashRecord = (m: NewMessage): MessageRecord => ({ id: randomUUID(), ...m, readAt: null, seenAt: null, archivedAt: null, snoozedUntil: null, stored: false });
+  const flashRecord = (m: NewMessage): MessageRecord => ({ ...deliveredRecord(randomUUID(), m), stored: false });
 
   const emitStored = (result: Awaited<ReturnType<MessageStore['send']>>) => {
     if (result.replayed) return;

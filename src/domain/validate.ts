@@ -20,6 +20,9 @@ export const LIMITS = {
   pageSize: 100,
   defaultPageSize: 20,
   snoozeDays: 365,
+  category: 64,
+  groupKey: 255,
+  scheduleDays: 365,
 } as const;
 
 export const codePoints = (s: string) => {
@@ -108,6 +111,31 @@ export function userIds(field: string, ids: readonly string[]): string[] {
 export function messageIds(field: string, ids: readonly string[]): readonly string[] {
   if (ids.length > LIMITS.ids) throw badInput(field, `must list at most ${LIMITS.ids} ids`);
   return ids;
+}
+
+const CATEGORY = /^[a-z0-9._-]{1,64}$/;
+
+/** A category (CONTRACT.md §9): 1 to 64 characters of a-z 0-9 . _ -, lower case. */
+export function category(field: string, value: string): string {
+  if (!CATEGORY.test(value)) throw badInput(field, `must be 1 to ${LIMITS.category} characters of a-z 0-9 . _ -`);
+  return value;
+}
+
+export const optionalCategory = (field: string, value: string | null | undefined): string | null => (value === null || value === undefined ? null : category(field, value));
+
+/** A group key: 1 to 255 characters (code points), storable. */
+export function groupKey(field: string, value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  if (value.length === 0 || codePoints(value) > LIMITS.groupKey) throw badInput(field, `must be 1 to ${LIMITS.groupKey} characters`);
+  if (!isStorableText(value)) throw badInput(field, 'must not contain U+0000 or unpaired surrogates');
+  return value;
+}
+
+/** A scheduled delivery time: in the future, and at most LIMITS.scheduleDays ahead of `now`. */
+export function deliverAt(field: string, at: Date, now: Date): Date {
+  if (at.getTime() <= now.getTime()) throw badInput(field, 'must be in the future');
+  if (at.getTime() > now.getTime() + LIMITS.scheduleDays * 86_400_000) throw badInput(field, `must be at most ${LIMITS.scheduleDays} days ahead`);
+  return at;
 }
 
 /** A snooze's end: in the future, and at most LIMITS.snoozeDays ahead of `now`. */

@@ -21,6 +21,12 @@ const CALLS = [
   'oldestUnread',
   'remember',
   'forget',
+  'preferences',
+  'setPreference',
+  'schedule',
+  'scheduled',
+  'cancelScheduled',
+  'deliverDue',
   'cleanupExpired',
 ] as const satisfies readonly (keyof MessageStore)[];
 

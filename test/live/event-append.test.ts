@@ -32,6 +32,9 @@ const message = (n: number): MessageRecord => ({
   seenAt: null,
   archivedAt: null,
   snoozedUntil: null,
+  category: null,
+  groupKey: null,
+  groupCount: 1,
   stored: true,
 });
 

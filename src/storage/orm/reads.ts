@@ -73,6 +73,9 @@ export const toRecord = (r: MessageRow): MessageRecord => ({
   readAt: toDateOrNull(r.read_at),
   seenAt: toDateOrNull(r.seen_at),
   archivedAt: toDateOrNull(r.archived_at),
+  category: null,
+  groupKey: null,
+  groupCount: 1,
   snoozedUntil: toDateOrNull(r.snoozed_until),
   stored: true,
 });

@@ -22,6 +22,7 @@ import {
 } from '../../domain/message-store.js';
 import { GroupCommit, type Waiting } from '../group.js';
 import { KnownUsers } from '../known-users.js';
+import { notBuilt } from '../not-built.js';
 import { jsonList, type Db, type Sql } from './db.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
 import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_UPTO } from './sql/broadcasts.js';
@@ -169,7 +170,7 @@ export class OrmMessageStore implements MessageStore {
     return {
       message: deliveredRecord(rows[0].id, message),
       recipientCount: rows.length,
-      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)!.unread, unseenCount: unread.get(r.user_id)!.unseen })),
+      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)!.unread, unseenCount: unread.get(r.user_id)!.unseen, groupCount: 1, superseded: null })),
       replayed: false,
     };
   }
@@ -353,6 +354,13 @@ export class OrmMessageStore implements MessageStore {
   async ping(): Promise<void> {
     await this.db.sql(maintenance.PING);
   }
+
+  preferences = notBuilt.preferences;
+  setPreference = notBuilt.setPreference;
+  schedule = notBuilt.schedule;
+  scheduled = notBuilt.scheduled;
+  cancelScheduled = notBuilt.cancelScheduled;
+  deliverDue = notBuilt.deliverDue;
 
   async close(): Promise<void> {
     await this.analysis;

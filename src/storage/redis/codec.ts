@@ -35,6 +35,9 @@ export function decodeBody(item: StoredItem, raw: string): MessageRecord {
     seenAt: time(item[2]),
     archivedAt: time(item[3]),
     snoozedUntil: time(item[4]),
+    category: null,
+    groupKey: null,
+    groupCount: 1,
     stored: true,
   };
 }

@@ -108,7 +108,7 @@ function directResult(id: string, message: NewMessage, users: readonly string[],
   return {
     message: deliveredRecord(id, message),
     recipientCount: users.length,
-    recipients: users.map((userId, i) => ({ userId, ...parseUserCounts(counts[i]) })),
+    recipients: users.map((userId, i) => ({ userId, ...parseUserCounts(counts[i]), groupCount: 1, superseded: null })),
     replayed: false,
   };
 }
@@ -138,7 +138,7 @@ async function sendJournalled(ctx: RedisContext, message: NewMessage, users: str
     return {
       message: deliveredRecord(id, message),
       recipientCount: Number(rc),
-      recipients: users ? users.map((userId) => ({ userId, ...(counts.get(userId) ?? parseUserCounts(undefined)) })) : null,
+      recipients: users ? users.map((userId) => ({ userId, ...(counts.get(userId) ?? parseUserCounts(undefined)), groupCount: 1, superseded: null })) : null,
       replayed: false,
     };
   }

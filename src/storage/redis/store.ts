@@ -19,6 +19,7 @@ import {
   type WokenUser,
 } from '../../domain/message-store.js';
 import { KnownUsers } from '../known-users.js';
+import { notBuilt } from '../not-built.js';
 import { cleanupExpired } from './cleanup.js';
 import { decodeBody } from './codec.js';
 import { COUNT_FIELDS, parseChange, parseCounts, parseItems, type StoredItem } from './replies.js';
@@ -210,6 +211,13 @@ export class RedisMessageStore implements MessageStore {
       clearTimeout(timer);
     }
   }
+
+  preferences = notBuilt.preferences;
+  setPreference = notBuilt.setPreference;
+  schedule = notBuilt.schedule;
+  scheduled = notBuilt.scheduled;
+  cancelScheduled = notBuilt.cancelScheduled;
+  deliverDue = notBuilt.deliverDue;
 
   async close(): Promise<void> {
     await closeRedis(this.ctx.client);

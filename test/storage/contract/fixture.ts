@@ -35,6 +35,9 @@ export function msg(over: Partial<NewMessage> = {}): NewMessage {
     data: null,
     createdAt: new Date(),
     expiresAt: new Date(Date.now() + 30 * DAY),
+    category: null,
+    critical: false,
+    groupKey: null,
     ...over,
   };
 }

@@ -10,7 +10,7 @@ export function sendContract({ it, send }: StoreContract): void {
       const expiresAt = new Date(Date.now() + 7 * DAY);
       const data = { n: 1, nested: { s: 'é ☢ 😀' }, list: [1, 'two', null, true] };
       const sent = await store.send(
-        { level: 41, text: 'an error ☢ 😀\nsecond line', extraTags: 'urgent', url: 'https://example.com/x?y=1', data, createdAt, expiresAt },
+        { level: 41, text: 'an error ☢ 😀\nsecond line', extraTags: 'urgent', url: 'https://example.com/x?y=1', data, createdAt, expiresAt, category: null, critical: false, groupKey: null },
         { userIds: [a, b, a] },
       );
       expect(sent.replayed).toBe(false);
