@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FlashStore } from './flash-store.js';
 import { createInboxStates, newestChanged } from './inbox-states.js';
-import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore } from './message-store.js';
+import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore, type Recipients, type SendResult } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { deliveredRecord, reviveMessage, type MessageRecord, type NewMessage } from './message.js';
-import { userSignal, type Signals } from './signals.js';
+import { emitSent, sentView, userSignal, type Signals } from './signals.js';
 import * as v from './validate.js';
 
 /** Who is calling: `sub` of a verified token; producers hold the `messages:send` scope. */
@@ -24,6 +24,13 @@ export interface MessageInput {
   date?: Date | null;
   expiresAt?: Date | null;
   idempotencyKey?: string | null;
+  /** CONTRACT.md §9: users who disabled it get nothing new in it unless `critical`. */
+  category?: string | null;
+  critical?: boolean | null;
+  /** Not on broadcasts. */
+  groupKey?: string | null;
+  /** addMessageFor and broadcastMessage: deliver then instead of now. */
+  deliverAt?: Date | null;
 }
 
 export interface MessagesOptions {
@@ -60,17 +67,20 @@ export function createMessages(o: MessagesOptions) {
     if (!viewer.producer) await o.store.ensureUser(viewer.id);
   };
 
-  const toNew = (input: MessageInput, allowDate: boolean): NewMessage => {
+  /** Validates and normalises a send; `deliverAt` (already checked) is the moment the message counts from. */
+  const toNew = (input: MessageInput, allowDate: boolean, deliverAt: Date | null = null): NewMessage => {
     const level = LEVELS[input.level].value;
     const text = v.requireText('input.text', input.text, v.LIMITS.text);
     const extraTags = v.optionalText('input.extraTags', input.extraTags, v.LIMITS.extraTags) ?? '';
     const url = v.httpUrl('input.url', input.url);
     const data = v.jsonData('input.data', input.data);
-    const now = new Date();
+    const category = v.optionalCategory('input.category', input.category);
+    const groupKey = v.groupKey('input.groupKey', input.groupKey);
+    const now = deliverAt ?? new Date();
     const createdAt = allowDate && input.date ? input.date : now;
     let expiresAt: Date | null;
     if (input.expiresAt) {
-      if (input.expiresAt.getTime() <= now.getTime()) throw badInput('input.expiresAt', 'is already past');
+      if (input.expiresAt.getTime() <= now.getTime()) throw badInput('input.expiresAt', deliverAt ? 'must be after input.deliverAt' : 'is already past');
       expiresAt = input.expiresAt;
     } else if (o.messageExpireDays > 0) {
       expiresAt = new Date(Math.min(createdAt.getTime() + o.messageExpireDays * DAY_MS, LAST_INSTANT_MS));
@@ -78,7 +88,7 @@ export function createMessages(o: MessagesOptions) {
     } else {
       expiresAt = null;
     }
-    return { level, text, extraTags, url, data, createdAt, expiresAt, category: null, critical: false, groupKey: null };
+    return { level, text, extraTags, url, data, createdAt, expiresAt, category, critical: input.critical ?? false, groupKey };
   };
 
   const claimFor = (viewer: Viewer, operation: string, input: { idempotencyKey?: string | null }, request: unknown): IdempotencyClaim | undefined => {
@@ -96,19 +106,25 @@ export function createMessages(o: MessagesOptions) {
 
   const flashRecord = (m: NewMessage): MessageRecord => ({ ...deliveredRecord(randomUUID(), m), stored: false });
 
-  const emitStored = (result: Awaited<ReturnType<MessageStore['send']>>) => {
-    if (result.replayed) return;
-    const ids = [result.message.id];
-    if (result.recipients === null) {
-      for (const signal of ['ARCHIVE_STORED', 'INBOX_STORED'] as const) o.signals.emit({ kind: 'broadcast', signal, message: result.message, messageIds: ids });
-      return;
-    }
-    for (const r of result.recipients) {
-      for (const signal of ['ARCHIVE_STORED', 'INBOX_STORED'] as const) {
-        o.signals.emit({ kind: 'user', signal, userId: r.userId, message: result.message, messageIds: ids, unreadCount: r.unreadCount, unseenCount: r.unseenCount });
-      }
-    }
+  const emitStored = (result: SendResult) => {
+    if (!result.replayed) emitSent(o.signals, result);
   };
+
+  /** A producer's send: now, or kept for `deliverAt` (the payload then carries the scheduled message). */
+  const produce = async (viewer: Viewer, operation: 'addMessageFor' | 'broadcastMessage', input: MessageInput, to: Recipients, request: unknown) => {
+    const deliverAt = input.deliverAt ? v.deliverAt('input.deliverAt', input.deliverAt, new Date()) : null;
+    const m = toNew(input, true, deliverAt);
+    const claim = claimFor(viewer, operation, input, request);
+    if (deliverAt) {
+      const scheduled = await o.store.schedule(m, to, deliverAt, claim).catch(mismatch);
+      return { message: scheduled.message, recipientCount: scheduled.recipientCount };
+    }
+    const result = await o.store.send(m, to, claim).catch(mismatch);
+    emitStored(result);
+    return { message: sentView(result), recipientCount: result.recipientCount };
+  };
+
+  const enabled = async (userId: string, category: string) => (await o.store.preferences(userId)).find((p) => p.category === category)?.enabled ?? true;
 
   async function setRead(viewer: Viewer, ids: readonly string[], read: boolean) {
     v.messageIds('input.ids', ids);
@@ -140,13 +156,20 @@ export function createMessages(o: MessagesOptions) {
 
     /** Django's messages.add_message for the caller: stored when the level is in STORE_LEVELS, else flash. */
     async addMessage(viewer: Viewer, input: MessageInput): Promise<{ message: MessageRecord; stored: boolean }> {
+      if (input.deliverAt) throw badInput('input.deliverAt', 'is for addMessageFor and broadcastMessage');
       const m = toNew(input, false);
       const claim = claimFor(viewer, 'addMessage', input, { ...input, idempotencyKey: undefined });
       await touch(viewer);
       if (o.storeLevels.has(m.level) && m.level >= o.messageLevel) {
         const result = await o.store.send(m, { userIds: [viewer.id] }, claim).catch(mismatch);
         emitStored(result);
-        return { message: result.message, stored: true };
+        // Nothing stored: the caller disabled the message's category.
+        if (result.recipientCount === 0) return { message: { ...result.message, stored: false }, stored: false };
+        return { message: sentView(result), stored: true };
+      }
+      if (m.category !== null && !m.critical && !(await enabled(viewer.id, m.category))) {
+        // Flash messages follow preferences too: answered, never shown.
+        return { message: flashRecord(m), stored: false };
       }
       const message = flashRecord(m);
       if (claim) {
@@ -172,21 +195,14 @@ export function createMessages(o: MessagesOptions) {
     async addMessageFor(viewer: Viewer, input: MessageInput & { userIds: readonly string[] }) {
       if (!viewer.producer) throw forbidden('addMessageFor needs the messages:send scope');
       const userIds = v.userIds('input.userIds', input.userIds);
-      const m = toNew(input, true);
-      const claim = claimFor(viewer, 'addMessageFor', input, { ...input, userIds: [...userIds].sort(), idempotencyKey: undefined });
-      const result = await o.store.send(m, { userIds }, claim).catch(mismatch);
-      emitStored(result);
-      return { message: result.message, recipientCount: result.recipientCount };
+      return produce(viewer, 'addMessageFor', input, { userIds }, { ...input, userIds: [...userIds].sort(), idempotencyKey: undefined });
     },
 
     /** broadcast_message: one write that reaches every user known now. */
     async broadcastMessage(viewer: Viewer, input: MessageInput) {
       if (!viewer.producer) throw forbidden('broadcastMessage needs the messages:send scope');
-      const m = toNew(input, true);
-      const claim = claimFor(viewer, 'broadcastMessage', input, { ...input, idempotencyKey: undefined });
-      const result = await o.store.send(m, { everyone: true }, claim).catch(mismatch);
-      emitStored(result);
-      return { message: result.message, recipientCount: result.recipientCount };
+      if (input.groupKey !== null && input.groupKey !== undefined) throw badInput('input.groupKey', 'is not allowed on a broadcast');
+      return produce(viewer, 'broadcastMessage', input, { everyone: true }, { ...input, idempotencyKey: undefined });
     },
 
     async list(viewer: Viewer, opts: { unreadOnly: boolean; filter?: MessageFilter | null; page: Pagination }): Promise<ListPage> {

@@ -88,7 +88,7 @@ describe('Redis store: inbox states', () => {
     const unread = await send(a);
     await writtenBefore(a);
     const sent = await store.send(msg({ text: 'after' }), { userIds: [a] });
-    expect(sent.recipients).toEqual([{ userId: a, unreadCount: 2, unseenCount: 2 }]);
+    expect(sent.recipients).toEqual([{ userId: a, unreadCount: 2, unseenCount: 2, groupCount: 1, superseded: null }]);
     expect(await ids(a, { filter: { seen: false } })).toEqual([sent.message.id, unread]);
     expect(await store.counts(a)).toEqual(counts({ total: 3, unread: 2, unseen: 2 }));
     expect((await store.get(a, first))?.seenAt).toBeInstanceOf(Date);

@@ -60,7 +60,9 @@ export function messageJson(m: NewMessage): string {
 export function replayedSend(r: readonly string[]): SendResult {
   const [, id, rc, message, saved] = r;
   if (id) {
-    const record = reviveMessage({ ...(JSON.parse(message) as Omit<MessageRecord, 'id'>), id, readAt: null, stored: true });
+    // The claim kept the NewMessage: `critical` is the send's, not the message's.
+    const { critical: _critical, ...body } = JSON.parse(message) as Omit<MessageRecord, 'id'> & { critical?: boolean };
+    const record = reviveMessage({ ...body, id, readAt: null, stored: true });
     return { message: record, recipientCount: Number(rc), recipients: null, replayed: true };
   }
   const earlier = JSON.parse(saved) as SendResult;

@@ -77,7 +77,7 @@ export function broadcastContract({ it, send, broadcast, expectConsistent, known
       const b1 = await broadcast();
       // a has not been back since the broadcast: the next send still reports the exact count.
       const m2 = await send([a], { text: 'm2' });
-      expect(m2.recipients).toEqual([{ userId: a, unreadCount: 3, unseenCount: 3 }]);
+      expect(m2.recipients).toEqual([{ userId: a, unreadCount: 3, unseenCount: 3, groupCount: 1, superseded: null }]);
       expect(ids(await store.list(a, query()))).toEqual([m2.message.id, b1.message.id, m1.message.id]);
       expect((await store.oldestUnread(a, 10)).map((m) => m.id)).toEqual([m1.message.id, b1.message.id, m2.message.id]);
       await expectConsistent(a);

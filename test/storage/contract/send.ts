@@ -16,7 +16,7 @@ export function sendContract({ it, send }: StoreContract): void {
       expect(sent.replayed).toBe(false);
       expect(sent.recipientCount).toBe(2);
       expect([...(sent.recipients ?? [])].sort((x, y) => x.userId.localeCompare(y.userId))).toEqual(
-        [{ userId: a, unreadCount: 1, unseenCount: 1 }, { userId: b, unreadCount: 1, unseenCount: 1 }].sort((x, y) => x.userId.localeCompare(y.userId)),
+        [{ userId: a, unreadCount: 1, unseenCount: 1, groupCount: 1, superseded: null }, { userId: b, unreadCount: 1, unseenCount: 1, groupCount: 1, superseded: null }].sort((x, y) => x.userId.localeCompare(y.userId)),
       );
       expect(sent.message).toEqual({
         id: expect.stringMatching(/^[1-9]\d*$/),
@@ -31,6 +31,9 @@ export function sendContract({ it, send }: StoreContract): void {
         seenAt: null,
         archivedAt: null,
         snoozedUntil: null,
+        category: null,
+        groupKey: null,
+        groupCount: 1,
         stored: true,
       });
       expect(await store.get(a, sent.message.id)).toEqual(sent.message);
