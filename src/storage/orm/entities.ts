@@ -70,6 +70,10 @@ export const MessageEntity = defineEntity({
     deliveredAt: p.datetime().defaultRaw('clock_timestamp()'),
     expiresAt: p.datetime().nullable(),
     broadcast: p.boolean().default(false),
+    category: p.string().length(64).nullable(),
+    groupKey: p.string().length(255).nullable(),
+    /** Copied to users who disabled the category too (broadcasts apply preferences when copied). */
+    critical: p.boolean().default(false),
   },
   indexes: [
     { name: 'sm_message_broadcast_idx', expression: 'create index "sm_message_broadcast_idx" on "sm_message" ("id") where "broadcast"' },
@@ -91,6 +95,9 @@ export const DeliveryEntity = defineEntity({
     seenAt: p.datetime().nullable(),
     archivedAt: p.datetime().nullable(),
     snoozedUntil: p.datetime().nullable(),
+    category: p.string().length(64).nullable(),
+    groupKey: p.string().length(255).nullable(),
+    groupCount: p.integer().default(1),
   },
   primaryKeys: ['userId', 'message'],
   indexes: [
@@ -109,11 +116,34 @@ export const DeliveryEntity = defineEntity({
       expression: 'create index "sm_delivery_wake_idx" on "sm_delivery" ("snoozed_until") where "snoozed_until" is not null',
     },
     { name: 'sm_delivery_user_expires_idx', properties: ['userId', 'expiresAt'] },
+    // Lists, counts and the "all" operations of one category.
+    {
+      name: 'sm_delivery_category_idx',
+      expression: 'create index "sm_delivery_category_idx" on "sm_delivery" ("user_id", "category", "message_id") where "category" is not null',
+    },
+    // A grouped send's lookup of the recipient's unread message of the group: only unread, unsnoozed grouped ones are in it.
+    {
+      name: 'sm_delivery_group_idx',
+      expression:
+        'create index "sm_delivery_group_idx" on "sm_delivery" ("user_id", "group_key", "message_id") where "group_key" is not null and "read_at" is null and "snoozed_until" is null',
+    },
     // Cascaded deletes of expired messages, and the cleanup (expired messages -> their deliveries; "none left").
     // The user as second column makes it a one-row probe for a (user, message) lookup too, which the planner
     // may serve from here without walking every recipient of a message sent to many.
     { name: 'sm_delivery_message_idx', properties: ['message', 'userId'] },
   ],
+});
+
+/** The categories a user set (enabled or not); a category without a row is enabled. */
+export const PreferenceEntity = defineEntity({
+  name: 'SmPreference',
+  tableName: 'sm_preference',
+  properties: {
+    userId: p.string().length(255).primary(),
+    category: p.string().length(64).primary(),
+    enabled: p.boolean(),
+  },
+  primaryKeys: ['userId', 'category'],
 });
 
 export const StatsEntity = defineEntity({
@@ -150,4 +180,4 @@ export const LeaseEntity = defineEntity({
   },
 });
 
-export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, StatsEntity, IdempotencyEntity, LeaseEntity];
+export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, StatsEntity, IdempotencyEntity, LeaseEntity];

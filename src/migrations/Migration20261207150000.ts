@@ -1,0 +1,25 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * Categories, preferences and grouping (entities.ts describes the model). A message keeps its category,
+ * group key and whether it is critical (a broadcast applies preferences when it is copied); a delivery
+ * copies category and group key, as it does level, and holds its own groupCount. Existing rows get
+ * nulls and groupCount 1 (constant defaults: no row is rewritten).
+ */
+export class Migration20261207150000 extends Migration {
+  override async up(): Promise<void> {
+    this.addSql(`alter table "sm_message" add column "category" varchar(64) null, add column "group_key" varchar(255) null, add column "critical" boolean not null default false;`);
+    this.addSql(`alter table "sm_delivery" add column "category" varchar(64) null, add column "group_key" varchar(255) null, add column "group_count" int not null default 1;`);
+    this.addSql(`create index "sm_delivery_category_idx" on "sm_delivery" ("user_id", "category", "message_id") where "category" is not null;`);
+    this.addSql(`create index "sm_delivery_group_idx" on "sm_delivery" ("user_id", "group_key", "message_id") where "group_key" is not null and "read_at" is null and "snoozed_until" is null;`);
+    this.addSql(`create table "sm_preference" ("user_id" varchar(255) not null, "category" varchar(64) not null, "enabled" boolean not null, constraint "sm_preference_pkey" primary key ("user_id", "category"));`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`drop table if exists "sm_preference";`);
+    this.addSql(`drop index if exists "sm_delivery_group_idx";`);
+    this.addSql(`drop index if exists "sm_delivery_category_idx";`);
+    this.addSql(`alter table "sm_delivery" drop column "category", drop column "group_key", drop column "group_count";`);
+    this.addSql(`alter table "sm_message" drop column "category", drop column "group_key", drop column "critical";`);
+  }
+}
