@@ -19,6 +19,9 @@ export interface MessageRow {
   seen_at: Date | string | null;
   archived_at: Date | string | null;
   snoozed_until: Date | string | null;
+  category: string | null;
+  group_key: string | null;
+  group_count: number;
 }
 
 // The store's pool returns timestamptz columns as strings ("2026-01-31 12:00:00.123456+00", connection.ts); records carry Dates.
@@ -73,9 +76,9 @@ export const toRecord = (r: MessageRow): MessageRecord => ({
   readAt: toDateOrNull(r.read_at),
   seenAt: toDateOrNull(r.seen_at),
   archivedAt: toDateOrNull(r.archived_at),
-  category: null,
-  groupKey: null,
-  groupCount: 1,
+  category: r.category,
+  groupKey: r.group_key,
+  groupCount: r.group_count,
   snoozedUntil: toDateOrNull(r.snoozed_until),
   stored: true,
 });

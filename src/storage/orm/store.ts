@@ -16,6 +16,7 @@ import {
   type SendResult,
   type SetReadResult,
   type AllChange,
+  type CategoryPreference,
   type InboxCounts,
   type StateChange,
   type WokenUser,
@@ -23,6 +24,7 @@ import {
 import { GroupCommit, type Waiting } from '../group.js';
 import { KnownUsers } from '../known-users.js';
 import { notBuilt } from '../not-built.js';
+import { preferencesOf, setPreferenceIn } from './categories.js';
 import { jsonList, type Db, type Sql } from './db.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
 import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_UPTO } from './sql/broadcasts.js';
@@ -31,7 +33,7 @@ import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
 import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
-import { SEND } from './sql/send.js';
+import { LOCK_RECIPIENTS, REGISTER_RECIPIENTS, SEND } from './sql/send.js';
 import { DUE } from './sql/states.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, KNOWN_USERS, LOCK_USER, REGISTER_USERS, UNREAD_OF, USER_STATE } from './sql/users.js';
@@ -50,9 +52,9 @@ const PREPARED_MAX_IDS = 50;
 const GROUP_RUNNING = 1;
 const GROUP_MAX = 64;
 
-type SendRow = { i: number; id: string; user_id: string; unread: number; unseen: number; behind: boolean };
+type SendRow = { i: number; id: string; user_id: string | null; unread: number; unseen: number; behind: boolean; group_count: number; superseded: string | null };
 type DirectSend = { message: NewMessage; userIds: readonly string[] };
-const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
+const byUser = (a: SendRow, b: SendRow) => ((a.user_id ?? '') < (b.user_id ?? '') ? -1 : (a.user_id ?? '') > (b.user_id ?? '') ? 1 : 0);
 
 
 /**
@@ -108,7 +110,8 @@ export class OrmMessageStore implements MessageStore {
 
   async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
     // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
-    if (!idem && !('everyone' in to)) {
+    // A grouped send goes alone, after locking its recipients (sendTo).
+    if (!idem && !('everyone' in to) && message.groupKey === null) {
       if (to.userIds.length > PREPARED_MAX_IDS) return this.sendTo(this.db.unprepared, message, to.userIds, false);
       return this.directSends.submit({ message, userIds: to.userIds });
     }
@@ -147,14 +150,23 @@ export class OrmMessageStore implements MessageStore {
     await Promise.all(order.map((k) => this.sent(null, group[k].item.message, bySend[k].sort(byUser)).then(group[k].resolve, group[k].reject)));
   }
 
-  /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins. */
+  /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (a grouped send's always is). */
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
+    if (message.groupKey !== null && !inTx) return this.db.tx((tx) => this.sendTo(tx, message, userIds, true));
+    if (message.groupKey !== null) {
+      const users = jsonList([...new Set(userIds)]);
+      await sql(REGISTER_RECIPIENTS, { userIds: users });
+      await sql(LOCK_RECIPIENTS, { userIds: users });
+    }
     const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
     return this.sent(inTx ? sql : null, message, rows.sort(byUser));
   }
 
   /** A send's result from its rows (one per recipient), once the recipients behind on broadcasts caught up (in `tx`, or a transaction of its own). */
-  private async sent(tx: Sql | null, message: NewMessage, rows: SendRow[]): Promise<SendResult> {
+  private async sent(tx: Sql | null, message: NewMessage, all: SendRow[]): Promise<SendResult> {
+    const id = all[0].id;
+    // A send that reached nobody (preferences) answers one row without a user.
+    const rows = all.filter((r): r is SendRow & { user_id: string } => r.user_id !== null);
     const unread = new Map(rows.map((r) => [r.user_id, { unread: r.unread, unseen: r.unseen }]));
     const behind = rows.filter((r) => r.behind).map((r) => r.user_id);
     if (behind.length) {
@@ -168,9 +180,15 @@ export class OrmMessageStore implements MessageStore {
     this.known.addWhileRoom(rows.map((r) => r.user_id));
     this.grew(rows.length);
     return {
-      message: deliveredRecord(rows[0].id, message),
+      message: deliveredRecord(id, message),
       recipientCount: rows.length,
-      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)!.unread, unseenCount: unread.get(r.user_id)!.unseen, groupCount: 1, superseded: null })),
+      recipients: rows.map((r) => ({
+        userId: r.user_id,
+        unreadCount: unread.get(r.user_id)!.unread,
+        unseenCount: unread.get(r.user_id)!.unseen,
+        groupCount: r.group_count,
+        superseded: r.superseded,
+      })),
       replayed: false,
     };
   }
@@ -179,7 +197,7 @@ export class OrmMessageStore implements MessageStore {
     await sql(LOCK_BROADCASTS, { key: BROADCAST_LOCK });
     const m = message;
     const data = m.data === null || m.data === undefined ? null : JSON.stringify(m.data);
-    const [row] = await sql(INSERT_BROADCAST, { level: m.level, text: m.text, extraTags: m.extraTags, url: m.url ?? null, data, createdAt: m.createdAt, expiresAt: m.expiresAt ?? null });
+    const [row] = await sql(INSERT_BROADCAST, { level: m.level, text: m.text, extraTags: m.extraTags, url: m.url ?? null, data, createdAt: m.createdAt, expiresAt: m.expiresAt ?? null, category: m.category, critical: m.critical });
     const [stats] = await sql(KNOWN_USERS);
     return { message: deliveredRecord(row.id, message), recipientCount: stats.known_users, recipients: null, replayed: false };
   }
@@ -355,8 +373,14 @@ export class OrmMessageStore implements MessageStore {
     await this.db.sql(maintenance.PING);
   }
 
-  preferences = notBuilt.preferences;
-  setPreference = notBuilt.setPreference;
+  preferences(userId: string): Promise<CategoryPreference[]> {
+    return preferencesOf(this.db, userId);
+  }
+
+  setPreference(userId: string, category: string, enabled: boolean): Promise<CategoryPreference> {
+    return setPreferenceIn(this.db, userId, category, enabled);
+  }
+
   schedule = notBuilt.schedule;
   scheduled = notBuilt.scheduled;
   cancelScheduled = notBuilt.cancelScheduled;
@@ -425,5 +449,17 @@ export class OrmMessageStore implements MessageStore {
 
 /** One send of SEND's JSON input. */
 function sendJson(m: NewMessage, userIds: readonly string[]) {
-  return { u: [...new Set(userIds)], l: m.level, t: m.text, x: m.extraTags, r: m.url, d: m.data ?? null, c: m.createdAt.toISOString(), e: m.expiresAt?.toISOString() ?? null };
+  return {
+    u: [...new Set(userIds)],
+    l: m.level,
+    t: m.text,
+    x: m.extraTags,
+    r: m.url,
+    d: m.data ?? null,
+    c: m.createdAt.toISOString(),
+    e: m.expiresAt?.toISOString() ?? null,
+    k: m.category,
+    g: m.groupKey,
+    p: m.critical,
+  };
 }

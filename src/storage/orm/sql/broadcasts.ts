@@ -9,15 +9,16 @@ import { statement } from '../statement.js';
 export const LOCK_BROADCASTS = statement<{ key: number }>(`select pg_advisory_xact_lock(:key)`);
 
 export const INSERT_BROADCAST = statement<
-  { level: number; text: string; extraTags: string; url: string | null; data: string | null; createdAt: Date; expiresAt: Date | null },
+  { level: number; text: string; extraTags: string; url: string | null; data: string | null; createdAt: Date; expiresAt: Date | null; category: string | null; critical: boolean },
   { id: string; delivered_at: string }
 >(`
-insert into sm_message (level, text, extra_tags, url, data, created_at, expires_at, broadcast)
-values (:level, :text, :extraTags, :url, :data::jsonb, :createdAt, :expiresAt, true)
+insert into sm_message (level, text, extra_tags, url, data, created_at, expires_at, broadcast, category, critical)
+values (:level, :text, :extraTags, :url, :data::jsonb, :createdAt, :expiresAt, true, :category, :critical)
 returning id::text as id, delivered_at`);
 
 /**
- * Delivers the broadcasts a set of users has not received yet, and moves their watermark.
+ * Delivers the broadcasts a set of users has not received yet (those of a category the user disabled
+ * then are skipped for good, unless critical), and moves their watermark.
  * Locks the users' rows in a fixed order first, so concurrent catch-ups neither duplicate nor
  * resurrect a delivery the user deleted meanwhile (FOR UPDATE re-reads the newest watermark).
  * A broadcast that took its id before the user's last "all" operation but committed after it lies below
@@ -33,14 +34,16 @@ with u as (
 ), top as (
   select coalesce(max(id), 0) as id from sm_message where broadcast
 ), pending as (
-  select u.id as user_id, m.id as message_id, m.level, m.created_at, m.delivered_at, m.expires_at, u.seen_upto
+  select u.id as user_id, m.id as message_id, m.level, m.created_at, m.delivered_at, m.expires_at, m.category, u.seen_upto
   from u join sm_message m on m.broadcast and m.id > u.bcast_id
   where m.id <= (select id from top) and (m.expires_at is null or m.expires_at > now())
+    and (m.category is null or m.critical
+      or not exists (select 1 from sm_preference p where p.user_id = u.id and p.category = m.category and not p.enabled))
 ), blocked as (
   select user_id, min(message_id)::text as first from pending where message_id <= seen_upto group by user_id
 ), ins as (
-  insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at)
-  select user_id, message_id, level, created_at, delivered_at, expires_at from pending
+  insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at, category)
+  select user_id, message_id, level, created_at, delivered_at, expires_at, category from pending
   where user_id not in (select user_id from blocked)
   on conflict do nothing
   returning user_id

@@ -68,7 +68,8 @@ select coalesce((select behind from st), false) as behind,
       'archived_at', case when u.message_id is null then t.archived_at else u.archived_at end,
       'snoozed_until', d.snoozed_until,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
-      'created_at', m.created_at, 'expires_at', m.expires_at))
+      'created_at', m.created_at, 'expires_at', m.expires_at,
+      'category', d.category, 'group_key', d.group_key, 'group_count', d.group_count))
     from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
     cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
     where d.user_id = (select user_id from p) and d.message_id = (select (p.ids->>0)::bigint from p)
@@ -122,7 +123,8 @@ select coalesce((select behind from st), false) as behind,
       'archived_at', case when u.message_id is null then t.archived_at else u.archived_at end,
       'snoozed_until', d.snoozed_until,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
-      'created_at', m.created_at, 'expires_at', m.expires_at))
+      'created_at', m.created_at, 'expires_at', m.expires_at,
+      'category', d.category, 'group_key', d.group_key, 'group_count', d.group_count))
     from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
     cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
     where d.user_id = (select user_id from p) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))

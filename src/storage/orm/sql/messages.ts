@@ -8,7 +8,7 @@ import type { MessageRow } from '../reads.js';
  */
 export const GET_MESSAGE = statement<{ userId: string; messageId: string }, MessageRow>(`
 select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
 from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
 cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
 where d.user_id = :userId and d.message_id = :messageId
@@ -17,7 +17,7 @@ where d.user_id = :userId and d.message_id = :messageId
 /** Several live deliveries of the user (a JSON list of ids), as GET_MESSAGE; the array is computed once, each id one probe. */
 export const GET_MESSAGES = statement<{ userId: string; ids: string }, MessageRow>(`
 select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
 from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
 cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
 where d.user_id = :userId and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb)))
@@ -26,7 +26,7 @@ where d.user_id = :userId and d.message_id = any(array(select value::bigint from
 /** The user's oldest unread live deliveries, snoozed ones aside (the unread index holds neither). */
 export const OLDEST_UNREAD = statement<{ userId: string; limit: number }, MessageRow>(`
 select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
 from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
 cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
 where d.user_id = :userId and d.read_at is null and d.snoozed_until is null and d.message_id > u.read_upto

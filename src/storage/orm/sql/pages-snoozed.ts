@@ -30,12 +30,12 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and d.message_id >= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, d.read_at, least(d.seen_at, d.read_at), d.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.snoozed_until is not null
@@ -71,12 +71,12 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and d.message_id <= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, d.read_at, least(d.seen_at, d.read_at), d.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.snoozed_until is not null

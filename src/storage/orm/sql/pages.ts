@@ -39,12 +39,12 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and d.message_id >= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
@@ -80,12 +80,12 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and d.message_id <= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
@@ -126,12 +126,12 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and d.message_id >= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
@@ -173,12 +173,12 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and d.message_id <= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
