@@ -1,6 +1,10 @@
-/** Categories on the PostgreSQL store: preferences (sql/preferences.ts). */
-import { PREFERENCES_MAX, PreferenceLimit, type CategoryPreference } from '../../domain/message-store.js';
-import type { Db } from './db.js';
+/** Categories on the PostgreSQL store: preferences (sql/preferences.ts), and one category's counts and "all" operations (sql/categories.ts). */
+import { PREFERENCES_MAX, PreferenceLimit, type AllChange, type CategoryPreference, type InboxCounts } from '../../domain/message-store.js';
+import type { Db, Sql } from './db.js';
+import { NO_COUNTS, countsOf } from './reads.js';
+import { CATEGORY_COUNTS, MARK_ALL_IN_CATEGORY } from './sql/categories.js';
+import { USER_STATE } from './sql/users.js';
+import type { Kinds } from './states.js';
 import { LOCK_PREFERENCES, PREFERENCES, SET_PREFERENCE } from './sql/preferences.js';
 
 export async function preferencesOf(db: Db, userId: string): Promise<CategoryPreference[]> {
@@ -15,4 +19,16 @@ export async function setPreferenceIn(db: Db, userId: string, category: string, 
   });
   if (!row) throw new PreferenceLimit(`at most ${PREFERENCES_MAX} categories per user`);
   return row;
+}
+
+/** The five counts of one category (CATEGORY_COUNTS), in the caller's read (the user caught up with broadcasts). */
+export async function categoryCountsIn(sql: Sql, userId: string, category: string): Promise<InboxCounts> {
+  const [row] = await sql(CATEGORY_COUNTS, { userId, category });
+  return row ? countsOf(row) : NO_COUNTS;
+}
+
+/** An "all" operation limited to `category` (MARK_ALL_IN_CATEGORY), the user locked and caught up; the counts are the whole inbox's. */
+export async function markAllInCategory(sql: Sql, userId: string, category: string, until: Date, kinds: Kinds, onlyRead: boolean): Promise<AllChange> {
+  const [r] = await sql(MARK_ALL_IN_CATEGORY, { userId, category, until, ...kinds, onlyRead });
+  return { count: r.n, counts: countsOf((await sql(USER_STATE, { userId }))[0]) };
 }

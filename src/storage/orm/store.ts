@@ -24,7 +24,7 @@ import {
 import { GroupCommit, type Waiting } from '../group.js';
 import { KnownUsers } from '../known-users.js';
 import { notBuilt } from '../not-built.js';
-import { preferencesOf, setPreferenceIn } from './categories.js';
+import { categoryCountsIn, markAllInCategory, preferencesOf, setPreferenceIn } from './categories.js';
 import { jsonList, type Db, type Sql } from './db.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
 import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_UPTO } from './sql/broadcasts.js';
@@ -258,22 +258,28 @@ export class OrmMessageStore implements MessageStore {
     return { ...found(ids, row.changed ?? [], (row.messages ?? []).map(toRecord), counts), unreadCount: counts.unread };
   }
 
-  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
-    const r = await this.raise(userId, until, { seen: true, read: true, archived: false }, false);
+  async markAllRead(userId: string, until: Date, category?: string | null): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
+    const r = await this.raise(userId, until, { seen: true, read: true, archived: false }, false, category ?? null);
     return { ...r, unreadCount: r.counts.unread };
   }
 
-  async markAllSeen(userId: string, until: Date): Promise<AllChange> {
-    return this.raise(userId, until, { seen: true, read: false, archived: false }, false);
+  async markAllSeen(userId: string, until: Date, category?: string | null): Promise<AllChange> {
+    return this.raise(userId, until, { seen: true, read: false, archived: false }, false, category ?? null);
   }
 
-  async archiveAll(userId: string, until: Date, onlyRead: boolean): Promise<AllChange> {
+  async archiveAll(userId: string, until: Date, onlyRead: boolean, category?: string | null): Promise<AllChange> {
     // With onlyRead nothing becomes read or seen: only the archived watermark moves (up to the read one).
-    return this.raise(userId, until, onlyRead ? { seen: false, read: false, archived: true } : ALL_KINDS, onlyRead);
+    return this.raise(userId, until, onlyRead ? { seen: false, read: false, archived: true } : ALL_KINDS, onlyRead, category ?? null);
   }
 
-  /** The "all" operations: raise the watermarks of `kinds` to the newest delivery at or before `until` (RAISE_UPTO). */
-  private async raise(userId: string, until: Date, kinds: Kinds, onlyRead: boolean): Promise<AllChange> {
+  /**
+   * The "all" operations: raise the watermarks of `kinds` to the newest delivery at or before `until`
+   * (RAISE_UPTO); limited to a category, mark that category's deliveries (categories.ts).
+   */
+  private async raise(userId: string, until: Date, kinds: Kinds, onlyRead: boolean, category: string | null): Promise<AllChange> {
+    if (category !== null) {
+      return (await this.locked(userId, (sql) => markAllInCategory(sql, userId, category, until, kinds, onlyRead))) ?? { count: 0, counts: NO_COUNTS };
+    }
     return this.db.tx(async (sql) => {
       let [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until });
       if (!user) return { count: 0, counts: NO_COUNTS };
@@ -426,10 +432,10 @@ export class OrmMessageStore implements MessageStore {
     });
   }
 
-  /** The user's exact counts, once the broadcasts waiting for them are copied. */
-  async counts(userId: string): Promise<InboxCounts> {
+  /** The user's exact counts (of one category, when given), once the broadcasts waiting for them are copied. */
+  async counts(userId: string, category?: string | null): Promise<InboxCounts> {
     const state = await this.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { ...NO_COUNTS, behind: false });
-    return countsOf(state);
+    return category ? categoryCountsIn(this.db.sql, userId, category) : countsOf(state);
   }
 
   /**

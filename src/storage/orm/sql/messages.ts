@@ -40,7 +40,7 @@ limit :limit`);
  * :levels, :since, :until as in pages.ts. A snoozed delivery ignores the watermarks.
  */
 export const COUNT_FILTERED = statement<
-  { userId: string; read: boolean | null; seen: boolean | null; archived: boolean | null; snoozed: boolean; levels: string | null; since: Date | null; until: Date | null },
+  { userId: string; read: boolean | null; seen: boolean | null; archived: boolean | null; snoozed: boolean; levels: string | null; categories: string | null; since: Date | null; until: Date | null },
   { n: number }
 >(`
 with w as (select seen_upto, read_upto, archived_upto from sm_user where id = :userId)
@@ -51,5 +51,6 @@ where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= w.seen_upto)) = :seen::boolean)
   and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= w.archived_upto)) = :archived::boolean)
   and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+  and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
   and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
   and (:until::timestamptz is null or d.created_at <= :until::timestamptz)`);

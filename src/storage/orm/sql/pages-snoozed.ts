@@ -6,7 +6,7 @@
 import { statement } from '../statement.js';
 import type { PageRow } from './pages.js';
 
-type Filters = { userId: string; cursor: string | null; levels: string | null; since: Date | null; until: Date | null; limit: number; read: boolean | null; seen: boolean | null; archived: boolean | null };
+type Filters = { userId: string; cursor: string | null; levels: string | null; categories: string | null; since: Date | null; until: Date | null; limit: number; read: boolean | null; seen: boolean | null; archived: boolean | null };
 
 export const SNOOZED_NEWEST_FIRST = statement<Filters, PageRow>(`
 with st as (
@@ -25,6 +25,7 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null) = :seen::boolean)
       and (:archived::boolean is null or (d.archived_at is not null) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id >= :cursor::bigint
@@ -43,6 +44,7 @@ union all
    and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null) = :seen::boolean)
    and (:archived::boolean is null or (d.archived_at is not null) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id < coalesce(:cursor::bigint, 9223372036854775807)
@@ -66,6 +68,7 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null) = :seen::boolean)
       and (:archived::boolean is null or (d.archived_at is not null) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id <= :cursor::bigint
@@ -84,6 +87,7 @@ union all
    and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null) = :seen::boolean)
    and (:archived::boolean is null or (d.archived_at is not null) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id > coalesce(:cursor::bigint, 0)

@@ -15,7 +15,7 @@ import { statement } from '../statement.js';
 import type { MessageRow } from '../reads.js';
 
 export type PageRow = MessageRow | ({ id: null; behind: boolean; before: boolean | null } & InboxCounts);
-type Filters = { userId: string; cursor: string | null; levels: string | null; since: Date | null; until: Date | null; limit: number; seen: boolean | null; archived: boolean | null };
+type Filters = { userId: string; cursor: string | null; levels: string | null; categories: string | null; since: Date | null; until: Date | null; limit: number; seen: boolean | null; archived: boolean | null };
 
 export const INBOX_NEWEST_FIRST = statement<Filters, PageRow>(`
 with st as (
@@ -34,6 +34,7 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
       and :archived::boolean is not true
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id >= :cursor::bigint
@@ -52,6 +53,7 @@ union all
    and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
    and :archived::boolean is not true
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id < coalesce(:cursor::bigint, 9223372036854775807)
@@ -75,6 +77,7 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
       and :archived::boolean is not true
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id <= :cursor::bigint
@@ -93,6 +96,7 @@ union all
    and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
    and :archived::boolean is not true
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id > coalesce(:cursor::bigint, 0)
@@ -121,6 +125,7 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
       and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id >= :cursor::bigint
@@ -140,6 +145,7 @@ union all
    and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
    and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id < coalesce(:cursor::bigint, 9223372036854775807)
@@ -168,6 +174,7 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
       and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
       and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id <= :cursor::bigint
@@ -187,6 +194,7 @@ union all
    and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
    and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id > coalesce(:cursor::bigint, 0)
