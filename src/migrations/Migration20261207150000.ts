@@ -4,7 +4,8 @@ import { Migration } from '@mikro-orm/migrations';
  * Categories, preferences and grouping (entities.ts describes the model). A message keeps its category,
  * group key and whether it is critical (a broadcast applies preferences when it is copied); a delivery
  * copies category and group key, as it does level, and holds its own groupCount. Existing rows get
- * nulls and groupCount 1 (constant defaults: no row is rewritten).
+ * nulls and groupCount 1 (constant defaults: no row is rewritten). sm_category holds a user's counters of
+ * one category, kept beside sm_user's by every statement that changes a delivery's state.
  */
 export class Migration20261207150000 extends Migration {
   override async up(): Promise<void> {
@@ -13,9 +14,11 @@ export class Migration20261207150000 extends Migration {
     this.addSql(`create index "sm_delivery_category_idx" on "sm_delivery" ("user_id", "category", "message_id") where "category" is not null;`);
     this.addSql(`create index "sm_delivery_group_idx" on "sm_delivery" ("user_id", "group_key", "message_id") where "group_key" is not null and "read_at" is null and "snoozed_until" is null;`);
     this.addSql(`create table "sm_preference" ("user_id" varchar(255) not null, "category" varchar(64) not null, "enabled" boolean not null, constraint "sm_preference_pkey" primary key ("user_id", "category"));`);
+    this.addSql(`create table "sm_category" ("user_id" varchar(255) not null, "category" varchar(64) not null, "total_count" int not null default 0, "unread_count" int not null default 0, "unseen_count" int not null default 0, "archived_count" int not null default 0, "snoozed_count" int not null default 0, constraint "sm_category_pkey" primary key ("user_id", "category"));`);
   }
 
   override async down(): Promise<void> {
+    this.addSql(`drop table if exists "sm_category";`);
     this.addSql(`drop table if exists "sm_preference";`);
     this.addSql(`drop index if exists "sm_delivery_group_idx";`);
     this.addSql(`drop index if exists "sm_delivery_category_idx";`);

@@ -369,7 +369,7 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
     ['unarchived ones', ALL_NEWEST_FIRST as Statement<object, unknown>, { read: null, seen: null, archived: false }],
     ['snoozed ones (none)', SNOOZED_NEWEST_FIRST as Statement<object, unknown>, { read: null, seen: null, archived: null }],
   ])('a first page of %s reads about a page of deliveries, not the inbox of a user with many', async (_, statement, filter) => {
-    const inputs = { userId: reader, cursor: null, levels: null, since: null, until: null, limit: 21, ...filter };
+    const inputs = { userId: reader, cursor: null, levels: null, categories: null, since: null, until: null, limit: 21, ...filter };
     // The page, the counters' expired correction (one row) and nothing more, as a custom and as a generic plan.
     expect(await deliveryRowsRead(statement, inputs, false)).toBeLessThanOrEqual(30);
     expect(await deliveryRowsRead(statement, inputs, true)).toBeLessThanOrEqual(30);

@@ -146,6 +146,22 @@ export const PreferenceEntity = defineEntity({
   primaryKeys: ['userId', 'category'],
 });
 
+/** A user's counters of one category, as sm_user's of the whole inbox; created by the first delivery in it. */
+export const CategoryEntity = defineEntity({
+  name: 'SmCategory',
+  tableName: 'sm_category',
+  properties: {
+    userId: p.string().length(255).primary(),
+    category: p.string().length(64).primary(),
+    totalCount: p.integer().default(0),
+    unreadCount: p.integer().default(0),
+    unseenCount: p.integer().default(0),
+    archivedCount: p.integer().default(0),
+    snoozedCount: p.integer().default(0),
+  },
+  primaryKeys: ['userId', 'category'],
+});
+
 export const StatsEntity = defineEntity({
   name: 'SmStats',
   tableName: 'sm_stats',
@@ -180,4 +196,4 @@ export const LeaseEntity = defineEntity({
   },
 });
 
-export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, StatsEntity, IdempotencyEntity, LeaseEntity];
+export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, StatsEntity, IdempotencyEntity, LeaseEntity];

@@ -46,9 +46,17 @@ with u as (
   select user_id, message_id, level, created_at, delivered_at, expires_at, category from pending
   where user_id not in (select user_id from blocked)
   on conflict do nothing
-  returning user_id
+  returning user_id, category
 ), added as (
   select user_id, count(*)::int as n from ins group by user_id
+), cat as (
+  insert into sm_category as sc (user_id, category, total_count, unread_count, unseen_count)
+  select user_id, category, count(*), count(*), count(*) from ins where category is not null
+  group by user_id, category order by user_id collate "C", category
+  on conflict (user_id, category) do update
+  set total_count = sc.total_count + excluded.total_count, unread_count = sc.unread_count + excluded.unread_count,
+      unseen_count = sc.unseen_count + excluded.unseen_count
+  returning 1
 ), upd as (
   update sm_user su
   set bcast_id = (select id from top),

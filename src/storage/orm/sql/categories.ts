@@ -1,26 +1,40 @@
 /**
- * One category of a user's inbox: its counts, and the "all" operations limited to it. Each reads the
- * category's deliveries through sm_delivery_category_idx; the "all" ones run holding the user's row lock
+ * One category of a user's inbox: its counts (its counters, O(1)), and the "all" operations limited to
+ * it, which read the category's deliveries through sm_delivery_category_idx, holding the user's row lock
  * (the store's `locked`), with broadcasts copied.
  */
 import type { InboxCounts } from '../../../domain/message-store.js';
 import { statement } from '../statement.js';
 
-/** The five counts (InboxCounts) of the user's live deliveries in :category. A snoozed delivery ignores the watermarks. */
+/**
+ * The five counts (InboxCounts) of the user's deliveries in :category: its counters (sm_category, zeros
+ * before its first delivery) less its expired deliveries the cleanup has not reclaimed (as sm_expired
+ * does for the whole inbox, through the (user_id, expires_at) index).
+ */
 export const CATEGORY_COUNTS = statement<{ userId: string; category: string }, InboxCounts>(`
-with w as (select seen_upto, read_upto, archived_upto from sm_user where id = :userId)
-select (count(*) filter (where d.snoozed_until is null))::int as total,
-       (count(*) filter (where d.snoozed_until is null and d.read_at is null and d.message_id > w.read_upto))::int as unread,
-       (count(*) filter (where d.snoozed_until is null and d.seen_at is null and d.read_at is null and d.message_id > w.seen_upto))::int as unseen,
-       (count(*) filter (where d.snoozed_until is null and (d.archived_at is not null or d.message_id <= w.archived_upto)))::int as archived,
-       (count(*) filter (where d.snoozed_until is not null))::int as snoozed
-from sm_delivery d, w
-where d.user_id = :userId and d.category = :category and (d.expires_at is null or d.expires_at > now())`);
+with w as (select seen_upto, read_upto, archived_upto from sm_user where id = :userId::text
+), c as (select * from sm_category where user_id = :userId::text and category = :category::text
+), x as (
+  select (count(*) filter (where e.snoozed_until is null))::int as total,
+         (count(*) filter (where e.snoozed_until is null and e.read_at is null and e.message_id > w.read_upto))::int as unread,
+         (count(*) filter (where e.snoozed_until is null and e.seen_at is null and e.read_at is null and e.message_id > w.seen_upto))::int as unseen,
+         (count(*) filter (where e.snoozed_until is null and (e.archived_at is not null or e.message_id <= w.archived_upto)))::int as archived,
+         (count(*) filter (where e.snoozed_until is not null))::int as snoozed
+  from (
+    select e.read_at, e.seen_at, e.archived_at, e.snoozed_until, e.message_id, e.category from sm_delivery e
+    where e.user_id = :userId::text and e.expires_at <= now() order by e.expires_at offset 0
+  ) e, w
+  where e.category = :category::text
+)
+select coalesce((select total_count from c), 0) - x.total as total, coalesce((select unread_count from c), 0) - x.unread as unread,
+       coalesce((select unseen_count from c), 0) - x.unseen as unseen, coalesce((select archived_count from c), 0) - x.archived as archived,
+       coalesce((select snoozed_count from c), 0) - x.snoozed as snoozed
+from x`);
 
 /**
  * markAllSeen (:seen), markAllRead (:read) or archiveAll (:archived, with :onlyRead) of the deliveries in
  * :category delivered at or before :until, snoozed ones left alone: writes each one's time (now) and
- * moves the user's counters by the rows changed (expired ones not yet reclaimed included, as the counters
+ * moves the user's and the category's counters by the rows changed (expired ones not yet reclaimed included, as the counters
  * hold them). Earlier times are kept: a delivery under a watermark already has that state. Answers n, the
  * live deliveries changed.
  */
@@ -49,6 +63,13 @@ with w as (select id, seen_upto, read_upto, archived_upto from sm_user where id 
   from pick
   where d.user_id = pick.user_id and d.message_id = pick.message_id
   returning pick.live, pick.unread, pick.unseen
+), cat as (
+  update sm_category c
+  set unread_count = c.unread_count - (select count(*) from upd where unread and not :onlyRead::boolean and (:read::boolean or :archived::boolean)),
+      unseen_count = c.unseen_count - (select count(*) from upd where unseen and not :onlyRead::boolean),
+      archived_count = c.archived_count + (select count(*) from upd where :archived::boolean)
+  where c.user_id = :userId::text and c.category = :category::text and exists (select 1 from upd)
+  returning 1
 ), cnt as (
   update sm_user su
   set unread_count = su.unread_count - (select count(*) from upd where unread and not :onlyRead::boolean and (:read::boolean or :archived::boolean)),

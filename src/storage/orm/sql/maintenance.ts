@@ -11,7 +11,7 @@ with victims as (
 ), del as (
   delete from sm_delivery d using victims v
   where d.user_id = v.user_id and d.message_id = v.message_id
-  returning d.user_id, d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until
+  returning d.user_id, d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category
 ), per_user as (
   select user_id,
     array_agg(message_id) filter (where snoozed_until is null and read_at is null) as unread_ids,
@@ -30,6 +30,25 @@ with victims as (
       total_count = u.total_count - p.total,
       snoozed_count = u.snoozed_count - p.snoozed
   from per_user p where u.id = p.user_id
+  returning u.id, u.seen_upto, u.read_upto, u.archived_upto
+), per_category as (
+  select user_id, category,
+    array_agg(message_id) filter (where snoozed_until is null and read_at is null) as unread_ids,
+    array_agg(message_id) filter (where snoozed_until is null and read_at is null and seen_at is null) as unseen_ids,
+    array_agg(message_id) filter (where snoozed_until is null and archived_at is null) as unarchived_ids,
+    count(*) filter (where snoozed_until is null) as total,
+    count(*) filter (where snoozed_until is not null) as snoozed
+  from del where category is not null group by user_id, category
+), cat as (
+  -- The category counters likewise, judged against the watermarks of the user rows upd locked.
+  update sm_category c
+  set unread_count = c.unread_count - (select count(*) from unnest(p.unread_ids) x where x > u.read_upto),
+      unseen_count = c.unseen_count - (select count(*) from unnest(p.unseen_ids) x where x > u.seen_upto),
+      archived_count = c.archived_count - (p.total - (select count(*) from unnest(p.unarchived_ids) x where x > u.archived_upto)),
+      total_count = c.total_count - p.total,
+      snoozed_count = c.snoozed_count - p.snoozed
+  from per_category p join upd u on u.id = p.user_id
+  where c.user_id = p.user_id and c.category = p.category
   returning 1
 )
 select (select count(*) from del)::int as n, (select json_agg(user_id) from per_user) as users`);

@@ -29,7 +29,9 @@ for update`);
  * The new counters are the deliveries above the new watermarks not in that state (normally none: a
  * range of the primary key, both ends row comparisons: they keep the planner off the global message_id
  * index, and unlike an equality on user_id start the scan at the bound). n is the live messages whose
- * state (archived, else read, else seen) changed; raised is false when nothing moved.
+ * state (archived, else read, else seen) changed; raised is false when nothing moved. The scan is grouped
+ * by category, so each category's counters (sm_category) are set from it too: the cost grows with the
+ * user's number of categories, never with messages.
  */
 export const RAISE_UPTO = statement<
   { userId: string; upto: string; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean },
@@ -43,8 +45,9 @@ with nw as (
          when :onlyRead::boolean then greatest(su.archived_upto, least(:upto::bigint, su.read_upto))
          else greatest(su.archived_upto, :upto::bigint) end as archived_to
   from sm_user su where su.id = :userId::text
-), above as (
-  select (count(*) filter (where d.read_at is null and d.message_id > nw.read_to))::int as unread,
+), above_cat as (
+  select d.category,
+         (count(*) filter (where d.read_at is null and d.message_id > nw.read_to))::int as unread,
          (count(*) filter (where d.seen_at is null and d.read_at is null and d.message_id > nw.seen_to))::int as unseen,
          (count(*) filter (where d.archived_at is null and d.message_id > nw.archived_to))::int as unarchived,
          (count(*) filter (where :onlyRead::boolean and d.read_at is not null and d.archived_at is null and d.message_id <= :upto::bigint))::int as to_archive
@@ -52,6 +55,11 @@ with nw as (
   where (d.user_id, d.message_id) > (:userId::text, :lo::bigint)
     and (d.user_id, d.message_id) <= (:userId::text, 9223372036854775807::bigint)
     and d.snoozed_until is null
+  group by d.category
+), above as (
+  select coalesce(sum(unread), 0)::int as unread, coalesce(sum(unseen), 0)::int as unseen,
+         coalesce(sum(unarchived), 0)::int as unarchived, coalesce(sum(to_archive), 0)::int as to_archive
+  from above_cat
 ), expired as (
   -- The expired ones (still in the counters) whose state this changes: not live, so not in n.
   select count(*) filter (where case
@@ -71,6 +79,16 @@ with nw as (
     case when :archived::boolean then nw.total_count - a.unarchived + a.to_archive else nw.archived_count end as archived,
     nw.seen_to > nw.seen_upto or nw.read_to > nw.read_upto or nw.archived_to > nw.archived_upto or a.to_archive > 0 as raised
   from nw, above a
+), cat as (
+  -- Each category's counters the same way, from its share of the scan (a category with none above: 0).
+  update sm_category c
+  set unread_count = case when :read::boolean then coalesce((select a.unread from above_cat a where a.category = c.category), 0) else c.unread_count end,
+      unseen_count = case when :seen::boolean then coalesce((select a.unseen from above_cat a where a.category = c.category), 0) else c.unseen_count end,
+      archived_count = case when :archived::boolean
+        then c.total_count - coalesce((select a.unarchived - a.to_archive from above_cat a where a.category = c.category), 0)
+        else c.archived_count end
+  where c.user_id = :userId::text and (select raised from counters)
+  returning 1
 ), arch as (
   update sm_delivery d set archived_at = now()
   from nw

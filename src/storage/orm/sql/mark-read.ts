@@ -15,7 +15,8 @@
  * unarchives. Marking unread runs in a transaction holding the user's lock, with the requested
  * deliveries above the read and archived watermarks (the store lowers them first, LOWER_UPTO), so `old`
  * reads what the lock holder committed; marking read, which runs alone, judges seen on the row it
- * updated (its newest version: `old` may predate a markSeen the lock waited for).
+ * updated (its newest version: `old` may predate a markSeen the lock waited for). `cat` keeps the
+ * category counters (sm_category) as `cnt` keeps the user's.
  */
 import { statement } from '../statement.js';
 import type { InboxCounts } from '../../../domain/message-store.js';
@@ -43,9 +44,20 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
       archived_at = case when :read::boolean then d.archived_at end
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
-  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category,
     d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
+), cat as (
+  update sm_category c
+  set unread_count = c.unread_count + (case when :read::boolean then -1 else 1 end) * x.unread,
+      unseen_count = c.unseen_count - x.unseen, archived_count = c.archived_count - x.archived
+  from (
+    select category, count(*) filter (where snoozed_until is null) as unread, count(*) filter (where :read::boolean and was_unseen) as unseen,
+      count(*) filter (where not :read::boolean and was_archived) as archived
+    from upd where category is not null group by category
+  ) x
+  where c.user_id = (select id from go) and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su
   set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),
@@ -98,9 +110,20 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
       archived_at = case when :read::boolean then d.archived_at end
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
-  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category,
     d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
+), cat as (
+  update sm_category c
+  set unread_count = c.unread_count + (case when :read::boolean then -1 else 1 end) * x.unread,
+      unseen_count = c.unseen_count - x.unseen, archived_count = c.archived_count - x.archived
+  from (
+    select category, count(*) filter (where snoozed_until is null) as unread, count(*) filter (where :read::boolean and was_unseen) as unseen,
+      count(*) filter (where not :read::boolean and was_archived) as archived
+    from upd where category is not null group by category
+  ) x
+  where c.user_id = (select id from go) and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su
   set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),

@@ -14,7 +14,8 @@ import { statement } from '../statement.js';
  * Grouping (`prev`): a recipient's unread, unsnoozed, live delivery with the send's group key is marked
  * read and the new one counts on from it. `prev` reads before the upsert's lock, so a grouped send runs
  * alone, in a transaction that locked its recipients first (LOCK_RECIPIENTS): then it reads what every
- * earlier send to them committed. Without a category or group key both steps are no-ops.
+ * earlier send to them committed. Without a category or group key both steps are no-ops, and so is `cat`,
+ * which keeps the recipients' counters of each category (sm_category) beside sm_user's.
  *
  * :sends is a JSON array of sends, each { u: [user ids, distinct], l: level, t: text, x: extra tags,
  * r: url, d: data, c: createdAt, e: expiresAt, k: category, g: group key, p: critical }. One row per
@@ -37,10 +38,10 @@ with s as (
   where s.k is null or s.p
      or not exists (select 1 from sm_preference p where p.user_id = r.value and p.category = s.k and not p.enabled)
 ), prev as (
-  select pairs.i, pairs.user_id, o.message_id, o.group_count, o.unseen
+  select pairs.i, pairs.user_id, o.message_id, o.group_count, o.unseen, o.category
   from pairs join s on s.i = pairs.i
   cross join lateral (
-    select d.message_id, d.group_count, d.seen_at is null and d.message_id > su.seen_upto as unseen
+    select d.message_id, d.group_count, d.category, d.seen_at is null and d.message_id > su.seen_upto as unseen
     from sm_delivery d join sm_user su on su.id = d.user_id
     where d.user_id = pairs.user_id and d.group_key = s.g and d.read_at is null and d.snoozed_until is null
       and d.message_id > su.read_upto and (d.expires_at is null or d.expires_at > now())
@@ -72,6 +73,20 @@ with s as (
   insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at, category, group_key, group_count)
   select pairs.user_id, m.id, m.level, m.created_at, m.delivered_at, m.expires_at, m.category, m.group_key, coalesce(prev.group_count, 0) + 1
   from pairs join ids using (i) join m on m.id = ids.id left join prev on prev.i = pairs.i and prev.user_id = pairs.user_id
+  returning 1
+), cat as (
+  -- The category counters: +1 for each new delivery in one, -1 unread (and unseen) for each superseded one.
+  insert into sm_category as sc (user_id, category, total_count, unread_count, unseen_count)
+  select x.user_id, x.category, sum(x.total), sum(x.unread), sum(x.unseen)
+  from (
+    select pairs.user_id, s.k as category, 1 as total, 1 as unread, 1 as unseen from pairs join s on s.i = pairs.i where s.k is not null
+    union all
+    select prev.user_id, prev.category, 0, -1, case when prev.unseen then -1 else 0 end from prev where prev.category is not null
+  ) x join u on u.id = x.user_id
+  group by x.user_id, x.category order by x.user_id collate "C", x.category
+  on conflict (user_id, category) do update
+  set total_count = sc.total_count + excluded.total_count, unread_count = sc.unread_count + excluded.unread_count,
+      unseen_count = sc.unseen_count + excluded.unseen_count
   returning 1
 ), stats as (
   update sm_stats set known_users = known_users + (select count(*) from u where inserted)
