@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
+import { CATEGORY_COUNTS } from '../../src/storage/orm/sql/categories.js';
 import { DELETE_ONE } from '../../src/storage/orm/sql/delete.js';
 import { ALL_NEWEST_FIRST, INBOX_NEWEST_FIRST } from '../../src/storage/orm/sql/pages.js';
 import { SNOOZED_NEWEST_FIRST } from '../../src/storage/orm/sql/pages-snoozed.js';
@@ -387,5 +388,18 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
     await c.query('analyze sm_delivery'); // statistics: a message has about one delivery
     expect(await deliveryRowsRead(statement, { userId: reader, ids: JSON.stringify([id]), ...more }, true)).toBeLessThanOrEqual(10);
     expect(await deliveryRowsRead(statement, { userId: 'plan-crowd-7', ids: JSON.stringify([toMany]), ...more }, true)).toBeLessThanOrEqual(10);
+  });
+
+  it('counts a category, and a grouped send finds the unread message of its group, without walking the many deliveries in them', async () => {
+    // Last: it gives the reader's 20,000 unread deliveries one category and one group key.
+    await c.query(`update sm_delivery set category = 'bulk', group_key = 'bulk' where user_id = $1`, [reader]);
+    await c.query(`insert into sm_category (user_id, category, total_count, unread_count, unseen_count) values ($1, 'bulk', $2, $2, $2)`, [reader, UNREAD + 1]);
+    for (const generic of [false, true]) expect(await deliveryRowsRead(CATEGORY_COUNTS, { userId: reader, category: 'bulk' }, generic)).toBeLessThanOrEqual(2);
+    const send = (g: string | null) => ({ sends: JSON.stringify([{ u: [reader], l: 20, t: 'x', x: '', r: null, d: null, c: new Date(), e: null, k: 'bulk', g, p: false }]) });
+    // The group's newest unread delivery (one row, then marked read), the expired correction and the new delivery.
+    expect(await deliveryRowsRead(SEND, send('bulk'), false)).toBeLessThanOrEqual(6);
+    expect(await deliveryRowsRead(SEND, send(null), false)).toBeLessThanOrEqual(3);
+    const [r] = await sql()(CATEGORY_COUNTS, { userId: reader, category: 'bulk' });
+    expect(r).toEqual({ total: UNREAD, unread: UNREAD, unseen: UNREAD, archived: 0, snoozed: 0 });
   });
 });

@@ -38,10 +38,10 @@ with s as (
   where s.k is null or s.p
      or not exists (select 1 from sm_preference p where p.user_id = r.value and p.category = s.k and not p.enabled)
 ), prev as (
-  select pairs.i, pairs.user_id, o.message_id, o.group_count, o.unseen, o.category
+  select pairs.i, pairs.user_id, o.message_id, o.group_count, o.unseen, o.category, o.ctid
   from pairs join s on s.i = pairs.i
   cross join lateral (
-    select d.message_id, d.group_count, d.category, d.seen_at is null and d.message_id > su.seen_upto as unseen
+    select d.message_id, d.group_count, d.category, d.seen_at is null and d.message_id > su.seen_upto as unseen, d.ctid
     from sm_delivery d join sm_user su on su.id = d.user_id
     where d.user_id = pairs.user_id and d.group_key = s.g and d.read_at is null and d.snoozed_until is null
       and d.message_id > su.read_upto and (d.expires_at is null or d.expires_at > now())
@@ -66,8 +66,9 @@ with s as (
   select ids.id, s.l, s.t, s.x, s.r, s.d, s.c, clock_timestamp(), s.e, false, s.k, s.g, s.p from s join ids using (i)
   returning id, level, created_at, delivered_at, expires_at, category, group_key
 ), sup as (
+  -- By the row versions prev found (a TID scan): a join with prev may be planned as a scan of sm_delivery.
   update sm_delivery d set read_at = now()
-  from prev where d.user_id = prev.user_id and d.message_id = prev.message_id
+  where d.ctid = any(array(select ctid from prev)) and d.read_at is null
   returning 1
 ), d as (
   insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at, category, group_key, group_count)
