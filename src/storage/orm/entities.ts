@@ -21,6 +21,14 @@ import { defineEntity, p } from '@mikro-orm/core';
  *   watermark below it first, writing the covered deliveries' times out (LOWER_UPTO).
  *   Counters: total, unread, unseen, archived count the deliveries not snoozed; snoozed the others
  *   (expired-but-unreclaimed ones included, corrected at read time by sm_expired).
+ * - Categories: a delivery copies its message's category; sm_category holds the user's five counters of
+ *   each category they received one in (the same rules as sm_user's, moved by the same statements), so
+ *   counts(category) is O(1). The "all" operations limited to a category write the category's rows (no
+ *   per-category watermark yet); the whole-inbox ones set each category's counters from the scan they make.
+ * - Preferences: sm_preference rows (a category without one is enabled); a send leaves out who disabled
+ *   the category, a broadcast skips them when copied (sm_message.critical overrides both).
+ * - Grouping: a delivery copies the group key and holds its groupCount; sm_delivery_group_idx finds the
+ *   user's unread, unsnoozed delivery of a group, which a grouped send marks read under the recipients' locks.
  * - Ids and `delivered_at` are taken together while the recipients' sm_user rows are locked, so for each
  *   user they grow together: "delivered at or before T" is an id prefix, and a delivery never commits
  *   below a watermark set before it (a broadcast copied later can: the watermark is lowered first).
