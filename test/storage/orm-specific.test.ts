@@ -396,9 +396,10 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
     await c.query(`insert into sm_category (user_id, category, total_count, unread_count, unseen_count) values ($1, 'bulk', $2, $2, $2)`, [reader, UNREAD + 1]);
     for (const generic of [false, true]) expect(await deliveryRowsRead(CATEGORY_COUNTS, { userId: reader, category: 'bulk' }, generic)).toBeLessThanOrEqual(2);
     const send = (g: string | null) => ({ sends: JSON.stringify([{ u: [reader], l: 20, t: 'x', x: '', r: null, d: null, c: new Date(), e: null, k: 'bulk', g, p: false }]) });
-    // The group's newest unread delivery (one row, then marked read), the expired correction and the new delivery.
-    expect(await deliveryRowsRead(SEND, send('bulk'), false)).toBeLessThanOrEqual(6);
-    expect(await deliveryRowsRead(SEND, send(null), false)).toBeLessThanOrEqual(3);
+    // The group's newest unread delivery (one row; sm_supersede then marks it read by its primary key), the
+    // expired correction and the new delivery, as a custom and as a generic plan.
+    for (const generic of [false, true]) expect(await deliveryRowsRead(SEND, send('bulk'), generic)).toBeLessThanOrEqual(4);
+    for (const generic of [false, true]) expect(await deliveryRowsRead(SEND, send(null), generic)).toBeLessThanOrEqual(3);
     const [r] = await sql()(CATEGORY_COUNTS, { userId: reader, category: 'bulk' });
     expect(r).toEqual({ total: UNREAD, unread: UNREAD, unseen: UNREAD, archived: 0, snoozed: 0 });
   });

@@ -1,8 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { deliveredRecord, isMessageId, reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
+import { isMessageId, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
   IDEMPOTENCY_TTL_SECONDS,
-  IdempotencyMismatch,
   checkListCursor,
   type BroadcastView,
   type DeleteResult,
@@ -11,7 +10,6 @@ import {
   type ListQuery,
   type MessageStore,
   type RememberedFlash,
-  reviveRememberedFlash,
   type Recipients,
   type SendResult,
   type SetReadResult,
@@ -21,41 +19,26 @@ import {
   type StateChange,
   type WokenUser,
 } from '../../domain/message-store.js';
-import { GroupCommit, type Waiting } from '../group.js';
 import { KnownUsers } from '../known-users.js';
 import { notBuilt } from '../not-built.js';
 import { categoryCountsIn, markAllInCategory, preferencesOf, setPreferenceIn } from './categories.js';
-import { jsonList, type Db, type Sql } from './db.js';
+import { PREPARED_MAX_IDS, jsonList, type Db, type Sql } from './db.js';
+import { OrmSends } from './sends.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
-import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_UPTO } from './sql/broadcasts.js';
+import { CATCH_UP, LOWER_UPTO } from './sql/broadcasts.js';
 import { DELETE_MANY, DELETE_ONE } from './sql/delete.js';
 import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
 import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
-import { LOCK_RECIPIENTS, REGISTER_RECIPIENTS, SEND } from './sql/send.js';
 import { DUE } from './sql/states.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
-import { BEHIND_OF, BROADCAST_VIEWS, KNOWN_USERS, LOCK_USER, REGISTER_USERS, UNREAD_OF, USER_STATE } from './sql/users.js';
+import { BEHIND_OF, BROADCAST_VIEWS, LOCK_USER, REGISTER_USERS, USER_STATE } from './sql/users.js';
 
 /** Users woken at once by wakeDue: each holds a pooled connection for its transaction. */
 const WAKE_CONCURRENCY = 4;
-const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
 /** Deliveries written before the first growth ANALYZE (analyzeOnGrowth): below this, plans of any size are cheap. */
 const ANALYZE_MIN_ROWS = 1_000;
-/** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */
-const PREPARED_MAX_IDS = 50;
-/**
- * Group commit of direct sends (directSends): statements running at once, and sends per statement at most.
- * One at a time: the sends that wait meanwhile go as one bigger statement and one commit.
- */
-const GROUP_RUNNING = 1;
-const GROUP_MAX = 64;
-
-type SendRow = { i: number; id: string; user_id: string | null; unread: number; unseen: number; behind: boolean; group_count: number; superseded: string | null };
-type DirectSend = { message: NewMessage; userIds: readonly string[] };
-const byUser = (a: SendRow, b: SendRow) => ((a.user_id ?? '') < (b.user_id ?? '') ? -1 : (a.user_id ?? '') > (b.user_id ?? '') ? 1 : 0);
-
 
 /**
  * MessageStore on PostgreSQL (a server, or the embedded PGlite). Every operation is one statement, or a
@@ -64,13 +47,8 @@ const byUser = (a: SendRow, b: SendRow) => ((a.user_id ?? '') < (b.user_id ?? ''
  */
 export class OrmMessageStore implements MessageStore {
   private readonly known = new KnownUsers();
-  /**
-   * Group commit of direct sends: the sends that wait while a batch runs go together as one statement
-   * (SEND) with one commit. Under load PostgreSQL pays its per-statement and per-commit work once for
-   * many sends; alone, a send goes at once. Each send keeps its own result, and all of a batch commit or
-   * none do.
-   */
-  private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.opts.onSendBatch?.(n) });
+  /** Sends, broadcasts and idempotency keys (sends.ts). */
+  private readonly sends: OrmSends;
 
   private cleanups = 0;
   /** Deliveries written since the last ANALYZE, sm_delivery's size then, and the ANALYZE running now. */
@@ -100,7 +78,14 @@ export class OrmMessageStore implements MessageStore {
        */
       analyzeOnGrowth?: number;
     } = {},
-  ) {}
+  ) {
+    this.sends = new OrmSends(db, {
+      known: this.known,
+      catchUp: (sql, userIds) => this.catchUp(sql, userIds),
+      grew: (n) => this.grew(n),
+      onSendBatch: (n) => this.opts.onSendBatch?.(n),
+    });
+  }
 
   async ensureUser(userId: string): Promise<void> {
     if (this.known.has(userId)) return;
@@ -108,121 +93,16 @@ export class OrmMessageStore implements MessageStore {
     this.known.add(userId);
   }
 
-  async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
-    // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
-    // A grouped send goes alone, after locking its recipients (sendTo).
-    if (!idem && !('everyone' in to) && message.groupKey === null) {
-      if (to.userIds.length > PREPARED_MAX_IDS) return this.sendTo(this.db.unprepared, message, to.userIds, false);
-      return this.directSends.submit({ message, userIds: to.userIds });
-    }
-    return this.db.tx(async (sql) => {
-      if (idem) {
-        const replay = await this.claim(sql, idem);
-        if (replay !== undefined) return { ...(replay as SendResult), message: reviveMessage((replay as SendResult).message as never), replayed: true };
-      }
-      const result = 'everyone' in to ? await this.broadcast(sql, message) : await this.sendTo(sql, message, to.userIds, true);
-      if (idem) {
-        const { message: m, recipientCount } = result;
-        await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify({ message: m, recipientCount, recipients: null }), scope: idem.scope, key: idem.key });
-      }
-      return result;
-    });
+  send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
+    return this.sends.send(message, to, idem);
   }
 
-  private async sendGroup(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
-    const alone = (w: Waiting<DirectSend, SendResult>) => this.sendTo(this.db.sql, w.item.message, w.item.userIds, false).then(w.resolve, w.reject);
-    if (group.length === 1) return alone(group[0]);
-    let rows: SendRow[];
-    try {
-      rows = await this.db.sql(SEND, { sends: JSON.stringify(group.map((w) => sendJson(w.item.message, w.item.userIds))) });
-    } catch (err) {
-      // A send PostgreSQL refuses (a data or constraint error: the statement rolled back whole) fails
-      // the batch: then each goes alone, so only it fails. Any other error may have come after the
-      // commit (a dropped connection): sending again could deliver twice, so every send gets the error.
-      const sqlState = (err as { code?: string }).code ?? '';
-      if (sqlState.startsWith('22') || sqlState.startsWith('23')) return void (await Promise.all(group.map(alone)));
-      throw err;
-    }
-    const bySend = group.map((): SendRow[] => []);
-    for (const r of rows) bySend[r.i - 1].push(r);
-    // Answered in the order of the messages' ids, so live events of one user follow their counts.
-    const order = group.map((_, k) => k).sort((x, y) => Number(bySend[x][0]?.id ?? 0) - Number(bySend[y][0]?.id ?? 0));
-    await Promise.all(order.map((k) => this.sent(null, group[k].item.message, bySend[k].sort(byUser)).then(group[k].resolve, group[k].reject)));
+  remember(idem: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
+    return this.sends.remember(idem, result);
   }
 
-  /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (a grouped send's always is). */
-  private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
-    if (message.groupKey !== null && !inTx) return this.db.tx((tx) => this.sendTo(tx, message, userIds, true));
-    if (message.groupKey !== null) {
-      const users = jsonList([...new Set(userIds)]);
-      await sql(REGISTER_RECIPIENTS, { userIds: users });
-      await sql(LOCK_RECIPIENTS, { userIds: users });
-    }
-    const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
-    return this.sent(inTx ? sql : null, message, rows.sort(byUser));
-  }
-
-  /** A send's result from its rows (one per recipient), once the recipients behind on broadcasts caught up (in `tx`, or a transaction of its own). */
-  private async sent(tx: Sql | null, message: NewMessage, all: SendRow[]): Promise<SendResult> {
-    const id = all[0].id;
-    // A send that reached nobody (preferences) answers one row without a user.
-    const rows = all.filter((r): r is SendRow & { user_id: string } => r.user_id !== null);
-    const unread = new Map(rows.map((r) => [r.user_id, { unread: r.unread, unseen: r.unseen }]));
-    const behind = rows.filter((r) => r.behind).map((r) => r.user_id);
-    if (behind.length) {
-      // Rare: recipients with broadcasts not yet copied. Copy them so the counts reported are exact.
-      const recount = async (sql: Sql) => {
-        await this.catchUp(sql, behind);
-        return sql(UNREAD_OF, { userIds: jsonList(behind) });
-      };
-      for (const r of tx ? await recount(tx) : await this.db.tx(recount)) unread.set(r.user_id, { unread: r.unread, unseen: r.unseen });
-    }
-    this.known.addWhileRoom(rows.map((r) => r.user_id));
-    this.grew(rows.length);
-    return {
-      message: deliveredRecord(id, message),
-      recipientCount: rows.length,
-      recipients: rows.map((r) => ({
-        userId: r.user_id,
-        unreadCount: unread.get(r.user_id)!.unread,
-        unseenCount: unread.get(r.user_id)!.unseen,
-        groupCount: r.group_count,
-        superseded: r.superseded,
-      })),
-      replayed: false,
-    };
-  }
-
-  private async broadcast(sql: Sql, message: NewMessage): Promise<SendResult> {
-    await sql(LOCK_BROADCASTS, { key: BROADCAST_LOCK });
-    const m = message;
-    const data = m.data === null || m.data === undefined ? null : JSON.stringify(m.data);
-    const [row] = await sql(INSERT_BROADCAST, { level: m.level, text: m.text, extraTags: m.extraTags, url: m.url ?? null, data, createdAt: m.createdAt, expiresAt: m.expiresAt ?? null, category: m.category, critical: m.critical });
-    const [stats] = await sql(KNOWN_USERS);
-    return { message: deliveredRecord(row.id, message), recipientCount: stats.known_users, recipients: null, replayed: false };
-  }
-
-  /** Claims an idempotency key inside the caller's transaction; returns the earlier result when there is one. */
-  private async claim(sql: Sql, idem: IdempotencyClaim): Promise<unknown | undefined> {
-    const { scope, key, fingerprint } = idem;
-    await sql(maintenance.IDEMPOTENCY_EXPIRE_ONE, { scope, key, ttlSeconds: IDEMPOTENCY_TTL_SECONDS });
-    if ((await sql(maintenance.IDEMPOTENCY_INSERT, { scope, key, fingerprint })).length) return undefined;
-    const [row] = await sql(maintenance.IDEMPOTENCY_GET, { scope, key });
-    if (row.fingerprint !== fingerprint) throw new IdempotencyMismatch('idempotency key reused with different input');
-    return row.response;
-  }
-
-  async remember(idem: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
-    return this.db.tx(async (sql) => {
-      const earlier = await this.claim(sql, idem);
-      if (earlier !== undefined) return reviveRememberedFlash(earlier);
-      await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify(result), scope: idem.scope, key: idem.key });
-      return result;
-    });
-  }
-
-  async forget(idem: IdempotencyClaim): Promise<void> {
-    await this.db.sql(maintenance.IDEMPOTENCY_FORGET, { scope: idem.scope, key: idem.key, fingerprint: idem.fingerprint });
+  forget(idem: IdempotencyClaim): Promise<void> {
+    return this.sends.forget(idem);
   }
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
@@ -451,21 +331,4 @@ export class OrmMessageStore implements MessageStore {
       return work(sql);
     });
   }
-}
-
-/** One send of SEND's JSON input. */
-function sendJson(m: NewMessage, userIds: readonly string[]) {
-  return {
-    u: [...new Set(userIds)],
-    l: m.level,
-    t: m.text,
-    x: m.extraTags,
-    r: m.url,
-    d: m.data ?? null,
-    c: m.createdAt.toISOString(),
-    e: m.expiresAt?.toISOString() ?? null,
-    k: m.category,
-    g: m.groupKey,
-    p: m.critical,
-  };
 }

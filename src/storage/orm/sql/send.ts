@@ -38,10 +38,10 @@ with s as (
   where s.k is null or s.p
      or not exists (select 1 from sm_preference p where p.user_id = r.value and p.category = s.k and not p.enabled)
 ), prev as (
-  select pairs.i, pairs.user_id, o.message_id, o.group_count, o.unseen, o.category, o.ctid
+  select pairs.i, pairs.user_id, o.message_id, o.group_count, o.unseen, o.category
   from pairs join s on s.i = pairs.i
   cross join lateral (
-    select d.message_id, d.group_count, d.category, d.seen_at is null and d.message_id > su.seen_upto as unseen, d.ctid
+    select d.message_id, d.group_count, d.category, d.seen_at is null and d.message_id > su.seen_upto as unseen
     from sm_delivery d join sm_user su on su.id = d.user_id
     where d.user_id = pairs.user_id and d.group_key = s.g and d.read_at is null and d.snoozed_until is null
       and d.message_id > su.read_upto and (d.expires_at is null or d.expires_at > now())
@@ -58,18 +58,17 @@ with s as (
   set unread_count = su.unread_count + excluded.unread_count, unseen_count = su.unseen_count + excluded.unseen_count,
       total_count = su.total_count + excluded.total_count
   returning su.id, su.unread_count, su.unseen_count, su.bcast_id, su.seen_upto, su.read_upto, su.archived_upto, (su.xmax::text = '0') as inserted
+), sup as materialized (
+  -- Marks each superseded delivery read: one primary-key probe each (sm_supersede, a function of the
+  -- migrations), whatever this statement's plan. Run once ids counts it.
+  select sm_supersede(prev.user_id, prev.message_id) as done from prev
 ), ids as (
   select s.i, nextval(pg_get_serial_sequence('sm_message', 'id')) as id
-  from s cross join (select count(*) from u) as locked
+  from s cross join (select count(*) from u) as locked cross join (select count(*) from sup) as superseded
 ), m as (
   insert into sm_message (id, level, text, extra_tags, url, data, created_at, delivered_at, expires_at, broadcast, category, group_key, critical)
   select ids.id, s.l, s.t, s.x, s.r, s.d, s.c, clock_timestamp(), s.e, false, s.k, s.g, s.p from s join ids using (i)
   returning id, level, created_at, delivered_at, expires_at, category, group_key
-), sup as (
-  -- By the row versions prev found (a TID scan): a join with prev may be planned as a scan of sm_delivery.
-  update sm_delivery d set read_at = now()
-  where d.ctid = any(array(select ctid from prev)) and d.read_at is null
-  returning 1
 ), d as (
   insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at, category, group_key, group_count)
   select pairs.user_id, m.id, m.level, m.created_at, m.delivered_at, m.expires_at, m.category, m.group_key, coalesce(prev.group_count, 0) + 1
