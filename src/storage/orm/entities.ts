@@ -167,8 +167,25 @@ export const CategoryEntity = defineEntity({
     unseenCount: p.integer().default(0),
     archivedCount: p.integer().default(0),
     snoozedCount: p.integer().default(0),
+    seenUpto: p.bigint('string').default(0),
+    readUpto: p.bigint('string').default(0),
+    archivedUpto: p.bigint('string').default(0),
   },
   primaryKeys: ['userId', 'category'],
+});
+
+/** The marks of a category's watermarks, as sm_mark's of the user's. */
+export const CategoryMarkEntity = defineEntity({
+  name: 'SmCategoryMark',
+  tableName: 'sm_category_mark',
+  properties: {
+    userId: p.string().length(255).primary(),
+    category: p.string().length(64).primary(),
+    kind: p.string().length(8).primary(),
+    upto: p.bigint('string').primary(),
+    at: p.datetime(),
+  },
+  primaryKeys: ['userId', 'category', 'kind', 'upto'],
 });
 
 export const StatsEntity = defineEntity({
@@ -205,4 +222,4 @@ export const LeaseEntity = defineEntity({
   },
 });
 
-export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, StatsEntity, IdempotencyEntity, LeaseEntity];
+export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, CategoryMarkEntity, StatsEntity, IdempotencyEntity, LeaseEntity];

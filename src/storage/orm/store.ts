@@ -231,7 +231,8 @@ export class OrmMessageStore implements MessageStore {
     const every = this.opts.analyzeEveryCleanups;
     if (every && ++this.cleanups % every === 0) await this.db.unprepared(maintenance.ANALYZE_ALL);
     return this.db.tx(async (sql) => {
-      const [d] = await sql(maintenance.CLEANUP_DELIVERIES, { limit });
+      const users = await sql(maintenance.CLEANUP_LOCK_USERS, { limit });
+      const [d] = users.length ? await sql(maintenance.CLEANUP_DELIVERIES, { limit, userIds: jsonList(users.map((u) => u.id)) }) : [];
       if (d?.users) await sql(maintenance.CLEANUP_MARKS, { userIds: jsonList(d.users) });
       const m = await sql(maintenance.CLEANUP_MESSAGES, { limit });
       const i = await sql(maintenance.CLEANUP_IDEMPOTENCY, { ttlSeconds: IDEMPOTENCY_TTL_SECONDS, limit });

@@ -16,9 +16,11 @@ with w as (select seen_upto, read_upto, archived_upto from sm_user where id = :u
 ), c as (select * from sm_category where user_id = :userId::text and category = :category::text
 ), x as (
   select (count(*) filter (where e.snoozed_until is null))::int as total,
-         (count(*) filter (where e.snoozed_until is null and e.read_at is null and e.message_id > w.read_upto))::int as unread,
-         (count(*) filter (where e.snoozed_until is null and e.seen_at is null and e.read_at is null and e.message_id > w.seen_upto))::int as unseen,
-         (count(*) filter (where e.snoozed_until is null and (e.archived_at is not null or e.message_id <= w.archived_upto)))::int as archived,
+         (count(*) filter (where e.snoozed_until is null and e.read_at is null and e.message_id > greatest(w.read_upto, coalesce((select read_upto from c), 0))))::int as unread,
+         (count(*) filter (where e.snoozed_until is null and e.seen_at is null and e.read_at is null
+           and e.message_id > greatest(w.seen_upto, coalesce((select seen_upto from c), 0))))::int as unseen,
+         (count(*) filter (where e.snoozed_until is null
+           and (e.archived_at is not null or e.message_id <= greatest(w.archived_upto, coalesce((select archived_upto from c), 0)))))::int as archived,
          (count(*) filter (where e.snoozed_until is not null))::int as snoozed
   from (
     select e.read_at, e.seen_at, e.archived_at, e.snoozed_until, e.message_id, e.category from sm_delivery e

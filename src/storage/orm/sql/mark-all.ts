@@ -47,10 +47,11 @@ with nw as (
   from sm_user su where su.id = :userId::text
 ), above_cat as (
   select d.category,
-         (count(*) filter (where d.read_at is null and d.message_id > nw.read_to))::int as unread,
-         (count(*) filter (where d.seen_at is null and d.read_at is null and d.message_id > nw.seen_to))::int as unseen,
-         (count(*) filter (where d.archived_at is null and d.message_id > nw.archived_to))::int as unarchived,
-         (count(*) filter (where :onlyRead::boolean and d.read_at is not null and d.archived_at is null and d.message_id <= :upto::bigint))::int as to_archive
+         (count(*) filter (where d.read_at is null and d.message_id > greatest(nw.read_to, sm_cat_upto(d.user_id, d.category, 'read'))))::int as unread,
+         (count(*) filter (where d.seen_at is null and d.read_at is null and d.message_id > greatest(nw.seen_to, sm_cat_upto(d.user_id, d.category, 'seen'))))::int as unseen,
+         (count(*) filter (where d.archived_at is null and d.message_id > greatest(nw.archived_to, sm_cat_upto(d.user_id, d.category, 'archived'))))::int as unarchived,
+         (count(*) filter (where :onlyRead::boolean and (d.read_at is not null or d.message_id <= sm_cat_upto(d.user_id, d.category, 'read'))
+           and d.archived_at is null and d.message_id > sm_cat_upto(d.user_id, d.category, 'archived') and d.message_id <= :upto::bigint))::int as to_archive
   from sm_delivery d, nw
   where (d.user_id, d.message_id) > (:userId::text, :lo::bigint)
     and (d.user_id, d.message_id) <= (:userId::text, 9223372036854775807::bigint)
@@ -63,12 +64,14 @@ with nw as (
 ), expired as (
   -- The expired ones (still in the counters) whose state this changes: not live, so not in n.
   select count(*) filter (where case
-      when :archived::boolean then e.archived_at is null and e.message_id > nw.archived_upto
-        and (e.message_id <= nw.archived_to or (:onlyRead::boolean and e.read_at is not null and e.message_id <= :upto::bigint))
-      when :read::boolean then e.read_at is null and e.message_id > nw.read_upto and e.message_id <= nw.read_to
-      else e.seen_at is null and e.read_at is null and e.message_id > nw.seen_upto and e.message_id <= nw.seen_to end)::int as n
+      when :archived::boolean then e.archived_at is null and e.message_id > greatest(nw.archived_upto, sm_cat_upto(e.user_id, e.category, 'archived'))
+        and (e.message_id <= nw.archived_to
+          or (:onlyRead::boolean and (e.read_at is not null or e.message_id <= sm_cat_upto(e.user_id, e.category, 'read')) and e.message_id <= :upto::bigint))
+      when :read::boolean then e.read_at is null and e.message_id > greatest(nw.read_upto, sm_cat_upto(e.user_id, e.category, 'read')) and e.message_id <= nw.read_to
+      else e.seen_at is null and e.read_at is null and e.message_id > greatest(nw.seen_upto, sm_cat_upto(e.user_id, e.category, 'seen'))
+        and e.message_id <= nw.seen_to end)::int as n
   from (
-    select e.read_at, e.seen_at, e.archived_at, e.snoozed_until, e.message_id from sm_delivery e
+    select e.read_at, e.seen_at, e.archived_at, e.snoozed_until, e.message_id, e.user_id, e.category from sm_delivery e
     where e.user_id = :userId::text and e.expires_at <= now() order by e.expires_at offset 0
   ) e, nw
   where e.snoozed_until is null
@@ -93,7 +96,8 @@ with nw as (
   update sm_delivery d set archived_at = now()
   from nw
   where :onlyRead::boolean and (d.user_id, d.message_id) > (:userId::text, :lo::bigint) and (d.user_id, d.message_id) <= (:userId::text, :upto::bigint)
-    and d.read_at is not null and d.archived_at is null and d.snoozed_until is null
+    and (d.read_at is not null or d.message_id <= sm_cat_upto(d.user_id, d.category, 'read'))
+    and d.archived_at is null and d.snoozed_until is null and d.message_id > sm_cat_upto(d.user_id, d.category, 'archived')
   returning 1
 ), marks as (
   insert into sm_mark (user_id, kind, upto, at)

@@ -16,7 +16,8 @@
  * deliveries above the read and archived watermarks (the store lowers them first, LOWER_UPTO), so `old`
  * reads what the lock holder committed; marking read, which runs alone, judges seen on the row it
  * updated (its newest version: `old` may predate a markSeen the lock waited for). `cat` keeps the
- * category counters (sm_category) as `cnt` keeps the user's.
+ * category counters (sm_category) as `cnt` keeps the user's; the category's watermarks are read FOR
+ * SHARE, which hands back their newest version too (a category's "all" operation may have just committed).
  */
 import { statement } from '../statement.js';
 import type { InboxCounts } from '../../../domain/message-store.js';
@@ -33,9 +34,12 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind
 ), old as (
-  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until from sm_delivery d
+  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until, coalesce(c.seen_upto, 0) as category_seen_upto from sm_delivery d
+  left join lateral (
+    select c.seen_upto, c.read_upto from sm_category c where d.category is not null and c.user_id = d.user_id and c.category = d.category for share
+  ) c on true
   where d.user_id = (select id from go) and d.message_id = (select (p.ids->>0)::bigint from p)
-    and (d.message_id > (select read_upto from st) or d.snoozed_until is not null)
+    and (d.message_id > greatest((select read_upto from st), coalesce(c.read_upto, 0)) or d.snoozed_until is not null)
     and (d.read_at is null) = :read::boolean and (d.expires_at is null or d.expires_at > now())
 ), upd as (
   update sm_delivery d
@@ -45,7 +49,7 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
   returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category,
-    d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
+    d.snoozed_until is null and d.seen_at is null and d.message_id > greatest((select seen_upto from st), old.category_seen_upto) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
 ), cat as (
   update sm_category c
@@ -99,9 +103,12 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind
 ), old as (
-  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until from sm_delivery d
+  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until, coalesce(c.seen_upto, 0) as category_seen_upto from sm_delivery d
+  left join lateral (
+    select c.seen_upto, c.read_upto from sm_category c where d.category is not null and c.user_id = d.user_id and c.category = d.category for share
+  ) c on true
   where d.user_id = (select id from go) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))
-    and (d.message_id > (select read_upto from st) or d.snoozed_until is not null)
+    and (d.message_id > greatest((select read_upto from st), coalesce(c.read_upto, 0)) or d.snoozed_until is not null)
     and (d.read_at is null) = :read::boolean and (d.expires_at is null or d.expires_at > now())
 ), upd as (
   update sm_delivery d
@@ -111,7 +118,7 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
   returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category,
-    d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
+    d.snoozed_until is null and d.seen_at is null and d.message_id > greatest((select seen_upto from st), old.category_seen_upto) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
 ), cat as (
   update sm_category c

@@ -8,7 +8,8 @@
  * the state filters (snoozed ones: pages-snoozed.ts), newest first (`after` a cursor) or oldest first
  * (`before` it). :cursor null starts at the end; :levels (a JSON list), :since and :until null do not
  * filter; :read, :seen, :archived null take both. A filter for what a watermark covers not (read, seen
- * or archived false) starts the scan at that watermark (`lo`).
+ * or archived false) starts the scan at that watermark (`lo`). A delivery's watermarks are its user's
+ * and its category's (sm_cat_upto): the user's bound the scans, the category's filter.
  */
 import type { InboxCounts } from '../../../domain/message-store.js';
 import { statement } from '../statement.js';
@@ -31,7 +32,8 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
       and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
-      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+      and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
+      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
       and :archived::boolean is not true
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
@@ -50,7 +52,8 @@ union all
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
-   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+   and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
+   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
    and :archived::boolean is not true
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
@@ -74,7 +77,8 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
       and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
-      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+      and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
+      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
       and :archived::boolean is not true
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
@@ -93,7 +97,8 @@ union all
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
-   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+   and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
+   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
    and :archived::boolean is not true
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
@@ -121,9 +126,9 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
       and d.snoozed_until is null and d.message_id > (select lo from st)
-      and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
-      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
-      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
+      and (:read::boolean is null or (d.read_at is not null or d.message_id <= greatest((select read_upto from st), sm_cat_upto(d.user_id, d.category, 'read'))) = :read::boolean)
+      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
+      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= greatest((select archived_upto from st), sm_cat_upto(d.user_id, d.category, 'archived'))) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
@@ -141,9 +146,9 @@ union all
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.snoozed_until is null and d.message_id > (select lo from st)
-   and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
-   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
-   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
+   and (:read::boolean is null or (d.read_at is not null or d.message_id <= greatest((select read_upto from st), sm_cat_upto(d.user_id, d.category, 'read'))) = :read::boolean)
+   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
+   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= greatest((select archived_upto from st), sm_cat_upto(d.user_id, d.category, 'archived'))) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
@@ -170,9 +175,9 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
       and d.snoozed_until is null and d.message_id > (select lo from st)
-      and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
-      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
-      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
+      and (:read::boolean is null or (d.read_at is not null or d.message_id <= greatest((select read_upto from st), sm_cat_upto(d.user_id, d.category, 'read'))) = :read::boolean)
+      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
+      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= greatest((select archived_upto from st), sm_cat_upto(d.user_id, d.category, 'archived'))) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
       and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
@@ -190,9 +195,9 @@ union all
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.snoozed_until is null and d.message_id > (select lo from st)
-   and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
-   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
-   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
+   and (:read::boolean is null or (d.read_at is not null or d.message_id <= greatest((select read_upto from st), sm_cat_upto(d.user_id, d.category, 'read'))) = :read::boolean)
+   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
+   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= greatest((select archived_upto from st), sm_cat_upto(d.user_id, d.category, 'archived'))) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
    and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)

@@ -41,10 +41,12 @@ with s as (
   select pairs.i, pairs.user_id, o.message_id, o.group_count, o.unseen, o.category
   from pairs join s on s.i = pairs.i
   cross join lateral (
-    select d.message_id, d.group_count, d.category, d.seen_at is null and d.message_id > su.seen_upto as unseen
+    select d.message_id, d.group_count, d.category,
+      d.seen_at is null and d.message_id > greatest(su.seen_upto, sm_cat_upto(d.user_id, d.category, 'seen')) as unseen
     from sm_delivery d join sm_user su on su.id = d.user_id
     where d.user_id = pairs.user_id and d.group_key = s.g and d.read_at is null and d.snoozed_until is null
-      and d.message_id > su.read_upto and (d.expires_at is null or d.expires_at > now())
+      and d.message_id > su.read_upto and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
+      and (d.expires_at is null or d.expires_at > now())
     order by d.message_id desc limit 1
   ) o
   where s.g is not null
