@@ -2,9 +2,9 @@
 import { PREFERENCES_MAX, PreferenceLimit, type AllChange, type CategoryPreference, type InboxCounts } from '../../domain/message-store.js';
 import type { Db, Sql } from './db.js';
 import { NO_COUNTS, countsOf } from './reads.js';
-import { CATEGORY_COUNTS, MARK_ALL_IN_CATEGORY } from './sql/categories.js';
+import { CATEGORY_COUNTS, CATEGORY_MARK_ALL_BOUNDS, RAISE_CATEGORY_UPTO } from './sql/categories.js';
 import { USER_STATE } from './sql/users.js';
-import type { Kinds } from './states.js';
+import { lowestRaised, type Kinds } from './states.js';
 import { LOCK_PREFERENCES, PREFERENCES, SET_PREFERENCE } from './sql/preferences.js';
 
 export async function preferencesOf(db: Db, userId: string): Promise<CategoryPreference[]> {
@@ -27,8 +27,18 @@ export async function categoryCountsIn(sql: Sql, userId: string, category: strin
   return row ? countsOf(row) : NO_COUNTS;
 }
 
-/** An "all" operation limited to `category` (MARK_ALL_IN_CATEGORY), the user locked and caught up; the counts are the whole inbox's. */
+/**
+ * An "all" operation limited to `category`, the user locked and caught up: raises the category's watermarks
+ * of `kinds` to its newest delivery at or before `until` (RAISE_CATEGORY_UPTO). The counts are the whole inbox's.
+ */
 export async function markAllInCategory(sql: Sql, userId: string, category: string, until: Date, kinds: Kinds, onlyRead: boolean): Promise<AllChange> {
-  const [r] = await sql(MARK_ALL_IN_CATEGORY, { userId, category, until, ...kinds, onlyRead });
-  return { count: r.n, counts: countsOf((await sql(USER_STATE, { userId }))[0]) };
+  const [w] = await sql(CATEGORY_MARK_ALL_BOUNDS, { userId, category, until });
+  let count = 0;
+  if (w?.upto) {
+    // onlyRead archives what the category's or the user's read watermark covers.
+    const readUpto = onlyRead ? String(BigInt(w.read_upto) > BigInt(w.user_read_upto) ? w.read_upto : w.user_read_upto) : w.read_upto;
+    const lo = lowestRaised({ upto: w.upto, seen_upto: w.seen_upto, read_upto: readUpto, archived_upto: w.archived_upto }, kinds, onlyRead);
+    [{ n: count }] = await sql(RAISE_CATEGORY_UPTO, { userId, category, upto: w.upto, lo, ...kinds, onlyRead });
+  }
+  return { count, counts: countsOf((await sql(USER_STATE, { userId }))[0]) };
 }
