@@ -131,6 +131,23 @@ export function categoriesContract({ it, send, broadcast, expectCounts }: StoreC
       await expectCounts(a, counts({ total: 6, unread: 1, unseen: 1, archived: 5 }));
     });
 
+    it('archives with onlyRead what either cut-off made read: the category\'s under the whole inbox\'s, and the reverse', async ({ store }) => {
+      const a = uid();
+      const b1 = (await send([a], { category: 'billing' })).message.id;
+      const n1 = (await send([a])).message.id;
+      const s1 = (await send([a], { category: 'social' })).message.id;
+      await store.markAllRead(a, later(), 'billing');
+      expect(await store.archiveAll(a, later(), true)).toEqual({ count: 1, counts: counts({ total: 3, unread: 2, unseen: 2, archived: 1 }) });
+      expect(await state(store, a, b1)).toEqual({ read: true, seen: true, archived: true, snoozed: false });
+      await store.markAllRead(a, later());
+      expect(await store.archiveAll(a, later(), true, 'social')).toEqual({ count: 1, counts: counts({ total: 3, archived: 2 }) });
+      expect(await state(store, a, s1)).toEqual({ read: true, seen: true, archived: true, snoozed: false });
+      expect(await state(store, a, n1)).toEqual({ read: true, seen: true, archived: false, snoozed: false });
+      expect(await store.counts(a, 'social')).toEqual(counts({ total: 1, archived: 1 }));
+      expect(await store.counts(a, 'billing')).toEqual(counts({ total: 1, archived: 1 }));
+      await expectCounts(a, counts({ total: 3, archived: 2 }));
+    });
+
     it('keeps a category\'s counts exact through delete, snooze, wake, expiry and the cleanup', async ({ store }) => {
       const a = uid();
       const expiresAt = expiresSoon();
