@@ -23,8 +23,10 @@ import { defineEntity, p } from '@mikro-orm/core';
  *   (expired-but-unreclaimed ones included, corrected at read time by sm_expired).
  * - Categories: a delivery copies its message's category; sm_category holds the user's five counters of
  *   each category they received one in (the same rules as sm_user's, moved by the same statements), so
- *   counts(category) is O(1). The "all" operations limited to a category write the category's rows (no
- *   per-category watermark yet); the whole-inbox ones set each category's counters from the scan they make.
+ *   counts(category) is O(1), and the category's three watermarks (marks in sm_category_mark): a delivery
+ *   of category c is in state k when its own time is set or, not snoozed, its id is at or below the
+ *   greater of the user's and c's k watermark. The "all" operations limited to c raise c's; the
+ *   whole-inbox ones set each category's counters from the scan they make; LOWER_UPTO lowers both.
  * - Preferences: sm_preference rows (a category without one is enabled); a send leaves out who disabled
  *   the category, a broadcast skips them when copied (sm_message.critical overrides both).
  * - Grouping: a delivery copies the group key and holds its groupCount; sm_delivery_group_idx finds the
