@@ -71,34 +71,42 @@ describe('PostgreSQL read watermark', () => {
     expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toMatchObject({ count: 1, unreadCount: 0 });
   });
 
-  it('drops the read marks whose messages are all gone, and keeps those still covering one', async () => {
-    const a = `marks-${Date.now()}`;
+  it('drops the read marks whose messages are all gone, and keeps those still covering one (the user\'s and a category\'s)', async () => {
+    const [a, b] = [`marks-${Date.now()}`, `category-marks-${Date.now()}`];
     const marks = async () => (await other.query<{ n: number }>('select count(*)::int as n from sm_mark where user_id = $1 and kind = $2', [a, 'read'])).rows[0].n;
+    const categoryMarks = async () =>
+      (await other.query<{ n: number }>('select count(*)::int as n from sm_category_mark where user_id = $1 and kind = $2', [b, 'read'])).rows[0].n;
     const expiresAt = expiresSoon();
-    await store.send(msg({ text: 'goes', expiresAt }), { userIds: [a] });
-    await store.markAllRead(a, new Date(Date.now() + 1000));
-    const kept = (await store.send(msg({ text: 'stays', expiresAt: null }), { userIds: [a] })).message.id;
-    await store.send(msg({ text: 'goes too', expiresAt }), { userIds: [a] });
-    await store.markAllRead(a, new Date(Date.now() + 1000));
-    const readAt = (await store.get(a, kept))?.readAt;
-    expect(await marks()).toBe(2);
+    const kept: string[] = [];
+    for (const [user, category] of [[a, null], [b, 'billing']] as const) {
+      await store.send(msg({ text: 'goes', expiresAt, category }), { userIds: [user] });
+      await store.markAllRead(user, new Date(Date.now() + 1000), category);
+      kept.push((await store.send(msg({ text: 'stays', expiresAt: null, category }), { userIds: [user] })).message.id);
+      await store.send(msg({ text: 'goes too', expiresAt, category }), { userIds: [user] });
+      await store.markAllRead(user, new Date(Date.now() + 1000), category);
+    }
+    const readAt = [(await store.get(a, kept[0]))?.readAt, (await store.get(b, kept[1]))?.readAt];
+    expect([await marks(), await categoryMarks()]).toEqual([2, 2]);
     await waitUntilPast(expiresAt);
     expect(await store.cleanupExpired(1000)).toBeGreaterThan(0);
     // The first mark covered only the expired message; the second still covers `kept`.
-    expect(await marks()).toBe(1);
-    expect((await store.get(a, kept))?.readAt).toEqual(readAt);
-    expect(await store.unreadCount(a)).toBe(0);
+    expect([await marks(), await categoryMarks()]).toEqual([1, 1]);
+    expect([(await store.get(a, kept[0]))?.readAt, (await store.get(b, kept[1]))?.readAt]).toEqual(readAt);
+    expect([await store.unreadCount(a), await store.unreadCount(b)]).toEqual([0, 0]);
+    expect(await store.counts(b, 'billing')).toEqual({ total: 1, unread: 0, unseen: 0, archived: 0, snoozed: 0 });
   });
 
-  it('counts a message read once when markRead and markAllRead race on it, every time', async () => {
+  it('counts a message read once when markRead and markAllRead (of the inbox or its category) race on it, every time', async () => {
     const a = `race-${Date.now()}`;
     for (let round = 0; round < 25; round++) {
-      const m = (await store.send(msg({ text: `race ${round}` }), { userIds: [a] })).message.id;
-      const [r, all] = await Promise.all([store.setRead(a, [m], true), store.markAllRead(a, new Date(Date.now() + 1000))]);
+      const category = round % 2 ? 'billing' : null;
+      const m = (await store.send(msg({ text: `race ${round}`, category }), { userIds: [a] })).message.id;
+      const [r, all] = await Promise.all([store.setRead(a, [m], true), store.markAllRead(a, new Date(Date.now() + 1000), category)]);
       // Exactly one of the two read it.
       expect(r.changed.length + all.count).toBe(1);
       expect(await store.unreadCount(a)).toBe(0);
     }
+    expect((await store.counts(a, 'billing')).unread).toBe(0);
   });
 });
 

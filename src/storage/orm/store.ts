@@ -233,7 +233,10 @@ export class OrmMessageStore implements MessageStore {
     return this.db.tx(async (sql) => {
       const users = await sql(maintenance.CLEANUP_LOCK_USERS, { limit });
       const [d] = users.length ? await sql(maintenance.CLEANUP_DELIVERIES, { limit, userIds: jsonList(users.map((u) => u.id)) }) : [];
-      if (d?.users) await sql(maintenance.CLEANUP_MARKS, { userIds: jsonList(d.users) });
+      if (d?.users) {
+        await sql(maintenance.CLEANUP_MARKS, { userIds: jsonList(d.users) });
+        await sql(maintenance.CLEANUP_CATEGORY_MARKS, { userIds: jsonList(d.users) });
+      }
       const m = await sql(maintenance.CLEANUP_MESSAGES, { limit });
       const i = await sql(maintenance.CLEANUP_IDEMPOTENCY, { ttlSeconds: IDEMPOTENCY_TTL_SECONDS, limit });
       return (d?.n ?? 0) + m.length + i.length;

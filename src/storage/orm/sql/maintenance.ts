@@ -77,6 +77,21 @@ where k.user_id in (select value from jsonb_array_elements_text(:userIds::jsonb)
   )
 returning 1`);
 
+/** As CLEANUP_MARKS, of the users' category marks (a category's deliveries between two of its marks). */
+export const CLEANUP_CATEGORY_MARKS = statement<{ userIds: string }>(`
+delete from sm_category_mark k
+where k.user_id in (select value from jsonb_array_elements_text(:userIds::jsonb))
+  and not exists (
+    select 1 from sm_delivery d
+    where d.user_id = k.user_id and d.category = k.category and d.message_id <= k.upto
+      and d.message_id > coalesce((
+        select max(k2.upto) from sm_category_mark k2
+        where k2.user_id = k.user_id and k2.category = k.category and k2.kind = k.kind and k2.upto < k.upto
+      ), 0)
+      and case k.kind when 'seen' then d.seen_at is null when 'read' then d.read_at is null else d.archived_at is null end
+  )
+returning 1`);
+
 /** Expired messages with no delivery left (deliveries go first, so counters stay exact). */
 export const CLEANUP_MESSAGES = statement<{ limit: number }>(`
 delete from sm_message where id in (
