@@ -40,21 +40,22 @@ describe('PostgreSQL read watermark', () => {
     await db?.drop();
   });
 
-  it('delivers unread a broadcast that took its id before a mark-all-read and committed after it', async () => {
+  it.each([null, 'billing'])('delivers unread a broadcast that took its id before a mark-all-read (category %s) and committed after it', async (category) => {
     const a = `late-${Date.now()}`;
     await store.ensureUser(a);
-    const before = (await store.send(msg({ text: 'before' }), { userIds: [a] })).message.id;
+    const before = (await store.send(msg({ text: 'before', category }), { userIds: [a] })).message.id;
 
     // A broadcast takes its id and stays uncommitted...
     await other.query('begin');
     const { rows } = await other.query<{ id: string }>(
-      `insert into sm_message (level, text, created_at, expires_at, broadcast) values (25, 'late broadcast', now(), now() + interval '1 day', true) returning id::text`,
+      `insert into sm_message (level, text, created_at, expires_at, broadcast, category) values (25, 'late broadcast', now(), now() + interval '1 day', true, $1) returning id::text`,
+      [category],
     );
     const late = rows[0].id;
-    // ...while a direct message with a higher id arrives and the user marks everything read.
-    const direct = (await store.send(msg({ text: 'direct' }), { userIds: [a] })).message.id;
+    // ...while a direct message with a higher id arrives and the user marks everything (of the category) read.
+    const direct = (await store.send(msg({ text: 'direct', category }), { userIds: [a] })).message.id;
     expect(BigInt(direct)).toBeGreaterThan(BigInt(late));
-    expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toMatchObject({ count: 2, unreadCount: 0 });
+    expect(await store.markAllRead(a, new Date(Date.now() + 1000), category)).toMatchObject({ count: 2, unreadCount: 0 });
     const readAt = (await store.get(a, direct))?.readAt;
     expect(readAt).toBeInstanceOf(Date);
     await other.query('commit');
@@ -68,6 +69,7 @@ describe('PostgreSQL read watermark', () => {
     expect(inbox.items.map((i) => i.message.id)).toEqual([late]);
     expect(inbox.totalCount).toBe(1);
     expect(await idsOf(store, a)).toEqual([direct, late, before]);
+    if (category) expect(await store.counts(a, category)).toEqual({ total: 3, unread: 1, unseen: 1, archived: 0, snoozed: 0 });
     expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toMatchObject({ count: 1, unreadCount: 0 });
   });
 
