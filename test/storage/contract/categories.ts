@@ -148,10 +148,11 @@ export function categoriesContract({ it, send, broadcast, expectCounts }: StoreC
       await expectCounts(a, counts({ total: 3, archived: 2 }));
     });
 
-    it('keeps a category\'s counts exact through delete, snooze, wake, expiry and the cleanup', async ({ store }) => {
+    // One wait for expiry serves grouping too: an expired message of a group is not superseded.
+    it('keeps a category\'s counts exact through delete, snooze, wake, expiry and the cleanup; an expired grouped message is not superseded', async ({ store }) => {
       const a = uid();
       const expiresAt = expiresSoon();
-      const gone = (await send([a], { category: 'billing', expiresAt })).message.id;
+      const gone = (await send([a], { category: 'billing', expiresAt, groupKey: 'expiring' })).message.id;
       const goneRead = (await send([a], { category: 'billing', expiresAt })).message.id;
       await store.setRead(a, [goneRead], true);
       const m: string[] = [];
@@ -167,12 +168,14 @@ export function categoriesContract({ it, send, broadcast, expectCounts }: StoreC
 
       await waitUntilPast(expiresAt);
       expect(await store.get(a, gone)).toBeNull();
+      const again = (await send([a], { groupKey: 'expiring' })).recipients?.[0];
+      expect(again).toMatchObject({ groupCount: 1, superseded: null, unreadCount: 4 });
       const live = counts({ total: 2, unread: 2, unseen: 1 });
       expect(await store.counts(a, 'billing')).toEqual(live);
       while ((await store.cleanupExpired(1000)) > 0);
       expect(await store.counts(a, 'billing')).toEqual(live);
       expect(await store.counts(a, 'social')).toEqual(counts({ total: 1, unread: 1, unseen: 1 }));
-      await expectCounts(a, counts({ total: 3, unread: 3, unseen: 2 }));
+      await expectCounts(a, counts({ total: 4, unread: 4, unseen: 3 }));
     });
   });
 }
