@@ -148,6 +148,28 @@ export function categoriesContract({ it, send, broadcast, expectCounts }: StoreC
       await expectCounts(a, counts({ total: 3, archived: 2 }));
     });
 
+    it('keeps each category\'s counts equal to its lists under concurrent sends, state changes and cut-offs', async ({ store }) => {
+      const a = uid();
+      const old: string[] = [];
+      for (let i = 0; i < 10; i++) old.push((await send([a], { category: i % 2 ? 'billing' : 'social' })).message.id);
+      await Promise.all([
+        ...Array.from({ length: 16 }, (_, i) => send([a, uid()], { category: i % 3 ? 'billing' : 'social', groupKey: i % 4 ? null : 'g' })),
+        store.setRead(a, old.slice(0, 3), true),
+        store.markAllRead(a, new Date(), 'billing'),
+        store.archiveAll(a, new Date(), false, 'social'),
+        store.markAllSeen(a, new Date()),
+        store.deleteMessages(a, old.slice(8)),
+        store.snooze(a, [old[5]], inMs(3_600_000)),
+        store.setRead(a, [old[4]], false),
+      ]);
+      for (const category of ['billing', 'social']) {
+        const total = (filter: object, unreadOnly = false) =>
+          store.list(a, query({ filter: { categories: [category], ...filter }, unreadOnly, limit: 0 })).then((p) => p.totalCount);
+        const fromLists = { total: await total({}), unread: await total({}, true), unseen: await total({ seen: false }), archived: await total({ archived: true }), snoozed: await total({ snoozed: true }) };
+        expect(await store.counts(a, category), category).toEqual(fromLists);
+      }
+    });
+
     // One wait for expiry serves grouping too: an expired message of a group is not superseded.
     it('keeps a category\'s counts exact through delete, snooze, wake, expiry and the cleanup; an expired grouped message is not superseded', async ({ store }) => {
       const a = uid();
