@@ -22,18 +22,18 @@ import {
 import { KnownUsers } from '../known-users.js';
 import { notBuilt } from '../not-built.js';
 import { categoryCountsIn, markAllInCategory, preferencesOf, setPreferenceIn } from './categories.js';
-import { PREPARED_MAX_IDS, jsonList, type Db, type Sql } from './db.js';
-import { OrmSends } from './sends.js';
+import { UserAccess } from './access.js';
+import { jsonList, type Db } from './db.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
-import { CATCH_UP, LOWER_UPTO } from './sql/broadcasts.js';
 import { DELETE_MANY, DELETE_ONE } from './sql/delete.js';
 import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
 import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
 import { DUE } from './sql/states.js';
+import { OrmSends } from './sends.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
-import { BEHIND_OF, BROADCAST_VIEWS, LOCK_USER, REGISTER_USERS, USER_STATE } from './sql/users.js';
+import { BEHIND_OF, BROADCAST_VIEWS, REGISTER_USERS, USER_STATE } from './sql/users.js';
 
 /** Users woken at once by wakeDue: each holds a pooled connection for its transaction. */
 const WAKE_CONCURRENCY = 4;
@@ -49,6 +49,7 @@ export class OrmMessageStore implements MessageStore {
   private readonly known = new KnownUsers();
   /** Sends, broadcasts and idempotency keys (sends.ts). */
   private readonly sends: OrmSends;
+  private readonly access: UserAccess;
 
   private cleanups = 0;
   /** Deliveries written since the last ANALYZE, sm_delivery's size then, and the ANALYZE running now. */
@@ -79,9 +80,10 @@ export class OrmMessageStore implements MessageStore {
       analyzeOnGrowth?: number;
     } = {},
   ) {
+    this.access = new UserAccess(db);
     this.sends = new OrmSends(db, {
       known: this.known,
-      catchUp: (sql, userIds) => this.catchUp(sql, userIds),
+      catchUp: (sql, userIds) => this.access.catchUp(sql, userIds),
       grew: (n) => this.grew(n),
       onSendBatch: (n) => this.opts.onSendBatch?.(n),
     });
@@ -107,7 +109,7 @@ export class OrmMessageStore implements MessageStore {
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
     checkListCursor(query.cursor);
-    return (await this.caughtUp(userId, (sql) => listPage(sql, userId, query))).value;
+    return (await this.access.caughtUp(userId, (sql) => listPage(sql, userId, query))).value;
   }
 
   async get(userId: string, messageId: string): Promise<MessageRecord | null> {
@@ -128,8 +130,8 @@ export class OrmMessageStore implements MessageStore {
     // Marking read is one statement. Marking unread (which unarchives) may first have to lower the read
     // and archived watermarks below the requested ids, so it runs with the user locked, in a transaction.
     const row = read
-      ? await this.caughtUp(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length })
-      : await this.locked(userId, async (sql) => {
+      ? await this.access.caughtUp(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length })
+      : await this.access.locked(userId, async (sql) => {
           await lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
           return (await sql(statement, inputs))[0];
         });
@@ -158,13 +160,13 @@ export class OrmMessageStore implements MessageStore {
    */
   private async raise(userId: string, until: Date, kinds: Kinds, onlyRead: boolean, category: string | null): Promise<AllChange> {
     if (category !== null) {
-      return (await this.locked(userId, (sql) => markAllInCategory(sql, userId, category, until, kinds, onlyRead))) ?? { count: 0, counts: NO_COUNTS };
+      return (await this.access.locked(userId, (sql) => markAllInCategory(sql, userId, category, until, kinds, onlyRead))) ?? { count: 0, counts: NO_COUNTS };
     }
     return this.db.tx(async (sql) => {
       let [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until });
       if (!user) return { count: 0, counts: NO_COUNTS };
       if (user.behind) {
-        await this.catchUp(sql, [userId]);
+        await this.access.catchUp(sql, [userId]);
         [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until }); // the broadcasts just copied count too
       }
       return user.upto === null ? { count: 0, counts: countsOf((await sql(USER_STATE, { userId }))[0]) } : raiseIn(sql, userId, { ...user, upto: user.upto }, kinds, onlyRead);
@@ -174,7 +176,7 @@ export class OrmMessageStore implements MessageStore {
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = ids.filter(isMessageId);
     const statement = wanted.length === 1 ? DELETE_ONE : DELETE_MANY;
-    const row = await this.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted) }))[0], { ids: wanted.length });
+    const row = await this.access.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted) }))[0], { ids: wanted.length });
     const deleted = new Set(row.deleted ?? []);
     const counts = countsOf(row);
     return { deleted: [...deleted], notFound: [...new Set(ids.filter((id) => !deleted.has(id)))], unreadCount: counts.unread, counts };
@@ -199,7 +201,7 @@ export class OrmMessageStore implements MessageStore {
     // not due any more (WAKE re-checks it).
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < due.length; i = next++) woken[i] = await this.locked(due[i].user_id, (sql) => wakeIn(sql, due[i].user_id, due[i].ids, now));
+      for (let i = next++; i < due.length; i = next++) woken[i] = await this.access.locked(due[i].user_id, (sql) => wakeIn(sql, due[i].user_id, due[i].ids, now));
     };
     await Promise.all(Array.from({ length: Math.min(WAKE_CONCURRENCY, due.length) }, worker));
     return woken.filter((w): w is WokenUser => !!w);
@@ -207,7 +209,7 @@ export class OrmMessageStore implements MessageStore {
 
   /** A state change by ids (states.ts) with the user locked and caught up with broadcasts. */
   private async changeStates(userId: string, ids: readonly string[], change: Change): Promise<StateChange> {
-    return (await this.locked(userId, (sql) => changeIn(sql, userId, ids, change))) ?? found(ids, [], [], NO_COUNTS);
+    return (await this.access.locked(userId, (sql) => changeIn(sql, userId, ids, change))) ?? found(ids, [], [], NO_COUNTS);
   }
 
   async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
@@ -215,7 +217,7 @@ export class OrmMessageStore implements MessageStore {
     if (userIds.length === 0) return views;
     const ids = jsonList([...new Set(userIds)].sort());
     const behind = await this.db.unprepared(BEHIND_OF, { userIds: ids });
-    if (behind.length) await this.db.tx((sql) => this.catchUp(sql, behind.map((r) => r.id)));
+    if (behind.length) await this.db.tx((sql) => this.access.catchUp(sql, behind.map((r) => r.id)));
     for (const r of await this.db.unprepared(BROADCAST_VIEWS, { messageId: isMessageId(messageId) ? messageId : '0', userIds: ids })) {
       views.set(r.user_id, { has: r.has, unreadCount: r.unread, unseenCount: r.unseen });
     }
@@ -283,56 +285,9 @@ export class OrmMessageStore implements MessageStore {
     await this.opts.onClose?.();
   }
 
-  /**
-   * Copies pending broadcasts into the users' deliveries (CATCH_UP), in the caller's transaction. A
-   * broadcast that lies below a user's read watermark (it took its id before their last mark-all-read,
-   * and committed after) first lowers that watermark, so it arrives unread; the users stay locked in between.
-   */
-  private async catchUp(sql: Sql, userIds: readonly string[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const blocked = await sql(CATCH_UP, { userIds: jsonList(userIds) });
-      if (blocked.length === 0) return;
-      if (attempt >= 3) throw new Error(`could not deliver broadcasts below the read watermark of ${blocked.length} users`);
-      for (const b of blocked) await sql(LOWER_UPTO, { userId: b.user_id, below: b.first, seen: true, read: true, archived: true });
-    }
-  }
-
-  /**
-   * Runs `run`, a read or a one-statement write that answers `behind` when the user has broadcasts not
-   * yet copied (a read may then lack them; a write changed nothing). Then it copies them and runs it
-   * again, in one transaction; a broadcast arriving in between can repeat this, so it is bounded.
-   * `ids`: the number of ids the statement carries (past PREPARED_MAX_IDS it runs unprepared).
-   */
-  private async caughtUp<R extends { behind: boolean }>(userId: string, run: (sql: Sql) => Promise<R>, o: { ids?: number } = {}): Promise<R> {
-    const first = await run((o.ids ?? 0) > PREPARED_MAX_IDS ? this.db.unprepared : this.db.sql);
-    if (!first.behind) return first;
-    return this.db.tx(async (sql) => {
-      for (let attempt = 1; ; attempt++) {
-        await this.catchUp(sql, [userId]);
-        const again = await run(sql);
-        if (!again.behind) return again;
-        if (attempt >= 5) throw new Error(`could not catch up with broadcasts for a user after ${attempt} attempts`);
-      }
-    });
-  }
-
   /** The user's exact counts (of one category, when given), once the broadcasts waiting for them are copied. */
   async counts(userId: string, category?: string | null): Promise<InboxCounts> {
-    const state = await this.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { ...NO_COUNTS, behind: false });
+    const state = await this.access.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { ...NO_COUNTS, behind: false });
     return category ? categoryCountsIn(this.db.sql, userId, category) : countsOf(state);
-  }
-
-  /**
-   * Runs `work` in a transaction holding the user's row lock, with their broadcasts copied: each of its
-   * statements then sees every change committed before, which counting across many rows needs.
-   * Resolves undefined for a user the store does not know (nothing of theirs to change).
-   */
-  private async locked<R>(userId: string, work: (sql: Sql) => Promise<R>): Promise<R | undefined> {
-    return this.db.tx(async (sql) => {
-      const [user] = await sql(LOCK_USER, { userId });
-      if (!user) return undefined;
-      if (user.behind) await this.catchUp(sql, [userId]);
-      return work(sql);
-    });
   }
 }
