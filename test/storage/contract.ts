@@ -8,6 +8,7 @@ import { idempotencyContract } from './contract/idempotency.js';
 import { isolationContract } from './contract/isolation.js';
 import { listContract } from './contract/list.js';
 import { readStateContract } from './contract/read-state.js';
+import { scheduleContract } from './contract/schedule.js';
 import { sendContract } from './contract/send.js';
 import { snoozeContract } from './contract/snooze.js';
 import { statesContract } from './contract/states.js';
@@ -41,5 +42,6 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     idempotencyContract(contract);
     expiryContract(contract);
     concurrencyContract(contract);
+    scheduleContract(contract);
   });
 }

@@ -31,6 +31,7 @@ import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
 import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
+import { OrmSchedules } from './schedules.js';
 import { SEND } from './sql/send.js';
 import { DUE } from './sql/states.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
@@ -70,6 +71,9 @@ export class OrmMessageStore implements MessageStore {
    */
   private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.opts.onSendBatch?.(n) });
 
+  /** Scheduled messages (schedules.ts), delivered through this store's own claim and sends. */
+  private readonly schedules: OrmSchedules;
+
   private cleanups = 0;
   /** Deliveries written since the last ANALYZE, sm_delivery's size then, and the ANALYZE running now. */
   private written = 0;
@@ -98,7 +102,9 @@ export class OrmMessageStore implements MessageStore {
        */
       analyzeOnGrowth?: number;
     } = {},
-  ) {}
+  ) {
+    this.schedules = new OrmSchedules(db, { claim: (sql, idem) => this.claim(sql, idem), sendMany: (sql, sends) => this.sendMany(sql, sends), broadcast: (sql, m) => this.broadcast(sql, m) });
+  }
 
   async ensureUser(userId: string): Promise<void> {
     if (this.known.has(userId)) return;
@@ -145,6 +151,16 @@ export class OrmMessageStore implements MessageStore {
     // Answered in the order of the messages' ids, so live events of one user follow their counts.
     const order = group.map((_, k) => k).sort((x, y) => Number(bySend[x][0]?.id ?? 0) - Number(bySend[y][0]?.id ?? 0));
     await Promise.all(order.map((k) => this.sent(null, group[k].item.message, bySend[k].sort(byUser)).then(group[k].resolve, group[k].reject)));
+  }
+
+  /** Several direct sends as one SEND in the caller's transaction (scheduled delivery): each one's result, in order. */
+  private async sendMany(sql: Sql, sends: DirectSend[]): Promise<SendResult[]> {
+    const rows = await sql(SEND, { sends: JSON.stringify(sends.map((s) => sendJson(s.message, s.userIds))) });
+    const bySend = sends.map((): SendRow[] => []);
+    for (const r of rows) bySend[r.i - 1].push(r);
+    const results: SendResult[] = [];
+    for (let k = 0; k < sends.length; k++) results.push(await this.sent(sql, sends[k].message, bySend[k].sort(byUser)));
+    return results;
   }
 
   /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins. */
@@ -331,7 +347,7 @@ export class OrmMessageStore implements MessageStore {
       if (d?.users) await sql(maintenance.CLEANUP_MARKS, { userIds: jsonList(d.users) });
       const m = await sql(maintenance.CLEANUP_MESSAGES, { limit });
       const i = await sql(maintenance.CLEANUP_IDEMPOTENCY, { ttlSeconds: IDEMPOTENCY_TTL_SECONDS, limit });
-      return (d?.n ?? 0) + m.length + i.length;
+      return (d?.n ?? 0) + m.length + i.length + (await this.schedules.cleanup(sql, limit));
     });
   }
 
@@ -357,10 +373,10 @@ export class OrmMessageStore implements MessageStore {
 
   preferences = notBuilt.preferences;
   setPreference = notBuilt.setPreference;
-  schedule = notBuilt.schedule;
-  scheduled = notBuilt.scheduled;
-  cancelScheduled = notBuilt.cancelScheduled;
-  deliverDue = notBuilt.deliverDue;
+  schedule: MessageStore['schedule'] = (...a) => this.schedules.schedule(...a);
+  scheduled: MessageStore['scheduled'] = (q) => this.schedules.scheduled(q);
+  cancelScheduled: MessageStore['cancelScheduled'] = (id) => this.schedules.cancelScheduled(id);
+  deliverDue: MessageStore['deliverDue'] = (now, limit) => this.schedules.deliverDue(now, limit);
 
   async close(): Promise<void> {
     await this.analysis;
