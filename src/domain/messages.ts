@@ -5,6 +5,7 @@ import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPag
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { deliveredRecord, reviveMessage, type MessageRecord, type NewMessage } from './message.js';
+import { createSchedules } from './schedules.js';
 import { emitSent, sentView, userSignal, type Signals } from './signals.js';
 import * as v from './validate.js';
 
@@ -150,6 +151,7 @@ export function createMessages(o: MessagesOptions) {
 
   return {
     ...createInboxStates({ store: o.store, signals: o.signals, touch }),
+    ...createSchedules({ store: o.store }),
 
     /** Makes a caller with a user token a known user (broadcasts reach known users); producers never become users this way. */
     register: touch,

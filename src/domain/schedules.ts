@@ -22,10 +22,10 @@ export function createSchedules(o: { store: MessageStore }) {
       });
     },
 
-    /** `cancelled` false when it was already delivered or cancelled; NOT_FOUND for an id never scheduled. */
-    async cancelScheduledMessage(viewer: Viewer, id: string): Promise<{ cancelled: boolean; scheduled: ScheduledRecord }> {
+    /** `cancelled` false when it was already delivered or cancelled; NOT_FOUND for an id never scheduled, or a flash message's. */
+    async cancelScheduledMessage(viewer: Viewer, ref: { stored: boolean; id: string }): Promise<{ cancelled: boolean; scheduled: ScheduledRecord }> {
       producerOnly(viewer, 'cancelScheduledMessage');
-      const found = await o.store.cancelScheduled(id);
+      const found = ref.stored ? await o.store.cancelScheduled(ref.id) : null;
       if (!found) throw new AppError('NOT_FOUND', 'input.id: no scheduled message has this id', 'input.id');
       return found;
     },

@@ -1,4 +1,4 @@
-import { startLeasedJob, type LeasedJob } from './leased-job.js';
+import { drain, startLeasedJob, type LeasedJob } from './leased-job.js';
 import type { Leases } from './leases.js';
 import type { MessageStore, WokenUser } from './message-store.js';
 import { userSignal, type Signals, type UserSignal } from './signals.js';
@@ -40,14 +40,11 @@ export function startSnoozeWake(o: SnoozeWakeOptions): LeasedJob {
     holder: o.holder,
     intervalMs: o.intervalMs ?? WAKE_INTERVAL_MS,
     round: async (signal) => {
-      let woken = 0;
-      // A full batch means more may be due: go on at once instead of waiting an interval.
-      for (let n = batch; n === batch && !signal.aborted; ) {
+      const woken = await drain(batch, signal, async () => {
         const users = await o.store.wakeDue(new Date(), batch);
         for (const user of users) o.signals.emit(wokenSignal(user));
-        n = users.reduce((sum, u) => sum + u.messages.length, 0);
-        woken += n;
-      }
+        return users.reduce((sum, u) => sum + u.messages.length, 0);
+      });
       if (woken > 0) o.onRound(woken);
     },
     onError: o.onError,

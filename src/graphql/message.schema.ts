@@ -61,7 +61,7 @@ const MessageEdge = builder.objectRef<Edge>('MessageEdge').implement({
   }),
 });
 
-const PageInfo = builder.objectRef<ListPage>('PageInfo').implement({
+export const PageInfo = builder.objectRef<ListPage>('PageInfo').implement({
   // Relay's PageInfo is in most subgraphs; a gateway composes it only when every one marks it shareable.
   shareable: true,
   fields: (t) => ({

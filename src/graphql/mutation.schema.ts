@@ -30,6 +30,7 @@ const AddMessageForInput = builder.inputType('AddMessageForInput', {
     date: t.field({ type: 'DateTime' }),
     expiresAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
+    deliverAt: t.field({ type: 'DateTime', description: 'Deliver then instead of now: in the future, at most 365 days ahead.' }),
   }),
 });
 
@@ -43,6 +44,7 @@ const BroadcastMessageInput = builder.inputType('BroadcastMessageInput', {
     date: t.field({ type: 'DateTime' }),
     expiresAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
+    deliverAt: t.field({ type: 'DateTime', description: 'Deliver then instead of now: in the future, at most 365 days ahead.' }),
   }),
 });
 
@@ -117,6 +119,7 @@ export const toInput = (i: RawInput): MessageInput => ({
   date: i.date ?? null,
   expiresAt: i.expiresAt ?? null,
   idempotencyKey: i.idempotencyKey ?? null,
+  deliverAt: i.deliverAt ?? null,
 });
 
 // Mutations --------------------------------------------------------------------------------------
