@@ -28,6 +28,7 @@ import { snoozeIndexed, wakeDue } from './wake.js';
 import { closeRedis } from '../../redis/connection.js';
 import type { RedisContext, UserOp } from './context.js';
 import type { JournalHooks } from './journal.js';
+import { RedisSchedules } from './schedules.js';
 import { RedisSends } from './send.js';
 
 const PING_TIMEOUT_MS = 2000;
@@ -45,12 +46,14 @@ const byId = (a: string, b: string) => Number(a) - Number(b);
 export class RedisMessageStore implements MessageStore {
   private readonly known = new KnownUsers();
   private readonly sends: RedisSends;
+  private readonly schedules: RedisSchedules;
 
   constructor(
     private readonly ctx: RedisContext,
     o: { journalHooks?: JournalHooks; onSendBatch?: (size: number) => void } = {},
   ) {
     this.sends = new RedisSends(ctx, o.journalHooks, o.onSendBatch);
+    this.schedules = new RedisSchedules(ctx, (message, to, idem) => this.sends.send(message, to, idem));
   }
 
   async ensureUser(userId: string): Promise<void> {
@@ -196,8 +199,8 @@ export class RedisMessageStore implements MessageStore {
     await this.ctx.scripts.forgetResult({ claim });
   }
 
-  cleanupExpired(limit: number): Promise<number> {
-    return cleanupExpired(this.ctx, limit);
+  async cleanupExpired(limit: number): Promise<number> {
+    return (await cleanupExpired(this.ctx, limit)) + (await this.schedules.cleanup(limit));
   }
 
   async ping(): Promise<void> {
@@ -214,10 +217,10 @@ export class RedisMessageStore implements MessageStore {
 
   preferences = notBuilt.preferences;
   setPreference = notBuilt.setPreference;
-  schedule = notBuilt.schedule;
-  scheduled = notBuilt.scheduled;
-  cancelScheduled = notBuilt.cancelScheduled;
-  deliverDue = notBuilt.deliverDue;
+  schedule: MessageStore['schedule'] = (...a) => this.schedules.schedule(...a);
+  scheduled: MessageStore['scheduled'] = (q) => this.schedules.scheduled(q);
+  cancelScheduled: MessageStore['cancelScheduled'] = (id) => this.schedules.cancelScheduled(id);
+  deliverDue: MessageStore['deliverDue'] = (now, limit) => this.schedules.deliverDue(now, limit);
 
   async close(): Promise<void> {
     await closeRedis(this.ctx.client);
