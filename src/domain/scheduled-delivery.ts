@@ -42,11 +42,16 @@ export function startScheduledDelivery(o: ScheduledDeliveryOptions): LeasedJob {
     holder: o.holder,
     intervalMs: o.intervalMs ?? DELIVERY_INTERVAL_MS,
     round: async (signal) => {
-      const delivered = await drain(batch, signal, async () => {
-        const due = await o.store.deliverDue(new Date(), batch);
-        for (const d of due) if (!d.result.replayed) emitSent(o.signals, d.result);
-        return due.length;
-      });
+      // Until a call delivers nothing: a store may deliver fewer than asked (a batch of large sends), with more due.
+      const delivered = await drain(
+        signal,
+        async () => {
+          const due = await o.store.deliverDue(new Date(), batch);
+          for (const d of due) if (!d.result.replayed) emitSent(o.signals, d.result);
+          return due.length;
+        },
+        (n) => n > 0,
+      );
       if (delivered > 0) o.onRound(delivered);
     },
     onError: o.onError,

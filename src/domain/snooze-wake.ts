@@ -1,4 +1,4 @@
-import { drain, startLeasedJob, type LeasedJob } from './leased-job.js';
+import { drain, fullBatch, startLeasedJob, type LeasedJob } from './leased-job.js';
 import type { Leases } from './leases.js';
 import type { MessageStore, WokenUser } from './message-store.js';
 import { userSignal, type Signals, type UserSignal } from './signals.js';
@@ -40,11 +40,15 @@ export function startSnoozeWake(o: SnoozeWakeOptions): LeasedJob {
     holder: o.holder,
     intervalMs: o.intervalMs ?? WAKE_INTERVAL_MS,
     round: async (signal) => {
-      const woken = await drain(batch, signal, async () => {
-        const users = await o.store.wakeDue(new Date(), batch);
-        for (const user of users) o.signals.emit(wokenSignal(user));
-        return users.reduce((sum, u) => sum + u.messages.length, 0);
-      });
+      const woken = await drain(
+        signal,
+        async () => {
+          const users = await o.store.wakeDue(new Date(), batch);
+          for (const user of users) o.signals.emit(wokenSignal(user));
+          return users.reduce((sum, u) => sum + u.messages.length, 0);
+        },
+        fullBatch(batch),
+      );
       if (woken > 0) o.onRound(woken);
     },
     onError: o.onError,

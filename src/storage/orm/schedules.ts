@@ -23,6 +23,19 @@ export interface ScheduleSends {
   broadcast(sql: Sql, message: NewMessage): Promise<SendResult>;
 }
 
+/**
+ * Deliveries one deliverDue transaction writes at most (a broadcast counts one): a batch of sends to
+ * thousands of users each stops early, and the rest, still pending, go in the next call.
+ */
+const DELIVERIES_MAX = 20_000;
+
+/** The longest prefix of `due` within DELIVERIES_MAX deliveries (at least one schedule, however large). */
+function withinDeliveries<T extends { row: ScheduleRow }>(due: T[]): T[] {
+  let deliveries = 0;
+  const n = due.findIndex((d, i) => (deliveries += d.row.user_ids?.length ?? 1) > DELIVERIES_MAX && i > 0);
+  return n < 0 ? due : due.slice(0, n);
+}
+
 const toScheduled = (r: ScheduleRow): ScheduledRecord =>
   scheduledRecord(r.id, reviveScheduledMessage(r.message), new Date(Number(r.deliver_ms)), r.recipient_count, r.user_ids === null);
 
@@ -71,7 +84,8 @@ export class OrmSchedules {
 
   async deliverDue(now: Date, limit: number): Promise<DeliveredSchedule[]> {
     return this.db.tx(async (sql) => {
-      const due = (await sql(CLAIM_DUE, { now, limit })).map((row) => ({ row, scheduled: toScheduled(row) }));
+      // Claimed rows left out stay pending, and unlocked at the commit, for the next call.
+      const due = withinDeliveries((await sql(CLAIM_DUE, { now, limit })).map((row) => ({ row, scheduled: toScheduled(row) })));
       if (due.length === 0) return [];
       const results = new Map<string, SendResult>();
       // The direct ones as one SEND statement; broadcasts are one row each.

@@ -19,6 +19,8 @@ import type { Reply } from './scripts.js';
  * caller outlasting it does no harm (the retaker's send replays: see deliverDue), so it only bounds the delay.
  */
 const CLAIM_LEASE_MS = 5_000;
+/** Deliveries one deliverDue call sends at most (a broadcast counts one; at least one schedule), so a batch of large sends stops early. */
+const DELIVERIES_MAX = 20_000;
 /** The idempotency scope of scheduled deliveries (no ':', so never a caller's scope). */
 const DELIVERY_SCOPE = 'schedule';
 const SCHEDULE_FIELDS = 6; // id, message, users, deliver-at, recipients, state: schedule-lib.lua
@@ -113,7 +115,7 @@ export class RedisSchedules {
    */
   async deliverDue(now: Date, limit: number): Promise<DeliveredSchedule[]> {
     const k = this.keys;
-    const claimed = parseSchedules(await this.run('claim', [k.pending, k.claimed], [k.prefix, member(now.getTime() + 1, '').slice(0, 16), limit, this.o.leaseMs ?? CLAIM_LEASE_MS]));
+    const claimed = parseSchedules(await this.run('claim', [k.pending, k.claimed], [k.prefix, member(now.getTime() + 1, '').slice(0, 16), limit, this.o.leaseMs ?? CLAIM_LEASE_MS, DELIVERIES_MAX]));
     const sent = await Promise.allSettled(
       claimed.map((s) => this.send(s.message, s.users ? { userIds: s.users } : { everyone: true }, { scope: DELIVERY_SCOPE, key: s.record.id, fingerprint: DELIVERY_SCOPE })),
     );
