@@ -28,22 +28,6 @@ export interface LeasedJob {
  */
 export const leaseTtlMs = (intervalMs: number) => Math.max(intervalMs * 1.5, intervalMs + 1000);
 
-/**
- * A round's work in storage-sized steps: runs `step` (which answers how many it handled) again at once
- * while `more(n)` says more may be waiting, until the job stops. Answers the total.
- */
-export async function drain(signal: AbortSignal | undefined, step: () => Promise<number>, more: (handled: number) => boolean): Promise<number> {
-  let total = 0;
-  for (let n = -1; (n < 0 || more(n)) && !signal?.aborted; ) {
-    n = await step();
-    total += n;
-  }
-  return total;
-}
-
-/** A full batch means more may be waiting. */
-export const fullBatch = (batch: number) => (handled: number) => handled === batch;
-
 /** Runs `round` every interval on whichever instance holds the job's lease (domain/leases.ts). */
 export function startLeasedJob(o: LeasedJobOptions): LeasedJob {
   const stopping = new AbortController();
