@@ -8,7 +8,7 @@ import { openStorage } from '../src/storage/index.js';
 import { REDIS_URL } from './env.js';
 import { createTestDatabase, deleteRedisKeys } from './harness.js';
 import { msg } from './storage/contract.js';
-import { uid } from './support.js';
+import { uid, waitFor } from './support.js';
 
 const logger = pino({ level: 'silent' });
 const OLD_MS = (IDEMPOTENCY_TTL_SECONDS + 3600) * 1000;
@@ -100,5 +100,45 @@ describe.each(stores)('scheduled messages kept on %s', (_name, open) => {
     expect(await store.cancelScheduled(cancelled.id)).toBeNull();
     expect((await store.cancelScheduled(recent.id))?.cancelled).toBe(false);
     expect((await store.cancelScheduled(pending.id))?.cancelled).toBe(true);
+  });
+});
+
+/**
+ * PostgreSQL: a deliverer that dies midway (its connection cut while its transaction waits inside the
+ * send) leaves nothing behind: its claim, and any delivery it made, roll back, and another instance,
+ * which skipped the claimed row meanwhile, delivers it once.
+ */
+describe('scheduled delivery on PostgreSQL when a deliverer dies mid-transaction', () => {
+  it('rolls back the claim and the send; another instance delivers once', async () => {
+    const db = await createTestDatabase();
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url });
+    const [store, twin] = [await openStorage(config, { logger }), await openStorage(config, { logger })];
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      const [a, b] = [uid(), uid()];
+      await store.ensureUser(b);
+      const s = await store.schedule(msg({ text: 'once' }), { userIds: [a, b] }, new Date(Date.now() - 1000));
+      // Holding b's row makes the deliverer's SEND wait after its claim, with a delivered to nobody yet.
+      await locker.query('begin');
+      await locker.query('select 1 from sm_user where id = $1 for update', [b]);
+      const dying = store.deliverDue(new Date(), 10);
+      const waiting = async () => (await locker.query(`select pid from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and pid <> pg_backend_pid()`)).rows;
+      await waitFor(async () => (await waiting()).length === 1, { what: 'the deliverer waiting inside its send' });
+      expect(await twin.deliverDue(new Date(), 10)).toEqual([]); // the claimed row is skipped, not delivered twice
+      await locker.query('select pg_terminate_backend($1)', [(await waiting())[0].pid]);
+      await expect(dying).rejects.toThrow();
+      await locker.query('commit');
+
+      const [d, ...more] = await twin.deliverDue(new Date(), 10);
+      expect(more).toEqual([]);
+      expect(d.scheduled.id).toBe(s.id);
+      for (const u of [a, b]) expect(await twin.counts(u)).toMatchObject({ total: 1, unread: 1 });
+      expect(await twin.deliverDue(new Date(), 10)).toEqual([]);
+    } finally {
+      await locker.end();
+      await Promise.all([store.close(), twin.close()]);
+      await db.drop();
+    }
   });
 });
