@@ -33,6 +33,9 @@ export const USER_KEYS = [
   'snoozes',
   'snoozed',
   'wakes',
+  'prefs',
+  'groups',
+  'categories',
 ] as const;
 export type UserKeyName = (typeof USER_KEYS)[number];
 

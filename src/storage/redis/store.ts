@@ -1,5 +1,6 @@
 import { isMessageId, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
+  type CategoryPreference,
   IdempotencyMismatch,
   checkListCursor,
   type BroadcastView,
@@ -28,6 +29,7 @@ import { snoozeIndexed, wakeDue } from './wake.js';
 import { closeRedis } from '../../redis/connection.js';
 import type { RedisContext, UserOp } from './context.js';
 import type { JournalHooks } from './journal.js';
+import { preferences, setPreference } from './preferences.js';
 import { RedisSends } from './send.js';
 
 const PING_TIMEOUT_MS = 2000;
@@ -86,6 +88,7 @@ export class RedisMessageStore implements MessageStore {
       limit: query.limit,
       cursor: query.cursor ?? null,
       totalBy: !f.levels && !f.since && !f.until ? 'counters' : 'scan',
+      categories: f.categories ?? null,
     });
     const records = await this.records(parseItems(flat));
     if (query.direction === 'backward') records.reverse();
@@ -110,7 +113,7 @@ export class RedisMessageStore implements MessageStore {
     const unique = [...new Set(userIds)];
     const valid = isMessageId(messageId);
     const replies = await this.ctx.userOps(
-      unique.flatMap((userId): UserOp[] => [...(valid ? [{ userId, name: 'get' as const, args: { messageId } }] : []), { userId, name: 'count', args: {} }]),
+      unique.flatMap((userId): UserOp[] => [...(valid ? [{ userId, name: 'get' as const, args: { messageId } }] : []), { userId, name: 'count', args: { category: null } }]),
     );
     const per = valid ? 2 : 1;
     return new Map(
@@ -126,8 +129,8 @@ export class RedisMessageStore implements MessageStore {
     return (await this.counts(userId)).unread;
   }
 
-  async counts(userId: string): Promise<InboxCounts> {
-    return parseCounts(await this.ctx.userOp(userId, 'count', {}));
+  async counts(userId: string, category?: string | null): Promise<InboxCounts> {
+    return parseCounts(await this.ctx.userOp(userId, 'count', { category: category ?? null }));
   }
 
   async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
@@ -143,17 +146,17 @@ export class RedisMessageStore implements MessageStore {
     return this.change(userId, ids, archived ? 'archive' : 'unarchive');
   }
 
-  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
-    const r = await this.markAll(userId, 'read', until);
+  async markAllRead(userId: string, until: Date, category?: string | null): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
+    const r = await this.markAll(userId, 'read', until, category);
     return { ...r, unreadCount: r.counts.unread };
   }
 
-  markAllSeen(userId: string, until: Date): Promise<AllChange> {
-    return this.markAll(userId, 'seen', until);
+  markAllSeen(userId: string, until: Date, category?: string | null): Promise<AllChange> {
+    return this.markAll(userId, 'seen', until, category);
   }
 
-  archiveAll(userId: string, until: Date, onlyRead: boolean): Promise<AllChange> {
-    return this.markAll(userId, onlyRead ? 'archive-read' : 'archive', until);
+  archiveAll(userId: string, until: Date, onlyRead: boolean, category?: string | null): Promise<AllChange> {
+    return this.markAll(userId, onlyRead ? 'archive-read' : 'archive', until, category);
   }
 
   async snooze(userId: string, ids: readonly string[], until: Date | null): Promise<StateChange> {
@@ -180,8 +183,10 @@ export class RedisMessageStore implements MessageStore {
   }
 
   async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
-    const ids = await this.ctx.userOp(userId, 'oldestUnread', { limit });
-    return this.records(ids.map((id) => [id, '', '', '', '']));
+    const r = await this.ctx.userOp(userId, 'oldestUnread', { limit });
+    const items: StoredItem[] = [];
+    for (let i = 0; i + 1 < r.length; i += 2) items.push([r[i], '', '', '', '', r[i + 1]]);
+    return this.records(items);
   }
 
   async remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
@@ -212,8 +217,14 @@ export class RedisMessageStore implements MessageStore {
     }
   }
 
-  preferences = notBuilt.preferences;
-  setPreference = notBuilt.setPreference;
+  preferences(userId: string): Promise<CategoryPreference[]> {
+    return preferences(this.ctx, userId);
+  }
+
+  setPreference(userId: string, category: string, enabled: boolean): Promise<CategoryPreference> {
+    return setPreference(this.ctx, userId, category, enabled);
+  }
+
   schedule = notBuilt.schedule;
   scheduled = notBuilt.scheduled;
   cancelScheduled = notBuilt.cancelScheduled;
@@ -239,8 +250,8 @@ export class RedisMessageStore implements MessageStore {
     };
   }
 
-  private async markAll(userId: string, kind: AllKind, until: Date): Promise<AllChange> {
-    const [count, ...counts] = await this.ctx.userOp(userId, 'markAll', { kind, until });
+  private async markAll(userId: string, kind: AllKind, until: Date, category: string | null | undefined): Promise<AllChange> {
+    const [count, ...counts] = await this.ctx.userOp(userId, 'markAll', { kind, until, category: category ?? null });
     return { count: Number(count), counts: parseCounts(counts) };
   }
 

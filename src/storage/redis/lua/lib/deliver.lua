@@ -1,28 +1,35 @@
 -- Deliveries, counts, broadcasts and the per-user prelude (base.lua and read-state.lua come first).
 
 -- Exact counts: the counters less the expired deliveries the cleanup has not reclaimed yet.
--- C = { unread, unseen, unarchived, total, snoozed } as read from the state hash, corrected in place.
-local function live_counts(U, C, now)
+-- C = { unread, unseen, unarchived, total, snoozed } as read from the state hash, corrected in place;
+-- cat: of that category's deliveries only (nil: the whole inbox).
+local function live_counts(U, C, now, cat)
   local gone = redis.call('ZRANGEBYSCORE', U.expiries, '-inf', now)
   if #gone == 0 then return C end
-  uptos(U)
-  for _, id in ipairs(gone) do
-    if redis.call('HEXISTS', U.snoozes, id) == 1 then
-      C.snoozed = C.snoozed - 1
-    else
-      C.total = C.total - 1
-      for _, K in ipairs(U.KS) do
-        if is_not(K, id) then C[K.counter] = C[K.counter] - 1 end
+  local metas = hmget(U.meta, gone)
+  for j, id in ipairs(gone) do
+    local c = metas[j] and category_of(metas[j])
+    if not cat or c == cat then
+      if redis.call('HEXISTS', U.snoozes, id) == 1 then
+        C.snoozed = C.snoozed - 1
+      else
+        C.total = C.total - 1
+        local _, KS = kinds_of(U, c)
+        for _, K in ipairs(KS) do
+          if is_not(K, id) then C[K.counter] = C[K.counter] - 1 end
+        end
       end
     end
   end
   return C
 end
 
-local function counts(U, now)
-  local c = redis.call('HMGET', U.state, 'unread', 'unseen', 'unarchived', 'total', 'snoozed')
+-- The user's counts, or those of category cat.
+local function counts(U, now, cat)
+  local f = cat and ('c:' .. cat .. ':') or ''
+  local c = redis.call('HMGET', U.state, f .. 'unread', f .. 'unseen', f .. 'unarchived', f .. 'total', f .. 'snoozed')
   local C = { unread = tonumber(c[1] or '0'), unseen = tonumber(c[2] or '0'), unarchived = tonumber(c[3] or '0'), total = tonumber(c[4] or '0'), snoozed = tonumber(c[5] or '0') }
-  return live_counts(U, C, now)
+  return live_counts(U, C, now, cat)
 end
 
 -- Appends the counts as replies carry them: total, unread, unseen, archived, snoozed.
@@ -32,46 +39,70 @@ local function append_counts(C, out)
   return out
 end
 
--- A send's answer per recipient: "<unread>:<unseen>".
-local function user_counts(C)
-  return str(C.unread) .. ':' .. str(C.unseen)
+-- A message as a send carries it to each recipient, "level|createdAt|deliveredAt|expiresAt" then,
+-- when it has any of them, "|category|critical|groupKey" (critical '1' or ''; the group key, any
+-- text, comes last). Answers { head = the first four fields, cat, critical, gk } (nil = none).
+local function parse_spec(spec)
+  local head, cat, crit, gk = string.match(spec, '^([^|]*|[^|]*|[^|]*|[^|]*)|([^|]*)|([^|]*)|(.*)$')
+  if not head then return { head = spec, critical = false } end
+  return { head = head, cat = cat ~= '' and cat or nil, critical = crit == '1', gk = gk ~= '' and gk or nil }
 end
 
--- Writes one unread, unseen, unarchived delivery unless it has expired, the user deleted it
--- (tombstone) or has it already (HSETNX, the last check). Returns its expiry ('' = never) when
--- written, nil otherwise; the counters are the caller's. fresh: the id was allocated in this very
--- script, so no user can have it yet and it is above their watermarks (saves the lookups).
-local function put(U, id, meta, now, fresh)
-  local e = exp_of(meta)
+-- Writes one unread, unseen, unarchived delivery of message id (P: parse_spec) unless it has expired,
+-- the user disabled its category and it is not critical, the user deleted it (tombstone) or has it
+-- already. With a group key, the user's unread delivery of that group (live, awake: one at most,
+-- the one `groups` names) is marked read and seen now, and the new one counts on from its
+-- groupCount. Counter changes go to D. Answers nil when nothing was written ('off' when for the
+-- preference), else { e = its expiry ('' = never), gc = its groupCount, sup = the id marked read }.
+-- fresh: the id was allocated in this very script, so no user can have it yet and it is above
+-- every watermark of theirs (saves the lookups).
+local function deliver_to(U, id, P, now, fresh, D)
+  local e = exp_of(P.head)
   if e and tonumber(e) <= now then return nil end
-  if fresh then redis.call('HSET', U.meta, id, meta)
-  elseif redis.call('ZSCORE', U.tombstones, id) or redis.call('HSETNX', U.meta, id, meta) == 0 then return nil end
-  redis.call('ZADD', U.deliveries, id, id)
-  if fresh then
-    redis.call('ZADD', U.unread, id, id)
-    redis.call('ZADD', U.unseen, id, id)
-    redis.call('ZADD', U.unarchived, id, id)
-  else
-    uptos(U)
-    for _, K in ipairs(U.KS) do
-      -- K.nk means "not in state K" only above the watermark: a late delivery below it is an exception.
-      redis.call('ZADD', tonumber(id) <= K.u and K.below or K.nk, id, id)
+  if P.cat and not P.critical and redis.call('HGET', U.prefs, P.cat) == '0' then return 'off' end
+  if not fresh and (redis.call('ZSCORE', U.tombstones, id) or redis.call('HEXISTS', U.meta, id) == 1) then return nil end
+  local meta, gc, sup = P.head, 1, nil
+  if P.gk then
+    -- A hash field holds any text; its digest keeps the field (and the meta naming it) short.
+    local g = redis.sha1hex(P.gk)
+    local old = redis.call('HGET', U.groups, g)
+    local om = old and redis.call('HGET', U.meta, old)
+    if om and live(om, now) then
+      local OK = kinds_of(U, category_of(om))
+      if is_not(OK.read, old) then
+        set_on(OK.read, old, str(now), D)
+        set_on(OK.seen, old, str(now), D)
+        gc, sup = group_of(om) + 1, old
+      end
     end
+    redis.call('HSET', U.groups, g, id)
+    meta = meta .. '|' .. (P.cat or '') .. '|' .. str(gc) .. '|' .. g
+  elseif P.cat then
+    meta = meta .. '|' .. P.cat
   end
+  redis.call('HSET', U.meta, id, meta)
+  redis.call('ZADD', U.deliveries, id, id)
+  local KS
+  if fresh then KS = select(2, bucket(U, P.cat)) else KS = select(2, kinds_of(U, P.cat)) end
+  for _, K in ipairs(KS) do
+    -- K.nk means "not in state K" only above the watermark: a late delivery below it is an exception.
+    redis.call('ZADD', (not fresh and tonumber(id) <= K.u) and K.below or K.nk, id, id)
+    bump_k(D, K, 1)
+  end
+  bump_c(D, P.cat, 'total', 1)
+  if P.cat then redis.call('SADD', U.categories, P.cat) end
   if e then redis.call('ZADD', U.expiries, e, id) end
-  return e or ''
+  return { e = e or '', gc = gc, sup = sup }
 end
 
--- put(), counted.
-local function add(U, id, meta, now, fresh)
-  local e = put(U, id, meta, now, fresh)
-  if e then
-    redis.call('HINCRBY', U.state, 'unread', 1)
-    redis.call('HINCRBY', U.state, 'unseen', 1)
-    redis.call('HINCRBY', U.state, 'unarchived', 1)
-    redis.call('HINCRBY', U.state, 'total', 1)
-  end
-  return e
+-- A send's answer per recipient (r: deliver_to's): '-' when their preference skipped them, else
+-- "<unread>:<unseen>" after it, then ":<groupCount>:<superseded id>" when grouped.
+local function user_reply(U, r, now)
+  if r == 'off' then return '-' end
+  local C = counts(U, now)
+  local out = str(C.unread) .. ':' .. str(C.unseen)
+  if r and (r.gc > 1 or r.sup) then out = out .. ':' .. str(r.gc) .. ':' .. (r.sup or '') end
+  return out
 end
 
 -- The global keys (keys.ts GlobalKeys), all in the slot `{global}`:
@@ -132,56 +163,47 @@ local function apply_catchup(U, T, w0, list, now)
   w = tonumber(w)
   if w >= T then return {} end
   if w < w0 then return { behind = w } end
-  local minexp = nil
+  local minexp, D = nil, {}
   for i = 1, #list, 2 do
     if tonumber(list[i]) > w and tonumber(list[i]) <= T then
-      local e = add(U, list[i], list[i + 1], now)
-      if e then minexp = min_exp(minexp, e) end
+      -- The user's preference applies now, as the broadcast reaches their inbox.
+      local r = deliver_to(U, list[i], parse_spec(list[i + 1]), now, false, D)
+      if type(r) == 'table' then minexp = min_exp(minexp, r.e) end
     end
   end
+  flush(U, D)
   redis.call('HSET', U.state, 'broadcasts-upto', str(T))
   return { minexp = minexp }
 end
 
--- Delivers message id to one recipient on a single server (where a script may span users and the
--- global keys): registers them if new, delivers the broadcasts they lack, adds the delivery and
--- indexes its expiry. G = gkeys() and known. Answers their counts after it (counts()).
+-- Delivers message id (P: parse_spec) to one recipient on a single server (where a script may span
+-- users and the global keys): registers them if new, delivers the broadcasts they lack, then the
+-- message. G = gkeys() and known. Answers their user_reply().
 -- ux collects (expiry, user) pairs for G.users_due: the caller adds them in one ZADD LT (flush_ux).
-local function deliver_local(G, U, user, T, id, meta, now, fresh, ux)
-  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'read-upto', 'seen-upto', 'archived-upto', 'unread', 'unseen', 'unarchived', 'total', 'snoozed')
-  if s[1] and s[2] and tonumber(s[1]) >= T then
-    -- Known and caught up (a send to known users): the user's state read once above, and the
-    -- counters written in one step.
-    if not fresh then U.K.read.u, U.K.seen.u, U.K.archived.u = tonumber(s[3] or '0'), tonumber(s[4] or '0'), tonumber(s[5] or '0') end
-    local C = { unread = tonumber(s[6] or '0'), unseen = tonumber(s[7] or '0'), unarchived = tonumber(s[8] or '0'), total = tonumber(s[9] or '0'), snoozed = tonumber(s[10] or '0') }
-    local e = put(U, id, meta, now, fresh)
-    if e then
-      if e ~= '' then
-        ux[#ux + 1] = e
-        ux[#ux + 1] = user
-      end
-      C.unread, C.unseen, C.unarchived, C.total = C.unread + 1, C.unseen + 1, C.unarchived + 1, C.total + 1
-      redis.call('HSET', U.state, 'unread', str(C.unread), 'unseen', str(C.unseen), 'unarchived', str(C.unarchived), 'total', str(C.total))
+local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
+  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states')
+  -- Known and caught up (a send to known users) skips straight to the delivery.
+  if not (s[1] and s[2] and tonumber(s[1]) >= T) then
+    upgrade(U)
+    local w = s[1]
+    if not w then
+      w = register(G.known, user, T)
+      -- A new user's keys are built with every index from the start: nothing to upgrade.
+      redis.call('HSET', U.state, 'broadcasts-upto', w, 'states', '1')
     end
-    return live_counts(U, C, now)
+    if tonumber(w) < T then
+      local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
+      if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.users_due, 'LT', r.minexp, user) end
+    end
   end
-  upgrade(U)
-  local w = s[1]
-  if not w then
-    w = register(G.known, user, T)
-    -- A new user's keys are built with every index from the start: nothing to upgrade.
-    redis.call('HSET', U.state, 'broadcasts-upto', w, 'states', '1')
-  end
-  if tonumber(w) < T then
-    local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
-    if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.users_due, 'LT', r.minexp, user) end
-  end
-  local e = add(U, id, meta, now, fresh)
-  if e and e ~= '' then
-    ux[#ux + 1] = e
+  local D = {}
+  local r = deliver_to(U, id, P, now, fresh, D)
+  flush(U, D)
+  if type(r) == 'table' and r.e ~= '' then
+    ux[#ux + 1] = r.e
     ux[#ux + 1] = user
   end
-  return counts(U, now)
+  return user_reply(U, r, now)
 end
 
 -- Indexes the (expiry, user) pairs deliver_local collected in G.users_due (each user at their earliest expiry).
