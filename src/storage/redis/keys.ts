@@ -87,6 +87,11 @@ export class RedisKeys {
     return `${this.prefix}${userTag(userId)}:${name}`;
   }
 
+  /** The lock a grouped journalled send holds on a recipient (group-order.ts); not one of USER_KEYS, as no script takes it. */
+  groupLock(userId: string): string {
+    return `${this.prefix}${userTag(userId)}:group-lock`;
+  }
+
   body(messageId: string): string {
     return `${this.bodyPrefix}${messageId}}`;
   }

@@ -51,6 +51,7 @@ const SOURCE = {
     forgetBodies: 'forget-bodies.lua',
     remember: { file: 'remember.lua', lib: SEND },
     forgetResult: 'forget-result.lua',
+    unlock: 'lease-release.lua',
   },
 } as const;
 
@@ -178,6 +179,11 @@ export class StoreScripts {
   /** forget-result.lua */
   async forgetResult(o: { claim: IdempotencyClaim }): Promise<void> {
     await this.run('forgetResult', [this.idempotencyKey(o.claim)], [o.claim.fingerprint]);
+  }
+
+  /** lease-release.lua on a lock: deletes it when it holds token. */
+  async unlock(o: { key: string; token: string }): Promise<void> {
+    await this.run('unlock', [o.key], [o.token]);
   }
 
   /** clean-user.lua: [reclaimed, trimmed, next due]. */

@@ -5,6 +5,7 @@ import { parseUserReply, type UserDelivery } from './replies.js';
 import type { RedisContext } from './context.js';
 import { completeJournal, encodeEntry, type JournalEntry, type JournalHooks } from './journal.js';
 import { GroupCommit } from '../group.js';
+import { inGroupOrder } from './group-order.js';
 
 /**
  * Recipients a single-server send delivers in one atomic script. A script blocks Redis while it
@@ -47,7 +48,9 @@ export class RedisSends {
     const users = 'everyone' in to ? null : [...new Set(to.userIds)].sort();
     if (users && !idem && !ctx.cluster && users.length <= GROUPED_MAX_USERS) return this.direct.submit({ message, users });
     const journalled = ctx.cluster || (users !== null && users.length > ATOMIC_SEND_MAX);
-    return journalled ? sendJournalled(ctx, message, users, idem, this.hooks) : sendAtomically(ctx, message, users, idem);
+    if (!journalled) return sendAtomically(ctx, message, users, idem);
+    const send = () => sendJournalled(ctx, message, users, idem, this.hooks);
+    return users && message.groupKey !== null ? inGroupOrder(ctx, users, send) : send();
   }
 }
 

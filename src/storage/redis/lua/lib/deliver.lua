@@ -96,10 +96,11 @@ local function deliver_to(U, id, P, now, fresh, D)
 end
 
 -- A send's answer per recipient (r: deliver_to's): '-' when their preference skipped them, else
--- "<unread>:<unseen>" after it, then ":<groupCount>:<superseded id>" when grouped.
-local function user_reply(U, r, now)
+-- "<unread>:<unseen>" after it, then ":<groupCount>:<superseded id>" when grouped. C: their
+-- counters after it when the caller has them (else read here).
+local function user_reply(U, r, now, C)
   if r == 'off' then return '-' end
-  local C = counts(U, now)
+  if C then C = live_counts(U, C, now) else C = counts(U, now) end
   local out = str(C.unread) .. ':' .. str(C.unseen)
   if r and (r.gc > 1 or r.sup) then out = out .. ':' .. str(r.gc) .. ':' .. (r.sup or '') end
   return out
@@ -108,7 +109,7 @@ end
 -- The global keys (keys.ts GlobalKeys), all in the slot `{global}`:
 --   sequence            hash: last-id, last-delivered-at (never decreases), last-broadcast
 --   broadcasts          zset id -> id: published broadcasts
---   broadcast-meta      hash id -> delivery meta (as a user's meta)
+--   broadcast-meta      hash id -> the broadcast as parse_spec takes it (without a group key)
 --   broadcasts-pending  zset id -> id: broadcasts still being written (Cluster only)
 --   users-due           zset user -> when the cleanup should visit them (cleanup.ts)
 --   known-users         hash user -> broadcasts-upto when they became known
@@ -181,9 +182,12 @@ end
 -- message. G = gkeys() and known. Answers their user_reply().
 -- ux collects (expiry, user) pairs for G.users_due: the caller adds them in one ZADD LT (flush_ux).
 local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
-  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states')
-  -- Known and caught up (a send to known users) skips straight to the delivery.
-  if not (s[1] and s[2] and tonumber(s[1]) >= T) then
+  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'unread', 'unseen', 'unarchived', 'total', 'snoozed')
+  local C
+  if s[1] and s[2] and tonumber(s[1]) >= T then
+    -- Known and caught up (a send to known users): the user's counters read above, written once below.
+    C = { unread = tonumber(s[3] or '0'), unseen = tonumber(s[4] or '0'), unarchived = tonumber(s[5] or '0'), total = tonumber(s[6] or '0'), snoozed = tonumber(s[7] or '0') }
+  else
     upgrade(U)
     local w = s[1]
     if not w then
@@ -198,12 +202,24 @@ local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
   end
   local D = {}
   local r = deliver_to(U, id, P, now, fresh, D)
+  if C then
+    local kv = {}
+    for f, v in pairs(C) do
+      if D[f] and D[f] ~= 0 then
+        C[f] = v + D[f]
+        D[f] = nil
+        kv[#kv + 1] = f
+        kv[#kv + 1] = str(C[f])
+      end
+    end
+    if #kv > 0 then redis.call('HSET', U.state, unpack(kv)) end
+  end
   flush(U, D)
   if type(r) == 'table' and r.e ~= '' then
     ux[#ux + 1] = r.e
     ux[#ux + 1] = user
   end
-  return user_reply(U, r, now)
+  return user_reply(U, r, now, C)
 end
 
 -- Indexes the (expiry, user) pairs deliver_local collected in G.users_due (each user at their earliest expiry).
