@@ -94,6 +94,12 @@ describe('Redis store: categories and grouping', () => {
       expect(r).toEqual({ userId: r.userId, unreadCount: 1, unseenCount: 1, groupCount: skipped ? 1 : 2, superseded: skipped ? null : first.message.id });
     }
     expect(await store.counts(users[1], 'news')).toMatchObject({ total: 2, unread: 1 });
+
+    // A replay answers the recipients the first call reached.
+    const key = { scope: 'producer:test', key: uid('k'), fingerprint: 'f' };
+    const claimed = await store.send(msg({ category: 'news' }), { userIds: users }, key);
+    expect(await store.send(msg({ category: 'news' }), { userIds: users }, key)).toMatchObject({ replayed: true, recipientCount: claimed.recipientCount });
+    expect(claimed.recipientCount).toBe(users.length - off.length);
   });
 
   it('writes a delivery without a category as before categories, so data from before them reads the same', async () => {

@@ -88,6 +88,7 @@ export async function completeJournal(
     spec,
     expiresAt: e.expiresAt,
     idempotencyKey: e.idempotencyKey,
+    recipients: e.kind === 'direct' ? [...counts.values()].filter((d) => d !== null).length : null,
     // On a single server the delivery scripts indexed the recipients' expiries already.
     indexUsers: e.kind === 'direct' && ctx.cluster ? e.users : [],
   });

@@ -127,12 +127,12 @@ export class StoreScripts {
   }
 
   /** finish-send.lua: the last, global step of a journalled send. */
-  finishSend(o: { id: string; kind: SendKind; spec: string; expiresAt: string; idempotencyKey: string; indexUsers: readonly string[] }): Promise<Reply> {
+  finishSend(o: { id: string; kind: SendKind; spec: string; expiresAt: string; idempotencyKey: string; recipients: number | null; indexUsers: readonly string[] }): Promise<Reply> {
     const g = this.keys.global;
     return this.run(
       'finishSend',
       [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.bodiesDue, o.idempotencyKey || this.keys.noIdempotency, g.journal, g.journalDue],
-      [o.id, o.kind, o.spec, o.expiresAt, o.idempotencyKey ? '1' : '0', ...o.indexUsers],
+      [o.id, o.kind, o.spec, o.expiresAt, o.idempotencyKey ? '1' : '0', o.recipients ?? '', ...o.indexUsers],
     );
   }
 
