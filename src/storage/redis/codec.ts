@@ -51,7 +51,7 @@ export function metaArgs(m: NewMessage): [string, string, string] {
 
 /**
  * What follows a message's "level|createdAt|deliveredAt|expiresAt" on its way to each recipient
- * (lua/lib/deliver.lua parse_spec): "|category|critical|groupKey", or '' when it has none of them.
+ * (lua/lib/delivery.lua parse_spec): "|category|critical|groupKey", or '' when it has none of them.
  */
 export function specTail(m: NewMessage): string {
   if (m.category === null && !m.critical && m.groupKey === null) return '';

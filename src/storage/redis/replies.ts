@@ -23,7 +23,7 @@ export interface UserDelivery {
   superseded: string | null;
 }
 
-/** A send's answer per recipient (lua/lib/deliver.lua user_reply): '-', or "<unread>:<unseen>[:<groupCount>:<superseded>]". */
+/** A send's answer per recipient (lua/lib/delivery.lua user_reply): '-', or "<unread>:<unseen>[:<groupCount>:<superseded>]". */
 export function parseUserReply(s: string | undefined): UserDelivery | null {
   if (s === '-') return null;
   const [unread, unseen, groupCount, superseded] = (s ?? '0:0').split(':');

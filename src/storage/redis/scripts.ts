@@ -8,7 +8,7 @@ import type { RedisKeys } from './keys.js';
 /** Every storage script answers a flat array of strings (or one string, made an array). */
 export type Reply = string[];
 
-/** Library files some scripts need besides lib/base, read-state and deliver (each script carries only what it uses). */
+/** Library files some scripts need besides lib/base, read-state, delivery and deliver (each script carries only what it uses). */
 const STATES = 'lib/states.lua';
 const WALK = [STATES, 'lib/walk.lua'];
 const FORGET = [STATES, 'lib/forget.lua'];
@@ -16,11 +16,11 @@ const SEND = ['lib/send.lua'];
 
 /**
  * The storage scripts, one `.lua` file each under lua/ with its keys and arguments in its header;
- * every one gets lua/lib/base.lua, read-state.lua and deliver.lua first, then the lib files it names.
+ * every one gets lua/lib/base.lua, read-state.lua, delivery.lua and deliver.lua first, then the lib files it names.
  */
 const SOURCE = {
   dir: new URL('./lua/', import.meta.url),
-  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/deliver.lua'],
+  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/delivery.lua', 'lib/deliver.lua'],
   scripts: {
     // Per-user scripts (run through RedisContext.userOp, after the broadcast catch-up).
     list: { file: 'list.lua', lib: WALK },
@@ -109,7 +109,7 @@ export class StoreScripts {
     return this.run('sendBatch', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers, g.bodiesDue], args);
   }
 
-  /** deliver-chunk.lua: delivers a journalled send to some users (single server); spec: lua/lib/deliver.lua parse_spec. */
+  /** deliver-chunk.lua: delivers a journalled send to some users (single server); spec: lua/lib/delivery.lua parse_spec. */
   deliverChunk(o: { id: string; spec: string; users: readonly string[] }): Promise<Reply> {
     const g = this.keys.global;
     return this.run('deliverChunk', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers], [o.id, o.spec, this.keys.prefix, ...o.users]);

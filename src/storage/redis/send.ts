@@ -106,7 +106,7 @@ async function sendAtomically(ctx: RedisContext, message: NewMessage, users: str
   return { message: deliveredRecord(id, message), recipientCount: Number(rc), recipients: null, replayed: false };
 }
 
-/** A direct send's result from the scripts' answer per user (lua/lib/deliver.lua user_reply), in the users' order. */
+/** A direct send's result from the scripts' answer per user (lua/lib/delivery.lua user_reply), in the users' order. */
 function directResult(id: string, message: NewMessage, users: readonly string[], replies: readonly string[]): SendResult {
   return sentTo(id, message, users.map((userId, i) => [userId, parseUserReply(replies[i])]));
 }

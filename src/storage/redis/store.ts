@@ -1,7 +1,6 @@
 import { isMessageId, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
   type CategoryPreference,
-  IdempotencyMismatch,
   checkListCursor,
   type BroadcastView,
   type DeleteResult,
@@ -10,7 +9,6 @@ import {
   type ListQuery,
   type MessageStore,
   type RememberedFlash,
-  reviveRememberedFlash,
   type Recipients,
   type SendResult,
   type SetReadResult,
@@ -30,9 +28,8 @@ import { closeRedis } from '../../redis/connection.js';
 import type { RedisContext, UserOp } from './context.js';
 import type { JournalHooks } from './journal.js';
 import { preferences, setPreference } from './preferences.js';
+import { forget, remember } from './remembered.js';
 import { RedisSends } from './send.js';
-
-const PING_TIMEOUT_MS = 2000;
 
 /** Message ids are positive integers (INCR); anything else cannot be the caller's message. */
 const byId = (a: string, b: string) => Number(a) - Number(b);
@@ -189,32 +186,20 @@ export class RedisMessageStore implements MessageStore {
     return this.records(items);
   }
 
-  async remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
-    const r = await this.ctx.scripts.remember({ claim, result: JSON.stringify(result) });
-    if (r[0] === 'mismatch') throw new IdempotencyMismatch('idempotency key reused with different input');
-    if (r[0] === 'new') return result;
-    const [, id, , message, saved] = r;
-    return reviveRememberedFlash(saved ? JSON.parse(saved) : { message: { ...(JSON.parse(message) as object), id, readAt: null, stored: true } });
+  remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
+    return remember(this.ctx, claim, result);
   }
 
-  async forget(claim: IdempotencyClaim): Promise<void> {
-    await this.ctx.scripts.forgetResult({ claim });
+  forget(claim: IdempotencyClaim): Promise<void> {
+    return forget(this.ctx, claim);
   }
 
   cleanupExpired(limit: number): Promise<number> {
     return cleanupExpired(this.ctx, limit);
   }
 
-  async ping(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('redis ping timed out')), PING_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.ctx.client.ping(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  ping(): Promise<void> {
+    return this.ctx.ping();
   }
 
   preferences(userId: string): Promise<CategoryPreference[]> {

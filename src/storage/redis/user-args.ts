@@ -44,7 +44,7 @@ export interface UserArgs {
   /** tombstones: always (Cluster), or only while the message's send is journalled. */
   delete: { ids: readonly string[]; tombstones: 'always' | 'while-journalled' };
   oldestUnread: { limit: number };
-  /** spec: lua/lib/deliver.lua parse_spec; registered: the watermark to start from if the user is new. */
+  /** spec: lua/lib/delivery.lua parse_spec; registered: the watermark to start from if the user is new. */
   deliver: { id: string; spec: string; registered: string };
   /** max: the preferences a user may have. */
   setPreference: { category: string; enabled: boolean; max: number };

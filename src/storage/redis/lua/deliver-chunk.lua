@@ -4,10 +4,10 @@
 -- KEYS[1..5]  gkeys() (lib/deliver.lua): sequence broadcasts broadcast-meta broadcasts-pending users-due
 -- KEYS[6]     known-users
 -- ARGV[1]     id
--- ARGV[2]     spec     the message as lib/deliver.lua parse_spec takes it
+-- ARGV[2]     spec     the message as lib/delivery.lua parse_spec takes it
 -- ARGV[3]     prefix   REDIS_PREFIX (user keys: lib/base.lua ukeys_named)
 -- ARGV[4..]   user ids
--- Returns each user's user_reply() (lib/deliver.lua)
+-- Returns each user's user_reply() (lib/delivery.lua)
 local id, P, prefix = ARGV[1], parse_spec(ARGV[2]), ARGV[3]
 local FIRST_USER = 4
 local now = now_ms()

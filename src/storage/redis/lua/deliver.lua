@@ -4,9 +4,9 @@
 -- A per-user script (lib/deliver.lua prelude): KEYS and the first ARGV are the prelude's; the
 -- reply starts 'ok', <earliest expiry the broadcast catch-up added, or ''>, or is 'behind', <watermark>.
 -- ARGV[i]      id
--- ARGV[i + 1]  spec        the message as lib/deliver.lua parse_spec takes it
+-- ARGV[i + 1]  spec        the message as lib/delivery.lua parse_spec takes it
 -- ARGV[#ARGV]  registered  broadcasts-upto to start from, if the user is new
--- Returns 'ok', minexp, added ('1'|'0'), the user's user_reply() (lib/deliver.lua)
+-- Returns 'ok', minexp, added ('1'|'0'), the user's user_reply() (lib/delivery.lua)
 redis.call('HSETNX', KEYS[1], 'broadcasts-upto', ARGV[#ARGV])
 local now = now_ms()
 local U, i, minexp, behind, G = prelude(now)

@@ -12,7 +12,7 @@
 -- KEYS[9]  journal-due
 -- ARGV[1]  id
 -- ARGV[2]  kind        'direct' | 'broadcast'
--- ARGV[3]  spec        the message as lib/deliver.lua parse_spec takes it
+-- ARGV[3]  spec        the message as lib/delivery.lua parse_spec takes it
 -- ARGV[4]  expires_at  ms ('' = never)
 -- ARGV[5]  idempotent  '1' | '0'
 -- ARGV[6]  recipients  how many users a direct send reached (their preferences applied), kept for

@@ -9,7 +9,7 @@
 -- ARGV[2]     body_prefix  the body key less the id and '}'
 -- then per send: body, level, created_at, expires_at ('' = never), tail ("|category|critical|groupKey"
 --             or ''), n, n user ids
--- Returns per send: its id and each user's user_reply() (lib/deliver.lua), or 'e' and the error
+-- Returns per send: its id and each user's user_reply() (lib/delivery.lua), or 'e' and the error
 local prefix, body_prefix = ARGV[1], ARGV[2]
 local FIRST_SEND = 3
 local now = now_ms()

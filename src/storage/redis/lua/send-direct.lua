@@ -15,9 +15,9 @@
 -- ARGV[7]     expires_at     ms ('' = never)
 -- ARGV[8]     body_prefix    the body key less the id and '}'
 -- ARGV[9]     idem_ttl       seconds
--- ARGV[10]    tail           "|category|critical|groupKey", or '' (lib/deliver.lua parse_spec)
+-- ARGV[10]    tail           "|category|critical|groupKey", or '' (lib/delivery.lua parse_spec)
 -- ARGV[11..]  user ids
--- Returns 'new', id, recipients (those the message reached), each user's user_reply() (lib/deliver.lua);
+-- Returns 'new', id, recipients (those the message reached), each user's user_reply() (lib/delivery.lua);
 -- or an earlier call's answer (idem_check)
 local FIRST_USER = 11
 local now = now_ms()
