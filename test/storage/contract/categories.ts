@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest';
 import type { InboxCounts, MessageStore } from '../../../src/domain/message-store.js';
-import { inMs, sleep, uid } from '../../support.js';
-import { ids, query, sorted, type StoreContract } from './fixture.js';
+import { inMs, sleep, uid, waitUntilPast } from '../../support.js';
+import { expiresSoon, ids, query, sorted, type StoreContract } from './fixture.js';
 
 const counts = (over: Partial<InboxCounts> = {}): InboxCounts => ({ total: 0, unread: 0, unseen: 0, archived: 0, snoozed: 0, ...over });
 const later = () => inMs(1000);
@@ -127,6 +127,33 @@ export function categoriesContract({ it, send, broadcast, expectCounts }: StoreC
       expect(await store.archiveAll(a, later(), false, 'billing')).toMatchObject({ count: 4 });
       expect(await store.counts(a, 'billing')).toEqual(counts({ total: 5, archived: 5 }));
       await expectCounts(a, counts({ total: 6, unread: 1, unseen: 1, archived: 5 }));
+    });
+
+    it('keeps a category\'s counts exact through delete, snooze, wake, expiry and the cleanup', async ({ store }) => {
+      const a = uid();
+      const expiresAt = expiresSoon();
+      const gone = (await send([a], { category: 'billing', expiresAt })).message.id;
+      const goneRead = (await send([a], { category: 'billing', expiresAt })).message.id;
+      await store.setRead(a, [goneRead], true);
+      const m: string[] = [];
+      for (let i = 0; i < 3; i++) m.push((await send([a], { category: 'billing' })).message.id);
+      await send([a], { category: 'social' });
+      expect(await store.counts(a, 'billing')).toEqual(counts({ total: 5, unread: 4, unseen: 4 }));
+      await store.deleteMessages(a, [m[0]]);
+      await store.snooze(a, [m[1]], inMs(3_600_000));
+      expect(await store.counts(a, 'billing')).toEqual(counts({ total: 3, unread: 2, unseen: 2, snoozed: 1 }));
+      await store.snooze(a, [m[1]], null);
+      await store.markSeen(a, [m[2]]);
+      expect(await store.counts(a, 'billing')).toEqual(counts({ total: 4, unread: 3, unseen: 2 }));
+
+      await waitUntilPast(expiresAt);
+      expect(await store.get(a, gone)).toBeNull();
+      const live = counts({ total: 2, unread: 2, unseen: 1 });
+      expect(await store.counts(a, 'billing')).toEqual(live);
+      while ((await store.cleanupExpired(1000)) > 0);
+      expect(await store.counts(a, 'billing')).toEqual(live);
+      expect(await store.counts(a, 'social')).toEqual(counts({ total: 1, unread: 1, unseen: 1 }));
+      await expectCounts(a, counts({ total: 3, unread: 3, unseen: 2 }));
     });
   });
 }
