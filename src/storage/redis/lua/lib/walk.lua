@@ -97,14 +97,16 @@ local function walk(U, segs, F, desc, bound, inclusive, size, now, visit, unset)
   local gone = not (F.levels or F.since or F.upto) and gone_of(U, F, now)
   local plain = F.nostates and (F.snoozed or not any_snoozed(U))
   while true do
-    local ids, full = {}, false
+    local ids, full, parts = {}, false, 0
     for _, seg in ipairs(segs) do
       local part = fetch(seg, desc, bound, inclusive, size)
       if #part == size then full = true end
+      if #part > 0 then parts = parts + 1 end
       for _, id in ipairs(part) do ids[#ids + 1] = id end
     end
     if #ids > size then full = true end
-    if #segs > 1 then
+    -- Most rounds find ids in one segment only: already in order.
+    if parts > 1 then
       if desc then table.sort(ids, function(a, b) return tonumber(a) > tonumber(b) end)
       else table.sort(ids, function(a, b) return tonumber(a) < tonumber(b) end) end
       for j = #ids, size + 1, -1 do ids[j] = nil end
