@@ -25,20 +25,20 @@ local F = filter(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], AR
 local direction, limit, cursor, total_by = ARGV[i + 7], tonumber(ARGV[i + 8]), ARGV[i + 9], ARGV[i + 10]
 -- An empty list of categories matches nothing.
 if F.catlist and #F.catlist == 0 then return { 'ok', minexp, '0', '0', '0' } end
--- The kinds the filter can match: its categories', or all of the user's.
-local Ks = {}
-if F.catlist then
-  for _, c in ipairs(F.catlist) do Ks[#Ks + 1] = (kinds_of(U, c)) end
-else
-  Ks = all_kinds(U)
+-- The smallest indexes that hold every match: the snoozed, or those not in a state the filter
+-- excludes (of the filter's categories, or of all the user's).
+local unset
+if not F.snoozed then
+  if F.read == false then unset = 'read' elseif F.seen == false then unset = 'seen' elseif F.archived == false then unset = 'archived' end
 end
--- The smallest indexes that hold every match: the snoozed, or those not in a state the filter excludes.
-local segs, unset
+local segs
 if F.snoozed then segs = all_of(U.snoozed)
-elseif F.read == false then segs, unset = not_in(Ks, 'read'), 'read'
-elseif F.seen == false then segs, unset = not_in(Ks, 'seen'), 'seen'
-elseif F.archived == false then segs, unset = not_in(Ks, 'archived'), 'archived'
-else segs = all_of(U.deliveries) end
+elseif not unset then segs = all_of(U.deliveries)
+elseif F.catlist then
+  local Ks = {}
+  for _, c in ipairs(F.catlist) do Ks[#Ks + 1] = (kinds_of(U, c)) end
+  segs = not_in(Ks, unset)
+else segs = not_in(all_kinds(U), unset) end
 local function scan(desc, bound, inclusive, size, visit)
   return walk(U, segs, F, desc, bound, inclusive, size, now, visit, unset)
 end
