@@ -102,6 +102,19 @@ describe('Redis store: categories and grouping', () => {
     expect(claimed.recipientCount).toBe(users.length - off.length);
   });
 
+  it('counts a group in id order when grouped sends journalled in chunks run at once', async () => {
+    const users = Array.from({ length: ATOMIC_SEND_MAX + 1 }, () => uid());
+    // Two processes' stores, so the sends' steps reach Redis on separate connections, interleaved.
+    const twin = await openOn(prefix);
+    const results = await Promise.all([store, twin, store, twin].map((s) => s.send(msg({ groupKey: 'race' }), { userIds: users })));
+    await twin.close();
+    const inIdOrder = [...results].sort((p, q) => Number(p.message.id) - Number(q.message.id));
+    for (const user of [users[0], users[100], users[ATOMIC_SEND_MAX]]) {
+      const mine = inIdOrder.map((r) => r.recipients?.find((x) => x.userId === user));
+      expect(mine.map((r) => [r?.groupCount, r?.superseded])).toEqual(inIdOrder.map((_, i) => [i + 1, i ? inIdOrder[i - 1].message.id : null]));
+    }
+  });
+
   it('writes a delivery without a category as before categories, so data from before them reads the same', async () => {
     const a = uid();
     const plain = (await send([a], { text: 'plain' })).message.id;
