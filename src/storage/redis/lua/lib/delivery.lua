@@ -50,18 +50,18 @@ local function parse_spec(spec)
 end
 
 -- Writes one unread, unseen, unarchived delivery of message id (P: parse_spec) unless it has expired,
--- the user disabled its category and it is not critical, the user deleted it (tombstone) or has it
--- already. With a group key, the user's unread delivery of that group (live, awake: one at most,
--- the one `groups` names) is marked read and seen now, and the new one counts on from its
--- groupCount. Counter changes go to D. Answers nil when nothing was written ('off' when for the
+-- the user deleted it (tombstone) or has it already, or disabled its category and it is not critical.
+-- With a group key, the user's unread delivery of that group (live, awake: one at most, the one
+-- `groups` names) is marked read and seen now, and the new one counts on from its groupCount. Counter changes go to D. Answers nil when nothing was written ('off' when for the
 -- preference), else { e = its expiry ('' = never), gc = its groupCount, sup = the id marked read }.
 -- fresh: the id was allocated in this very script, so no user can have it yet and it is above
 -- every watermark of theirs (saves the lookups).
 local function deliver_to(U, id, P, now, fresh, D)
   local e = exp_of(P.head)
   if e and tonumber(e) <= now then return nil end
-  if P.cat and not P.critical and redis.call('HGET', U.prefs, P.cat) == '0' then return 'off' end
+  -- One who has it already (a journalled send completed again) was a recipient, whatever their preference now.
   if not fresh and (redis.call('ZSCORE', U.tombstones, id) or redis.call('HEXISTS', U.meta, id) == 1) then return nil end
+  if P.cat and not P.critical and redis.call('HGET', U.prefs, P.cat) == '0' then return 'off' end
   local meta, gc, sup = P.head, 1, nil
   if P.gk then
     -- A hash field holds any text; its digest keeps the field (and the meta naming it) short.
