@@ -52,8 +52,9 @@ end
 -- Writes one unread, unseen, unarchived delivery of message id (P: parse_spec) unless it has expired,
 -- the user deleted it (tombstone) or has it already, or disabled its category and it is not critical.
 -- With a group key, the user's unread delivery of that group (live, awake: one at most, the one
--- `groups` names) is marked read and seen now, and the new one counts on from its groupCount. Counter changes go to D. Answers nil when nothing was written ('off' when for the
--- preference), else { e = its expiry ('' = never), gc = its groupCount, sup = the id marked read }.
+-- `groups` names) is marked read and seen now, and the new one counts on from its groupCount.
+-- Counter changes go to D. Answers nil when nothing was written ('off' when for the preference),
+-- else { e = its expiry ('' = never), gc = its groupCount, sup = the id marked read }.
 -- fresh: the id was allocated in this very script, so no user can have it yet and it is above
 -- every watermark of theirs (saves the lookups).
 local function deliver_to(U, id, P, now, fresh, D)
