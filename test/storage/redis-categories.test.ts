@@ -124,9 +124,13 @@ describe('Redis store: categories and grouping', () => {
     expect(JSON.parse((await ctx.client.get(ctx.keys.body(plain)))!)).toHaveLength(7);
     // The category's own keys hold its delivery; the group key is only a digest in the user's keys.
     expect(meta[1]).toMatch(/^\d+\|\d+\|\d+\|\d*\|billing\|1\|[0-9a-f]{40}$/);
-    expect(await ctx.client.zrange(`${prefix}{user:${a}}:c:billing:unread`, 0, -1)).toEqual([tagged]);
+    const billing = (name: string) => ctx.client.zrange(`${prefix}{user:${a}}:c:billing:${name}`, 0, -1);
+    expect(await billing('unread')).toEqual([tagged]);
+    expect(await billing('deliveries')).toEqual([tagged]);
     expect(await ctx.client.zrange(ctx.keys.userKey(a, 'unread'), 0, -1)).toEqual([plain]);
     expect(await store.get(a, tagged)).toMatchObject({ category: 'billing', groupKey: 'k|with|bars', groupCount: 1 });
+    await store.deleteMessages(a, [tagged]);
+    expect([await billing('unread'), await billing('deliveries')]).toEqual([[], []]);
   });
 
   it('forgets a group with its newest delivery: a send after the deletion counts from 1', async () => {

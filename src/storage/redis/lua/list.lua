@@ -33,6 +33,10 @@ if not F.snoozed then
 end
 local segs
 if F.snoozed then segs = all_of(U.snoozed)
+elseif not unset and F.catlist then
+  -- Each category's own index of its deliveries, merged.
+  segs = {}
+  for _, c in ipairs(F.catlist) do segs[#segs + 1] = all_of(bucket(U, c).deliveries)[1] end
 elseif not unset then segs = all_of(U.deliveries)
 elseif F.catlist then
   local Ks = {}

@@ -51,6 +51,7 @@ local UK = #USER_KEY_NAMES
 -- watermark), below (not in it, at or below), at (explicit times), marks; and u, its watermark once
 -- loaded (uptos). Each category has the same three kinds of its own (bucket()): its deliveries are in
 -- its keys `c:<category>:<name>` and fields, never in those of U.K; prefix names its counter fields.
+-- A category's K.deliveries indexes its deliveries by id (beside U.deliveries, which has them all).
 local USER_FIELDS = {
   state = 1, deliveries = 2, unread = 3, meta = 4, read_at = 5, expiries = 6, tombstones = 7, marks = 8, unread_below = 9,
   unseen = 10, unseen_below = 11, seen_at = 12, seen_marks = 13, unarchived = 14, unarchived_below = 15, archived_at = 16,
@@ -63,7 +64,7 @@ local function ubase(U)
 end
 
 local function kinds(U, cat)
-  local R, S, A
+  local R, S, A, deliveries
   if not cat then
     R = { upto = 'read-upto', counter = 'unread', nk = U.unread, below = U.unread_below, at = U.read_at, marks = U.marks, u = false }
     S = { upto = 'seen-upto', counter = 'unseen', nk = U.unseen, below = U.unseen_below, at = U.seen_at, marks = U.seen_marks, u = false }
@@ -75,8 +76,9 @@ local function kinds(U, cat)
     R = { upto = f .. 'read-upto', counter = 'unread', prefix = f, nk = k .. 'unread', below = k .. 'unread-below', at = U.read_at, marks = k .. 'read-marks', u = false }
     S = { upto = f .. 'seen-upto', counter = 'unseen', prefix = f, nk = k .. 'unseen', below = k .. 'unseen-below', at = U.seen_at, marks = k .. 'seen-marks', u = false }
     A = { upto = f .. 'archived-upto', counter = 'unarchived', prefix = f, nk = k .. 'unarchived', below = k .. 'unarchived-below', at = U.archived_at, marks = k .. 'archived-marks', u = false }
+    deliveries = k .. 'deliveries'
   end
-  return { read = R, seen = S, archived = A, cat = cat }, { R, S, A }
+  return { read = R, seen = S, archived = A, cat = cat, deliveries = deliveries }, { R, S, A }
 end
 
 -- The three kinds of the deliveries of category cat (nil: without a category, U.K), built once per script.

@@ -1,18 +1,20 @@
 -- Taking a delivery out of the inbox states (delete, reclaim), and when the cleanup is next due for a user.
 
--- Removes a live delivery (meta: its meta) from the states (read-state.lua), the snooze keys and its
--- group's index, counting the change in D (the caller removes it from deliveries, meta and expiries).
+-- Removes a live delivery (meta: its meta) from the states (read-state.lua), the snooze keys, its
+-- category's index and its group's, counting the change in D (the caller removes it from deliveries, meta and expiries).
 local function forget(U, id, meta, D)
   local cat = category_of(meta)
   local _, g = group_of(meta)
   if g and redis.call('HGET', U.groups, g) == id then redis.call('HDEL', U.groups, g) end
+  local B, KS = kinds_of(U, cat)
+  if cat then redis.call('ZREM', B.deliveries, id) end
   if redis.call('HDEL', U.snoozes, id) == 1 then
     redis.call('ZREM', U.snoozed, id)
     redis.call('ZREM', U.wakes, id)
     bump_c(D, cat, 'snoozed', -1)
     return
   end
-  for _, K in ipairs(select(2, kinds_of(U, cat))) do
+  for _, K in ipairs(KS) do
     if forget_kind(K, id) then bump_k(D, K, -1) end
   end
   bump_c(D, cat, 'total', -1)
