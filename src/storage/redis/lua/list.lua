@@ -41,8 +41,8 @@ elseif not unset then segs = all_of(U.deliveries)
 elseif F.catlist then
   local Ks = {}
   for _, c in ipairs(F.catlist) do Ks[#Ks + 1] = (kinds_of(U, c)) end
-  segs = not_in(Ks, unset)
-else segs = not_in(all_kinds(U), unset) end
+  segs = not_in(U, Ks, unset)
+else segs = not_in(U, all_kinds(U), unset) end
 local function scan(desc, bound, inclusive, size, visit)
   return walk(U, segs, F, desc, bound, inclusive, size, now, visit, unset)
 end

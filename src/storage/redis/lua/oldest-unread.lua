@@ -11,7 +11,7 @@ if behind then return { 'behind', behind } end
 local limit = tonumber(ARGV[i])
 local out = { 'ok', minexp }
 if limit > 0 then
-  walk(U, not_in(all_kinds(U), 'read'), { nostates = true }, false, '-inf', true, limit, now, function(id, _, _, _, _, meta)
+  walk(U, not_in(U, all_kinds(U), 'read'), { nostates = true }, false, '-inf', true, limit, now, function(id, _, _, _, _, meta)
     out[#out + 1] = id
     out[#out + 1] = gc_field(meta)
     return (#out - 2) / 2 < limit

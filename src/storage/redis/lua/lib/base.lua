@@ -24,7 +24,7 @@
 --   snoozed       zset id -> id: the snoozed deliveries
 --   wakes         zset until -> id: when each snoozed delivery wakes
 --   prefs         hash category -> '1' | '0': the user's preferences
---   groups        hash sha1(group key) -> id: the newest delivery of each group (grouping, deliver.lua)
+--   groups        hash sha1(group key) -> id: the newest delivery of each group (grouping, delivery.lua)
 --   categories    set: the categories the user has had a delivery in (read-state.lua buckets)
 -- Delivery times never decrease as ids grow (alloc), for every user.
 

@@ -84,8 +84,8 @@ local function deliver_to(U, id, P, now, fresh, D)
   end
   redis.call('HSET', U.meta, id, meta)
   redis.call('ZADD', U.deliveries, id, id)
-  local K, KS
-  if fresh then K, KS = bucket(U, P.cat) else K, KS = kinds_of(U, P.cat) end
+  local B, KS
+  if fresh then B, KS = bucket(U, P.cat) else B, KS = kinds_of(U, P.cat) end
   for _, K in ipairs(KS) do
     -- K.nk means "not in state K" only above the watermark: a late delivery below it is an exception.
     redis.call('ZADD', (not fresh and tonumber(id) <= K.u) and K.below or K.nk, id, id)
@@ -94,7 +94,7 @@ local function deliver_to(U, id, P, now, fresh, D)
   bump_c(D, P.cat, 'total', 1)
   if P.cat then
     redis.call('SADD', U.categories, P.cat)
-    redis.call('ZADD', K.deliveries, id, id)
+    redis.call('ZADD', B.deliveries, id, id)
   end
   if e then redis.call('ZADD', U.expiries, e, id) end
   return { e = e or '', gc = gc, sup = sup }

@@ -135,14 +135,20 @@ end
 
 -- The segments of the deliveries not in state `name` ('read', 'seen', 'archived') of the kinds Ks (a
 -- list of kinds_of(), one per category): each one's K.below (all at or below its watermark) and K.nk
--- above it. The K.nk entries at or below the watermark (left by an "all" operation) are never
--- visited, however many. Neither index holds a delivery with a time in K (walk()'s unset).
-local function not_in(Ks, name)
+-- above it, but none of a category whose counter says it has none. The K.nk entries at or below the
+-- watermark (left by an "all" operation) are never visited, however many. Neither index holds a
+-- delivery with a time in K (walk()'s unset).
+local function not_in(U, Ks, name)
+  local fields = {}
+  for j, B in ipairs(Ks) do fields[j] = (B[name].prefix or '') .. B[name].counter end
+  local n = hmget(U.state, fields)
   local segs = {}
-  for _, B in ipairs(Ks) do
+  for j, B in ipairs(Ks) do
     local K = B[name]
-    segs[#segs + 1] = { key = K.below, lo = -math.huge, hi = K.u }
-    segs[#segs + 1] = { key = K.nk, lo = K.u, hi = math.huge }
+    if tonumber(n[j] or '0') ~= 0 then
+      segs[#segs + 1] = { key = K.below, lo = -math.huge, hi = K.u }
+      segs[#segs + 1] = { key = K.nk, lo = K.u, hi = math.huge }
+    end
   end
   return segs
 end
