@@ -91,6 +91,8 @@ export function categoriesContract({ it, send, broadcast, expectCounts }: StoreC
       expect(await store.markAllRead(a, later(), 'nothing-here')).toMatchObject({ count: 0, unreadCount: 2 });
 
       // The whole-inbox operations keep every category's counts exact.
+      expect(await store.markAllSeen(a, later())).toMatchObject({ count: 2, counts: { unread: 2, unseen: 0 } });
+      expect(await store.counts(a, 'billing')).toEqual(counts({ total: 2, unread: 1, archived: 1, snoozed: 1 }));
       expect(await store.markAllRead(a, later())).toMatchObject({ count: 2, unreadCount: 0 });
       expect(await store.counts(a, 'billing')).toEqual(counts({ total: 2, archived: 1, snoozed: 1 }));
       expect(await store.archiveAll(a, later(), false)).toMatchObject({ count: 2, counts: counts({ total: 4, archived: 4, snoozed: 1 }) });
