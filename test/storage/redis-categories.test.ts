@@ -6,7 +6,7 @@ import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
 import { deleteRedisKeys } from '../harness.js';
 import { msg } from './contract.js';
 import { query } from './contract/fixture.js';
-import { contextOn, newPrefix, openOn, uid } from './redis-helpers.js';
+import { contextOn, gate, newPrefix, openOn, storeWithHooks, uid } from './redis-helpers.js';
 
 /**
  * Categories and grouping on Redis (lua/lib/read-state.lua buckets, lua/lib/deliver.lua deliver_to),
@@ -113,6 +113,28 @@ describe('Redis store: categories and grouping', () => {
       const mine = inIdOrder.map((r) => r.recipients?.find((x) => x.userId === user));
       expect(mine.map((r) => [r?.groupCount, r?.superseded])).toEqual(inIdOrder.map((_, i) => [i + 1, i ? inIdOrder[i - 1].message.id : null]));
     }
+  });
+
+  it('delivers a grouped message that arrives after a newer one of its group already read', async () => {
+    const users = Array.from({ length: ATOMIC_SEND_MAX + 1 }, () => uid());
+    const [reached, release] = [gate(), gate()];
+    const held = await storeWithHooks(prefix, {
+      beforeDelivery: async () => {
+        reached.open();
+        await release.wait;
+      },
+    });
+    const older = held.send(msg({ groupKey: 'late' }), { userIds: users });
+    await reached.wait;
+    const newer = await send([users[0]], { groupKey: 'late' });
+    release.open();
+    const late = await older;
+    await held.close();
+    expect(Number(late.message.id)).toBeLessThan(Number(newer.message.id));
+    expect(late.recipients?.find((r) => r.userId === users[0])).toMatchObject({ groupCount: 1, superseded: null, unreadCount: 1 });
+    expect(await store.get(users[0], late.message.id)).toMatchObject({ groupKey: 'late', groupCount: 1, readAt: expect.any(Date) });
+    expect(await store.get(users[0], newer.message.id)).toMatchObject({ groupCount: 1, readAt: null });
+    expect((await send([users[0]], { groupKey: 'late' })).recipients?.[0]).toMatchObject({ groupCount: 2, superseded: newer.message.id });
   });
 
   it('writes a delivery without a category as before categories, so data from before them reads the same', async () => {

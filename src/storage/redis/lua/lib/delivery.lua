@@ -52,7 +52,8 @@ end
 -- Writes one unread, unseen, unarchived delivery of message id (P: parse_spec) unless it has expired,
 -- the user deleted it (tombstone) or has it already, or disabled its category and it is not critical.
 -- With a group key, the user's unread delivery of that group (live, awake: one at most, the one
--- `groups` names) is marked read and seen now, and the new one counts on from its groupCount.
+-- `groups` names) is marked read and seen now, and the new one counts on from its groupCount; one
+-- older than the group's newest (a journalled send completed late) arrives read, with groupCount 1.
 -- Counter changes go to D. Answers nil when nothing was written ('off' when for the preference),
 -- else { e = its expiry ('' = never), gc = its groupCount, sup = the id marked read }.
 -- fresh: the id was allocated in this very script, so no user can have it yet and it is above
@@ -63,13 +64,17 @@ local function deliver_to(U, id, P, now, fresh, D)
   -- One who has it already (a journalled send completed again) was a recipient, whatever their preference now.
   if not fresh and (redis.call('ZSCORE', U.tombstones, id) or redis.call('HEXISTS', U.meta, id) == 1) then return nil end
   if P.cat and not P.critical and redis.call('HGET', U.prefs, P.cat) == '0' then return 'off' end
-  local meta, gc, sup = P.head, 1, nil
+  local meta, gc, sup, late = P.head, 1, nil, false
   if P.gk then
     -- A hash field holds any text; its digest keeps the field (and the meta naming it) short.
     local g = redis.sha1hex(P.gk)
     local old = redis.call('HGET', U.groups, g)
     local om = old and redis.call('HGET', U.meta, old)
-    if om and live(om, now) then
+    -- A journalled send reaching the user after a newer one of the group: it arrives superseded.
+    late = old and tonumber(old) > tonumber(id)
+    if late then
+      g = nil
+    elseif om and live(om, now) then
       local OK = kinds_of(U, category_of(om))
       if is_not(OK.read, old) then
         set_on(OK.read, old, str(now), D)
@@ -77,8 +82,8 @@ local function deliver_to(U, id, P, now, fresh, D)
         gc, sup = group_of(om) + 1, old
       end
     end
-    redis.call('HSET', U.groups, g, id)
-    meta = meta .. '|' .. (P.cat or '') .. '|' .. str(gc) .. '|' .. g
+    if g then redis.call('HSET', U.groups, g, id) end
+    meta = meta .. '|' .. (P.cat or '') .. '|' .. str(gc) .. '|' .. (g or '')
   elseif P.cat then
     meta = meta .. '|' .. P.cat
   end
@@ -97,6 +102,10 @@ local function deliver_to(U, id, P, now, fresh, D)
     redis.call('ZADD', B.deliveries, id, id)
   end
   if e then redis.call('ZADD', U.expiries, e, id) end
+  if late then
+    set_on(B.read, id, str(now), D)
+    set_on(B.seen, id, str(now), D)
+  end
   return { e = e or '', gc = gc, sup = sup }
 end
 
