@@ -1,12 +1,15 @@
 import { describe, expect } from 'vitest';
 import { broadcastContract } from './contract/broadcast.js';
+import { categoriesContract } from './contract/categories.js';
 import { concurrencyContract } from './contract/concurrency.js';
 import { deleteContract } from './contract/delete.js';
 import { expiryContract } from './contract/expiry.js';
 import { openContract, type OpenedStore } from './contract/fixture.js';
+import { groupingContract } from './contract/grouping.js';
 import { idempotencyContract } from './contract/idempotency.js';
 import { isolationContract } from './contract/isolation.js';
 import { listContract } from './contract/list.js';
+import { preferencesContract } from './contract/preferences.js';
 import { readStateContract } from './contract/read-state.js';
 import { scheduleContract } from './contract/schedule.js';
 import { sendContract } from './contract/send.js';
@@ -42,6 +45,9 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     idempotencyContract(contract);
     expiryContract(contract);
     concurrencyContract(contract);
+    categoriesContract(contract);
+    preferencesContract(contract);
+    groupingContract(contract);
     scheduleContract(contract);
   });
 }
