@@ -21,6 +21,8 @@ export type InboxSignal =
 export type MessageFilter = {
   /** Absent: both. */
   archived?: boolean | null | undefined;
+  /** Any of these; a message without a category never matches. */
+  categories?: Array<string> | null | undefined;
   levels?: Array<MessageLevel> | null | undefined;
   read?: boolean | null | undefined;
   seen?: boolean | null | undefined;

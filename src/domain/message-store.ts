@@ -289,3 +289,8 @@ export function checkListCursor(cursor: string | null): void {
 export class IdempotencyMismatch extends Error {
   override readonly name = 'IdempotencyMismatch';
 }
+
+/** Thrown by a backend's setPreference for a category past the user's LIMITS.preferences distinct ones (nothing changed). */
+export class PreferenceLimitExceeded extends Error {
+  override readonly name = 'PreferenceLimitExceeded';
+}

@@ -5,6 +5,7 @@ import './scalars.js';
 import './message.schema.js';
 import './mutation.schema.js';
 import './inbox-states.schema.js';
+import './preferences.schema.js';
 import './subscription.schema.js';
 import './user.schema.js';
 
