@@ -285,12 +285,15 @@ export function checkListCursor(cursor: string | null): void {
   if (cursor !== null && !/^\d{1,18}$/.test(cursor)) throw new InvalidCursor('malformed cursor');
 }
 
+/** How many categories one user may set a preference for. */
+export const PREFERENCES_MAX = 1_000;
+
+/** Thrown by a backend for a preference that would be the user's PREFERENCES_MAX + 1st category (the domain answers BAD_USER_INPUT). */
+export class PreferenceLimit extends Error {
+  override readonly name = 'PreferenceLimit';
+}
+
 /** Thrown by a backend when an idempotency key is reused with different input. */
 export class IdempotencyMismatch extends Error {
   override readonly name = 'IdempotencyMismatch';
-}
-
-/** Thrown by a backend's setPreference for a category past the user's LIMITS.preferences distinct ones (nothing changed). */
-export class PreferenceLimitExceeded extends Error {
-  override readonly name = 'PreferenceLimitExceeded';
 }

@@ -1,5 +1,5 @@
 import { badInput } from './errors.js';
-import { PreferenceLimitExceeded, type CategoryPreference, type MessageStore } from './message-store.js';
+import { PREFERENCES_MAX, PreferenceLimit, type CategoryPreference, type MessageStore } from './message-store.js';
 import type { Viewer } from './messages.js';
 import * as v from './validate.js';
 
@@ -21,7 +21,7 @@ export function createPreferences(o: PreferencesOptions) {
       return o.store.preferences(viewer.id);
     },
 
-    /** Enables or disables a category for what is sent from now on; at most LIMITS.preferences categories a user. */
+    /** Enables or disables a category for what is sent from now on; at most PREFERENCES_MAX categories a user. */
     async setPreference(viewer: Viewer, input: { category: string; enabled: boolean }): Promise<CategoryPreference> {
       const category = v.category('input.category', input.category);
       if (typeof input.enabled !== 'boolean') throw badInput('input.enabled', 'must be true or false');
@@ -29,7 +29,7 @@ export function createPreferences(o: PreferencesOptions) {
       try {
         return await o.store.setPreference(viewer.id, category, input.enabled);
       } catch (err) {
-        if (err instanceof PreferenceLimitExceeded) throw badInput('input.category', `is one category more than the ${v.LIMITS.preferences} a user may set`);
+        if (err instanceof PreferenceLimit) throw badInput('input.category', `is one category more than the ${PREFERENCES_MAX} a user may set`);
         throw err;
       }
     },

@@ -21,8 +21,6 @@ export const LIMITS = {
   defaultPageSize: 20,
   snoozeDays: 365,
   category: 64,
-  /** Distinct categories one user may set a preference for. */
-  preferences: 1_000,
   groupKey: 255,
   scheduleDays: 365,
 } as const;
