@@ -52,30 +52,21 @@ describe.each(BACKENDS)('categories and preferences on %s', (backend) => {
     expect(longest.message).toMatchObject({ category: 'a'.repeat(64), groupKey: '🎉'.repeat(255), groupCount: 1 });
   });
 
-  it('preferences: the ones set, by name in code-point order, upserted; the 1,001st category is refused', async () => {
+  it('preferences: the ones set, by name in code-point order, upserted', async () => {
     const u = await newUser(t);
     expect(await preferencesOf(u)).toEqual([]);
     expect(await setPreference(u, 'social', false)).toEqual({ category: 'social', enabled: false });
-    await setPreference(u, 'a.b', true);
-    await setPreference(u, 'a-b', false);
+    // Code points, not a collation that ignores punctuation.
+    for (const c of ['ab', 'a_b', 'a.b', 'a0', 'a-b']) await setPreference(u, c, c !== 'a.b');
     expect(await setPreference(u, 'social', true)).toEqual({ category: 'social', enabled: true });
     expect(await preferencesOf(u)).toEqual([
-      { category: 'a-b', enabled: false },
-      { category: 'a.b', enabled: true },
+      { category: 'a-b', enabled: true },
+      { category: 'a.b', enabled: false },
+      { category: 'a0', enabled: true },
+      { category: 'a_b', enabled: true },
+      { category: 'ab', enabled: true },
       { category: 'social', enabled: true },
     ]);
-
-    // 997 more make 1,000 (50 per request: the alias limit).
-    const more = Array.from({ length: 997 }, (_, i) => `c${String(i).padStart(3, '0')}`);
-    for (let i = 0; i < more.length; i += 50) {
-      const fields = more.slice(i, i + 50).map((c, j) => `p${j}: setPreference(input: { category: "${c}", enabled: false }) { enabled }`);
-      await u.q(`mutation { ${fields.join(' ')} }`);
-    }
-    expect(refusedWith(await setPreferenceRaw(u, 'one-too-many', false))).toEqual({ code: 'BAD_USER_INPUT', field: 'input.category' });
-    expect(await setPreference(u, 'c500', true)).toEqual({ category: 'c500', enabled: true });
-    const all = await preferencesOf(u);
-    expect(all).toHaveLength(1_000);
-    expect(all.map((x) => x.category)).toEqual(['a-b', 'a.b', ...more, 'social'].sort());
   });
 
   it('a disabled category: no message, no count, no event, not in recipientCount, unless critical; broadcasts and flash follow it', async () => {
@@ -177,5 +168,32 @@ describe.each(BACKENDS)('categories and preferences on %s', (backend) => {
     }
     expect(await sendFor(p, [u], { idempotencyKey, category: 'billing', groupKey: 'g', critical: false })).toEqual(first);
     expect(await countsOf(u)).toMatchObject({ total: 1, unread: 1 });
+  });
+});
+
+/**
+ * The limit is each store's (the storage contract checks it on every backend); this checks that
+ * GraphQL answers it as BAD_USER_INPUT naming the field, once: a thousand upserts are slow to repeat.
+ */
+describe('the 1,001st preference', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('embedded');
+  });
+  afterAll(async () => t?.close());
+
+  it('is refused with BAD_USER_INPUT naming input.category; the thousand set stay, and each can still change', async () => {
+    const u = await newUser(t);
+    // 50 per request: the alias limit.
+    const set = Array.from({ length: 1_000 }, (_, i) => `c${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < set.length; i += 50) {
+      const fields = set.slice(i, i + 50).map((c, j) => `p${j}: setPreference(input: { category: "${c}", enabled: false }) { enabled }`);
+      await u.q(`mutation { ${fields.join(' ')} }`);
+    }
+    expect(refusedWith(await setPreferenceRaw(u, 'one-too-many', false))).toEqual({ code: 'BAD_USER_INPUT', field: 'input.category' });
+    expect(await setPreference(u, 'c500', true)).toEqual({ category: 'c500', enabled: true });
+    const all = await preferencesOf(u);
+    expect(all.map((x) => x.category)).toEqual(set);
+    expect(all.filter((x) => x.enabled)).toEqual([{ category: 'c500', enabled: true }]);
   });
 });
