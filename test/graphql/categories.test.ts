@@ -145,6 +145,14 @@ describe.each(BACKENDS)('categories and preferences on %s', (backend) => {
     }
   });
 
+  it("a federation gateway's User carries counts(category) for the caller", async () => {
+    const u = await newUser(t);
+    await sendFor(p, [u], { category: 'billing' });
+    await sendFor(p, [u], { category: 'social' });
+    const query = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { all: counts { total } billing: counts(category: "billing") { total unread } } } }';
+    expect((await u.q(query, { r: [{ __typename: 'User', id: u.sub }] }))._entities).toEqual([{ all: { total: 2 }, billing: { total: 1, unread: 1 } }]);
+  });
+
   it('filters by categories: any of them; a message without one never matches; an empty list matches nothing', async () => {
     const u = await newUser(t);
     const send = async (text: string, category?: string) => (await sendFor(p, [u], { text, category })).message.id;
