@@ -156,8 +156,8 @@ export function createMessages(o: MessagesOptions) {
   }
 
   return {
-    ...createInboxStates({ store: o.store, signals: o.signals, touch }),
     ...createPreferences({ store: o.store, touch }),
+    ...createInboxStates({ store: o.store, signals: o.signals, touch }),
 
     /** Makes a caller with a user token a known user (broadcasts reach known users); producers never become users this way. */
     register: touch,

@@ -17,10 +17,9 @@ const sendFields = (t: InputFields, groupKey = '1 to 255 characters: an unread m
   groupKey: t.string({ description: groupKey }),
 });
 
-const DELIVER_AT = (t: InputFields) => t.field({ type: 'DateTime', description: 'Deliver then instead of now: in the future, at most 365 days ahead.' });
-
 const AddMessageInput = builder.inputType('AddMessageInput', {
   fields: (t) => ({
+    ...sendFields(t),
     level: t.field({ type: MessageLevel, required: true }),
     text: t.string({ required: true }),
     extraTags: t.string(),
@@ -28,12 +27,12 @@ const AddMessageInput = builder.inputType('AddMessageInput', {
     data: t.field({ type: 'JSON' }),
     expiresAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
-    ...sendFields(t),
   }),
 });
 
 const AddMessageForInput = builder.inputType('AddMessageForInput', {
   fields: (t) => ({
+    ...sendFields(t),
     userIds: t.idList({ required: true }),
     level: t.field({ type: MessageLevel, required: true }),
     text: t.string({ required: true }),
@@ -43,13 +42,13 @@ const AddMessageForInput = builder.inputType('AddMessageForInput', {
     date: t.field({ type: 'DateTime' }),
     expiresAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
-    ...sendFields(t),
-    deliverAt: DELIVER_AT(t),
+    deliverAt: t.field({ type: 'DateTime', description: 'Deliver then instead of now: in the future, at most 365 days ahead.' }),
   }),
 });
 
 const BroadcastMessageInput = builder.inputType('BroadcastMessageInput', {
   fields: (t) => ({
+    ...sendFields(t, 'Not on a broadcast (BAD_USER_INPUT): grouping is per recipient.'),
     level: t.field({ type: MessageLevel, required: true }),
     text: t.string({ required: true }),
     extraTags: t.string(),
@@ -58,8 +57,7 @@ const BroadcastMessageInput = builder.inputType('BroadcastMessageInput', {
     date: t.field({ type: 'DateTime' }),
     expiresAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
-    ...sendFields(t, 'Not on a broadcast (BAD_USER_INPUT): grouping is per recipient.'),
-    deliverAt: DELIVER_AT(t),
+    deliverAt: t.field({ type: 'DateTime', description: 'Deliver then instead of now: in the future, at most 365 days ahead.' }),
   }),
 });
 
