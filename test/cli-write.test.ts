@@ -99,6 +99,16 @@ describe('stored-messages send', () => {
     ]);
   }, 120_000);
 
+  it('schedules with --deliver-at: the id of the scheduled message, nothing delivered yet', async () => {
+    const [user, producer] = [await t.userToken(), await t.producerToken()];
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const r = await cli(['send', '--to', user.sub, '--text', 'later', '--deliver-at', at]);
+    expect([r.code, r.stderr]).toEqual([0, expect.stringContaining(`scheduled for 1 user at ${at}`)]);
+    const scheduled = dataOf(await t.gql(producer.token, '{ scheduledMessages(first: 100) { edges { node { deliverAt message { id text } } } } }')).scheduledMessages.edges;
+    expect(scheduled.map((e: { node: unknown }) => e.node)).toContainEqual({ deliverAt: at, message: { id: r.stdout.trim(), text: 'later' } });
+    expect(dataOf(await t.gql(user.token, '{ unreadCount }')).unreadCount).toBe(0);
+  }, 120_000);
+
   it('fails with exit code 1 naming DATABASE_URL when the database is unreachable', async () => {
     const r = await cli(['send', '--to', 'a', '--text', 'x'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
     expect(r.code).toBe(1);

@@ -5,9 +5,9 @@ import './scalars.js';
 import './message.schema.js';
 import './mutation.schema.js';
 import './inbox-states.schema.js';
-import './preferences.schema.js';
 import './subscription.schema.js';
 import './user.schema.js';
+import './preferences.schema.js';
 
 let schema: GraphQLSchema | undefined;
 
