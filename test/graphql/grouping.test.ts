@@ -1,23 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markRead, newProducer, newUser, unreadCount, type Caller } from '../factories.js';
-import { startTestApp, type Backend, type TestApp } from '../harness.js';
-import { dropRedisPrefix, liveEnv, type PubSubMode } from '../live/helpers.js';
+import { startTestApp, type TestApp } from '../harness.js';
+import { dropRedisPrefix, liveEnv, PUBSUB_SETUPS } from '../live/helpers.js';
 import { addOwn, eventsOf, messagesOf, sendFor, takeEvents, type Event } from './categories-helpers.js';
 import { archiveIds, isoDaysAhead, snooze } from './inbox-states-helpers.js';
 
 /** What a client acts on: the signal, the ids, the unread count, and the message's groupCount. */
 const brief = (events: Event[]) => events.map((e) => [e.signal, e.messageIds, e.unreadCount, e.message?.groupCount ?? null]);
 
-/**
- * CONTRACT.md §9's grouping through GraphQL and both transports, on both pub/subs (in-process on
- * PostgreSQL storage; Redis pub/sub on Redis storage): a repeat supersedes the unread one of its group.
- */
-const SETUPS: [PubSubMode, Backend][] = [
-  ['in-process', 'postgres'],
-  ['redis', 'redis'],
-];
-
-describe.each(SETUPS)('grouping with %s pub/sub on %s storage', (mode, backend) => {
+/** CONTRACT.md §9's grouping through GraphQL, both transports and both pub/subs: a repeat supersedes the unread one of its group. */
+describe.each(PUBSUB_SETUPS)('grouping with %s pub/sub on %s storage', (mode, backend) => {
   let t: TestApp;
   let prefix: string;
   let p: Caller;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { broadcast, knownUser, markAllRead, markUnread, newProducer, newUser, sendTo, type Caller } from '../factories.js';
-import { startTestApp, type Backend, type TestApp } from '../harness.js';
+import { startTestApp, type TestApp } from '../harness.js';
 import { sendFor } from '../graphql/categories-helpers.js';
 import { archiveAll, archiveIds, cutOff, isoDaysAhead, markAllSeen, markSeen, snooze, stateRaw, unarchive, unsnooze } from '../graphql/inbox-states-helpers.js';
-import { dropRedisPrefix, liveEnv, payload, subscribeOver, waitForNoSubscriber, waitForSubscriber, type PubSubMode } from './helpers.js';
+import { dropRedisPrefix, liveEnv, payload, PUBSUB_SETUPS, subscribeOver, waitForNoSubscriber, waitForSubscriber } from './helpers.js';
 
 const EVENTS = `subscription($after: String) {
   inboxEvents(after: $after) { signal messageIds unreadCount unseenCount until category cursor message { id read seen archived snoozedUntil } }
@@ -24,16 +24,8 @@ type Sub = ReturnType<typeof subscribeOver>;
 /** What a client acts on: the signal, the ids, both counts, the cut-off, and the message's id. */
 const brief = (events: Event[]) => events.map((e) => [e.signal, e.messageIds, e.unreadCount, e.unseenCount, e.until, e.message?.id ?? null]);
 
-/**
- * Each inbox-state operation fires its one event, live and replayed, over both transports and both
- * pub/subs (in-process on PostgreSQL storage; Redis pub/sub on Redis storage).
- */
-const SETUPS: [PubSubMode, Backend][] = [
-  ['in-process', 'postgres'],
-  ['redis', 'redis'],
-];
-
-describe.each(SETUPS)('inbox-state events with %s pub/sub on %s storage', (mode, backend) => {
+/** Each inbox-state operation fires its one event, live and replayed, over both transports and both pub/subs. */
+describe.each(PUBSUB_SETUPS)('inbox-state events with %s pub/sub on %s storage', (mode, backend) => {
   let t: TestApp;
   let prefix: string;
   let p: Caller;
