@@ -7,7 +7,7 @@ import { sleep } from '../support.js';
  * and a message's states. Shared by the GraphQL and live suites.
  */
 
-/** A message's states and the section-9 defaults it has this round. */
+/** A message's states, and its category and group (section 9). */
 export const STATE = 'id text read readAt seen seenAt archived archivedAt snoozedUntil category groupKey groupCount';
 
 export interface StateMsg {
