@@ -8,6 +8,7 @@ import './inbox-states.schema.js';
 import './schedule.schema.js';
 import './subscription.schema.js';
 import './user.schema.js';
+import './preferences.schema.js';
 
 let schema: GraphQLSchema | undefined;
 
