@@ -21,6 +21,8 @@ export type InboxSignal =
 export type MessageFilter = {
   /** Absent: both. */
   archived?: boolean | null | undefined;
+  /** Any of these; a message without a category never matches. */
+  categories?: Array<string> | null | undefined;
   levels?: Array<MessageLevel> | null | undefined;
   read?: boolean | null | undefined;
   seen?: boolean | null | undefined;
@@ -53,7 +55,7 @@ export type MessageLevel =
   /** levelValue 30, levelTag "warning" */
   | 'WARNING';
 
-export type InboxMessageFragment = { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null };
+export type InboxMessageFragment = { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null, category: string | null, groupKey: string | null, groupCount: number };
 
 export type InboxPageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -61,7 +63,7 @@ export type InboxPageQueryVariables = Exact<{
 }>;
 
 
-export type InboxPageQuery = { unreadMessages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type InboxPageQuery = { unreadMessages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null, category: string | null, groupKey: string | null, groupCount: number } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type ArchivePageQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -70,7 +72,7 @@ export type ArchivePageQueryVariables = Exact<{
 }>;
 
 
-export type ArchivePageQuery = { messages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type ArchivePageQuery = { messages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null, category: string | null, groupKey: string | null, groupCount: number } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type UnreadCountQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -79,10 +81,25 @@ export type UnreadCountQuery = { unreadCount: number };
 
 export type AllCountsFragment = { total: number, unread: number, unseen: number, archived: number, snoozed: number };
 
-export type InboxCountsQueryVariables = Exact<{ [key: string]: never; }>;
+export type InboxCountsQueryVariables = Exact<{
+  category?: string | null | undefined;
+}>;
 
 
 export type InboxCountsQuery = { counts: { total: number, unread: number, unseen: number, archived: number, snoozed: number } };
+
+export type PreferencesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PreferencesQuery = { preferences: Array<{ category: string, enabled: boolean }> };
+
+export type SetPreferenceMutationVariables = Exact<{
+  category: string;
+  enabled: boolean;
+}>;
+
+
+export type SetPreferenceMutation = { setPreference: { category: string, enabled: boolean } };
 
 export type MarkReadMutationVariables = Exact<{
   ids: Array<string | number> | string | number;
@@ -100,6 +117,7 @@ export type MarkUnreadMutation = { markUnread: { count: number, notFound: Array<
 
 export type MarkAllReadMutationVariables = Exact<{
   until?: string | null | undefined;
+  category?: string | null | undefined;
 }>;
 
 
@@ -121,6 +139,7 @@ export type MarkSeenMutation = { markSeen: { count: number, notFound: Array<stri
 
 export type MarkAllSeenMutationVariables = Exact<{
   until?: string | null | undefined;
+  category?: string | null | undefined;
 }>;
 
 
@@ -143,6 +162,7 @@ export type UnarchiveMutation = { unarchive: { count: number, notFound: Array<st
 export type ArchiveAllMutationVariables = Exact<{
   until?: string | null | undefined;
   onlyRead?: boolean | null | undefined;
+  category?: string | null | undefined;
 }>;
 
 
@@ -161,14 +181,14 @@ export type UnsnoozeMutationVariables = Exact<{
 }>;
 
 
-export type UnsnoozeMutation = { unsnooze: { count: number, notFound: Array<string>, messages: Array<{ id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null }>, counts: { total: number, unread: number, unseen: number, archived: number, snoozed: number } } };
+export type UnsnoozeMutation = { unsnooze: { count: number, notFound: Array<string>, messages: Array<{ id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null, category: string | null, groupKey: string | null, groupCount: number }>, counts: { total: number, unread: number, unseen: number, archived: number, snoozed: number } } };
 
 export type InboxEventsSubscriptionVariables = Exact<{
   after?: string | null | undefined;
 }>;
 
 
-export type InboxEventsSubscription = { inboxEvents: { signal: InboxSignal, messageIds: Array<string>, unreadCount: number, unseenCount: number, until: string | null, cursor: string, message: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null } | null } };
+export type InboxEventsSubscription = { inboxEvents: { signal: InboxSignal, messageIds: Array<string>, unreadCount: number, unseenCount: number, until: string | null, category: string | null, cursor: string, message: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null, category: string | null, groupKey: string | null, groupCount: number } | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -204,6 +224,9 @@ export const InboxMessageFragmentDoc = new TypedDocumentString(`
   archived
   snoozedUntil
   expiresAt
+  category
+  groupKey
+  groupCount
 }
     `, {"fragmentName":"InboxMessage"}) as unknown as TypedDocumentString<InboxMessageFragment, unknown>;
 export const AllCountsFragmentDoc = new TypedDocumentString(`
@@ -246,6 +269,9 @@ export const InboxPageDocument = new TypedDocumentString(`
   archived
   snoozedUntil
   expiresAt
+  category
+  groupKey
+  groupCount
 }`) as unknown as TypedDocumentString<InboxPageQuery, InboxPageQueryVariables>;
 export const ArchivePageDocument = new TypedDocumentString(`
     query ArchivePage($first: Int, $after: String, $filter: MessageFilter) {
@@ -278,6 +304,9 @@ export const ArchivePageDocument = new TypedDocumentString(`
   archived
   snoozedUntil
   expiresAt
+  category
+  groupKey
+  groupCount
 }`) as unknown as TypedDocumentString<ArchivePageQuery, ArchivePageQueryVariables>;
 export const UnreadCountDocument = new TypedDocumentString(`
     query UnreadCount {
@@ -285,8 +314,8 @@ export const UnreadCountDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<UnreadCountQuery, UnreadCountQueryVariables>;
 export const InboxCountsDocument = new TypedDocumentString(`
-    query InboxCounts {
-  counts {
+    query InboxCounts($category: String) {
+  counts(category: $category) {
     ...AllCounts
   }
 }
@@ -297,6 +326,22 @@ export const InboxCountsDocument = new TypedDocumentString(`
   archived
   snoozed
 }`) as unknown as TypedDocumentString<InboxCountsQuery, InboxCountsQueryVariables>;
+export const PreferencesDocument = new TypedDocumentString(`
+    query Preferences {
+  preferences {
+    category
+    enabled
+  }
+}
+    `) as unknown as TypedDocumentString<PreferencesQuery, PreferencesQueryVariables>;
+export const SetPreferenceDocument = new TypedDocumentString(`
+    mutation SetPreference($category: String!, $enabled: Boolean!) {
+  setPreference(input: {category: $category, enabled: $enabled}) {
+    category
+    enabled
+  }
+}
+    `) as unknown as TypedDocumentString<SetPreferenceMutation, SetPreferenceMutationVariables>;
 export const MarkReadDocument = new TypedDocumentString(`
     mutation MarkRead($ids: [ID!]!) {
   markRead(input: {ids: $ids}) {
@@ -326,8 +371,8 @@ export const MarkUnreadDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<MarkUnreadMutation, MarkUnreadMutationVariables>;
 export const MarkAllReadDocument = new TypedDocumentString(`
-    mutation MarkAllRead($until: DateTime) {
-  markAllRead(input: {until: $until}) {
+    mutation MarkAllRead($until: DateTime, $category: String) {
+  markAllRead(input: {until: $until, category: $category}) {
     count
     unreadCount
   }
@@ -352,8 +397,8 @@ export const MarkSeenDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<MarkSeenMutation, MarkSeenMutationVariables>;
 export const MarkAllSeenDocument = new TypedDocumentString(`
-    mutation MarkAllSeen($until: DateTime) {
-  markAllSeen(input: {until: $until}) {
+    mutation MarkAllSeen($until: DateTime, $category: String) {
+  markAllSeen(input: {until: $until, category: $category}) {
     count
     unseenCount
   }
@@ -408,8 +453,8 @@ export const UnarchiveDocument = new TypedDocumentString(`
   snoozed
 }`) as unknown as TypedDocumentString<UnarchiveMutation, UnarchiveMutationVariables>;
 export const ArchiveAllDocument = new TypedDocumentString(`
-    mutation ArchiveAll($until: DateTime, $onlyRead: Boolean) {
-  archiveAll(input: {until: $until, onlyRead: $onlyRead}) {
+    mutation ArchiveAll($until: DateTime, $onlyRead: Boolean, $category: String) {
+  archiveAll(input: {until: $until, onlyRead: $onlyRead, category: $category}) {
     count
     counts {
       ...AllCounts
@@ -472,6 +517,9 @@ export const UnsnoozeDocument = new TypedDocumentString(`
   archived
   snoozedUntil
   expiresAt
+  category
+  groupKey
+  groupCount
 }
 fragment AllCounts on InboxCounts {
   total
@@ -491,6 +539,7 @@ export const InboxEventsDocument = new TypedDocumentString(`
     unreadCount
     unseenCount
     until
+    category
     cursor
   }
 }
@@ -509,4 +558,7 @@ export const InboxEventsDocument = new TypedDocumentString(`
   archived
   snoozedUntil
   expiresAt
+  category
+  groupKey
+  groupCount
 }`) as unknown as TypedDocumentString<InboxEventsSubscription, InboxEventsSubscriptionVariables>;

@@ -7,6 +7,7 @@ import { createAuthenticator, type Authenticator } from './auth.js';
 import type { Config } from './config.js';
 import { AppError } from './domain/errors.js';
 import { startExpiryCleanup } from './domain/expiry-cleanup.js';
+import { startScheduledDelivery } from './domain/scheduled-delivery.js';
 import { startSnoozeWake } from './domain/snooze-wake.js';
 import type { LiveHub, LiveReads } from './domain/live.js';
 import { createMessages, type Messages } from './domain/messages.js';
@@ -213,6 +214,15 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       onError: (err) => logger.error({ err }, 'snooze wake-up failed'),
     });
     closers.push(() => snoozeWake.stop());
+    const scheduledDelivery = startScheduledDelivery({
+      store,
+      signals,
+      leases: storage.leases,
+      holder,
+      onRound: (delivered) => logger.debug({ delivered }, `scheduled delivery: ${delivered} delivered`),
+      onError: (err) => logger.error({ err }, 'scheduled delivery failed'),
+    });
+    closers.push(() => scheduledDelivery.stop());
 
     let closing: Promise<void> | null = null;
     return {

@@ -12,8 +12,22 @@ interface Command {
   run(values: Values, env: NodeJS.ProcessEnv): Promise<number>;
 }
 
-const MESSAGE_OPTIONS: Options = { text: { type: 'string' }, level: { type: 'string' }, url: { type: 'string' } };
-const messageArgs = (values: Values) => ({ text: values.text as string | undefined, level: values.level as string | undefined, url: values.url as string | undefined });
+const MESSAGE_OPTIONS: Options = {
+  text: { type: 'string' },
+  level: { type: 'string' },
+  url: { type: 'string' },
+  category: { type: 'string' },
+  critical: { type: 'boolean' },
+  'deliver-at': { type: 'string' },
+};
+const messageArgs = (values: Values) => ({
+  text: values.text as string | undefined,
+  level: values.level as string | undefined,
+  url: values.url as string | undefined,
+  category: values.category as string | undefined,
+  critical: values.critical as boolean | undefined,
+  deliverAt: values['deliver-at'] as string | undefined,
+});
 
 // Each command loads its modules only when chosen: `token` starts without the server's dependencies.
 const COMMANDS: Record<string, Command> = {
@@ -41,8 +55,9 @@ const COMMANDS: Record<string, Command> = {
   },
   send: {
     usage: SEND_USAGE,
-    options: { to: { type: 'string', multiple: true }, ...MESSAGE_OPTIONS },
-    run: async (values, env) => (await import('./commands/produce.js')).send({ ...messageArgs(values), to: (values.to as string[] | undefined) ?? [] }, env),
+    options: { to: { type: 'string', multiple: true }, 'group-key': { type: 'string' }, ...MESSAGE_OPTIONS },
+    run: async (values, env) =>
+      (await import('./commands/produce.js')).send({ ...messageArgs(values), to: (values.to as string[] | undefined) ?? [], groupKey: values['group-key'] as string | undefined }, env),
   },
   broadcast: {
     usage: BROADCAST_USAGE,

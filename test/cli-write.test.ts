@@ -71,6 +71,10 @@ describe('stored-messages send', () => {
     ['a javascript: --url', ['send', '--to', 'someone', '--text', 'x', '--url', 'javascript:alert(1)'], /^stored-messages: --url: /m],
     ['a user id of 256 characters', ['send', '--to', 'u'.repeat(256), '--text', 'x'], /^stored-messages: --to/m],
     ['broadcast without --text', ['broadcast'], /--text is required/],
+    ['an upper-case --category', ['send', '--to', 'someone', '--text', 'x', '--category', 'Billing'], /^stored-messages: --category: /m],
+    ['an empty --group-key', ['send', '--to', 'someone', '--text', 'x', '--group-key', ''], /^stored-messages: --group-key: /m],
+    ['a --deliver-at without an offset', ['send', '--to', 'someone', '--text', 'x', '--deliver-at', '2030-01-31 09:00'], /--deliver-at: "2030-01-31 09:00" is not an ISO 8601 instant/],
+    ['a past --deliver-at', ['broadcast', '--text', 'x', '--deliver-at', '2001-01-01T00:00:00Z'], /^stored-messages: --deliver-at: must be in the future/m],
   ])('refuses %s with exit code 2, storing nothing', async (_, args, message) => {
     const before = await deliveries();
     const r = await cli(args.map((a) => (a === 'someone' ? uid('nobody') : a)));
@@ -78,6 +82,30 @@ describe('stored-messages send', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
     expect(await deliveries()).toBe(before);
+  }, 120_000);
+
+  it('sends with a category, critical past a disabled one, and a group key that supersedes the unread one', async () => {
+    const user = await t.userToken();
+    dataOf(await t.gql(user.token, 'mutation { setPreference(input: { category: "billing", enabled: false }) { enabled } }'));
+    const send = () => cli(['send', '--to', user.sub, '--text', 'invoice', '--category', 'billing', '--critical', '--group-key', 'invoice:7']);
+    const [first, second] = [await send(), await send()];
+    expect([first.code, second.code, second.stderr]).toEqual([0, 0, expect.stringContaining('stored for 1 user')]);
+    const inbox = dataOf(await t.gql(user.token, '{ unreadCount messages(first: 10) { edges { node { id read category groupKey groupCount } } } }'));
+    expect(inbox.unreadCount).toBe(1);
+    expect(inbox.messages.edges.map((e: { node: unknown }) => e.node)).toEqual([
+      { id: second.stdout.trim(), read: false, category: 'billing', groupKey: 'invoice:7', groupCount: 2 },
+      { id: first.stdout.trim(), read: true, category: 'billing', groupKey: 'invoice:7', groupCount: 1 },
+    ]);
+  }, 120_000);
+
+  it('schedules with --deliver-at: the id of the scheduled message, nothing delivered yet', async () => {
+    const [user, producer] = [await t.userToken(), await t.producerToken()];
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const r = await cli(['send', '--to', user.sub, '--text', 'later', '--deliver-at', at]);
+    expect([r.code, r.stderr]).toEqual([0, expect.stringContaining(`scheduled for 1 user at ${at}`)]);
+    const scheduled = dataOf(await t.gql(producer.token, '{ scheduledMessages(first: 100) { edges { node { deliverAt message { id text } } } } }')).scheduledMessages.edges;
+    expect(scheduled.map((e: { node: unknown }) => e.node)).toContainEqual({ deliverAt: at, message: { id: r.stdout.trim(), text: 'later' } });
+    expect(dataOf(await t.gql(user.token, '{ unreadCount }')).unreadCount).toBe(0);
   }, 120_000);
 
   it('fails with exit code 1 naming DATABASE_URL when the database is unreachable', async () => {

@@ -76,3 +76,20 @@ export function startSource(script: string, args: string[], env: Record<string, 
     },
   };
 }
+
+export interface ServerProcess extends Running {
+  /** The server's base URL (http://127.0.0.1:<port>). */
+  url: string;
+}
+
+/** A real server process (src/main.ts) on `storage`, logging at debug level (the periodic jobs log their rounds there). */
+export async function startServerProcess(storage: Record<string, string>, testSecret: string): Promise<ServerProcess> {
+  const env = { ...storage, NODE_ENV: 'test', AUTH_JWT_SECRET: testSecret, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug' };
+  const running = startSource('src/main.ts', [], env);
+  try {
+    return Object.assign(running, { url: (await running.waitFor(/listening on (http:\S+)\/graphql/))[1] });
+  } catch (err) {
+    await running.stop('SIGKILL');
+    throw err;
+  }
+}

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { REDIS_URL, TEST_SECRET } from './env.js';
 import { createTestDatabase, deleteRedisKeys } from './harness.js';
 import { httpClient, type LiveSubscription, subscribeOver } from './live/helpers.js';
-import { startSource, type Running } from './processes.js';
+import { startServerProcess, type Running, type ServerProcess } from './processes.js';
 import { eventsOf, liveEvents, send, snooze, stateOf, storedIds, WAKE_EVENTS, waitWoken, wokenIds, type Person } from './snooze-wake-support.js';
 import { inMs, producerToken, sleep, uid, userToken, waitFor, waitUntilPast } from './support.js';
 
@@ -18,20 +18,8 @@ import { inMs, producerToken, sleep, uid, userToken, waitFor, waitUntilPast } fr
 
 const WOKEN = /"msg":"snooze wake: (\d+) woken"/;
 
-interface Server extends Running {
-  url: string;
-}
-
-async function startServer(storage: Record<string, string>): Promise<Server> {
-  const env = { ...storage, NODE_ENV: 'test', AUTH_JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug' };
-  const running = startSource('src/main.ts', [], env);
-  try {
-    return Object.assign(running, { url: (await running.waitFor(/listening on (http:\S+)\/graphql/))[1] });
-  } catch (err) {
-    await running.stop('SIGKILL');
-    throw err;
-  }
-}
+type Server = ServerProcess;
+const startServer = (storage: Record<string, string>) => startServerProcess(storage, TEST_SECRET);
 
 /** How many messages `servers` logged as woken, every round summed (rounds of up to `most` messages). */
 function wokenBy(servers: Running[], most: number): number {

@@ -13,6 +13,10 @@ export interface MessageArgs {
   text: string | undefined;
   level: string | undefined;
   url: string | undefined;
+  category: string | undefined;
+  critical: boolean | undefined;
+  /** ISO 8601 with an offset, as the DateTime scalar takes it. */
+  deliverAt: string | undefined;
 }
 
 /** The command line writes as a producer with no user of its own (idempotency keys are not offered here). */
@@ -26,9 +30,26 @@ export function parseLevel(level: string | undefined): LevelName {
   return name;
 }
 
+/** An instant as the DateTime scalar accepts it: ISO 8601 with a time and an offset (or Z). */
+function parseInstant(option: string, value: string | undefined): Date | null {
+  if (value === undefined) return null;
+  const at = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value) || Number.isNaN(at.getTime())) {
+    throw new UsageError(`${option}: "${value}" is not an ISO 8601 instant with an offset (2030-01-31T09:00:00Z)`);
+  }
+  return at;
+}
+
 function messageInput(args: MessageArgs) {
   if (args.text === undefined) throw new UsageError('--text is required');
-  return { level: parseLevel(args.level), text: args.text, url: args.url ?? null };
+  return {
+    level: parseLevel(args.level),
+    text: args.text,
+    url: args.url ?? null,
+    category: args.category ?? null,
+    critical: args.critical ?? null,
+    deliverAt: parseInstant('--deliver-at', args.deliverAt),
+  };
 }
 
 /**
@@ -36,17 +57,17 @@ function messageInput(args: MessageArgs) {
  * addMessageFor mutation (its validation, its live events through REDIS_URL when set) and prints the
  * message's id and how many users it reached.
  */
-export async function send(args: MessageArgs & { to: string[] }, env: Env): Promise<number> {
+export async function send(args: MessageArgs & { to: string[]; groupKey: string | undefined }, env: Env): Promise<number> {
   const userIds = args.to.flatMap((t) => t.split(',')).map((u) => u.trim()).filter(Boolean);
   if (!userIds.length) throw new UsageError('--to: give at least one user id');
-  const input = { ...messageInput(args), userIds };
-  return withApp(env, async (app) => printSent(await app.messages.addMessageFor(CLI_PRODUCER, input)));
+  const input = { ...messageInput(args), groupKey: args.groupKey ?? null, userIds };
+  return withApp(env, async (app) => printSent(await app.messages.addMessageFor(CLI_PRODUCER, input), input.deliverAt));
 }
 
 /** `stored-messages broadcast`: one message for every known user, as broadcastMessage stores it. */
 export async function broadcast(args: MessageArgs, env: Env): Promise<number> {
   const input = messageInput(args);
-  return withApp(env, async (app) => printSent(await app.messages.broadcastMessage(CLI_PRODUCER, input)));
+  return withApp(env, async (app) => printSent(await app.messages.broadcastMessage(CLI_PRODUCER, input), input.deliverAt));
 }
 
 /**
@@ -73,14 +94,23 @@ export async function withApp(env: Env, work: (app: App) => Promise<void>): Prom
   }
 }
 
-/** Prints a stored message's id (alone on stdout, so `$(…)` captures it) and how many users it reached. */
-function printSent({ message, recipientCount }: { message: { id: string; stored: boolean }; recipientCount: number }): void {
+/** Prints a stored (or scheduled) message's id (alone on stdout, so `$(…)` captures it) and how many users it reached. */
+function printSent({ message, recipientCount }: { message: { id: string; stored: boolean }; recipientCount: number }, deliverAt: Date | null): void {
   console.log(encodeMessageId(message.id, message.stored));
-  console.error(`stored for ${recipientCount} user${recipientCount === 1 ? '' : 's'}`);
+  const users = `${recipientCount} user${recipientCount === 1 ? '' : 's'}`;
+  console.error(deliverAt ? `scheduled for ${users} at ${deliverAt.toISOString()}` : `stored for ${users}`);
 }
 
 /** The use case names its input's fields (input.text); the command line names its options (--text). */
 function optionNamed(err: AppError): string {
-  const option = { 'input.text': '--text', 'input.url': '--url', 'input.level': '--level', 'input.userIds': '--to' }[err.field ?? ''];
+  const option = {
+    'input.text': '--text',
+    'input.url': '--url',
+    'input.level': '--level',
+    'input.userIds': '--to',
+    'input.category': '--category',
+    'input.groupKey': '--group-key',
+    'input.deliverAt': '--deliver-at',
+  }[err.field ?? ''];
   return option && err.field ? `${option}${err.message.slice(err.field.length)}` : err.message;
 }

@@ -40,17 +40,22 @@ DATA_DIR that \`npm start\` uses. It carries AUTH_ISSUER / AUTH_AUDIENCE when th
 const MESSAGE_OPTIONS = `  --text TEXT     the message (required; 1 to 10,000 characters)
   --level LEVEL   DEBUG, INFO, SUCCESS, WARNING, ERROR or their STORED_ forms, any case (default STORED_INFO)
   --url URL       where the message leads (an absolute http or https URL)
+  --category C    its category (1 to 64 of a-z 0-9 . _ -): users who disabled it get nothing
+  --critical      delivered even to users who disabled the category
+  --deliver-at T  deliver at this ISO 8601 instant (2030-01-31T09:00:00Z) instead of now, up to 365 days ahead
   --help          this text`;
 
-export const SEND_USAGE = `Usage: stored-messages send --to ID[,ID...] --text TEXT [--level LEVEL] [--url URL]
+export const SEND_USAGE = `Usage: stored-messages send --to ID[,ID...] --text TEXT [--level LEVEL] [--url URL] [--category C] [--critical]
+  [--group-key K] [--deliver-at T]
 
 Stores a message for each user, as the addMessageFor mutation does (the same checks; live subscribers are
 told when REDIS_URL is shared with the server), and prints the message's id.
 
   --to IDS        user ids, comma-separated or repeated (up to 10,000)
+  --group-key K   its group (1 to 255 characters): a user's unread message of the group is marked read and counted into this one
 ${MESSAGE_OPTIONS}`;
 
-export const BROADCAST_USAGE = `Usage: stored-messages broadcast --text TEXT [--level LEVEL] [--url URL]
+export const BROADCAST_USAGE = `Usage: stored-messages broadcast --text TEXT [--level LEVEL] [--url URL] [--category C] [--critical] [--deliver-at T]
 
 Stores one message for every known user, as the broadcastMessage mutation does, and prints its id.
 

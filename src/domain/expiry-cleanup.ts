@@ -1,4 +1,5 @@
 import type { FlashStore } from './flash-store.js';
+import { drain } from './batch-job.js';
 import { startLeasedJob } from './leased-job.js';
 import type { Leases } from './leases.js';
 import type { MessageStore } from './message-store.js';
@@ -31,14 +32,7 @@ export interface ExpiryCleanup {
  * process they are its own; in Redis they expire by themselves and the sweep does nothing.
  */
 export function startExpiryCleanup(o: ExpiryCleanupOptions): ExpiryCleanup {
-  const reclaim = async (signal?: AbortSignal) => {
-    let total = 0;
-    for (let n = CLEANUP_BATCH; n === CLEANUP_BATCH && !signal?.aborted; ) {
-      n = await o.store.cleanupExpired(CLEANUP_BATCH);
-      total += n;
-    }
-    return total;
-  };
+  const reclaim = (signal?: AbortSignal) => drain(signal, () => o.store.cleanupExpired(CLEANUP_BATCH), (n) => n === CLEANUP_BATCH);
   const job = startLeasedJob({
     job: 'expiry-cleanup',
     leases: o.leases,

@@ -1,6 +1,6 @@
 import type { InboxCounts, MessageStore, StateChange } from './message-store.js';
 import type { MessageRecord } from './message.js';
-import type { Viewer } from './messages.js';
+import type { AllOptions, Viewer } from './messages.js';
 import { userSignal, type SignalName, type Signals } from './signals.js';
 import * as v from './validate.js';
 
@@ -38,10 +38,11 @@ export function createInboxStates(o: InboxStatesOptions) {
   const payload = (r: StateChange): StatesPayload => ({ count: r.changed.length, messages: r.messages, notFound: r.notFound, counts: r.counts });
 
   return {
-    /** The caller's five counts (snoozed messages count only in `snoozed`). */
-    async counts(viewer: Viewer): Promise<InboxCounts> {
+    /** The caller's five counts, of the whole inbox or of one category (snoozed messages count only in `snoozed`). */
+    async counts(viewer: Viewer, category?: string | null): Promise<InboxCounts> {
+      const only = v.optionalCategory('category', category);
       await o.touch(viewer);
-      return o.store.counts(viewer.id);
+      return o.store.counts(viewer.id, only);
     },
 
     async unseenCount(viewer: Viewer): Promise<number> {
@@ -55,12 +56,13 @@ export function createInboxStates(o: InboxStatesOptions) {
       return { count: r.changed.length, notFound: r.notFound, unseenCount: r.counts.unseen };
     },
 
-    /** Marks seen what was delivered at or before `until` (default now); snoozed messages are left alone. */
-    async markAllSeen(viewer: Viewer, until?: Date | null) {
+    /** Marks seen what was delivered at or before `until` (default now), in `category` if given; snoozed messages are left alone. */
+    async markAllSeen(viewer: Viewer, opts: AllOptions = {}) {
+      const category = v.optionalCategory('input.category', opts.category);
       await o.touch(viewer);
-      const at = until ?? new Date();
-      const r = await o.store.markAllSeen(viewer.id, at);
-      if (r.count > 0) o.signals.emit(userSignal('INBOX_SEEN', viewer.id, [], r.counts, { until: at }));
+      const at = opts.until ?? new Date();
+      const r = await o.store.markAllSeen(viewer.id, at, category);
+      if (r.count > 0) o.signals.emit(userSignal('INBOX_SEEN', viewer.id, [], r.counts, { until: at, category }));
       return { count: r.count, unseenCount: r.counts.unseen };
     },
 
@@ -70,12 +72,13 @@ export function createInboxStates(o: InboxStatesOptions) {
     /** Takes out of the archive; the message stays read. */
     unarchive: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.setArchived(viewer.id, i, false), 'INBOX_UNARCHIVED')),
 
-    /** Archives what was delivered at or before `until` (default now); with `onlyRead`, only what is read now. */
-    async archiveAll(viewer: Viewer, opts: { until?: Date | null; onlyRead?: boolean | null } = {}) {
+    /** Archives what was delivered at or before `until` (default now), in `category` if given; with `onlyRead`, only what is read now. */
+    async archiveAll(viewer: Viewer, opts: AllOptions & { onlyRead?: boolean | null } = {}) {
+      const category = v.optionalCategory('input.category', opts.category);
       await o.touch(viewer);
       const at = opts.until ?? new Date();
-      const r = await o.store.archiveAll(viewer.id, at, opts.onlyRead ?? false);
-      if (r.count > 0) o.signals.emit(userSignal('INBOX_ARCHIVED', viewer.id, [], r.counts, { until: at }));
+      const r = await o.store.archiveAll(viewer.id, at, opts.onlyRead ?? false, category);
+      if (r.count > 0) o.signals.emit(userSignal('INBOX_ARCHIVED', viewer.id, [], r.counts, { until: at, category }));
       return { count: r.count, counts: r.counts };
     },
 

@@ -12,7 +12,7 @@ export interface LiveInboxEvent {
   unseenCount: number;
   /** The cut-off of markAllRead, markAllSeen and archiveAll; null otherwise. */
   until: Date | null;
-  /** The category those were limited to (issue 20); null this round. */
+  /** The category those were limited to; null otherwise. */
   category: string | null;
   /** Opaque: the subscriber passes it back as `after` to resume after this event. */
   cursor: string;

@@ -92,7 +92,7 @@ export interface MessageStore {
 
   /**
    * Keeps `message` for delivery at `deliverAt` to `to` (a broadcast reaches the users known then). The
-   * record's id is the schedule's, in its own id space; `recipientCount` is the addressed users (a
+   * record's id is the schedule's, taken from the message ids (never a delivered message's: the delivery gets its own); `recipientCount` is the addressed users (a
    * broadcast's: the users known now).
    */
   schedule(message: NewMessage, to: Recipients, deliverAt: Date, idempotency?: IdempotencyClaim): Promise<ScheduledRecord & { replayed: boolean }>;

@@ -4,7 +4,9 @@ import { createInboxStates, newestChanged } from './inbox-states.js';
 import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore, type Recipients, type SendResult } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
+import { createPreferences } from './preferences.js';
 import { deliveredRecord, reviveMessage, type MessageRecord, type NewMessage } from './message.js';
+import { createSchedules } from './schedules.js';
 import { emitSent, sentView, userSignal, type Signals } from './signals.js';
 import * as v from './validate.js';
 
@@ -43,6 +45,12 @@ export interface MessagesOptions {
   messageLevel: number;
   /** 0 = never expire. */
   messageExpireDays: number;
+}
+
+/** The "all" operations' scope: what was delivered at or before `until` (default: now), in `category` if given. */
+export interface AllOptions {
+  until?: Date | null;
+  category?: string | null;
 }
 
 export interface Pagination {
@@ -149,7 +157,9 @@ export function createMessages(o: MessagesOptions) {
   }
 
   return {
+    ...createPreferences({ store: o.store, touch }),
     ...createInboxStates({ store: o.store, signals: o.signals, touch }),
+    ...createSchedules({ store: o.store }),
 
     /** Makes a caller with a user token a known user (broadcasts reach known users); producers never become users this way. */
     register: touch,
@@ -216,10 +226,11 @@ export function createMessages(o: MessagesOptions) {
       const limit = backward ? v.pageSize('last', last) : v.pageSize('first', first);
       const filter = opts.filter ?? {};
       if (filter.since && filter.until && filter.since > filter.until) throw badInput('filter.until', 'must not be before filter.since');
+      const categories = filter.categories?.map((c, i) => v.category(`filter.categories[${i}]`, c)) ?? null;
       await touch(viewer);
       const page = o.store.list(viewer.id, {
         unreadOnly: opts.unreadOnly,
-        filter: { ...filter, levels: filter.levels ? [...new Set(filter.levels)] : null },
+        filter: { ...filter, levels: filter.levels ? [...new Set(filter.levels)] : null, categories },
         direction: backward ? 'backward' : 'forward',
         limit,
         cursor: (backward ? before : after) ?? null,
@@ -247,12 +258,13 @@ export function createMessages(o: MessagesOptions) {
     markRead: (viewer: Viewer, ids: readonly string[]) => setRead(viewer, ids, true),
     markUnread: (viewer: Viewer, ids: readonly string[]) => setRead(viewer, ids, false),
 
-    /** Marks read what was delivered at or before `until` (default now), so newer arrivals stay unread. */
-    async markAllRead(viewer: Viewer, until?: Date | null) {
+    /** Marks read what was delivered at or before `until` (default now), in `category` if given, so newer arrivals stay unread. */
+    async markAllRead(viewer: Viewer, opts: AllOptions = {}) {
+      const category = v.optionalCategory('input.category', opts.category);
       await touch(viewer);
-      const at = until ?? new Date();
-      const result = await o.store.markAllRead(viewer.id, at);
-      if (result.count > 0) o.signals.emit(userSignal('INBOX_PURGED', viewer.id, [], result.counts, { until: at }));
+      const at = opts.until ?? new Date();
+      const result = await o.store.markAllRead(viewer.id, at, category);
+      if (result.count > 0) o.signals.emit(userSignal('INBOX_PURGED', viewer.id, [], result.counts, { until: at, category }));
       return result;
     },
 

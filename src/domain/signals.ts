@@ -29,7 +29,7 @@ export interface UserSignal {
   unseenCount: number;
   /** The cut-off of markAllRead, markAllSeen and archiveAll; absent otherwise. */
   until?: Date | null;
-  /** The category those three were limited to (issue 20); absent otherwise. */
+  /** The category those three were limited to; absent otherwise. */
   category?: string | null;
 }
 
@@ -39,9 +39,19 @@ export function userSignal(
   userId: string,
   messageIds: string[],
   counts: InboxCounts,
-  more: { message?: MessageRecord | null; until?: Date | null } = {},
+  more: { message?: MessageRecord | null; until?: Date | null; category?: string | null } = {},
 ): UserSignal {
-  return { kind: 'user', signal, userId, message: more.message ?? null, messageIds, unreadCount: counts.unread, unseenCount: counts.unseen, ...(more.until ? { until: more.until } : {}) };
+  return {
+    kind: 'user',
+    signal,
+    userId,
+    message: more.message ?? null,
+    messageIds,
+    unreadCount: counts.unread,
+    unseenCount: counts.unseen,
+    ...(more.until ? { until: more.until } : {}),
+    ...(more.category ? { category: more.category } : {}),
+  };
 }
 
 /**

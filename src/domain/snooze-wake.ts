@@ -1,7 +1,7 @@
-import { startLeasedJob, type LeasedJob } from './leased-job.js';
-import type { Leases } from './leases.js';
-import type { MessageStore, WokenUser } from './message-store.js';
-import { userSignal, type Signals, type UserSignal } from './signals.js';
+import { startBatchJob, type BatchJobOptions } from './batch-job.js';
+import type { LeasedJob } from './leased-job.js';
+import type { WokenUser } from './message-store.js';
+import { userSignal, type UserSignal } from './signals.js';
 
 /** Deliveries woken per storage call: one short transaction or script each, however many are due at once. */
 export const WAKE_BATCH = 1000;
@@ -12,45 +12,25 @@ export const WAKE_BATCH = 1000;
  */
 export const WAKE_INTERVAL_MS = 500;
 
-export interface SnoozeWakeOptions {
-  store: MessageStore;
-  signals: Signals;
-  leases: Leases;
-  /** This instance's id among those sharing the storage. */
-  holder: string;
-  /** Default WAKE_INTERVAL_MS. */
-  intervalMs?: number;
-  /** Default WAKE_BATCH. */
-  batch?: number;
-  /** After each leased round that woke something, with how many messages woke. */
-  onRound(woken: number): void;
-  onError(err: unknown): void;
-}
-
 /**
  * Every interval, the instance holding the "snooze-wake" lease wakes the snoozed messages whose time
- * has come (MessageStore.wakeDue, exactly once across instances) and fires one INBOX_STORED per user.
- * Times that passed while no instance ran are due at the first round after a start.
+ * has come (MessageStore.wakeDue, exactly once across instances) and fires one INBOX_STORED per user;
+ * `onRound` gets how many messages woke. Times that passed while no instance ran are due at the first
+ * round after a start. Defaults: WAKE_INTERVAL_MS, WAKE_BATCH.
  */
-export function startSnoozeWake(o: SnoozeWakeOptions): LeasedJob {
-  const batch = o.batch ?? WAKE_BATCH;
-  return startLeasedJob({
+export function startSnoozeWake(o: BatchJobOptions): LeasedJob {
+  return startBatchJob({
+    ...o,
     job: 'snooze-wake',
-    leases: o.leases,
-    holder: o.holder,
     intervalMs: o.intervalMs ?? WAKE_INTERVAL_MS,
-    round: async (signal) => {
-      let woken = 0;
-      // A full batch means more may be due: go on at once instead of waiting an interval.
-      for (let n = batch; n === batch && !signal.aborted; ) {
-        const users = await o.store.wakeDue(new Date(), batch);
-        for (const user of users) o.signals.emit(wokenSignal(user));
-        n = users.reduce((sum, u) => sum + u.messages.length, 0);
-        woken += n;
-      }
-      if (woken > 0) o.onRound(woken);
+    batch: o.batch ?? WAKE_BATCH,
+    step: async (batch) => {
+      const users = await o.store.wakeDue(new Date(), batch);
+      for (const user of users) o.signals.emit(wokenSignal(user));
+      return users.reduce((sum, u) => sum + u.messages.length, 0);
     },
-    onError: o.onError,
+    // A full batch means more may be due: go on at once instead of waiting an interval.
+    more: (woken, batch) => woken === batch,
   });
 }
 

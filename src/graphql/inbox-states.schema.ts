@@ -26,12 +26,16 @@ const ArchiveInput = builder.inputType('ArchiveInput', { fields: (t) => ({ ids: 
 const UnsnoozeInput = builder.inputType('UnsnoozeInput', { fields: (t) => ({ ids: t.idList({ required: true }) }) });
 
 const MarkAllSeenInput = builder.inputType('MarkAllSeenInput', {
-  fields: (t) => ({ until: t.field({ type: 'DateTime', description: 'Only messages delivered at or before this instant; default: the time of the request.' }) }),
+  fields: (t) => ({
+    until: t.field({ type: 'DateTime', description: 'Only messages delivered at or before this instant; default: the time of the request.' }),
+    category: t.string({ description: 'Only messages of this category.' }),
+  }),
 });
 
 const ArchiveAllInput = builder.inputType('ArchiveAllInput', {
   fields: (t) => ({
     until: t.field({ type: 'DateTime', description: 'Only messages delivered at or before this instant; default: the time of the request.' }),
+    category: t.string({ description: 'Only messages of this category.' }),
     onlyRead: t.boolean({ description: 'Only what is read now.' }),
   }),
 });
@@ -83,8 +87,9 @@ const byIds =
 builder.queryFields((t) => ({
   counts: t.field({
     type: InboxCounts,
-    description: 'Exact counts for the whole inbox; as cheap as unreadCount at any inbox size.',
-    resolve: (_, __, ctx) => ctx.messages.counts(viewerOf(ctx)),
+    description: 'Exact counts, for the whole inbox or one category; as cheap as unreadCount at any inbox size.',
+    args: { category: t.arg.string() },
+    resolve: (_, { category }, ctx) => ctx.messages.counts(viewerOf(ctx), category),
   }),
   unseenCount: t.int({ description: 'Messages not seen yet (the badge); snoozed ones do not count.', resolve: (_, __, ctx) => ctx.messages.unseenCount(viewerOf(ctx)) }),
 }));
@@ -99,7 +104,7 @@ builder.mutationFields((t) => ({
     type: MarkAllSeenPayload,
     description: 'Marks seen what was delivered at or before `until` (default: now); snoozed messages are left alone.',
     args: { input: t.arg({ type: MarkAllSeenInput }) },
-    resolve: (_, { input }, ctx) => ctx.messages.markAllSeen(viewerOf(ctx), input?.until ?? null),
+    resolve: (_, { input }, ctx) => ctx.messages.markAllSeen(viewerOf(ctx), { until: input?.until ?? null, category: input?.category ?? null }),
   }),
   archive: t.field({
     type: ArchivePayload,
@@ -115,9 +120,9 @@ builder.mutationFields((t) => ({
   }),
   archiveAll: t.field({
     type: ArchiveAllPayload,
-    description: 'Archives what was delivered at or before `until` (default: now); `onlyRead`: only what is read now.',
+    description: 'Archives what was delivered at or before `until` (default: now), in `category` if given; `onlyRead`: only what is read now.',
     args: { input: t.arg({ type: ArchiveAllInput }) },
-    resolve: (_, { input }, ctx) => ctx.messages.archiveAll(viewerOf(ctx), { until: input?.until ?? null, onlyRead: input?.onlyRead ?? false }),
+    resolve: (_, { input }, ctx) => ctx.messages.archiveAll(viewerOf(ctx), { until: input?.until ?? null, category: input?.category ?? null, onlyRead: input?.onlyRead ?? false }),
   }),
   snooze: t.field({
     type: SnoozePayload,

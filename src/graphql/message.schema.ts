@@ -39,10 +39,9 @@ export const Message = builder.objectRef<MessageRecord>('Message').implement({
     archived: t.boolean({ resolve: (m) => m.archivedAt !== null }),
     archivedAt: t.field({ type: 'DateTime', nullable: true, resolve: (m) => m.archivedAt }),
     snoozedUntil: t.field({ type: 'DateTime', nullable: true, description: 'Null unless snoozed now.', resolve: (m) => m.snoozedUntil }),
-    // Categories and grouping arrive with issue 20: until then every message is ungrouped and uncategorised.
-    category: t.string({ nullable: true, resolve: () => null }),
-    groupKey: t.string({ nullable: true, resolve: () => null }),
-    groupCount: t.int({ description: '1 for an ungrouped message.', resolve: () => 1 }),
+    category: t.exposeString('category', { nullable: true, description: "The producer's category: users may disable it (setPreference)." }),
+    groupKey: t.exposeString('groupKey', { nullable: true, description: 'Messages with one group key supersede each other: at most one of a group is unread.' }),
+    groupCount: t.exposeInt('groupCount', { description: 'How many messages of its group this one stands for (1 for an ungrouped message).' }),
   }),
 });
 
@@ -61,7 +60,7 @@ const MessageEdge = builder.objectRef<Edge>('MessageEdge').implement({
   }),
 });
 
-const PageInfo = builder.objectRef<ListPage>('PageInfo').implement({
+export const PageInfo = builder.objectRef<ListPage>('PageInfo').implement({
   // Relay's PageInfo is in most subgraphs; a gateway composes it only when every one marks it shareable.
   shareable: true,
   fields: (t) => ({
@@ -88,6 +87,7 @@ const MessageFilter = builder.inputType('MessageFilter', {
     archived: t.boolean({ description: 'Absent: both.' }),
     snoozed: t.boolean({ description: 'Absent or false: not snoozed; true: only snoozed.' }),
     levels: t.field({ type: [MessageLevel] }),
+    categories: t.stringList({ description: 'Any of these; a message without a category never matches.' }),
     since: t.field({ type: 'DateTime' }),
     until: t.field({ type: 'DateTime' }),
   }),
@@ -114,6 +114,7 @@ export function archivePage(ctx: GraphQLContext, viewer: Viewer, args: Paginatio
           archived: f.archived ?? null,
           snoozed: f.snoozed ?? null,
           levels: f.levels?.map((l) => LEVELS[l].value) ?? null,
+          categories: f.categories ?? null,
           since: f.since ?? null,
           until: f.until ?? null,
         }

@@ -7,8 +7,19 @@ import { Message, MessageLevel } from './message.schema.js';
 
 // Inputs -----------------------------------------------------------------------------------------
 
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
+
+/** CONTRACT.md §9's fields of every send input. */
+const sendFields = (t: InputFields, groupKey = '1 to 255 characters: an unread message of the same group is marked read and counted into this one (groupCount).') => ({
+  category: t.string({ description: '1 to 64 characters of a-z 0-9 . _ -: users who disabled it get nothing unless `critical`.' }),
+  critical: t.boolean({ description: 'Delivered even to users who disabled the category.' }),
+  groupKey: t.string({ description: groupKey }),
+});
+
 const AddMessageInput = builder.inputType('AddMessageInput', {
   fields: (t) => ({
+    ...sendFields(t),
     level: t.field({ type: MessageLevel, required: true }),
     text: t.string({ required: true }),
     extraTags: t.string(),
@@ -21,6 +32,7 @@ const AddMessageInput = builder.inputType('AddMessageInput', {
 
 const AddMessageForInput = builder.inputType('AddMessageForInput', {
   fields: (t) => ({
+    ...sendFields(t),
     userIds: t.idList({ required: true }),
     level: t.field({ type: MessageLevel, required: true }),
     text: t.string({ required: true }),
@@ -30,11 +42,13 @@ const AddMessageForInput = builder.inputType('AddMessageForInput', {
     date: t.field({ type: 'DateTime' }),
     expiresAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
+    deliverAt: t.field({ type: 'DateTime', description: 'Deliver then instead of now: in the future, at most 365 days ahead.' }),
   }),
 });
 
 const BroadcastMessageInput = builder.inputType('BroadcastMessageInput', {
   fields: (t) => ({
+    ...sendFields(t, 'Not on a broadcast (BAD_USER_INPUT): grouping is per recipient.'),
     level: t.field({ type: MessageLevel, required: true }),
     text: t.string({ required: true }),
     extraTags: t.string(),
@@ -43,6 +57,7 @@ const BroadcastMessageInput = builder.inputType('BroadcastMessageInput', {
     date: t.field({ type: 'DateTime' }),
     expiresAt: t.field({ type: 'DateTime' }),
     idempotencyKey: t.string(),
+    deliverAt: t.field({ type: 'DateTime', description: 'Deliver then instead of now: in the future, at most 365 days ahead.' }),
   }),
 });
 
@@ -53,6 +68,7 @@ const MarkReadInput = builder.inputType('MarkReadInput', {
 const MarkAllReadInput = builder.inputType('MarkAllReadInput', {
   fields: (t) => ({
     until: t.field({ type: 'DateTime', description: 'Only messages delivered at or before this instant; default: the time of the request.' }),
+    category: t.string({ description: 'Only messages of this category.' }),
   }),
 });
 
@@ -117,6 +133,11 @@ export const toInput = (i: RawInput): MessageInput => ({
   date: i.date ?? null,
   expiresAt: i.expiresAt ?? null,
   idempotencyKey: i.idempotencyKey ?? null,
+  // Left out when absent, so a request without them keeps the idempotency fingerprint it had before they existed.
+  category: i.category ?? undefined,
+  critical: i.critical || undefined,
+  groupKey: i.groupKey ?? undefined,
+  deliverAt: i.deliverAt ?? undefined,
 });
 
 // Mutations --------------------------------------------------------------------------------------
@@ -160,7 +181,7 @@ builder.mutationType({
     markAllRead: t.field({
       type: MarkAllReadPayload,
       args: { input: t.arg({ type: MarkAllReadInput }) },
-      resolve: (_, { input }, ctx) => ctx.messages.markAllRead(viewerOf(ctx), input?.until ?? null),
+      resolve: (_, { input }, ctx) => ctx.messages.markAllRead(viewerOf(ctx), { until: input?.until ?? null, category: input?.category ?? null }),
     }),
     deleteMessages: t.field({
       type: DeleteMessagesPayload,

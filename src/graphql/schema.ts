@@ -5,8 +5,10 @@ import './scalars.js';
 import './message.schema.js';
 import './mutation.schema.js';
 import './inbox-states.schema.js';
+import './schedule.schema.js';
 import './subscription.schema.js';
 import './user.schema.js';
+import './preferences.schema.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -15,7 +15,12 @@ export const User = builder.objectRef<Viewer>('User').implement({
     id: t.exposeID('id'),
     unreadCount: t.int({ resolve: (user, _, ctx) => ctx.messages.unreadCount(user) }),
     unseenCount: t.int({ description: 'What a badge shows (issue 22).', resolve: (user, _, ctx) => ctx.messages.unseenCount(user) }),
-    counts: t.field({ type: InboxCounts, resolve: (user, _, ctx) => ctx.messages.counts(user) }),
+    counts: t.field({
+      type: InboxCounts,
+      description: 'Exact counts, for the whole inbox or one category.',
+      args: { category: t.arg.string() },
+      resolve: (user, { category }, ctx) => ctx.messages.counts(user, category),
+    }),
     messages: t.field({
       type: MessageConnection,
       description: 'Every stored message delivered to this user, read or not, newest first.',

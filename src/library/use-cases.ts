@@ -1,14 +1,14 @@
 import { badInput } from '../domain/errors.js';
 import { isLevelName, LEVEL_NAMES } from '../domain/levels.js';
 import type { StatesPayload } from '../domain/inbox-states.js';
-import type { InboxCounts } from '../domain/message-store.js';
+import type { CategoryPreference, InboxCounts } from '../domain/message-store.js';
 import type { MessageInput, Messages, Viewer } from '../domain/messages.js';
 import * as v from '../domain/validate.js';
 import { withGlobalIds } from '../graphql/ids.js';
 import { toInput } from '../graphql/mutation.schema.js';
 import { messageView, type Message } from './views.js';
 
-export type AddMessageInput = Omit<MessageInput, 'date'>;
+export type AddMessageInput = Omit<MessageInput, 'date' | 'deliverAt'>;
 export type AddMessageForInput = MessageInput & { userIds: readonly string[] };
 export type BroadcastMessageInput = MessageInput;
 
@@ -38,7 +38,12 @@ export interface DeleteMessagesPayload {
   notFound: string[];
   unreadCount: number;
 }
-export type { InboxCounts };
+export type { CategoryPreference, InboxCounts };
+/** The "all" operations' scope: what was delivered at or before `until` (default: now), in `category` if given. */
+export interface AllOptions {
+  until?: Date | null;
+  category?: string | null;
+}
 export interface MarkSeenPayload {
   count: number;
   notFound: string[];
@@ -75,22 +80,26 @@ export interface StoredMessagesUseCases {
   broadcastMessage(input: BroadcastMessageInput): Promise<BroadcastMessagePayload>;
   markRead(userId: string, ids: readonly string[]): Promise<MarkReadPayload>;
   markUnread(userId: string, ids: readonly string[]): Promise<MarkReadPayload>;
-  /** Marks read what was delivered to `userId` at or before `until` (default: now). */
-  markAllRead(userId: string, until?: Date | null): Promise<MarkAllReadPayload>;
+  /** Marks read what was delivered to `userId` at or before `until` (default: now), in `category` if given (options). */
+  markAllRead(userId: string, until?: Date | null | AllOptions): Promise<MarkAllReadPayload>;
   deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteMessagesPayload>;
-  /** The user's exact counts (CONTRACT.md §8): total, unread, unseen, archived, snoozed. */
-  counts(userId: string): Promise<InboxCounts>;
+  /** The user's exact counts (CONTRACT.md §8): total, unread, unseen, archived, snoozed; of one category when given. */
+  counts(userId: string, category?: string | null): Promise<InboxCounts>;
   markSeen(userId: string, ids: readonly string[]): Promise<MarkSeenPayload>;
-  /** Marks seen what was delivered to `userId` at or before `until` (default: now). */
-  markAllSeen(userId: string, until?: Date | null): Promise<MarkAllSeenPayload>;
+  /** Marks seen what was delivered to `userId` at or before `until` (default: now), in `category` if given (options). */
+  markAllSeen(userId: string, until?: Date | null | AllOptions): Promise<MarkAllSeenPayload>;
   archive(userId: string, ids: readonly string[]): Promise<ArchivePayload>;
   unarchive(userId: string, ids: readonly string[]): Promise<ArchivePayload>;
-  /** Archives what was delivered at or before `until` (default: now); `onlyRead`: only what is read now. */
-  archiveAll(userId: string, options?: { until?: Date | null; onlyRead?: boolean }): Promise<ArchiveAllPayload>;
+  /** Archives what was delivered at or before `until` (default: now), in `category` if given; `onlyRead`: only what is read now. */
+  archiveAll(userId: string, options?: AllOptions & { onlyRead?: boolean }): Promise<ArchiveAllPayload>;
   /** Hides the messages until `until` (in the future, at most 365 days ahead). */
   snooze(userId: string, ids: readonly string[], until: Date): Promise<SnoozePayload>;
   /** Wakes the messages now: unread, unseen, not archived. */
   unsnooze(userId: string, ids: readonly string[]): Promise<SnoozePayload>;
+  /** The categories the user has set (enabled or not), by name in code-point order. */
+  preferences(userId: string): Promise<CategoryPreference[]>;
+  /** Enables or disables a category for what is sent to the user from now on (at most 1,000 categories a user). */
+  setPreference(userId: string, input: CategoryPreference): Promise<CategoryPreference>;
 }
 
 /** The library writes as one producer: idempotency keys of addMessageFor and broadcastMessage are scoped to it. */
@@ -105,8 +114,22 @@ const userViewer = (userId: string): Viewer => ({ id: v.userIds('userId', [userI
  */
 function checked(input: MessageInput): MessageInput {
   if (!isLevelName(input.level)) throw badInput('input.level', `must be one of ${LEVEL_NAMES.join(', ')}`);
-  for (const field of ['date', 'expiresAt'] as const) validDate(`input.${field}`, input[field]);
+  for (const field of ['date', 'expiresAt', 'deliverAt'] as const) validDate(`input.${field}`, input[field]);
+  for (const field of ['category', 'groupKey'] as const) optionalString(`input.${field}`, input[field]);
+  if (input.critical !== null && input.critical !== undefined && typeof input.critical !== 'boolean') throw badInput('input.critical', 'must be a boolean');
   return toInput(input);
+}
+
+function optionalString(field: string, value: unknown): void {
+  if (value !== null && value !== undefined && typeof value !== 'string') throw badInput(field, 'must be a string');
+}
+
+/** `until`, or the options object of an "all" operation, checked. */
+function allOptions(arg: Date | null | undefined | AllOptions): AllOptions {
+  const options = arg instanceof Date || arg === null || arg === undefined ? { until: arg } : arg;
+  validDate('until', options.until);
+  optionalString('category', options.category);
+  return options;
 }
 
 function validDate(field: string, value: Date | null | undefined): void {
@@ -141,28 +164,29 @@ export function libraryUseCases(messages: Messages): StoredMessagesUseCases {
     markRead: readState(true),
     markUnread: readState(false),
     async markAllRead(userId, until) {
-      validDate('until', until);
-      const { count, unreadCount } = await messages.markAllRead(userViewer(userId), until ?? null);
+      const { count, unreadCount } = await messages.markAllRead(userViewer(userId), allOptions(until));
       return { count, unreadCount };
     },
     deleteMessages: (userId, ids) => withGlobalIds(ids, (storageIds) => messages.deleteMessages(userViewer(userId), storageIds)),
-    counts: (userId) => messages.counts(userViewer(userId)),
-    markSeen: (userId, ids) => withGlobalIds(ids, (storageIds) => messages.markSeen(userViewer(userId), storageIds)),
-    async markAllSeen(userId, until) {
-      validDate('until', until);
-      return messages.markAllSeen(userViewer(userId), until ?? null);
+    async counts(userId, category) {
+      optionalString('category', category);
+      return messages.counts(userViewer(userId), category);
     },
+    markSeen: (userId, ids) => withGlobalIds(ids, (storageIds) => messages.markSeen(userViewer(userId), storageIds)),
+    markAllSeen: async (userId, until) => messages.markAllSeen(userViewer(userId), allOptions(until)),
     archive: byIds((viewer, ids) => messages.archive(viewer, ids)),
     unarchive: byIds((viewer, ids) => messages.unarchive(viewer, ids)),
-    async archiveAll(userId, options = {}) {
-      validDate('until', options.until);
-      return messages.archiveAll(userViewer(userId), options);
-    },
+    archiveAll: async (userId, options = {}) => messages.archiveAll(userViewer(userId), { ...allOptions(options), onlyRead: options.onlyRead }),
     async snooze(userId, ids, until) {
       if (!(until instanceof Date)) throw badInput('input.until', 'must be a Date');
       validDate('input.until', until);
       return byIds((viewer, storageIds) => messages.snooze(viewer, storageIds, until))(userId, ids);
     },
     unsnooze: byIds((viewer, ids) => messages.unsnooze(viewer, ids)),
+    preferences: (userId) => messages.preferences(userViewer(userId)),
+    async setPreference(userId, input) {
+      if (typeof input.category !== 'string') throw badInput('input.category', 'must be a string');
+      return messages.setPreference(userViewer(userId), { category: input.category, enabled: input.enabled });
+    },
   };
 }

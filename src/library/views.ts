@@ -29,9 +29,11 @@ export interface Message {
   archivedAt: Date | null;
   /** Null unless snoozed now. */
   snoozedUntil: Date | null;
-  /** Categories and grouping arrive with issue 20: null, null and 1 until then. */
+  /** The producer's category, or null. */
   category: string | null;
+  /** The producer's group key, or null. */
   groupKey: string | null;
+  /** How many messages of its group this one stands for (1 for an ungrouped message). */
   groupCount: number;
 }
 
@@ -56,20 +58,21 @@ export function messageView(m: MessageRecord): Message {
     archived: m.archivedAt !== null,
     archivedAt: m.archivedAt,
     snoozedUntil: m.snoozedUntil,
-    category: null,
-    groupKey: null,
-    groupCount: 1,
+    category: m.category,
+    groupKey: m.groupKey,
+    groupCount: m.groupCount,
   };
 }
 
 /**
  * One signal of CONTRACT.md §5 and §8, fired once after its change is committed, with global ids. A
  * broadcast is one event for all its recipients (`broadcast: true`, no user, no counts), as its webhook
- * is. `until` is the cut-off of markAllRead, markAllSeen and archiveAll (null otherwise).
+ * is. `until` is the cut-off of markAllRead, markAllSeen and archiveAll, `category` the category they were
+ * limited to (null otherwise).
  */
 export type SignalEvent =
-  | { signal: SignalName; broadcast: false; userId: string; messageIds: string[]; unreadCount: number; unseenCount: number; until: Date | null; message: Message | null }
-  | { signal: 'ARCHIVE_STORED' | 'INBOX_STORED'; broadcast: true; userId: null; messageIds: string[]; unreadCount: null; unseenCount: null; until: null; message: Message };
+  | { signal: SignalName; broadcast: false; userId: string; messageIds: string[]; unreadCount: number; unseenCount: number; until: Date | null; category: string | null; message: Message | null }
+  | { signal: 'ARCHIVE_STORED' | 'INBOX_STORED'; broadcast: true; userId: null; messageIds: string[]; unreadCount: null; unseenCount: null; until: null; category: null; message: Message };
 
 export interface StoredMessagesSignals {
   /**
@@ -87,11 +90,11 @@ export function signalsView(signals: Signals): StoredMessagesSignals {
         if (change.kind === 'flash') return;
         const messageIds = change.messageIds.map((id) => encodeMessageId(id, true));
         if (change.kind === 'broadcast') {
-          return listener({ signal: change.signal, broadcast: true, userId: null, messageIds, unreadCount: null, unseenCount: null, until: null, message: messageView(change.message) });
+          return listener({ signal: change.signal, broadcast: true, userId: null, messageIds, unreadCount: null, unseenCount: null, until: null, category: null, message: messageView(change.message) });
         }
         const message = change.message ? messageView(change.message) : null;
         const { signal, userId, unreadCount, unseenCount } = change;
-        return listener({ signal, broadcast: false, userId, messageIds, unreadCount, unseenCount, until: change.until ?? null, message });
+        return listener({ signal, broadcast: false, userId, messageIds, unreadCount, unseenCount, until: change.until ?? null, category: change.category ?? null, message });
       }),
   };
 }

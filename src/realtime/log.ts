@@ -19,7 +19,7 @@ export interface LoggedEvent {
   messageIds: string[];
   /** The cut-off of an "all" operation (markAllRead, markAllSeen, archiveAll); null otherwise. */
   until: Date | null;
-  /** The category such an operation was limited to; null (issue 20). */
+  /** The category such an operation was limited to; null otherwise. */
   category: string | null;
   /** The user's unread count after the change; null in the broadcast log (each reader resolves its own). */
   unreadCount: number | null;

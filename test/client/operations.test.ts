@@ -4,8 +4,11 @@ import {
   createRequest,
   DeleteMessagesDocument,
   GraphQLRequestError,
+  InboxCountsDocument,
   InboxPageDocument,
   MarkAllReadDocument,
+  PreferencesDocument,
+  SetPreferenceDocument,
   MarkReadDocument,
   MarkUnreadDocument,
   UnreadCountDocument,
@@ -53,6 +56,21 @@ describe('typed operations', () => {
     const deleted = await request(DeleteMessagesDocument, { ids: [sent[1].id] });
     expect(deleted.deleteMessages).toEqual({ count: 1, notFound: [], unreadCount: 0 });
     expect((await request(ArchivePageDocument)).messages.totalCount).toBe(2);
+  });
+
+  it("a settings page's preferences and a category tab's counts and mark-all-read", async () => {
+    const user = await newUser(t);
+    const request = requestAs(user);
+    expect((await request(SetPreferenceDocument, { category: 'social', enabled: false })).setPreference).toEqual({ category: 'social', enabled: false });
+    expect((await request(PreferencesDocument)).preferences).toEqual([{ category: 'social', enabled: false }]);
+    const groupKey = 'order:7';
+    for (const text of ['shipped', 'delivered']) {
+      await producer.q('mutation($i: AddMessageForInput!) { addMessageFor(input: $i) { recipientCount } }', { i: { userIds: [user.sub], level: 'STORED_INFO', text, category: 'orders', groupKey } });
+    }
+    const [latest] = (await request(InboxPageDocument, { first: 5 })).unreadMessages.edges;
+    expect(latest.node).toMatchObject({ text: 'delivered', category: 'orders', groupKey, groupCount: 2 });
+    expect((await request(InboxCountsDocument, { category: 'orders' })).counts).toEqual({ total: 2, unread: 1, unseen: 1, archived: 0, snoozed: 0 });
+    expect((await request(MarkAllReadDocument, { category: 'orders' })).markAllRead).toEqual({ count: 1, unreadCount: 0 });
   });
 
   it('throws GraphQLRequestError with the error code', async () => {

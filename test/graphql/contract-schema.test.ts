@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataOf, startTestApp, type TestApp } from '../harness.js';
 
 /**
- * CONTRACT.md §4 (its hand-kept copy in test/fixtures): "the names and types below must appear
+ * CONTRACT.md §4, §8 and §9 (their hand-kept copy in test/fixtures): "the names and types below must appear
  * exactly; more may be added". Checked once, on the schema a client sees by introspection over HTTP:
  * the schema does not depend on the storage backend. Nullability is part of a type: a client
  * generated from the contract relies on it.
@@ -74,7 +74,7 @@ function fieldDifferences(name: string, contract: GraphQLField<unknown, unknown>
   return out;
 }
 
-describe('the served schema against CONTRACT.md §4', () => {
+describe('the served schema against CONTRACT.md §4, §8 and §9', () => {
   const types = Object.values(contract.getTypeMap()).filter((t) => !isBuiltIn(t.name));
   let t: TestApp;
   let served: GraphQLSchema;

@@ -7,7 +7,7 @@ import { sleep } from '../support.js';
  * and a message's states. Shared by the GraphQL and live suites.
  */
 
-/** A message's states and the section-9 defaults it has this round. */
+/** A message's states, and its category and group (section 9). */
 export const STATE = 'id text read readAt seen seenAt archived archivedAt snoozedUntil category groupKey groupCount';
 
 export interface StateMsg {
@@ -69,7 +69,7 @@ export const markSeen = (u: Caller, ids: string[]) => state<{ count: number; not
 export const markAllSeen = (u: Caller, until?: string) => state<{ count: number; unseenCount: number }>(u, 'markAllSeen', until === undefined ? undefined : { until });
 export const archiveIds = (u: Caller, ids: string[]) => state<IdsPayload>(u, 'archive', { ids });
 export const unarchive = (u: Caller, ids: string[]) => state<IdsPayload>(u, 'unarchive', { ids });
-export const archiveAll = (u: Caller, input?: { until?: string; onlyRead?: boolean }) => state<{ count: number; counts: Counts }>(u, 'archiveAll', input);
+export const archiveAll = (u: Caller, input?: { until?: string; onlyRead?: boolean; category?: string }) => state<{ count: number; counts: Counts }>(u, 'archiveAll', input);
 export const snooze = (u: Caller, ids: string[], until: string) => state<IdsPayload>(u, 'snooze', { ids, until });
 export const unsnooze = (u: Caller, ids: string[]) => state<IdsPayload>(u, 'unsnooze', { ids });
 

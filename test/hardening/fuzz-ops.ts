@@ -5,7 +5,9 @@ import { expandDeep, weirdCursor, weirdDate, weirdId, weirdJson, weirdNumber, we
  * break: each leaf has a role (what a valid value looks like, and which hostile values suit it).
  */
 
-type Role = 'text' | 'level' | 'tags' | 'url' | 'data' | 'past' | 'future' | 'key' | 'userId' | 'msgId' | 'size' | 'cursor' | 'bool' | 'until' | 'eventCursor';
+type Role =
+  | 'text' | 'level' | 'tags' | 'url' | 'data' | 'past' | 'future' | 'key' | 'userId' | 'msgId' | 'size' | 'cursor' | 'bool' | 'until' | 'eventCursor'
+  | 'category' | 'groupKey';
 export type Shape = Role | { list: Shape } | { input: string; fields: Record<string, Field> };
 type Field = [Shape, boolean]; // [shape, required]
 
@@ -30,12 +32,15 @@ export interface OpSpec {
 const LEVELS = ['DEBUG', 'INFO', 'SUCCESS', 'WARNING', 'ERROR', 'STORED_DEBUG', 'STORED_INFO', 'STORED_SUCCESS', 'STORED_WARNING', 'STORED_ERROR'];
 const SEND: Record<string, Field> = {
   level: ['level', true], text: ['text', true], extraTags: ['tags', false], url: ['url', false], data: ['data', false],
-  expiresAt: ['future', false], idempotencyKey: ['key', false],
+  expiresAt: ['future', false], idempotencyKey: ['key', false], category: ['category', false], critical: ['bool', false], groupKey: ['groupKey', false],
 };
 const IDS: Shape = { input: 'MarkReadInput', fields: { ids: [{ list: 'msgId' }, true] } };
 const PAGE: Record<string, Field> = { first: ['size', false], after: ['cursor', false], last: ['size', false], before: ['cursor', false] };
 const CONNECTION = '{ totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id text read level createdAt } } }';
-const FILTER: Shape = { input: 'MessageFilter', fields: { read: ['bool', false], levels: [{ list: 'level' }, false], since: ['past', false], until: ['until', false] } };
+const FILTER: Shape = {
+  input: 'MessageFilter',
+  fields: { read: ['bool', false], levels: [{ list: 'level' }, false], categories: [{ list: 'category' }, false], since: ['past', false], until: ['until', false] },
+};
 const MESSAGE = '{ id text level levelValue tags url data createdAt readAt read stored expiresAt }';
 
 export const OPS: OpSpec[] = [
@@ -56,7 +61,13 @@ export const OPS: OpSpec[] = [
   },
   { field: 'markRead', kind: 'mutation', args: { input: [IDS, true] }, select: '{ count notFound unreadCount messages { id read readAt } }' },
   { field: 'markUnread', kind: 'mutation', args: { input: [IDS, true] }, select: '{ count notFound unreadCount messages { id read readAt } }' },
-  { field: 'markAllRead', kind: 'mutation', args: { input: [{ input: 'MarkAllReadInput', fields: { until: ['until', false] } }, false] }, select: '{ count unreadCount }' },
+  { field: 'markAllRead', kind: 'mutation', args: { input: [{ input: 'MarkAllReadInput', fields: { until: ['until', false], category: ['category', false] } }, false] }, select: '{ count unreadCount }' },
+  { field: 'counts', kind: 'query', args: { category: ['category', false] }, select: '{ total unread unseen archived snoozed }' },
+  { field: 'preferences', kind: 'query', args: {}, select: '{ category enabled }' },
+  {
+    field: 'setPreference', kind: 'mutation', select: '{ category enabled }',
+    args: { input: [{ input: 'SetPreferenceInput', fields: { category: ['category', true], enabled: ['bool', true] } }, true] },
+  },
   { field: 'deleteMessages', kind: 'mutation', args: { input: [{ input: 'DeleteMessagesInput', fields: { ids: [{ list: 'msgId' }, true] } }, true] }, select: '{ count notFound unreadCount }' },
   { field: 'consumeMessages', kind: 'mutation', args: {}, select: `{ unreadCount messages ${MESSAGE} }` },
   { field: 'inboxEvents', kind: 'subscription', args: { after: ['eventCursor', false] }, select: '{ signal messageIds unreadCount cursor message { id } }' },
@@ -65,7 +76,7 @@ export const OPS: OpSpec[] = [
 
 const SCALAR: Record<Role, string> = {
   text: 'String', tags: 'String', url: 'String', key: 'String', cursor: 'String', eventCursor: 'String', level: 'MessageLevel', data: 'JSON',
-  past: 'DateTime', future: 'DateTime', until: 'DateTime', userId: 'ID', msgId: 'ID', size: 'Int', bool: 'Boolean',
+  past: 'DateTime', future: 'DateTime', until: 'DateTime', userId: 'ID', msgId: 'ID', size: 'Int', bool: 'Boolean', category: 'String', groupKey: 'String',
 };
 
 /** The GraphQL type of a shape, as a variable definition spells it. */
@@ -101,6 +112,8 @@ export function validValue(r: Rng, shape: Shape, pool: Pool): unknown {
     case 'cursor': return pool.cursors.length ? r.pick(pool.cursors) : null;
     case 'bool': return r.chance(0.5);
     case 'eventCursor': return null;
+    case 'category': return r.pick(['billing', 'social', 'a.b-c_d', '0']);
+    case 'groupKey': return r.pick(['pr:42', 'g', '🎉 group', `${'k'.repeat(254)}é`]);
   }
 }
 
@@ -115,6 +128,8 @@ export function weirdFor(r: Rng, shape: Shape, anyType = true): unknown {
     case 'msgId': case 'eventCursor': return r.chance(0.5) ? weirdId(r) : weirdCursor(r);
     case 'cursor': return weirdCursor(r);
     case 'size': return weirdNumber(r);
+    case 'category': return r.pick(['', 'Billing', 'a b', 'x'.repeat(65), 'é', '*', weirdString(r)]);
+    case 'groupKey': return r.pick(['', 'g'.repeat(256), '\u0000', '\uD800', weirdString(r)]);
     case 'url': return r.pick(['ftp://example.com', '/relative', 'https://', `https://example.com/${'a'.repeat(2_100)}`, 'http://[::1', weirdString(r)]);
     default: return weirdString(r);
   }

@@ -6,12 +6,18 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
 import { REDIS_URL, TEST_SECRET } from '../env.js';
-import { type GqlResult } from '../harness.js';
+import { type Backend, type GqlResult } from '../harness.js';
 import { waitFor } from '../support.js';
 
 /** Live delivery runs in-process (no REDIS_URL) or through Redis; the suites run on both. */
 export type PubSubMode = 'in-process' | 'redis';
 export const PUBSUB_MODES: PubSubMode[] = ['in-process', 'redis'];
+
+/** Both pub/subs, each on the storage it is deployed with: in-process on PostgreSQL, Redis pub/sub on Redis storage. */
+export const PUBSUB_SETUPS: [PubSubMode, Backend][] = [
+  ['in-process', 'postgres'],
+  ['redis', 'redis'],
+];
 
 /** A key prefix of our own, and the environment that selects the mode. */
 export function liveEnv(mode: PubSubMode, extra: Record<string, string> = {}): { env: Record<string, string>; prefix: string } {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { broadcast, knownUser, markAllRead, markUnread, newProducer, newUser, sendTo, type Caller } from '../factories.js';
-import { startTestApp, type Backend, type TestApp } from '../harness.js';
-import { archiveAll, archiveIds, cutOff, isoDaysAhead, markAllSeen, markSeen, snooze, unarchive, unsnooze } from '../graphql/inbox-states-helpers.js';
-import { dropRedisPrefix, liveEnv, payload, subscribeOver, waitForNoSubscriber, waitForSubscriber, type PubSubMode } from './helpers.js';
+import { startTestApp, type TestApp } from '../harness.js';
+import { sendFor } from '../graphql/categories-helpers.js';
+import { archiveAll, archiveIds, cutOff, isoDaysAhead, markAllSeen, markSeen, snooze, stateRaw, unarchive, unsnooze } from '../graphql/inbox-states-helpers.js';
+import { dropRedisPrefix, liveEnv, payload, PUBSUB_SETUPS, subscribeOver, waitForNoSubscriber, waitForSubscriber } from './helpers.js';
 
 const EVENTS = `subscription($after: String) {
   inboxEvents(after: $after) { signal messageIds unreadCount unseenCount until category cursor message { id read seen archived snoozedUntil } }
@@ -23,16 +24,8 @@ type Sub = ReturnType<typeof subscribeOver>;
 /** What a client acts on: the signal, the ids, both counts, the cut-off, and the message's id. */
 const brief = (events: Event[]) => events.map((e) => [e.signal, e.messageIds, e.unreadCount, e.unseenCount, e.until, e.message?.id ?? null]);
 
-/**
- * Each inbox-state operation fires its one event, live and replayed, over both transports and both
- * pub/subs (in-process on PostgreSQL storage; Redis pub/sub on Redis storage).
- */
-const SETUPS: [PubSubMode, Backend][] = [
-  ['in-process', 'postgres'],
-  ['redis', 'redis'],
-];
-
-describe.each(SETUPS)('inbox-state events with %s pub/sub on %s storage', (mode, backend) => {
+/** Each inbox-state operation fires its one event, live and replayed, over both transports and both pub/subs. */
+describe.each(PUBSUB_SETUPS)('inbox-state events with %s pub/sub on %s storage', (mode, backend) => {
   let t: TestApp;
   let prefix: string;
   let p: Caller;
@@ -112,6 +105,33 @@ describe.each(SETUPS)('inbox-state events with %s pub/sub on %s storage', (mode,
     try {
       expect(await events(replay, 16)).toEqual(got.slice(1));
       expect(replay.results.untaken).toEqual([]);
+    } finally {
+      replay.close();
+    }
+  });
+
+  it('the "all" operations limited to a category carry it, live over WebSocket and replayed over SSE', async () => {
+    const u = await newUser(t);
+    const live = await subscribe('ws', u);
+    const [b, s] = [(await sendFor(p, [u], { category: 'billing' })).message.id, (await sendFor(p, [u], { category: 'social' })).message.id];
+    await stateRaw(u, 'markAllSeen', { category: 'social' });
+    await u.q('mutation { markAllRead(input: { category: "billing" }) { count } }');
+    await archiveAll(u, { category: 'billing' });
+    const got = await events(live, 7);
+    expect(got.map((e) => [e.signal, e.message?.id ?? null, e.unreadCount, e.unseenCount, e.category])).toEqual([
+      ['ARCHIVE_STORED', b, 1, 1, null],
+      ['INBOX_STORED', b, 1, 1, null],
+      ['ARCHIVE_STORED', s, 2, 2, null],
+      ['INBOX_STORED', s, 2, 2, null],
+      ['INBOX_SEEN', null, 2, 1, 'social'],
+      ['INBOX_PURGED', null, 1, 0, 'billing'],
+      ['INBOX_ARCHIVED', null, 1, 0, 'billing'],
+    ]);
+    live.close();
+    await waitForNoSubscriber(t.app, u.sub);
+    const replay = await subscribe('sse', u, got[0].cursor);
+    try {
+      expect(await events(replay, 6)).toEqual(got.slice(1));
     } finally {
       replay.close();
     }

@@ -11,6 +11,7 @@ import { isolationContract } from './contract/isolation.js';
 import { listContract } from './contract/list.js';
 import { preferencesContract } from './contract/preferences.js';
 import { readStateContract } from './contract/read-state.js';
+import { scheduleContract } from './contract/schedule.js';
 import { sendContract } from './contract/send.js';
 import { snoozeContract } from './contract/snooze.js';
 import { statesContract } from './contract/states.js';
@@ -47,5 +48,6 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     categoriesContract(contract);
     preferencesContract(contract);
     groupingContract(contract);
+    scheduleContract(contract);
   });
 }

@@ -77,7 +77,7 @@ describe('Redis store: the read watermark', () => {
     const t1 = await readAt(a, early);
 
     const counts = await completeJournal(ctx, late);
-    expect(counts.get(a)).toEqual({ unreadCount: 1, unseenCount: 1 });
+    expect(counts.get(a)).toEqual({ unreadCount: 1, unseenCount: 1, groupCount: 1, superseded: null });
     const t = (await ctx.client.hget(ctx.keys.userKey(a, 'meta'), late))!.split('|')[2]; // its delivery time
     expect(await readAt(a, late)).toBeNull();
     expect(await readAt(a, early)).toBe(t1);

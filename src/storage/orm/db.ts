@@ -74,7 +74,7 @@ export class Db {
    */
   async tx<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     return this.retrying(async () => {
-      const client = await this.pool.connect();
+      const { client, release } = await this.checkout();
       let broken: Error | undefined;
       try {
         await client.query('begin');
@@ -88,7 +88,7 @@ export class Db {
           throw err;
         }
       } finally {
-        client.release(broken);
+        release(broken);
       }
     });
   }
@@ -110,12 +110,31 @@ export class Db {
   }
 
   private async run<P, R>(statement: Statement<P, R>, params: P, prepared: boolean): Promise<R[]> {
-    const client = await this.pool.connect();
+    const { client, release } = await this.checkout();
     try {
       return await this.send(client, statement, params, prepared ? this.nameOf(statement) : undefined);
     } finally {
-      client.release();
+      release();
     }
+  }
+
+  /**
+   * A pooled connection and its release. A connection lost while in use (a server restart, a terminated
+   * backend) fails the statement running, and its 'error' event, unheard, would end the process: it is
+   * heard here, and the connection goes back broken, for the pool to close.
+   */
+  private async checkout(): Promise<{ client: pg.PoolClient; release(err?: Error): void }> {
+    const client = await this.pool.connect();
+    let lost: Error | undefined;
+    const onError = (err: Error) => (lost = err);
+    client.on('error', onError);
+    return {
+      client,
+      release: (err) => {
+        client.off('error', onError);
+        client.release(err ?? lost);
+      },
+    };
   }
 
   private async send<P, R>(client: pg.PoolClient, statement: Statement<P, R>, params: P, name: string | undefined): Promise<R[]> {

@@ -224,4 +224,28 @@ export const LeaseEntity = defineEntity({
   },
 });
 
-export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, CategoryMarkEntity, StatsEntity, IdempotencyEntity, LeaseEntity];
+/**
+ * A message waiting for its delivery time (schedules.ts): the NewMessage as JSON, the listed users (null
+ * for a broadcast), and its state: 'pending', then 'delivered' (with the delivered message's id) or
+ * 'cancelled'. Finished rows stay until the cleanup reclaims them, so a late cancel answers false.
+ */
+export const ScheduleEntity = defineEntity({
+  name: 'SmSchedule',
+  tableName: 'sm_schedule',
+  properties: {
+    id: p.bigint('string').primary().autoincrement(false),
+    message: p.json<unknown>(),
+    userIds: p.json<string[]>().nullable(),
+    deliverAt: p.datetime(),
+    recipientCount: p.integer(),
+    state: p.string().length(9).default('pending'),
+    deliveredId: p.bigint('string').nullable(),
+    doneAt: p.datetime().nullable(),
+  },
+  indexes: [
+    { name: 'sm_schedule_due_idx', expression: `create index "sm_schedule_due_idx" on "sm_schedule" ("deliver_at", "id") where "state" = 'pending'` },
+    { name: 'sm_schedule_done_idx', expression: `create index "sm_schedule_done_idx" on "sm_schedule" ("done_at") where "state" <> 'pending'` },
+  ],
+});
+
+export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, CategoryMarkEntity, StatsEntity, IdempotencyEntity, LeaseEntity, ScheduleEntity];

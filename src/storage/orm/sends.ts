@@ -78,6 +78,23 @@ export class OrmSends {
     return 'everyone' in to ? this.broadcast(sql, message) : this.sendTo(sql, message, to.userIds, true);
   }
 
+  /**
+   * Several direct sends in the caller's transaction (scheduled delivery): each one's result, in order.
+   * One SEND, unless one is grouped: then each goes as sendTo does (its recipients locked first), in order.
+   */
+  async sendMany(sql: Sql, sends: readonly DirectSend[]): Promise<SendResult[]> {
+    const results: SendResult[] = [];
+    if (sends.some((x) => x.message.groupKey !== null)) {
+      for (const x of sends) results.push(await this.sendTo(sql, x.message, x.userIds, true));
+      return results;
+    }
+    const rows = await sql(SEND, { sends: JSON.stringify(sends.map((x) => sendJson(x.message, x.userIds))) });
+    const bySend = sends.map((): SendRow[] => []);
+    for (const r of rows) bySend[r.i - 1].push(r);
+    for (let k = 0; k < sends.length; k++) results.push(await this.sent(sql, sends[k].message, bySend[k].sort(byUser)));
+    return results;
+  }
+
   private async sendGroup(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
     const alone = (w: Waiting<DirectSend, SendResult>) => this.sendTo(this.db.sql, w.item.message, w.item.userIds, false).then(w.resolve, w.reject);
     if (group.length === 1) return alone(group[0]);
@@ -142,7 +159,7 @@ export class OrmSends {
     };
   }
 
-  private async broadcast(sql: Sql, message: NewMessage): Promise<SendResult> {
+  async broadcast(sql: Sql, message: NewMessage): Promise<SendResult> {
     await sql(LOCK_BROADCASTS, { key: BROADCAST_LOCK });
     const m = message;
     const data = m.data === null || m.data === undefined ? null : JSON.stringify(m.data);
@@ -152,7 +169,7 @@ export class OrmSends {
   }
 
   /** Claims an idempotency key inside the caller's transaction; returns the earlier result when there is one. */
-  private async claim(sql: Sql, idem: IdempotencyClaim): Promise<unknown | undefined> {
+  async claim(sql: Sql, idem: IdempotencyClaim): Promise<unknown | undefined> {
     const { scope, key, fingerprint } = idem;
     await sql(maintenance.IDEMPOTENCY_EXPIRE_ONE, { scope, key, ttlSeconds: IDEMPOTENCY_TTL_SECONDS });
     if ((await sql(maintenance.IDEMPOTENCY_INSERT, { scope, key, fingerprint })).length) return undefined;

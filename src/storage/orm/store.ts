@@ -20,7 +20,6 @@ import {
   type WokenUser,
 } from '../../domain/message-store.js';
 import { KnownUsers } from '../known-users.js';
-import { notBuilt } from '../not-built.js';
 import { categoryCountsIn, markAllInCategory, preferencesOf, setPreferenceIn } from './categories.js';
 import { UserAccess } from './access.js';
 import { jsonList, type Db } from './db.js';
@@ -31,6 +30,7 @@ import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
 import { DUE } from './sql/states.js';
+import { OrmSchedules } from './schedules.js';
 import { OrmSends } from './sends.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, REGISTER_USERS, USER_STATE } from './sql/users.js';
@@ -50,6 +50,8 @@ export class OrmMessageStore implements MessageStore {
   /** Sends, broadcasts and idempotency keys (sends.ts). */
   private readonly sends: OrmSends;
   private readonly access: UserAccess;
+  /** Scheduled messages (schedules.ts), delivered through this store's own claim and sends. */
+  private readonly schedules: OrmSchedules;
 
   private cleanups = 0;
   /** Deliveries written since the last ANALYZE, sm_delivery's size then, and the ANALYZE running now. */
@@ -86,6 +88,11 @@ export class OrmMessageStore implements MessageStore {
       catchUp: (sql, userIds) => this.access.catchUp(sql, userIds),
       grew: (n) => this.grew(n),
       onSendBatch: (n) => this.opts.onSendBatch?.(n),
+    });
+    this.schedules = new OrmSchedules(db, {
+      claim: (sql, idem) => this.sends.claim(sql, idem),
+      sendMany: (sql, sends) => this.sends.sendMany(sql, sends),
+      broadcast: (sql, m) => this.sends.broadcast(sql, m),
     });
   }
 
@@ -241,7 +248,7 @@ export class OrmMessageStore implements MessageStore {
       }
       const m = await sql(maintenance.CLEANUP_MESSAGES, { limit });
       const i = await sql(maintenance.CLEANUP_IDEMPOTENCY, { ttlSeconds: IDEMPOTENCY_TTL_SECONDS, limit });
-      return (d?.n ?? 0) + m.length + i.length;
+      return (d?.n ?? 0) + m.length + i.length + (await this.schedules.cleanup(sql, limit));
     });
   }
 
@@ -273,10 +280,10 @@ export class OrmMessageStore implements MessageStore {
     return setPreferenceIn(this.db, userId, category, enabled);
   }
 
-  schedule = notBuilt.schedule;
-  scheduled = notBuilt.scheduled;
-  cancelScheduled = notBuilt.cancelScheduled;
-  deliverDue = notBuilt.deliverDue;
+  schedule: MessageStore['schedule'] = (...a) => this.schedules.schedule(...a);
+  scheduled: MessageStore['scheduled'] = (q) => this.schedules.scheduled(q);
+  cancelScheduled: MessageStore['cancelScheduled'] = (id) => this.schedules.cancelScheduled(id);
+  deliverDue: MessageStore['deliverDue'] = (now, limit) => this.schedules.deliverDue(now, limit);
 
   async close(): Promise<void> {
     await this.analysis;

@@ -4,13 +4,15 @@ import type { StoredItem } from './replies.js';
 
 /**
  * How messages are written in Redis. A body is a compact JSON array, stored once per message:
- * [level, text, extraTags, url, data, createdAt ms, expiresAt ms | null]. Per-recipient state
- * (read time, metadata for filters and expiry) lives in the user's keys, never in the body.
+ * [level, text, extraTags, url, data, createdAt ms, expiresAt ms | null, category, groupKey] (the last
+ * two absent from bodies written before categories, and when both are null). Per-recipient state (read
+ * time, groupCount, metadata for filters and expiry) lives in the user's keys, never in the body.
  */
-type Body = [number, string, string, string | null, unknown, number, number | null];
+type Body = [number, string, string, string | null, unknown, number, number | null, (string | null)?, (string | null)?];
 
 export function encodeBody(m: NewMessage): string {
   const body: Body = [m.level, m.text, m.extraTags, m.url, m.data ?? null, m.createdAt.getTime(), m.expiresAt?.getTime() ?? null];
+  if (m.category !== null || m.groupKey !== null) body.push(m.category, m.groupKey);
   return JSON.stringify(body);
 }
 
@@ -21,7 +23,7 @@ function time(t: string | undefined): Date | null {
 
 /** A message as a recipient has it: the body and the recipient's delivery as a script answers it. */
 export function decodeBody(item: StoredItem, raw: string): MessageRecord {
-  const [level, text, extraTags, url, data, createdAt, expiresAt] = JSON.parse(raw) as Body;
+  const [level, text, extraTags, url, data, createdAt, expiresAt, category, groupKey] = JSON.parse(raw) as Body;
   return {
     id: item[0],
     level,
@@ -35,9 +37,9 @@ export function decodeBody(item: StoredItem, raw: string): MessageRecord {
     seenAt: time(item[2]),
     archivedAt: time(item[3]),
     snoozedUntil: time(item[4]),
-    category: null,
-    groupKey: null,
-    groupCount: 1,
+    category: category ?? null,
+    groupKey: groupKey ?? null,
+    groupCount: item[5] ? Number(item[5]) : 1,
     stored: true,
   };
 }
@@ -45,6 +47,15 @@ export function decodeBody(item: StoredItem, raw: string): MessageRecord {
 /** The script arguments shared by every send: level, createdAt, expiresAt ('' = never). */
 export function metaArgs(m: NewMessage): [string, string, string] {
   return [String(m.level), String(m.createdAt.getTime()), m.expiresAt ? String(m.expiresAt.getTime()) : ''];
+}
+
+/**
+ * What follows a message's "level|createdAt|deliveredAt|expiresAt" on its way to each recipient
+ * (lua/lib/delivery.lua parse_spec): "|category|critical|groupKey", or '' when it has none of them.
+ */
+export function specTail(m: NewMessage): string {
+  if (m.category === null && !m.critical && m.groupKey === null) return '';
+  return `|${m.category ?? ''}|${m.critical ? '1' : ''}|${m.groupKey ?? ''}`;
 }
 
 /** The message as kept in an idempotency record, so a replay returns the first call's message. */

@@ -8,6 +8,7 @@ export type UserOp = { [N in UserScriptName]: { userId: string; name: N; args: U
 
 /** Catch-up rounds before a per-user script gives up on a cluster (each round fetches what the user lacks). */
 const CATCH_UP_ROUNDS = 10;
+const PING_TIMEOUT_MS = 2000;
 
 /**
  * What the store's parts share: the client, the key layout, the scripts, and the two ways of
@@ -72,6 +73,19 @@ export class RedisContext {
   private localKeys(userId: string): string[] {
     const g = this.keys.global;
     return [...this.keys.user(userId), g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.journalDue];
+  }
+
+  /** Throws when Redis does not answer a PING within PING_TIMEOUT_MS (readiness probe). */
+  async ping(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('redis ping timed out')), PING_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.client.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Message bodies by id (null when gone): one MGET on a single server, one GET per slot group on a cluster. */

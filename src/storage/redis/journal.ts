@@ -1,5 +1,5 @@
 import type { RedisContext } from './context.js';
-import { parseUserCounts, type UserCounts } from './replies.js';
+import { parseUserReply, type UserDelivery } from './replies.js';
 import type { SendKind } from './scripts.js';
 
 /** A journalled send in progress (see send.ts for the guarantee). */
@@ -14,6 +14,8 @@ export interface JournalEntry {
   createdAt: string;
   /** ms, '' = never. */
   expiresAt: string;
+  /** category, critical and group key (codec.ts specTail); absent in entries journalled before categories. */
+  tail?: string;
   users: string[];
   /** The idempotency record to mark done, or ''. */
   idempotencyKey: string;
@@ -38,19 +40,19 @@ const CHUNKS_IN_FLIGHT = 8;
 
 /**
  * Completes a journalled send, idempotently: writes the body, delivers to each recipient, then
- * publishes/indexes and clears the journal entry in one global step. Answers each recipient's
- * unread and unseen counts after their delivery. `entry` may be an id, read from the journal (recovery).
+ * publishes/indexes and clears the journal entry in one global step. Answers what each recipient's
+ * delivery did (null: their preference skipped them). `entry` may be an id, read from the journal (recovery).
  */
 export async function completeJournal(
   ctx: RedisContext,
   entry: JournalEntry | string,
   o: { top?: string; registered?: string[]; hooks?: JournalHooks } = {},
-): Promise<Map<string, UserCounts>> {
-  const counts = new Map<string, UserCounts>();
+): Promise<Map<string, UserDelivery | null>> {
+  const counts = new Map<string, UserDelivery | null>();
   const e = typeof entry === 'string' ? await readEntry(ctx, entry) : entry;
   if (!e) return counts;
   const hooks = o.hooks ?? {};
-  const meta = `${e.level}|${e.createdAt}|${e.deliveredAt}|${e.expiresAt}`;
+  const spec = `${e.level}|${e.createdAt}|${e.deliveredAt}|${e.expiresAt}${e.tail ?? ''}`;
   await ctx.client.set(ctx.keys.body(e.id), e.body);
   if (e.kind === 'direct' && !ctx.cluster) {
     // A single server: chunks of users per script, each atomic and idempotent per user. A few chunks
@@ -61,8 +63,8 @@ export async function completeJournal(
       await Promise.all(
         chunks.slice(i, i + CHUNKS_IN_FLIGHT).map(async (users) => {
           await hooks.beforeDelivery?.({ id: e.id, users });
-          const unread = await ctx.scripts.deliverChunk({ id: e.id, meta, users });
-          users.forEach((user, j) => counts.set(user, parseUserCounts(unread[j])));
+          const replies = await ctx.scripts.deliverChunk({ id: e.id, spec, users });
+          users.forEach((user, j) => counts.set(user, parseUserReply(replies[j])));
         }),
       );
     }
@@ -73,8 +75,8 @@ export async function completeJournal(
       await Promise.all(
         e.users.slice(i, i + DELIVERY_CONCURRENCY).map(async (user, j) => {
           await hooks.beforeDelivery?.({ id: e.id, users: [user] });
-          const [, unread] = await ctx.userOp(user, 'deliver', { id: e.id, meta, registered: registered[i + j] ?? top }, top);
-          counts.set(user, parseUserCounts(unread));
+          const [, reply] = await ctx.userOp(user, 'deliver', { id: e.id, spec, registered: registered[i + j] ?? top }, top);
+          counts.set(user, parseUserReply(reply));
         }),
       );
     }
@@ -83,9 +85,10 @@ export async function completeJournal(
   await ctx.scripts.finishSend({
     id: e.id,
     kind: e.kind,
-    meta,
+    spec,
     expiresAt: e.expiresAt,
     idempotencyKey: e.idempotencyKey,
+    recipients: e.kind === 'direct' ? [...counts.values()].filter((d) => d !== null).length : null,
     // On a single server the delivery scripts indexed the recipients' expiries already.
     indexUsers: e.kind === 'direct' && ctx.cluster ? e.users : [],
   });
@@ -94,7 +97,7 @@ export async function completeJournal(
 
 /** The JSON begin-send.lua journals (it prepends the delivery time): the entry less id and time. */
 export function encodeEntry(e: Omit<JournalEntry, 'id' | 'deliveredAt'>): string {
-  return JSON.stringify({ kind: e.kind, body: e.body, level: e.level, createdAt: e.createdAt, expiresAt: e.expiresAt, users: e.users, idempotencyKey: e.idempotencyKey });
+  return JSON.stringify({ kind: e.kind, body: e.body, level: e.level, createdAt: e.createdAt, expiresAt: e.expiresAt, tail: e.tail, users: e.users, idempotencyKey: e.idempotencyKey });
 }
 
 function parseEntry(id: string, raw: string): JournalEntry {

@@ -33,6 +33,9 @@ export const USER_KEYS = [
   'snoozes',
   'snoozed',
   'wakes',
+  'prefs',
+  'groups',
+  'categories',
 ] as const;
 export type UserKeyName = (typeof USER_KEYS)[number];
 
@@ -82,6 +85,11 @@ export class RedisKeys {
   /** One of a user's keys by name. */
   userKey(userId: string, name: UserKeyName): string {
     return `${this.prefix}${userTag(userId)}:${name}`;
+  }
+
+  /** The lock a grouped journalled send holds on a recipient (group-order.ts); not one of USER_KEYS, as no script takes it. */
+  groupLock(userId: string): string {
+    return `${this.prefix}${userTag(userId)}:group-lock`;
   }
 
   body(messageId: string): string {

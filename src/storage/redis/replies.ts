@@ -2,12 +2,12 @@ import type { InboxCounts } from '../../domain/message-store.js';
 
 /** How the scripts answer counts and delivery states (lua/lib/deliver.lua append_counts, lua/lib/read-state.lua append_states). */
 
-/** Fields per delivery: id, readAt, seenAt, archivedAt, snoozedUntil. */
-const PER_ITEM = 5;
+/** Fields per delivery: id, readAt, seenAt, archivedAt, snoozedUntil, groupCount ('' = 1). */
+const PER_ITEM = 6;
 /** Fields of the counts: total, unread, unseen, archived, snoozed. */
 export const COUNT_FIELDS = 5;
 
-/** A delivery as a script answers it: id, then its four state times (ms, '' = unset). */
+/** A delivery as a script answers it: id, then its four state times (ms, '' = unset), then its groupCount ('' = 1). */
 export type StoredItem = readonly string[];
 
 export function parseCounts(r: readonly string[], at = 0): InboxCounts {
@@ -15,19 +15,22 @@ export function parseCounts(r: readonly string[], at = 0): InboxCounts {
   return { total, unread, unseen, archived, snoozed };
 }
 
-/** A recipient's counts after a send. */
-export interface UserCounts {
+/** What a send did for one recipient: their counts after it and the grouping, or null when their preference skipped them. */
+export interface UserDelivery {
   unreadCount: number;
   unseenCount: number;
+  groupCount: number;
+  superseded: string | null;
 }
 
-/** A send's answer per recipient: "<unread>:<unseen>". */
-export function parseUserCounts(s: string | undefined): UserCounts {
-  const [unread, unseen] = (s ?? '0:0').split(':').map(Number);
-  return { unreadCount: unread, unseenCount: unseen };
+/** A send's answer per recipient (lua/lib/delivery.lua user_reply): '-', or "<unread>:<unseen>[:<groupCount>:<superseded>]". */
+export function parseUserReply(s: string | undefined): UserDelivery | null {
+  if (s === '-') return null;
+  const [unread, unseen, groupCount, superseded] = (s ?? '0:0').split(':');
+  return { unreadCount: Number(unread), unseenCount: Number(unseen), groupCount: groupCount ? Number(groupCount) : 1, superseded: superseded || null };
 }
 
-/** The deliveries of a flat reply, each [id, readAt, seenAt, archivedAt, snoozedUntil]. */
+/** The deliveries of a flat reply, each [id, readAt, seenAt, archivedAt, snoozedUntil, groupCount]. */
 export function parseItems(flat: readonly string[]): StoredItem[] {
   const out: StoredItem[] = [];
   for (let i = 0; i + PER_ITEM <= flat.length; i += PER_ITEM) out.push(flat.slice(i, i + PER_ITEM));

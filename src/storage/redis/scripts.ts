@@ -2,13 +2,13 @@ import type { NewMessage } from '../../domain/message.js';
 import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyClaim } from '../../domain/message-store.js';
 import type { RedisClient } from '../../redis/connection.js';
 import { LuaScripts, type ScriptCall } from '../../redis/scripts.js';
-import { encodeBody, messageJson, metaArgs } from './codec.js';
+import { encodeBody, messageJson, metaArgs, specTail } from './codec.js';
 import type { RedisKeys } from './keys.js';
 
 /** Every storage script answers a flat array of strings (or one string, made an array). */
 export type Reply = string[];
 
-/** Library files some scripts need besides lib/base, read-state and deliver (each script carries only what it uses). */
+/** Library files some scripts need besides lib/base, read-state, delivery and deliver (each script carries only what it uses). */
 const STATES = 'lib/states.lua';
 const WALK = [STATES, 'lib/walk.lua'];
 const FORGET = [STATES, 'lib/forget.lua'];
@@ -16,11 +16,11 @@ const SEND = ['lib/send.lua'];
 
 /**
  * The storage scripts, one `.lua` file each under lua/ with its keys and arguments in its header;
- * every one gets lua/lib/base.lua, read-state.lua and deliver.lua first, then the lib files it names.
+ * every one gets lua/lib/base.lua, read-state.lua, delivery.lua and deliver.lua first, then the lib files it names.
  */
 const SOURCE = {
   dir: new URL('./lua/', import.meta.url),
-  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/deliver.lua'],
+  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/delivery.lua', 'lib/deliver.lua'],
   scripts: {
     // Per-user scripts (run through RedisContext.userOp, after the broadcast catch-up).
     list: { file: 'list.lua', lib: WALK },
@@ -33,6 +33,7 @@ const SOURCE = {
     delete: { file: 'delete.lua', lib: FORGET },
     oldestUnread: { file: 'oldest-unread.lua', lib: WALK },
     deliver: 'deliver.lua',
+    setPreference: 'set-preference.lua',
     cleanUser: { file: 'clean-user.lua', lib: FORGET },
     nextDue: { file: 'next-due.lua', lib: FORGET },
     // Sends and global steps.
@@ -50,11 +51,12 @@ const SOURCE = {
     forgetBodies: 'forget-bodies.lua',
     remember: { file: 'remember.lua', lib: SEND },
     forgetResult: 'forget-result.lua',
+    unlock: 'lease-release.lua',
   },
 } as const;
 
 export type ScriptName = keyof typeof SOURCE.scripts;
-export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'oldestUnread' | 'deliver';
+export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'oldestUnread' | 'deliver' | 'setPreference';
 
 /** A journalled send's kind. */
 export type SendKind = 'direct' | 'broadcast';
@@ -103,14 +105,14 @@ export class StoreScripts {
   sendBatch(o: { sends: readonly BatchedSend[] }): Promise<Reply> {
     const g = this.keys.global;
     const args: (string | number)[] = [this.keys.prefix, this.keys.bodyPrefix];
-    for (const { message, users } of o.sends) args.push(encodeBody(message), ...metaArgs(message), users.length, ...users);
+    for (const { message, users } of o.sends) args.push(encodeBody(message), ...metaArgs(message), specTail(message), users.length, ...users);
     return this.run('sendBatch', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers, g.bodiesDue], args);
   }
 
-  /** deliver-chunk.lua: delivers a journalled send to some users (single server). */
-  deliverChunk(o: { id: string; meta: string; users: readonly string[] }): Promise<Reply> {
+  /** deliver-chunk.lua: delivers a journalled send to some users (single server); spec: lua/lib/delivery.lua parse_spec. */
+  deliverChunk(o: { id: string; spec: string; users: readonly string[] }): Promise<Reply> {
     const g = this.keys.global;
-    return this.run('deliverChunk', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers], [o.id, o.meta, this.keys.prefix, ...o.users]);
+    return this.run('deliverChunk', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers], [o.id, o.spec, this.keys.prefix, ...o.users]);
   }
 
   /** begin-send.lua: the first, global step of a journalled send. */
@@ -125,12 +127,12 @@ export class StoreScripts {
   }
 
   /** finish-send.lua: the last, global step of a journalled send. */
-  finishSend(o: { id: string; kind: SendKind; meta: string; expiresAt: string; idempotencyKey: string; indexUsers: readonly string[] }): Promise<Reply> {
+  finishSend(o: { id: string; kind: SendKind; spec: string; expiresAt: string; idempotencyKey: string; recipients: number | null; indexUsers: readonly string[] }): Promise<Reply> {
     const g = this.keys.global;
     return this.run(
       'finishSend',
       [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.bodiesDue, o.idempotencyKey || this.keys.noIdempotency, g.journal, g.journalDue],
-      [o.id, o.kind, o.meta, o.expiresAt, o.idempotencyKey ? '1' : '0', ...o.indexUsers],
+      [o.id, o.kind, o.spec, o.expiresAt, o.idempotencyKey ? '1' : '0', o.recipients ?? '', ...o.indexUsers],
     );
   }
 
@@ -179,6 +181,11 @@ export class StoreScripts {
     await this.run('forgetResult', [this.idempotencyKey(o.claim)], [o.claim.fingerprint]);
   }
 
+  /** lease-release.lua on a lock: deletes it when it holds token. */
+  async unlock(o: { key: string; token: string }): Promise<void> {
+    await this.run('unlock', [o.key], [o.token]);
+  }
+
   /** clean-user.lua: [reclaimed, trimmed, next due]. */
   cleanUser(o: { userId: string; maxDeliveries: number; maxTrim: number }): Promise<Reply> {
     return this.run('cleanUser', this.keys.user(o.userId), [o.maxDeliveries, o.maxTrim]);
@@ -199,9 +206,18 @@ export class StoreScripts {
     return [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers, g.bodiesDue, this.idempotencyKey(idem)];
   }
 
-  /** ARGV[1..9] of send-direct.lua and broadcast.lua; the message JSON is kept only under an idempotency key (for replays). */
+  /** ARGV[1..10] of send-direct.lua and broadcast.lua; the message JSON is kept only under an idempotency key (for replays). */
   private sendArgs(message: NewMessage, idem: IdempotencyClaim | undefined): (string | number)[] {
-    return [idem ? '1' : '0', idem?.fingerprint ?? '', idem ? messageJson(message) : '', encodeBody(message), ...metaArgs(message), this.keys.bodyPrefix, IDEMPOTENCY_TTL_SECONDS];
+    return [
+      idem ? '1' : '0',
+      idem?.fingerprint ?? '',
+      idem ? messageJson(message) : '',
+      encodeBody(message),
+      ...metaArgs(message),
+      this.keys.bodyPrefix,
+      IDEMPOTENCY_TTL_SECONDS,
+      specTail(message),
+    ];
   }
 }
 

@@ -1,10 +1,11 @@
 import { deliveredRecord, type NewMessage } from '../../domain/message.js';
 import { IdempotencyMismatch, type IdempotencyClaim, type Recipients, type SendResult } from '../../domain/message-store.js';
-import { encodeBody, metaArgs, replayedSend } from './codec.js';
-import { parseUserCounts } from './replies.js';
+import { encodeBody, metaArgs, replayedSend, specTail } from './codec.js';
+import { parseUserReply, type UserDelivery } from './replies.js';
 import type { RedisContext } from './context.js';
 import { completeJournal, encodeEntry, type JournalEntry, type JournalHooks } from './journal.js';
 import { GroupCommit } from '../group.js';
+import { inGroupOrder } from './group-order.js';
 
 /**
  * Recipients a single-server send delivers in one atomic script. A script blocks Redis while it
@@ -47,7 +48,9 @@ export class RedisSends {
     const users = 'everyone' in to ? null : [...new Set(to.userIds)].sort();
     if (users && !idem && !ctx.cluster && users.length <= GROUPED_MAX_USERS) return this.direct.submit({ message, users });
     const journalled = ctx.cluster || (users !== null && users.length > ATOMIC_SEND_MAX);
-    return journalled ? sendJournalled(ctx, message, users, idem, this.hooks) : sendAtomically(ctx, message, users, idem);
+    if (!journalled) return sendAtomically(ctx, message, users, idem);
+    const send = () => sendJournalled(ctx, message, users, idem, this.hooks);
+    return users && message.groupKey !== null ? inGroupOrder(ctx, users, send) : send();
   }
 }
 
@@ -98,19 +101,20 @@ async function sendAtomically(ctx: RedisContext, message: NewMessage, users: str
   const r = users ? await ctx.scripts.sendDirect({ users, message, idempotency: idem }) : await ctx.scripts.broadcast({ message, idempotency: idem });
   answer(r);
   if (r[0] === 'replay') return replayedSend(r);
-  const [, id, rc, ...counts] = r;
-  if (users) return directResult(id, message, users, counts);
+  const [, id, rc, ...replies] = r;
+  if (users) return directResult(id, message, users, replies);
   return { message: deliveredRecord(id, message), recipientCount: Number(rc), recipients: null, replayed: false };
 }
 
-/** A direct send's result: its users (each once, in order) with their counts as the script answered them. */
-function directResult(id: string, message: NewMessage, users: readonly string[], counts: readonly string[]): SendResult {
-  return {
-    message: deliveredRecord(id, message),
-    recipientCount: users.length,
-    recipients: users.map((userId, i) => ({ userId, ...parseUserCounts(counts[i]), groupCount: 1, superseded: null })),
-    replayed: false,
-  };
+/** A direct send's result from the scripts' answer per user (lua/lib/delivery.lua user_reply), in the users' order. */
+function directResult(id: string, message: NewMessage, users: readonly string[], replies: readonly string[]): SendResult {
+  return sentTo(id, message, users.map((userId, i) => [userId, parseUserReply(replies[i])]));
+}
+
+/** The recipients are the users the message reached: those their preference skipped (null) are left out. */
+function sentTo(id: string, message: NewMessage, per: readonly [string, UserDelivery | null][]): SendResult {
+  const recipients = per.flatMap(([userId, d]) => (d ? [{ userId, ...d }] : []));
+  return { message: deliveredRecord(id, message), recipientCount: recipients.length, recipients, replayed: false };
 }
 
 async function sendJournalled(ctx: RedisContext, message: NewMessage, users: string[] | null, idem: IdempotencyClaim | undefined, hooks: JournalHooks): Promise<SendResult> {
@@ -121,6 +125,7 @@ async function sendJournalled(ctx: RedisContext, message: NewMessage, users: str
     level,
     createdAt,
     expiresAt,
+    tail: specTail(message),
     users: users ?? [],
     idempotencyKey: idem ? ctx.scripts.idempotencyKey(idem) : '',
   };
@@ -134,13 +139,9 @@ async function sendJournalled(ctx: RedisContext, message: NewMessage, users: str
       continue;
     }
     const [, id, deliveredAt, top, rc, ...registered] = r;
-    const counts = await completeJournal(ctx, { ...draft, id, deliveredAt }, { top, registered, hooks });
-    return {
-      message: deliveredRecord(id, message),
-      recipientCount: Number(rc),
-      recipients: users ? users.map((userId) => ({ userId, ...(counts.get(userId) ?? parseUserCounts(undefined)), groupCount: 1, superseded: null })) : null,
-      replayed: false,
-    };
+    const done = await completeJournal(ctx, { ...draft, id, deliveredAt }, { top, registered, hooks });
+    if (!users) return { message: deliveredRecord(id, message), recipientCount: Number(rc), recipients: null, replayed: false };
+    return sentTo(id, message, users.map((userId) => [userId, done.has(userId) ? (done.get(userId) ?? null) : parseUserReply(undefined)]));
   }
   throw new Error('idempotent send did not settle');
 }

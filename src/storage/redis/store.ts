@@ -1,6 +1,6 @@
 import { isMessageId, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
-  IdempotencyMismatch,
+  type CategoryPreference,
   checkListCursor,
   type BroadcastView,
   type DeleteResult,
@@ -9,7 +9,6 @@ import {
   type ListQuery,
   type MessageStore,
   type RememberedFlash,
-  reviveRememberedFlash,
   type Recipients,
   type SendResult,
   type SetReadResult,
@@ -19,7 +18,6 @@ import {
   type WokenUser,
 } from '../../domain/message-store.js';
 import { KnownUsers } from '../known-users.js';
-import { notBuilt } from '../not-built.js';
 import { cleanupExpired } from './cleanup.js';
 import { decodeBody } from './codec.js';
 import { COUNT_FIELDS, parseChange, parseCounts, parseItems, type StoredItem } from './replies.js';
@@ -28,9 +26,10 @@ import { snoozeIndexed, wakeDue } from './wake.js';
 import { closeRedis } from '../../redis/connection.js';
 import type { RedisContext, UserOp } from './context.js';
 import type { JournalHooks } from './journal.js';
+import { RedisSchedules } from './schedules.js';
+import { preferences, setPreference } from './preferences.js';
+import { forget, remember } from './remembered.js';
 import { RedisSends } from './send.js';
-
-const PING_TIMEOUT_MS = 2000;
 
 /** Message ids are positive integers (INCR); anything else cannot be the caller's message. */
 const byId = (a: string, b: string) => Number(a) - Number(b);
@@ -45,12 +44,14 @@ const byId = (a: string, b: string) => Number(a) - Number(b);
 export class RedisMessageStore implements MessageStore {
   private readonly known = new KnownUsers();
   private readonly sends: RedisSends;
+  private readonly schedules: RedisSchedules;
 
   constructor(
     private readonly ctx: RedisContext,
     o: { journalHooks?: JournalHooks; onSendBatch?: (size: number) => void } = {},
   ) {
     this.sends = new RedisSends(ctx, o.journalHooks, o.onSendBatch);
+    this.schedules = new RedisSchedules(ctx, (message, to, idem) => this.sends.send(message, to, idem));
   }
 
   async ensureUser(userId: string): Promise<void> {
@@ -86,6 +87,7 @@ export class RedisMessageStore implements MessageStore {
       limit: query.limit,
       cursor: query.cursor ?? null,
       totalBy: !f.levels && !f.since && !f.until ? 'counters' : 'scan',
+      categories: f.categories ?? null,
     });
     const records = await this.records(parseItems(flat));
     if (query.direction === 'backward') records.reverse();
@@ -110,7 +112,7 @@ export class RedisMessageStore implements MessageStore {
     const unique = [...new Set(userIds)];
     const valid = isMessageId(messageId);
     const replies = await this.ctx.userOps(
-      unique.flatMap((userId): UserOp[] => [...(valid ? [{ userId, name: 'get' as const, args: { messageId } }] : []), { userId, name: 'count', args: {} }]),
+      unique.flatMap((userId): UserOp[] => [...(valid ? [{ userId, name: 'get' as const, args: { messageId } }] : []), { userId, name: 'count', args: { category: null } }]),
     );
     const per = valid ? 2 : 1;
     return new Map(
@@ -126,8 +128,8 @@ export class RedisMessageStore implements MessageStore {
     return (await this.counts(userId)).unread;
   }
 
-  async counts(userId: string): Promise<InboxCounts> {
-    return parseCounts(await this.ctx.userOp(userId, 'count', {}));
+  async counts(userId: string, category?: string | null): Promise<InboxCounts> {
+    return parseCounts(await this.ctx.userOp(userId, 'count', { category: category ?? null }));
   }
 
   async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
@@ -143,17 +145,17 @@ export class RedisMessageStore implements MessageStore {
     return this.change(userId, ids, archived ? 'archive' : 'unarchive');
   }
 
-  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
-    const r = await this.markAll(userId, 'read', until);
+  async markAllRead(userId: string, until: Date, category?: string | null): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
+    const r = await this.markAll(userId, 'read', until, category);
     return { ...r, unreadCount: r.counts.unread };
   }
 
-  markAllSeen(userId: string, until: Date): Promise<AllChange> {
-    return this.markAll(userId, 'seen', until);
+  markAllSeen(userId: string, until: Date, category?: string | null): Promise<AllChange> {
+    return this.markAll(userId, 'seen', until, category);
   }
 
-  archiveAll(userId: string, until: Date, onlyRead: boolean): Promise<AllChange> {
-    return this.markAll(userId, onlyRead ? 'archive-read' : 'archive', until);
+  archiveAll(userId: string, until: Date, onlyRead: boolean, category?: string | null): Promise<AllChange> {
+    return this.markAll(userId, onlyRead ? 'archive-read' : 'archive', until, category);
   }
 
   async snooze(userId: string, ids: readonly string[], until: Date | null): Promise<StateChange> {
@@ -180,44 +182,40 @@ export class RedisMessageStore implements MessageStore {
   }
 
   async oldestUnread(userId: string, limit: number): Promise<MessageRecord[]> {
-    const ids = await this.ctx.userOp(userId, 'oldestUnread', { limit });
-    return this.records(ids.map((id) => [id, '', '', '', '']));
+    const r = await this.ctx.userOp(userId, 'oldestUnread', { limit });
+    const items: StoredItem[] = [];
+    for (let i = 0; i + 1 < r.length; i += 2) items.push([r[i], '', '', '', '', r[i + 1]]);
+    return this.records(items);
   }
 
-  async remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
-    const r = await this.ctx.scripts.remember({ claim, result: JSON.stringify(result) });
-    if (r[0] === 'mismatch') throw new IdempotencyMismatch('idempotency key reused with different input');
-    if (r[0] === 'new') return result;
-    const [, id, , message, saved] = r;
-    return reviveRememberedFlash(saved ? JSON.parse(saved) : { message: { ...(JSON.parse(message) as object), id, readAt: null, stored: true } });
+  remember(claim: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
+    return remember(this.ctx, claim, result);
   }
 
-  async forget(claim: IdempotencyClaim): Promise<void> {
-    await this.ctx.scripts.forgetResult({ claim });
+  forget(claim: IdempotencyClaim): Promise<void> {
+    return forget(this.ctx, claim);
   }
 
-  cleanupExpired(limit: number): Promise<number> {
-    return cleanupExpired(this.ctx, limit);
+  async cleanupExpired(limit: number): Promise<number> {
+    return (await cleanupExpired(this.ctx, limit)) + (await this.schedules.cleanup(limit));
   }
 
-  async ping(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('redis ping timed out')), PING_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.ctx.client.ping(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  ping(): Promise<void> {
+    return this.ctx.ping();
   }
 
-  preferences = notBuilt.preferences;
-  setPreference = notBuilt.setPreference;
-  schedule = notBuilt.schedule;
-  scheduled = notBuilt.scheduled;
-  cancelScheduled = notBuilt.cancelScheduled;
-  deliverDue = notBuilt.deliverDue;
+  preferences(userId: string): Promise<CategoryPreference[]> {
+    return preferences(this.ctx, userId);
+  }
+
+  setPreference(userId: string, category: string, enabled: boolean): Promise<CategoryPreference> {
+    return setPreference(this.ctx, userId, category, enabled);
+  }
+
+  schedule: MessageStore['schedule'] = (...a) => this.schedules.schedule(...a);
+  scheduled: MessageStore['scheduled'] = (q) => this.schedules.scheduled(q);
+  cancelScheduled: MessageStore['cancelScheduled'] = (id) => this.schedules.cancelScheduled(id);
+  deliverDue: MessageStore['deliverDue'] = (now, limit) => this.schedules.deliverDue(now, limit);
 
   async close(): Promise<void> {
     await closeRedis(this.ctx.client);
@@ -239,8 +237,8 @@ export class RedisMessageStore implements MessageStore {
     };
   }
 
-  private async markAll(userId: string, kind: AllKind, until: Date): Promise<AllChange> {
-    const [count, ...counts] = await this.ctx.userOp(userId, 'markAll', { kind, until });
+  private async markAll(userId: string, kind: AllKind, until: Date, category: string | null | undefined): Promise<AllChange> {
+    const [count, ...counts] = await this.ctx.userOp(userId, 'markAll', { kind, until, category: category ?? null });
     return { count: Number(count), counts: parseCounts(counts) };
   }
 

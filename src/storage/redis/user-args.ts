@@ -29,19 +29,25 @@ export interface UserArgs {
     cursor: string | null;
     /** 'counters' when no level or time filter applies, else 'scan'. */
     totalBy: 'counters' | 'scan';
+    /** Any of these; null = any, even none. */
+    categories: readonly string[] | null;
   };
   get: { messageId: string };
-  count: Record<string, never>;
+  /** category: null = the whole inbox. */
+  count: { category: string | null };
   setState: { op: StateOp; ids: readonly string[] };
-  markAll: { kind: AllKind; until: Date };
+  /** category: null = every delivery. */
+  markAll: { kind: AllKind; until: Date; category: string | null };
   /** until: null wakes them now. */
   snooze: { until: Date | null; ids: readonly string[] };
   wake: { now: Date; limit: number };
   /** tombstones: always (Cluster), or only while the message's send is journalled. */
   delete: { ids: readonly string[]; tombstones: 'always' | 'while-journalled' };
   oldestUnread: { limit: number };
-  /** registered: the watermark to start from if the user is new. */
-  deliver: { id: string; meta: string; registered: string };
+  /** spec: lua/lib/delivery.lua parse_spec; registered: the watermark to start from if the user is new. */
+  deliver: { id: string; spec: string; registered: string };
+  /** max: the preferences a user may have. */
+  setPreference: { category: string; enabled: boolean; max: number };
 }
 
 type Arg = string | number;
@@ -61,14 +67,17 @@ export const encodeUserArgs: { [N in UserScriptName]: (a: UserArgs[N]) => Arg[] 
     a.limit,
     a.cursor ?? '',
     a.totalBy,
+    // Categories are a-z 0-9 . _ - (validated), so a comma separates them.
+    a.categories ? a.categories.join(',') : '-',
   ],
   get: (a) => [a.messageId],
-  count: () => [],
+  count: (a) => [a.category ?? ''],
   setState: (a) => [a.op, ...a.ids],
-  markAll: (a) => [a.kind, a.until.getTime()],
+  markAll: (a) => [a.kind, a.until.getTime(), a.category ?? ''],
   snooze: (a) => [ms(a.until), ...a.ids],
   wake: (a) => [a.now.getTime(), a.limit],
   delete: (a) => [a.tombstones === 'always' ? '1' : '', ...a.ids],
   oldestUnread: (a) => [a.limit],
-  deliver: (a) => [a.id, a.meta, a.registered],
+  deliver: (a) => [a.id, a.spec, a.registered],
+  setPreference: (a) => [a.category, a.enabled ? '1' : '0', a.max],
 };

@@ -5,7 +5,7 @@
 -- KEYS[6]     known-users
 -- KEYS[7]     bodies-due
 -- KEYS[8]     idempotency record (a placeholder when none)
--- ARGV[1..9]  as send-direct.lua
+-- ARGV[1..10] as send-direct.lua (no group key: the preference applies at each user's catch-up)
 -- Returns 'new', id, recipients (the known users); or an earlier call's answer (idem_check)
 local now = now_ms()
 local G = gkeys(1)
@@ -14,7 +14,7 @@ local S, args = local_send_args()
 local earlier, id, t = begin_local(G, S, now)
 if earlier then return earlier end
 redis.call('ZADD', G.broadcasts, id, id)
-redis.call('HSET', G.broadcast_meta, id, args.level .. '|' .. args.created_at .. '|' .. t .. '|' .. S.expires_at)
+redis.call('HSET', G.broadcast_meta, id, args.level .. '|' .. args.created_at .. '|' .. t .. '|' .. S.expires_at .. ARGV[10])
 redis.call('HSET', G.sequence, 'last-broadcast', id)
 local recipients = str(redis.call('HLEN', known))
 if S.idempotent then idem_save(S.idem_key, S.fingerprint, id, recipients, args.message, true, args.idem_ttl) end

@@ -13,16 +13,20 @@ uptos(U)
 local max_deliveries, max_trim = tonumber(ARGV[1]), tonumber(ARGV[2])
 local ids = redis.call('ZRANGEBYSCORE', U.expiries, '-inf', now, 'LIMIT', 0, max_deliveries)
 local D = {}
-for _, id in ipairs(ids) do
+local metas = hmget(U.meta, ids)
+for j, id in ipairs(ids) do
   redis.call('ZREM', U.deliveries, id)
-  forget(U, id, D)
+  if metas[j] then forget(U, id, metas[j], D) end
   redis.call('HDEL', U.meta, id)
 end
 if #ids > 0 then chunked('ZREM', U.expiries, ids) end
 flush(U, D)
 local trimmed = 0
-for _, K in ipairs(U.KS) do
-  local before = trim(K, 0)
-  trimmed = trimmed + before - trim(K, max_trim - trimmed)
+for _, B in ipairs(all_kinds(U)) do
+  for _, name in ipairs({ 'read', 'seen', 'archived' }) do
+    local K = B[name]
+    local before = trim(K, 0)
+    trimmed = trimmed + before - trim(K, max_trim - trimmed)
+  end
 end
 return { str(#ids), str(trimmed), next_due(U, now) }

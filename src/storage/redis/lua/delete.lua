@@ -20,7 +20,7 @@ for j = FIRST_ID, #ARGV do
   local meta = redis.call('HGET', U.meta, id)
   if meta and live(meta, now) then
     redis.call('ZREM', U.deliveries, id)
-    forget(U, id, D)
+    forget(U, id, meta, D)
     redis.call('HDEL', U.meta, id)
     redis.call('ZREM', U.expiries, id)
     if always or (G and redis.call('ZSCORE', G.journal_due, id)) then

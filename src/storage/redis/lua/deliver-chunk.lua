@@ -4,11 +4,11 @@
 -- KEYS[1..5]  gkeys() (lib/deliver.lua): sequence broadcasts broadcast-meta broadcasts-pending users-due
 -- KEYS[6]     known-users
 -- ARGV[1]     id
--- ARGV[2]     meta     "level|createdAt|deliveredAt|expiresAt"
+-- ARGV[2]     spec     the message as lib/delivery.lua parse_spec takes it
 -- ARGV[3]     prefix   REDIS_PREFIX (user keys: lib/base.lua ukeys_named)
 -- ARGV[4..]   user ids
--- Returns each user's "<unread>:<unseen>"
-local id, meta, prefix = ARGV[1], ARGV[2], ARGV[3]
+-- Returns each user's user_reply() (lib/delivery.lua)
+local id, P, prefix = ARGV[1], parse_spec(ARGV[2]), ARGV[3]
 local FIRST_USER = 4
 local now = now_ms()
 local G = gkeys(1)
@@ -17,7 +17,7 @@ local T = g_top(G)
 local out = {}
 local ux = {}
 for j = FIRST_USER, #ARGV do
-  out[#out + 1] = user_counts(deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, meta, now, false, ux))
+  out[#out + 1] = deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, P, now, false, ux)
 end
 flush_ux(G, ux)
 return out

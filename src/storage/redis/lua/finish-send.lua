@@ -12,15 +12,18 @@
 -- KEYS[9]  journal-due
 -- ARGV[1]  id
 -- ARGV[2]  kind        'direct' | 'broadcast'
--- ARGV[3]  meta        "level|createdAt|deliveredAt|expiresAt"
+-- ARGV[3]  spec        the message as lib/delivery.lua parse_spec takes it
 -- ARGV[4]  expires_at  ms ('' = never)
 -- ARGV[5]  idempotent  '1' | '0'
--- ARGV[6..] user ids whose expiry to index (Cluster direct sends; on one server the deliveries did)
+-- ARGV[6]  recipients  how many users a direct send reached (their preferences applied), kept for
+--                      replays; '' = as begin-send.lua counted them
+-- ARGV[7..] user ids whose expiry to index (Cluster direct sends; on one server the deliveries did)
 -- Returns 'ok'
 local sequence, broadcasts, broadcast_meta, pending, users_due, bodies_due, idem_key, journal, journal_due =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local id, kind, meta, expires_at, idempotent = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
-local FIRST_USER = 6
+local recipients = ARGV[6]
+local FIRST_USER = 7
 if kind == 'broadcast' then
   redis.call('ZADD', broadcasts, id, id)
   redis.call('HSET', broadcast_meta, id, meta)
@@ -30,7 +33,10 @@ elseif expires_at ~= '' then
   for j = FIRST_USER, #ARGV do redis.call('ZADD', users_due, 'LT', expires_at, ARGV[j]) end
 end
 if expires_at ~= '' then redis.call('ZADD', bodies_due, expires_at, id) end
-if idempotent and redis.call('EXISTS', idem_key) == 1 then redis.call('HSET', idem_key, 'done', '1') end
+if idempotent and redis.call('EXISTS', idem_key) == 1 then
+  redis.call('HSET', idem_key, 'done', '1')
+  if recipients ~= '' then redis.call('HSET', idem_key, 'recipients', recipients) end
+end
 redis.call('HDEL', journal, id)
 redis.call('ZREM', journal_due, id)
 return 'ok'

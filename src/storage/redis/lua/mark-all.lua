@@ -10,8 +10,10 @@
 -- reply starts 'ok', <earliest expiry the broadcast catch-up added, or ''>, or is 'behind', <watermark>.
 -- ARGV[i]      kind   'seen' | 'read' | 'archive' | 'archive-read'
 -- ARGV[i + 1]  until  ms
+-- ARGV[i + 2]  category  only its deliveries ('' = every delivery: each category's in turn, so the
+--              cost grows with the user's number of categories, never with their deliveries)
 -- Returns 'ok', minexp, count (live deliveries that changed state: of the state named), then the
--- counts (total, unread, unseen, archived, snoozed)
+-- user's counts (total, unread, unseen, archived, snoozed)
 local now = now_ms()
 local U, i, minexp, behind, G = prelude(now)
 if behind then return { 'behind', behind } end
@@ -61,14 +63,13 @@ local function mark_all(U, K, W, now, D, skip)
     K.u = W
     left = trim(K, TRIM_INLINE) > 0
   end
-  bump(D, K.counter, -moved)
+  bump_k(D, K, -moved)
   return count, left
 end
 
-local user, kind, until_ms = ARGV[1], ARGV[i], tonumber(ARGV[i + 1])
+local user, kind, until_ms, category = ARGV[1], ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
 uptos(U)
 local W = last_delivered(U, until_ms)
-local R, S, A = U.K.read, U.K.seen, U.K.archived
 local D, left = {}, false
 local function raise(K, upto, skip)
   local count, l = mark_all(U, K, upto, now, D, skip)
@@ -76,17 +77,20 @@ local function raise(K, upto, skip)
   return count
 end
 
-local count = 0
-if kind == 'seen' then
-  count = raise(S, W)
-elseif kind == 'read' then
-  count = raise(R, W)
-  raise(S, W)
-elseif kind == 'archive' then
-  raise(S, W)
-  raise(R, W)
-  count = raise(A, W)
-else
+-- The operation on the deliveries of one category (or of none): kinds K.
+local function apply(K)
+  local R, S, A = K.read, K.seen, K.archived
+  if kind == 'seen' then return raise(S, W) end
+  if kind == 'read' then
+    local count = raise(R, W)
+    raise(S, W)
+    return count
+  end
+  if kind == 'archive' then
+    raise(S, W)
+    raise(R, W)
+    return raise(A, W)
+  end
   local M = math.min(W, R.u)
   -- The unread exceptions under the read watermark stay unarchived: exceptions under the raised one.
   if M > A.u then
@@ -94,7 +98,7 @@ else
       if redis.call('ZREM', A.nk, id) == 1 then redis.call('ZADD', A.below, id, id) end
     end
   end
-  count = raise(A, M, function(id) return is_not(R, id) end)
+  local count = raise(A, M, function(id) return is_not(R, id) end)
   if W > R.u then
     -- Above the read watermark the read deliveries are those not in R.nk: none when both indexes hold as many.
     local lo, hi = '(' .. str(math.max(R.u, A.u)), str(W)
@@ -108,6 +112,14 @@ else
       end
     end
   end
+  return count
+end
+
+local count = 0
+if category ~= '' then
+  count = apply((kinds_of(U, category)))
+else
+  for _, K in ipairs(all_kinds(U)) do count = count + apply(K) end
 end
 flush(U, D)
 if left then

@@ -7,8 +7,9 @@
 -- KEYS[7]     bodies-due
 -- ARGV[1]     prefix       REDIS_PREFIX (user keys: lib/base.lua ukeys_named)
 -- ARGV[2]     body_prefix  the body key less the id and '}'
--- then per send: body, level, created_at, expires_at ('' = never), n, n user ids
--- Returns per send: its id and each user's "<unread>:<unseen>", or 'e' and the error
+-- then per send: body, level, created_at, expires_at ('' = never), tail ("|category|critical|groupKey"
+--             or ''), n, n user ids
+-- Returns per send: its id and each user's user_reply() (lib/delivery.lua), or 'e' and the error
 local prefix, body_prefix = ARGV[1], ARGV[2]
 local FIRST_SEND = 3
 local now = now_ms()
@@ -19,14 +20,14 @@ local T = g_top(G)
 local ux = {}
 
 local function one(a, n)
-  local body, level, created_at, expires_at = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local body, level, created_at, expires_at, tail = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local id, t = alloc(G.sequence, now)
   redis.call('SET', body_prefix .. id .. '}', body)
   if expires_at ~= '' then redis.call('ZADD', bodies_due, expires_at, id) end
-  local meta = level .. '|' .. created_at .. '|' .. t .. '|' .. expires_at
+  local P = parse_spec(level .. '|' .. created_at .. '|' .. t .. '|' .. expires_at .. tail)
   local r = { id }
-  for j = a + 5, a + 4 + n do
-    r[#r + 1] = user_counts(deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, meta, now, true, ux))
+  for j = a + 6, a + 5 + n do
+    r[#r + 1] = deliver_local(G, ukeys_named(prefix, ARGV[j]), ARGV[j], T, id, P, now, true, ux)
   end
   return r
 end
@@ -34,7 +35,7 @@ end
 local out = {}
 local a = FIRST_SEND
 while a <= #ARGV do
-  local n = tonumber(ARGV[a + 4])
+  local n = tonumber(ARGV[a + 5])
   local ok, r = pcall(one, a, n)
   if ok then
     for i = 1, #r do out[#out + 1] = r[i] end
@@ -42,7 +43,7 @@ while a <= #ARGV do
     out[#out + 1] = 'e'
     out[#out + 1] = type(r) == 'table' and tostring(r.err) or tostring(r)
   end
-  a = a + 5 + n
+  a = a + 6 + n
 end
 flush_ux(G, ux)
 return out

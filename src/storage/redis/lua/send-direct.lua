@@ -15,23 +15,29 @@
 -- ARGV[7]     expires_at     ms ('' = never)
 -- ARGV[8]     body_prefix    the body key less the id and '}'
 -- ARGV[9]     idem_ttl       seconds
--- ARGV[10..]  user ids
--- Returns 'new', id, recipients, each user's "<unread>:<unseen>"; or an earlier call's answer (idem_check)
-local FIRST_USER = 10
+-- ARGV[10]    tail           "|category|critical|groupKey", or '' (lib/delivery.lua parse_spec)
+-- ARGV[11..]  user ids
+-- Returns 'new', id, recipients (those the message reached), each user's user_reply() (lib/delivery.lua);
+-- or an earlier call's answer (idem_check)
+local FIRST_USER = 11
 local now = now_ms()
 local G = gkeys(1)
 G.known = KEYS[6]
 local S, args = local_send_args()
 local earlier, id, t = begin_local(G, S, now)
 if earlier then return earlier end
-local meta = args.level .. '|' .. args.created_at .. '|' .. t .. '|' .. S.expires_at
+local P = parse_spec(args.level .. '|' .. args.created_at .. '|' .. t .. '|' .. S.expires_at .. ARGV[10])
 local T = g_top(G)
 local users = #ARGV - FIRST_USER + 1
-local out = { 'new', id, str(users) }
+local out = { 'new', id, '' }
 local ux = {}
+local reached = 0
 for j = 0, users - 1 do
-  out[#out + 1] = user_counts(deliver_local(G, ukeys(9 + UK * j), ARGV[FIRST_USER + j], T, id, meta, now, true, ux))
+  local r = deliver_local(G, ukeys(9 + UK * j), ARGV[FIRST_USER + j], T, id, P, now, true, ux)
+  if r ~= '-' then reached = reached + 1 end
+  out[#out + 1] = r
 end
+out[3] = str(reached)
 flush_ux(G, ux)
-if S.idempotent then idem_save(S.idem_key, S.fingerprint, id, str(users), args.message, true, args.idem_ttl) end
+if S.idempotent then idem_save(S.idem_key, S.fingerprint, id, str(reached), args.message, true, args.idem_ttl) end
 return out

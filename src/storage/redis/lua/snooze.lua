@@ -13,7 +13,7 @@ if behind then return { 'behind', behind } end
 
 local z, D = ARGV[i], {}
 uptos(U)
-return change_each(U, minexp, i + 1, now, D, function(id)
-  if z == '' then return wake(U, id, D) end
-  return snooze(U, id, z, D)
+return change_each(U, minexp, i + 1, now, D, function(id, meta)
+  if z == '' then return wake(U, id, meta, D) end
+  return snooze(U, id, meta, z, D)
 end, true)

@@ -16,7 +16,7 @@ local woken, D = {}, {}
 for _, id in ipairs(ids) do
   -- An expired one wakes too (the cleanup reclaims it as any other), unanswered.
   local meta = redis.call('HGET', U.meta, id)
-  if wake(U, id, D) and meta and live(meta, now) then woken[#woken + 1] = id end
+  if wake(U, id, meta, D) and meta and live(meta, now) then woken[#woken + 1] = id end
 end
 flush(U, D)
 local out = append_counts(counts(U, now), { 'ok', minexp })

@@ -1,10 +1,11 @@
 -- Changing the inbox states of deliveries one by one (states.lua), for set-state.lua and snooze.lua.
 -- Counter changes go to D (flush()).
 
--- Applies per-delivery operation op to a live delivery that is not snoozed, at time t; answers whether
--- its state changed. The couplings: read implies seen, archived implies read.
-local function change_awake(U, op, id, t, D)
-  local R, S, A = U.K.read, U.K.seen, U.K.archived
+-- Applies per-delivery operation op to a live delivery that is not snoozed, of category cat, at time
+-- t; answers whether its state changed. The couplings: read implies seen, archived implies read.
+local function change_awake(U, cat, op, id, t, D)
+  local K = kinds_of(U, cat)
+  local R, S, A = K.read, K.seen, K.archived
   if op == 'read' then
     local changed = set_on(R, id, t, D)
     set_on(S, id, t, D)
@@ -46,17 +47,17 @@ local function change_frozen(f, op, t)
   return true
 end
 
--- Applies operation op ('read', 'unread', 'seen', 'archive', 'unarchive') to live delivery id, snoozed
--- or not; answers whether its state changed.
-local function change(U, op, id, t, D)
+-- Applies operation op ('read', 'unread', 'seen', 'archive', 'unarchive') to live delivery id (its
+-- meta), snoozed or not; answers whether its state changed.
+local function change(U, op, id, meta, t, D)
   local f = any_snoozed(U) and frozen(U, id)
-  if not f then return change_awake(U, op, id, t, D) end
+  if not f then return change_awake(U, category_of(meta), op, id, t, D) end
   if not change_frozen(f, op, t) then return false end
   freeze(U, id, f)
   return true
 end
 
--- The loop and reply of the per-delivery scripts: applies fn(id) (truthy when its state changed) to
+-- The loop and reply of the per-delivery scripts: applies fn(id, meta) (truthy when its state changed) to
 -- each live delivery among ARGV[first..], writes the counters D collected, and answers 'ok', minexp,
 -- the counts, next_wake(U) when with_wake, #changed, the changed ids, then each found one's states.
 local function change_each(U, minexp, first, now, D, fn, with_wake)
@@ -65,7 +66,7 @@ local function change_each(U, minexp, first, now, D, fn, with_wake)
     local id = ARGV[j]
     local meta = redis.call('HGET', U.meta, id)
     if meta and live(meta, now) then
-      if fn(id) then changed[#changed + 1] = id end
+      if fn(id, meta) then changed[#changed + 1] = id end
       found[#found + 1] = id
     end
   end

@@ -1,83 +1,10 @@
--- Deliveries, counts, broadcasts and the per-user prelude (base.lua and read-state.lua come first).
-
--- Exact counts: the counters less the expired deliveries the cleanup has not reclaimed yet.
--- C = { unread, unseen, unarchived, total, snoozed } as read from the state hash, corrected in place.
-local function live_counts(U, C, now)
-  local gone = redis.call('ZRANGEBYSCORE', U.expiries, '-inf', now)
-  if #gone == 0 then return C end
-  uptos(U)
-  for _, id in ipairs(gone) do
-    if redis.call('HEXISTS', U.snoozes, id) == 1 then
-      C.snoozed = C.snoozed - 1
-    else
-      C.total = C.total - 1
-      for _, K in ipairs(U.KS) do
-        if is_not(K, id) then C[K.counter] = C[K.counter] - 1 end
-      end
-    end
-  end
-  return C
-end
-
-local function counts(U, now)
-  local c = redis.call('HMGET', U.state, 'unread', 'unseen', 'unarchived', 'total', 'snoozed')
-  local C = { unread = tonumber(c[1] or '0'), unseen = tonumber(c[2] or '0'), unarchived = tonumber(c[3] or '0'), total = tonumber(c[4] or '0'), snoozed = tonumber(c[5] or '0') }
-  return live_counts(U, C, now)
-end
-
--- Appends the counts as replies carry them: total, unread, unseen, archived, snoozed.
-local function append_counts(C, out)
-  local n = #out
-  out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = str(C.total), str(C.unread), str(C.unseen), str(C.total - C.unarchived), str(C.snoozed)
-  return out
-end
-
--- A send's answer per recipient: "<unread>:<unseen>".
-local function user_counts(C)
-  return str(C.unread) .. ':' .. str(C.unseen)
-end
-
--- Writes one unread, unseen, unarchived delivery unless it has expired, the user deleted it
--- (tombstone) or has it already (HSETNX, the last check). Returns its expiry ('' = never) when
--- written, nil otherwise; the counters are the caller's. fresh: the id was allocated in this very
--- script, so no user can have it yet and it is above their watermarks (saves the lookups).
-local function put(U, id, meta, now, fresh)
-  local e = exp_of(meta)
-  if e and tonumber(e) <= now then return nil end
-  if fresh then redis.call('HSET', U.meta, id, meta)
-  elseif redis.call('ZSCORE', U.tombstones, id) or redis.call('HSETNX', U.meta, id, meta) == 0 then return nil end
-  redis.call('ZADD', U.deliveries, id, id)
-  if fresh then
-    redis.call('ZADD', U.unread, id, id)
-    redis.call('ZADD', U.unseen, id, id)
-    redis.call('ZADD', U.unarchived, id, id)
-  else
-    uptos(U)
-    for _, K in ipairs(U.KS) do
-      -- K.nk means "not in state K" only above the watermark: a late delivery below it is an exception.
-      redis.call('ZADD', tonumber(id) <= K.u and K.below or K.nk, id, id)
-    end
-  end
-  if e then redis.call('ZADD', U.expiries, e, id) end
-  return e or ''
-end
-
--- put(), counted.
-local function add(U, id, meta, now, fresh)
-  local e = put(U, id, meta, now, fresh)
-  if e then
-    redis.call('HINCRBY', U.state, 'unread', 1)
-    redis.call('HINCRBY', U.state, 'unseen', 1)
-    redis.call('HINCRBY', U.state, 'unarchived', 1)
-    redis.call('HINCRBY', U.state, 'total', 1)
-  end
-  return e
-end
+-- Broadcasts, the catch-up and the per-user prelude, and deliveries on a single server (base.lua,
+-- read-state.lua and delivery.lua come first).
 
 -- The global keys (keys.ts GlobalKeys), all in the slot `{global}`:
 --   sequence            hash: last-id, last-delivered-at (never decreases), last-broadcast
 --   broadcasts          zset id -> id: published broadcasts
---   broadcast-meta      hash id -> delivery meta (as a user's meta)
+--   broadcast-meta      hash id -> the broadcast as parse_spec takes it (without a group key)
 --   broadcasts-pending  zset id -> id: broadcasts still being written (Cluster only)
 --   users-due           zset user -> when the cleanup should visit them (cleanup.ts)
 --   known-users         hash user -> broadcasts-upto when they became known
@@ -132,56 +59,62 @@ local function apply_catchup(U, T, w0, list, now)
   w = tonumber(w)
   if w >= T then return {} end
   if w < w0 then return { behind = w } end
-  local minexp = nil
+  local minexp, D = nil, {}
   for i = 1, #list, 2 do
     if tonumber(list[i]) > w and tonumber(list[i]) <= T then
-      local e = add(U, list[i], list[i + 1], now)
-      if e then minexp = min_exp(minexp, e) end
+      -- The user's preference applies now, as the broadcast reaches their inbox.
+      local r = deliver_to(U, list[i], parse_spec(list[i + 1]), now, false, D)
+      if type(r) == 'table' then minexp = min_exp(minexp, r.e) end
     end
   end
+  flush(U, D)
   redis.call('HSET', U.state, 'broadcasts-upto', str(T))
   return { minexp = minexp }
 end
 
--- Delivers message id to one recipient on a single server (where a script may span users and the
--- global keys): registers them if new, delivers the broadcasts they lack, adds the delivery and
--- indexes its expiry. G = gkeys() and known. Answers their counts after it (counts()).
+-- Delivers message id (P: parse_spec) to one recipient on a single server (where a script may span
+-- users and the global keys): registers them if new, delivers the broadcasts they lack, then the
+-- message. G = gkeys() and known. Answers their user_reply().
 -- ux collects (expiry, user) pairs for G.users_due: the caller adds them in one ZADD LT (flush_ux).
-local function deliver_local(G, U, user, T, id, meta, now, fresh, ux)
-  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'read-upto', 'seen-upto', 'archived-upto', 'unread', 'unseen', 'unarchived', 'total', 'snoozed')
+local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
+  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'unread', 'unseen', 'unarchived', 'total', 'snoozed')
+  local C
   if s[1] and s[2] and tonumber(s[1]) >= T then
-    -- Known and caught up (a send to known users): the user's state read once above, and the
-    -- counters written in one step.
-    if not fresh then U.K.read.u, U.K.seen.u, U.K.archived.u = tonumber(s[3] or '0'), tonumber(s[4] or '0'), tonumber(s[5] or '0') end
-    local C = { unread = tonumber(s[6] or '0'), unseen = tonumber(s[7] or '0'), unarchived = tonumber(s[8] or '0'), total = tonumber(s[9] or '0'), snoozed = tonumber(s[10] or '0') }
-    local e = put(U, id, meta, now, fresh)
-    if e then
-      if e ~= '' then
-        ux[#ux + 1] = e
-        ux[#ux + 1] = user
-      end
-      C.unread, C.unseen, C.unarchived, C.total = C.unread + 1, C.unseen + 1, C.unarchived + 1, C.total + 1
-      redis.call('HSET', U.state, 'unread', str(C.unread), 'unseen', str(C.unseen), 'unarchived', str(C.unarchived), 'total', str(C.total))
+    -- Known and caught up (a send to known users): the user's counters read above, written once below.
+    C = { unread = tonumber(s[3] or '0'), unseen = tonumber(s[4] or '0'), unarchived = tonumber(s[5] or '0'), total = tonumber(s[6] or '0'), snoozed = tonumber(s[7] or '0') }
+  else
+    upgrade(U)
+    local w = s[1]
+    if not w then
+      w = register(G.known, user, T)
+      -- A new user's keys are built with every index from the start: nothing to upgrade.
+      redis.call('HSET', U.state, 'broadcasts-upto', w, 'states', '1')
     end
-    return live_counts(U, C, now)
+    if tonumber(w) < T then
+      local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
+      if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.users_due, 'LT', r.minexp, user) end
+    end
   end
-  upgrade(U)
-  local w = s[1]
-  if not w then
-    w = register(G.known, user, T)
-    -- A new user's keys are built with every index from the start: nothing to upgrade.
-    redis.call('HSET', U.state, 'broadcasts-upto', w, 'states', '1')
+  local D = {}
+  local r = deliver_to(U, id, P, now, fresh, D)
+  if C then
+    local kv = {}
+    for f, v in pairs(C) do
+      if D[f] and D[f] ~= 0 then
+        C[f] = v + D[f]
+        D[f] = nil
+        kv[#kv + 1] = f
+        kv[#kv + 1] = str(C[f])
+      end
+    end
+    if #kv > 0 then redis.call('HSET', U.state, unpack(kv)) end
   end
-  if tonumber(w) < T then
-    local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
-    if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.users_due, 'LT', r.minexp, user) end
-  end
-  local e = add(U, id, meta, now, fresh)
-  if e and e ~= '' then
-    ux[#ux + 1] = e
+  flush(U, D)
+  if type(r) == 'table' and r.e ~= '' then
+    ux[#ux + 1] = r.e
     ux[#ux + 1] = user
   end
-  return counts(U, now)
+  return user_reply(U, r, now, C)
 end
 
 -- Indexes the (expiry, user) pairs deliver_local collected in G.users_due (each user at their earliest expiry).

@@ -15,18 +15,72 @@
 --   count = the deliveries still in state K by that mark; a mark goes when it reaches 0, unmark()).
 -- So the counter state[K.counter] = |K.below| + |K.nk above u| (unread, unseen, unarchived).
 --
+-- Categories (bucket(), base.lua): the deliveries of a category keep all of this in keys and fields of
+-- their own (its watermarks, indexes, marks and counters `c:<category>:...`; the times K.at are
+-- shared), so an "all" operation on one category is the same few steps on its keys alone, and the
+-- whole-inbox one repeats them per category. The user's counters (unread, unseen, unarchived, total,
+-- snoozed) count every delivery; a category's `c:<category>:<counter>` its own.
+--
 -- The couplings (read implies seen, archived implies read) are kept by the operations: marking read
 -- also marks seen, archiving marks both; mark-all-read raises seen too, archive-all all three. A
 -- snoozed delivery is in none of these keys: `snoozes` keeps its states as they were (snooze.lua).
--- u only grows; a delivery arriving at or below u (put()) goes to K.below. Each costs O(log n).
+-- u only grows; a delivery arriving at or below u (deliver_to()) goes to K.below. Each costs O(log n).
 
--- Loads the three watermarks once per script into K.u; answers the read watermark.
-local function uptos(U)
-  if not U.K.read.u then
-    local s = redis.call('HMGET', U.state, 'read-upto', 'seen-upto', 'archived-upto')
-    U.K.read.u, U.K.seen.u, U.K.archived.u = tonumber(s[1] or '0'), tonumber(s[2] or '0'), tonumber(s[3] or '0')
+-- The kinds of category cat's deliveries (nil: without a category) with their watermarks loaded (once per script).
+local function kinds_of(U, cat)
+  local K, KS = bucket(U, cat)
+  if not K.read.u then
+    local s = redis.call('HMGET', U.state, K.read.upto, K.seen.upto, K.archived.upto)
+    K.read.u, K.seen.u, K.archived.u = tonumber(s[1] or '0'), tonumber(s[2] or '0'), tonumber(s[3] or '0')
   end
-  return U.K.read.u
+  return K, KS
+end
+
+-- Loads the watermarks of the deliveries without a category; answers the read one.
+local function uptos(U)
+  return kinds_of(U).read.u
+end
+
+-- The kinds of every category the user has had a delivery in, those without a category first.
+local function all_kinds(U)
+  local out = { (kinds_of(U)) }
+  for _, cat in ipairs(redis.call('SMEMBERS', U.categories)) do out[#out + 1] = (kinds_of(U, cat)) end
+  return out
+end
+
+-- Counter changes (field -> delta) a script collects, then writes once (flush).
+local function bump(D, field, n)
+  D[field] = (D[field] or 0) + n
+end
+
+-- The counter of K's kind changes by n: the user's, and its category's.
+local function bump_k(D, K, n)
+  bump(D, K.counter, n)
+  if K.prefix then bump(D, K.prefix .. K.counter, n) end
+end
+
+-- A user counter (total, snoozed) changes by n for a delivery of category cat (nil: none).
+local function bump_c(D, cat, field, n)
+  bump(D, field, n)
+  if cat then bump(D, 'c:' .. cat .. ':' .. field, n) end
+end
+
+local function flush(U, D)
+  for field, n in pairs(D) do
+    if n ~= 0 then redis.call('HINCRBY', U.state, field, str(n)) end
+  end
+end
+
+-- Puts a live, not snoozed delivery in state K at time t; answers whether it changed.
+local function set_on(K, id, t, D)
+  local moved
+  if tonumber(id) > K.u then moved = redis.call('ZREM', K.nk, id) == 1
+  else moved = redis.call('ZREM', K.below, id) == 1 end
+  if moved then
+    redis.call('HSET', K.at, id, t)
+    bump_k(D, K, -1)
+  end
+  return moved
 end
 
 -- Data written before the seen/archived/snoozed states existed has only the read keys: every

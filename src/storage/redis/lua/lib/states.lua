@@ -47,29 +47,6 @@ local function trim(K, max)
   return c - k
 end
 
--- Counter changes (field -> delta) a script collects, then writes once (flush).
-local function bump(D, field, n)
-  D[field] = (D[field] or 0) + n
-end
-
-local function flush(U, D)
-  for field, n in pairs(D) do
-    if n ~= 0 then redis.call('HINCRBY', U.state, field, str(n)) end
-  end
-end
-
--- Puts a live, not snoozed delivery in state K at time t; answers whether it changed.
-local function set_on(K, id, t, D)
-  local moved
-  if tonumber(id) > K.u then moved = redis.call('ZREM', K.nk, id) == 1
-  else moved = redis.call('ZREM', K.below, id) == 1 end
-  if moved then
-    redis.call('HSET', K.at, id, t)
-    bump(D, K.counter, -1)
-  end
-  return moved
-end
-
 -- Takes a live, not snoozed delivery out of state K (it alone, under a watermark); answers whether it changed.
 local function set_off(K, id, D)
   local below = tonumber(id) <= K.u
@@ -83,7 +60,7 @@ local function set_off(K, id, D)
   else
     return false
   end
-  bump(D, K.counter, 1)
+  bump_k(D, K, 1)
   return true
 end
 
@@ -119,12 +96,35 @@ local function any_snoozed(U)
 end
 
 -- The states of live deliveries ids as four lists of times (false or nil = unset): read, seen,
--- archived, snoozed until. A snoozed one answers the states it keeps. unset: a kind the caller knows
--- none of ids is in (they come from its index of those not in it), so it is not looked up.
-local function states(U, ids, unset)
-  uptos(U)
-  local function of(K) if K == unset then return {} end return times(K, ids) end
-  local R, S, A, Z = of(U.K.read), of(U.K.seen), of(U.K.archived), {}
+-- archived, snoozed until. metas: their metas (looked up when not given); each category's marks and
+-- watermarks date its own deliveries. A snoozed one answers the states it keeps. unset: a kind
+-- ('read', 'seen', 'archived') the caller knows none of ids is in (they come from an index of those
+-- not in it), so it is not looked up.
+local function states(U, ids, unset, metas)
+  metas = metas or hmget(U.meta, ids)
+  local R, S, A, Z = {}, {}, {}, {}
+  local per, order = {}, {}
+  for j = 1, #ids do
+    local c = (metas[j] and category_of(metas[j])) or ''
+    local g = per[c]
+    if not g then
+      g = { pos = {}, ids = {} }
+      per[c] = g
+      order[#order + 1] = c
+    end
+    g.pos[#g.pos + 1] = j
+    g.ids[#g.ids + 1] = ids[j]
+  end
+  for _, c in ipairs(order) do
+    local g = per[c]
+    local K = kinds_of(U, c ~= '' and c or nil)
+    for name, out in pairs({ read = R, seen = S, archived = A }) do
+      if name ~= unset then
+        local t = times(K[name], g.ids)
+        for i, j in ipairs(g.pos) do out[j] = t[i] end
+      end
+    end
+  end
   if any_snoozed(U) then
     local raw = hmget(U.snoozes, ids)
     for j = 1, #ids do
@@ -141,12 +141,20 @@ local function states(U, ids, unset)
   return R, S, A, Z
 end
 
--- Appends id, readAt, seenAt, archivedAt, snoozedUntil ('' = unset) for each of ids to out.
+-- A delivery's groupCount as replies carry it ('' = 1).
+local function gc_field(meta)
+  local n = meta and group_of(meta) or 1
+  if n == 1 then return '' end
+  return str(n)
+end
+
+-- Appends id, readAt, seenAt, archivedAt, snoozedUntil ('' = unset), groupCount ('' = 1) for each of ids to out.
 local function append_states(U, ids, out)
-  local R, S, A, Z = states(U, ids)
+  local metas = hmget(U.meta, ids)
+  local R, S, A, Z = states(U, ids, nil, metas)
   for j = 1, #ids do
     local n = #out
-    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5] = ids[j], R[j] or '', S[j] or '', A[j] or '', Z[j] or ''
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4], out[n + 5], out[n + 6] = ids[j], R[j] or '', S[j] or '', A[j] or '', Z[j] or '', gc_field(metas[j])
   end
   return out
 end

@@ -8,8 +8,9 @@ local function tri(v)
 end
 
 -- A filter: read, seen, archived (tri()), snoozed ('1' = only snoozed ones, else none of them), levels
--- ('-' = any, else comma-separated level values), since / upto (createdAt bounds, ms, inclusive; '' = none).
-local function filter(read, seen, archived, snoozed, levels, since, upto)
+-- ('-' = any, else comma-separated level values), since / upto (createdAt bounds, ms, inclusive; '' = none),
+-- categories ('-' = any, else comma-separated; '' = none at all).
+local function filter(read, seen, archived, snoozed, levels, since, upto, categories)
   local F = { read = tri(read), seen = tri(seen), archived = tri(archived), snoozed = snoozed == '1' }
   if levels ~= '-' then
     F.levels = {}
@@ -17,6 +18,13 @@ local function filter(read, seen, archived, snoozed, levels, since, upto)
   end
   if since ~= '' then F.since = tonumber(since) end
   if upto ~= '' then F.upto = tonumber(upto) end
+  if categories and categories ~= '-' then
+    F.cats, F.catlist = {}, {}
+    for c in string.gmatch(categories, '[^,]+') do
+      F.cats[c] = true
+      F.catlist[#F.catlist + 1] = c
+    end
+  end
   return F
 end
 
@@ -54,52 +62,95 @@ local function gone_of(U, F, now)
   return F.gone
 end
 
--- Visits the live deliveries of zset key that match F, in id order (desc or asc) from bound to
--- far ('-inf' / '+inf' when not given), until visit(id, readAt, seenAt, archivedAt, snoozedUntil)
--- returns false; answers false then, true when the range ran out. F.nostates: the visitor needs no
--- states and F filters on none (saves looking them up). unset: a kind none of key's ids is in.
-local function walk(U, key, F, desc, bound, inclusive, size, now, visit, far, unset)
+local function num(b)
+  if b == '+inf' then return math.huge elseif b == '-inf' then return -math.huge end
+  return tonumber(b)
+end
+
+-- A zset key's ids within (lo, hi] (numbers, +-math.huge for open ends) (a segment) from bound on, at
+-- most size of them, in id order (desc or asc).
+local function fetch(seg, desc, bound, inclusive, size)
+  local b = num(bound)
+  local function ex(x) if x == -math.huge then return '-inf' end return '(' .. str(x) end
+  local function inc(x) if x == math.huge then return '+inf' end return str(x) end
+  if desc then
+    local max = inc(seg.hi)
+    if b < seg.hi then max = inclusive and bound or '(' .. bound end
+    if b <= seg.lo then return {} end
+    return redis.call('ZREVRANGEBYSCORE', seg.key, max, ex(seg.lo), 'LIMIT', 0, size)
+  end
+  local min = ex(seg.lo)
+  if b > seg.lo then min = inclusive and bound or '(' .. bound end
+  if b > seg.hi then return {} end
+  return redis.call('ZRANGEBYSCORE', seg.key, min, inc(seg.hi), 'LIMIT', 0, size)
+end
+
+-- Visits the live deliveries of segs (disjoint sets of ids: { key, lo, hi }, fetch()) that match F, in
+-- id order (desc or asc) from bound (a number, '-inf' or '+inf'), until visit(id, readAt, seenAt,
+-- archivedAt, snoozedUntil, meta) returns false; answers false then, true when they ran out. Several
+-- segments are merged by id, round by round. F.nostates: the visitor needs no states and F filters on
+-- none (saves looking them up). unset: a kind none of their ids is in ('read', 'seen', 'archived').
+local function walk(U, segs, F, desc, bound, inclusive, size, now, visit, unset)
   if size < 1 then size = 1 end
-  far = far or (desc and '-inf' or '+inf')
   -- Without a level or time filter, a delivery matches when it has not expired (and its states
   -- match): no meta to parse, which is the costly part per delivery.
   local gone = not (F.levels or F.since or F.upto) and gone_of(U, F, now)
   local plain = F.nostates and (F.snoozed or not any_snoozed(U))
   while true do
-    local from = bound
-    if not inclusive and bound ~= '+inf' and bound ~= '-inf' then from = '(' .. bound end
-    local ids
-    if desc then ids = redis.call('ZREVRANGEBYSCORE', key, from, far, 'LIMIT', 0, size)
-    else ids = redis.call('ZRANGEBYSCORE', key, from, far, 'LIMIT', 0, size) end
+    local ids, full, parts = {}, false, 0
+    for _, seg in ipairs(segs) do
+      local part = fetch(seg, desc, bound, inclusive, size)
+      if #part == size then full = true end
+      if #part > 0 then parts = parts + 1 end
+      for _, id in ipairs(part) do ids[#ids + 1] = id end
+    end
+    if #ids > size then full = true end
+    -- Most rounds find ids in one segment only: already in order.
+    if parts > 1 then
+      if desc then table.sort(ids, function(a, b) return tonumber(a) > tonumber(b) end)
+      else table.sort(ids, function(a, b) return tonumber(a) < tonumber(b) end) end
+      for j = #ids, size + 1, -1 do ids[j] = nil end
+    end
     if #ids == 0 then return true end
     local metas = hmget(U.meta, ids)
     local R, S, A, Z = {}, {}, {}, {}
-    if not plain then R, S, A, Z = states(U, ids, unset) end
+    if not plain then R, S, A, Z = states(U, ids, unset, metas) end
     for j = 1, #ids do
       local ok
       if gone then ok = metas[j] and not gone[ids[j]] else ok = matches(F, metas[j], now) end
+      if ok and F.cats then ok = F.cats[category_of(metas[j]) or ''] end
       if ok and not plain then ok = states_match(F, R[j], S[j], A[j], Z[j]) end
-      if ok and visit(ids[j], R[j], S[j], A[j], Z[j]) == false then return false end
+      if ok and visit(ids[j], R[j], S[j], A[j], Z[j], metas[j]) == false then return false end
     end
-    if #ids < size then return true end
+    if not full then return true end
     bound, inclusive = ids[#ids], false
     if size < 1000 then size = size * 2 end
   end
 end
 
--- walk() over the deliveries not in state K: K.below (all at or below u) then K.nk above u, in id
--- order. The K.nk entries at or below u (left by an "all" operation) are never visited, however many.
--- Neither index holds a delivery with a time in K, so K's times are not looked up.
-local function walk_not(U, K, F, desc, bound, inclusive, size, now, visit)
-  uptos(U)
-  local u = str(K.u)
-  if desc then
-    return walk(U, K.nk, F, true, bound, inclusive, size, now, visit, '(' .. u, K)
-      and walk(U, K.below, F, true, bound, inclusive, size, now, visit, nil, K)
+-- The segments of every delivery of the user, or of the snoozed ones.
+local function all_of(key)
+  return { { key = key, lo = -math.huge, hi = math.huge } }
+end
+
+-- The segments of the deliveries not in state `name` ('read', 'seen', 'archived') of the kinds Ks (a
+-- list of kinds_of(), one per category): each one's K.below (all at or below its watermark) and K.nk
+-- above it, but none of a category whose counter says it has none. The K.nk entries at or below the
+-- watermark (left by an "all" operation) are never visited, however many. Neither index holds a
+-- delivery with a time in K (walk()'s unset).
+local function not_in(U, Ks, name)
+  local fields = {}
+  for j, B in ipairs(Ks) do fields[j] = (B[name].prefix or '') .. B[name].counter end
+  local n = hmget(U.state, fields)
+  local segs = {}
+  for j, B in ipairs(Ks) do
+    local K = B[name]
+    if tonumber(n[j] or '0') ~= 0 then
+      segs[#segs + 1] = { key = K.below, lo = -math.huge, hi = K.u }
+      segs[#segs + 1] = { key = K.nk, lo = K.u, hi = math.huge }
+    end
   end
-  if not walk(U, K.below, F, false, bound, inclusive, size, now, visit, nil, K) then return false end
-  if bound == '-inf' or tonumber(bound) <= K.u then bound, inclusive = u, false end
-  return walk(U, K.nk, F, false, bound, inclusive, size, now, visit, nil, K)
+  return segs
 end
 
 -- The newest delivery (id as a number) delivered at or before t, 0 when none. Delivery times
