@@ -22,6 +22,8 @@ import { appTypename, bareYoga, bareYogaPage, pgInsertFloor, pgliteInsertFloor, 
 import { w1 } from './workloads/w1-send.js';
 import { w1g } from './workloads/w1g-growth.js';
 import { w2 } from './workloads/w2-fanout.js';
+import { w1p, w2p } from './workloads/w1p-producer.js';
+import { w12 } from './workloads/w12-scheduled.js';
 import { w3 } from './workloads/w3-broadcast.js';
 import { w4 } from './workloads/w4-inbox.js';
 import { w5 } from './workloads/w5-mark-all.js';
@@ -42,6 +44,9 @@ const PER_BACKEND: [WorkloadName, (ctx: BenchContext, t: BenchTarget) => Promise
   ['W1', w1],
   ['W1g', w1g],
   ['W2', w2],
+  ['W1p', w1p],
+  ['W2p', w2p],
+  ['W12', w12],
   ['W4', w4],
   ['W5', w5],
   ['W6', w6],
