@@ -47,6 +47,7 @@ export async function w12(ctx: BenchContext, t: BenchTarget): Promise<Row[]> {
     deliverAt.setMilliseconds(0);
     const tag = `w12 direct round ${r}`;
     const batch = 200;
+    const started = Date.now();
     const seen = signalsSeen(t, DIRECT, (c) => c.kind === 'user' && c.signal === 'INBOX_STORED' && c.message?.text.startsWith(tag) === true);
     ctx.log(`    scheduling ${DIRECT} direct messages due at ${deliverAt.toISOString()}`);
     for (let i = 0; i < DIRECT; i += batch) {
@@ -56,6 +57,7 @@ export async function w12(ctx: BenchContext, t: BenchTarget): Promise<Row[]> {
         ),
       );
     }
+    ctx.log(`    scheduled in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     directLags.push(((await seen) - deliverAt.getTime()) / 1000);
   }
 

@@ -91,8 +91,7 @@ export class OrmSends {
     const rows = await sql(SEND, { sends: JSON.stringify(sends.map((x) => sendJson(x.message, x.userIds))) });
     const bySend = sends.map((): SendRow[] => []);
     for (const r of rows) bySend[r.i - 1].push(r);
-    for (let k = 0; k < sends.length; k++) results.push(await this.sent(sql, sends[k].message, bySend[k].sort(byUser)));
-    return results;
+    return this.sent(sql, sends.map((x, k) => ({ message: x.message, rows: bySend[k].sort(byUser) })));
   }
 
   private async sendGroup(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
@@ -113,7 +112,14 @@ export class OrmSends {
     for (const r of rows) bySend[r.i - 1].push(r);
     // Answered in the order of the messages' ids, so live events of one user follow their counts.
     const order = group.map((_, k) => k).sort((x, y) => Number(bySend[x][0]?.id ?? 0) - Number(bySend[y][0]?.id ?? 0));
-    await Promise.all(order.map((k) => this.sent(null, group[k].item.message, bySend[k].sort(byUser)).then(group[k].resolve, group[k].reject)));
+    let results: SendResult[];
+    try {
+      results = await this.sent(null, order.map((k) => ({ message: group[k].item.message, rows: bySend[k].sort(byUser) })));
+    } catch (err) {
+      for (const w of group) w.reject(err);
+      return;
+    }
+    order.forEach((k, n) => group[k].resolve(results[n]));
   }
 
   /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (a grouped send's always is). */
@@ -125,24 +131,38 @@ export class OrmSends {
       await sql(LOCK_RECIPIENTS, { userIds: users });
     }
     const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
-    return this.sent(inTx ? sql : null, message, rows.sort(byUser));
+    return (await this.sent(inTx ? sql : null, [{ message, rows: rows.sort(byUser) }]))[0];
   }
 
-  /** A send's result from its rows (one per recipient), once the recipients behind on broadcasts caught up (in `tx`, or a transaction of its own). */
-  private async sent(tx: Sql | null, message: NewMessage, all: SendRow[]): Promise<SendResult> {
+  /**
+   * Sends' results from their rows (one per recipient). Recipients behind on broadcasts catch up once for
+   * all the sends (in `tx`, or a transaction of its own), so the counts reported are exact: each of their
+   * counts grows by what the catch-up copied (their count now less the one just after their newest send).
+   */
+  private async sent(tx: Sql | null, sends: { message: NewMessage; rows: SendRow[] }[]): Promise<SendResult[]> {
+    const newest = new Map<string, SendRow>();
+    for (const r of sends.flatMap((x) => x.rows)) {
+      if (r.behind && r.user_id !== null && Number(r.id) > Number(newest.get(r.user_id)?.id ?? 0)) newest.set(r.user_id, r);
+    }
+    const copied = new Map<string, { unread: number; unseen: number }>();
+    if (newest.size) {
+      // Rare: recipients with broadcasts not yet copied.
+      const recount = async (sql: Sql) => {
+        await this.o.catchUp(sql, [...newest.keys()]);
+        return sql(UNREAD_OF, { userIds: jsonList([...newest.keys()]) });
+      };
+      for (const r of tx ? await recount(tx) : await this.db.tx(recount)) {
+        const before = newest.get(r.user_id)!;
+        copied.set(r.user_id, { unread: r.unread - before.unread, unseen: r.unseen - before.unseen });
+      }
+    }
+    return sends.map((x) => this.result(x.message, x.rows, copied));
+  }
+
+  private result(message: NewMessage, all: SendRow[], copied: ReadonlyMap<string, { unread: number; unseen: number }>): SendResult {
     const id = all[0].id;
     // A send that reached nobody (preferences) answers one row without a user.
     const rows = all.filter((r): r is SendRow & { user_id: string } => r.user_id !== null);
-    const unread = new Map(rows.map((r) => [r.user_id, { unread: r.unread, unseen: r.unseen }]));
-    const behind = rows.filter((r) => r.behind).map((r) => r.user_id);
-    if (behind.length) {
-      // Rare: recipients with broadcasts not yet copied. Copy them so the counts reported are exact.
-      const recount = async (sql: Sql) => {
-        await this.o.catchUp(sql, behind);
-        return sql(UNREAD_OF, { userIds: jsonList(behind) });
-      };
-      for (const r of tx ? await recount(tx) : await this.db.tx(recount)) unread.set(r.user_id, { unread: r.unread, unseen: r.unseen });
-    }
     this.o.known.addWhileRoom(rows.map((r) => r.user_id));
     this.o.grew(rows.length);
     return {
@@ -150,8 +170,8 @@ export class OrmSends {
       recipientCount: rows.length,
       recipients: rows.map((r) => ({
         userId: r.user_id,
-        unreadCount: unread.get(r.user_id)!.unread,
-        unseenCount: unread.get(r.user_id)!.unseen,
+        unreadCount: r.unread + (copied.get(r.user_id)?.unread ?? 0),
+        unseenCount: r.unseen + (copied.get(r.user_id)?.unseen ?? 0),
         groupCount: r.group_count,
         superseded: r.superseded,
       })),
