@@ -1,6 +1,6 @@
 import type { MessageStore } from '../domain/message-store.js';
 
-type Pending = 'preferences' | 'setPreference' | 'schedule' | 'scheduled' | 'cancelScheduled' | 'deliverDue';
+type Pending = 'preferences' | 'setPreference' | 'schedule' | 'scheduled' | 'cancelScheduled' | 'deliverDue' | 'retract' | 'retractedViews';
 
 /** Issue 20's store operations while a backend is still without them: each call fails loudly. Removed once both backends have them. */
 export const notBuilt: Pick<MessageStore, Pending> = {
@@ -10,6 +10,8 @@ export const notBuilt: Pick<MessageStore, Pending> = {
   scheduled: () => fail('scheduled'),
   cancelScheduled: () => fail('cancelScheduled'),
   deliverDue: () => fail('deliverDue'),
+  retract: () => fail('retract'),
+  retractedViews: () => fail('retractedViews'),
 };
 
 function fail(op: Pending): never {

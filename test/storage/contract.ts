@@ -11,6 +11,7 @@ import { isolationContract } from './contract/isolation.js';
 import { listContract } from './contract/list.js';
 import { preferencesContract } from './contract/preferences.js';
 import { readStateContract } from './contract/read-state.js';
+import { retractContract } from './contract/retract.js';
 import { scheduleContract } from './contract/schedule.js';
 import { sendContract } from './contract/send.js';
 import { snoozeContract } from './contract/snooze.js';
@@ -26,7 +27,7 @@ export { countsInIdOrder, expiresSoon, idsOf, msg, type OpenedStore } from './co
  * `open` is called once per suite; tests share the store and keep apart by using fresh user ids,
  * so the suite never depends on what else the store holds.
  */
-export function runStoreContract(name: string, open: () => Promise<OpenedStore>): void {
+export function runStoreContract(name: string, open: () => Promise<OpenedStore>, o: { retraction?: boolean } = {}): void {
   describe(`MessageStore contract: ${name}`, () => {
     const contract = openContract(open);
 
@@ -49,5 +50,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     preferencesContract(contract);
     groupingContract(contract);
     scheduleContract(contract);
+    // Off only where a backend has not built retraction yet (PostgreSQL/embedded until then).
+    if (o.retraction !== false) retractContract(contract);
   });
 }

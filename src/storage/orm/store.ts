@@ -377,6 +377,8 @@ export class OrmMessageStore implements MessageStore {
   scheduled: MessageStore['scheduled'] = (q) => this.schedules.scheduled(q);
   cancelScheduled: MessageStore['cancelScheduled'] = (id) => this.schedules.cancelScheduled(id);
   deliverDue: MessageStore['deliverDue'] = (now, limit) => this.schedules.deliverDue(now, limit);
+  retract = notBuilt.retract;
+  retractedViews = notBuilt.retractedViews;
 
   async close(): Promise<void> {
     await this.analysis;
