@@ -78,7 +78,9 @@ end
 -- ux collects (expiry, user) pairs for G.users_due: the caller adds them in one ZADD LT (flush_ux).
 local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
   local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'unread', 'unseen', 'unarchived', 'total', 'snoozed', 'retractions-upto')
-  local RT = redis.call('HGET', G.sequence, 'last-retraction') or '0'
+  -- Read once per script (a send visits many users).
+  G.rt = G.rt or redis.call('HGET', G.sequence, 'last-retraction') or '0'
+  local RT = G.rt
   local C
   if s[1] and s[2] and tonumber(s[1]) >= T and tonumber(s[8] or '0') >= tonumber(RT) then
     -- Known and caught up (a send to known users): the user's counters read above, written once below.
