@@ -50,7 +50,7 @@ export class Migration20261207120000 extends Migration {
  * is empty while the cleanup keeps up; fenced (OFFSET 0) and ordered by expires_at so the planner keeps to
  * that index whatever its statistics say. A SQL function PostgreSQL inlines into each statement using it.
  */
-const SM_EXPIRED = `
+export const SM_EXPIRED = `
 create or replace function sm_expired(p_user text, p_seen_upto bigint, p_read_upto bigint, p_archived_upto bigint)
 returns table (total int, unread int, unseen int, archived int, snoozed int)
 language sql stable as $$
@@ -79,7 +79,7 @@ $$;`;
  * seen, so seenAt is the earliest of its seen time, its read time and the seen mark covering it. One
  * SELECT without FROM, so PostgreSQL inlines it where its arguments are plain columns (not subqueries).
  */
-const SM_TIMES = `
+export const SM_TIMES = `
 create or replace function sm_times(d sm_delivery, p_seen_upto bigint, p_read_upto bigint, p_archived_upto bigint)
 returns table (read_at timestamptz, seen_at timestamptz, archived_at timestamptz)
 language sql stable as $$

@@ -5,6 +5,7 @@ import { Migration20261130170500 } from './Migration20261130170500.js';
 import { Migration20261201120000 } from './Migration20261201120000.js';
 import { Migration20261207003426 } from './Migration20261207003426.js';
 import { Migration20261207120000 } from './Migration20261207120000.js';
+import { Migration20261207150000 } from './Migration20261207150000.js';
 import { Migration20261207180000 } from './Migration20261207180000.js';
 
 /** Every migration, in order. `npm run migration:create` writes a new file; add it here. */
@@ -15,5 +16,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201120000', class: Migration20261201120000 },
   { name: 'Migration20261207003426', class: Migration20261207003426 },
   { name: 'Migration20261207120000', class: Migration20261207120000 },
+  { name: 'Migration20261207150000', class: Migration20261207150000 },
   { name: 'Migration20261207180000', class: Migration20261207180000 },
 ];

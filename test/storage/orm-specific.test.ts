@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
+import { CATEGORY_COUNTS } from '../../src/storage/orm/sql/categories.js';
 import { DELETE_ONE } from '../../src/storage/orm/sql/delete.js';
 import { ALL_NEWEST_FIRST, INBOX_NEWEST_FIRST } from '../../src/storage/orm/sql/pages.js';
 import { SNOOZED_NEWEST_FIRST } from '../../src/storage/orm/sql/pages-snoozed.js';
@@ -39,21 +40,22 @@ describe('PostgreSQL read watermark', () => {
     await db?.drop();
   });
 
-  it('delivers unread a broadcast that took its id before a mark-all-read and committed after it', async () => {
+  it.each([null, 'billing'])('delivers unread a broadcast that took its id before a mark-all-read (category %s) and committed after it', async (category) => {
     const a = `late-${Date.now()}`;
     await store.ensureUser(a);
-    const before = (await store.send(msg({ text: 'before' }), { userIds: [a] })).message.id;
+    const before = (await store.send(msg({ text: 'before', category }), { userIds: [a] })).message.id;
 
     // A broadcast takes its id and stays uncommitted...
     await other.query('begin');
     const { rows } = await other.query<{ id: string }>(
-      `insert into sm_message (level, text, created_at, expires_at, broadcast) values (25, 'late broadcast', now(), now() + interval '1 day', true) returning id::text`,
+      `insert into sm_message (level, text, created_at, expires_at, broadcast, category) values (25, 'late broadcast', now(), now() + interval '1 day', true, $1) returning id::text`,
+      [category],
     );
     const late = rows[0].id;
-    // ...while a direct message with a higher id arrives and the user marks everything read.
-    const direct = (await store.send(msg({ text: 'direct' }), { userIds: [a] })).message.id;
+    // ...while a direct message with a higher id arrives and the user marks everything (of the category) read.
+    const direct = (await store.send(msg({ text: 'direct', category }), { userIds: [a] })).message.id;
     expect(BigInt(direct)).toBeGreaterThan(BigInt(late));
-    expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toMatchObject({ count: 2, unreadCount: 0 });
+    expect(await store.markAllRead(a, new Date(Date.now() + 1000), category)).toMatchObject({ count: 2, unreadCount: 0 });
     const readAt = (await store.get(a, direct))?.readAt;
     expect(readAt).toBeInstanceOf(Date);
     await other.query('commit');
@@ -67,37 +69,46 @@ describe('PostgreSQL read watermark', () => {
     expect(inbox.items.map((i) => i.message.id)).toEqual([late]);
     expect(inbox.totalCount).toBe(1);
     expect(await idsOf(store, a)).toEqual([direct, late, before]);
+    if (category) expect(await store.counts(a, category)).toEqual({ total: 3, unread: 1, unseen: 1, archived: 0, snoozed: 0 });
     expect(await store.markAllRead(a, new Date(Date.now() + 1000))).toMatchObject({ count: 1, unreadCount: 0 });
   });
 
-  it('drops the read marks whose messages are all gone, and keeps those still covering one', async () => {
-    const a = `marks-${Date.now()}`;
+  it('drops the read marks whose messages are all gone, and keeps those still covering one (the user\'s and a category\'s)', async () => {
+    const [a, b] = [`marks-${Date.now()}`, `category-marks-${Date.now()}`];
     const marks = async () => (await other.query<{ n: number }>('select count(*)::int as n from sm_mark where user_id = $1 and kind = $2', [a, 'read'])).rows[0].n;
+    const categoryMarks = async () =>
+      (await other.query<{ n: number }>('select count(*)::int as n from sm_category_mark where user_id = $1 and kind = $2', [b, 'read'])).rows[0].n;
     const expiresAt = expiresSoon();
-    await store.send(msg({ text: 'goes', expiresAt }), { userIds: [a] });
-    await store.markAllRead(a, new Date(Date.now() + 1000));
-    const kept = (await store.send(msg({ text: 'stays', expiresAt: null }), { userIds: [a] })).message.id;
-    await store.send(msg({ text: 'goes too', expiresAt }), { userIds: [a] });
-    await store.markAllRead(a, new Date(Date.now() + 1000));
-    const readAt = (await store.get(a, kept))?.readAt;
-    expect(await marks()).toBe(2);
+    const kept: string[] = [];
+    for (const [user, category] of [[a, null], [b, 'billing']] as const) {
+      await store.send(msg({ text: 'goes', expiresAt, category }), { userIds: [user] });
+      await store.markAllRead(user, new Date(Date.now() + 1000), category);
+      kept.push((await store.send(msg({ text: 'stays', expiresAt: null, category }), { userIds: [user] })).message.id);
+      await store.send(msg({ text: 'goes too', expiresAt, category }), { userIds: [user] });
+      await store.markAllRead(user, new Date(Date.now() + 1000), category);
+    }
+    const readAt = [(await store.get(a, kept[0]))?.readAt, (await store.get(b, kept[1]))?.readAt];
+    expect([await marks(), await categoryMarks()]).toEqual([2, 2]);
     await waitUntilPast(expiresAt);
     expect(await store.cleanupExpired(1000)).toBeGreaterThan(0);
     // The first mark covered only the expired message; the second still covers `kept`.
-    expect(await marks()).toBe(1);
-    expect((await store.get(a, kept))?.readAt).toEqual(readAt);
-    expect(await store.unreadCount(a)).toBe(0);
+    expect([await marks(), await categoryMarks()]).toEqual([1, 1]);
+    expect([(await store.get(a, kept[0]))?.readAt, (await store.get(b, kept[1]))?.readAt]).toEqual(readAt);
+    expect([await store.unreadCount(a), await store.unreadCount(b)]).toEqual([0, 0]);
+    expect(await store.counts(b, 'billing')).toEqual({ total: 1, unread: 0, unseen: 0, archived: 0, snoozed: 0 });
   });
 
-  it('counts a message read once when markRead and markAllRead race on it, every time', async () => {
+  it('counts a message read once when markRead and markAllRead (of the inbox or its category) race on it, every time', async () => {
     const a = `race-${Date.now()}`;
     for (let round = 0; round < 25; round++) {
-      const m = (await store.send(msg({ text: `race ${round}` }), { userIds: [a] })).message.id;
-      const [r, all] = await Promise.all([store.setRead(a, [m], true), store.markAllRead(a, new Date(Date.now() + 1000))]);
+      const category = round % 2 ? 'billing' : null;
+      const m = (await store.send(msg({ text: `race ${round}`, category }), { userIds: [a] })).message.id;
+      const [r, all] = await Promise.all([store.setRead(a, [m], true), store.markAllRead(a, new Date(Date.now() + 1000), category)]);
       // Exactly one of the two read it.
       expect(r.changed.length + all.count).toBe(1);
       expect(await store.unreadCount(a)).toBe(0);
     }
+    expect((await store.counts(a, 'billing')).unread).toBe(0);
   });
 });
 
@@ -369,7 +380,7 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
     ['unarchived ones', ALL_NEWEST_FIRST as Statement<object, unknown>, { read: null, seen: null, archived: false }],
     ['snoozed ones (none)', SNOOZED_NEWEST_FIRST as Statement<object, unknown>, { read: null, seen: null, archived: null }],
   ])('a first page of %s reads about a page of deliveries, not the inbox of a user with many', async (_, statement, filter) => {
-    const inputs = { userId: reader, cursor: null, levels: null, since: null, until: null, limit: 21, ...filter };
+    const inputs = { userId: reader, cursor: null, levels: null, categories: null, since: null, until: null, limit: 21, ...filter };
     // The page, the counters' expired correction (one row) and nothing more, as a custom and as a generic plan.
     expect(await deliveryRowsRead(statement, inputs, false)).toBeLessThanOrEqual(30);
     expect(await deliveryRowsRead(statement, inputs, true)).toBeLessThanOrEqual(30);
@@ -387,5 +398,19 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
     await c.query('analyze sm_delivery'); // statistics: a message has about one delivery
     expect(await deliveryRowsRead(statement, { userId: reader, ids: JSON.stringify([id]), ...more }, true)).toBeLessThanOrEqual(10);
     expect(await deliveryRowsRead(statement, { userId: 'plan-crowd-7', ids: JSON.stringify([toMany]), ...more }, true)).toBeLessThanOrEqual(10);
+  });
+
+  it('counts a category, and a grouped send finds the unread message of its group, without walking the many deliveries in them', async () => {
+    // Last: it gives the reader's 20,000 unread deliveries one category and one group key.
+    await c.query(`update sm_delivery set category = 'bulk', group_key = 'bulk' where user_id = $1`, [reader]);
+    await c.query(`insert into sm_category (user_id, category, total_count, unread_count, unseen_count) values ($1, 'bulk', $2, $2, $2)`, [reader, UNREAD + 1]);
+    for (const generic of [false, true]) expect(await deliveryRowsRead(CATEGORY_COUNTS, { userId: reader, category: 'bulk' }, generic)).toBeLessThanOrEqual(2);
+    const send = (g: string | null) => ({ sends: JSON.stringify([{ u: [reader], l: 20, t: 'x', x: '', r: null, d: null, c: new Date(), e: null, k: 'bulk', g, p: false }]) });
+    // The group's newest unread delivery (one row; sm_supersede then marks it read by its primary key), the
+    // expired correction and the new delivery, as a custom and as a generic plan.
+    for (const generic of [false, true]) expect(await deliveryRowsRead(SEND, send('bulk'), generic)).toBeLessThanOrEqual(4);
+    for (const generic of [false, true]) expect(await deliveryRowsRead(SEND, send(null), generic)).toBeLessThanOrEqual(3);
+    const [r] = await sql()(CATEGORY_COUNTS, { userId: reader, category: 'bulk' });
+    expect(r).toEqual({ total: UNREAD, unread: UNREAD, unseen: UNREAD, archived: 0, snoozed: 0 });
   });
 });

@@ -3,7 +3,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
 import type { Db, Sql } from '../../src/storage/orm/db.js';
+import { CATEGORY_MARK_ALL_BOUNDS, RAISE_CATEGORY_UPTO } from '../../src/storage/orm/sql/categories.js';
 import { LOCK_FOR_MARK_ALL, RAISE_UPTO } from '../../src/storage/orm/sql/mark-all.js';
+import { lowestRaised } from '../../src/storage/orm/states.js';
 import { SEND } from '../../src/storage/orm/sql/send.js';
 import { statement } from '../../src/storage/orm/statement.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
@@ -35,6 +37,10 @@ async function deliveryRowsRolledBack(db: Db, explain: (sql: Sql) => Promise<Pla
     });
   return deliveryRows(plan!);
 }
+const EXPLAIN_RAISE_CATEGORY = statement<
+  { userId: string; category: string; upto: string; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean },
+  { 'QUERY PLAN': [{ Plan: PlanNode }] }
+>(`explain (analyze, format json) ${RAISE_CATEGORY_UPTO.source}`);
 const EXPLAIN_RAISE = statement<{ userId: string; upto: string | null; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean }, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${RAISE_UPTO.source}`);
 
 /**
@@ -97,7 +103,8 @@ describe.each(['postgres', 'embedded'] as const)('sends to one growing inbox (%s
 
 /**
  * The "all" operations (markAllRead, markAllSeen, archiveAll) on an inbox of 1,000 analysed when it held
- * 100 (stale statistics): each is one write that reads a bounded number of deliveries however many it covers.
+ * 100 (stale statistics), and limited to a category of 1,000: each is one write that reads a bounded
+ * number of deliveries however many it covers.
  */
 describe.each(['postgres', 'embedded'] as const)('marks all of a large inbox in one bounded write (%s)', (backend) => {
   const user = 'large-inbox';
@@ -139,5 +146,30 @@ describe.each(['postgres', 'embedded'] as const)('marks all of a large inbox in 
     expect(await deliveryRowsRaised({ seen: false, read: false, archived: true, onlyRead: true })).toBeLessThanOrEqual(10);
     expect(await deliveryRowsRaised({ seen: true, read: true, archived: true, onlyRead: false })).toBeLessThanOrEqual(10);
     expect(await store.archiveAll(user, future(), true)).toEqual({ count: 1000, counts: { total: 1000, unread: 0, unseen: 0, archived: 1000, snoozed: 0 } });
+  }, 180_000);
+
+  /** Rows of sm_delivery RAISE_CATEGORY_UPTO reads for these kinds up to now (EXPLAIN ANALYZE, rolled back). */
+  async function categoryRowsRaised(userId: string, kinds: { seen: boolean; read: boolean; archived: boolean; onlyRead: boolean }): Promise<number> {
+    return deliveryRowsRolledBack((store as unknown as { db: Db }).db, async (sql) => {
+      const [w] = await sql(CATEGORY_MARK_ALL_BOUNDS, { userId, category: 'bulk', until: new Date() });
+      const read = kinds.onlyRead ? (BigInt(w.read_upto) > BigInt(w.user_read_upto) ? w.read_upto : w.user_read_upto) : w.read_upto;
+      const lo = lowestRaised({ upto: w.upto!, seen_upto: w.seen_upto, read_upto: read, archived_upto: w.archived_upto }, kinds, kinds.onlyRead);
+      const [row] = await sql(EXPLAIN_RAISE_CATEGORY, { userId, category: 'bulk', upto: w.upto!, lo, ...kinds });
+      return row['QUERY PLAN'][0].Plan;
+    });
+  }
+
+  it('does the same limited to a category of 1,000 (after the test above, on its store and stale statistics)', async () => {
+    const other = 'large-category';
+    for (let k = 0; k < 1000; k += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => store.send(msg({ text: `bulk ${k + j}`, category: 'bulk' }), { userIds: [other] })));
+    const future = () => new Date(Date.now() + 1000);
+    const all = { total: 1000, unread: 1000, unseen: 1000, archived: 0, snoozed: 0 };
+    expect(await categoryRowsRaised(other, { seen: true, read: false, archived: false, onlyRead: false })).toBeLessThanOrEqual(10);
+    expect(await store.markAllSeen(other, future(), 'bulk')).toEqual({ count: 1000, counts: { ...all, unseen: 0 } });
+    expect(await categoryRowsRaised(other, { seen: true, read: true, archived: false, onlyRead: false })).toBeLessThanOrEqual(10);
+    expect(await store.markAllRead(other, future(), 'bulk')).toMatchObject({ count: 1000, counts: { ...all, unseen: 0, unread: 0 } });
+    expect(await categoryRowsRaised(other, { seen: false, read: false, archived: true, onlyRead: true })).toBeLessThanOrEqual(10);
+    expect(await store.archiveAll(other, future(), true, 'bulk')).toEqual({ count: 1000, counts: { total: 1000, unread: 0, unseen: 0, archived: 1000, snoozed: 0 } });
+    expect(await store.counts(other, 'bulk')).toEqual({ total: 1000, unread: 0, unseen: 0, archived: 1000, snoozed: 0 });
   }, 180_000);
 });

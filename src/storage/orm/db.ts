@@ -150,4 +150,7 @@ export class Db {
 }
 
 /** A list as one JSON input (`jsonb_array_elements_text(:ids::jsonb)`): one parameter however long the list. */
+/** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */
+export const PREPARED_MAX_IDS = 50;
+
 export const jsonList = (values: readonly unknown[]) => JSON.stringify(values);

@@ -21,6 +21,17 @@ import { defineEntity, p } from '@mikro-orm/core';
  *   watermark below it first, writing the covered deliveries' times out (LOWER_UPTO).
  *   Counters: total, unread, unseen, archived count the deliveries not snoozed; snoozed the others
  *   (expired-but-unreclaimed ones included, corrected at read time by sm_expired).
+ * - Categories: a delivery copies its message's category; sm_category holds the user's five counters of
+ *   each category they received one in (the same rules as sm_user's, moved by the same statements), so
+ *   counts(category) is O(1), and the category's three watermarks (marks in sm_category_mark): a delivery
+ *   of category c is in state k when its own time is set or, not snoozed, its id is at or below the
+ *   greater of the user's and c's k watermark. The "all" operations limited to c raise c's; the
+ *   whole-inbox ones set each category's counters from the scan they make; LOWER_UPTO lowers both.
+ * - Preferences: sm_preference rows (a category without one is enabled); a send leaves out who disabled
+ *   the category, a broadcast skips them when copied (sm_message.critical overrides both).
+ * - Grouping: a delivery copies the group key and holds its groupCount; sm_delivery_group_idx finds the
+ *   user's unread, unsnoozed delivery of a group, which a grouped send marks read (sm_supersede) under the
+ *   recipients' locks.
  * - Ids and `delivered_at` are taken together while the recipients' sm_user rows are locked, so for each
  *   user they grow together: "delivered at or before T" is an id prefix, and a delivery never commits
  *   below a watermark set before it (a broadcast copied later can: the watermark is lowered first).
@@ -70,6 +81,10 @@ export const MessageEntity = defineEntity({
     deliveredAt: p.datetime().defaultRaw('clock_timestamp()'),
     expiresAt: p.datetime().nullable(),
     broadcast: p.boolean().default(false),
+    category: p.string().length(64).nullable(),
+    groupKey: p.string().length(255).nullable(),
+    /** Copied to users who disabled the category too (broadcasts apply preferences when copied). */
+    critical: p.boolean().default(false),
   },
   indexes: [
     { name: 'sm_message_broadcast_idx', expression: 'create index "sm_message_broadcast_idx" on "sm_message" ("id") where "broadcast"' },
@@ -91,6 +106,9 @@ export const DeliveryEntity = defineEntity({
     seenAt: p.datetime().nullable(),
     archivedAt: p.datetime().nullable(),
     snoozedUntil: p.datetime().nullable(),
+    category: p.string().length(64).nullable(),
+    groupKey: p.string().length(255).nullable(),
+    groupCount: p.integer().default(1),
   },
   primaryKeys: ['userId', 'message'],
   indexes: [
@@ -109,11 +127,67 @@ export const DeliveryEntity = defineEntity({
       expression: 'create index "sm_delivery_wake_idx" on "sm_delivery" ("snoozed_until") where "snoozed_until" is not null',
     },
     { name: 'sm_delivery_user_expires_idx', properties: ['userId', 'expiresAt'] },
+    // Lists, counts and the "all" operations of one category.
+    {
+      name: 'sm_delivery_category_idx',
+      expression: 'create index "sm_delivery_category_idx" on "sm_delivery" ("user_id", "category", "message_id") where "category" is not null',
+    },
+    // A grouped send's lookup of the recipient's unread message of the group: only unread, unsnoozed grouped ones are in it.
+    {
+      name: 'sm_delivery_group_idx',
+      expression:
+        'create index "sm_delivery_group_idx" on "sm_delivery" ("user_id", "group_key", "message_id") where "group_key" is not null and "read_at" is null and "snoozed_until" is null',
+    },
     // Cascaded deletes of expired messages, and the cleanup (expired messages -> their deliveries; "none left").
     // The user as second column makes it a one-row probe for a (user, message) lookup too, which the planner
     // may serve from here without walking every recipient of a message sent to many.
     { name: 'sm_delivery_message_idx', properties: ['message', 'userId'] },
   ],
+});
+
+/** The categories a user set (enabled or not); a category without a row is enabled. */
+export const PreferenceEntity = defineEntity({
+  name: 'SmPreference',
+  tableName: 'sm_preference',
+  properties: {
+    userId: p.string().length(255).primary(),
+    category: p.string().length(64).primary(),
+    enabled: p.boolean(),
+  },
+  primaryKeys: ['userId', 'category'],
+});
+
+/** A user's counters of one category, as sm_user's of the whole inbox; created by the first delivery in it. */
+export const CategoryEntity = defineEntity({
+  name: 'SmCategory',
+  tableName: 'sm_category',
+  properties: {
+    userId: p.string().length(255).primary(),
+    category: p.string().length(64).primary(),
+    totalCount: p.integer().default(0),
+    unreadCount: p.integer().default(0),
+    unseenCount: p.integer().default(0),
+    archivedCount: p.integer().default(0),
+    snoozedCount: p.integer().default(0),
+    seenUpto: p.bigint('string').default(0),
+    readUpto: p.bigint('string').default(0),
+    archivedUpto: p.bigint('string').default(0),
+  },
+  primaryKeys: ['userId', 'category'],
+});
+
+/** The marks of a category's watermarks, as sm_mark's of the user's. */
+export const CategoryMarkEntity = defineEntity({
+  name: 'SmCategoryMark',
+  tableName: 'sm_category_mark',
+  properties: {
+    userId: p.string().length(255).primary(),
+    category: p.string().length(64).primary(),
+    kind: p.string().length(8).primary(),
+    upto: p.bigint('string').primary(),
+    at: p.datetime(),
+  },
+  primaryKeys: ['userId', 'category', 'kind', 'upto'],
 });
 
 export const StatsEntity = defineEntity({
@@ -174,4 +248,4 @@ export const ScheduleEntity = defineEntity({
   ],
 });
 
-export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, StatsEntity, IdempotencyEntity, LeaseEntity, ScheduleEntity];
+export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, CategoryMarkEntity, StatsEntity, IdempotencyEntity, LeaseEntity, ScheduleEntity];

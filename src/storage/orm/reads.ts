@@ -19,6 +19,9 @@ export interface MessageRow {
   seen_at: Date | string | null;
   archived_at: Date | string | null;
   snoozed_until: Date | string | null;
+  category: string | null;
+  group_key: string | null;
+  group_count: number;
 }
 
 // The store's pool returns timestamptz columns as strings ("2026-01-31 12:00:00.123456+00", connection.ts); records carry Dates.
@@ -73,9 +76,9 @@ export const toRecord = (r: MessageRow): MessageRecord => ({
   readAt: toDateOrNull(r.read_at),
   seenAt: toDateOrNull(r.seen_at),
   archivedAt: toDateOrNull(r.archived_at),
-  category: null,
-  groupKey: null,
-  groupCount: 1,
+  category: r.category,
+  groupKey: r.group_key,
+  groupCount: r.group_count,
   snoozedUntil: toDateOrNull(r.snoozed_until),
   stored: true,
 });
@@ -94,7 +97,7 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   const f = query.filter;
   const read = query.unreadOnly ? false : (f.read ?? null);
   const [seen, archived, snoozed] = [f.seen ?? null, f.archived ?? null, f.snoozed === true];
-  const filters = { userId, levels: f.levels ? jsonList(f.levels) : null, since: f.since ?? null, until: f.until ?? null };
+  const filters = { userId, levels: f.levels ? jsonList(f.levels) : null, categories: f.categories ? jsonList(f.categories) : null, since: f.since ?? null, until: f.until ?? null };
   const page = { ...filters, cursor: query.cursor, limit: query.limit + 1, seen, archived };
   // An unread list is never of snoozed ones ("unreadOnly" with snoozed: nothing).
   const rows =
@@ -116,7 +119,7 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   const more = found.length > query.limit;
   const items = forward ? found.slice(0, query.limit) : found.slice(found.length - Math.min(found.length, query.limit));
   const before = state.before === true;
-  const counted = query.unreadOnly && snoozed ? 0 : fromCounters(state, { read, seen, archived, snoozed, narrowed: Boolean(f.levels || f.since || f.until) });
+  const counted = query.unreadOnly && snoozed ? 0 : fromCounters(state, { read, seen, archived, snoozed, narrowed: Boolean(f.levels || f.categories || f.since || f.until) });
   const totalCount = counted ?? (await sql(COUNT_FILTERED, { ...filters, read, seen, archived, snoozed }))[0].n;
   return {
     behind: state.behind,

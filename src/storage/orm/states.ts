@@ -70,7 +70,7 @@ export async function lowerBelow(sql: Sql, userId: string, ids: readonly string[
 }
 
 /** The lowest watermark an "all" operation raising `kinds` to `w.upto` leaves (RAISE_UPTO's :lo, a constant bound for its scans). */
-function lowestRaised(w: { upto: string; seen_upto: string; read_upto: string; archived_upto: string }, kinds: Kinds, onlyRead: boolean): string {
+export function lowestRaised(w: { upto: string; seen_upto: string; read_upto: string; archived_upto: string }, kinds: Kinds, onlyRead: boolean): string {
   const max = (a: bigint, b: bigint) => (a > b ? a : b);
   const min = (a: bigint, b: bigint) => (a < b ? a : b);
   const to = BigInt(w.upto);

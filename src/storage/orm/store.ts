@@ -1,8 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { deliveredRecord, isMessageId, reviveMessage, type MessageRecord, type NewMessage } from '../../domain/message.js';
+import { isMessageId, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import {
   IDEMPOTENCY_TTL_SECONDS,
-  IdempotencyMismatch,
   checkListCursor,
   type BroadcastView,
   type DeleteResult,
@@ -11,50 +10,35 @@ import {
   type ListQuery,
   type MessageStore,
   type RememberedFlash,
-  reviveRememberedFlash,
   type Recipients,
   type SendResult,
   type SetReadResult,
   type AllChange,
+  type CategoryPreference,
   type InboxCounts,
   type StateChange,
   type WokenUser,
 } from '../../domain/message-store.js';
-import { GroupCommit, type Waiting } from '../group.js';
 import { KnownUsers } from '../known-users.js';
-import { notBuilt } from '../not-built.js';
-import { jsonList, type Db, type Sql } from './db.js';
+import { categoryCountsIn, markAllInCategory, preferencesOf, setPreferenceIn } from './categories.js';
+import { UserAccess } from './access.js';
+import { jsonList, type Db } from './db.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
-import { CATCH_UP, INSERT_BROADCAST, LOCK_BROADCASTS, LOWER_UPTO } from './sql/broadcasts.js';
 import { DELETE_MANY, DELETE_ONE } from './sql/delete.js';
 import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
 import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
-import { OrmSchedules } from './schedules.js';
-import { SEND } from './sql/send.js';
 import { DUE } from './sql/states.js';
+import { OrmSchedules } from './schedules.js';
+import { OrmSends } from './sends.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
-import { BEHIND_OF, BROADCAST_VIEWS, KNOWN_USERS, LOCK_USER, REGISTER_USERS, UNREAD_OF, USER_STATE } from './sql/users.js';
+import { BEHIND_OF, BROADCAST_VIEWS, REGISTER_USERS, USER_STATE } from './sql/users.js';
 
 /** Users woken at once by wakeDue: each holds a pooled connection for its transaction. */
 const WAKE_CONCURRENCY = 4;
-const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see catchUp)
 /** Deliveries written before the first growth ANALYZE (analyzeOnGrowth): below this, plans of any size are cheap. */
 const ANALYZE_MIN_ROWS = 1_000;
-/** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */
-const PREPARED_MAX_IDS = 50;
-/**
- * Group commit of direct sends (directSends): statements running at once, and sends per statement at most.
- * One at a time: the sends that wait meanwhile go as one bigger statement and one commit.
- */
-const GROUP_RUNNING = 1;
-const GROUP_MAX = 64;
-
-type SendRow = { i: number; id: string; user_id: string; unread: number; unseen: number; behind: boolean };
-type DirectSend = { message: NewMessage; userIds: readonly string[] };
-const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0);
-
 
 /**
  * MessageStore on PostgreSQL (a server, or the embedded PGlite). Every operation is one statement, or a
@@ -63,14 +47,9 @@ const byUser = (a: SendRow, b: SendRow) => (a.user_id < b.user_id ? -1 : a.user_
  */
 export class OrmMessageStore implements MessageStore {
   private readonly known = new KnownUsers();
-  /**
-   * Group commit of direct sends: the sends that wait while a batch runs go together as one statement
-   * (SEND) with one commit. Under load PostgreSQL pays its per-statement and per-commit work once for
-   * many sends; alone, a send goes at once. Each send keeps its own result, and all of a batch commit or
-   * none do.
-   */
-  private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.opts.onSendBatch?.(n) });
-
+  /** Sends, broadcasts and idempotency keys (sends.ts). */
+  private readonly sends: OrmSends;
+  private readonly access: UserAccess;
   /** Scheduled messages (schedules.ts), delivered through this store's own claim and sends. */
   private readonly schedules: OrmSchedules;
 
@@ -103,7 +82,18 @@ export class OrmMessageStore implements MessageStore {
       analyzeOnGrowth?: number;
     } = {},
   ) {
-    this.schedules = new OrmSchedules(db, { claim: (sql, idem) => this.claim(sql, idem), sendMany: (sql, sends) => this.sendMany(sql, sends), broadcast: (sql, m) => this.broadcast(sql, m) });
+    this.access = new UserAccess(db);
+    this.sends = new OrmSends(db, {
+      known: this.known,
+      catchUp: (sql, userIds) => this.access.catchUp(sql, userIds),
+      grew: (n) => this.grew(n),
+      onSendBatch: (n) => this.opts.onSendBatch?.(n),
+    });
+    this.schedules = new OrmSchedules(db, {
+      claim: (sql, idem) => this.sends.claim(sql, idem),
+      sendMany: (sql, sends) => this.sends.sendMany(sql, sends),
+      broadcast: (sql, m) => this.sends.broadcast(sql, m),
+    });
   }
 
   async ensureUser(userId: string): Promise<void> {
@@ -112,120 +102,21 @@ export class OrmMessageStore implements MessageStore {
     this.known.add(userId);
   }
 
-  async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
-    // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
-    if (!idem && !('everyone' in to)) {
-      if (to.userIds.length > PREPARED_MAX_IDS) return this.sendTo(this.db.unprepared, message, to.userIds, false);
-      return this.directSends.submit({ message, userIds: to.userIds });
-    }
-    return this.db.tx(async (sql) => {
-      if (idem) {
-        const replay = await this.claim(sql, idem);
-        if (replay !== undefined) return { ...(replay as SendResult), message: reviveMessage((replay as SendResult).message as never), replayed: true };
-      }
-      const result = 'everyone' in to ? await this.broadcast(sql, message) : await this.sendTo(sql, message, to.userIds, true);
-      if (idem) {
-        const { message: m, recipientCount } = result;
-        await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify({ message: m, recipientCount, recipients: null }), scope: idem.scope, key: idem.key });
-      }
-      return result;
-    });
+  send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
+    return this.sends.send(message, to, idem);
   }
 
-  private async sendGroup(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
-    const alone = (w: Waiting<DirectSend, SendResult>) => this.sendTo(this.db.sql, w.item.message, w.item.userIds, false).then(w.resolve, w.reject);
-    if (group.length === 1) return alone(group[0]);
-    let rows: SendRow[];
-    try {
-      rows = await this.db.sql(SEND, { sends: JSON.stringify(group.map((w) => sendJson(w.item.message, w.item.userIds))) });
-    } catch (err) {
-      // A send PostgreSQL refuses (a data or constraint error: the statement rolled back whole) fails
-      // the batch: then each goes alone, so only it fails. Any other error may have come after the
-      // commit (a dropped connection): sending again could deliver twice, so every send gets the error.
-      const sqlState = (err as { code?: string }).code ?? '';
-      if (sqlState.startsWith('22') || sqlState.startsWith('23')) return void (await Promise.all(group.map(alone)));
-      throw err;
-    }
-    const bySend = group.map((): SendRow[] => []);
-    for (const r of rows) bySend[r.i - 1].push(r);
-    // Answered in the order of the messages' ids, so live events of one user follow their counts.
-    const order = group.map((_, k) => k).sort((x, y) => Number(bySend[x][0]?.id ?? 0) - Number(bySend[y][0]?.id ?? 0));
-    await Promise.all(order.map((k) => this.sent(null, group[k].item.message, bySend[k].sort(byUser)).then(group[k].resolve, group[k].reject)));
+  remember(idem: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
+    return this.sends.remember(idem, result);
   }
 
-  /** Several direct sends as one SEND in the caller's transaction (scheduled delivery): each one's result, in order. */
-  private async sendMany(sql: Sql, sends: DirectSend[]): Promise<SendResult[]> {
-    const rows = await sql(SEND, { sends: JSON.stringify(sends.map((s) => sendJson(s.message, s.userIds))) });
-    const bySend = sends.map((): SendRow[] => []);
-    for (const r of rows) bySend[r.i - 1].push(r);
-    const results: SendResult[] = [];
-    for (let k = 0; k < sends.length; k++) results.push(await this.sent(sql, sends[k].message, bySend[k].sort(byUser)));
-    return results;
-  }
-
-  /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins. */
-  private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
-    const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
-    return this.sent(inTx ? sql : null, message, rows.sort(byUser));
-  }
-
-  /** A send's result from its rows (one per recipient), once the recipients behind on broadcasts caught up (in `tx`, or a transaction of its own). */
-  private async sent(tx: Sql | null, message: NewMessage, rows: SendRow[]): Promise<SendResult> {
-    const unread = new Map(rows.map((r) => [r.user_id, { unread: r.unread, unseen: r.unseen }]));
-    const behind = rows.filter((r) => r.behind).map((r) => r.user_id);
-    if (behind.length) {
-      // Rare: recipients with broadcasts not yet copied. Copy them so the counts reported are exact.
-      const recount = async (sql: Sql) => {
-        await this.catchUp(sql, behind);
-        return sql(UNREAD_OF, { userIds: jsonList(behind) });
-      };
-      for (const r of tx ? await recount(tx) : await this.db.tx(recount)) unread.set(r.user_id, { unread: r.unread, unseen: r.unseen });
-    }
-    this.known.addWhileRoom(rows.map((r) => r.user_id));
-    this.grew(rows.length);
-    return {
-      message: deliveredRecord(rows[0].id, message),
-      recipientCount: rows.length,
-      recipients: rows.map((r) => ({ userId: r.user_id, unreadCount: unread.get(r.user_id)!.unread, unseenCount: unread.get(r.user_id)!.unseen, groupCount: 1, superseded: null })),
-      replayed: false,
-    };
-  }
-
-  private async broadcast(sql: Sql, message: NewMessage): Promise<SendResult> {
-    await sql(LOCK_BROADCASTS, { key: BROADCAST_LOCK });
-    const m = message;
-    const data = m.data === null || m.data === undefined ? null : JSON.stringify(m.data);
-    const [row] = await sql(INSERT_BROADCAST, { level: m.level, text: m.text, extraTags: m.extraTags, url: m.url ?? null, data, createdAt: m.createdAt, expiresAt: m.expiresAt ?? null });
-    const [stats] = await sql(KNOWN_USERS);
-    return { message: deliveredRecord(row.id, message), recipientCount: stats.known_users, recipients: null, replayed: false };
-  }
-
-  /** Claims an idempotency key inside the caller's transaction; returns the earlier result when there is one. */
-  private async claim(sql: Sql, idem: IdempotencyClaim): Promise<unknown | undefined> {
-    const { scope, key, fingerprint } = idem;
-    await sql(maintenance.IDEMPOTENCY_EXPIRE_ONE, { scope, key, ttlSeconds: IDEMPOTENCY_TTL_SECONDS });
-    if ((await sql(maintenance.IDEMPOTENCY_INSERT, { scope, key, fingerprint })).length) return undefined;
-    const [row] = await sql(maintenance.IDEMPOTENCY_GET, { scope, key });
-    if (row.fingerprint !== fingerprint) throw new IdempotencyMismatch('idempotency key reused with different input');
-    return row.response;
-  }
-
-  async remember(idem: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
-    return this.db.tx(async (sql) => {
-      const earlier = await this.claim(sql, idem);
-      if (earlier !== undefined) return reviveRememberedFlash(earlier);
-      await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify(result), scope: idem.scope, key: idem.key });
-      return result;
-    });
-  }
-
-  async forget(idem: IdempotencyClaim): Promise<void> {
-    await this.db.sql(maintenance.IDEMPOTENCY_FORGET, { scope: idem.scope, key: idem.key, fingerprint: idem.fingerprint });
+  forget(idem: IdempotencyClaim): Promise<void> {
+    return this.sends.forget(idem);
   }
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
     checkListCursor(query.cursor);
-    return (await this.caughtUp(userId, (sql) => listPage(sql, userId, query))).value;
+    return (await this.access.caughtUp(userId, (sql) => listPage(sql, userId, query))).value;
   }
 
   async get(userId: string, messageId: string): Promise<MessageRecord | null> {
@@ -246,8 +137,8 @@ export class OrmMessageStore implements MessageStore {
     // Marking read is one statement. Marking unread (which unarchives) may first have to lower the read
     // and archived watermarks below the requested ids, so it runs with the user locked, in a transaction.
     const row = read
-      ? await this.caughtUp(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length })
-      : await this.locked(userId, async (sql) => {
+      ? await this.access.caughtUp(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length })
+      : await this.access.locked(userId, async (sql) => {
           await lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
           return (await sql(statement, inputs))[0];
         });
@@ -256,27 +147,33 @@ export class OrmMessageStore implements MessageStore {
     return { ...found(ids, row.changed ?? [], (row.messages ?? []).map(toRecord), counts), unreadCount: counts.unread };
   }
 
-  async markAllRead(userId: string, until: Date): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
-    const r = await this.raise(userId, until, { seen: true, read: true, archived: false }, false);
+  async markAllRead(userId: string, until: Date, category?: string | null): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
+    const r = await this.raise(userId, until, { seen: true, read: true, archived: false }, false, category ?? null);
     return { ...r, unreadCount: r.counts.unread };
   }
 
-  async markAllSeen(userId: string, until: Date): Promise<AllChange> {
-    return this.raise(userId, until, { seen: true, read: false, archived: false }, false);
+  async markAllSeen(userId: string, until: Date, category?: string | null): Promise<AllChange> {
+    return this.raise(userId, until, { seen: true, read: false, archived: false }, false, category ?? null);
   }
 
-  async archiveAll(userId: string, until: Date, onlyRead: boolean): Promise<AllChange> {
+  async archiveAll(userId: string, until: Date, onlyRead: boolean, category?: string | null): Promise<AllChange> {
     // With onlyRead nothing becomes read or seen: only the archived watermark moves (up to the read one).
-    return this.raise(userId, until, onlyRead ? { seen: false, read: false, archived: true } : ALL_KINDS, onlyRead);
+    return this.raise(userId, until, onlyRead ? { seen: false, read: false, archived: true } : ALL_KINDS, onlyRead, category ?? null);
   }
 
-  /** The "all" operations: raise the watermarks of `kinds` to the newest delivery at or before `until` (RAISE_UPTO). */
-  private async raise(userId: string, until: Date, kinds: Kinds, onlyRead: boolean): Promise<AllChange> {
+  /**
+   * The "all" operations: raise the watermarks of `kinds` to the newest delivery at or before `until`
+   * (RAISE_UPTO); limited to a category, mark that category's deliveries (categories.ts).
+   */
+  private async raise(userId: string, until: Date, kinds: Kinds, onlyRead: boolean, category: string | null): Promise<AllChange> {
+    if (category !== null) {
+      return (await this.access.locked(userId, (sql) => markAllInCategory(sql, userId, category, until, kinds, onlyRead))) ?? { count: 0, counts: NO_COUNTS };
+    }
     return this.db.tx(async (sql) => {
       let [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until });
       if (!user) return { count: 0, counts: NO_COUNTS };
       if (user.behind) {
-        await this.catchUp(sql, [userId]);
+        await this.access.catchUp(sql, [userId]);
         [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until }); // the broadcasts just copied count too
       }
       return user.upto === null ? { count: 0, counts: countsOf((await sql(USER_STATE, { userId }))[0]) } : raiseIn(sql, userId, { ...user, upto: user.upto }, kinds, onlyRead);
@@ -286,7 +183,7 @@ export class OrmMessageStore implements MessageStore {
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = ids.filter(isMessageId);
     const statement = wanted.length === 1 ? DELETE_ONE : DELETE_MANY;
-    const row = await this.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted) }))[0], { ids: wanted.length });
+    const row = await this.access.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted) }))[0], { ids: wanted.length });
     const deleted = new Set(row.deleted ?? []);
     const counts = countsOf(row);
     return { deleted: [...deleted], notFound: [...new Set(ids.filter((id) => !deleted.has(id)))], unreadCount: counts.unread, counts };
@@ -311,7 +208,7 @@ export class OrmMessageStore implements MessageStore {
     // not due any more (WAKE re-checks it).
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < due.length; i = next++) woken[i] = await this.locked(due[i].user_id, (sql) => wakeIn(sql, due[i].user_id, due[i].ids, now));
+      for (let i = next++; i < due.length; i = next++) woken[i] = await this.access.locked(due[i].user_id, (sql) => wakeIn(sql, due[i].user_id, due[i].ids, now));
     };
     await Promise.all(Array.from({ length: Math.min(WAKE_CONCURRENCY, due.length) }, worker));
     return woken.filter((w): w is WokenUser => !!w);
@@ -319,7 +216,7 @@ export class OrmMessageStore implements MessageStore {
 
   /** A state change by ids (states.ts) with the user locked and caught up with broadcasts. */
   private async changeStates(userId: string, ids: readonly string[], change: Change): Promise<StateChange> {
-    return (await this.locked(userId, (sql) => changeIn(sql, userId, ids, change))) ?? found(ids, [], [], NO_COUNTS);
+    return (await this.access.locked(userId, (sql) => changeIn(sql, userId, ids, change))) ?? found(ids, [], [], NO_COUNTS);
   }
 
   async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {
@@ -327,7 +224,7 @@ export class OrmMessageStore implements MessageStore {
     if (userIds.length === 0) return views;
     const ids = jsonList([...new Set(userIds)].sort());
     const behind = await this.db.unprepared(BEHIND_OF, { userIds: ids });
-    if (behind.length) await this.db.tx((sql) => this.catchUp(sql, behind.map((r) => r.id)));
+    if (behind.length) await this.db.tx((sql) => this.access.catchUp(sql, behind.map((r) => r.id)));
     for (const r of await this.db.unprepared(BROADCAST_VIEWS, { messageId: isMessageId(messageId) ? messageId : '0', userIds: ids })) {
       views.set(r.user_id, { has: r.has, unreadCount: r.unread, unseenCount: r.unseen });
     }
@@ -343,8 +240,12 @@ export class OrmMessageStore implements MessageStore {
     const every = this.opts.analyzeEveryCleanups;
     if (every && ++this.cleanups % every === 0) await this.db.unprepared(maintenance.ANALYZE_ALL);
     return this.db.tx(async (sql) => {
-      const [d] = await sql(maintenance.CLEANUP_DELIVERIES, { limit });
-      if (d?.users) await sql(maintenance.CLEANUP_MARKS, { userIds: jsonList(d.users) });
+      const users = await sql(maintenance.CLEANUP_LOCK_USERS, { limit });
+      const [d] = users.length ? await sql(maintenance.CLEANUP_DELIVERIES, { limit, userIds: jsonList(users.map((u) => u.id)) }) : [];
+      if (d?.users) {
+        await sql(maintenance.CLEANUP_MARKS, { userIds: jsonList(d.users) });
+        await sql(maintenance.CLEANUP_CATEGORY_MARKS, { userIds: jsonList(d.users) });
+      }
       const m = await sql(maintenance.CLEANUP_MESSAGES, { limit });
       const i = await sql(maintenance.CLEANUP_IDEMPOTENCY, { ttlSeconds: IDEMPOTENCY_TTL_SECONDS, limit });
       return (d?.n ?? 0) + m.length + i.length + (await this.schedules.cleanup(sql, limit));
@@ -371,14 +272,20 @@ export class OrmMessageStore implements MessageStore {
     await this.db.sql(maintenance.PING);
   }
 
-  preferences = notBuilt.preferences;
-  setPreference = notBuilt.setPreference;
+  preferences(userId: string): Promise<CategoryPreference[]> {
+    return preferencesOf(this.db, userId);
+  }
+
+  setPreference(userId: string, category: string, enabled: boolean): Promise<CategoryPreference> {
+    return setPreferenceIn(this.db, userId, category, enabled);
+  }
+
   schedule: MessageStore['schedule'] = (...a) => this.schedules.schedule(...a);
   scheduled: MessageStore['scheduled'] = (q) => this.schedules.scheduled(q);
   cancelScheduled: MessageStore['cancelScheduled'] = (id) => this.schedules.cancelScheduled(id);
   deliverDue: MessageStore['deliverDue'] = (now, limit) => this.schedules.deliverDue(now, limit);
-  retract = notBuilt.retract;
-  retractedViews = notBuilt.retractedViews;
+  retract: MessageStore['retract'] = () => Promise.reject(new Error('retract is not built on PostgreSQL yet'));
+  retractedViews: MessageStore['retractedViews'] = () => Promise.reject(new Error('retractedViews is not built on PostgreSQL yet'));
 
   async close(): Promise<void> {
     await this.analysis;
@@ -387,61 +294,9 @@ export class OrmMessageStore implements MessageStore {
     await this.opts.onClose?.();
   }
 
-  /**
-   * Copies pending broadcasts into the users' deliveries (CATCH_UP), in the caller's transaction. A
-   * broadcast that lies below a user's read watermark (it took its id before their last mark-all-read,
-   * and committed after) first lowers that watermark, so it arrives unread; the users stay locked in between.
-   */
-  private async catchUp(sql: Sql, userIds: readonly string[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const blocked = await sql(CATCH_UP, { userIds: jsonList(userIds) });
-      if (blocked.length === 0) return;
-      if (attempt >= 3) throw new Error(`could not deliver broadcasts below the read watermark of ${blocked.length} users`);
-      for (const b of blocked) await sql(LOWER_UPTO, { userId: b.user_id, below: b.first, seen: true, read: true, archived: true });
-    }
+  /** The user's exact counts (of one category, when given), once the broadcasts waiting for them are copied. */
+  async counts(userId: string, category?: string | null): Promise<InboxCounts> {
+    const state = await this.access.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { ...NO_COUNTS, behind: false });
+    return category ? categoryCountsIn(this.db.sql, userId, category) : countsOf(state);
   }
-
-  /**
-   * Runs `run`, a read or a one-statement write that answers `behind` when the user has broadcasts not
-   * yet copied (a read may then lack them; a write changed nothing). Then it copies them and runs it
-   * again, in one transaction; a broadcast arriving in between can repeat this, so it is bounded.
-   * `ids`: the number of ids the statement carries (past PREPARED_MAX_IDS it runs unprepared).
-   */
-  private async caughtUp<R extends { behind: boolean }>(userId: string, run: (sql: Sql) => Promise<R>, o: { ids?: number } = {}): Promise<R> {
-    const first = await run((o.ids ?? 0) > PREPARED_MAX_IDS ? this.db.unprepared : this.db.sql);
-    if (!first.behind) return first;
-    return this.db.tx(async (sql) => {
-      for (let attempt = 1; ; attempt++) {
-        await this.catchUp(sql, [userId]);
-        const again = await run(sql);
-        if (!again.behind) return again;
-        if (attempt >= 5) throw new Error(`could not catch up with broadcasts for a user after ${attempt} attempts`);
-      }
-    });
-  }
-
-  /** The user's exact counts, once the broadcasts waiting for them are copied. */
-  async counts(userId: string): Promise<InboxCounts> {
-    const state = await this.caughtUp(userId, async (sql) => (await sql(USER_STATE, { userId }))[0] ?? { ...NO_COUNTS, behind: false });
-    return countsOf(state);
-  }
-
-  /**
-   * Runs `work` in a transaction holding the user's row lock, with their broadcasts copied: each of its
-   * statements then sees every change committed before, which counting across many rows needs.
-   * Resolves undefined for a user the store does not know (nothing of theirs to change).
-   */
-  private async locked<R>(userId: string, work: (sql: Sql) => Promise<R>): Promise<R | undefined> {
-    return this.db.tx(async (sql) => {
-      const [user] = await sql(LOCK_USER, { userId });
-      if (!user) return undefined;
-      if (user.behind) await this.catchUp(sql, [userId]);
-      return work(sql);
-    });
-  }
-}
-
-/** One send of SEND's JSON input. */
-function sendJson(m: NewMessage, userIds: readonly string[]) {
-  return { u: [...new Set(userIds)], l: m.level, t: m.text, x: m.extraTags, r: m.url, d: m.data ?? null, c: m.createdAt.toISOString(), e: m.expiresAt?.toISOString() ?? null };
 }

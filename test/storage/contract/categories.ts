@@ -131,10 +131,50 @@ export function categoriesContract({ it, send, broadcast, expectCounts }: StoreC
       await expectCounts(a, counts({ total: 6, unread: 1, unseen: 1, archived: 5 }));
     });
 
-    it('keeps a category\'s counts exact through delete, snooze, wake, expiry and the cleanup', async ({ store }) => {
+    it('archives with onlyRead what either cut-off made read: the category\'s under the whole inbox\'s, and the reverse', async ({ store }) => {
+      const a = uid();
+      const b1 = (await send([a], { category: 'billing' })).message.id;
+      const n1 = (await send([a])).message.id;
+      const s1 = (await send([a], { category: 'social' })).message.id;
+      await store.markAllRead(a, later(), 'billing');
+      expect(await store.archiveAll(a, later(), true)).toEqual({ count: 1, counts: counts({ total: 3, unread: 2, unseen: 2, archived: 1 }) });
+      expect(await state(store, a, b1)).toEqual({ read: true, seen: true, archived: true, snoozed: false });
+      await store.markAllRead(a, later());
+      expect(await store.archiveAll(a, later(), true, 'social')).toEqual({ count: 1, counts: counts({ total: 3, archived: 2 }) });
+      expect(await state(store, a, s1)).toEqual({ read: true, seen: true, archived: true, snoozed: false });
+      expect(await state(store, a, n1)).toEqual({ read: true, seen: true, archived: false, snoozed: false });
+      expect(await store.counts(a, 'social')).toEqual(counts({ total: 1, archived: 1 }));
+      expect(await store.counts(a, 'billing')).toEqual(counts({ total: 1, archived: 1 }));
+      await expectCounts(a, counts({ total: 3, archived: 2 }));
+    });
+
+    it('keeps each category\'s counts equal to its lists under concurrent sends, state changes and cut-offs', async ({ store }) => {
+      const a = uid();
+      const old: string[] = [];
+      for (let i = 0; i < 10; i++) old.push((await send([a], { category: i % 2 ? 'billing' : 'social' })).message.id);
+      await Promise.all([
+        ...Array.from({ length: 16 }, (_, i) => send([a, uid()], { category: i % 3 ? 'billing' : 'social', groupKey: i % 4 ? null : 'g' })),
+        store.setRead(a, old.slice(0, 3), true),
+        store.markAllRead(a, new Date(), 'billing'),
+        store.archiveAll(a, new Date(), false, 'social'),
+        store.markAllSeen(a, new Date()),
+        store.deleteMessages(a, old.slice(8)),
+        store.snooze(a, [old[5]], inMs(3_600_000)),
+        store.setRead(a, [old[4]], false),
+      ]);
+      for (const category of ['billing', 'social']) {
+        const total = (filter: object, unreadOnly = false) =>
+          store.list(a, query({ filter: { categories: [category], ...filter }, unreadOnly, limit: 0 })).then((p) => p.totalCount);
+        const fromLists = { total: await total({}), unread: await total({}, true), unseen: await total({ seen: false }), archived: await total({ archived: true }), snoozed: await total({ snoozed: true }) };
+        expect(await store.counts(a, category), category).toEqual(fromLists);
+      }
+    });
+
+    // One wait for expiry serves grouping too: an expired message of a group is not superseded.
+    it('keeps a category\'s counts exact through delete, snooze, wake, expiry and the cleanup; an expired grouped message is not superseded', async ({ store }) => {
       const a = uid();
       const expiresAt = expiresSoon();
-      const gone = (await send([a], { category: 'billing', expiresAt })).message.id;
+      const gone = (await send([a], { category: 'billing', expiresAt, groupKey: 'expiring' })).message.id;
       const goneRead = (await send([a], { category: 'billing', expiresAt })).message.id;
       await store.setRead(a, [goneRead], true);
       const m: string[] = [];
@@ -150,12 +190,14 @@ export function categoriesContract({ it, send, broadcast, expectCounts }: StoreC
 
       await waitUntilPast(expiresAt);
       expect(await store.get(a, gone)).toBeNull();
+      const again = (await send([a], { groupKey: 'expiring' })).recipients?.[0];
+      expect(again).toMatchObject({ groupCount: 1, superseded: null, unreadCount: 4 });
       const live = counts({ total: 2, unread: 2, unseen: 1 });
       expect(await store.counts(a, 'billing')).toEqual(live);
       while ((await store.cleanupExpired(1000)) > 0);
       expect(await store.counts(a, 'billing')).toEqual(live);
       expect(await store.counts(a, 'social')).toEqual(counts({ total: 1, unread: 1, unseen: 1 }));
-      await expectCounts(a, counts({ total: 3, unread: 3, unseen: 2 }));
+      await expectCounts(a, counts({ total: 4, unread: 4, unseen: 3 }));
     });
   });
 }

@@ -1,7 +1,7 @@
 /**
  * deleteMessages in one statement, in the two forms and with the shape of mark-read.ts (`p` the inputs,
  * `st` the user locked, nothing changed while `behind`). Returns behind, the ids deleted, and the
- * user's exact counts after.
+ * user's exact counts after. The user's counters and those of each category (`cat`) move together.
  */
 import { statement } from '../statement.js';
 import type { InboxCounts } from '../../../domain/message-store.js';
@@ -20,14 +20,39 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   delete from sm_delivery d
   where d.user_id = (select id from go) and d.message_id = (select (p.ids->>0)::bigint from p)
     and (d.expires_at is null or d.expires_at > now())
-  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category
+), cw as (
+  -- The deleted deliveries' category watermarks, in their newest version (FOR SHARE), as st's.
+  select c.category, c.seen_upto, c.read_upto, c.archived_upto from sm_category c
+  where c.user_id = (select id from go) and c.category in (select category from del)
+  for share
+), dw as (
+  select del.*, greatest((select seen_upto from st), coalesce(cw.seen_upto, 0)) as seen_upto,
+    greatest((select read_upto from st), coalesce(cw.read_upto, 0)) as read_upto,
+    greatest((select archived_upto from st), coalesce(cw.archived_upto, 0)) as archived_upto
+  from del left join cw on cw.category = del.category
+), cat as (
+  update sm_category c
+  set total_count = c.total_count - x.total, unread_count = c.unread_count - x.unread, unseen_count = c.unseen_count - x.unseen,
+      archived_count = c.archived_count - x.archived, snoozed_count = c.snoozed_count - x.snoozed
+  from (
+    select category,
+      count(*) filter (where snoozed_until is null) as total,
+      count(*) filter (where snoozed_until is null and read_at is null and message_id > read_upto) as unread,
+      count(*) filter (where snoozed_until is null and seen_at is null and read_at is null and message_id > seen_upto) as unseen,
+      count(*) filter (where snoozed_until is null and (archived_at is not null or message_id <= archived_upto)) as archived,
+      count(*) filter (where snoozed_until is not null) as snoozed
+    from dw where category is not null group by category
+  ) x
+  where c.user_id = (select id from go) and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su
-  set total_count = su.total_count - (select count(*) from del where snoozed_until is null),
-      unread_count = su.unread_count - (select count(*) from del where snoozed_until is null and read_at is null and message_id > (select read_upto from st)),
-      unseen_count = su.unseen_count - (select count(*) from del where snoozed_until is null and seen_at is null and read_at is null and message_id > (select seen_upto from st)),
-      archived_count = su.archived_count - (select count(*) from del where snoozed_until is null and (archived_at is not null or message_id <= (select archived_upto from st))),
-      snoozed_count = su.snoozed_count - (select count(*) from del where snoozed_until is not null)
+  set total_count = su.total_count - (select count(*) from dw where snoozed_until is null),
+      unread_count = su.unread_count - (select count(*) from dw where snoozed_until is null and read_at is null and message_id > read_upto),
+      unseen_count = su.unseen_count - (select count(*) from dw where snoozed_until is null and seen_at is null and read_at is null and message_id > seen_upto),
+      archived_count = su.archived_count - (select count(*) from dw where snoozed_until is null and (archived_at is not null or message_id <= archived_upto)),
+      snoozed_count = su.snoozed_count - (select count(*) from dw where snoozed_until is not null)
   where su.id = (select id from go) and exists (select 1 from del)
   returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )
@@ -53,14 +78,39 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   delete from sm_delivery d
   where d.user_id = (select id from go) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))
     and (d.expires_at is null or d.expires_at > now())
-  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category
+), cw as (
+  -- The deleted deliveries' category watermarks, in their newest version (FOR SHARE), as st's.
+  select c.category, c.seen_upto, c.read_upto, c.archived_upto from sm_category c
+  where c.user_id = (select id from go) and c.category in (select category from del)
+  for share
+), dw as (
+  select del.*, greatest((select seen_upto from st), coalesce(cw.seen_upto, 0)) as seen_upto,
+    greatest((select read_upto from st), coalesce(cw.read_upto, 0)) as read_upto,
+    greatest((select archived_upto from st), coalesce(cw.archived_upto, 0)) as archived_upto
+  from del left join cw on cw.category = del.category
+), cat as (
+  update sm_category c
+  set total_count = c.total_count - x.total, unread_count = c.unread_count - x.unread, unseen_count = c.unseen_count - x.unseen,
+      archived_count = c.archived_count - x.archived, snoozed_count = c.snoozed_count - x.snoozed
+  from (
+    select category,
+      count(*) filter (where snoozed_until is null) as total,
+      count(*) filter (where snoozed_until is null and read_at is null and message_id > read_upto) as unread,
+      count(*) filter (where snoozed_until is null and seen_at is null and read_at is null and message_id > seen_upto) as unseen,
+      count(*) filter (where snoozed_until is null and (archived_at is not null or message_id <= archived_upto)) as archived,
+      count(*) filter (where snoozed_until is not null) as snoozed
+    from dw where category is not null group by category
+  ) x
+  where c.user_id = (select id from go) and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su
-  set total_count = su.total_count - (select count(*) from del where snoozed_until is null),
-      unread_count = su.unread_count - (select count(*) from del where snoozed_until is null and read_at is null and message_id > (select read_upto from st)),
-      unseen_count = su.unseen_count - (select count(*) from del where snoozed_until is null and seen_at is null and read_at is null and message_id > (select seen_upto from st)),
-      archived_count = su.archived_count - (select count(*) from del where snoozed_until is null and (archived_at is not null or message_id <= (select archived_upto from st))),
-      snoozed_count = su.snoozed_count - (select count(*) from del where snoozed_until is not null)
+  set total_count = su.total_count - (select count(*) from dw where snoozed_until is null),
+      unread_count = su.unread_count - (select count(*) from dw where snoozed_until is null and read_at is null and message_id > read_upto),
+      unseen_count = su.unseen_count - (select count(*) from dw where snoozed_until is null and seen_at is null and read_at is null and message_id > seen_upto),
+      archived_count = su.archived_count - (select count(*) from dw where snoozed_until is null and (archived_at is not null or message_id <= archived_upto)),
+      snoozed_count = su.snoozed_count - (select count(*) from dw where snoozed_until is not null)
   where su.id = (select id from go) and exists (select 1 from del)
   returning su.total_count, su.unread_count, su.unseen_count, su.archived_count, su.snoozed_count
 )

@@ -1,35 +1,60 @@
 /** Expiry cleanup, idempotency keys, planner statistics and health. */
 import { statement } from '../statement.js';
 
-/** Reclaims a bounded batch of expired deliveries, keeping the counters exact; answers how many and whose. */
-export const CLEANUP_DELIVERIES = statement<{ limit: number }, { n: number; users: string[] | null }>(`
+/**
+ * The cleanup's first step, in its transaction: locks the users a batch of expired deliveries belongs to
+ * (skipping those busy now: the next run takes them), so CLEANUP_DELIVERIES, a statement of its own, judges
+ * their deliveries' states under every watermark committed before (the user's and their categories').
+ */
+export const CLEANUP_LOCK_USERS = statement<{ limit: number }, { id: string }>(`
+select u.id from sm_user u
+where u.id in (
+  select d.user_id from sm_message m join sm_delivery d on d.message_id = m.id
+  where m.expires_at <= now() order by m.expires_at limit :limit
+)
+order by u.id collate "C"
+for update skip locked`);
+
+/**
+ * Reclaims a bounded batch of expired deliveries of the users CLEANUP_LOCK_USERS locked, keeping their
+ * counters exact, the user's and each category's; answers how many and whose.
+ */
+export const CLEANUP_DELIVERIES = statement<{ limit: number; userIds: string }, { n: number; users: string[] | null }>(`
 with victims as (
   -- Through the expired messages (sm_message's expires_at index, then each message's deliveries): a
   -- global expires_at index on sm_delivery would cost every send one more index entry.
   select d.user_id, d.message_id from sm_message m join sm_delivery d on d.message_id = m.id
-  where m.expires_at <= now() order by m.expires_at limit :limit for update of d skip locked
+  where m.expires_at <= now() and d.user_id in (select value from jsonb_array_elements_text(:userIds::jsonb))
+  order by m.expires_at limit :limit for update of d skip locked
 ), del as (
   delete from sm_delivery d using victims v
   where d.user_id = v.user_id and d.message_id = v.message_id
-  returning d.user_id, d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until
+  returning d.user_id, d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category
+), judged as (
+  select del.user_id, del.category, del.snoozed_until is null as counted, del.snoozed_until is not null as snoozed,
+    del.snoozed_until is null and del.read_at is null and del.message_id > greatest(u.read_upto, sm_cat_upto(u.id, del.category, 'read')) as unread,
+    del.snoozed_until is null and del.seen_at is null and del.read_at is null and del.message_id > greatest(u.seen_upto, sm_cat_upto(u.id, del.category, 'seen')) as unseen,
+    del.snoozed_until is null and (del.archived_at is not null or del.message_id <= greatest(u.archived_upto, sm_cat_upto(u.id, del.category, 'archived'))) as archived
+  from del join sm_user u on u.id = del.user_id
 ), per_user as (
-  select user_id,
-    array_agg(message_id) filter (where snoozed_until is null and read_at is null) as unread_ids,
-    array_agg(message_id) filter (where snoozed_until is null and read_at is null and seen_at is null) as unseen_ids,
-    array_agg(message_id) filter (where snoozed_until is null and archived_at is null) as unarchived_ids,
-    count(*) filter (where snoozed_until is null) as total,
-    count(*) filter (where snoozed_until is not null) as snoozed
-  from del group by user_id
+  select user_id, count(*) filter (where counted) as total, count(*) filter (where unread) as unread, count(*) filter (where unseen) as unseen,
+    count(*) filter (where archived) as archived, count(*) filter (where snoozed) as snoozed
+  from judged group by user_id
 ), upd as (
-  -- Which of them were unread, unseen or archived depends on the watermarks: judged against the user row
-  -- this update locks (re-evaluated on its newest version if an "all" operation commits meanwhile).
   update sm_user u
-  set unread_count = u.unread_count - (select count(*) from unnest(p.unread_ids) x where x > u.read_upto),
-      unseen_count = u.unseen_count - (select count(*) from unnest(p.unseen_ids) x where x > u.seen_upto),
-      archived_count = u.archived_count - (p.total - (select count(*) from unnest(p.unarchived_ids) x where x > u.archived_upto)),
-      total_count = u.total_count - p.total,
-      snoozed_count = u.snoozed_count - p.snoozed
+  set unread_count = u.unread_count - p.unread, unseen_count = u.unseen_count - p.unseen, archived_count = u.archived_count - p.archived,
+      total_count = u.total_count - p.total, snoozed_count = u.snoozed_count - p.snoozed
   from per_user p where u.id = p.user_id
+  returning 1
+), per_category as (
+  select user_id, category, count(*) filter (where counted) as total, count(*) filter (where unread) as unread, count(*) filter (where unseen) as unseen,
+    count(*) filter (where archived) as archived, count(*) filter (where snoozed) as snoozed
+  from judged where category is not null group by user_id, category
+), cat as (
+  update sm_category c
+  set unread_count = c.unread_count - p.unread, unseen_count = c.unseen_count - p.unseen, archived_count = c.archived_count - p.archived,
+      total_count = c.total_count - p.total, snoozed_count = c.snoozed_count - p.snoozed
+  from per_category p where c.user_id = p.user_id and c.category = p.category
   returning 1
 )
 select (select count(*) from del)::int as n, (select json_agg(user_id) from per_user) as users`);
@@ -48,6 +73,21 @@ where k.user_id in (select value from jsonb_array_elements_text(:userIds::jsonb)
     select 1 from sm_delivery d
     where d.user_id = k.user_id and d.message_id <= k.upto
       and d.message_id > coalesce((select max(k2.upto) from sm_mark k2 where k2.user_id = k.user_id and k2.kind = k.kind and k2.upto < k.upto), 0)
+      and case k.kind when 'seen' then d.seen_at is null when 'read' then d.read_at is null else d.archived_at is null end
+  )
+returning 1`);
+
+/** As CLEANUP_MARKS, of the users' category marks (a category's deliveries between two of its marks). */
+export const CLEANUP_CATEGORY_MARKS = statement<{ userIds: string }>(`
+delete from sm_category_mark k
+where k.user_id in (select value from jsonb_array_elements_text(:userIds::jsonb))
+  and not exists (
+    select 1 from sm_delivery d
+    where d.user_id = k.user_id and d.category = k.category and d.message_id <= k.upto
+      and d.message_id > coalesce((
+        select max(k2.upto) from sm_category_mark k2
+        where k2.user_id = k.user_id and k2.category = k.category and k2.kind = k.kind and k2.upto < k.upto
+      ), 0)
       and case k.kind when 'seen' then d.seen_at is null when 'read' then d.read_at is null else d.archived_at is null end
   )
 returning 1`);

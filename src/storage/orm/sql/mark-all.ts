@@ -29,7 +29,9 @@ for update`);
  * The new counters are the deliveries above the new watermarks not in that state (normally none: a
  * range of the primary key, both ends row comparisons: they keep the planner off the global message_id
  * index, and unlike an equality on user_id start the scan at the bound). n is the live messages whose
- * state (archived, else read, else seen) changed; raised is false when nothing moved.
+ * state (archived, else read, else seen) changed; raised is false when nothing moved. The scan is grouped
+ * by category, so each category's counters (sm_category) are set from it too: the cost grows with the
+ * user's number of categories, never with messages.
  */
 export const RAISE_UPTO = statement<
   { userId: string; upto: string; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean },
@@ -43,24 +45,33 @@ with nw as (
          when :onlyRead::boolean then greatest(su.archived_upto, least(:upto::bigint, su.read_upto))
          else greatest(su.archived_upto, :upto::bigint) end as archived_to
   from sm_user su where su.id = :userId::text
-), above as (
-  select (count(*) filter (where d.read_at is null and d.message_id > nw.read_to))::int as unread,
-         (count(*) filter (where d.seen_at is null and d.read_at is null and d.message_id > nw.seen_to))::int as unseen,
-         (count(*) filter (where d.archived_at is null and d.message_id > nw.archived_to))::int as unarchived,
-         (count(*) filter (where :onlyRead::boolean and d.read_at is not null and d.archived_at is null and d.message_id <= :upto::bigint))::int as to_archive
+), above_cat as (
+  select d.category,
+         (count(*) filter (where d.read_at is null and d.message_id > greatest(nw.read_to, sm_cat_upto(d.user_id, d.category, 'read'))))::int as unread,
+         (count(*) filter (where d.seen_at is null and d.read_at is null and d.message_id > greatest(nw.seen_to, sm_cat_upto(d.user_id, d.category, 'seen'))))::int as unseen,
+         (count(*) filter (where d.archived_at is null and d.message_id > greatest(nw.archived_to, sm_cat_upto(d.user_id, d.category, 'archived'))))::int as unarchived,
+         (count(*) filter (where :onlyRead::boolean and (d.read_at is not null or d.message_id <= sm_cat_upto(d.user_id, d.category, 'read'))
+           and d.archived_at is null and d.message_id > sm_cat_upto(d.user_id, d.category, 'archived') and d.message_id <= :upto::bigint))::int as to_archive
   from sm_delivery d, nw
   where (d.user_id, d.message_id) > (:userId::text, :lo::bigint)
     and (d.user_id, d.message_id) <= (:userId::text, 9223372036854775807::bigint)
     and d.snoozed_until is null
+  group by d.category
+), above as (
+  select coalesce(sum(unread), 0)::int as unread, coalesce(sum(unseen), 0)::int as unseen,
+         coalesce(sum(unarchived), 0)::int as unarchived, coalesce(sum(to_archive), 0)::int as to_archive
+  from above_cat
 ), expired as (
   -- The expired ones (still in the counters) whose state this changes: not live, so not in n.
   select count(*) filter (where case
-      when :archived::boolean then e.archived_at is null and e.message_id > nw.archived_upto
-        and (e.message_id <= nw.archived_to or (:onlyRead::boolean and e.read_at is not null and e.message_id <= :upto::bigint))
-      when :read::boolean then e.read_at is null and e.message_id > nw.read_upto and e.message_id <= nw.read_to
-      else e.seen_at is null and e.read_at is null and e.message_id > nw.seen_upto and e.message_id <= nw.seen_to end)::int as n
+      when :archived::boolean then e.archived_at is null and e.message_id > greatest(nw.archived_upto, sm_cat_upto(e.user_id, e.category, 'archived'))
+        and (e.message_id <= nw.archived_to
+          or (:onlyRead::boolean and (e.read_at is not null or e.message_id <= sm_cat_upto(e.user_id, e.category, 'read')) and e.message_id <= :upto::bigint))
+      when :read::boolean then e.read_at is null and e.message_id > greatest(nw.read_upto, sm_cat_upto(e.user_id, e.category, 'read')) and e.message_id <= nw.read_to
+      else e.seen_at is null and e.read_at is null and e.message_id > greatest(nw.seen_upto, sm_cat_upto(e.user_id, e.category, 'seen'))
+        and e.message_id <= nw.seen_to end)::int as n
   from (
-    select e.read_at, e.seen_at, e.archived_at, e.snoozed_until, e.message_id from sm_delivery e
+    select e.read_at, e.seen_at, e.archived_at, e.snoozed_until, e.message_id, e.user_id, e.category from sm_delivery e
     where e.user_id = :userId::text and e.expires_at <= now() order by e.expires_at offset 0
   ) e, nw
   where e.snoozed_until is null
@@ -71,11 +82,22 @@ with nw as (
     case when :archived::boolean then nw.total_count - a.unarchived + a.to_archive else nw.archived_count end as archived,
     nw.seen_to > nw.seen_upto or nw.read_to > nw.read_upto or nw.archived_to > nw.archived_upto or a.to_archive > 0 as raised
   from nw, above a
+), cat as (
+  -- Each category's counters the same way, from its share of the scan (a category with none above: 0).
+  update sm_category c
+  set unread_count = case when :read::boolean then coalesce((select a.unread from above_cat a where a.category = c.category), 0) else c.unread_count end,
+      unseen_count = case when :seen::boolean then coalesce((select a.unseen from above_cat a where a.category = c.category), 0) else c.unseen_count end,
+      archived_count = case when :archived::boolean
+        then c.total_count - coalesce((select a.unarchived - a.to_archive from above_cat a where a.category = c.category), 0)
+        else c.archived_count end
+  where c.user_id = :userId::text and (select raised from counters)
+  returning 1
 ), arch as (
   update sm_delivery d set archived_at = now()
   from nw
   where :onlyRead::boolean and (d.user_id, d.message_id) > (:userId::text, :lo::bigint) and (d.user_id, d.message_id) <= (:userId::text, :upto::bigint)
-    and d.read_at is not null and d.archived_at is null and d.snoozed_until is null
+    and (d.read_at is not null or d.message_id <= sm_cat_upto(d.user_id, d.category, 'read'))
+    and d.archived_at is null and d.snoozed_until is null and d.message_id > sm_cat_upto(d.user_id, d.category, 'archived')
   returning 1
 ), marks as (
   insert into sm_mark (user_id, kind, upto, at)

@@ -15,7 +15,9 @@
  * unarchives. Marking unread runs in a transaction holding the user's lock, with the requested
  * deliveries above the read and archived watermarks (the store lowers them first, LOWER_UPTO), so `old`
  * reads what the lock holder committed; marking read, which runs alone, judges seen on the row it
- * updated (its newest version: `old` may predate a markSeen the lock waited for).
+ * updated (its newest version: `old` may predate a markSeen the lock waited for). `cat` keeps the
+ * category counters (sm_category) as `cnt` keeps the user's; the category's watermarks are read FOR
+ * SHARE, which hands back their newest version too (a category's "all" operation may have just committed).
  */
 import { statement } from '../statement.js';
 import type { InboxCounts } from '../../../domain/message-store.js';
@@ -32,9 +34,12 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind
 ), old as (
-  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until from sm_delivery d
+  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until, coalesce(c.seen_upto, 0) as category_seen_upto from sm_delivery d
+  left join lateral (
+    select c.seen_upto, c.read_upto from sm_category c where d.category is not null and c.user_id = d.user_id and c.category = d.category for share
+  ) c on true
   where d.user_id = (select id from go) and d.message_id = (select (p.ids->>0)::bigint from p)
-    and (d.message_id > (select read_upto from st) or d.snoozed_until is not null)
+    and (d.message_id > greatest((select read_upto from st), coalesce(c.read_upto, 0)) or d.snoozed_until is not null)
     and (d.read_at is null) = :read::boolean and (d.expires_at is null or d.expires_at > now())
 ), upd as (
   update sm_delivery d
@@ -43,9 +48,20 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
       archived_at = case when :read::boolean then d.archived_at end
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
-  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
-    d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category,
+    d.snoozed_until is null and d.seen_at is null and d.message_id > greatest((select seen_upto from st), old.category_seen_upto) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
+), cat as (
+  update sm_category c
+  set unread_count = c.unread_count + (case when :read::boolean then -1 else 1 end) * x.unread,
+      unseen_count = c.unseen_count - x.unseen, archived_count = c.archived_count - x.archived
+  from (
+    select category, count(*) filter (where snoozed_until is null) as unread, count(*) filter (where :read::boolean and was_unseen) as unseen,
+      count(*) filter (where not :read::boolean and was_archived) as archived
+    from upd where category is not null group by category
+  ) x
+  where c.user_id = (select id from go) and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su
   set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),
@@ -68,7 +84,8 @@ select coalesce((select behind from st), false) as behind,
       'archived_at', case when u.message_id is null then t.archived_at else u.archived_at end,
       'snoozed_until', d.snoozed_until,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
-      'created_at', m.created_at, 'expires_at', m.expires_at))
+      'created_at', m.created_at, 'expires_at', m.expires_at,
+      'category', d.category, 'group_key', d.group_key, 'group_count', d.group_count))
     from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
     cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
     where d.user_id = (select user_id from p) and d.message_id = (select (p.ids->>0)::bigint from p)
@@ -86,9 +103,12 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind
 ), old as (
-  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until from sm_delivery d
+  select d.message_id, d.seen_at, d.read_at, d.archived_at, d.snoozed_until, coalesce(c.seen_upto, 0) as category_seen_upto from sm_delivery d
+  left join lateral (
+    select c.seen_upto, c.read_upto from sm_category c where d.category is not null and c.user_id = d.user_id and c.category = d.category for share
+  ) c on true
   where d.user_id = (select id from go) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))
-    and (d.message_id > (select read_upto from st) or d.snoozed_until is not null)
+    and (d.message_id > greatest((select read_upto from st), coalesce(c.read_upto, 0)) or d.snoozed_until is not null)
     and (d.read_at is null) = :read::boolean and (d.expires_at is null or d.expires_at > now())
 ), upd as (
   update sm_delivery d
@@ -97,9 +117,20 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
       archived_at = case when :read::boolean then d.archived_at end
   from old
   where d.user_id = (select id from go) and d.message_id = old.message_id and (d.read_at is null) = :read::boolean
-  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until,
-    d.snoozed_until is null and d.seen_at is null and d.message_id > (select seen_upto from st) as was_unseen,
+  returning d.message_id, d.read_at, d.seen_at, d.archived_at, d.snoozed_until, d.category,
+    d.snoozed_until is null and d.seen_at is null and d.message_id > greatest((select seen_upto from st), old.category_seen_upto) as was_unseen,
     old.snoozed_until is null and old.archived_at is not null as was_archived
+), cat as (
+  update sm_category c
+  set unread_count = c.unread_count + (case when :read::boolean then -1 else 1 end) * x.unread,
+      unseen_count = c.unseen_count - x.unseen, archived_count = c.archived_count - x.archived
+  from (
+    select category, count(*) filter (where snoozed_until is null) as unread, count(*) filter (where :read::boolean and was_unseen) as unseen,
+      count(*) filter (where not :read::boolean and was_archived) as archived
+    from upd where category is not null group by category
+  ) x
+  where c.user_id = (select id from go) and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su
   set unread_count = su.unread_count + (case when :read::boolean then -1 else 1 end) * (select count(*) from upd where snoozed_until is null),
@@ -122,7 +153,8 @@ select coalesce((select behind from st), false) as behind,
       'archived_at', case when u.message_id is null then t.archived_at else u.archived_at end,
       'snoozed_until', d.snoozed_until,
       'level', m.level, 'text', m.text, 'extra_tags', m.extra_tags, 'url', m.url, 'data', m.data,
-      'created_at', m.created_at, 'expires_at', m.expires_at))
+      'created_at', m.created_at, 'expires_at', m.expires_at,
+      'category', d.category, 'group_key', d.group_key, 'group_count', d.group_count))
     from sm_delivery d join sm_message m on m.id = d.message_id left join upd u on u.message_id = d.message_id
     cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
     where d.user_id = (select user_id from p) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))

@@ -8,7 +8,7 @@ import type { MessageRow } from '../reads.js';
  */
 export const GET_MESSAGE = statement<{ userId: string; messageId: string }, MessageRow>(`
 select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
 from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
 cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
 where d.user_id = :userId and d.message_id = :messageId
@@ -17,7 +17,7 @@ where d.user_id = :userId and d.message_id = :messageId
 /** Several live deliveries of the user (a JSON list of ids), as GET_MESSAGE; the array is computed once, each id one probe. */
 export const GET_MESSAGES = statement<{ userId: string; ids: string }, MessageRow>(`
 select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
 from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
 cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
 where d.user_id = :userId and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb)))
@@ -26,10 +26,11 @@ where d.user_id = :userId and d.message_id = any(array(select value::bigint from
 /** The user's oldest unread live deliveries, snoozed ones aside (the unread index holds neither). */
 export const OLDEST_UNREAD = statement<{ userId: string; limit: number }, MessageRow>(`
 select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
 from sm_delivery d join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
 cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
 where d.user_id = :userId and d.read_at is null and d.snoozed_until is null and d.message_id > u.read_upto
+  and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
   and (d.expires_at is null or d.expires_at > now())
 order by d.message_id asc
 limit :limit`);
@@ -40,16 +41,17 @@ limit :limit`);
  * :levels, :since, :until as in pages.ts. A snoozed delivery ignores the watermarks.
  */
 export const COUNT_FILTERED = statement<
-  { userId: string; read: boolean | null; seen: boolean | null; archived: boolean | null; snoozed: boolean; levels: string | null; since: Date | null; until: Date | null },
+  { userId: string; read: boolean | null; seen: boolean | null; archived: boolean | null; snoozed: boolean; levels: string | null; categories: string | null; since: Date | null; until: Date | null },
   { n: number }
 >(`
 with w as (select seen_upto, read_upto, archived_upto from sm_user where id = :userId)
 select count(*)::int as n from sm_delivery d, w
 where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
   and (d.snoozed_until is not null) = :snoozed::boolean
-  and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= w.read_upto)) = :read::boolean)
-  and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= w.seen_upto)) = :seen::boolean)
-  and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= w.archived_upto)) = :archived::boolean)
+  and (:read::boolean is null or (d.read_at is not null or (d.snoozed_until is null and d.message_id <= greatest(w.read_upto, sm_cat_upto(d.user_id, d.category, 'read')))) = :read::boolean)
+  and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or (d.snoozed_until is null and d.message_id <= greatest(w.seen_upto, sm_cat_upto(d.user_id, d.category, 'seen')))) = :seen::boolean)
+  and (:archived::boolean is null or (d.archived_at is not null or (d.snoozed_until is null and d.message_id <= greatest(w.archived_upto, sm_cat_upto(d.user_id, d.category, 'archived')))) = :archived::boolean)
   and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+  and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
   and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
   and (:until::timestamptz is null or d.created_at <= :until::timestamptz)`);

@@ -8,14 +8,15 @@
  * the state filters (snoozed ones: pages-snoozed.ts), newest first (`after` a cursor) or oldest first
  * (`before` it). :cursor null starts at the end; :levels (a JSON list), :since and :until null do not
  * filter; :read, :seen, :archived null take both. A filter for what a watermark covers not (read, seen
- * or archived false) starts the scan at that watermark (`lo`).
+ * or archived false) starts the scan at that watermark (`lo`). A delivery's watermarks are its user's
+ * and its category's (sm_cat_upto): the user's bound the scans, the category's filter.
  */
 import type { InboxCounts } from '../../../domain/message-store.js';
 import { statement } from '../statement.js';
 import type { MessageRow } from '../reads.js';
 
 export type PageRow = MessageRow | ({ id: null; behind: boolean; before: boolean | null } & InboxCounts);
-type Filters = { userId: string; cursor: string | null; levels: string | null; since: Date | null; until: Date | null; limit: number; seen: boolean | null; archived: boolean | null };
+type Filters = { userId: string; cursor: string | null; levels: string | null; categories: string | null; since: Date | null; until: Date | null; limit: number; seen: boolean | null; archived: boolean | null };
 
 export const INBOX_NEWEST_FIRST = statement<Filters, PageRow>(`
 with st as (
@@ -31,27 +32,31 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
       and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
-      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+      and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
+      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
       and :archived::boolean is not true
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id >= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
-   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+   and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
+   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
    and :archived::boolean is not true
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id < coalesce(:cursor::bigint, 9223372036854775807)
@@ -72,27 +77,31 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
       and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
-      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+      and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
+      and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
       and :archived::boolean is not true
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id <= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.read_at is null and d.snoozed_until is null and d.message_id > (select read_upto from st)
-   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
+   and d.message_id > sm_cat_upto(d.user_id, d.category, 'read')
+   and (:seen::boolean is null or (d.seen_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
    and :archived::boolean is not true
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id > coalesce(:cursor::bigint, 0)
@@ -117,29 +126,31 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
       and d.snoozed_until is null and d.message_id > (select lo from st)
-      and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
-      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
-      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
+      and (:read::boolean is null or (d.read_at is not null or d.message_id <= greatest((select read_upto from st), sm_cat_upto(d.user_id, d.category, 'read'))) = :read::boolean)
+      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
+      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= greatest((select archived_upto from st), sm_cat_upto(d.user_id, d.category, 'archived'))) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id >= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.snoozed_until is null and d.message_id > (select lo from st)
-   and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
-   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
-   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
+   and (:read::boolean is null or (d.read_at is not null or d.message_id <= greatest((select read_upto from st), sm_cat_upto(d.user_id, d.category, 'read'))) = :read::boolean)
+   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
+   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= greatest((select archived_upto from st), sm_cat_upto(d.user_id, d.category, 'archived'))) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id < coalesce(:cursor::bigint, 9223372036854775807)
@@ -164,29 +175,31 @@ select st.total, st.unread, st.unseen, st.archived, st.snoozed, st.behind,
     select 1 from sm_delivery d
     where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
       and d.snoozed_until is null and d.message_id > (select lo from st)
-      and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
-      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
-      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
+      and (:read::boolean is null or (d.read_at is not null or d.message_id <= greatest((select read_upto from st), sm_cat_upto(d.user_id, d.category, 'read'))) = :read::boolean)
+      and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
+      and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= greatest((select archived_upto from st), sm_cat_upto(d.user_id, d.category, 'archived'))) = :archived::boolean)
       and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+      and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
       and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
       and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
       and d.message_id <= :cursor::bigint
   )) as before,
   null as id, null as read_at, null as seen_at, null as archived_at, null as snoozed_until,
-  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at
+  null as level, null as text, null as extra_tags, null as url, null as data, null as created_at, null as expires_at, null as category, null as group_key, null as group_count
 from st
 union all
 (select null, null, null, null, null, null, null,
    d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
-   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at
+   m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
  from sm_delivery d join sm_message m on m.id = d.message_id
  cross join st w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
  where d.user_id = :userId and (d.expires_at is null or d.expires_at > now())
    and d.snoozed_until is null and d.message_id > (select lo from st)
-   and (:read::boolean is null or (d.read_at is not null or d.message_id <= (select read_upto from st)) = :read::boolean)
-   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= (select seen_upto from st)) = :seen::boolean)
-   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= (select archived_upto from st)) = :archived::boolean)
+   and (:read::boolean is null or (d.read_at is not null or d.message_id <= greatest((select read_upto from st), sm_cat_upto(d.user_id, d.category, 'read'))) = :read::boolean)
+   and (:seen::boolean is null or (d.seen_at is not null or d.read_at is not null or d.message_id <= greatest((select seen_upto from st), sm_cat_upto(d.user_id, d.category, 'seen'))) = :seen::boolean)
+   and (:archived::boolean is null or (d.archived_at is not null or d.message_id <= greatest((select archived_upto from st), sm_cat_upto(d.user_id, d.category, 'archived'))) = :archived::boolean)
    and (:levels::jsonb is null or d.level in (select value::int from jsonb_array_elements_text(:levels::jsonb)))
+   and (:categories::jsonb is null or d.category in (select value from jsonb_array_elements_text(:categories::jsonb)))
    and (:since::timestamptz is null or d.created_at >= :since::timestamptz)
    and (:until::timestamptz is null or d.created_at <= :until::timestamptz)
    and d.message_id > coalesce(:cursor::bigint, 0)

@@ -1,9 +1,10 @@
 /**
- * markSeen, archive, unarchive, snooze and wake-ups: each one statement run in a transaction holding the
+ * markSeen, archive, unarchive, snoozing and wake-ups: each one statement run in a transaction holding the
  * user's row lock (the store's `locked`), so it reads what every earlier change committed; the store
- * lowers the watermarks first where one message alone must lose a state under them (LOWER_UPTO). Each
- * keeps the counters (entities.ts) and answers the ids it changed, in id order. :ids is a JSON list,
- * the array computed once (each id one probe of the primary key).
+ * lowers the watermarks first where one message alone must lose a state under them (LOWER_UPTO). A
+ * delivery's watermarks are its user's and its category's (sm_cat_upto). Each keeps the counters
+ * (entities.ts), the user's (`cnt`) and those of each category (`cat`), and answers the ids it changed,
+ * in id order. :ids is a JSON list, the array computed once (each id one probe of the primary key).
  */
 import { statement } from '../statement.js';
 
@@ -16,8 +17,14 @@ with w as (select id, seen_upto from sm_user where id = :userId
   update sm_delivery d set seen_at = now()
   from w
   where d.user_id = w.id and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb))) and (d.expires_at is null or d.expires_at > now())
-    and d.seen_at is null and d.read_at is null and (d.message_id > w.seen_upto or d.snoozed_until is not null)
-  returning d.message_id, d.snoozed_until
+    and d.seen_at is null and d.read_at is null
+    and (d.message_id > greatest(w.seen_upto, sm_cat_upto(d.user_id, d.category, 'seen')) or d.snoozed_until is not null)
+  returning d.message_id, d.snoozed_until, d.category
+), cat as (
+  update sm_category c set unseen_count = c.unseen_count - x.n
+  from (select category, count(*) as n from upd where snoozed_until is null and category is not null group by category) x
+  where c.user_id = :userId and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su set unseen_count = su.unseen_count - (select count(*) from upd where snoozed_until is null)
   where su.id = :userId and exists (select 1 from upd)
@@ -30,15 +37,24 @@ export const ARCHIVE = statement<{ userId: string; ids: string }, Changed>(`
 with w as (select id, seen_upto, read_upto, archived_upto from sm_user where id = :userId
 ), old as (
   select d.user_id, d.message_id, d.snoozed_until is null as counted,
-    d.read_at is null and (d.snoozed_until is not null or d.message_id > w.read_upto) as unread,
-    d.seen_at is null and d.read_at is null and (d.snoozed_until is not null or d.message_id > w.seen_upto) as unseen
+    d.read_at is null and (d.snoozed_until is not null or d.message_id > greatest(w.read_upto, sm_cat_upto(d.user_id, d.category, 'read'))) as unread,
+    d.seen_at is null and d.read_at is null and (d.snoozed_until is not null or d.message_id > greatest(w.seen_upto, sm_cat_upto(d.user_id, d.category, 'seen'))) as unseen
   from sm_delivery d, w
   where d.user_id = w.id and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb))) and (d.expires_at is null or d.expires_at > now())
-    and d.archived_at is null and (d.message_id > w.archived_upto or d.snoozed_until is not null)
+    and d.archived_at is null and (d.message_id > greatest(w.archived_upto, sm_cat_upto(d.user_id, d.category, 'archived')) or d.snoozed_until is not null)
 ), upd as (
   update sm_delivery d set archived_at = now(), read_at = case when old.unread then now() else d.read_at end
   from old where d.user_id = old.user_id and d.message_id = old.message_id
-  returning d.message_id, old.counted, old.unread, old.unseen
+  returning d.message_id, d.category, old.counted, old.unread, old.unseen
+), cat as (
+  update sm_category c
+  set archived_count = c.archived_count + x.n, unread_count = c.unread_count - x.unread, unseen_count = c.unseen_count - x.unseen
+  from (
+    select category, count(*) as n, count(*) filter (where unread) as unread, count(*) filter (where unseen) as unseen
+    from upd where counted and category is not null group by category
+  ) x
+  where c.user_id = :userId and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su
   set archived_count = su.archived_count + (select count(*) from upd where counted),
@@ -54,7 +70,12 @@ export const UNARCHIVE = statement<{ userId: string; ids: string }, Changed>(`
 with upd as (
   update sm_delivery d set archived_at = null
   where d.user_id = :userId and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb))) and (d.expires_at is null or d.expires_at > now()) and d.archived_at is not null
-  returning d.message_id, d.snoozed_until
+  returning d.message_id, d.snoozed_until, d.category
+), cat as (
+  update sm_category c set archived_count = c.archived_count - x.n
+  from (select category, count(*) as n from upd where snoozed_until is null and category is not null group by category) x
+  where c.user_id = :userId and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su set archived_count = su.archived_count - (select count(*) from upd where snoozed_until is null)
   where su.id = :userId and exists (select 1 from upd)
@@ -70,9 +91,9 @@ export const SNOOZE = statement<{ userId: string; ids: string; until: Date }, Ch
 with w as (select id, seen_upto, read_upto, archived_upto from sm_user where id = :userId
 ), old as (
   select d.user_id, d.message_id, d.snoozed_until is null as awake, t.read_at, t.seen_at, t.archived_at,
-    d.read_at is null and d.message_id > w.read_upto as unread,
-    d.seen_at is null and d.read_at is null and d.message_id > w.seen_upto as unseen,
-    d.archived_at is not null or d.message_id <= w.archived_upto as archived
+    d.read_at is null and d.message_id > greatest(w.read_upto, sm_cat_upto(d.user_id, d.category, 'read')) as unread,
+    d.seen_at is null and d.read_at is null and d.message_id > greatest(w.seen_upto, sm_cat_upto(d.user_id, d.category, 'seen')) as unseen,
+    d.archived_at is not null or d.message_id <= greatest(w.archived_upto, sm_cat_upto(d.user_id, d.category, 'archived')) as archived
   from sm_delivery d cross join w cross join lateral sm_times(d, w.seen_upto, w.read_upto, w.archived_upto) t
   where d.user_id = w.id and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb)))
     and (d.expires_at is null or d.expires_at > now())
@@ -82,7 +103,18 @@ with w as (select id, seen_upto, read_upto, archived_upto from sm_user where id 
   set snoozed_until = :until::timestamptz, read_at = old.read_at, seen_at = old.seen_at, archived_at = old.archived_at
   from old
   where d.user_id = old.user_id and d.message_id = old.message_id
-  returning d.message_id, old.awake, old.unread, old.unseen, old.archived
+  returning d.message_id, d.category, old.awake, old.unread, old.unseen, old.archived
+), cat as (
+  update sm_category c
+  set snoozed_count = c.snoozed_count + x.n, total_count = c.total_count - x.n, unread_count = c.unread_count - x.unread,
+      unseen_count = c.unseen_count - x.unseen, archived_count = c.archived_count - x.archived
+  from (
+    select category, count(*) as n, count(*) filter (where unread) as unread, count(*) filter (where unseen) as unseen,
+      count(*) filter (where archived) as archived
+    from upd where awake and category is not null group by category
+  ) x
+  where c.user_id = :userId and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su
   set snoozed_count = su.snoozed_count + (select count(*) from upd where awake),
@@ -105,7 +137,13 @@ with upd as (
   update sm_delivery d set snoozed_until = null, read_at = null, seen_at = null, archived_at = null
   where d.user_id = :userId and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb))) and (d.expires_at is null or d.expires_at > now())
     and d.snoozed_until is not null and (:due::timestamptz is null or d.snoozed_until <= :due::timestamptz)
-  returning d.message_id
+  returning d.message_id, d.category
+), cat as (
+  update sm_category c
+  set snoozed_count = c.snoozed_count - x.n, total_count = c.total_count + x.n, unread_count = c.unread_count + x.n, unseen_count = c.unseen_count + x.n
+  from (select category, count(*) as n from upd where category is not null group by category) x
+  where c.user_id = :userId and c.category = x.category
+  returning 1
 ), cnt as (
   update sm_user su
   set snoozed_count = su.snoozed_count - (select count(*) from upd),

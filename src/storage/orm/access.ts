@@ -1,0 +1,59 @@
+/**
+ * How the PostgreSQL store reaches one user's inbox: with the broadcasts waiting for them copied first
+ * (CATCH_UP, lowering watermarks a late broadcast lies under), and, for work that counts across many rows,
+ * holding their row lock.
+ */
+import { PREPARED_MAX_IDS, jsonList, type Db, type Sql } from './db.js';
+import { CATCH_UP, LOWER_UPTO } from './sql/broadcasts.js';
+import { LOCK_USER } from './sql/users.js';
+
+export class UserAccess {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Copies pending broadcasts into the users' deliveries (CATCH_UP), in the caller's transaction. A
+   * broadcast that lies below a user's read watermark (it took its id before their last mark-all-read,
+   * and committed after) first lowers that watermark, so it arrives unread; the users stay locked in between.
+   */
+  async catchUp(sql: Sql, userIds: readonly string[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const blocked = await sql(CATCH_UP, { userIds: jsonList(userIds) });
+      if (blocked.length === 0) return;
+      if (attempt >= 3) throw new Error(`could not deliver broadcasts below the read watermark of ${blocked.length} users`);
+      for (const b of blocked) await sql(LOWER_UPTO, { userId: b.user_id, below: b.first, seen: true, read: true, archived: true });
+    }
+  }
+
+  /**
+   * Runs `run`, a read or a one-statement write that answers `behind` when the user has broadcasts not
+   * yet copied (a read may then lack them; a write changed nothing). Then it copies them and runs it
+   * again, in one transaction; a broadcast arriving in between can repeat this, so it is bounded.
+   * `ids`: the number of ids the statement carries (past PREPARED_MAX_IDS it runs unprepared).
+   */
+  async caughtUp<R extends { behind: boolean }>(userId: string, run: (sql: Sql) => Promise<R>, o: { ids?: number } = {}): Promise<R> {
+    const first = await run((o.ids ?? 0) > PREPARED_MAX_IDS ? this.db.unprepared : this.db.sql);
+    if (!first.behind) return first;
+    return this.db.tx(async (sql) => {
+      for (let attempt = 1; ; attempt++) {
+        await this.catchUp(sql, [userId]);
+        const again = await run(sql);
+        if (!again.behind) return again;
+        if (attempt >= 5) throw new Error(`could not catch up with broadcasts for a user after ${attempt} attempts`);
+      }
+    });
+  }
+
+  /**
+   * Runs `work` in a transaction holding the user's row lock, with their broadcasts copied: each of its
+   * statements then sees every change committed before, which counting across many rows needs.
+   * Resolves undefined for a user the store does not know (nothing of theirs to change).
+   */
+  async locked<R>(userId: string, work: (sql: Sql) => Promise<R>): Promise<R | undefined> {
+    return this.db.tx(async (sql) => {
+      const [user] = await sql(LOCK_USER, { userId });
+      if (!user) return undefined;
+      if (user.behind) await this.catchUp(sql, [userId]);
+      return work(sql);
+    });
+  }
+}

@@ -1,0 +1,210 @@
+/** Sends on the PostgreSQL store: direct ones (group-committed, or alone when grouped), broadcasts, and idempotency keys. */
+import { deliveredRecord, reviveMessage, type NewMessage } from '../../domain/message.js';
+import {
+  IDEMPOTENCY_TTL_SECONDS,
+  IdempotencyMismatch,
+  reviveRememberedFlash,
+  type IdempotencyClaim,
+  type Recipients,
+  type RememberedFlash,
+  type SendResult,
+} from '../../domain/message-store.js';
+import { GroupCommit, type Waiting } from '../group.js';
+import type { KnownUsers } from '../known-users.js';
+import { PREPARED_MAX_IDS, jsonList, type Db, type Sql } from './db.js';
+import { INSERT_BROADCAST, LOCK_BROADCASTS } from './sql/broadcasts.js';
+import * as maintenance from './sql/maintenance.js';
+import { LOCK_RECIPIENTS, REGISTER_RECIPIENTS, SEND } from './sql/send.js';
+import { KNOWN_USERS, UNREAD_OF } from './sql/users.js';
+
+const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see CATCH_UP)
+/**
+ * Group commit of direct sends (directSends): statements running at once, and sends per statement at most.
+ * One at a time: the sends that wait meanwhile go as one bigger statement and one commit.
+ */
+const GROUP_RUNNING = 1;
+const GROUP_MAX = 64;
+
+type SendRow = { i: number; id: string; user_id: string | null; unread: number; unseen: number; behind: boolean; group_count: number; superseded: string | null };
+type DirectSend = { message: NewMessage; userIds: readonly string[] };
+const byUser = (a: SendRow, b: SendRow) => ((a.user_id ?? '') < (b.user_id ?? '') ? -1 : (a.user_id ?? '') > (b.user_id ?? '') ? 1 : 0);
+
+/** What sends need of the store: its known users, its broadcast catch-up, and its growth and batch counters. */
+export interface SendsHost {
+  known: KnownUsers;
+  catchUp: (sql: Sql, userIds: readonly string[]) => Promise<void>;
+  grew: (deliveries: number) => void;
+  onSendBatch: (size: number) => void;
+}
+
+export class OrmSends {
+  /**
+   * Group commit of direct sends: the sends that wait while a batch runs go together as one statement
+   * (SEND) with one commit. Under load PostgreSQL pays its per-statement and per-commit work once for
+   * many sends; alone, a send goes at once. Each send keeps its own result, and all of a batch commit or
+   * none do.
+   */
+  private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.o.onSendBatch(n) });
+
+  constructor(
+    private readonly db: Db,
+    private readonly o: SendsHost,
+  ) {}
+
+  /** MessageStore.send. */
+  async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
+    // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
+    // A grouped send goes alone, after locking its recipients (sendTo).
+    if (!idem && !('everyone' in to) && message.groupKey === null) {
+      if (to.userIds.length > PREPARED_MAX_IDS) return this.sendTo(this.db.unprepared, message, to.userIds, false);
+      return this.directSends.submit({ message, userIds: to.userIds });
+    }
+    return this.db.tx(async (sql) => {
+      if (idem) {
+        const replay = await this.claim(sql, idem);
+        if (replay !== undefined) return { ...(replay as SendResult), message: reviveMessage((replay as SendResult).message as never), replayed: true };
+      }
+      const result = await this.sendIn(sql, message, to);
+      if (idem) {
+        const { message: m, recipientCount } = result;
+        await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify({ message: m, recipientCount, recipients: null }), scope: idem.scope, key: idem.key });
+      }
+      return result;
+    });
+  }
+
+  /** Sends in the caller's transaction (its recipients' catch-up joins it): for work that must commit with the send. */
+  sendIn(sql: Sql, message: NewMessage, to: Recipients): Promise<SendResult> {
+    return 'everyone' in to ? this.broadcast(sql, message) : this.sendTo(sql, message, to.userIds, true);
+  }
+
+  /**
+   * Several direct sends in the caller's transaction (scheduled delivery): each one's result, in order.
+   * One SEND, unless one is grouped: then each goes as sendTo does (its recipients locked first), in order.
+   */
+  async sendMany(sql: Sql, sends: readonly DirectSend[]): Promise<SendResult[]> {
+    const results: SendResult[] = [];
+    if (sends.some((x) => x.message.groupKey !== null)) {
+      for (const x of sends) results.push(await this.sendTo(sql, x.message, x.userIds, true));
+      return results;
+    }
+    const rows = await sql(SEND, { sends: JSON.stringify(sends.map((x) => sendJson(x.message, x.userIds))) });
+    const bySend = sends.map((): SendRow[] => []);
+    for (const r of rows) bySend[r.i - 1].push(r);
+    for (let k = 0; k < sends.length; k++) results.push(await this.sent(sql, sends[k].message, bySend[k].sort(byUser)));
+    return results;
+  }
+
+  private async sendGroup(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
+    const alone = (w: Waiting<DirectSend, SendResult>) => this.sendTo(this.db.sql, w.item.message, w.item.userIds, false).then(w.resolve, w.reject);
+    if (group.length === 1) return alone(group[0]);
+    let rows: SendRow[];
+    try {
+      rows = await this.db.sql(SEND, { sends: JSON.stringify(group.map((w) => sendJson(w.item.message, w.item.userIds))) });
+    } catch (err) {
+      // A send PostgreSQL refuses (a data or constraint error: the statement rolled back whole) fails
+      // the batch: then each goes alone, so only it fails. Any other error may have come after the
+      // commit (a dropped connection): sending again could deliver twice, so every send gets the error.
+      const sqlState = (err as { code?: string }).code ?? '';
+      if (sqlState.startsWith('22') || sqlState.startsWith('23')) return void (await Promise.all(group.map(alone)));
+      throw err;
+    }
+    const bySend = group.map((): SendRow[] => []);
+    for (const r of rows) bySend[r.i - 1].push(r);
+    // Answered in the order of the messages' ids, so live events of one user follow their counts.
+    const order = group.map((_, k) => k).sort((x, y) => Number(bySend[x][0]?.id ?? 0) - Number(bySend[y][0]?.id ?? 0));
+    await Promise.all(order.map((k) => this.sent(null, group[k].item.message, bySend[k].sort(byUser)).then(group[k].resolve, group[k].reject)));
+  }
+
+  /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (a grouped send's always is). */
+  private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
+    if (message.groupKey !== null && !inTx) return this.db.tx((tx) => this.sendTo(tx, message, userIds, true));
+    if (message.groupKey !== null) {
+      const users = jsonList([...new Set(userIds)]);
+      await sql(REGISTER_RECIPIENTS, { userIds: users });
+      await sql(LOCK_RECIPIENTS, { userIds: users });
+    }
+    const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
+    return this.sent(inTx ? sql : null, message, rows.sort(byUser));
+  }
+
+  /** A send's result from its rows (one per recipient), once the recipients behind on broadcasts caught up (in `tx`, or a transaction of its own). */
+  private async sent(tx: Sql | null, message: NewMessage, all: SendRow[]): Promise<SendResult> {
+    const id = all[0].id;
+    // A send that reached nobody (preferences) answers one row without a user.
+    const rows = all.filter((r): r is SendRow & { user_id: string } => r.user_id !== null);
+    const unread = new Map(rows.map((r) => [r.user_id, { unread: r.unread, unseen: r.unseen }]));
+    const behind = rows.filter((r) => r.behind).map((r) => r.user_id);
+    if (behind.length) {
+      // Rare: recipients with broadcasts not yet copied. Copy them so the counts reported are exact.
+      const recount = async (sql: Sql) => {
+        await this.o.catchUp(sql, behind);
+        return sql(UNREAD_OF, { userIds: jsonList(behind) });
+      };
+      for (const r of tx ? await recount(tx) : await this.db.tx(recount)) unread.set(r.user_id, { unread: r.unread, unseen: r.unseen });
+    }
+    this.o.known.addWhileRoom(rows.map((r) => r.user_id));
+    this.o.grew(rows.length);
+    return {
+      message: deliveredRecord(id, message),
+      recipientCount: rows.length,
+      recipients: rows.map((r) => ({
+        userId: r.user_id,
+        unreadCount: unread.get(r.user_id)!.unread,
+        unseenCount: unread.get(r.user_id)!.unseen,
+        groupCount: r.group_count,
+        superseded: r.superseded,
+      })),
+      replayed: false,
+    };
+  }
+
+  async broadcast(sql: Sql, message: NewMessage): Promise<SendResult> {
+    await sql(LOCK_BROADCASTS, { key: BROADCAST_LOCK });
+    const m = message;
+    const data = m.data === null || m.data === undefined ? null : JSON.stringify(m.data);
+    const [row] = await sql(INSERT_BROADCAST, { level: m.level, text: m.text, extraTags: m.extraTags, url: m.url ?? null, data, createdAt: m.createdAt, expiresAt: m.expiresAt ?? null, category: m.category, critical: m.critical });
+    const [stats] = await sql(KNOWN_USERS);
+    return { message: deliveredRecord(row.id, message), recipientCount: stats.known_users, recipients: null, replayed: false };
+  }
+
+  /** Claims an idempotency key inside the caller's transaction; returns the earlier result when there is one. */
+  async claim(sql: Sql, idem: IdempotencyClaim): Promise<unknown | undefined> {
+    const { scope, key, fingerprint } = idem;
+    await sql(maintenance.IDEMPOTENCY_EXPIRE_ONE, { scope, key, ttlSeconds: IDEMPOTENCY_TTL_SECONDS });
+    if ((await sql(maintenance.IDEMPOTENCY_INSERT, { scope, key, fingerprint })).length) return undefined;
+    const [row] = await sql(maintenance.IDEMPOTENCY_GET, { scope, key });
+    if (row.fingerprint !== fingerprint) throw new IdempotencyMismatch('idempotency key reused with different input');
+    return row.response;
+  }
+
+  async remember(idem: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
+    return this.db.tx(async (sql) => {
+      const earlier = await this.claim(sql, idem);
+      if (earlier !== undefined) return reviveRememberedFlash(earlier);
+      await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify(result), scope: idem.scope, key: idem.key });
+      return result;
+    });
+  }
+
+  async forget(idem: IdempotencyClaim): Promise<void> {
+    await this.db.sql(maintenance.IDEMPOTENCY_FORGET, { scope: idem.scope, key: idem.key, fingerprint: idem.fingerprint });
+  }
+}
+
+/** One send of SEND's JSON input. */
+function sendJson(m: NewMessage, userIds: readonly string[]) {
+  return {
+    u: [...new Set(userIds)],
+    l: m.level,
+    t: m.text,
+    x: m.extraTags,
+    r: m.url,
+    d: m.data ?? null,
+    c: m.createdAt.toISOString(),
+    e: m.expiresAt?.toISOString() ?? null,
+    k: m.category,
+    g: m.groupKey,
+    p: m.critical,
+  };
+}
