@@ -7,12 +7,15 @@
 -- Returns 'ok', minexp, had ('' = they did not have it, '1' unread, '0' read), then the counts after
 -- (total, unread, unseen, archived, snoozed)
 local now = now_ms()
-local U, i, minexp, behind = prelude(now)
+local U, i, minexp, behind, G = prelude(now)
 if behind then return { 'behind', behind } end
 
+local id = ARGV[i]
 local D = {}
-local unread = retract_one(U, ARGV[i], now, D)
+local unread = retract_one(U, id, now, D)
 flush(U, D)
+-- Not delivered yet while its send is journalled (always possible on a cluster): it never will be.
+if unread == nil and (not G or redis.call('ZSCORE', G.journal_due, id)) then redis.call('ZADD', U.tombstones, now, id) end
 local had = ''
 if unread ~= nil then had = unread and '1' or '0' end
 return append_counts(counts(U, now), { 'ok', minexp, had })
