@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMessageId } from '../../src/graphql/ids.js';
 import { deleteMessages, knownUser, markRead, newProducer, newUser, unknownId, unreadCount, type Caller } from '../factories.js';
 import { errorCode, startTestApp, type TestApp } from '../harness.js';
-import { dropRedisPrefix, liveEnv } from '../live/helpers.js';
+import { dropRedisPrefix, liveEnv, PUBSUB_SETUPS } from '../live/helpers.js';
 import { inMs } from '../support.js';
 import { broadcastIn, eventsOf, messagesOf, sendFor, takeEvents, type Event } from './categories-helpers.js';
 
@@ -13,18 +13,15 @@ const retract = async (p: Caller, id: string): Promise<number> => (await p.q(RET
 /** What a client acts on: the signal, the ids and the counts after. */
 const brief = (events: Event[]) => events.map((e) => [e.signal, e.messageIds, e.unreadCount, e.unseenCount]);
 
-/**
- * CONTRACT.md §9's retraction through GraphQL and live events (WebSocket and SSE). PostgreSQL/embedded
- * storage has no retraction yet: Redis storage with Redis pub/sub only.
- */
-describe('retractMessage on redis storage with redis pub/sub', () => {
+/** CONTRACT.md §9's retraction through GraphQL and live events (WebSocket and SSE), both pub/subs and storages. */
+describe.each(PUBSUB_SETUPS)('retractMessage with %s pub/sub on %s storage', (mode, backend) => {
   let t: TestApp;
   let prefix: string;
   let p: Caller;
   beforeAll(async () => {
-    const live = liveEnv('redis');
+    const live = liveEnv(mode);
     prefix = live.prefix;
-    t = await startTestApp('redis', live.env);
+    t = await startTestApp(backend, live.env);
     p = await newProducer(t);
   });
   afterAll(async () => {

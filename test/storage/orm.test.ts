@@ -27,9 +27,9 @@ runStoreContract('PostgreSQL (MikroORM)', async () => {
     await db.drop();
     throw err;
   }
-}, { retraction: false });
+});
 
 runStoreContract('embedded PGlite (MikroORM)', async () => {
   const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), { logger, embeddedInMemory: true });
   return { store, close: () => store.close() };
-}, { retraction: false });
+});
