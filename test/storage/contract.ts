@@ -27,7 +27,7 @@ export { countsInIdOrder, expiresSoon, idsOf, msg, type OpenedStore } from './co
  * `open` is called once per suite; tests share the store and keep apart by using fresh user ids,
  * so the suite never depends on what else the store holds.
  */
-export function runStoreContract(name: string, open: () => Promise<OpenedStore>, o: { retraction?: boolean } = {}): void {
+export function runStoreContract(name: string, open: () => Promise<OpenedStore>): void {
   describe(`MessageStore contract: ${name}`, () => {
     const contract = openContract(open);
 
@@ -50,7 +50,6 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>,
     preferencesContract(contract);
     groupingContract(contract);
     scheduleContract(contract);
-    // Off only where a backend has not built retraction yet (PostgreSQL/embedded until then).
-    if (o.retraction !== false) retractContract(contract);
+    retractContract(contract);
   });
 }
