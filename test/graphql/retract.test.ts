@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeMessageId } from '../../src/graphql/ids.js';
 import { deleteMessages, knownUser, markRead, newProducer, newUser, unknownId, unreadCount, type Caller } from '../factories.js';
-import { errorCode, startTestApp, type TestApp } from '../harness.js';
-import { dropRedisPrefix, liveEnv, PUBSUB_SETUPS } from '../live/helpers.js';
+import { errorCode, type TestApp } from '../harness.js';
+import { liveAppSuite, PUBSUB_SETUPS } from '../live/helpers.js';
 import { inMs } from '../support.js';
 import { broadcastIn, eventsOf, messagesOf, sendFor, takeEvents, type Event } from './categories-helpers.js';
 
@@ -15,18 +15,12 @@ const brief = (events: Event[]) => events.map((e) => [e.signal, e.messageIds, e.
 
 /** CONTRACT.md §9's retraction through GraphQL and live events (WebSocket and SSE), both pub/subs and storages. */
 describe.each(PUBSUB_SETUPS)('retractMessage with %s pub/sub on %s storage', (mode, backend) => {
+  const app = liveAppSuite(mode, backend);
   let t: TestApp;
-  let prefix: string;
   let p: Caller;
   beforeAll(async () => {
-    const live = liveEnv(mode);
-    prefix = live.prefix;
-    t = await startTestApp(backend, live.env);
+    t = app();
     p = await newProducer(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-    await dropRedisPrefix(prefix);
   });
 
   it('a direct message leaves each recipient who still had it: INBOX_DELETED where unread, then ARCHIVE_DELETED', async () => {

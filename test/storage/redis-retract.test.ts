@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import type { RedisContext } from '../../src/storage/redis/context.js';
 import { completeJournal } from '../../src/storage/redis/journal.js';
 import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
-import { deleteRedisKeys } from '../harness.js';
 import { msg } from './contract.js';
-import { contextOn, Died, newPrefix, openOn, storeWithHooks, uid } from './redis-helpers.js';
+import { Died, redisStoreSuite, storeWithHooks, uid } from './redis-helpers.js';
 
 /**
  * Retraction on Redis (lua/lib/retract.lua) where the contract suite does not reach: a broadcast's
@@ -13,17 +12,12 @@ import { contextOn, Died, newPrefix, openOn, storeWithHooks, uid } from './redis
  * send that a recovery completes afterwards reaches nobody.
  */
 describe('Redis store: retraction', () => {
-  const prefix = newPrefix();
+  const suite = redisStoreSuite();
+  const { prefix } = suite;
   let store: MessageStore;
   let ctx: RedisContext;
-  beforeAll(async () => {
-    store = await openOn(prefix);
-    ctx = await contextOn(prefix);
-  });
-  afterAll(async () => {
-    await store?.close();
-    ctx?.client.disconnect();
-    await deleteRedisKeys(prefix);
+  beforeAll(() => {
+    [store, ctx] = [suite.store(), suite.ctx()];
   });
 
   it("retracts a broadcast in one global step: a user's delivery goes at their next script", async () => {
