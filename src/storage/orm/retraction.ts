@@ -51,15 +51,14 @@ export class OrmRetraction {
     throw new Error('retract: the scheduled message is still being delivered; try again');
   }
 
-  /** Whether each user had the retracted broadcast: their counts first (which catch them up, removing it). */
+  /** Whether each user had the retracted broadcast: their counts first (which catch them up, removing it); users at once, as the pool allows. */
   async retractedViews(id: string, userIds: readonly string[]): Promise<Map<string, RetractedView>> {
-    const out = new Map<string, RetractedView>();
-    for (const userId of new Set(userIds)) {
+    const view = async (userId: string): Promise<[string, RetractedView]> => {
       const c = await this.o.counts(userId);
       const [r] = isMessageId(id) ? await this.db.sql(RETRACTED_VIEW, { userId, id }) : [];
-      out.set(userId, { had: r !== undefined, wasUnread: r?.was_unread ?? false, unreadCount: c.unread, unseenCount: c.unseen });
-    }
-    return out;
+      return [userId, { had: r !== undefined, wasUnread: r?.was_unread ?? false, unreadCount: c.unread, unseenCount: c.unseen }];
+    };
+    return new Map(await Promise.all([...new Set(userIds)].map(view)));
   }
 
   /** sm_retracted rows past use, in the cleanup's transaction; how many went. */
