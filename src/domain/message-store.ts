@@ -246,7 +246,7 @@ export interface RetractResult {
   /** The recipients who still had it (a broadcast: the users known when it was sent; see the backends). */
   recipientCount: number;
   broadcast: boolean;
-  /** Each recipient who still had it, with their counts after; null for a broadcast (resolved by consumers per user). */
+  /** Each recipient who still had it, with their counts after; null for a broadcast retracted now (resolved by consumers per user); [] when nobody had it. */
   recipients: RetractedRecipient[] | null;
 }
 

@@ -44,7 +44,8 @@ export class OrmRetraction {
       if (s.state === 'cancelled') return { recipientCount: 0, broadcast: false, recipients: [] };
       if (s.state === 'delivered') return s.delivered_id ? this.retract(s.delivered_id) : { recipientCount: 0, broadcast: false, recipients: [] };
       const cancel = await this.o.cancelScheduled(id);
-      if (cancel?.cancelled) return { recipientCount: 0, broadcast: cancel.scheduled.broadcast, recipients: cancel.scheduled.broadcast ? null : [] };
+      // Cancelled in time: nobody ever had it, so no signal (recipients [] even for a broadcast).
+      if (cancel?.cancelled) return { recipientCount: 0, broadcast: cancel.scheduled.broadcast, recipients: [] };
       // Being delivered by another transaction: it becomes delivered (then retracted) when that commits.
       await sleep(CLAIMED_WAIT_MS);
     }

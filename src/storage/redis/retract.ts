@@ -31,7 +31,8 @@ export async function retract(ctx: RedisContext, cancelScheduled: MessageStore['
     }
     if (what === 'other') return retractDirect(ctx, id);
     const cancel = await cancelScheduled(id);
-    if (cancel?.cancelled) return { recipientCount: 0, broadcast: cancel.scheduled.broadcast, recipients: cancel.scheduled.broadcast ? null : [] };
+    // Cancelled in time: nobody ever had it, so no signal (recipients [] even for a broadcast).
+    if (cancel?.cancelled) return { recipientCount: 0, broadcast: cancel.scheduled.broadcast, recipients: [] };
     // Claimed by a deliverer: it becomes delivered (then retracted) within its lease.
     await sleep(CLAIMED_WAIT_MS);
   }

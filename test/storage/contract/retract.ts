@@ -99,6 +99,9 @@ export function retractContract({ it, send, broadcast, listAll, expectCounts }: 
       const pending = await store.schedule(msg({ text: 'later' }), { userIds: [a] }, inMs(DAY));
       expect(await store.retract(pending.id)).toEqual(again);
       expect((await store.cancelScheduled(pending.id))?.cancelled).toBe(false);
+      // A scheduled broadcast cancelled in time reached nobody: no recipients to tell.
+      const broadcastLater = await store.schedule(msg({ text: 'all, later' }), { everyone: true }, inMs(DAY));
+      expect(await store.retract(broadcastLater.id)).toEqual({ recipientCount: 0, broadcast: true, recipients: [] });
       expect(await store.retract(pending.id)).toEqual(again);
 
       const due = await store.schedule(msg({ text: 'now' }), { userIds: [a] }, new Date(Date.now() - 1000));
