@@ -33,6 +33,7 @@ import { w8 } from './workloads/w8-live.js';
 import { w9 } from './workloads/w9-all-states.js';
 import { w10 } from './workloads/w10-counts.js';
 import { w11 } from './workloads/w11-wake.js';
+import { w13 } from './workloads/w13-retract.js';
 
 const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -55,6 +56,7 @@ const PER_BACKEND: [WorkloadName, (ctx: BenchContext, t: BenchTarget) => Promise
   ['W9', w9],
   ['W10', w10],
   ['W11', w11],
+  ['W13', w13],
 ];
 
 async function main() {

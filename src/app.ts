@@ -137,6 +137,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     const reads: LiveReads = {
       counts: (viewer) => messages.counts(viewer),
       broadcastViews: (messageId, userIds) => store.broadcastViews(messageId, userIds),
+      retractedViews: (messageId, userIds) => store.retractedViews(messageId, userIds),
     };
     const realtime = await createRealtime(config, { logger, signals, reads, onLiveEventLag: observability.onLiveEventLag });
     closers.push(() => realtime.close());

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BROADCAST_USAGE, CLEANUP_USAGE, MIGRATE_USAGE, SEND_USAGE, SERVE_USAGE, TOKEN_USAGE, USAGE, UsageError } from './commands/usage.js';
+import { BROADCAST_USAGE, CLEANUP_USAGE, MIGRATE_USAGE, RETRACT_USAGE, SEND_USAGE, SERVE_USAGE, TOKEN_USAGE, USAGE, UsageError } from './commands/usage.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -63,6 +63,11 @@ const COMMANDS: Record<string, Command> = {
     usage: BROADCAST_USAGE,
     options: MESSAGE_OPTIONS,
     run: async (values, env) => (await import('./commands/produce.js')).broadcast(messageArgs(values), env),
+  },
+  retract: {
+    usage: RETRACT_USAGE,
+    options: { id: { type: 'string' } },
+    run: async (values, env) => (await import('./commands/produce.js')).retract({ id: values.id as string | undefined }, env),
   },
   cleanup: {
     usage: CLEANUP_USAGE,

@@ -75,6 +75,7 @@ describe('stored-messages send', () => {
     ['an empty --group-key', ['send', '--to', 'someone', '--text', 'x', '--group-key', ''], /^stored-messages: --group-key: /m],
     ['a --deliver-at without an offset', ['send', '--to', 'someone', '--text', 'x', '--deliver-at', '2030-01-31 09:00'], /--deliver-at: "2030-01-31 09:00" is not an ISO 8601 instant/],
     ['a past --deliver-at', ['broadcast', '--text', 'x', '--deliver-at', '2001-01-01T00:00:00Z'], /^stored-messages: --deliver-at: must be in the future/m],
+    ['a malformed retract --id', ['retract', '--id', 'not-an-id'], /^stored-messages: --id: malformed id/m],
   ])('refuses %s with exit code 2, storing nothing', async (_, args, message) => {
     const before = await deliveries();
     const r = await cli(args.map((a) => (a === 'someone' ? uid('nobody') : a)));

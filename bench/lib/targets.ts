@@ -44,4 +44,6 @@ export const TARGET = {
   w10Rps: 2_500,
   w10Ratio: 1.5,
   w11Ms: 2_000,
+  // Issue 20: retracting a broadcast costs what broadcasting does, whatever the number of users.
+  w13Ms: 50,
 };

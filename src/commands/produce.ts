@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import { isLevelName, type LevelName } from '../domain/levels.js';
 import type { Viewer } from '../domain/messages.js';
-import { encodeMessageId } from '../graphql/ids.js';
+import { decodeMessageId, encodeMessageId } from '../graphql/ids.js';
 import { reportStartupFailure } from '../startup-errors.js';
 import { UsageError } from './usage.js';
 
@@ -70,6 +70,17 @@ export async function broadcast(args: MessageArgs, env: Env): Promise<number> {
   return withApp(env, async (app) => printSent(await app.messages.broadcastMessage(CLI_PRODUCER, input), input.deliverAt));
 }
 
+/** `stored-messages retract --id ID`: takes a sent message back from every recipient, as retractMessage does; prints how many still had it. */
+export async function retract(args: { id: string | undefined }, env: Env): Promise<number> {
+  if (args.id === undefined) throw new UsageError('--id is required');
+  const id = args.id;
+  return withApp(env, async (app) => {
+    const { recipientCount } = await app.messages.retractMessage(CLI_PRODUCER, decodeMessageId('input.id', id));
+    console.log(recipientCount);
+    console.error(`retracted from ${recipientCount} user${recipientCount === 1 ? '' : 's'}`);
+  });
+}
+
 /**
  * Opens the server's storage and live delivery without serving HTTP, runs `work` (which prints its own
  * result), and closes. Resolves with the exit code: 0, 2 for input the use cases refused, 1 otherwise.
@@ -111,6 +122,7 @@ function optionNamed(err: AppError): string {
     'input.category': '--category',
     'input.groupKey': '--group-key',
     'input.deliverAt': '--deliver-at',
+    'input.id': '--id',
   }[err.field ?? ''];
   return option && err.field ? `${option}${err.message.slice(err.field.length)}` : err.message;
 }

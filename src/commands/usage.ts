@@ -11,6 +11,7 @@ Commands:
   token     print a bearer token for a user
   send      store a message for some users and print its id
   broadcast store a message for every known user and print its id
+  retract   take a sent message back from every recipient
   cleanup   reclaim expired messages now
 
 Every command reads the server's environment (DATABASE_URL, AUTH_JWT_SECRET, DATA_DIR, ...).
@@ -60,6 +61,14 @@ export const BROADCAST_USAGE = `Usage: stored-messages broadcast --text TEXT [--
 Stores one message for every known user, as the broadcastMessage mutation does, and prints its id.
 
 ${MESSAGE_OPTIONS}`;
+
+export const RETRACT_USAGE = `Usage: stored-messages retract --id ID
+
+Removes a sent message from every recipient's inbox and archive, as the retractMessage mutation does
+(a scheduled one not delivered yet is cancelled), and prints how many recipients still had it.
+
+  --id ID         the message's id, as send and broadcast printed it
+  --help          this text`;
 
 export const CLEANUP_USAGE = `Usage: stored-messages cleanup
 

@@ -1,5 +1,5 @@
 import type { MessageRecord } from './message.js';
-import type { BroadcastView, InboxCounts } from './message-store.js';
+import type { BroadcastView, InboxCounts, RetractedView } from './message-store.js';
 import type { Viewer } from './messages.js';
 import type { SignalName } from './signals.js';
 
@@ -45,4 +45,6 @@ export interface LiveReads {
   counts(viewer: Viewer): Promise<InboxCounts>;
   /** Many users' view of one broadcast in one call: see MessageStore.broadcastViews. */
   broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>>;
+  /** Many users' view of one retracted broadcast in one call: see MessageStore.retractedViews. */
+  retractedViews(messageId: string, userIds: readonly string[]): Promise<Map<string, RetractedView>>;
 }

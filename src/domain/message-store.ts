@@ -112,6 +112,21 @@ export interface MessageStore {
    */
   deliverDue(now: Date, limit: number): Promise<DeliveredSchedule[]>;
 
+  /**
+   * Removes a sent message from every recipient's inbox and archive (CONTRACT.md §9 "Retraction"). A
+   * schedule id still pending is cancelled (recipientCount 0); one delivered retracts the delivered message.
+   * Null for an id never sent (or a flash message's); retracting again answers recipientCount 0. A
+   * broadcast is retracted in one step whatever the number of users: each user loses it at their next
+   * access, and `retractedViews` tells the live consumers who had it.
+   */
+  retract(messageId: string): Promise<RetractResult | null>;
+
+  /**
+   * For a retracted broadcast reaching live subscribers: whether each user had it when it was retracted,
+   * whether it was unread then, and their counts after. Users who never had it: { had: false }.
+   */
+  retractedViews(messageId: string, userIds: readonly string[]): Promise<Map<string, RetractedView>>;
+
   /** Reclaims up to `limit` expired deliveries/messages and stale idempotency records; returns how many went. */
   cleanupExpired(limit: number): Promise<number>;
 
@@ -225,6 +240,27 @@ export interface ListPage {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
   totalCount: number;
+}
+
+export interface RetractResult {
+  /** The recipients who still had it (a broadcast: the users known when it was sent; see the backends). */
+  recipientCount: number;
+  broadcast: boolean;
+  /** Each recipient who still had it, with their counts after; null for a broadcast retracted now (resolved by consumers per user); [] when nobody had it. */
+  recipients: RetractedRecipient[] | null;
+}
+
+export interface RetractedRecipient {
+  userId: string;
+  wasUnread: boolean;
+  counts: InboxCounts;
+}
+
+export interface RetractedView {
+  had: boolean;
+  wasUnread: boolean;
+  unreadCount: number;
+  unseenCount: number;
 }
 
 export interface BroadcastView {

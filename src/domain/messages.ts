@@ -6,6 +6,7 @@ import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
 import { createPreferences } from './preferences.js';
 import { deliveredRecord, reviveMessage, type MessageRecord, type NewMessage } from './message.js';
+import { createRetraction } from './retraction.js';
 import { createSchedules } from './schedules.js';
 import { emitSent, sentView, userSignal, type Signals } from './signals.js';
 import * as v from './validate.js';
@@ -160,6 +161,7 @@ export function createMessages(o: MessagesOptions) {
     ...createPreferences({ store: o.store, touch }),
     ...createInboxStates({ store: o.store, signals: o.signals, touch }),
     ...createSchedules({ store: o.store }),
+    ...createRetraction({ store: o.store, signals: o.signals }),
 
     /** Makes a caller with a user token a known user (broadcasts reach known users); producers never become users this way. */
     register: touch,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { MessageRecord } from './message.js';
-import type { InboxCounts, SendResult } from './message-store.js';
+import type { InboxCounts, RetractResult, SendResult } from './message-store.js';
 
 /** The original's four signals, ARCHIVE_DELETED, and the inbox states' (contract section 8), named as the GraphQL InboxSignal enum. */
 export type SignalName =
@@ -80,15 +80,30 @@ export function sentView(result: SendResult): MessageRecord {
 }
 
 /**
+ * A retraction's signals (CONTRACT.md §9): a broadcast's INBOX_DELETED and ARCHIVE_DELETED (each consumer
+ * resolves who had it), or for each recipient who still had it INBOX_DELETED when it was unread, then
+ * ARCHIVE_DELETED, with their counts after.
+ */
+export function emitRetracted(signals: Signals, messageId: string, result: RetractResult): void {
+  const ids = [messageId];
+  if (result.recipients === null) {
+    if (result.broadcast) for (const signal of ['INBOX_DELETED', 'ARCHIVE_DELETED'] as const) signals.emit({ kind: 'broadcast', signal, message: null, messageIds: ids });
+    return;
+  }
+  for (const r of result.recipients) {
+    if (r.wasUnread) signals.emit(userSignal('INBOX_DELETED', r.userId, ids, r.counts));
+    signals.emit(userSignal('ARCHIVE_DELETED', r.userId, ids, r.counts));
+  }
+}
+
+/**
  * A broadcast: one event for every known user, never one per user (the cost of a broadcast does
  * not grow with the number of users). Consumers resolve per-user counts for the users they serve.
  */
-export interface BroadcastSignal {
-  kind: 'broadcast';
-  signal: 'ARCHIVE_STORED' | 'INBOX_STORED';
-  message: MessageRecord;
-  messageIds: string[];
-}
+export type BroadcastSignal =
+  | { kind: 'broadcast'; signal: 'ARCHIVE_STORED' | 'INBOX_STORED'; message: MessageRecord; messageIds: string[] }
+  /** A retracted broadcast: consumers tell each user's by MessageStore.retractedViews (INBOX_DELETED only where it was unread). */
+  | { kind: 'broadcast'; signal: 'INBOX_DELETED' | 'ARCHIVE_DELETED'; message: null; messageIds: string[] };
 
 /** A flash (non-persisted) message for one user: live subscribers see it, no signal names it. */
 export interface FlashAdded {

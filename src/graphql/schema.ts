@@ -6,6 +6,7 @@ import './message.schema.js';
 import './mutation.schema.js';
 import './inbox-states.schema.js';
 import './schedule.schema.js';
+import './retract.schema.js';
 import './subscription.schema.js';
 import './user.schema.js';
 import './preferences.schema.js';

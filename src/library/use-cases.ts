@@ -4,7 +4,7 @@ import type { StatesPayload } from '../domain/inbox-states.js';
 import type { CategoryPreference, InboxCounts } from '../domain/message-store.js';
 import type { MessageInput, Messages, Viewer } from '../domain/messages.js';
 import * as v from '../domain/validate.js';
-import { withGlobalIds } from '../graphql/ids.js';
+import { decodeMessageId, withGlobalIds } from '../graphql/ids.js';
 import { toInput } from '../graphql/mutation.schema.js';
 import { messageView, type Message } from './views.js';
 
@@ -100,6 +100,8 @@ export interface StoredMessagesUseCases {
   preferences(userId: string): Promise<CategoryPreference[]>;
   /** Enables or disables a category for what is sent to the user from now on (at most 1,000 categories a user). */
   setPreference(userId: string, input: CategoryPreference): Promise<CategoryPreference>;
+  /** Removes a sent message (its global id) from every recipient's inbox and archive; `recipientCount`: those who still had it. */
+  retractMessage(id: string): Promise<{ recipientCount: number }>;
 }
 
 /** The library writes as one producer: idempotency keys of addMessageFor and broadcastMessage are scoped to it. */
@@ -187,6 +189,10 @@ export function libraryUseCases(messages: Messages): StoredMessagesUseCases {
     async setPreference(userId, input) {
       if (typeof input.category !== 'string') throw badInput('input.category', 'must be a string');
       return messages.setPreference(userViewer(userId), { category: input.category, enabled: input.enabled });
+    },
+    async retractMessage(id) {
+      if (typeof id !== 'string') throw badInput('input.id', 'must be a string');
+      return messages.retractMessage(LIBRARY_PRODUCER, decodeMessageId('input.id', id));
     },
   };
 }

@@ -72,7 +72,8 @@ export function messageView(m: MessageRecord): Message {
  */
 export type SignalEvent =
   | { signal: SignalName; broadcast: false; userId: string; messageIds: string[]; unreadCount: number; unseenCount: number; until: Date | null; category: string | null; message: Message | null }
-  | { signal: 'ARCHIVE_STORED' | 'INBOX_STORED'; broadcast: true; userId: null; messageIds: string[]; unreadCount: null; unseenCount: null; until: null; category: null; message: Message };
+  | { signal: 'ARCHIVE_STORED' | 'INBOX_STORED'; broadcast: true; userId: null; messageIds: string[]; unreadCount: null; unseenCount: null; until: null; category: null; message: Message }
+  | { signal: 'INBOX_DELETED' | 'ARCHIVE_DELETED'; broadcast: true; userId: null; messageIds: string[]; unreadCount: null; unseenCount: null; until: null; category: null; message: null };
 
 export interface StoredMessagesSignals {
   /**
@@ -90,7 +91,9 @@ export function signalsView(signals: Signals): StoredMessagesSignals {
         if (change.kind === 'flash') return;
         const messageIds = change.messageIds.map((id) => encodeMessageId(id, true));
         if (change.kind === 'broadcast') {
-          return listener({ signal: change.signal, broadcast: true, userId: null, messageIds, unreadCount: null, unseenCount: null, until: null, category: null, message: messageView(change.message) });
+          const none = { broadcast: true, userId: null, messageIds, unreadCount: null, unseenCount: null, until: null, category: null } as const;
+          // A retracted broadcast's two signals carry no message (each user's is resolved by who had it).
+          return listener(change.message === null ? { ...none, signal: change.signal, message: null } : { ...none, signal: change.signal, message: messageView(change.message) });
         }
         const message = change.message ? messageView(change.message) : null;
         const { signal, userId, unreadCount, unseenCount } = change;

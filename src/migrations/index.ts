@@ -7,6 +7,7 @@ import { Migration20261207003426 } from './Migration20261207003426.js';
 import { Migration20261207120000 } from './Migration20261207120000.js';
 import { Migration20261207150000 } from './Migration20261207150000.js';
 import { Migration20261207180000 } from './Migration20261207180000.js';
+import { Migration20261207200000 } from './Migration20261207200000.js';
 
 /** Every migration, in order. `npm run migration:create` writes a new file; add it here. */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261207120000', class: Migration20261207120000 },
   { name: 'Migration20261207150000', class: Migration20261207150000 },
   { name: 'Migration20261207180000', class: Migration20261207180000 },
+  { name: 'Migration20261207200000', class: Migration20261207200000 },
 ];

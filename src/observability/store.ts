@@ -27,6 +27,8 @@ const CALLS = [
   'scheduled',
   'cancelScheduled',
   'deliverDue',
+  'retract',
+  'retractedViews',
   'cleanupExpired',
 ] as const satisfies readonly (keyof MessageStore)[];
 

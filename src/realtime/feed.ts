@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { LiveInboxEvent, LiveItem, LiveReads } from '../domain/live.js';
-import type { InboxCounts } from '../domain/message-store.js';
+import type { InboxCounts, RetractedView } from '../domain/message-store.js';
 import type { Viewer } from '../domain/messages.js';
 import { encodeEventCursor, type EventPosition } from './cursor.js';
 import { compareIds, idTime, LOG_START, type EventTransport, type LogEntry, type LogRead, type Stream, type Wire } from './log.js';
@@ -32,6 +32,8 @@ export interface FeedDeps {
   leave(feed: Feed): void;
   /** A broadcast as this viewer sees it: whether it is theirs (when `check`), and their unread and unseen counts now (when `count`). */
   resolveBroadcast(feed: Feed, messageId: string, o: { check: boolean; count: boolean }): Promise<BroadcastResolution>;
+  /** A retracted broadcast as this viewer sees it: whether they had it, whether it was unread, their counts after. */
+  resolveRetraction(feed: Feed, messageId: string): Promise<RetractedView>;
 }
 
 export interface BroadcastResolution {
@@ -285,8 +287,14 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
     let unreadCount = entry.event.unreadCount;
     // Entries logged before inbox states existed have no unseen count: then seen was read.
     let unseenCount = entry.event.unseenCount ?? unreadCount;
-    if (stream === 'broadcast') {
-      if (!message) return;
+    if (stream === 'broadcast' && !message) {
+      // A retracted broadcast: an event only for those who had it (INBOX_DELETED where it was unread).
+      if (this.o.mode !== 'events' || !messageIds[0]) return;
+      const v = await this.deps.resolveRetraction(this, messageIds[0]);
+      if (!v.had || (signal === 'INBOX_DELETED' && !v.wasUnread)) return;
+      unreadCount = v.unreadCount;
+      unseenCount = v.unseenCount;
+    } else if (stream === 'broadcast' && message) {
       // Is it theirs? A producer may not be a user at all; a user is, for every broadcast appended well
       // after this feed made them known (a broadcast committed just before that, and appended just
       // after the feed read its start, is not theirs: those few are checked in storage).

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LiveHub, LiveReads, OpenLive } from '../domain/live.js';
 import type { Signals } from '../domain/signals.js';
 import { decodeEventCursor } from './cursor.js';
-import type { BroadcastView } from '../domain/message-store.js';
+import type { BroadcastView, RetractedView } from '../domain/message-store.js';
 import { Feed, type BroadcastResolution, type FeedDeps } from './feed.js';
 import type { EventTransport, Wire, WireTarget } from './log.js';
 import { Publisher } from './publisher.js';
@@ -50,8 +50,8 @@ export class FeedHub implements LiveHub {
   private readonly users = new Map<string, UserFeeds>();
   private readonly feeds = new Set<Feed>();
   private readonly publisher: Publisher;
-  private readonly resolutions = new Map<string, Map<string, Promise<BroadcastResolution>>>();
-  private readonly pendingViews = new Map<string, Map<string, { promise: Promise<BroadcastView>; resolve: (v: BroadcastView) => void; reject: (err: unknown) => void }>>();
+  private readonly resolutions = new Map<string, Map<string, Promise<BroadcastResolution | RetractedView>>>();
+  private readonly pendingViews = new Map<string, Map<string, Waiter<BroadcastView | RetractedView>>>();
   private readonly deps: FeedDeps;
   private readonly limiter: Limiter;
   private readonly starts: Limiter;
@@ -75,6 +75,7 @@ export class FeedHub implements LiveHub {
       join: (feed) => this.join(feed),
       leave: (feed) => this.leave(feed),
       resolveBroadcast: (feed, messageId, r) => this.resolveBroadcast(feed, messageId, r),
+      resolveRetraction: (feed, messageId) => this.resolved(messageId, `r\u0000${feed.userId}`, () => this.viewOf('retracted', messageId, feed.userId) as Promise<RetractedView>),
       onLiveEventLag: o.onLiveEventLag,
     };
     transport.onWire((target, wire) => this.dispatch(target, wire));
@@ -170,37 +171,39 @@ export class FeedHub implements LiveHub {
    * One user's view of a broadcast, gathered with every other request for the same broadcast made in
    * the same turn of the event loop, and resolved in batches through `reads.broadcastViews` (bounded by the limiter).
    */
-  private viewOf(messageId: string, userId: string): Promise<BroadcastView> {
-    let batch = this.pendingViews.get(messageId);
+  private viewOf(kind: ViewKind, messageId: string, userId: string): Promise<BroadcastView | RetractedView> {
+    const at = `${kind}:${messageId}`;
+    let batch = this.pendingViews.get(at);
     if (!batch) {
       batch = new Map();
-      this.pendingViews.set(messageId, batch);
-      setImmediate(() => this.flushViews(messageId));
+      this.pendingViews.set(at, batch);
+      setImmediate(() => this.flushViews(kind, messageId));
     }
     let waiter = batch.get(userId);
     if (!waiter) {
-      let resolve!: (v: BroadcastView) => void;
+      let resolve!: (v: BroadcastView | RetractedView) => void;
       let reject!: (err: unknown) => void;
-      const promise = new Promise<BroadcastView>((res, rej) => ((resolve = res), (reject = rej)));
+      const promise = new Promise<BroadcastView | RetractedView>((res, rej) => ((resolve = res), (reject = rej)));
       waiter = { promise, resolve, reject };
       batch.set(userId, waiter);
     }
     return waiter.promise;
   }
 
-  private flushViews(messageId: string) {
-    const batch = this.pendingViews.get(messageId);
-    this.pendingViews.delete(messageId);
+  private flushViews(kind: ViewKind, messageId: string) {
+    const at = `${kind}:${messageId}`;
+    const batch = this.pendingViews.get(at);
+    this.pendingViews.delete(at);
     if (!batch) return;
     const users = [...batch.keys()];
     const size = this.o.broadcastBatch ?? 500;
     for (let i = 0; i < users.length; i += size) {
       const chunk = users.slice(i, i + size);
       this.limiter
-        .run(() => this.o.reads.broadcastViews(messageId, chunk))
+        .run((): Promise<Map<string, BroadcastView | RetractedView>> => (kind === 'broadcast' ? this.o.reads.broadcastViews(messageId, chunk) : this.o.reads.retractedViews(messageId, chunk)))
         .then(
           (views) => {
-            for (const id of chunk) batch.get(id)!.resolve(views.get(id) ?? { has: false, unreadCount: 0, unseenCount: 0 });
+            for (const id of chunk) batch.get(id)!.resolve(views.get(id) ?? (kind === 'broadcast' ? { has: false, unreadCount: 0, unseenCount: 0 } : { had: false, wasUnread: false, unreadCount: 0, unseenCount: 0 }));
           },
           (err) => {
             for (const id of chunk) batch.get(id)!.reject(err);
@@ -210,18 +213,25 @@ export class FeedHub implements LiveHub {
   }
 
   private resolveBroadcast(feed: Feed, messageId: string, r: { check: boolean; count: boolean }): Promise<BroadcastResolution> {
+    const key = `${feed.userId}\u0000${feed.o.viewer.producer}\u0000${r.check}\u0000${r.count}`;
+    return this.resolved(messageId, key, () =>
+      (this.viewOf('broadcast', messageId, feed.userId) as Promise<BroadcastView>).then((v) =>
+        r.check && !v.has ? { visible: false, counts: null } : { visible: true, counts: r.count ? { unread: v.unreadCount, unseen: v.unseenCount } : null },
+      ),
+    );
+  }
+
+  /** One resolution per message and key, shared by the feeds here while the message is among the newest few. */
+  private resolved<T extends BroadcastResolution | RetractedView>(messageId: string, key: string, make: () => Promise<T>): Promise<T> {
     let perMessage = this.resolutions.get(messageId);
     if (!perMessage) {
       perMessage = new Map();
       this.resolutions.set(messageId, perMessage);
       if (this.resolutions.size > RECENT_BROADCASTS) this.resolutions.delete(this.resolutions.keys().next().value!);
     }
-    const key = `${feed.userId}\u0000${feed.o.viewer.producer}\u0000${r.check}\u0000${r.count}`;
-    let found = perMessage.get(key);
+    let found = perMessage.get(key) as Promise<T> | undefined;
     if (!found) {
-      found = this.viewOf(messageId, feed.userId).then((v) =>
-        r.check && !v.has ? { visible: false, counts: null } : { visible: true, counts: r.count ? { unread: v.unreadCount, unseen: v.unseenCount } : null },
-      );
+      found = make();
       perMessage.set(key, found);
       // A failure is not remembered: the next subscriber of this user asks again.
       found.catch(() => perMessage.delete(key));
@@ -229,6 +239,9 @@ export class FeedHub implements LiveHub {
     return found;
   }
 }
+
+type ViewKind = 'broadcast' | 'retracted';
+type Waiter<V> = { promise: Promise<V>; resolve: (v: V) => void; reject: (err: unknown) => void };
 
 /** At most `max` tasks at a time, the rest in arrival order. */
 class Limiter {

@@ -11,7 +11,7 @@ const brief = (c: InboxChange) =>
   c.kind === 'user'
     ? { signal: c.signal, userId: c.userId, messageIds: c.messageIds, unreadCount: c.unreadCount, messageId: c.message?.id ?? null }
     : c.kind === 'broadcast'
-      ? { signal: c.signal, broadcast: true, messageIds: c.messageIds, messageId: c.message.id }
+      ? { signal: c.signal, broadcast: true, messageIds: c.messageIds, messageId: c.message?.id ?? null }
       : { flash: true, userId: c.userId, messageId: c.message.id };
 
 describe.each(BACKENDS)('in-process signals on %s', (backend) => {

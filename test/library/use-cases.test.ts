@@ -81,6 +81,31 @@ describe('library use cases: the mutations’ rules and payloads, with global id
     });
   });
 
+  it('retracts a message by its global id: each who had it gets its signals, a second retraction reaches nobody', async () => {
+    const events: SignalEvent[] = [];
+    const off = host.stored.signals.on((e) => void events.push(e));
+    try {
+      const [a, b] = [uid(), uid()];
+      const sent = await host.stored.messages.addMessageFor({ userIds: [a, b], level: 'STORED_INFO', text: 'oops' });
+      await host.stored.messages.markRead(b, [sent.message.id]); // its INBOX_DELETED is the read's
+      events.length = 0;
+      expect(await host.stored.messages.retractMessage(sent.message.id)).toEqual({ recipientCount: 2 });
+      expect(await host.stored.messages.retractMessage(sent.message.id)).toEqual({ recipientCount: 0 });
+      // In order for each user (users in any order).
+      const of = (user: string) => events.filter((e) => e.userId === user).map((e) => [e.signal, e.messageIds, e.unreadCount]);
+      expect([of(a), of(b)]).toEqual([
+        [
+          ['INBOX_DELETED', [sent.message.id], 0],
+          ['ARCHIVE_DELETED', [sent.message.id], 0],
+        ],
+        [['ARCHIVE_DELETED', [sent.message.id], 0]],
+      ]);
+      await expect(host.stored.messages.retractMessage('not an id!')).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.id' });
+    } finally {
+      off();
+    }
+  });
+
   it('fires the signals of each change once, with global ids and the counts after it', async () => {
     const events: SignalEvent[] = [];
     const off = host.stored.signals.on((e) => void events.push(e));
@@ -92,7 +117,7 @@ describe('library use cases: the mutations’ rules and payloads, with global id
       const broadcast = await host.stored.messages.broadcastMessage({ level: 'WARNING', text: 'for all' });
       dataOf(await gql(user.token, MARK_READ, { i: [sent.message.id] }));
       await host.stored.messages.deleteMessages(user.sub, [sent.message.id]);
-      const mine = events.filter((e) => e.userId === user.sub || (e.broadcast && e.message.id === broadcast.message.id));
+      const mine = events.filter((e) => e.userId === user.sub || (e.broadcast && e.message?.id === broadcast.message.id));
       expect(mine.map((e) => [e.signal, e.broadcast, e.messageIds, e.unreadCount])).toEqual([
         ['ARCHIVE_STORED', false, [sent.message.id], 1],
         ['INBOX_STORED', false, [sent.message.id], 1],

@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { App } from '../../src/app.js';
 import { REDIS_URL, TEST_SECRET } from '../env.js';
-import { type Backend, type GqlResult } from '../harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestApp, type Backend, type GqlResult, type TestApp } from '../harness.js';
 import { waitFor } from '../support.js';
 
 /** Live delivery runs in-process (no REDIS_URL) or through Redis; the suites run on both. */
@@ -23,6 +24,20 @@ export const PUBSUB_SETUPS: [PubSubMode, Backend][] = [
 export function liveEnv(mode: PubSubMode, extra: Record<string, string> = {}): { env: Record<string, string>; prefix: string } {
   const prefix = `smlive:${randomBytes(5).toString('hex')}:`;
   return { prefix, env: { REDIS_PREFIX: prefix, ...(mode === 'redis' ? { REDIS_URL } : {}), ...extra } };
+}
+
+/** For a describe block: a test app in one PUBSUB_SETUPS row's setup, started before its tests and closed (its Redis keys too) after. */
+export function liveAppSuite(mode: PubSubMode, backend: Backend, extra: Record<string, string> = {}): () => TestApp {
+  let t: TestApp | undefined;
+  const live = liveEnv(mode, extra);
+  beforeAll(async () => {
+    t = await startTestApp(backend, live.env);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await dropRedisPrefix(live.prefix);
+  });
+  return () => t!;
 }
 
 /** Deletes the keys under a prefix this test run created (SCAN + DEL of our own prefix; never FLUSHDB). */

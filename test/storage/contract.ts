@@ -11,6 +11,7 @@ import { isolationContract } from './contract/isolation.js';
 import { listContract } from './contract/list.js';
 import { preferencesContract } from './contract/preferences.js';
 import { readStateContract } from './contract/read-state.js';
+import { retractContract } from './contract/retract.js';
 import { scheduleContract } from './contract/schedule.js';
 import { sendContract } from './contract/send.js';
 import { snoozeContract } from './contract/snooze.js';
@@ -49,5 +50,6 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     preferencesContract(contract);
     groupingContract(contract);
     scheduleContract(contract);
+    retractContract(contract);
   });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { openRedis } from '../../src/redis/connection.js';
@@ -9,6 +10,7 @@ import { openStorage } from '../../src/storage/index.js';
 import { openRedisStore } from '../../src/storage/redis/index.js';
 import type { JournalHooks } from '../../src/storage/redis/journal.js';
 import { REDIS_URL } from '../env.js';
+import { deleteRedisKeys } from '../harness.js';
 
 /**
  * Helpers for the Redis store's tests: stores on key prefixes of their own, and for interrupted sends,
@@ -49,4 +51,23 @@ export function gate(): { wait: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { wait, open };
+}
+
+/**
+ * For a describe block: the Redis store and a context on a key prefix of its own, opened before its
+ * tests and closed (keys removed) after; `prefix` for more stores on the same keys.
+ */
+export function redisStoreSuite(): { prefix: string; store: () => MessageStore; ctx: () => RedisContext } {
+  const prefix = newPrefix();
+  let store: MessageStore | undefined;
+  let ctx: RedisContext | undefined;
+  beforeAll(async () => {
+    [store, ctx] = await Promise.all([openOn(prefix), contextOn(prefix)]);
+  });
+  afterAll(async () => {
+    await store?.close();
+    ctx?.client.disconnect();
+    await deleteRedisKeys(prefix);
+  });
+  return { prefix, store: () => store!, ctx: () => ctx! };
 }

@@ -5,22 +5,31 @@
  */
 import { PREPARED_MAX_IDS, jsonList, type Db, type Sql } from './db.js';
 import { CATCH_UP, LOWER_UPTO } from './sql/broadcasts.js';
+import { DELETE_MANY } from './sql/delete.js';
+import { RECORD_RETRACTED, RETRACTED_HELD } from './sql/retract.js';
 import { LOCK_USER } from './sql/users.js';
 
 export class UserAccess {
   constructor(private readonly db: Db) {}
 
   /**
-   * Copies pending broadcasts into the users' deliveries (CATCH_UP), in the caller's transaction. A
+   * Copies pending broadcasts into the users' deliveries (CATCH_UP), and removes the retracted ones they
+   * have (retraction.ts), in the caller's transaction. A
    * broadcast that lies below a user's read watermark (it took its id before their last mark-all-read,
    * and committed after) first lowers that watermark, so it arrives unread; the users stay locked in between.
    */
   async catchUp(sql: Sql, userIds: readonly string[]): Promise<void> {
+    // Retracted broadcasts the users still have, found from the watermark the catch-up moves past their markers.
+    const held = await sql(RETRACTED_HELD, { userIds: jsonList(userIds) });
     for (let attempt = 1; ; attempt++) {
       const blocked = await sql(CATCH_UP, { userIds: jsonList(userIds) });
-      if (blocked.length === 0) return;
+      if (blocked.length === 0) break;
       if (attempt >= 3) throw new Error(`could not deliver broadcasts below the read watermark of ${blocked.length} users`);
       for (const b of blocked) await sql(LOWER_UPTO, { userId: b.user_id, below: b.first, seen: true, read: true, archived: true });
+    }
+    for (const h of held) {
+      const [row] = await sql(DELETE_MANY, { userId: h.user_id, ids: jsonList(h.ids), waitsForBroadcasts: false });
+      if (row.deleted) await sql(RECORD_RETRACTED, { userId: h.user_id, ids: jsonList(row.deleted), unread: jsonList(row.unread_ids ?? []) });
     }
   }
 

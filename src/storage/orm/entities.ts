@@ -85,6 +85,12 @@ export const MessageEntity = defineEntity({
     groupKey: p.string().length(255).nullable(),
     /** Copied to users who disabled the category too (broadcasts apply preferences when copied). */
     critical: p.boolean().default(false),
+    /** Retracted (retraction.ts): a broadcast is copied to nobody any more. */
+    retracted: p.boolean().default(false),
+    /** On the marker broadcast row a broadcast's retraction adds: the retracted broadcast's id. */
+    retracts: p.bigint('string').nullable(),
+    /** A broadcast's known users when it was sent. */
+    recipientCount: p.integer().nullable(),
   },
   indexes: [
     { name: 'sm_message_broadcast_idx', expression: 'create index "sm_message_broadcast_idx" on "sm_message" ("id") where "broadcast"' },
@@ -248,4 +254,18 @@ export const ScheduleEntity = defineEntity({
   ],
 });
 
-export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, CategoryMarkEntity, StatsEntity, IdempotencyEntity, LeaseEntity, ScheduleEntity];
+/** What a retraction removed from a user's inbox, and whether it was unread then (live events of a retracted broadcast). */
+export const RetractedEntity = defineEntity({
+  name: 'SmRetracted',
+  tableName: 'sm_retracted',
+  properties: {
+    userId: p.string().length(255).primary(),
+    messageId: p.bigint('string').primary(),
+    wasUnread: p.boolean(),
+    at: p.datetime().defaultRaw('now()'),
+  },
+  primaryKeys: ['userId', 'messageId'],
+  indexes: [{ name: 'sm_retracted_at_idx', properties: ['at'] }],
+});
+
+export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, CategoryMarkEntity, StatsEntity, IdempotencyEntity, LeaseEntity, ScheduleEntity, RetractedEntity];

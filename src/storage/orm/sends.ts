@@ -17,7 +17,7 @@ import * as maintenance from './sql/maintenance.js';
 import { LOCK_RECIPIENTS, REGISTER_RECIPIENTS, SEND } from './sql/send.js';
 import { KNOWN_USERS, UNREAD_OF } from './sql/users.js';
 
-const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see CATCH_UP)
+export const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see CATCH_UP)
 /**
  * Group commit of direct sends (directSends): statements running at once, and sends per statement at most.
  * One at a time: the sends that wait meanwhile go as one bigger statement and one commit.

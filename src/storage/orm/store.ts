@@ -30,6 +30,7 @@ import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
 import { DUE } from './sql/states.js';
+import { OrmRetraction } from './retraction.js';
 import { OrmSchedules } from './schedules.js';
 import { OrmSends } from './sends.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
@@ -52,6 +53,8 @@ export class OrmMessageStore implements MessageStore {
   private readonly access: UserAccess;
   /** Scheduled messages (schedules.ts), delivered through this store's own claim and sends. */
   private readonly schedules: OrmSchedules;
+  /** Retraction (retraction.ts). */
+  private readonly retraction: OrmRetraction;
 
   private cleanups = 0;
   /** Deliveries written since the last ANALYZE, sm_delivery's size then, and the ANALYZE running now. */
@@ -94,6 +97,7 @@ export class OrmMessageStore implements MessageStore {
       sendMany: (sql, sends) => this.sends.sendMany(sql, sends),
       broadcast: (sql, m) => this.sends.broadcast(sql, m),
     });
+    this.retraction = new OrmRetraction(db, { access: this.access, cancelScheduled: (id) => this.cancelScheduled(id), counts: (userId) => this.counts(userId) });
   }
 
   async ensureUser(userId: string): Promise<void> {
@@ -183,7 +187,7 @@ export class OrmMessageStore implements MessageStore {
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = ids.filter(isMessageId);
     const statement = wanted.length === 1 ? DELETE_ONE : DELETE_MANY;
-    const row = await this.access.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted) }))[0], { ids: wanted.length });
+    const row = await this.access.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted), waitsForBroadcasts: true }))[0], { ids: wanted.length });
     const deleted = new Set(row.deleted ?? []);
     const counts = countsOf(row);
     return { deleted: [...deleted], notFound: [...new Set(ids.filter((id) => !deleted.has(id)))], unreadCount: counts.unread, counts };
@@ -248,7 +252,7 @@ export class OrmMessageStore implements MessageStore {
       }
       const m = await sql(maintenance.CLEANUP_MESSAGES, { limit });
       const i = await sql(maintenance.CLEANUP_IDEMPOTENCY, { ttlSeconds: IDEMPOTENCY_TTL_SECONDS, limit });
-      return (d?.n ?? 0) + m.length + i.length + (await this.schedules.cleanup(sql, limit));
+      return (d?.n ?? 0) + m.length + i.length + (await this.schedules.cleanup(sql, limit)) + (await this.retraction.cleanup(sql, limit));
     });
   }
 
@@ -284,6 +288,8 @@ export class OrmMessageStore implements MessageStore {
   scheduled: MessageStore['scheduled'] = (q) => this.schedules.scheduled(q);
   cancelScheduled: MessageStore['cancelScheduled'] = (id) => this.schedules.cancelScheduled(id);
   deliverDue: MessageStore['deliverDue'] = (now, limit) => this.schedules.deliverDue(now, limit);
+  retract: MessageStore['retract'] = (id) => this.retraction.retract(id);
+  retractedViews: MessageStore['retractedViews'] = (id, userIds) => this.retraction.retractedViews(id, userIds);
 
   async close(): Promise<void> {
     await this.analysis;

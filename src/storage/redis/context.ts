@@ -38,14 +38,19 @@ export class RedisContext {
     const own = encodeUserArgs[name](args);
     if (!this.cluster) return (await this.scripts.run(name, this.localKeys(userId), [userId, 'local', ...own])).slice(2);
     const keys = this.keys.user(userId);
-    let T = top ?? (await this.scripts.broadcastsSince({ after: '' }))[0];
-    let from = T;
-    let list: string[] = [];
+    // A caller that read the top itself skips the retractions (rtop ''): the user's next script removes them.
+    let { top: T, rtop: RT } = top !== undefined ? { top, rtop: '' } : await this.scripts.broadcastsSince({ after: '', rafter: '' });
+    let [from, rfrom] = [T, RT];
+    let [list, retracted] = [[] as string[], [] as string[]];
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
-      const r = await this.scripts.run(name, keys, [userId, 'cluster', T, from, list.length / 2, ...list, ...own]);
+      const r = await this.scripts.run(name, keys, [userId, 'cluster', T, from, list.length / 2, ...list, RT, rfrom, retracted.length, ...retracted, ...own]);
       if (r[0] === 'behind') {
-        from = r[1];
-        [T, ...list] = await this.scripts.broadcastsSince({ after: from });
+        // 'r<watermark>': the user's retractions are behind; else their broadcasts are.
+        if (r[1].startsWith('r')) rfrom = r[1].slice(1);
+        else from = r[1];
+        const more = await this.scripts.broadcastsSince({ after: from, rafter: rfrom });
+        [T, list, retracted] = [more.top, more.list, more.retracted];
+        if (RT !== '') RT = more.rtop;
         continue;
       }
       // The per-user step comes first, then the global schedule: see cleanup.ts for why this order.

@@ -54,6 +54,8 @@ export async function completeJournal(
   const hooks = o.hooks ?? {};
   const spec = `${e.level}|${e.createdAt}|${e.deliveredAt}|${e.expiresAt}${e.tail ?? ''}`;
   await ctx.client.set(ctx.keys.body(e.id), e.body);
+  // Whom a retraction visits, gone with the message's expiry (lua/lib/retract.lua keep_recipients).
+  if (e.kind === 'direct') await (e.expiresAt ? ctx.client.set(ctx.keys.recipients(e.id), JSON.stringify(e.users), 'PXAT', e.expiresAt) : ctx.client.set(ctx.keys.recipients(e.id), JSON.stringify(e.users)));
   if (e.kind === 'direct' && !ctx.cluster) {
     // A single server: chunks of users per script, each atomic and idempotent per user. A few chunks
     // are in flight at once, so Redis runs one while the next is on its way.
@@ -70,7 +72,7 @@ export async function completeJournal(
     }
   } else if (e.kind === 'direct' && e.users.length) {
     const registered = o.registered ?? ((await ctx.client.hmget(ctx.keys.global.knownUsers, ...e.users)) as (string | null)[]);
-    const top = o.top ?? (await ctx.scripts.broadcastsSince({ after: '' }))[0];
+    const top = o.top ?? (await ctx.scripts.broadcastsSince({ after: '', rafter: '' })).top;
     for (let i = 0; i < e.users.length; i += DELIVERY_CONCURRENCY) {
       await Promise.all(
         e.users.slice(i, i + DELIVERY_CONCURRENCY).map(async (user, j) => {

@@ -51,6 +51,10 @@ export interface GlobalKeys {
   journalDue: string;
   /** user -> when their next snoozed delivery wakes (wakeDue). */
   wakeDue: string;
+  /** Retracted message ids (lua/lib/retract.lua); a broadcast's scored by its retraction number. */
+  retractions: string;
+  /** broadcast id -> the users known when it was sent (a retraction's recipientCount). */
+  broadcastRecipients: string;
 }
 
 export class RedisKeys {
@@ -72,6 +76,8 @@ export class RedisKeys {
       journal: g('journal'),
       journalDue: g('journal-due'),
       wakeDue: g('wake-due'),
+      retractions: g('retractions'),
+      broadcastRecipients: g('broadcast-recipients'),
     };
     this.bodyPrefix = `${prefix}{message:`;
   }
@@ -94,6 +100,11 @@ export class RedisKeys {
 
   body(messageId: string): string {
     return `${this.bodyPrefix}${messageId}}`;
+  }
+
+  /** A direct message's addressed users (JSON), beside its body: whom a retraction visits. */
+  recipients(messageId: string): string {
+    return `${this.bodyPrefix}${messageId}}:to`;
   }
 
   /** Idempotency record; the scope's length keeps scope/key pairs unambiguous. */

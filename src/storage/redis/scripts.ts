@@ -9,33 +9,34 @@ import type { RedisKeys } from './keys.js';
 export type Reply = string[];
 
 /** Library files some scripts need besides lib/base, read-state, delivery and deliver (each script carries only what it uses). */
-const STATES = 'lib/states.lua';
-const WALK = [STATES, 'lib/walk.lua'];
-const FORGET = [STATES, 'lib/forget.lua'];
+const WALK = ['lib/walk.lua'];
 const SEND = ['lib/send.lua'];
 
 /**
  * The storage scripts, one `.lua` file each under lua/ with its keys and arguments in its header;
- * every one gets lua/lib/base.lua, read-state.lua, delivery.lua and deliver.lua first, then the lib files it names.
+ * every one gets lua/lib/base.lua, read-state.lua, delivery.lua, states.lua, forget.lua, retract.lua and
+ * deliver.lua first (the prelude's catch-up removes retracted broadcasts), then the lib files it names.
  */
 const SOURCE = {
   dir: new URL('./lua/', import.meta.url),
-  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/delivery.lua', 'lib/deliver.lua'],
+  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/delivery.lua', 'lib/states.lua', 'lib/forget.lua', 'lib/retract.lua', 'lib/deliver.lua'],
   scripts: {
     // Per-user scripts (run through RedisContext.userOp, after the broadcast catch-up).
     list: { file: 'list.lua', lib: WALK },
-    get: { file: 'get.lua', lib: [STATES] },
+    get: 'get.lua',
     count: 'count.lua',
-    setState: { file: 'set-state.lua', lib: [STATES, 'lib/change.lua'] },
+    setState: { file: 'set-state.lua', lib: ['lib/change.lua'] },
     markAll: { file: 'mark-all.lua', lib: WALK },
-    snooze: { file: 'snooze.lua', lib: [STATES, 'lib/snooze.lua', 'lib/change.lua'] },
-    wake: { file: 'wake.lua', lib: [STATES, 'lib/snooze.lua'] },
-    delete: { file: 'delete.lua', lib: FORGET },
+    snooze: { file: 'snooze.lua', lib: ['lib/snooze.lua', 'lib/change.lua'] },
+    wake: { file: 'wake.lua', lib: ['lib/snooze.lua'] },
+    delete: 'delete.lua',
+    retract: 'retract-user.lua',
+    retracted: 'retracted.lua',
     oldestUnread: { file: 'oldest-unread.lua', lib: WALK },
     deliver: 'deliver.lua',
     setPreference: 'set-preference.lua',
-    cleanUser: { file: 'clean-user.lua', lib: FORGET },
-    nextDue: { file: 'next-due.lua', lib: FORGET },
+    cleanUser: 'clean-user.lua',
+    nextDue: 'next-due.lua',
     // Sends and global steps.
     sendDirect: { file: 'send-direct.lua', lib: SEND },
     broadcast: { file: 'broadcast.lua', lib: SEND },
@@ -49,6 +50,7 @@ const SOURCE = {
     broadcastsSince: 'broadcasts-since.lua',
     due: 'due.lua',
     forgetBodies: 'forget-bodies.lua',
+    retractGlobal: 'retract.lua',
     remember: { file: 'remember.lua', lib: SEND },
     forgetResult: 'forget-result.lua',
     unlock: 'lease-release.lua',
@@ -56,7 +58,7 @@ const SOURCE = {
 } as const;
 
 export type ScriptName = keyof typeof SOURCE.scripts;
-export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'oldestUnread' | 'deliver' | 'setPreference';
+export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'retract' | 'retracted' | 'oldestUnread' | 'deliver' | 'setPreference';
 
 /** A journalled send's kind. */
 export type SendKind = 'direct' | 'broadcast';
@@ -154,10 +156,17 @@ export class StoreScripts {
     await this.run('ensureUser', [this.keys.userKey(o.userId, 'state'), g.sequence, g.broadcastsPending, g.knownUsers], [o.userId]);
   }
 
-  /** broadcasts-since.lua (Cluster): the broadcast top, then id, meta pairs after `after` ('' = none). */
-  broadcastsSince(o: { after: string }): Promise<Reply> {
+  /** broadcasts-since.lua (Cluster): the broadcast and retraction tops, the broadcasts (id, meta pairs) after `after` and the retracted ones after `rafter` ('' = none). */
+  async broadcastsSince(o: { after: string; rafter: string }): Promise<{ top: string; rtop: string; list: string[]; retracted: string[] }> {
     const g = this.keys.global;
-    return this.run('broadcastsSince', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending], [o.after]);
+    const [top, rtop, n, ...rest] = await this.run('broadcastsSince', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.retractions], [o.after, o.rafter]);
+    return { top, rtop, list: rest.slice(0, 2 * Number(n)), retracted: rest.slice(2 * Number(n)) };
+  }
+
+  /** retract.lua: the global step of a retraction. */
+  retractGlobal(o: { id: string; schedule: string }): Promise<Reply> {
+    const g = this.keys.global;
+    return this.run('retractGlobal', [g.sequence, g.broadcasts, g.broadcastMeta, g.retractions, g.bodiesDue, g.broadcastRecipients, o.schedule], [o.id]);
   }
 
   /** due.lua: what a schedule (users-due, bodies-due) holds that is due now. */
@@ -168,7 +177,7 @@ export class StoreScripts {
   /** forget-bodies.lua */
   async forgetBodies(o: { ids: readonly string[] }): Promise<void> {
     const g = this.keys.global;
-    await this.run('forgetBodies', [g.bodiesDue, g.broadcasts, g.broadcastMeta], o.ids);
+    await this.run('forgetBodies', [g.bodiesDue, g.broadcasts, g.broadcastMeta, g.broadcastRecipients], o.ids);
   }
 
   /** remember.lua */

@@ -29,6 +29,7 @@ import type { JournalHooks } from './journal.js';
 import { RedisSchedules } from './schedules.js';
 import { preferences, setPreference } from './preferences.js';
 import { forget, remember } from './remembered.js';
+import { retract, retractedViews } from './retract.js';
 import { RedisSends } from './send.js';
 
 /** Message ids are positive integers (INCR); anything else cannot be the caller's message. */
@@ -216,6 +217,8 @@ export class RedisMessageStore implements MessageStore {
   scheduled: MessageStore['scheduled'] = (q) => this.schedules.scheduled(q);
   cancelScheduled: MessageStore['cancelScheduled'] = (id) => this.schedules.cancelScheduled(id);
   deliverDue: MessageStore['deliverDue'] = (now, limit) => this.schedules.deliverDue(now, limit);
+  retract: MessageStore['retract'] = (id) => retract(this.ctx, this.cancelScheduled, id);
+  retractedViews: MessageStore['retractedViews'] = (id, userIds) => retractedViews(this.ctx, id, userIds);
 
   async close(): Promise<void> {
     await closeRedis(this.ctx.client);

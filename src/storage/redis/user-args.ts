@@ -43,6 +43,10 @@ export interface UserArgs {
   wake: { now: Date; limit: number };
   /** tombstones: always (Cluster), or only while the message's send is journalled. */
   delete: { ids: readonly string[]; tombstones: 'always' | 'while-journalled' };
+  /** A retraction's step for one recipient (retract-user.lua). */
+  retract: { messageId: string };
+  /** Whether a retraction removed messageId from the user's inbox (retracted.lua). */
+  retracted: { messageId: string };
   oldestUnread: { limit: number };
   /** spec: lua/lib/delivery.lua parse_spec; registered: the watermark to start from if the user is new. */
   deliver: { id: string; spec: string; registered: string };
@@ -77,6 +81,8 @@ export const encodeUserArgs: { [N in UserScriptName]: (a: UserArgs[N]) => Arg[] 
   snooze: (a) => [ms(a.until), ...a.ids],
   wake: (a) => [a.now.getTime(), a.limit],
   delete: (a) => [a.tombstones === 'always' ? '1' : '', ...a.ids],
+  retract: (a) => [a.messageId],
+  retracted: (a) => [a.messageId],
   oldestUnread: (a) => [a.limit],
   deliver: (a) => [a.id, a.spec, a.registered],
   setPreference: (a) => [a.category, a.enabled ? '1' : '0', a.max],

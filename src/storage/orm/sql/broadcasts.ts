@@ -12,8 +12,8 @@ export const INSERT_BROADCAST = statement<
   { level: number; text: string; extraTags: string; url: string | null; data: string | null; createdAt: Date; expiresAt: Date | null; category: string | null; critical: boolean },
   { id: string; delivered_at: string }
 >(`
-insert into sm_message (level, text, extra_tags, url, data, created_at, expires_at, broadcast, category, critical)
-values (:level, :text, :extraTags, :url, :data::jsonb, :createdAt, :expiresAt, true, :category, :critical)
+insert into sm_message (level, text, extra_tags, url, data, created_at, expires_at, broadcast, category, critical, recipient_count)
+values (:level, :text, :extraTags, :url, :data::jsonb, :createdAt, :expiresAt, true, :category, :critical, (select known_users::int from sm_stats where id = 1))
 returning id::text as id, delivered_at`);
 
 /**
@@ -36,7 +36,7 @@ with u as (
 ), pending as (
   select u.id as user_id, m.id as message_id, m.level, m.created_at, m.delivered_at, m.expires_at, m.category, u.seen_upto
   from u join sm_message m on m.broadcast and m.id > u.bcast_id
-  where m.id <= (select id from top) and (m.expires_at is null or m.expires_at > now())
+  where m.id <= (select id from top) and (m.expires_at is null or m.expires_at > now()) and not m.retracted and m.retracts is null
     and (m.category is null or m.critical
       or not exists (select 1 from sm_preference p where p.user_id = u.id and p.category = m.category and not p.enabled))
 ), blocked as (

@@ -6,8 +6,10 @@
 import { statement } from '../statement.js';
 import type { InboxCounts } from '../../../domain/message-store.js';
 
-type Inputs = { userId: string; ids: string };
-export type DeleteRow = InboxCounts & { behind: boolean; deleted: string[] | null };
+/** waitsForBroadcasts false (DELETE_MANY only): deletes even while behind, for retraction.ts's removal right after a catch-up. */
+type Inputs = { userId: string; ids: string; waitsForBroadcasts: boolean };
+/** `unread_ids`: those of the deleted that were unread (retraction's INBOX_DELETED). */
+export type DeleteRow = InboxCounts & { behind: boolean; deleted: string[] | null; unread_ids: string[] | null };
 
 export const DELETE_ONE = statement<Inputs, DeleteRow>(`
 with p as (select :userId::text as user_id, :ids::jsonb as ids
@@ -58,6 +60,7 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
 )
 select coalesce((select behind from st), false) as behind,
   (select json_agg(message_id::text order by message_id) from del) as deleted,
+  (select json_agg(message_id::text order by message_id) from dw where snoozed_until is null and read_at is null and message_id > read_upto) as unread_ids,
   coalesce((select total_count from cnt), (select total_count from st), 0) - coalesce(x.total, 0) as total,
   coalesce((select unread_count from cnt), (select unread_count from st), 0) - coalesce(x.unread, 0) as unread,
   coalesce((select unseen_count from cnt), (select unseen_count from st), 0) - coalesce(x.unseen, 0) as unseen,
@@ -73,7 +76,7 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
   select u.id, u.total_count, u.unread_count, u.unseen_count, u.archived_count, u.snoozed_count, u.seen_upto, u.read_upto, u.archived_upto,
          u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
   from sm_user u where u.id = (select user_id from p) for update
-), go as (select id from st where not behind
+), go as (select id from st where not behind or not :waitsForBroadcasts::boolean
 ), del as (
   delete from sm_delivery d
   where d.user_id = (select id from go) and d.message_id = any(array(select value::bigint from p, jsonb_array_elements_text(p.ids)))
@@ -116,6 +119,7 @@ with p as (select :userId::text as user_id, :ids::jsonb as ids
 )
 select coalesce((select behind from st), false) as behind,
   (select json_agg(message_id::text order by message_id) from del) as deleted,
+  (select json_agg(message_id::text order by message_id) from dw where snoozed_until is null and read_at is null and message_id > read_upto) as unread_ids,
   coalesce((select total_count from cnt), (select total_count from st), 0) - coalesce(x.total, 0) as total,
   coalesce((select unread_count from cnt), (select unread_count from st), 0) - coalesce(x.unread, 0) as unread,
   coalesce((select unseen_count from cnt), (select unseen_count from st), 0) - coalesce(x.unseen, 0) as unseen,

@@ -31,6 +31,7 @@ local recipients
 if kind == 'broadcast' then
   redis.call('ZADD', pending, id, id)
   recipients = redis.call('HLEN', known)
+  keep_recipients(sequence, nil, id, nil, nil, str(recipients))
 else
   recipients = #ARGV - FIRST_USER + 1
   for j = FIRST_USER, #ARGV do out[#out + 1] = register(known, ARGV[j], T) end

@@ -17,5 +17,6 @@ redis.call('ZADD', G.broadcasts, id, id)
 redis.call('HSET', G.broadcast_meta, id, args.level .. '|' .. args.created_at .. '|' .. t .. '|' .. S.expires_at .. ARGV[10])
 redis.call('HSET', G.sequence, 'last-broadcast', id)
 local recipients = str(redis.call('HLEN', known))
+keep_recipients(G.sequence, nil, id, nil, nil, recipients)
 if S.idempotent then idem_save(S.idem_key, S.fingerprint, id, recipients, args.message, true, args.idem_ttl) end
 return { 'new', id, recipients }

@@ -11,5 +11,7 @@ local user = ARGV[1]
 -- A new user's keys are built with every index from the start (lib/read-state.lua upgrade: nothing to do).
 if redis.call('HSETNX', state, 'broadcasts-upto', register(known, user, g_top({ sequence = sequence, pending = pending }))) == 1 then
   redis.call('HSETNX', state, 'states', '1')
+  -- Retractions before they were known never concern them (lib/retract.lua).
+  redis.call('HSETNX', state, 'retractions-upto', redis.call('HGET', sequence, 'last-retraction') or '0')
 end
 return 'ok'

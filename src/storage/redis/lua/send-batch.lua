@@ -24,6 +24,9 @@ local function one(a, n)
   local id, t = alloc(G.sequence, now)
   redis.call('SET', body_prefix .. id .. '}', body)
   if expires_at ~= '' then redis.call('ZADD', bodies_due, expires_at, id) end
+  local addressed = {}
+  for j = a + 6, a + 5 + n do addressed[#addressed + 1] = ARGV[j] end
+  keep_recipients(G.sequence, body_prefix .. id .. '}', id, addressed, expires_at)
   local P = parse_spec(level .. '|' .. created_at .. '|' .. t .. '|' .. expires_at .. tail)
   local r = { id }
   for j = a + 6, a + 5 + n do

@@ -26,6 +26,9 @@ G.known = KEYS[6]
 local S, args = local_send_args()
 local earlier, id, t = begin_local(G, S, now)
 if earlier then return earlier end
+local addressed = {}
+for j = FIRST_USER, #ARGV do addressed[#addressed + 1] = ARGV[j] end
+keep_recipients(G.sequence, S.body_prefix .. id .. '}', id, addressed, S.expires_at)
 local P = parse_spec(args.level .. '|' .. args.created_at .. '|' .. t .. '|' .. S.expires_at .. ARGV[10])
 local T = g_top(G)
 local users = #ARGV - FIRST_USER + 1

@@ -77,9 +77,12 @@ end
 -- message. G = gkeys() and known. Answers their user_reply().
 -- ux collects (expiry, user) pairs for G.users_due: the caller adds them in one ZADD LT (flush_ux).
 local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
-  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'unread', 'unseen', 'unarchived', 'total', 'snoozed')
+  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'unread', 'unseen', 'unarchived', 'total', 'snoozed', 'retractions-upto')
+  -- Read once per script (a send visits many users).
+  G.rt = G.rt or redis.call('HGET', G.sequence, 'last-retraction') or '0'
+  local RT = G.rt
   local C
-  if s[1] and s[2] and tonumber(s[1]) >= T then
+  if s[1] and s[2] and tonumber(s[1]) >= T and tonumber(s[8] or '0') >= tonumber(RT) then
     -- Known and caught up (a send to known users): the user's counters read above, written once below.
     C = { unread = tonumber(s[3] or '0'), unseen = tonumber(s[4] or '0'), unarchived = tonumber(s[5] or '0'), total = tonumber(s[6] or '0'), snoozed = tonumber(s[7] or '0') }
   else
@@ -88,12 +91,13 @@ local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
     if not w then
       w = register(G.known, user, T)
       -- A new user's keys are built with every index from the start: nothing to upgrade.
-      redis.call('HSET', U.state, 'broadcasts-upto', w, 'states', '1')
+      redis.call('HSET', U.state, 'broadcasts-upto', w, 'states', '1', 'retractions-upto', RT)
     end
     if tonumber(w) < T then
       local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
       if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.users_due, 'LT', r.minexp, user) end
     end
+    retract_local(U, G.sequence, now)
   end
   local D = {}
   local r = deliver_to(U, id, P, now, fresh, D)
@@ -129,11 +133,13 @@ end
 --   ARGV[1]        user id
 --   ARGV[2]        mode: 'local' (one server: KEYS[UK + 1 .. UK + 6] are gkeys() and journal-due;
 --                  the script catches up by itself) or 'cluster' (the caller read the broadcasts:
---                  ARGV[3] top, ARGV[4] from, ARGV[5] n, then n pairs id, meta of those in (from, top])
+--                  ARGV[3] top, ARGV[4] from, ARGV[5] n, then n pairs id, meta of those in (from, top];
+--                  then the retractions (retract.lua): rtop ('' = not checked), rfrom, m, then the m
+--                  ids of the broadcasts numbered in (rfrom, rtop])
 --   then the script's own arguments, from the index prelude returns.
 -- Returns U; that index; the earliest expiry the catch-up added ('' when none); on a cluster, the
--- user's watermark when it is older than `from` (the caller fetches more and retries); and G with
--- journal_due in local mode (nil on a cluster).
+-- user's watermark when it is older than `from` (the caller fetches more and retries; 'r' and the
+-- retraction watermark when that one is older than rfrom); and G with journal_due in local mode (nil on a cluster).
 local function prelude(now)
   local U = ukeys(1)
   local user, mode = ARGV[1], ARGV[2]
@@ -149,6 +155,7 @@ local function prelude(now)
         local r = apply_catchup(U, T, tonumber(w), g_since(G, w, T), now)
         if r.minexp and r.minexp ~= '' then redis.call('ZADD', G.users_due, 'LT', r.minexp, user) end
       end
+      retract_local(U, G.sequence, now)
     end
     return U, 3, '', nil, G
   end
@@ -157,5 +164,16 @@ local function prelude(now)
   for j = 1, 2 * n do list[j] = ARGV[5 + j] end
   local r = apply_catchup(U, top, from, list, now)
   if r.behind then return U, 0, '', str(r.behind), nil end
-  return U, 6 + 2 * n, r.minexp or '', nil, nil
+  local at = 6 + 2 * n
+  local rtop, rfrom, m = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
+  if rtop ~= '' and s[1] then
+    local w = tonumber(redis.call('HGET', U.state, 'retractions-upto') or '0')
+    if w < tonumber(rtop) then
+      if w < rfrom then return U, 0, '', 'r' .. str(w), nil end
+      local ids = {}
+      for j = at + 3, at + 2 + m do ids[#ids + 1] = ARGV[j] end
+      retract_since(U, tonumber(rtop), ids, now)
+    end
+  end
+  return U, at + 3 + m, r.minexp or '', nil, nil
 end

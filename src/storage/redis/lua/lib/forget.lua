@@ -2,6 +2,7 @@
 
 -- Removes a live delivery (meta: its meta) from the states (read-state.lua), the snooze keys, its
 -- category's index and its group's, counting the change in D (the caller removes it from deliveries, meta and expiries).
+-- Answers whether it was unread (a snoozed one is not: it counts only as snoozed).
 local function forget(U, id, meta, D)
   local cat = category_of(meta)
   local _, g = group_of(meta)
@@ -12,12 +13,17 @@ local function forget(U, id, meta, D)
     redis.call('ZREM', U.snoozed, id)
     redis.call('ZREM', U.wakes, id)
     bump_c(D, cat, 'snoozed', -1)
-    return
+    return false
   end
+  local unread = false
   for _, K in ipairs(KS) do
-    if forget_kind(K, id) then bump_k(D, K, -1) end
+    if forget_kind(K, id) then
+      bump_k(D, K, -1)
+      if K.counter == 'unread' then unread = true end
+    end
   end
   bump_c(D, cat, 'total', -1)
+  return unread
 end
 
 -- Whether any kind of any category has index entries left to trim.
