@@ -46,6 +46,9 @@ export class OrmSends {
    */
   private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.o.onSendBatch(n) });
 
+  /** The same for sends with a group key: one transaction locks all their recipients, then one SEND (sendGrouped). */
+  private readonly groupedSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGrouped(batch), onBatch: (n) => this.o.onSendBatch(n) });
+
   constructor(
     private readonly db: Db,
     private readonly o: SendsHost,
@@ -54,10 +57,10 @@ export class OrmSends {
   /** MessageStore.send. */
   async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
     // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
-    // A grouped send goes alone, after locking its recipients (sendTo).
-    if (!idem && !('everyone' in to) && message.groupKey === null) {
+    // A grouped send locks its recipients first (sendTo, sendGrouped).
+    if (!idem && !('everyone' in to)) {
       if (to.userIds.length > PREPARED_MAX_IDS) return this.sendTo(this.db.unprepared, message, to.userIds, false);
-      return this.directSends.submit({ message, userIds: to.userIds });
+      return (message.groupKey === null ? this.directSends : this.groupedSends).submit({ message, userIds: to.userIds });
     }
     return this.db.tx(async (sql) => {
       if (idem) {
@@ -80,11 +83,12 @@ export class OrmSends {
 
   /**
    * Several direct sends in the caller's transaction (scheduled delivery): each one's result, in order.
-   * One SEND, unless one is grouped: then each goes as sendTo does (its recipients locked first), in order.
+   * One SEND, unless one is grouped: then each goes as sendTo does (its recipients locked first), in order;
+   * `locked`: the caller locked every recipient already, and no two sends share one (sendGrouped).
    */
-  async sendMany(sql: Sql, sends: readonly DirectSend[]): Promise<SendResult[]> {
+  async sendMany(sql: Sql, sends: readonly DirectSend[], locked = false): Promise<SendResult[]> {
     const results: SendResult[] = [];
-    if (sends.some((x) => x.message.groupKey !== null)) {
+    if (!locked && sends.some((x) => x.message.groupKey !== null)) {
       for (const x of sends) results.push(await this.sendTo(sql, x.message, x.userIds, true));
       return results;
     }
@@ -120,6 +124,36 @@ export class OrmSends {
       return;
     }
     order.forEach((k, n) => group[k].resolve(results[n]));
+  }
+
+  /**
+   * A batch of grouped sends. SEND looks up each recipient's unread message of the group as committed
+   * before it ran, so two sends of one batch must not share a recipient: when they do, each goes alone
+   * (in order). Otherwise one transaction registers and locks all their recipients, then runs one SEND.
+   */
+  private async sendGrouped(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
+    const alone = (w: Waiting<DirectSend, SendResult>) => this.sendTo(this.db.sql, w.item.message, w.item.userIds, false).then(w.resolve, w.reject);
+    const users = group.flatMap((w) => [...new Set(w.item.userIds)]);
+    if (group.length === 1 || new Set(users).size < users.length) {
+      for (const w of group) await alone(w);
+      return;
+    }
+    let results: SendResult[];
+    try {
+      results = await this.db.tx(async (sql) => {
+        await sql(REGISTER_RECIPIENTS, { userIds: jsonList(users) });
+        await sql(LOCK_RECIPIENTS, { userIds: jsonList(users) });
+        return this.sendMany(sql, group.map((w) => w.item), true);
+      });
+    } catch (err) {
+      const sqlState = (err as { code?: string }).code ?? '';
+      if (sqlState.startsWith('22') || sqlState.startsWith('23')) {
+        for (const w of group) await alone(w);
+        return;
+      }
+      throw err;
+    }
+    group.forEach((w, k) => w.resolve(results[k]));
   }
 
   /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (a grouped send's always is). */

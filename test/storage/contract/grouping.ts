@@ -71,6 +71,22 @@ export function groupingContract({ it, send, twin, listAll, expectCounts }: Stor
       await expectCounts(a, { ...none, total: 9, unread: 2, unseen: 2, archived: 1, snoozed: 1 });
     });
 
+    it('supersedes for each recipient their own message when concurrent grouped sends go to different users (batched together)', async ({ store }) => {
+      const users = Array.from({ length: 12 }, () => uid());
+      const round = (r: number) => Promise.all(users.map((u, k) => store.send(msg({ text: `r${r} u${k}`, groupKey: `thread-${k % 3}` }), { userIds: [u] })));
+      const first = await round(1);
+      const second = await round(2);
+      users.forEach((u, k) => {
+        expect(mine(first[k], u)).toMatchObject({ groupCount: 1, superseded: null, unreadCount: 1 });
+        expect(mine(second[k], u)).toMatchObject({ groupCount: 2, superseded: first[k].message.id, unreadCount: 1 });
+      });
+      for (const [k, u] of users.entries()) {
+        const unread = await store.list(u, query({ unreadOnly: true }));
+        expect(unread.items.map((i) => [i.message.id, i.message.groupCount])).toEqual([[second[k].message.id, 2]]);
+        await expectCounts(u, { ...none, total: 2, unread: 1, unseen: 1 });
+      }
+    });
+
     it('keeps one unread message per group under concurrent sends to one user, counting 1..n without gaps', async ({ store }) => {
       const [a, b] = [uid(), uid()];
       const n = 16;
