@@ -9,6 +9,8 @@ export interface AllOperation {
   workload: string;
   /** Names its users (`<key>-<covered>-<i>`), unique in a run. */
   key: string;
+  /** The category the seeded messages are in (the operation is then limited to it). */
+  category?: string;
   /** Its title in the table, with `{n}` for the number covered. */
   title: string;
   /** A read the user makes first (a user looking at the inbox has made one); answers why it is wrong, or null. */
@@ -25,7 +27,7 @@ async function timeOperation(t: BenchTarget, op: AllOperation, covered: number, 
   const out: number[] = [];
   for (let i = 0; i < calls; i++) {
     const user = `${op.key}-${covered}-${i}`;
-    await t.seeder.inboxes([user], covered);
+    await t.seeder.inboxes([user], covered, op.category);
     const auth = await bearer(user);
     const wrongBefore = op.before.check(await gql(t.url, auth, op.before.query), covered);
     if (wrongBefore) throw new Error(`${user} before: ${wrongBefore}`);

@@ -44,6 +44,8 @@ export const Q = {
   unreadCount: '{ unreadCount }',
   markAllSeen: 'mutation SeeAll { markAllSeen { count unseenCount } }',
   archiveAll: 'mutation ArchiveAll { archiveAll { count counts { total unread unseen archived snoozed } } }',
+  markAllSeenIn: (category: string) => `mutation SeeAll { markAllSeen(input: { category: "${category}" }) { count unseenCount } }`,
+  archiveAllIn: (category: string) => `mutation ArchiveAll { archiveAll(input: { category: "${category}" }) { count counts { total unread unseen archived snoozed } } }`,
   counts: '{ counts { total unread unseen archived snoozed } }',
   unseenCount: '{ unseenCount }',
   snooze: 'mutation Snooze($input: SnoozeInput!) { snooze(input: $input) { count notFound } }',

@@ -13,10 +13,10 @@ export interface Seeder {
   /** Known users `${prefix}${i}` for i in [from, from + count). */
   knownUsers(prefix: string, from: number, count: number): Promise<void>;
   /**
-   * `perUser` unread messages for each user, deliveries interleaved across users. Returns each
-   * user's message ids, oldest first.
+   * `perUser` unread messages for each user (in `category` when given), deliveries interleaved across
+   * users. Returns each user's message ids, oldest first.
    */
-  inboxes(userIds: readonly string[], perUser: number): Promise<string[][]>;
+  inboxes(userIds: readonly string[], perUser: number, category?: string): Promise<string[][]>;
   /**
    * W4: `targetUnread` unread messages for `target`, spread evenly among `others` deliveries to
    * `otherUsers` other users (`${othersPrefix}${i}`; the SQL seeder marks about half of theirs read).
@@ -45,16 +45,16 @@ export class SqlSeeder implements Seeder {
     await this.analyze(['sm_user']);
   }
 
-  async inboxes(userIds: readonly string[], perUser: number): Promise<string[][]> {
+  async inboxes(userIds: readonly string[], perUser: number, category?: string): Promise<string[][]> {
     const users = userIds.length;
     const total = users * perUser;
     const base = await this.db.tx(async (sql) => {
-      const base = await insertMessages(sql, total);
+      const base = await insertMessages(sql, total, category ?? null);
       await sql(
-        `insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at)
-         select ?::jsonb ->> ((g - 1) % ?::int)::int, ?::bigint + g, 21, ${TIMES}
+        `insert into sm_delivery (user_id, message_id, level, created_at, delivered_at, expires_at, category)
+         select ?::jsonb ->> ((g - 1) % ?::int)::int, ?::bigint + g, 21, ${TIMES}, ?::text
          from generate_series(1, ?::int) g`,
-        [JSON.stringify(userIds), users, base, total],
+        [JSON.stringify(userIds), users, base, category ?? null, total],
       );
       await recount(sql, base);
       return base;
@@ -98,12 +98,12 @@ export class SqlSeeder implements Seeder {
 }
 
 /** Inserts `total` messages with ids base+1..base+total (moving the sequence past them); returns base. */
-async function insertMessages(sql: Sql, total: number): Promise<string> {
+async function insertMessages(sql: Sql, total: number, category: string | null = null): Promise<string> {
   const [{ base }] = await sql<{ base: string }>('select coalesce(max(id), 0)::text as base from sm_message');
   await sql(
-    `insert into sm_message (id, level, text, created_at, delivered_at, expires_at)
-     select ?::bigint + g, 21, ${TEXT}, ${TIMES} from generate_series(1, ?::int) g`,
-    [base, total],
+    `insert into sm_message (id, level, text, created_at, delivered_at, expires_at, category)
+     select ?::bigint + g, 21, ${TEXT}, ${TIMES}, ?::text from generate_series(1, ?::int) g`,
+    [base, category, total],
   );
   await sql(`select setval(pg_get_serial_sequence('sm_message', 'id'), ?::bigint + ?::int)`, [base, total]);
   // Fresh statistics before the deliveries' foreign-key checks run: a cached plan built while
@@ -113,8 +113,19 @@ async function insertMessages(sql: Sql, total: number): Promise<string> {
   return base;
 }
 
-/** Adds the new deliveries (message id > base) to their users' counters, registering new users; a seeded read one is seen, the rest unseen. */
+/**
+ * Adds the new deliveries (message id > base) to their users' counters, and their categories' (sm_category),
+ * registering new users; a seeded read one is seen, the rest unseen.
+ */
 async function recount(sql: Sql, base: string): Promise<void> {
+  await sql(
+    `insert into sm_category as c (user_id, category, total_count, unread_count, unseen_count)
+     select user_id, category, count(*), count(*) filter (where read_at is null), count(*) filter (where read_at is null)
+     from sm_delivery where message_id > ?::bigint and category is not null group by user_id, category
+     on conflict (user_id, category) do update set total_count = c.total_count + excluded.total_count,
+       unread_count = c.unread_count + excluded.unread_count, unseen_count = c.unseen_count + excluded.unseen_count`,
+    [base],
+  );
   await sql(
     `with agg as (
        select user_id, (count(*) filter (where read_at is null))::int as unread, count(*)::int as total
@@ -144,11 +155,11 @@ export class ApiSeeder implements Seeder {
     await this.pool(count, (i) => this.store.ensureUser(`${prefix}${from + i}`));
   }
 
-  async inboxes(userIds: readonly string[], perUser: number): Promise<string[][]> {
+  async inboxes(userIds: readonly string[], perUser: number, category?: string): Promise<string[][]> {
     const ids: string[] = new Array(perUser);
     // One message to all the users per call; the calls run concurrently, so order ids afterwards.
     await this.pool(perUser, async (j) => {
-      ids[j] = (await this.store.send(message(j), { userIds })).message.id;
+      ids[j] = (await this.store.send({ ...message(j), category: category ?? null }, { userIds })).message.id;
     });
     const sorted = ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
     return userIds.map(() => [...sorted]);
