@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MessageRecord, NewMessage } from '../../src/domain/message.js';
 import type { ListQuery, MessageStore } from '../../src/domain/message-store.js';
 import type { RedisContext } from '../../src/storage/redis/context.js';
 import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
-import { deleteRedisKeys } from '../harness.js';
 import { msg } from './contract.js';
 import { query } from './contract/fixture.js';
-import { contextOn, gate, newPrefix, openOn, storeWithHooks, uid } from './redis-helpers.js';
+import { gate, openOn, redisStoreSuite, storeWithHooks, uid } from './redis-helpers.js';
 
 /**
  * Categories and grouping on Redis (lua/lib/read-state.lua buckets, lua/lib/deliver.lua deliver_to),
@@ -14,18 +13,12 @@ import { contextOn, gate, newPrefix, openOn, storeWithHooks, uid } from './redis
  * journalled in chunks, the layout kept for deliveries without a category, and the group index.
  */
 describe('Redis store: categories and grouping', () => {
-  const prefix = newPrefix();
+  const suite = redisStoreSuite();
+  const { prefix } = suite;
   let store: MessageStore;
   let ctx: RedisContext;
-
-  beforeAll(async () => {
-    store = await openOn(prefix);
-    ctx = await contextOn(prefix);
-  });
-  afterAll(async () => {
-    await store?.close();
-    ctx?.client.disconnect();
-    await deleteRedisKeys(prefix);
+  beforeAll(() => {
+    [store, ctx] = [suite.store(), suite.ctx()];
   });
 
   const send = async (to: string[], over: Partial<NewMessage> = {}) => store.send(msg(over), { userIds: to });

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { InboxCounts, ListQuery, MessageStore } from '../../src/domain/message-store.js';
 import type { RedisContext } from '../../src/storage/redis/context.js';
 import { USER_KEYS } from '../../src/storage/redis/keys.js';
-import { deleteRedisKeys } from '../harness.js';
 import { inMs, waitUntilPast } from '../support.js';
 import { expiresSoon, msg } from './contract.js';
-import { contextOn, newPrefix, openOn, uid } from './redis-helpers.js';
+import { redisStoreSuite, uid } from './redis-helpers.js';
 
 /**
  * The Redis store's inbox states (lua/lib/read-state.lua, lua/lib/change.lua) where the contract suite
@@ -21,18 +20,12 @@ const NEW_KEYS = USER_KEYS.slice(USER_KEYS.indexOf('unseen'));
 const NEW_FIELDS = ['states', 'seen-upto', 'archived-upto', 'unseen', 'unarchived', 'snoozed'];
 
 describe('Redis store: inbox states', () => {
-  const prefix = newPrefix();
+  const suite = redisStoreSuite();
+  const { prefix } = suite;
   let store: MessageStore;
   let ctx: RedisContext;
-
-  beforeAll(async () => {
-    store = await openOn(prefix);
-    ctx = await contextOn(prefix);
-  });
-  afterAll(async () => {
-    await store?.close();
-    ctx?.client.disconnect();
-    await deleteRedisKeys(prefix);
+  beforeAll(() => {
+    [store, ctx] = [suite.store(), suite.ctx()];
   });
 
   const send = async (to: string, over: Parameters<typeof msg>[0] = {}) => (await store.send(msg(over), { userIds: [to] })).message.id;
