@@ -4,6 +4,7 @@
  * same second: from deliverAt to the last one's INBOX_STORED, target ≤ 5 s. The lag the 500 ms tick
  * adds is part of what users see, so it is measured, not subtracted.
  */
+import type { InboxChange } from '../../src/domain/signals.js';
 import type { BenchTarget } from '../lib/backends.js';
 import type { BenchContext } from '../lib/context.js';
 import type { Row } from '../lib/report.js';
@@ -14,7 +15,7 @@ const DIRECT = 10_000;
 const LEAD_MS = 3_000;
 
 /** Resolves with the time the `count`th signal that `matches` fires. */
-function signalsSeen(t: BenchTarget, count: number, matches: (c: Parameters<Parameters<BenchTarget['app']['signals']['on']>[0]>[0]) => boolean): Promise<number> {
+function signalsSeen(t: BenchTarget, count: number, matches: (c: InboxChange) => boolean): Promise<number> {
   return new Promise((resolve) => {
     let seen = 0;
     const off = t.app.signals.on((c) => {

@@ -92,37 +92,23 @@ export class OrmSends {
       for (const x of sends) results.push(await this.sendTo(sql, x.message, x.userIds, true));
       return results;
     }
-    const rows = await sql(SEND, { sends: JSON.stringify(sends.map((x) => sendJson(x.message, x.userIds))) });
-    const bySend = sends.map((): SendRow[] => []);
-    for (const r of rows) bySend[r.i - 1].push(r);
-    return this.sent(sql, sends.map((x, k) => ({ message: x.message, rows: bySend[k].sort(byUser) })));
+    const bySend = rowsBySend(await sql(SEND, { sends: JSON.stringify(sends.map((x) => sendJson(x.message, x.userIds))) }), sends.length);
+    return this.sent(sql, sends.map((x, k) => ({ message: x.message, rows: bySend[k] })));
   }
 
   private async sendGroup(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
     const alone = (w: Waiting<DirectSend, SendResult>) => this.sendTo(this.db.sql, w.item.message, w.item.userIds, false).then(w.resolve, w.reject);
     if (group.length === 1) return alone(group[0]);
-    let rows: SendRow[];
+    let bySend: SendRow[][];
     try {
-      rows = await this.db.sql(SEND, { sends: JSON.stringify(group.map((w) => sendJson(w.item.message, w.item.userIds))) });
+      bySend = rowsBySend(await this.db.sql(SEND, { sends: JSON.stringify(group.map((w) => sendJson(w.item.message, w.item.userIds))) }), group.length);
     } catch (err) {
-      // A send PostgreSQL refuses (a data or constraint error: the statement rolled back whole) fails
-      // the batch: then each goes alone, so only it fails. Any other error may have come after the
-      // commit (a dropped connection): sending again could deliver twice, so every send gets the error.
-      const sqlState = (err as { code?: string }).code ?? '';
-      if (sqlState.startsWith('22') || sqlState.startsWith('23')) return void (await Promise.all(group.map(alone)));
+      if (refusedWhole(err)) return void (await Promise.all(group.map(alone)));
       throw err;
     }
-    const bySend = group.map((): SendRow[] => []);
-    for (const r of rows) bySend[r.i - 1].push(r);
     // Answered in the order of the messages' ids, so live events of one user follow their counts.
     const order = group.map((_, k) => k).sort((x, y) => Number(bySend[x][0]?.id ?? 0) - Number(bySend[y][0]?.id ?? 0));
-    let results: SendResult[];
-    try {
-      results = await this.sent(null, order.map((k) => ({ message: group[k].item.message, rows: bySend[k].sort(byUser) })));
-    } catch (err) {
-      for (const w of group) w.reject(err);
-      return;
-    }
+    const results = await this.sent(null, order.map((k) => ({ message: group[k].item.message, rows: bySend[k] })));
     order.forEach((k, n) => group[k].resolve(results[n]));
   }
 
@@ -141,16 +127,11 @@ export class OrmSends {
     let results: SendResult[];
     try {
       results = await this.db.tx(async (sql) => {
-        await sql(REGISTER_RECIPIENTS, { userIds: jsonList(users) });
-        await sql(LOCK_RECIPIENTS, { userIds: jsonList(users) });
+        await lockRecipients(sql, users);
         return this.sendMany(sql, group.map((w) => w.item), true);
       });
     } catch (err) {
-      const sqlState = (err as { code?: string }).code ?? '';
-      if (sqlState.startsWith('22') || sqlState.startsWith('23')) {
-        for (const w of group) await alone(w);
-        return;
-      }
+      if (refusedWhole(err)) return void (await Promise.all(group.map(alone)));
       throw err;
     }
     group.forEach((w, k) => w.resolve(results[k]));
@@ -159,11 +140,7 @@ export class OrmSends {
   /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (a grouped send's always is). */
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
     if (message.groupKey !== null && !inTx) return this.db.tx((tx) => this.sendTo(tx, message, userIds, true));
-    if (message.groupKey !== null) {
-      const users = jsonList([...new Set(userIds)]);
-      await sql(REGISTER_RECIPIENTS, { userIds: users });
-      await sql(LOCK_RECIPIENTS, { userIds: users });
-    }
+    if (message.groupKey !== null) await lockRecipients(sql, [...new Set(userIds)]);
     const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
     return (await this.sent(inTx ? sql : null, [{ message, rows: rows.sort(byUser) }]))[0];
   }
@@ -244,6 +221,29 @@ export class OrmSends {
   async forget(idem: IdempotencyClaim): Promise<void> {
     await this.db.sql(maintenance.IDEMPOTENCY_FORGET, { scope: idem.scope, key: idem.key, fingerprint: idem.fingerprint });
   }
+}
+
+/**
+ * Whether PostgreSQL refused a batch as a whole (a data or constraint error: it rolled back): then each
+ * send goes alone, so only the bad one fails. Any other error may have come after the commit (a dropped
+ * connection): sending again could deliver twice, so every send gets the error.
+ */
+function refusedWhole(err: unknown): boolean {
+  const sqlState = (err as { code?: string }).code ?? '';
+  return sqlState.startsWith('22') || sqlState.startsWith('23');
+}
+
+/** A grouped send's first steps, in its transaction: registers its new recipients, then locks them all in SEND's order. */
+async function lockRecipients(sql: Sql, userIds: readonly string[]): Promise<void> {
+  await sql(REGISTER_RECIPIENTS, { userIds: jsonList(userIds) });
+  await sql(LOCK_RECIPIENTS, { userIds: jsonList(userIds) });
+}
+
+/** SEND's rows split by send (its `i`), each send's by user. */
+function rowsBySend(rows: SendRow[], sends: number): SendRow[][] {
+  const bySend = Array.from({ length: sends }, (): SendRow[] => []);
+  for (const r of rows) bySend[r.i - 1].push(r);
+  return bySend.map((x) => x.sort(byUser));
 }
 
 /** One send of SEND's JSON input. */
