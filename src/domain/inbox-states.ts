@@ -1,7 +1,8 @@
 import type { InboxCounts, MessageStore, StateChange } from './message-store.js';
 import type { MessageRecord } from './message.js';
 import type { AllOptions, Viewer } from './messages.js';
-import { userSignal, type SignalName, type Signals } from './signals.js';
+import { emitChange, type StoreChange } from './changes.js';
+import type { Signals } from './signals.js';
 import * as v from './validate.js';
 
 export interface InboxStatesOptions {
@@ -19,19 +20,17 @@ export interface StatesPayload {
   counts: InboxCounts;
 }
 
-/** The newest of the changed messages: what an INBOX_STORED event carries (markUnread, unsnooze). */
-export const newestChanged = (r: StateChange): MessageRecord | null => r.messages.find((m) => m.id === r.changed[r.changed.length - 1]) ?? null;
-
 /**
  * The inbox states' use cases (CONTRACT.md §8): seen, archived, snoozed. Each validates, calls one
  * store operation, and fires one signal after the commit, only when something changed.
  */
 export function createInboxStates(o: InboxStatesOptions) {
-  const byIds = async (viewer: Viewer, ids: readonly string[], run: (ids: readonly string[]) => Promise<StateChange>, signal: SignalName, withMessage = false) => {
+  /** Validates the ids, runs the store operation, and fires the signals of the change it committed. */
+  const byIds = async (viewer: Viewer, ids: readonly string[], run: (ids: readonly string[]) => Promise<StateChange>, change: (r: StateChange) => StoreChange) => {
     v.messageIds('input.ids', ids);
     await o.touch(viewer);
     const r = await run(ids);
-    if (r.changed.length) o.signals.emit(userSignal(signal, viewer.id, r.changed, r.counts, { message: withMessage ? newestChanged(r) : null }));
+    emitChange(o.signals, change(r));
     return r;
   };
 
@@ -52,7 +51,7 @@ export function createInboxStates(o: InboxStatesOptions) {
 
     /** What the client has shown: seen (drives the badge); read stays as it was. */
     async markSeen(viewer: Viewer, ids: readonly string[]) {
-      const r = await byIds(viewer, ids, (i) => o.store.markSeen(viewer.id, i), 'INBOX_SEEN');
+      const r = await byIds(viewer, ids, (i) => o.store.markSeen(viewer.id, i), (result) => ({ op: 'markSeen', userId: viewer.id, result }));
       return { count: r.changed.length, notFound: r.notFound, unseenCount: r.counts.unseen };
     },
 
@@ -62,15 +61,15 @@ export function createInboxStates(o: InboxStatesOptions) {
       await o.touch(viewer);
       const at = opts.until ?? new Date();
       const r = await o.store.markAllSeen(viewer.id, at, category);
-      if (r.count > 0) o.signals.emit(userSignal('INBOX_SEEN', viewer.id, [], r.counts, { until: at, category }));
+      emitChange(o.signals, { op: 'markAllSeen', userId: viewer.id, until: at, category, result: r });
       return { count: r.count, unseenCount: r.counts.unseen };
     },
 
     /** Archives (and so marks read and seen) for the caller alone. */
-    archive: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.setArchived(viewer.id, i, true), 'INBOX_ARCHIVED')),
+    archive: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.setArchived(viewer.id, i, true), (result) => ({ op: 'setArchived', userId: viewer.id, archived: true, result }))),
 
     /** Takes out of the archive; the message stays read. */
-    unarchive: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.setArchived(viewer.id, i, false), 'INBOX_UNARCHIVED')),
+    unarchive: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.setArchived(viewer.id, i, false), (result) => ({ op: 'setArchived', userId: viewer.id, archived: false, result }))),
 
     /** Archives what was delivered at or before `until` (default now), in `category` if given; with `onlyRead`, only what is read now. */
     async archiveAll(viewer: Viewer, opts: AllOptions & { onlyRead?: boolean | null } = {}) {
@@ -78,17 +77,17 @@ export function createInboxStates(o: InboxStatesOptions) {
       await o.touch(viewer);
       const at = opts.until ?? new Date();
       const r = await o.store.archiveAll(viewer.id, at, opts.onlyRead ?? false, category);
-      if (r.count > 0) o.signals.emit(userSignal('INBOX_ARCHIVED', viewer.id, [], r.counts, { until: at, category }));
+      emitChange(o.signals, { op: 'archiveAll', userId: viewer.id, until: at, category, result: r });
       return { count: r.count, counts: r.counts };
     },
 
     /** Hides until `until` (in the future, at most 365 days ahead); snoozing again moves the time. */
     async snooze(viewer: Viewer, ids: readonly string[], until: Date) {
       v.snoozeUntil('input.until', until, new Date());
-      return payload(await byIds(viewer, ids, (i) => o.store.snooze(viewer.id, i, until), 'INBOX_SNOOZED'));
+      return payload(await byIds(viewer, ids, (i) => o.store.snooze(viewer.id, i, until), (result) => ({ op: 'snooze', userId: viewer.id, until, result })));
     },
 
     /** Wakes now: unread, unseen, not archived, in its place; fires INBOX_STORED as a wake-up does. */
-    unsnooze: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.snooze(viewer.id, i, null), 'INBOX_STORED', true)),
+    unsnooze: async (viewer: Viewer, ids: readonly string[]) => payload(await byIds(viewer, ids, (i) => o.store.snooze(viewer.id, i, null), (result) => ({ op: 'snooze', userId: viewer.id, until: null, result }))),
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FlashStore } from './flash-store.js';
-import { createInboxStates, newestChanged } from './inbox-states.js';
+import { emitChange } from './changes.js';
+import { createInboxStates } from './inbox-states.js';
 import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore, type Recipients, type SendResult } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
 import { LEVELS, type LevelName } from './levels.js';
@@ -8,7 +9,7 @@ import { createPreferences } from './preferences.js';
 import { deliveredRecord, reviveMessage, type MessageRecord, type NewMessage } from './message.js';
 import { createRetraction } from './retraction.js';
 import { createSchedules } from './schedules.js';
-import { emitSent, sentView, userSignal, type Signals } from './signals.js';
+import { sentView, type Signals } from './signals.js';
 import * as v from './validate.js';
 
 /** Who is calling: `sub` of a verified token; producers hold the `messages:send` scope. */
@@ -115,9 +116,7 @@ export function createMessages(o: MessagesOptions) {
 
   const flashRecord = (m: NewMessage): MessageRecord => ({ ...deliveredRecord(randomUUID(), m), stored: false });
 
-  const emitStored = (result: SendResult) => {
-    if (!result.replayed) emitSent(o.signals, result);
-  };
+  const emitStored = (result: SendResult) => emitChange(o.signals, { op: 'send', result });
 
   /** A producer's send: now, or kept for `deliverAt` (the payload then carries the scheduled message). */
   const produce = async (viewer: Viewer, operation: 'addMessageFor' | 'broadcastMessage', input: MessageInput, to: Recipients, request: unknown) => {
@@ -139,9 +138,7 @@ export function createMessages(o: MessagesOptions) {
     v.messageIds('input.ids', ids);
     await touch(viewer);
     const result = await o.store.setRead(viewer.id, ids, read);
-    if (result.changed.length) {
-      o.signals.emit(userSignal(read ? 'INBOX_DELETED' : 'INBOX_STORED', viewer.id, result.changed, result.counts, { message: read ? null : newestChanged(result) }));
-    }
+    emitChange(o.signals, { op: 'setRead', userId: viewer.id, read, result });
     return { count: result.changed.length, messages: result.messages, notFound: result.notFound, unreadCount: result.unreadCount };
   }
 
@@ -266,7 +263,7 @@ export function createMessages(o: MessagesOptions) {
       await touch(viewer);
       const at = opts.until ?? new Date();
       const result = await o.store.markAllRead(viewer.id, at, category);
-      if (result.count > 0) o.signals.emit(userSignal('INBOX_PURGED', viewer.id, [], result.counts, { until: at, category }));
+      emitChange(o.signals, { op: 'markAllRead', userId: viewer.id, until: at, category, result });
       return result;
     },
 
@@ -274,7 +271,7 @@ export function createMessages(o: MessagesOptions) {
       v.messageIds('input.ids', ids);
       await touch(viewer);
       const result = await o.store.deleteMessages(viewer.id, ids);
-      if (result.deleted.length) o.signals.emit(userSignal('ARCHIVE_DELETED', viewer.id, result.deleted, result.counts));
+      emitChange(o.signals, { op: 'deleteMessages', userId: viewer.id, result });
       return { count: result.deleted.length, notFound: result.notFound, unreadCount: result.unreadCount };
     },
 

@@ -1,7 +1,8 @@
 import { AppError, forbidden } from './errors.js';
 import type { MessageStore } from './message-store.js';
 import type { Viewer } from './messages.js';
-import { emitRetracted, type Signals } from './signals.js';
+import { emitChange } from './changes.js';
+import type { Signals } from './signals.js';
 
 /**
  * Retraction for producers (CONTRACT.md §9): a sent message leaves every recipient's inbox and archive.
@@ -14,7 +15,7 @@ export function createRetraction(o: { store: MessageStore; signals: Signals }) {
       if (!viewer.producer) throw forbidden('retractMessage needs the messages:send scope');
       const result = ref.stored ? await o.store.retract(ref.id) : null;
       if (!result) throw new AppError('NOT_FOUND', 'input.id: no sent message has this id', 'input.id');
-      emitRetracted(o.signals, ref.id, result);
+      emitChange(o.signals, { op: 'retract', messageId: ref.id, result });
       return { recipientCount: result.recipientCount };
     },
   };

@@ -1,6 +1,6 @@
 import { startBatchJob, type BatchJobOptions } from './batch-job.js';
 import type { LeasedJob } from './leased-job.js';
-import { emitSent } from './signals.js';
+import { emitChange } from './changes.js';
 
 /** Scheduled messages delivered per storage call: one transaction or a few scripts each. */
 export const DELIVERY_BATCH = 500;
@@ -26,7 +26,7 @@ export function startScheduledDelivery(o: BatchJobOptions): LeasedJob {
     batch: o.batch ?? DELIVERY_BATCH,
     step: async (batch) => {
       const due = await o.store.deliverDue(new Date(), batch);
-      for (const d of due) if (!d.result.replayed) emitSent(o.signals, d.result);
+      for (const d of due) emitChange(o.signals, { op: 'send', result: d.result });
       return due.length;
     },
     // Until a call delivers nothing: a store may deliver fewer than asked (a batch of large sends) with more due.

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { MessageRecord } from './message.js';
-import type { InboxCounts, RetractResult, SendResult } from './message-store.js';
+import type { InboxCounts, SendResult } from './message-store.js';
 
 /** The original's four signals, ARCHIVE_DELETED, and the inbox states' (contract section 8), named as the GraphQL InboxSignal enum. */
 export type SignalName =
@@ -54,46 +54,10 @@ export function userSignal(
   };
 }
 
-/**
- * A send's signals: a broadcast's two events, or for each recipient the INBOX_DELETED of the message of
- * the same group it superseded (if any), then ARCHIVE_STORED and INBOX_STORED of the new one with that
- * recipient's groupCount; all with the recipient's counts once the send committed.
- */
-export function emitSent(signals: Signals, result: SendResult): void {
-  const ids = [result.message.id];
-  if (result.recipients === null) {
-    for (const signal of ['ARCHIVE_STORED', 'INBOX_STORED'] as const) signals.emit({ kind: 'broadcast', signal, message: result.message, messageIds: ids });
-    return;
-  }
-  for (const r of result.recipients) {
-    const counts = { unreadCount: r.unreadCount, unseenCount: r.unseenCount };
-    if (r.superseded !== null) signals.emit({ kind: 'user', signal: 'INBOX_DELETED', userId: r.userId, message: null, messageIds: [r.superseded], ...counts });
-    const message = r.groupCount === result.message.groupCount ? result.message : { ...result.message, groupCount: r.groupCount };
-    for (const signal of ['ARCHIVE_STORED', 'INBOX_STORED'] as const) signals.emit({ kind: 'user', signal, userId: r.userId, message, messageIds: ids, ...counts });
-  }
-}
-
 /** A send's message as its producer's payload shows it: with the recipient's groupCount when there is one recipient. */
 export function sentView(result: SendResult): MessageRecord {
   const only = result.recipients?.length === 1 ? result.recipients[0] : null;
   return only && only.groupCount !== result.message.groupCount ? { ...result.message, groupCount: only.groupCount } : result.message;
-}
-
-/**
- * A retraction's signals (CONTRACT.md §9): a broadcast's INBOX_DELETED and ARCHIVE_DELETED (each consumer
- * resolves who had it), or for each recipient who still had it INBOX_DELETED when it was unread, then
- * ARCHIVE_DELETED, with their counts after.
- */
-export function emitRetracted(signals: Signals, messageId: string, result: RetractResult): void {
-  const ids = [messageId];
-  if (result.recipients === null) {
-    if (result.broadcast) for (const signal of ['INBOX_DELETED', 'ARCHIVE_DELETED'] as const) signals.emit({ kind: 'broadcast', signal, message: null, messageIds: ids });
-    return;
-  }
-  for (const r of result.recipients) {
-    if (r.wasUnread) signals.emit(userSignal('INBOX_DELETED', r.userId, ids, r.counts));
-    signals.emit(userSignal('ARCHIVE_DELETED', r.userId, ids, r.counts));
-  }
 }
 
 /**

@@ -1,7 +1,6 @@
 import { startBatchJob, type BatchJobOptions } from './batch-job.js';
 import type { LeasedJob } from './leased-job.js';
-import type { WokenUser } from './message-store.js';
-import { userSignal, type UserSignal } from './signals.js';
+import { emitChange } from './changes.js';
 
 /** Deliveries woken per storage call: one short transaction or script each, however many are due at once. */
 export const WAKE_BATCH = 1000;
@@ -26,16 +25,10 @@ export function startSnoozeWake(o: BatchJobOptions): LeasedJob {
     batch: o.batch ?? WAKE_BATCH,
     step: async (batch) => {
       const users = await o.store.wakeDue(new Date(), batch);
-      for (const user of users) o.signals.emit(wokenSignal(user));
+      for (const user of users) emitChange(o.signals, { op: 'wake', user });
       return users.reduce((sum, u) => sum + u.messages.length, 0);
     },
     // A full batch means more may be due: go on at once instead of waiting an interval.
     more: (woken, batch) => woken === batch,
   });
-}
-
-/** One user's wake-ups as one INBOX_STORED (section 8 allows one signal for all that woke together), the newest as its message. */
-export function wokenSignal(user: WokenUser): UserSignal {
-  const ids = user.messages.map((m) => m.id);
-  return userSignal('INBOX_STORED', user.userId, ids, user.counts, { message: user.messages.at(-1) ?? null });
 }

@@ -11,6 +11,7 @@ import { OrmMessageStore } from './orm/store.js';
 import { openRedisStore, resolveRedisTarget } from './redis/index.js';
 import type { Leases } from '../domain/leases.js';
 import type { MessageStore } from '../domain/message-store.js';
+import type { WebhookSignals } from '../domain/webhooks.js';
 
 /**
  * Cleanup runs between two ANALYZEs where nothing else refreshes planner statistics: the embedded
@@ -33,6 +34,8 @@ export interface StorageOptions {
   embeddedInMemory?: boolean;
   /** Told the size of each group-committed batch of direct sends (metrics). */
   onSendBatch?: (size: number) => void;
+  /** The signals written to the webhook outbox with each change (WEBHOOK_EVENTS); null or absent: webhooks off, nothing written. */
+  webhookSignals?: WebhookSignals;
 }
 
 /**
