@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's chromium (scripts/install-chromium.sh installs it); playwright's own download is not used. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Headless Chromium with a fresh profile; fails (never skips) when the browser is not installed. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-chromium.sh`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+export interface InboxPageOptions {
+  /** The GraphQL endpoint the element talks to (default: the server's /graphql). */
+  endpoint?: string;
+  /** More attributes for the element, e.g. `{ transport: 'sse' }`. */
+  attributes?: Record<string, string>;
+}
+
+/** The times getToken was called in the pages of a context, and a way to change the tokens it gets. */
+export interface TokenLog {
+  calls: number[];
+}
+
+/**
+ * A browser context whose pages, on the server's origin, hold one `<stored-messages-inbox>` loaded
+ * from the server's /inbox.js, its getToken answered by `token()` in this process (each call logged).
+ */
+export async function inboxContext(browser: Browser, baseUrl: string, token: () => Promise<string>, o: InboxPageOptions = {}): Promise<{ context: BrowserContext; tokens: TokenLog; open: () => Promise<Page> }> {
+  const context = await browser.newContext();
+  // Shorter than the test's own timeout, so a missing element fails with playwright's message (what it waited for).
+  context.setDefaultTimeout(10_000);
+  const tokens: TokenLog = { calls: [] };
+  await context.exposeFunction('testToken', () => {
+    tokens.calls.push(Date.now());
+    return token();
+  });
+  const open = async () => {
+    const page = await context.newPage();
+    if (process.env.DEBUG_BROWSER) {
+      page.on('console', (m) => console.log(`[page] ${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+      page.on('response', (r) => r.status() >= 400 && console.log(`[page] ${r.status()} ${r.url()}`));
+    }
+    // A document the server really sent (Chromium then places it on the loopback, as the API, so its
+    // local-network checks let it connect), with the element added. getToken is set before the module
+    // defines the element, as a page that loads it late would.
+    await page.goto(`${baseUrl}/health`);
+    await page.evaluate(
+      ({ endpoint, attributes }) => {
+        const element = document.createElement('stored-messages-inbox') as HTMLElement & { getToken: () => Promise<string> };
+        element.setAttribute('endpoint', endpoint);
+        for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+        element.getToken = () => (window as unknown as { testToken: () => Promise<string> }).testToken();
+        document.body.replaceChildren(element);
+      },
+      { endpoint: o.endpoint ?? `${baseUrl}/graphql`, attributes: o.attributes ?? {} },
+    );
+    await page.addScriptTag({ url: '/inbox.js', type: 'module' });
+    return page;
+  };
+  return { context, tokens, open };
+}
+
+/** The bell: its accessible name carries the unseen count. */
+export const bell = (page: Page) => page.getByRole('button', { name: /^Notifications/ });
