@@ -91,7 +91,11 @@ function connect(o: LiveOptions, after: string | null, emit: (news: LiveNews) =>
     const ws = createInboxClient({ url: o.url, getToken: o.getToken });
     let failures = 0;
     let connected = false;
-    ws.on('connected', () => (connected = true));
+    ws.on('connected', () => {
+      // watchInbox resumes after its cursor; before the first event there is none, and a reconnect would start from now.
+      if (connected && lastCursor === null) send({ kind: 'resync', cursor: null });
+      connected = true;
+    });
     ws.on('closed', () => {
       if (connected || o.transport !== 'auto' || ++failures < WS_FAILURES_BEFORE_SSE || stopped) return;
       stop();

@@ -46,6 +46,7 @@ export const styles = css`
   .bell svg { width: 20px; height: 20px; }
   .badge { position: absolute; top: -6px; right: -6px; min-width: 18px; padding: 0 4px; box-sizing: border-box; border-radius: 9px; background: var(--_badge-bg); color: var(--_badge-fg); font-size: 11px; line-height: 18px; font-weight: 600; text-align: center; }
   .panel { position: absolute; z-index: 10; top: calc(100% + 6px); right: 0; width: var(--sm-inbox-width, 380px); max-width: 95vw; background: var(--_bg); border: 1px solid var(--_border); border-radius: var(--sm-inbox-radius, 8px); box-shadow: 0 8px 24px rgba(0, 0, 0, 0.18); overflow: hidden; }
+  :host([align='start']) .panel { right: auto; left: 0; }
   header { display: flex; align-items: center; justify-content: space-between; padding: 10px 12px; border-bottom: 1px solid var(--_border); }
   h2 { margin: 0; font-size: 15px; }
   .link-button { border: 0; background: none; color: var(--_accent); padding: 2px 4px; }

@@ -21,7 +21,7 @@ export interface InboxPageOptions {
   attributes?: Record<string, string>;
 }
 
-/** The times getToken was called in the pages of a context, and a way to change the tokens it gets. */
+/** When getToken was called (ms since the epoch), in every page of a context. */
 export interface TokenLog {
   calls: number[];
 }
@@ -30,17 +30,24 @@ export interface TokenLog {
  * A browser context whose pages, on the server's origin, hold one `<stored-messages-inbox>` loaded
  * from the server's /inbox.js, its getToken answered by `token()` in this process (each call logged).
  */
-export async function inboxContext(browser: Browser, baseUrl: string, token: () => Promise<string>, o: InboxPageOptions = {}): Promise<{ context: BrowserContext; tokens: TokenLog; open: () => Promise<Page> }> {
+export async function inboxContext(
+  browser: Browser,
+  baseUrl: string,
+  token: () => Promise<string>,
+  o: InboxPageOptions = {},
+): Promise<{ context: BrowserContext; tokens: TokenLog; webSockets: string[]; open: () => Promise<Page> }> {
   const context = await browser.newContext();
   // Shorter than the test's own timeout, so a missing element fails with playwright's message (what it waited for).
   context.setDefaultTimeout(10_000);
   const tokens: TokenLog = { calls: [] };
+  const webSockets: string[] = [];
   await context.exposeFunction('testToken', () => {
     tokens.calls.push(Date.now());
     return token();
   });
   const open = async () => {
     const page = await context.newPage();
+    page.on('websocket', (ws) => webSockets.push(ws.url()));
     if (process.env.DEBUG_BROWSER) {
       page.on('console', (m) => console.log(`[page] ${m.type()}: ${m.text()}`));
       page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
@@ -56,14 +63,18 @@ export async function inboxContext(browser: Browser, baseUrl: string, token: () 
         element.setAttribute('endpoint', endpoint);
         for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
         element.getToken = () => (window as unknown as { testToken: () => Promise<string> }).testToken();
-        document.body.replaceChildren(element);
+        // At the right of a bar, where the panel (anchored to the bell's right edge) opens into the page.
+        const bar = document.createElement('nav');
+        bar.style.cssText = 'display:flex;justify-content:flex-end;padding:8px 16px';
+        bar.append(element);
+        document.body.replaceChildren(bar);
       },
       { endpoint: o.endpoint ?? `${baseUrl}/graphql`, attributes: o.attributes ?? {} },
     );
     await page.addScriptTag({ url: '/inbox.js', type: 'module' });
     return page;
   };
-  return { context, tokens, open };
+  return { context, tokens, webSockets, open };
 }
 
 /** The bell: its accessible name carries the unseen count. */

@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataOf, startTestApp, type TestApp } from '../harness.js';
-import { uid } from '../support.js';
+import { expiryOf, uid } from '../support.js';
+import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
 import { bell, inboxContext, launchChromium } from './browser.js';
 
 /**
@@ -12,13 +13,17 @@ import { bell, inboxContext, launchChromium } from './browser.js';
 let server: TestApp;
 let browser: Browser;
 let producer: string;
+// Between the browser and the server's GraphQL endpoint, so a test can cut the network.
+let proxy: TcpProxy;
 
 beforeAll(async () => {
   // Few kept events, so a long enough outage ends in a RESYNC (below).
   [server, browser] = await Promise.all([startTestApp('postgres', { NODE_ENV: 'development', EVENTS_KEEP: '10' }), launchChromium()]);
   producer = (await server.producerToken()).token;
+  proxy = await startTcpProxy(server.baseUrl);
 });
 afterAll(async () => {
+  await proxy?.close();
   await browser?.close();
   await server?.close();
 });
@@ -31,8 +36,12 @@ async function send(userId: string, text: string): Promise<void> {
 /** A user, and a browser context whose pages show that user's inbox. */
 async function userInbox(o: Parameters<typeof inboxContext>[3] = {}, ttl = '1h') {
   const sub = uid('web');
-  const inbox = await inboxContext(browser, server.baseUrl, async () => (await server.userToken(sub, { expiresIn: ttl })).token, o);
-  return { sub, ...inbox };
+  const minted: string[] = [];
+  const token = async () => {
+    minted.push((await server.userToken(sub, { expiresIn: ttl })).token);
+    return minted.at(-1)!;
+  };
+  return { sub, minted, ...(await inboxContext(browser, server.baseUrl, token, o)) };
 }
 
 const item = (page: Page, text: string) => page.getByRole('listitem').filter({ hasText: text });
@@ -53,6 +62,87 @@ describe('web inbox: live messages and the badge', () => {
     await item(page, 'Build 41 passed').waitFor();
     await named(page, 'Notifications').waitFor();
     expect(dataOf(await server.gql((await server.userToken(sub)).token, '{ unseenCount unreadCount }'))).toEqual({ unseenCount: 0, unreadCount: 2 });
+    await context.close();
+  });
+});
+
+describe('web inbox: several tabs', () => {
+  it('shares one connection between the tabs, and a read in one tab shows in the other', async () => {
+    const { sub, context, open, webSockets } = await userInbox();
+    const [a, b] = [await open(), await open()];
+    await send(sub, 'Invoice 7 is due');
+    await named(a, 'Notifications, 1 unseen').waitFor();
+    await named(b, 'Notifications, 1 unseen').waitFor();
+
+    await bell(a).click();
+    await bell(b).click();
+    await named(b, 'Notifications').waitFor();
+    await a.getByRole('button', { name: 'Mark as read: Invoice 7 is due' }).click();
+    await item(b, 'Invoice 7 is due').waitFor({ state: 'detached' });
+    await b.getByRole('tab', { name: 'All', exact: true }).click();
+    await b.getByRole('button', { name: 'Mark as unread: Invoice 7 is due' }).waitFor();
+    expect(webSockets).toHaveLength(1);
+    await context.close();
+  });
+});
+
+describe('web inbox: outages and tokens', () => {
+  it('misses nothing when the network is cut and restored: it resumes after the last event it had', async () => {
+    const { sub, context, open } = await userInbox({ endpoint: `${proxy.url}graphql` });
+    const page = await open();
+    await send(sub, 'Before the cut');
+    await named(page, 'Notifications, 1 unseen').waitFor();
+    proxy.cut();
+    try {
+      await send(sub, 'During the cut, first');
+      await send(sub, 'During the cut, second');
+    } finally {
+      proxy.restore();
+    }
+    await named(page, 'Notifications, 3 unseen').waitFor({ timeout: 20_000 });
+    await bell(page).click();
+    for (const text of ['Before the cut', 'During the cut, first', 'During the cut, second']) await item(page, text).waitFor();
+    await context.close();
+  });
+
+  it('reloads what it shows on RESYNC, when more happened during an outage than the server keeps', async () => {
+    const { sub, context, open } = await userInbox({ endpoint: `${proxy.url}graphql` });
+    const page = await open();
+    await send(sub, 'Before the long cut');
+    await bell(page).click();
+    await item(page, 'Before the long cut').waitFor();
+    proxy.cut();
+    try {
+      // Two events a message: eight messages are more than the ten events kept (EVENTS_KEEP).
+      for (let i = 1; i <= 8; i++) await send(sub, `Missed ${i}`);
+    } finally {
+      proxy.restore();
+    }
+    for (let i = 1; i <= 8; i++) await item(page, `Missed ${i}`).waitFor({ timeout: 20_000 });
+    expect(await page.getByRole('listitem').count()).toBe(9);
+    await context.close();
+  });
+
+  it('asks getToken for a fresh token when its token expires, and stays live', async () => {
+    const { sub, context, open, tokens, minted } = await userInbox({}, '3s');
+    const page = await open();
+    await named(page, 'Notifications').waitFor();
+    const firstExpiry = expiryOf(minted[0]);
+    // The server closes the socket (4401) once the token expires; the element reconnects with a new one.
+    await page.waitForTimeout(Math.max(0, firstExpiry - Date.now()) + 1500);
+    await send(sub, 'After the first token expired');
+    await named(page, 'Notifications, 1 unseen').waitFor();
+    expect(tokens.calls.filter((at) => at > firstExpiry).length).toBeGreaterThan(0);
+    await context.close();
+  });
+
+  it('works over SSE when told to (the fallback for networks that refuse WebSockets)', async () => {
+    const { sub, context, open, webSockets } = await userInbox({ attributes: { transport: 'sse' } });
+    const page = await open();
+    await named(page, 'Notifications').waitFor();
+    await send(sub, 'Over server-sent events');
+    await named(page, 'Notifications, 1 unseen').waitFor();
+    expect(webSockets).toEqual([]);
     await context.close();
   });
 });
