@@ -146,3 +146,68 @@ describe('web inbox: outages and tokens', () => {
     await context.close();
   });
 });
+
+describe('web inbox: what a user does with the messages', () => {
+  it('archives, snoozes, deletes, marks all as read, links, and moves between tabs with the keyboard', async () => {
+    const { sub, context, open } = await userInbox();
+    const page = await open();
+    await named(page, 'Notifications').waitFor();
+    for (const text of ['Keep this one', 'Later, please', 'Remove me']) await send(sub, text);
+    dataOf(await server.gql(producer, 'mutation($i: AddMessageForInput!) { addMessageFor(input: $i) { recipientCount } }', {
+      i: { userIds: [sub], level: 'WARNING', text: 'Disk almost full', url: 'https://example.com/disks', category: 'ops' },
+    }));
+    await named(page, 'Notifications, 4 unseen').waitFor();
+    await bell(page).click();
+
+    await page.getByRole('link', { name: 'Disk almost full' }).waitFor();
+    await page.getByRole('button', { name: 'Archive: Keep this one' }).click();
+    await page.getByRole('button', { name: 'Snooze: Later, please' }).click();
+    await page.getByRole('button', { name: 'Delete: Remove me' }).click();
+    await item(page, 'Remove me').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Mark all as read', exact: true }).click();
+    await item(page, 'Disk almost full').waitFor({ state: 'detached' });
+    const userTokenNow = (await server.userToken(sub)).token;
+    expect(dataOf(await server.gql(userTokenNow, '{ counts { total unread unseen archived snoozed } }')).counts).toEqual({ total: 2, unread: 0, unseen: 0, archived: 1, snoozed: 1 });
+
+    // Unread, All, Archived, then one tab per category: the arrow keys walk them.
+    const unread = page.getByRole('tab', { name: 'Unread', exact: true });
+    await unread.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Archived', exact: true, selected: true }).waitFor();
+    await item(page, 'Keep this one').waitFor();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'ops', exact: true, selected: true }).waitFor();
+    await item(page, 'Disk almost full').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog', { name: 'Notifications' }).waitFor({ state: 'hidden' });
+    await context.close();
+  });
+
+  it('shows flash messages in a status region as they arrive', async () => {
+    const { sub, context, open } = await userInbox();
+    const page = await open();
+    await named(page, 'Notifications').waitFor();
+    // INFO is not among the stored levels: addMessage makes it a flash message for the caller.
+    const token = (await server.userToken(sub)).token;
+    expect(dataOf(await server.gql(token, 'mutation { addMessage(input: { level: INFO, text: "Draft saved" }) { stored } }'))).toEqual({ addMessage: { stored: false } });
+    await page.getByRole('status').getByText('Draft saved').waitFor();
+    await context.close();
+  });
+});
+
+describe('web inbox: the demo page (development)', () => {
+  it('signs in as demo-user and its producer panel sends to that user and flashes', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.baseUrl}/`);
+    await named(page, 'Notifications').waitFor();
+    await page.getByLabel('Text').fill('Hello from the demo');
+    await page.getByRole('button', { name: 'Send to me', exact: true }).click();
+    await named(page, 'Notifications, 1 unseen').waitFor();
+    await page.getByLabel('Text').fill('A passing flash');
+    await page.getByRole('button', { name: 'Flash', exact: true }).click();
+    await page.getByRole('status').getByText('A passing flash').waitFor();
+    await context.close();
+  });
+});
