@@ -67,7 +67,7 @@ describe('web inbox: live messages and the badge', () => {
 });
 
 describe('web inbox: several tabs', () => {
-  it('shares one connection between the tabs, and a read in one tab shows in the other', async () => {
+  it('shares one connection between the tabs, a read in one tab shows in the other, and another tab takes over when the first closes', async () => {
     const { sub, context, open, webSockets } = await userInbox();
     const [a, b] = [await open(), await open()];
     await send(sub, 'Invoice 7 is due');
@@ -82,6 +82,12 @@ describe('web inbox: several tabs', () => {
     await b.getByRole('tab', { name: 'All', exact: true }).click();
     await b.getByRole('button', { name: 'Mark as unread: Invoice 7 is due' }).waitFor();
     expect(webSockets).toHaveLength(1);
+
+    // The leader (the first tab) goes: the other tab takes over the connection and misses nothing.
+    await a.close();
+    await send(sub, 'After the first tab closed');
+    await item(b, 'After the first tab closed').waitFor();
+    expect(webSockets).toHaveLength(2);
     await context.close();
   });
 });
@@ -187,7 +193,9 @@ describe('web inbox: what a user does with the messages', () => {
   it('shows flash messages in a status region as they arrive', async () => {
     const { sub, context, open } = await userInbox();
     const page = await open();
-    await named(page, 'Notifications').waitFor();
+    // Flash messages are not replayed: the first stored message shown says the live connection is up.
+    await send(sub, 'Connected');
+    await named(page, 'Notifications, 1 unseen').waitFor();
     // INFO is not among the stored levels: addMessage makes it a flash message for the caller.
     const token = (await server.userToken(sub)).token;
     expect(dataOf(await server.gql(token, 'mutation { addMessage(input: { level: INFO, text: "Draft saved" }) { stored } }'))).toEqual({ addMessage: { stored: false } });
