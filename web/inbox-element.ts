@@ -5,13 +5,10 @@ import { levelOf, renderItem, type ItemActions } from './item.js';
 import { startLive, type LiveNews } from './live.js';
 import { InboxModel, type Item, type Tab } from './model.js';
 import { styles } from './styles.js';
+import { categoryOf, tabAfterKey, tabsOf } from './tabs.js';
 
-const FIXED_TABS: { tab: Tab; label: string }[] = [
-  { tab: 'unread', label: 'Unread' },
-  { tab: 'all', label: 'All' },
-  { tab: 'archived', label: 'Archived' },
-];
 const TOAST_MS = 6000;
+const LOAD_WAIT_MS = 3000;
 
 /**
  * `<stored-messages-inbox endpoint="https://host/graphql">`: a bell with the unseen count and a panel
@@ -28,6 +25,7 @@ export class StoredMessagesInbox extends LitElement {
     snoozeMinutes: { type: Number, attribute: 'snooze-minutes' },
     theme: { type: String, reflect: true },
     open: { type: Boolean, reflect: true },
+    live: { type: Boolean, reflect: true },
     tab: { state: true },
     toasts: { state: true },
     error: { state: true },
@@ -42,6 +40,8 @@ export class StoredMessagesInbox extends LitElement {
   /** `light` (default) or `dark`: the colours the custom properties default to. */
   declare theme: string;
   declare open: boolean;
+  /** Set (and reflected) while events reach this tab, from its own connection or the leader tab's. */
+  declare live: boolean;
   declare tab: Tab;
   declare toasts: { key: number; text: string; level: string }[];
   declare error: string | null;
@@ -50,6 +50,8 @@ export class StoredMessagesInbox extends LitElement {
   private api: InboxApi | null = null;
   private stopLive: (() => void) | null = null;
   private next = new Map<Tab, string | null>();
+  private loaded = false;
+  private loadTimer: ReturnType<typeof setTimeout> | undefined;
   private toastKey = 0;
   private readonly closeOutside = (e: Event) => this.open && !e.composedPath().includes(this) && this.toggle(false);
 
@@ -61,6 +63,7 @@ export class StoredMessagesInbox extends LitElement {
     this.snoozeMinutes = 60;
     this.theme = 'light';
     this.open = false;
+    this.live = false;
     this.tab = 'unread';
     this.toasts = [];
     this.error = null;
@@ -100,10 +103,13 @@ export class StoredMessagesInbox extends LitElement {
       onNews: (news) => this.hear(news),
       onError: (error) => this.fail(error),
     });
-    void this.reload();
+    // The first load waits for the live connection, so nothing falls between the two; not for long.
+    this.loaded = false;
+    this.loadTimer = setTimeout(() => this.loaded || this.reload(), LOAD_WAIT_MS);
   }
 
   private stop(): void {
+    clearTimeout(this.loadTimer);
     this.stopLive?.();
     this.stopLive = null;
     this.api = null;
@@ -113,6 +119,7 @@ export class StoredMessagesInbox extends LitElement {
   private async reload(): Promise<void> {
     const api = this.api;
     if (!api) return;
+    this.loaded = true;
     this.next.clear();
     await this.run(async () => {
       await api.counts(this.model);
@@ -123,6 +130,11 @@ export class StoredMessagesInbox extends LitElement {
   private hear(news: LiveNews): void {
     if (news.kind === 'resync') return void this.reload();
     if (news.kind === 'flash') return this.toast(news.message);
+    if (news.kind === 'live') {
+      this.live = news.live;
+      if (news.live && !this.loaded) void this.reload();
+      return;
+    }
     this.model.apply(news.event);
     this.requestUpdate();
     if (this.open) void this.markShownSeen();
@@ -184,10 +196,6 @@ export class StoredMessagesInbox extends LitElement {
     if (api) void this.run(() => call(api));
   }
 
-  private tabs(): { tab: Tab; label: string }[] {
-    return [...FIXED_TABS, ...this.model.categories().map((c) => ({ tab: `category:${c}` as Tab, label: c }))];
-  }
-
   /** Arrow keys move between tabs (the ARIA tabs pattern); Escape closes the panel and returns to the bell. */
   private onKey(e: KeyboardEvent): void {
     if (e.key === 'Escape') {
@@ -195,20 +203,16 @@ export class StoredMessagesInbox extends LitElement {
       this.renderRoot.querySelector<HTMLElement>('.bell')?.focus();
       return;
     }
-    if (!(e.target as HTMLElement).matches('[role=tab]')) return;
-    const tabs = this.tabs();
-    const at = tabs.findIndex((t) => t.tab === this.tab);
-    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[e.key];
-    if (to === undefined) return;
+    const tab = (e.target as HTMLElement).matches('[role=tab]') ? tabAfterKey(tabsOf(this.model), this.tab, e.key) : null;
+    if (!tab) return;
     e.preventDefault();
-    const tab = tabs[(to + tabs.length) % tabs.length].tab;
     void this.showTab(tab).then(() => this.renderRoot.querySelector<HTMLElement>('[role=tab][aria-selected=true]')?.focus());
   }
 
   protected override render() {
     const unseen = this.model.unseen;
     const items = this.model.view(this.tab);
-    const category = this.tab.startsWith('category:') ? this.tab.slice('category:'.length) : null;
+    const category = categoryOf(this.tab);
     return html`
       <button type="button" class="bell" part="bell" aria-label=${unseen ? `Notifications, ${unseen} unseen` : 'Notifications'}
         aria-expanded=${this.open} aria-controls="panel" @click=${() => this.toggle()}>
@@ -220,7 +224,7 @@ export class StoredMessagesInbox extends LitElement {
           <button type="button" class="link-button" part="mark-all" @click=${() => this.act((api) => api.markAllRead(this.model, category))}>Mark all as read</button>
         </header>
         <div role="tablist" aria-label="Views" part="tabs">
-          ${this.tabs().map(({ tab, label }) => html`<button type="button" role="tab" id="tab-${tab}" part="tab" aria-selected=${tab === this.tab}
+          ${tabsOf(this.model).map(({ tab, label }) => html`<button type="button" role="tab" id="tab-${tab}" part="tab" aria-selected=${tab === this.tab}
             aria-controls="tabpanel" tabindex=${tab === this.tab ? 0 : -1} @click=${() => this.showTab(tab)}>${label}</button>`)}
         </div>
         <div id="tabpanel" class="list-box" role="tabpanel" aria-labelledby="tab-${this.tab}" part="tabpanel">

@@ -3,8 +3,12 @@ import { createInboxClient, MessageAddedDocument, watchInbox, type InboxEvent, t
 import type { Item } from './model.js';
 import { createSseClient } from './sse.js';
 
-/** What the live connection tells every tab: an event, a reload (RESYNC, or a gap), a flash message. */
-export type LiveNews = { kind: 'event'; event: InboxEvent } | { kind: 'resync'; cursor: string | null } | { kind: 'flash'; message: Item };
+/** What the live connection tells every tab: an event, a reload (RESYNC, or a gap), a flash message, whether it is connected. */
+export type LiveNews =
+  | { kind: 'event'; event: InboxEvent }
+  | { kind: 'resync'; cursor: string | null }
+  | { kind: 'flash'; message: Item }
+  | { kind: 'live'; live: boolean };
 
 export interface LiveOptions {
   url: string;
@@ -52,7 +56,10 @@ export function startLive(o: LiveOptions): () => void {
     if (!locks) return lead(false);
     let follower = false;
     await locks.request(key, { ifAvailable: true }, (lock) => (lock ? lead(false) : void (follower = true)));
-    if (follower) await locks.request(key, { signal: abort.signal }, () => lead(true));
+    if (!follower) return;
+    // The leader is connected (it holds the lock); its news say when that changes.
+    o.onNews({ kind: 'live', live: true });
+    await locks.request(key, { signal: abort.signal }, () => lead(true));
   };
   run().catch((error) => abort.signal.aborted || o.onError(error));
   return () => abort.abort();
@@ -84,7 +91,7 @@ function connect(o: LiveOptions, after: string | null, emit: (news: LiveNews) =>
       client.dispose();
     };
   };
-  const startSse = (from: string | null) => start(createSseClient(o.url, o.getToken), from);
+  const startSse = (from: string | null) => start(createSseClient(o.url, o.getToken, (live) => send({ kind: 'live', live })), from);
   if (o.transport === 'sse' || typeof WebSocket !== 'function') {
     startSse(after);
   } else {
@@ -92,11 +99,13 @@ function connect(o: LiveOptions, after: string | null, emit: (news: LiveNews) =>
     let failures = 0;
     let connected = false;
     ws.on('connected', () => {
+      send({ kind: 'live', live: true });
       // watchInbox resumes after its cursor; before the first event there is none, and a reconnect would start from now.
       if (connected && lastCursor === null) send({ kind: 'resync', cursor: null });
       connected = true;
     });
     ws.on('closed', () => {
+      if (connected && !stopped) send({ kind: 'live', live: false });
       if (connected || o.transport !== 'auto' || ++failures < WS_FAILURES_BEFORE_SSE || stopped) return;
       stop();
       startSse(lastCursor);

@@ -9,8 +9,9 @@ type Payload = Parameters<Client['subscribe']>[0];
  * Each (re)connect asks `getToken` for a token and sends the payload as it is then, so the cursor
  * watchInbox keeps in its variables is where a resumed stream starts. A dropped stream is resumed
  * after a backoff; a stream the server ends (token expiry, shutdown) completes, as over graphql-ws.
+ * `onLive` hears when a stream opens and when one breaks.
  */
-export function createSseClient(url: string, getToken: () => Promise<string>): Client {
+export function createSseClient(url: string, getToken: () => Promise<string>, onLive: (live: boolean) => void = () => {}): Client {
   const running = new Set<AbortController>();
   const subscribe = (payload: Payload, sink: Sink) => {
     const abort = new AbortController();
@@ -28,6 +29,7 @@ export function createSseClient(url: string, getToken: () => Promise<string>): C
           const body = (await response.json().catch(() => null)) as { errors?: unknown[] } | null;
           return sink.error(body?.errors ?? new Error(`SSE refused: HTTP ${response.status}`));
         }
+        onLive(true);
         for await (const { event, data } of serverSentEvents(response.body)) {
           failures = 0;
           if (event === 'complete') return sink.complete();
@@ -37,6 +39,7 @@ export function createSseClient(url: string, getToken: () => Promise<string>): C
         if (abort.signal.aborted) return;
       }
       if (abort.signal.aborted) return;
+      onLive(false);
       // The stream broke without `complete`: the network, not the server, ended it.
       await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1000 * 2 ** failures++)));
       if (!abort.signal.aborted) return run();

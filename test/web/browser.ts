@@ -7,6 +7,8 @@ export interface InboxPageOptions {
   endpoint?: string;
   /** More attributes for the element, e.g. `{ transport: 'sse' }`. */
   attributes?: Record<string, string>;
+  /** A context to use (with routes set up) instead of a new one. */
+  context?: BrowserContext;
 }
 
 /** When getToken was called (ms since the epoch), in every page of a context. */
@@ -24,7 +26,7 @@ export async function inboxContext(
   token: () => Promise<string>,
   o: InboxPageOptions = {},
 ): Promise<{ context: BrowserContext; tokens: TokenLog; webSockets: string[]; open: () => Promise<Page> }> {
-  const context = await browser.newContext();
+  const context = o.context ?? (await browser.newContext());
   // Shorter than the test's own timeout, so a missing element fails with playwright's message (what it waited for).
   context.setDefaultTimeout(10_000);
   const tokens: TokenLog = { calls: [] };
@@ -60,6 +62,8 @@ export async function inboxContext(
       { endpoint: o.endpoint ?? `${baseUrl}/graphql`, attributes: o.attributes ?? {} },
     );
     await page.addScriptTag({ url: '/inbox.js', type: 'module' });
+    // Live: events reach the page from here on (its own connection, or the leader tab's).
+    await page.locator('stored-messages-inbox[live]').waitFor({ state: 'attached' });
     return page;
   };
   return { context, tokens, webSockets, open };

@@ -142,6 +142,18 @@ describe('web inbox: outages and tokens', () => {
     await context.close();
   });
 
+  it('falls back to SSE by itself when WebSockets cannot connect', async () => {
+    const sub = uid('web');
+    const context = await browser.newContext();
+    // A network that accepts the WebSocket handshake and drops it at once, every time.
+    await context.routeWebSocket(/\/graphql$/, (ws) => ws.close());
+    const { open } = await inboxContext(browser, server.baseUrl, async () => (await server.userToken(sub)).token, { context });
+    const page = await open();
+    await send(sub, 'Through the fallback');
+    await named(page, 'Notifications, 1 unseen').waitFor();
+    await context.close();
+  });
+
   it('works over SSE when told to (the fallback for networks that refuse WebSockets)', async () => {
     const { sub, context, open, webSockets } = await userInbox({ attributes: { transport: 'sse' } });
     const page = await open();
