@@ -1,8 +1,23 @@
 import { css } from 'lit';
 
+// The dark theme's defaults: for theme="dark", and for theme="auto" when the system is dark.
+const darkColours = css`
+  --_bg: var(--sm-inbox-bg, #1c2128);
+  --_fg: var(--sm-inbox-fg, #e6edf3);
+  --_muted: var(--sm-inbox-muted, #9198a1);
+  --_border: var(--sm-inbox-border, #3d444d);
+  --_accent: var(--sm-inbox-accent, #4493f8);
+  --_unread-bg: var(--sm-inbox-unread-bg, #1f2a3a);
+  --_hover: var(--sm-inbox-hover, rgba(230, 237, 243, 0.08));
+  --_info: var(--sm-inbox-level-info, #4493f8);
+  --_success: var(--sm-inbox-level-success, #3fb950);
+  --_warning: var(--sm-inbox-level-warning, #d29922);
+  --_error: var(--sm-inbox-level-error, #f85149);
+`;
+
 /**
  * The element's look. Pages theme it through the `--sm-inbox-*` custom properties (each read once,
- * below, with its light default; `theme="dark"` or a dark colour scheme swaps the defaults) and
+ * below, with its light default; `theme="dark"`, or `theme="auto"` on a dark system, swaps the defaults) and
  * through the `::part()`s named in the template.
  */
 export const styles = css`
@@ -27,17 +42,12 @@ export const styles = css`
     color: var(--_fg);
   }
   :host([theme='dark']) {
-    --_bg: var(--sm-inbox-bg, #1c2128);
-    --_fg: var(--sm-inbox-fg, #e6edf3);
-    --_muted: var(--sm-inbox-muted, #9198a1);
-    --_border: var(--sm-inbox-border, #3d444d);
-    --_accent: var(--sm-inbox-accent, #4493f8);
-    --_unread-bg: var(--sm-inbox-unread-bg, #1f2a3a);
-    --_hover: var(--sm-inbox-hover, rgba(230, 237, 243, 0.08));
-    --_info: var(--sm-inbox-level-info, #4493f8);
-    --_success: var(--sm-inbox-level-success, #3fb950);
-    --_warning: var(--sm-inbox-level-warning, #d29922);
-    --_error: var(--sm-inbox-level-error, #f85149);
+    ${darkColours}
+  }
+  @media (prefers-color-scheme: dark) {
+    :host([theme='auto']) {
+      ${darkColours}
+    }
   }
   [hidden] { display: none !important; }
   button { font: inherit; color: inherit; cursor: pointer; }

@@ -216,6 +216,24 @@ describe('web inbox: what a user does with the messages', () => {
   });
 });
 
+describe('web inbox: theming', () => {
+  it('takes colours from custom properties and the theme, and styles through ::part', async () => {
+    const { context, open } = await userInbox({ attributes: { theme: 'auto' } });
+    const page = await open();
+    const bellStyle = () =>
+      page.evaluate(() => {
+        const style = getComputedStyle(document.querySelector('stored-messages-inbox')!.shadowRoot!.querySelector('.bell')!);
+        return { background: style.backgroundColor, border: style.borderTopColor };
+      });
+    expect((await bellStyle()).background).toBe('rgb(255, 255, 255)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect((await bellStyle()).background).toBe('rgb(28, 33, 40)');
+    await page.addStyleTag({ content: 'stored-messages-inbox { --sm-inbox-bg: rgb(1, 2, 3) } stored-messages-inbox::part(bell) { border-color: rgb(4, 5, 6) }' });
+    expect(await bellStyle()).toEqual({ background: 'rgb(1, 2, 3)', border: 'rgb(4, 5, 6)' });
+    await context.close();
+  });
+});
+
 describe('web inbox: the demo page (development)', () => {
   it('signs in as demo-user and its producer panel sends to that user and flashes', async () => {
     const context = await browser.newContext();
