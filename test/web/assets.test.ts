@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -35,6 +36,16 @@ describe('GET /inbox.js', () => {
     const again = await fetch(`${production.baseUrl}/inbox.js`, { headers: { 'if-none-match': res.headers.get('etag')! } });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
+  });
+});
+
+describe('stored-messages/inbox', () => {
+  it('is the package export of the same module the server serves', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { import: string }> };
+    const file = await readFile(new URL(`../../${pkg.exports['./inbox'].import}`, import.meta.url));
+    const served = Buffer.from(await (await fetch(`${production.baseUrl}/inbox.js`)).arrayBuffer());
+    expect(file.equals(served)).toBe(true);
+    expect(file.toString('utf8')).toMatch(/customElements\.define\(.stored-messages-inbox./);
   });
 });
 
