@@ -59,7 +59,8 @@ export function inboxApi(url: string, getToken: () => Promise<string>) {
     async markAllRead(model: InboxModel, category: string | null): Promise<void> {
       const until = new Date().toISOString();
       const { markAllRead } = await request(MarkAllReadDocument, { until, category });
-      model.apply({ signal: 'INBOX_PURGED', messageIds: [], until, category, unreadCount: markAllRead.unreadCount, unseenCount: model.unseen, message: null, cursor: '' });
+      model.readUntil(until, category);
+      model.unread = markAllRead.unreadCount;
     },
 
     async archive(model: InboxModel, ids: string[], archived: boolean): Promise<void> {

@@ -72,6 +72,8 @@ export class StoredMessagesInbox extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     document.addEventListener('pointerdown', this.closeOutside);
+    // Moved in the page (removed, then added again): connect again; the first time, updated() does.
+    if (this.hasUpdated) this.restart();
   }
 
   override disconnectedCallback(): void {

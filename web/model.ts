@@ -49,6 +49,11 @@ export class InboxModel {
     for (const id of ids) this.items.delete(id);
   }
 
+  /** Marks read what a mark-all-read covered (delivered at or before `until`, in `category` if given). */
+  readUntil(until: string, category: string | null): void {
+    this.patch(this.cutOff(until, category), { read: true, seen: true });
+  }
+
   /** One inboxEvents event (not RESYNC, which reloads): the loaded messages and the counts it changed. */
   apply(event: InboxEvent): void {
     this.unread = event.unreadCount;
