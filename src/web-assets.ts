@@ -47,7 +47,10 @@ export function webAssets(config: Config): Plugin {
       if (request.method !== 'GET' && request.method !== 'HEAD') return;
       if (url.pathname === '/inbox.js') {
         const module = await inboxModule();
-        if (!module) return endResponse(new fetchAPI.Response('dist/inbox/inbox.js is not built: run `npm run build:inbox`\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
+        if (!module) {
+          const missing = 'dist/inbox/inbox.js is not built: run `npm run build:inbox`\n';
+          return endResponse(new fetchAPI.Response(missing, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
+        }
         const headers = {
           'content-type': 'text/javascript; charset=utf-8',
           'access-control-allow-origin': '*',

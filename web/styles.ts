@@ -54,8 +54,34 @@ export const styles = css`
   button:focus-visible, a:focus-visible { outline: 2px solid var(--_accent); outline-offset: 1px; }
   .bell { position: relative; display: inline-flex; padding: 6px; border: 1px solid var(--_border); border-radius: 6px; background: var(--_bg); }
   .bell svg { width: 20px; height: 20px; }
-  .badge { position: absolute; top: -6px; right: -6px; min-width: 18px; padding: 0 4px; box-sizing: border-box; border-radius: 9px; background: var(--_badge-bg); color: var(--_badge-fg); font-size: 11px; line-height: 18px; font-weight: 600; text-align: center; }
-  .panel { position: absolute; z-index: 10; top: calc(100% + 6px); right: 0; width: var(--sm-inbox-width, 380px); max-width: 95vw; background: var(--_bg); border: 1px solid var(--_border); border-radius: var(--sm-inbox-radius, 8px); box-shadow: 0 8px 24px rgba(0, 0, 0, 0.18); overflow: hidden; }
+  .badge {
+    position: absolute;
+    top: -6px;
+    right: -6px;
+    min-width: 18px;
+    padding: 0 4px;
+    box-sizing: border-box;
+    border-radius: 9px;
+    background: var(--_badge-bg);
+    color: var(--_badge-fg);
+    font-size: 11px;
+    line-height: 18px;
+    font-weight: 600;
+    text-align: center;
+  }
+  .panel {
+    position: absolute;
+    z-index: 10;
+    top: calc(100% + 6px);
+    right: 0;
+    width: var(--sm-inbox-width, 380px);
+    max-width: 95vw;
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: var(--sm-inbox-radius, 8px);
+    box-shadow: 0 8px 24px rgba(0, 0, 0, 0.18);
+    overflow: hidden;
+  }
   :host([align='start']) .panel { right: auto; left: 0; }
   header { display: flex; align-items: center; justify-content: space-between; padding: 10px 12px; border-bottom: 1px solid var(--_border); }
   h2 { margin: 0; font-size: 15px; }
@@ -65,7 +91,14 @@ export const styles = css`
   [role='tab'][aria-selected='true'] { color: var(--_fg); border-bottom-color: var(--_accent); font-weight: 600; }
   .list-box { max-height: var(--sm-inbox-max-height, 420px); overflow-y: auto; }
   ul { list-style: none; margin: 0; padding: 0; }
-  li { display: flex; gap: 8px; align-items: flex-start; padding: 10px 12px; border-bottom: 1px solid var(--_border); border-left: 3px solid var(--_level); }
+  li {
+    display: flex;
+    gap: 8px;
+    align-items: flex-start;
+    padding: 10px 12px;
+    border-bottom: 1px solid var(--_border);
+    border-left: 3px solid var(--_level);
+  }
   li.unread { background: var(--_unread-bg); }
   li.unread .text { font-weight: 600; }
   li:hover { background: var(--_hover); }
@@ -86,6 +119,15 @@ export const styles = css`
   .empty { padding: 24px 12px; margin: 0; text-align: center; color: var(--_muted); }
   .more { display: block; width: 100%; padding: 8px; border: 0; background: none; color: var(--_accent); }
   .toasts { position: fixed; z-index: 20; right: 16px; bottom: 16px; display: flex; flex-direction: column; gap: 8px; }
-  .toast { min-width: 220px; max-width: 360px; padding: 10px 12px; border-radius: 6px; background: var(--_bg); border: 1px solid var(--_border); border-left: 4px solid var(--_level); box-shadow: 0 4px 12px rgba(0, 0, 0, 0.15); }
+  .toast {
+    min-width: 220px;
+    max-width: 360px;
+    padding: 10px 12px;
+    border-radius: 6px;
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-left: 4px solid var(--_level);
+    box-shadow: 0 4px 12px rgba(0, 0, 0, 0.15);
+  }
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

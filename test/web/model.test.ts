@@ -16,7 +16,11 @@ const ids = (items: Item[]) => items.map((m) => m.id);
 describe('web inbox model', () => {
   it('shows each tab as a view of the same messages, newest first, and hides snoozed ones', () => {
     const model = new InboxModel();
-    model.put([message('a', '2026-01-01T00:00:00.000Z'), message('b', '2026-01-02T00:00:00.000Z', { read: true, category: 'ops' }), message('c', '2026-01-03T00:00:00.000Z', { archived: true, read: true })]);
+    model.put([
+      message('a', '2026-01-01T00:00:00.000Z'),
+      message('b', '2026-01-02T00:00:00.000Z', { read: true, category: 'ops' }),
+      message('c', '2026-01-03T00:00:00.000Z', { archived: true, read: true }),
+    ]);
     model.put([message('d', '2026-01-04T00:00:00.000Z', { snoozedUntil: '2027-01-01T00:00:00.000Z' })]);
     expect(ids(model.view('unread'))).toEqual(['a']);
     expect(ids(model.view('all'))).toEqual(['c', 'b', 'a']);
@@ -39,7 +43,11 @@ describe('web inbox model', () => {
 
   it('covers what an "all" operation did by its cut-off and category', () => {
     const model = new InboxModel();
-    model.put([message('old', '2026-01-01T00:00:00.000Z', { category: 'ops' }), message('other', '2026-01-01T00:00:00.000Z'), message('new', '2026-01-03T00:00:00.000Z', { category: 'ops' })]);
+    model.put([
+      message('old', '2026-01-01T00:00:00.000Z', { category: 'ops' }),
+      message('other', '2026-01-01T00:00:00.000Z'),
+      message('new', '2026-01-03T00:00:00.000Z', { category: 'ops' }),
+    ]);
     model.apply(event('INBOX_PURGED', { until: '2026-01-02T00:00:00.000Z', category: 'ops' }));
     expect(ids(model.view('unread')).sort()).toEqual(['new', 'other']);
     model.readUntil('2026-01-05T00:00:00.000Z', null);
