@@ -202,6 +202,23 @@ describe('web inbox: what a user does with the messages', () => {
     await context.close();
   });
 
+  it('pages a long inbox: twenty at a time, then Load more', async () => {
+    const { sub, context, open } = await userInbox();
+    const page = await open();
+    for (let i = 1; i <= 22; i++) await send(sub, `Page item ${String(i).padStart(2, '0')}`);
+    await named(page, 'Notifications, 22 unseen').waitFor();
+    // A new tab knows none of them yet: its list comes from the server's pages, not from the events.
+    await page.close();
+    const reopened = await open();
+    await bell(reopened).click();
+    await item(reopened, 'Page item 03').waitFor();
+    expect(await reopened.getByRole('listitem').count()).toBe(20);
+    await reopened.getByRole('button', { name: 'Load more', exact: true }).click();
+    await item(reopened, 'Page item 01').waitFor();
+    expect(await reopened.getByRole('listitem').count()).toBe(22);
+    await context.close();
+  });
+
   it('shows flash messages in a status region as they arrive', async () => {
     const { sub, context, open } = await userInbox();
     const page = await open();
