@@ -94,6 +94,11 @@ export class StoredMessagesInbox extends LitElement {
 
   private restart(): void {
     this.stop();
+    // The token or the endpoint changed (or went): what was shown may be another user's.
+    this.model.clear();
+    this.next.clear();
+    this.live = false;
+    this.requestUpdate();
     const getToken = this.getToken;
     if (!getToken || !this.isConnected) return;
     const token = async () => getToken.call(null);

@@ -16,6 +16,13 @@ export class InboxModel {
   unread = 0;
   unseen = 0;
 
+  /** Forgets everything (another user, or another server). */
+  clear(): void {
+    this.items.clear();
+    this.unread = 0;
+    this.unseen = 0;
+  }
+
   /** The messages of `tab`, newest first. */
   view(tab: Tab): Item[] {
     const keep = predicate(tab);

@@ -35,13 +35,13 @@ async function send(userId: string, text: string): Promise<void> {
 
 /** A user, and a browser context whose pages show that user's inbox. */
 async function userInbox(o: Parameters<typeof inboxContext>[3] = {}, ttl = '1h') {
-  const sub = uid('web');
+  const user = { sub: uid('web') };
   const minted: string[] = [];
   const token = async () => {
-    minted.push((await server.userToken(sub, { expiresIn: ttl })).token);
+    minted.push((await server.userToken(user.sub, { expiresIn: ttl })).token);
     return minted.at(-1)!;
   };
-  return { sub, minted, ...(await inboxContext(browser, server.baseUrl, token, o)) };
+  return { sub: user.sub, user, minted, ...(await inboxContext(browser, server.baseUrl, token, o)) };
 }
 
 const item = (page: Page, text: string) => page.getByRole('listitem').filter({ hasText: text });
@@ -229,6 +229,29 @@ describe('web inbox: what a user does with the messages', () => {
     const token = (await server.userToken(sub)).token;
     expect(dataOf(await server.gql(token, 'mutation { addMessage(input: { level: INFO, text: "Draft saved" }) { stored } }'))).toEqual({ addMessage: { stored: false } });
     await page.getByRole('status').getByText('Draft saved').waitFor();
+    await context.close();
+  });
+});
+
+describe('web inbox: signing in as someone else', () => {
+  it('forgets the first user\'s inbox when getToken is replaced, and shows the second user\'s', async () => {
+    const { sub, user, context, open } = await userInbox();
+    const page = await open();
+    await send(sub, 'For the first user');
+    await named(page, 'Notifications, 1 unseen').waitFor();
+
+    user.sub = uid('web');
+    await page.evaluate(() => {
+      const element = document.querySelector('stored-messages-inbox') as HTMLElement & { getToken: () => Promise<string> };
+      element.getToken = () => (window as unknown as { testToken: () => Promise<string> }).testToken();
+    });
+    await named(page, 'Notifications').waitFor();
+    await page.locator('stored-messages-inbox[live]').waitFor({ state: 'attached' });
+    await send(user.sub, 'For the second user');
+    await named(page, 'Notifications, 1 unseen').waitFor();
+    await bell(page).click();
+    await item(page, 'For the second user').waitFor();
+    expect(await page.getByRole('listitem').count()).toBe(1);
     await context.close();
   });
 });
