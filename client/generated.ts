@@ -190,6 +190,11 @@ export type InboxEventsSubscriptionVariables = Exact<{
 
 export type InboxEventsSubscription = { inboxEvents: { signal: InboxSignal, messageIds: Array<string>, unreadCount: number, unseenCount: number, until: string | null, category: string | null, cursor: string, message: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null, category: string | null, groupKey: string | null, groupCount: number } | null } };
 
+export type MessageAddedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MessageAddedSubscription = { messageAdded: { stored: boolean, id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null, category: string | null, groupKey: string | null, groupCount: number } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -562,3 +567,29 @@ export const InboxEventsDocument = new TypedDocumentString(`
   groupKey
   groupCount
 }`) as unknown as TypedDocumentString<InboxEventsSubscription, InboxEventsSubscriptionVariables>;
+export const MessageAddedDocument = new TypedDocumentString(`
+    subscription MessageAdded {
+  messageAdded {
+    ...InboxMessage
+    stored
+  }
+}
+    fragment InboxMessage on Message {
+  id
+  text
+  level
+  levelTag
+  tags
+  url
+  data
+  createdAt
+  readAt
+  read
+  seen
+  archived
+  snoozedUntil
+  expiresAt
+  category
+  groupKey
+  groupCount
+}`) as unknown as TypedDocumentString<MessageAddedSubscription, MessageAddedSubscriptionVariables>;

@@ -100,7 +100,12 @@ export function watchInbox(options: WatchInboxOptions): () => void {
   return stop;
 }
 
-function createInboxClient({ url, getToken, webSocketImpl }: Extract<InboxSource, { url: string }>): Client {
+/**
+ * The graphql-ws client watchInbox opens for a `url`: a fresh token from `getToken` on every connect,
+ * reconnects without end (backoff up to 30 s) except after a refused token (4403). Pass it back as
+ * `{ client }` to run other subscriptions (messageAdded) on the same connection.
+ */
+export function createInboxClient({ url, getToken, webSocketImpl }: Extract<InboxSource, { url: string }>): Client {
   return createClient({
     url: url.replace(/^http/, 'ws'),
     webSocketImpl,

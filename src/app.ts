@@ -29,6 +29,7 @@ import { attachWebSocket, type WebSocketEndpoint } from './graphql/websocket.js'
 import { createRealtime, type Realtime } from './realtime/index.js';
 import { createRateLimiter } from './realtime/rate-limit.js';
 import { createObservability } from './observability/index.js';
+import { webAssets } from './web-assets.js';
 import { openStorage } from './storage/index.js';
 import type { MessageStore } from './domain/message-store.js';
 
@@ -71,6 +72,8 @@ export interface CoreOptions {
   graphiqlToken?: string | null;
   /** Where GraphQL is served, over HTTP and WebSocket (default `/graphql`). */
   graphqlEndpoint?: string;
+  /** Serve GET /inbox.js, and the demo page when `config.demoPage` (web-assets.ts). Default false: an embedding app owns its routes. */
+  webAssets?: boolean;
 }
 
 export interface AppOptions extends CoreOptions {
@@ -89,7 +92,7 @@ export interface AppOptions extends CoreOptions {
  * No process globals are touched; the entry points (main.ts, cli.ts: commands/serve.ts) own the process.
  */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const core = await createCore(config, options);
+  const core = await createCore(config, { webAssets: true, ...options });
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const server = createServer(
     {
@@ -182,6 +185,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
         healthChecks(store, realtime, () => draining),
         limitRequestBody(),
         ...(graphiql ? [graphiql.assets] : []),
+        ...(options.webAssets ? [webAssets(config)] : []),
         ...(limiter ? [limitRate(limiter, authenticate)] : []),
         refuseMalformedParams(),
         refuseFormPosts(),

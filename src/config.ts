@@ -36,6 +36,8 @@ export interface Config {
   graphiql: boolean;
   /** Answer introspection (`__schema`, `__type`); off refuses them as invalid documents (GRAPHQL_VALIDATION_FAILED). */
   introspection: boolean;
+  /** Serve the web inbox's demo page at GET / (signed in as the development user). */
+  demoPage: boolean;
   /** Open HTTP connections (WebSockets and SSE streams included) past which new ones are dropped. */
   maxConnections: number;
   // Rate limits and live-connection limits (docs/limits.md).
@@ -134,6 +136,7 @@ const schema = z.object({
     .optional(),
   GRAPHIQL: bool.optional(),
   INTROSPECTION: bool.optional(),
+  DEMO_PAGE: bool.optional(),
   MAX_CONNECTIONS: int(1, 1_000_000).default(4096),
   // Rate limits and live-connection limits.
   RATE_LIMIT_USER_PER_MINUTE: int(1, 1_000_000).optional(),
@@ -204,6 +207,8 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
     corsOrigins: e.CORS_ORIGINS ? (e.CORS_ORIGINS.includes('*') ? '*' : e.CORS_ORIGINS) : e.NODE_ENV === 'production' ? [] : '*',
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
     introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
+    // It hands out tokens: in development only, unless asked for (a showcase server).
+    demoPage: e.DEMO_PAGE ?? e.NODE_ENV === 'development',
     maxConnections: e.MAX_CONNECTIONS,
     // Rate limits and live-connection limits.
     rateLimitUserPerMinute: e.RATE_LIMIT_USER_PER_MINUTE ?? null,

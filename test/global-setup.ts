@@ -1,10 +1,12 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { buildInbox } from '../scripts/build-inbox.js';
 import { PG_ADMIN_URL, REDIS_URL } from './env.js';
 
 /**
  * Tests need the real PostgreSQL and Redis: when either is missing the run fails here, loudly,
- * instead of skipping anything. Also removes databases left behind by killed runs of this suite (an hour old or more).
+ * instead of skipping anything. Also removes databases left behind by killed runs of this suite (an hour old or more),
+ * and builds the web inbox module (GET /inbox.js, test/web) here, once, when it is missing or stale.
  */
 export default async function setup() {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
@@ -32,4 +34,5 @@ export default async function setup() {
   } finally {
     redis.disconnect();
   }
+  await buildInbox({ ifStale: true });
 }
