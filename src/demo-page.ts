@@ -89,6 +89,7 @@ export function demoPage(o: { canSign: boolean }): string {
         try {
           const { user, service } = await fresh();
           const kind = event.submitter.value;
+          if (!service && kind !== 'flash') throw new Error('send and broadcast need a producer token, which the demo page hands out in development only');
           const extra = { ...(form.get('url') ? { url: form.get('url') } : {}), ...(form.get('category') ? { category: form.get('category') } : {}) };
           if (kind === 'send') await gql(service, SEND, { ...input, ...extra, userIds: ['demo-user'] });
           if (kind === 'broadcast') await gql(service, BROADCAST, { ...input, ...extra });

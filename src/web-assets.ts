@@ -22,7 +22,7 @@ interface Module {
 /**
  * GET /inbox.js: the web inbox module (built by scripts/build-inbox.ts; `npm start` builds it when it
  * is missing or stale), public and cacheable, in every mode. With `config.demoPage`, also GET / (the
- * demo page) and GET /demo/tokens (a fresh development user token and producer token for it).
+ * demo page) and GET /demo/tokens (a fresh development user token, and in development a producer token for its panel).
  */
 export function webAssets(config: Config): Plugin {
   let cached: Module | null = null;
@@ -67,7 +67,9 @@ export function webAssets(config: Config): Plugin {
       }
       if (url.pathname === '/demo/tokens') {
         if (!secret) return endResponse(new fetchAPI.Response('the demo page needs AUTH_JWT_SECRET to sign tokens\n', { status: 404 }));
-        const tokens = { user: await sign('demo-user'), service: await sign('demo-service', SEND_SCOPE) };
+        // A producer token may broadcast to every user: a showcase server in production hands out none.
+        const service = config.nodeEnv === 'production' ? null : await sign('demo-service', SEND_SCOPE);
+        const tokens = { user: await sign('demo-user'), service };
         return endResponse(new fetchAPI.Response(JSON.stringify(tokens), { headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } }));
       }
     },

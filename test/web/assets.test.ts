@@ -60,7 +60,9 @@ describe('the demo page', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).toContain('<stored-messages-inbox');
-    const { user } = (await (await fetch(`${showcase.baseUrl}/demo/tokens`)).json()) as { user: string; service: string };
+    const { user, service } = (await (await fetch(`${showcase.baseUrl}/demo/tokens`)).json()) as { user: string; service: string | null };
+    // No producer token for anyone who opens a production showcase: it could broadcast to every user.
+    expect(service).toBeNull();
     expect(JSON.parse(Buffer.from(user.split('.')[1], 'base64url').toString('utf8'))).toMatchObject({ sub: 'demo-user' });
     expect(dataOf(await showcase.gql(user, '{ unreadCount }'))).toEqual({ unreadCount: 0 });
   });
