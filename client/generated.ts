@@ -74,6 +74,11 @@ export type ArchivePageQueryVariables = Exact<{
 
 export type ArchivePageQuery = { messages: { totalCount: number, edges: Array<{ cursor: string, node: { id: string, text: string, level: MessageLevel, levelTag: string, tags: string, url: string | null, data: unknown, createdAt: string, readAt: string | null, read: boolean, seen: boolean, archived: boolean, snoozedUntil: string | null, expiresAt: string | null, category: string | null, groupKey: string | null, groupCount: number } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
+export type InboxCursorQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type InboxCursorQuery = { inboxCursor: string };
+
 export type UnreadCountQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -313,6 +318,11 @@ export const ArchivePageDocument = new TypedDocumentString(`
   groupKey
   groupCount
 }`) as unknown as TypedDocumentString<ArchivePageQuery, ArchivePageQueryVariables>;
+export const InboxCursorDocument = new TypedDocumentString(`
+    query InboxCursor {
+  inboxCursor
+}
+    `) as unknown as TypedDocumentString<InboxCursorQuery, InboxCursorQueryVariables>;
 export const UnreadCountDocument = new TypedDocumentString(`
     query UnreadCount {
   unreadCount

@@ -4,6 +4,7 @@ import {
   createRequest,
   DeleteMessagesDocument,
   InboxCountsDocument,
+  InboxCursorDocument,
   InboxPageDocument,
   MarkAllReadDocument,
   MarkReadDocument,
@@ -28,6 +29,9 @@ export interface Page {
 export function inboxApi(url: string, getToken: () => Promise<string>) {
   const request = createRequest({ url, getToken });
   return {
+    /** Where the user's events stand now (taken before the first load, resumed after by the live connection). */
+    cursor: async (): Promise<string> => (await request(InboxCursorDocument, {})).inboxCursor,
+
     async counts(model: InboxModel): Promise<void> {
       const { counts } = await request(InboxCountsDocument, {});
       model.unread = counts.unread;

@@ -51,6 +51,8 @@ export class StoredMessagesInbox extends LitElement {
   private stopLive: (() => void) | null = null;
   private next = new Map<Tab, string | null>();
   private loaded = false;
+  /** Loaded since the live connection started after its cursor (a load before it may miss what came in between). */
+  private synced = false;
   private loadTimer: ReturnType<typeof setTimeout> | undefined;
   private toastKey = 0;
   private readonly closeOutside = (e: Event) => this.open && !e.composedPath().includes(this) && this.toggle(false);
@@ -102,16 +104,19 @@ export class StoredMessagesInbox extends LitElement {
     const getToken = this.getToken;
     if (!getToken || !this.isConnected) return;
     const token = async () => getToken.call(null);
-    this.api = inboxApi(this.endpoint, token);
+    const api = inboxApi(this.endpoint, token);
+    this.api = api;
     this.stopLive = startLive({
       url: this.endpoint,
       getToken: token,
       transport: this.transport,
+      startCursor: () => api.cursor(),
       onNews: (news) => this.hear(news),
       onError: (error) => this.fail(error),
     });
     // The first load waits for the live connection, so nothing falls between the two; not for long.
     this.loaded = false;
+    this.synced = false;
     this.loadTimer = setTimeout(() => this.loaded || this.reload(), LOAD_WAIT_MS);
   }
 
@@ -139,7 +144,10 @@ export class StoredMessagesInbox extends LitElement {
     if (news.kind === 'flash') return this.toast(news.message);
     if (news.kind === 'live') {
       this.live = news.live;
-      if (news.live && !this.loaded) void this.reload();
+      if (news.live && !this.synced) {
+        this.synced = true;
+        void this.reload();
+      }
       return;
     }
     this.model.apply(news.event);

@@ -15,6 +15,8 @@ export interface LiveOptions {
   getToken: () => Promise<string>;
   /** `auto`: WebSocket, and SSE once WebSockets fail to connect three times in a row. */
   transport: 'auto' | 'ws' | 'sse';
+  /** The user's position now (Query.inboxCursor): the first connection resumes after it, so nothing falls between it and the load that follows. */
+  startCursor: () => Promise<string>;
   onNews: (news: LiveNews) => void;
   /** The watch ended for good (a refused token, getToken failing). */
   onError: (error: unknown) => void;
@@ -43,12 +45,15 @@ export function startLive(o: LiveOptions): () => void {
     if (channel) channel.onmessage = (e: MessageEvent<LiveNews>) => hear(e.data);
     abort.signal.addEventListener('abort', () => channel?.close());
     const lead = async (wasFollower: boolean) => {
+      // A follower that never heard a cursor cannot resume: it reloads what it shows instead.
+      const reload = wasFollower && cursor === null;
+      cursor ??= await o.startCursor();
+      if (abort.signal.aborted) return;
       const stop = connect(o, cursor, (news) => {
         hear(news);
         channel?.postMessage(news);
       });
-      // A follower that never heard a cursor cannot resume: it reloads what it shows instead.
-      if (wasFollower && cursor === null) hear({ kind: 'resync', cursor: null });
+      if (reload) hear({ kind: 'resync', cursor });
       await new Promise((resolve) => abort.signal.addEventListener('abort', resolve));
       stop();
     };

@@ -37,6 +37,11 @@ export interface OpenLive {
 export interface LiveHub {
   /** A started subscription: replayed after `after` (or RESYNCed), then live. Rejects when Redis or storage fails. */
   open(o: OpenLive): Promise<AsyncIterable<LiveItem>>;
+  /**
+   * Where the viewer's events stand now, as an inboxEvents cursor: a client that asks for it, then loads
+   * what it shows, then subscribes after it misses nothing committed in between.
+   */
+  cursor(viewer: Viewer): Promise<string>;
 }
 
 /** What live delivery reads about its subscribers (bound to the use cases and the store in app.ts). */

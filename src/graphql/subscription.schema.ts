@@ -56,3 +56,11 @@ builder.subscriptionType({
     }),
   }),
 });
+
+builder.queryFields((t) => ({
+  inboxCursor: t.string({
+    description:
+      "Where the caller's events stand now: ask for it, then load what you show, then subscribe with inboxEvents(after:) set to it, and no event committed in between is missed.",
+    resolve: (_root, _args, ctx) => ctx.live.cursor(viewerOf(ctx)),
+  }),
+}));

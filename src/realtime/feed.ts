@@ -54,6 +54,12 @@ const BROADCAST_CHECK_WINDOW_MS = 10_000;
 type Pending = LiveItem | (() => Promise<LiveItem | null>);
 type Arrival = Wire | { kind: 'poll' };
 
+/** Where a user's events stand now: their log's and the broadcast log's last entries. */
+export async function positionNow(transport: EventTransport, userId: string): Promise<EventPosition> {
+  const h = await transport.heads(userId);
+  return { user: h.user, broadcast: h.broadcast, at: Date.now() - CLOCK_SLACK_MS };
+}
+
 /**
  * One subscription: subscribes first, then reads where to start (replaying after a cursor, or a
  * RESYNC when what followed the cursor is no longer kept), then delivers what arrived meanwhile and
@@ -187,9 +193,8 @@ export class Feed implements AsyncIterableIterator<LiveItem> {
     return this.deps.reads.counts(this.o.viewer);
   }
 
-  private async heads(): Promise<EventPosition> {
-    const h = await this.deps.transport.heads(this.userId);
-    return { user: h.user, broadcast: h.broadcast, at: Date.now() - CLOCK_SLACK_MS };
+  private heads(): Promise<EventPosition> {
+    return positionNow(this.deps.transport, this.userId);
   }
 
   private async resume(after: EventPosition, counts: InboxCounts, user: LogRead, broadcast: LogRead): Promise<void> {

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { LiveHub, LiveReads, OpenLive } from '../domain/live.js';
+import type { Viewer } from '../domain/messages.js';
 import type { Signals } from '../domain/signals.js';
-import { decodeEventCursor } from './cursor.js';
+import { decodeEventCursor, encodeEventCursor } from './cursor.js';
 import type { BroadcastView, RetractedView } from '../domain/message-store.js';
-import { Feed, type BroadcastResolution, type FeedDeps } from './feed.js';
+import { Feed, positionNow, type BroadcastResolution, type FeedDeps } from './feed.js';
 import type { EventTransport, Wire, WireTarget } from './log.js';
 import { Publisher } from './publisher.js';
 
@@ -97,6 +98,13 @@ export class FeedHub implements LiveHub {
     const feed = new Feed(this.deps, { viewer: o.viewer, mode: o.mode, after, expiresAt: o.expiresAt ?? null, signal: o.signal });
     await this.starts.run(() => feed.start());
     return feed;
+  }
+
+  /** The viewer's position now, as a cursor: inboxEvents(after:) with it replays every event committed after this call. */
+  async cursor(viewer: Viewer): Promise<string> {
+    // Known first, so that every broadcast after the position read below is the viewer's.
+    await this.o.reads.counts(viewer);
+    return encodeEventCursor(await positionNow(this.transport, viewer.id));
   }
 
   /** Feeds of this process (`live`: started, past their replay), the users they serve, and items waiting for slow consumers. */

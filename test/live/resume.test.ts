@@ -83,6 +83,49 @@ describe.each(PUBSUB_MODES)('resumable inboxEvents with %s pub/sub', (mode) => {
     }
   });
 
+  it('replays from inboxCursor: what was committed after the query, nothing before it, broadcasts included', async () => {
+    const user = await t.userToken();
+    const producer = await t.producerToken();
+    // An event logged before the cursor is read (seen live, so it is in the log by then).
+    const live = await subscribe('ws', user);
+    await sendFor(producer.token, user.sub, 'before');
+    await events(live, 2);
+    await disconnect(live, user.sub);
+
+    const cursor = dataOf(await t.gql(user.token, '{ inboxCursor }')).inboxCursor as string;
+    const m1 = await sendFor(producer.token, user.sub, 'after the cursor');
+    const b1 = dataOf(await t.gql(producer.token, BROADCAST, { t: 'broadcast after the cursor' })).broadcastMessage.message.id as string;
+
+    const after = await subscribe('sse', user, cursor);
+    try {
+      expect(brief(await events(after, 4))).toEqual([
+        ['ARCHIVE_STORED', [m1], 2],
+        ['INBOX_STORED', [m1], 2],
+        ['ARCHIVE_STORED', [b1], 3],
+        ['INBOX_STORED', [b1], 3],
+      ]);
+      expect(after.results.untaken).toEqual([]);
+    } finally {
+      after.close();
+    }
+  });
+
+  it('gives a user who never called before a cursor that replays the broadcasts sent after it', async () => {
+    const user = await t.userToken();
+    const producer = await t.producerToken();
+    const cursor = dataOf(await t.gql(user.token, '{ inboxCursor }')).inboxCursor as string;
+    const b1 = dataOf(await t.gql(producer.token, BROADCAST, { t: 'first words' })).broadcastMessage.message.id as string;
+    const after = await subscribe('ws', user, cursor);
+    try {
+      expect(brief(await events(after, 2))).toEqual([
+        ['ARCHIVE_STORED', [b1], 1],
+        ['INBOX_STORED', [b1], 1],
+      ]);
+    } finally {
+      after.close();
+    }
+  });
+
   it('resumes from the last cursor with nothing missed without replaying anything', async () => {
     const user = await t.userToken();
     const producer = await t.producerToken();
