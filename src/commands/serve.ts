@@ -77,6 +77,7 @@ function announce(app: App, config: Config, tokens: { user: string; service: str
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   app.logger.info(`stored-messages listening on http://${shownHost}:${port}/graphql (${config.databaseUrl ? 'PostgreSQL' : 'embedded database'})`);
+  if (config.demoPage) app.logger.info(`web inbox demo page: http://${shownHost}:${port}/`);
   if (!tokens) return;
   console.log(
     [
