@@ -69,17 +69,18 @@ export class Db {
 
   /**
    * Runs `work` in one transaction on one connection (READ COMMITTED: each statement sees what committed
-   * before it started). Statements inside are never prepared: their plans depend on their inputs (a
-   * catch-up for 500 users, a send's recipients). Retried whole on a deadlock.
+   * before it started). Statements inside are not prepared: their plans depend on their inputs (a
+   * catch-up for 500 users, a send's recipients); `prepared`: they are, for a hot transaction of
+   * statements that run prepared outside one (a batch of sends and its webhook events). Retried whole on a deadlock.
    */
-  async tx<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  async tx<T>(work: (sql: Sql) => Promise<T>, o: { prepared?: boolean } = {}): Promise<T> {
     return this.retrying(async () => {
       const { client, release } = await this.checkout();
       let broken: Error | undefined;
       try {
         await client.query('begin');
         try {
-          const result = await work((statement, ...params) => this.send(client, statement, (params[0] ?? {}) as never, undefined));
+          const result = await work((statement, ...params) => this.send(client, statement, (params[0] ?? {}) as never, o.prepared ? this.nameOf(statement) : undefined));
           await client.query('commit');
           return result;
         } catch (err) {

@@ -25,7 +25,11 @@ export class OutboxWriter {
   }
 }
 
-/** WebhookOutbox on the store's database: claims are leases that move due_at (CLAIM_WEBHOOKS). */
+/**
+ * WebhookOutbox on the store's database: claims are leases that move due_at (CLAIM_WEBHOOKS). Its
+ * statements run unprepared: a plan made while the outbox was empty would stay on as it grows (no
+ * autovacuum refreshes its statistics), and the dispatcher runs few of them.
+ */
 export class OrmWebhookOutbox implements WebhookOutbox {
   constructor(private readonly db: Db) {}
 
@@ -43,21 +47,26 @@ export class OrmWebhookOutbox implements WebhookOutbox {
   }
 
   async acknowledge(ids: readonly string[]): Promise<void> {
-    if (ids.length) await this.db.unprepared(ACKNOWLEDGE_WEBHOOKS, { ids: jsonList(ids) });
+    if (ids.length) await this.db.unprepared(ACKNOWLEDGE_WEBHOOKS, byIds(ids));
   }
 
   async retry(id: string, o: { attempts: number; delivered: readonly string[]; dueAt: Date }): Promise<void> {
-    await this.db.sql(RETRY_WEBHOOK, { id, attempts: o.attempts, delivered: jsonList(o.delivered), dueAt: o.dueAt });
+    const seq = seqOf(id);
+    if (seq !== null) await this.db.unprepared(RETRY_WEBHOOK, { seq, id, attempts: o.attempts, delivered: jsonList(o.delivered), dueAt: o.dueAt });
   }
 
   async release(ids: readonly string[]): Promise<void> {
-    if (ids.length) await this.db.unprepared(RELEASE_WEBHOOKS, { ids: jsonList(ids) });
+    if (ids.length) await this.db.unprepared(RELEASE_WEBHOOKS, byIds(ids));
   }
 
   async pending(): Promise<number> {
     return (await this.db.sql(PENDING_WEBHOOKS))[0].n;
   }
 }
+
+/** The seq in an event id (`msg_<seq>_<nonce>`, CLAIM_WEBHOOKS); null for an id this outbox never made. */
+const seqOf = (id: string) => /^msg_(\d{1,18})_[0-9a-f]+$/.exec(id)?.[1] ?? null;
+const byIds = (ids: readonly string[]) => ({ seqs: jsonList(ids.map(seqOf).filter((s) => s !== null)), ids: jsonList(ids) });
 
 function toEvent(r: WebhookRow) {
   const body = r.body as unknown as Omit<WebhookBody, 'until'> & { until: string | null };

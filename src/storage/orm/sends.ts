@@ -118,7 +118,7 @@ export class OrmSends {
             const r = await this.batchResults(sql, group, await sql(SEND, { sends }));
             await this.record(sql, r.map((x) => x.result));
             return r;
-          })
+          }, { prepared: true })
         : await this.batchResults(null, group, await this.db.sql(SEND, { sends }).then((rows) => ((committed = true), rows)));
     } catch (err) {
       if (!committed && refusedWhole(err)) return void (await Promise.all(group.map(alone)));

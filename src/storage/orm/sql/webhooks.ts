@@ -4,13 +4,13 @@ import { statement } from '../statement.js';
 /**
  * Appends a change's webhook bodies (a JSON array) in their order, in the change's transaction: a user's
  * stream is `userId`, the broadcasts' ''. Called after the change's statements locked the users it
- * touched (or the broadcast lock), so a stream's `seq` order is its commit order. Ids: `msg_` and a
- * random UUID, unique whatever the database's past.
+ * touched (or took the broadcast lock), so a stream's `seq` order is its commit order. The nonce (64
+ * random bits) keeps ids unique across databases and a database recreated from nothing.
  */
 export const RECORD_WEBHOOKS = statement<{ bodies: string }>(`
-insert into sm_webhook (id, stream, body, occurred_at)
-select 'msg_' || replace(gen_random_uuid()::text, '-', ''), coalesce(b.body->>'userId', ''), b.body, statement_timestamp()
-from jsonb_array_elements(:bodies::jsonb) with ordinality as b(body, n)
+insert into sm_webhook (stream, nonce, body, occurred_at)
+select coalesce(b.body->>'userId', ''), substr(md5(random()::text), 1, 16), b.body, statement_timestamp()
+from json_array_elements(:bodies::json) with ordinality as b(body, n)
 order by b.n`);
 
 export type WebhookRow = { id: string; stream: string; seq: string; body: Record<string, unknown>; occurred_ms: number; attempts: number; delivered: string[] };
@@ -41,21 +41,31 @@ update sm_webhook w
 set due_at = :now::timestamptz + make_interval(secs => :leaseMs::float8 / 1000)
 from claimed c
 where w.seq = c.seq
-returning w.id, w.stream, w.seq, w.body, extract(epoch from w.occurred_at)::float8 * 1000 as occurred_ms, w.attempts, w.delivered`);
+returning 'msg_' || w.seq || '_' || w.nonce as id, w.stream, w.seq, w.body, extract(epoch from w.occurred_at)::float8 * 1000 as occurred_ms, w.attempts, w.delivered`);
+
+/**
+ * Events by id (`msg_<seq>_<nonce>`, as CLAIM_WEBHOOKS makes it): :seqs are the ids' seqs, found by the
+ * primary key; the whole id must match, so an id of another database (or one wiped since) finds nothing.
+ */
+type ByIds = { seqs: string; ids: string };
 
 /** Delivered (or given up on): removed; the stream's next event becomes its first. */
-export const ACKNOWLEDGE_WEBHOOKS = statement<{ ids: string }>(`
-delete from sm_webhook where id in (select jsonb_array_elements_text(:ids::jsonb))`);
-
-/** A failed attempt at a stream's first event: it stays first, due again at :dueAt, with its attempts and the endpoints that acknowledged it. */
-export const RETRY_WEBHOOK = statement<{ id: string; attempts: number; delivered: string; dueAt: Date }>(`
-update sm_webhook
-set attempts = :attempts, delivered = array(select jsonb_array_elements_text(:delivered::jsonb)), due_at = :dueAt
-where id = :id`);
+export const ACKNOWLEDGE_WEBHOOKS = statement<ByIds>(`
+delete from sm_webhook
+where seq = any(array(select jsonb_array_elements_text(:seqs::jsonb)::bigint))
+  and 'msg_' || seq || '_' || nonce = any(array(select jsonb_array_elements_text(:ids::jsonb)))`);
 
 /** Claimed and not attempted: due again now. */
-export const RELEASE_WEBHOOKS = statement<{ ids: string }>(`
-update sm_webhook set due_at = now() where id in (select jsonb_array_elements_text(:ids::jsonb))`);
+export const RELEASE_WEBHOOKS = statement<ByIds>(`
+update sm_webhook set due_at = now()
+where seq = any(array(select jsonb_array_elements_text(:seqs::jsonb)::bigint))
+  and 'msg_' || seq || '_' || nonce = any(array(select jsonb_array_elements_text(:ids::jsonb)))`);
+
+/** A failed attempt at a stream's first event: it stays first, due again at :dueAt, with its attempts and the endpoints that acknowledged it. */
+export const RETRY_WEBHOOK = statement<{ seq: string; id: string; attempts: number; delivered: string; dueAt: Date }>(`
+update sm_webhook
+set attempts = :attempts, delivered = array(select jsonb_array_elements_text(:delivered::jsonb)), due_at = :dueAt
+where seq = :seq::bigint and 'msg_' || seq || '_' || nonce = :id`);
 
 export const PENDING_WEBHOOKS = statement<Record<never, never>, { n: number }>(`
 select count(*)::int as n from sm_webhook`);
