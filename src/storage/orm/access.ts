@@ -40,12 +40,12 @@ export class UserAccess {
    * `ids`: the number of ids the statement carries (past PREPARED_MAX_IDS it runs unprepared).
    * `after`: work that must commit with the write (its webhook events): then all of it is one transaction.
    */
-  async caughtUp<R extends { behind: boolean }>(userId: string, run: (sql: Sql) => Promise<R>, o: { ids?: number; after?: (sql: Sql, r: R) => void } = {}): Promise<R> {
+  async caughtUp<R extends { behind: boolean }>(userId: string, run: (sql: Sql) => Promise<R>, o: { ids?: number; after?: (sql: Sql, r: R) => Promise<void> } = {}): Promise<R> {
     const after = o.after;
     if (after) {
       return this.db.tx(async (sql) => {
         const r = await this.untilCaughtUp(sql, userId, run, await run(sql));
-        after(sql, r);
+        await after(sql, r);
         return r;
       });
     }

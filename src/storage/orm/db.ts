@@ -2,15 +2,10 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { EmbeddedDatabase } from '../embedded.js';
 import { connectionSettings, rawDateTypes } from './connection.js';
-import { bind, inline, type NoParams, type Statement } from './statement.js';
+import { bind, type NoParams, type Statement } from './statement.js';
 
-/**
- * Runs one statement with its named inputs and returns its rows. A transaction's (Db.tx) also has
- * `atCommit`: a write whose rows nobody reads, sent with the COMMIT in one round trip.
- */
-export type Sql = (<P, R>(statement: Statement<P, R>, ...params: NoParams extends P ? [P?] : [P]) => Promise<R[]>) & {
-  atCommit?: <P>(statement: Statement<P, unknown>, params: P) => void;
-};
+/** Runs one statement with its named inputs and returns its rows. */
+export type Sql = <P, R>(statement: Statement<P, R>, ...params: NoParams extends P ? [P?] : [P]) => Promise<R[]>;
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock detected, serialization failure
 const ATTEMPTS = 5;
@@ -75,24 +70,18 @@ export class Db {
   /**
    * Runs `work` in one transaction on one connection (READ COMMITTED: each statement sees what committed
    * before it started). Statements inside are not prepared: their plans depend on their inputs (a
-   * catch-up for 500 users, a send's recipients); but those in `prepare` are, for hot statements that
-   * run prepared outside a transaction too (SEND, when webhooks make a send a transaction). Retried whole on a deadlock.
+   * catch-up for 500 users, a send's recipients); `prepared`: they are, for a hot transaction of
+   * statements that run prepared outside one (a batch of sends and its webhook events). Retried whole on a deadlock.
    */
-  async tx<T>(work: (sql: Sql) => Promise<T>, o: { prepare?: readonly { readonly source: string }[] } = {}): Promise<T> {
+  async tx<T>(work: (sql: Sql) => Promise<T>, o: { prepared?: boolean } = {}): Promise<T> {
     return this.retrying(async () => {
       const { client, release } = await this.checkout();
       let broken: Error | undefined;
       try {
         await client.query('begin');
         try {
-          const last: string[] = [];
-          const sql: Sql = (statement, ...params) => this.send(client, statement, (params[0] ?? {}) as never, o.prepare?.includes(statement) ? this.nameOf(statement) : undefined);
-          sql.atCommit = (statement, params) => {
-            this.onStatement?.(statement.text, bind(statement, params));
-            last.push(`${inline(statement, params, literal(client))};`);
-          };
-          const result = await work(sql);
-          await client.query([...last, 'commit'].join('\n'));
+          const result = await work((statement, ...params) => this.send(client, statement, (params[0] ?? {}) as never, o.prepared ? this.nameOf(statement) : undefined));
+          await client.query('commit');
           return result;
         } catch (err) {
           // A connection that cannot even roll back is broken: released with the error, the pool closes it.
@@ -160,10 +149,6 @@ export class Db {
     return this.names.get(statement);
   }
 }
-
-/** A value as an SQL literal, quoted by the connection (atCommit's statements go with their inputs written in). */
-const literal = (client: pg.PoolClient) => (v: unknown) =>
-  v === null ? 'null' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : client.escapeLiteral(v instanceof Date ? v.toISOString() : String(v));
 
 /** A list as one JSON input (`jsonb_array_elements_text(:ids::jsonb)`): one parameter however long the list. */
 /** Statements with more ids than this run unprepared, planned for their size (see Db.unprepared). */

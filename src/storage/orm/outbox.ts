@@ -26,17 +26,12 @@ export class OutboxWriter {
     return this.wanted !== null;
   }
 
-  /**
-   * Writes the changes' bodies, in order, in the caller's transaction (nothing when there are none): with
-   * its COMMIT, in one round trip, after the change's statements (which locked the users it touched).
-   */
-  record(sql: Sql, changes: readonly StoreChange[]): void {
+  /** Writes the changes' bodies, in order, in the caller's transaction (nothing when there are none). */
+  async record(sql: Sql, changes: readonly StoreChange[]): Promise<void> {
     if (!this.wanted) return;
     const bodies: WebhookBody[] = [];
     for (const change of changes) bodies.push(...webhookBodies(change, this.wanted));
-    if (!bodies.length) return;
-    if (!sql.atCommit) throw new Error('webhook events are written in their change’s transaction (Db.tx)');
-    sql.atCommit(RECORD_WEBHOOKS, { bodies: JSON.stringify(bodies) });
+    if (bodies.length) await sql(RECORD_WEBHOOKS, { bodies: JSON.stringify(bodies) });
   }
 }
 

@@ -38,7 +38,7 @@ export class OrmRetraction {
     for (let tries = 0; tries < CLAIMED_TRIES; tries++) {
       const d = await this.db.tx(async (sql) => {
         const decision = await decide(sql, id);
-        if (decision.kind === 'broadcast') this.o.outbox.record(sql, [{ op: 'retract', messageId: id, result: retractedBroadcast(decision) }]);
+        if (decision.kind === 'broadcast') await this.o.outbox.record(sql, [{ op: 'retract', messageId: id, result: retractedBroadcast(decision) }]);
         return decision;
       });
       if (d.kind === 'again') return { recipientCount: 0, broadcast: false, recipients: [] };

@@ -22,7 +22,7 @@ export interface ScheduleSends {
   sendMany(sql: Sql, sends: { message: NewMessage; userIds: readonly string[] }[]): Promise<SendResult[]>;
   broadcast(sql: Sql, message: NewMessage): Promise<SendResult>;
   /** Writes the sends' webhook events in the caller's transaction. */
-  record(sql: Sql, results: readonly SendResult[]): void;
+  record(sql: Sql, results: readonly SendResult[]): Promise<void>;
 }
 
 /**
@@ -100,7 +100,7 @@ export class OrmSchedules {
         return { id: d.row.id, delivered: isMessageId(delivered) ? delivered : null };
       });
       await sql(MARK_DELIVERED, { done: JSON.stringify(done) });
-      this.sends.record(sql, [...results.values()]);
+      await this.sends.record(sql, [...results.values()]);
       return due.map((d) => ({ scheduled: d.scheduled, result: results.get(d.row.id)! }));
     });
   }

@@ -16,7 +16,6 @@ import type { OutboxWriter } from './outbox.js';
 import { INSERT_BROADCAST, LOCK_BROADCASTS } from './sql/broadcasts.js';
 import * as maintenance from './sql/maintenance.js';
 import { LOCK_RECIPIENTS, REGISTER_RECIPIENTS, SEND } from './sql/send.js';
-import { RECORD_WEBHOOKS } from './sql/webhooks.js';
 import { KNOWN_USERS, UNREAD_OF } from './sql/users.js';
 
 export const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see CATCH_UP)
@@ -26,8 +25,6 @@ export const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their id
  */
 const GROUP_RUNNING = 1;
 const GROUP_MAX = 64;
-/** The statements of a direct send's transaction with webhooks on that run prepared, as SEND does alone. */
-const HOT = { prepare: [SEND, RECORD_WEBHOOKS] };
 
 type SendRow = { i: number; id: string; user_id: string | null; unread: number; unseen: number; behind: boolean; group_count: number; superseded: string | null };
 type DirectSend = { message: NewMessage; userIds: readonly string[] };
@@ -74,7 +71,7 @@ export class OrmSends {
         if (replay !== undefined) return { ...(replay as SendResult), message: reviveMessage((replay as SendResult).message as never), replayed: true };
       }
       const result = await this.sendIn(sql, message, to);
-      this.record(sql, [result]);
+      await this.record(sql, [result]);
       if (idem) {
         const { message: m, recipientCount } = result;
         await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify({ message: m, recipientCount, recipients: null }), scope: idem.scope, key: idem.key });
@@ -119,9 +116,9 @@ export class OrmSends {
       results = this.o.outbox.on
         ? await this.db.tx(async (sql) => {
             const r = await this.batchResults(sql, group, await sql(SEND, { sends }));
-            this.record(sql, r.map((x) => x.result));
+            await this.record(sql, r.map((x) => x.result));
             return r;
-          }, HOT)
+          }, { prepared: true })
         : await this.batchResults(null, group, await this.db.sql(SEND, { sends }).then((rows) => ((committed = true), rows)));
     } catch (err) {
       if (!committed && refusedWhole(err)) return void (await Promise.all(group.map(alone)));
@@ -139,7 +136,7 @@ export class OrmSends {
   }
 
   /** Writes the sends' webhook events (in the order of their ids) in their transaction. */
-  record(sql: Sql, results: readonly SendResult[]): void {
+  record(sql: Sql, results: readonly SendResult[]): Promise<void> {
     return this.o.outbox.record(sql, [...results].sort(byMessageId).map((result) => ({ op: 'send', result })));
   }
 
@@ -160,7 +157,7 @@ export class OrmSends {
       results = await this.db.tx(async (sql) => {
         await lockRecipients(sql, users);
         const r = await this.sendMany(sql, group.map((w) => w.item), true);
-        this.record(sql, r);
+        await this.record(sql, r);
         return r;
       });
     } catch (err) {
@@ -177,14 +174,11 @@ export class OrmSends {
    */
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
     if (!inTx && (message.groupKey !== null || this.o.outbox.on)) {
-      return this.db.tx(
-        async (tx) => {
-          const r = await this.sendTo(tx, message, userIds, true);
-          this.record(tx, [r]);
-          return r;
-        },
-        this.o.outbox.on && sql === this.db.sql ? HOT : {},
-      );
+      return this.db.tx(async (tx) => {
+        const r = await this.sendTo(tx, message, userIds, true);
+        await this.record(tx, [r]);
+        return r;
+      });
     }
     if (message.groupKey !== null) await lockRecipients(sql, [...new Set(userIds)]);
     const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });

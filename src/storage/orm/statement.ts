@@ -45,15 +45,3 @@ export function bind<P>(s: Statement<P, unknown>, params: P): unknown[] {
   }
   return values;
 }
-
-/**
- * The statement with its inputs written in as literals (`literal` quotes one value): for a statement sent
- * together with others in one simple query (Db.tx's atCommit), where inputs cannot be bound.
- */
-export function inline<P>(s: Statement<P, unknown>, params: P, literal: (value: unknown) => string): string {
-  const values = bind(s, params);
-  return s.source.replace(TOKENS, (token: string, ...args: unknown[]) => {
-    const { name } = args.at(-1) as { name?: string };
-    return name ? literal(values[s.names.indexOf(name)]) : token;
-  });
-}

@@ -161,7 +161,7 @@ export class OrmMessageStore implements MessageStore {
       : await this.access.locked(userId, async (sql) => {
           await lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
           const r = (await sql(statement, inputs))[0];
-          write(sql, r);
+          await write(sql, r);
           return r;
         });
     return resultOf(row);
@@ -186,8 +186,8 @@ export class OrmMessageStore implements MessageStore {
    * (RAISE_UPTO); limited to a category, mark that category's deliveries (categories.ts).
    */
   private async raise(op: 'markAllRead' | 'markAllSeen' | 'archiveAll', userId: string, until: Date, kinds: Kinds, onlyRead: boolean, category: string | null): Promise<AllChange> {
-    const written = (sql: Sql, result: AllChange) => {
-      this.outbox.record(sql, [{ op, userId, until, category, result }]);
+    const written = async (sql: Sql, result: AllChange) => {
+      await this.outbox.record(sql, [{ op, userId, until, category, result }]);
       return result;
     };
     if (category !== null) {
@@ -238,7 +238,7 @@ export class OrmMessageStore implements MessageStore {
       for (let i = next++; i < due.length; i = next++) {
         woken[i] = await this.access.locked(due[i].user_id, async (sql) => {
           const user = await wakeIn(sql, due[i].user_id, due[i].ids, now);
-          if (user) this.outbox.record(sql, [{ op: 'wake', user }]);
+          if (user) await this.outbox.record(sql, [{ op: 'wake', user }]);
           return user;
         });
       }
@@ -251,7 +251,7 @@ export class OrmMessageStore implements MessageStore {
   private async changeStates(userId: string, ids: readonly string[], change: Change, committed: (r: StateChange) => StoreChange): Promise<StateChange> {
     const result = await this.access.locked(userId, async (sql) => {
       const r = await changeIn(sql, userId, ids, change);
-      this.outbox.record(sql, [committed(r)]);
+      await this.outbox.record(sql, [committed(r)]);
       return r;
     });
     return result ?? found(ids, [], [], NO_COUNTS);
