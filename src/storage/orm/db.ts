@@ -70,17 +70,17 @@ export class Db {
   /**
    * Runs `work` in one transaction on one connection (READ COMMITTED: each statement sees what committed
    * before it started). Statements inside are not prepared: their plans depend on their inputs (a
-   * catch-up for 500 users, a send's recipients); `prepared`: they are, for a hot transaction of
-   * statements that run prepared outside one (a batch of sends and its webhook events). Retried whole on a deadlock.
+   * catch-up for 500 users, a send's recipients); but those in `prepare` are, for hot statements whose
+   * plans do not (SEND, as it runs alone, and the webhook events written with it). Retried whole on a deadlock.
    */
-  async tx<T>(work: (sql: Sql) => Promise<T>, o: { prepared?: boolean } = {}): Promise<T> {
+  async tx<T>(work: (sql: Sql) => Promise<T>, o: { prepare?: readonly { readonly source: string }[] } = {}): Promise<T> {
     return this.retrying(async () => {
       const { client, release } = await this.checkout();
       let broken: Error | undefined;
       try {
         await client.query('begin');
         try {
-          const result = await work((statement, ...params) => this.send(client, statement, (params[0] ?? {}) as never, o.prepared ? this.nameOf(statement) : undefined));
+          const result = await work((statement, ...params) => this.send(client, statement, (params[0] ?? {}) as never, o.prepare?.includes(statement) ? this.nameOf(statement) : undefined));
           await client.query('commit');
           return result;
         } catch (err) {

@@ -16,6 +16,7 @@ import type { OutboxWriter } from './outbox.js';
 import { INSERT_BROADCAST, LOCK_BROADCASTS } from './sql/broadcasts.js';
 import * as maintenance from './sql/maintenance.js';
 import { LOCK_RECIPIENTS, REGISTER_RECIPIENTS, SEND } from './sql/send.js';
+import { RECORD_WEBHOOKS } from './sql/webhooks.js';
 import { KNOWN_USERS, UNREAD_OF } from './sql/users.js';
 
 export const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see CATCH_UP)
@@ -25,6 +26,8 @@ export const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their id
  */
 const GROUP_RUNNING = 1;
 const GROUP_MAX = 64;
+/** With webhooks on a direct send is a transaction (with its events): SEND still runs prepared, as alone, and so does the events' insert. */
+const HOT = { prepare: [SEND, RECORD_WEBHOOKS] };
 
 type SendRow = { i: number; id: string; user_id: string | null; unread: number; unseen: number; behind: boolean; group_count: number; superseded: string | null };
 type DirectSend = { message: NewMessage; userIds: readonly string[] };
@@ -118,7 +121,7 @@ export class OrmSends {
             const r = await this.batchResults(sql, group, await sql(SEND, { sends }));
             await this.record(sql, r.map((x) => x.result));
             return r;
-          }, { prepared: true })
+          }, HOT)
         : await this.batchResults(null, group, await this.db.sql(SEND, { sends }).then((rows) => ((committed = true), rows)));
     } catch (err) {
       if (!committed && refusedWhole(err)) return void (await Promise.all(group.map(alone)));
@@ -174,11 +177,14 @@ export class OrmSends {
    */
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
     if (!inTx && (message.groupKey !== null || this.o.outbox.on)) {
-      return this.db.tx(async (tx) => {
-        const r = await this.sendTo(tx, message, userIds, true);
-        await this.record(tx, [r]);
-        return r;
-      });
+      return this.db.tx(
+        async (tx) => {
+          const r = await this.sendTo(tx, message, userIds, true);
+          await this.record(tx, [r]);
+          return r;
+        },
+        this.o.outbox.on && sql === this.db.sql ? HOT : {},
+      );
     }
     if (message.groupKey !== null) await lockRecipients(sql, [...new Set(userIds)]);
     const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
