@@ -31,7 +31,8 @@ export type WebhookRow = { id: string; stream: string; seq: string; body: Record
 /**
  * Leases up to :streams streams due at :now, oldest due first (row-locked SKIP LOCKED: two claimers never
  * hold one stream), until :now + :leaseMs, and answers up to :perStream of each one's first events
- * (`claimed_upto`: the last of them). Every step goes by an index, one probe per stream (ANY of an array,
+ * (`claimed_upto`: the last of them). Due at :now means within its millisecond (:now is a JS Date; the
+ * database's now(), which writes and releases set, has microseconds). Every step goes by an index, one probe per stream (ANY of an array,
  * a LATERAL with LIMIT: no plan joins a whole table); run unprepared, so a table grown since the last
  * ANALYZE is planned by its size now.
  */
@@ -39,7 +40,7 @@ export const CLAIM_WEBHOOKS = statement<{ now: Date; streams: number; perStream:
 with heads as (
   select s.stream
   from sm_webhook_stream s
-  where s.due_at <= :now
+  where s.due_at < :now::timestamptz + interval '1 millisecond'
   order by s.due_at
   limit :streams
   for update skip locked
