@@ -1,17 +1,10 @@
-/** Sends on the PostgreSQL store: direct ones (group-committed, or alone when grouped), broadcasts, and idempotency keys. */
+/** Sends on the PostgreSQL store: direct ones (group-committed, or alone when grouped) and broadcasts, with their webhook events. */
 import { deliveredRecord, reviveMessage, type NewMessage } from '../../domain/message.js';
-import {
-  IDEMPOTENCY_TTL_SECONDS,
-  IdempotencyMismatch,
-  reviveRememberedFlash,
-  type IdempotencyClaim,
-  type Recipients,
-  type RememberedFlash,
-  type SendResult,
-} from '../../domain/message-store.js';
+import type { IdempotencyClaim, Recipients, SendResult } from '../../domain/message-store.js';
 import { GroupCommit, type Waiting } from '../group.js';
 import type { KnownUsers } from '../known-users.js';
 import { PREPARED_MAX_IDS, jsonList, type Db, type Sql } from './db.js';
+import { claimKey } from './idempotency.js';
 import type { OutboxWriter } from './outbox.js';
 import { INSERT_BROADCAST, LOCK_BROADCASTS } from './sql/broadcasts.js';
 import * as maintenance from './sql/maintenance.js';
@@ -70,7 +63,7 @@ export class OrmSends {
     }
     return this.db.tx(async (sql) => {
       if (idem) {
-        const replay = await this.claim(sql, idem);
+        const replay = await claimKey(sql, idem);
         if (replay !== undefined) return { ...(replay as SendResult), message: reviveMessage((replay as SendResult).message as never), replayed: true };
       }
       const result = await this.sendIn(sql, message, to);
@@ -243,29 +236,6 @@ export class OrmSends {
     const [row] = await sql(INSERT_BROADCAST, { level: m.level, text: m.text, extraTags: m.extraTags, url: m.url ?? null, data, createdAt: m.createdAt, expiresAt: m.expiresAt ?? null, category: m.category, critical: m.critical });
     const [stats] = await sql(KNOWN_USERS);
     return { message: deliveredRecord(row.id, message), recipientCount: stats.known_users, recipients: null, replayed: false };
-  }
-
-  /** Claims an idempotency key inside the caller's transaction; returns the earlier result when there is one. */
-  async claim(sql: Sql, idem: IdempotencyClaim): Promise<unknown | undefined> {
-    const { scope, key, fingerprint } = idem;
-    await sql(maintenance.IDEMPOTENCY_EXPIRE_ONE, { scope, key, ttlSeconds: IDEMPOTENCY_TTL_SECONDS });
-    if ((await sql(maintenance.IDEMPOTENCY_INSERT, { scope, key, fingerprint })).length) return undefined;
-    const [row] = await sql(maintenance.IDEMPOTENCY_GET, { scope, key });
-    if (row.fingerprint !== fingerprint) throw new IdempotencyMismatch('idempotency key reused with different input');
-    return row.response;
-  }
-
-  async remember(idem: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
-    return this.db.tx(async (sql) => {
-      const earlier = await this.claim(sql, idem);
-      if (earlier !== undefined) return reviveRememberedFlash(earlier);
-      await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify(result), scope: idem.scope, key: idem.key });
-      return result;
-    });
-  }
-
-  async forget(idem: IdempotencyClaim): Promise<void> {
-    await this.db.sql(maintenance.IDEMPOTENCY_FORGET, { scope: idem.scope, key: idem.key, fingerprint: idem.fingerprint });
   }
 }
 
