@@ -15,9 +15,12 @@ import { KNOWN_USERS, UNREAD_OF } from './sql/users.js';
 export const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see CATCH_UP)
 /**
  * Group commit of direct sends (directSends): statements running at once, and sends per statement at most.
- * One at a time: the sends that wait meanwhile go as one bigger statement and one commit.
+ * One at a time: the sends that wait meanwhile go as one bigger statement and one commit. With webhooks on
+ * a batch is a transaction of four round trips (begin, SEND, its events, commit): two run at once, so one
+ * batch's round trips overlap the other's (their SENDs lock shared recipients in one order).
  */
 const GROUP_RUNNING = 1;
+const GROUP_RUNNING_WITH_WEBHOOKS = 2;
 const GROUP_MAX = 64;
 /** With webhooks on a direct send is a transaction (with its events): SEND still runs prepared, as alone, and so does the events' insert. */
 const HOT = { prepare: [SEND, RECORD_WEBHOOKS] };
@@ -43,7 +46,7 @@ export class OrmSends {
    * many sends; alone, a send goes at once. Each send keeps its own result, and all of a batch commit or
    * none do.
    */
-  private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.o.onSendBatch(n) });
+  private readonly directSends: GroupCommit<DirectSend, SendResult>;
 
   /** The same for sends with a group key: one transaction locks all their recipients, then one SEND (sendGrouped). */
   private readonly groupedSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGrouped(batch), onBatch: (n) => this.o.onSendBatch(n) });
@@ -51,7 +54,10 @@ export class OrmSends {
   constructor(
     private readonly db: Db,
     private readonly o: SendsHost,
-  ) {}
+  ) {
+    const running = o.outbox.on ? GROUP_RUNNING_WITH_WEBHOOKS : GROUP_RUNNING;
+    this.directSends = new GroupCommit<DirectSend, SendResult>({ running, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.o.onSendBatch(n) });
+  }
 
   /** MessageStore.send. */
   async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
