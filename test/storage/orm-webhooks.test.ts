@@ -118,6 +118,36 @@ describe('PostgreSQL webhook outbox: signals written, and their cost', () => {
     }
   });
 
+  it('a pipelined transaction (BEGIN and COMMIT sent with its statements) commits all of it or nothing', async () => {
+    const db = dbOf(stores.all);
+    const INSERT = statement<{ stream: string }>(`insert into sm_webhook_stream (stream) values (:stream)`);
+    const COUNT = statement<{ prefix: string }, { n: number }>(`select count(*)::int as n from sm_webhook_stream where stream like :prefix || '%'`);
+    const CLEAN = statement<{ prefix: string }>(`delete from sm_webhook_stream where stream like :prefix || '%'`);
+    const a = uid('pipelined');
+    try {
+      // The statement sent with the COMMIT fails (the same key again): the first insert goes too.
+      const failing = db.tx(
+        async (sql) => {
+          await sql(INSERT, { stream: a });
+          sql.atCommit!(INSERT, { stream: a });
+        },
+        { prepare: [INSERT] },
+      );
+      await expect(failing).rejects.toThrow(/duplicate key/);
+      expect((await db.sql(COUNT, { prefix: a }))[0].n).toBe(0);
+      await db.tx(
+        async (sql) => {
+          await sql(INSERT, { stream: a });
+          sql.atCommit!(INSERT, { stream: `${a}-2` });
+        },
+        { prepare: [INSERT] },
+      );
+      expect((await db.sql(COUNT, { prefix: a }))[0].n).toBe(2);
+    } finally {
+      await db.sql(CLEAN, { prefix: a });
+    }
+  });
+
   it('an acknowledgement that empties a stream while a change adds to it leaves the new event claimable', async () => {
     const outbox = stores.all.webhooks;
     await drain(outbox);

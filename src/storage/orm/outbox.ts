@@ -31,7 +31,10 @@ export class OutboxWriter {
     if (!this.wanted) return;
     const bodies: WebhookBody[] = [];
     for (const change of changes) bodies.push(...webhookBodies(change, this.wanted));
-    if (bodies.length) await sql(RECORD_WEBHOOKS, { bodies: JSON.stringify(bodies) });
+    if (!bodies.length) return;
+    // Last in a pipelined transaction (a send's): with its COMMIT, one round trip.
+    if (sql.atCommit) sql.atCommit(RECORD_WEBHOOKS, { bodies: JSON.stringify(bodies) });
+    else await sql(RECORD_WEBHOOKS, { bodies: JSON.stringify(bodies) });
   }
 }
 
