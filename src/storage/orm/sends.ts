@@ -16,8 +16,8 @@ export const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their id
 /**
  * Group commit of direct sends (directSends): statements running at once, and sends per statement at most.
  * One at a time: the sends that wait meanwhile go as one bigger statement and one commit. With webhooks on
- * a batch is a transaction of four round trips (begin, SEND, its events, commit): two run at once, so one
- * batch's round trips overlap the other's (their SENDs lock shared recipients in one order).
+ * a batch is a transaction of two round trips (BEGIN with SEND, its events with COMMIT): two run at once,
+ * so one batch's round trips overlap the other's (their SENDs lock shared recipients in one order).
  */
 const GROUP_RUNNING = 1;
 const GROUP_RUNNING_WITH_WEBHOOKS = 2;
