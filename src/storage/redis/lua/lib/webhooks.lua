@@ -17,9 +17,10 @@
 -- tells it to index again after (context.ts).
 local WH = { on = false, index = nil, fresh = false }
 
-local function wh_append(list, seqs, stream, now, record)
-  local seq = redis.call('HINCRBY', seqs, 'webhook-seq', 1)
-  if redis.call('RPUSH', list, str(seq) .. '|' .. str(now) .. '|' .. record) == 1 then
+-- seq: the record's number when the caller counted it already (its field written with others), else nil.
+local function wh_append(list, seqs, stream, now, record, seq)
+  seq = seq or str(redis.call('HINCRBY', seqs, 'webhook-seq', 1))
+  if redis.call('RPUSH', list, seq .. '|' .. str(now) .. '|' .. record) == 1 then
     if WH.index then redis.call('ZADD', WH.index, 'LT', now, stream) else WH.fresh = true end
   end
 end
@@ -30,9 +31,9 @@ local function wh_user(U, user, now, op, C, rest)
   wh_append(U.webhooks, U.state, user, now, op .. '|' .. str(C.unread) .. ':' .. str(C.unseen) .. '|' .. rest)
 end
 
--- A delivery of a send (reply: its user_reply()).
-local function wh_sent(U, user, now, id, reply)
-  if WH.on then wh_append(U.webhooks, U.state, user, now, 'send|' .. id .. '|' .. reply) end
+-- A delivery of a send (reply: its user_reply(); seq as wh_append's).
+local function wh_sent(U, user, now, id, reply, seq)
+  if WH.on then wh_append(U.webhooks, U.state, user, now, 'send|' .. id .. '|' .. reply, seq) end
 end
 
 -- The per-user scripts' first reply field: 'ok', or 'ok+' when the caller should index the stream.
