@@ -4,13 +4,15 @@ import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import type { SignalName } from '../../src/domain/signals.js';
+import type { WebhookOutbox } from '../../src/domain/webhooks.js';
 import { openRedis } from '../../src/redis/connection.js';
 import { resolveRedisTarget } from '../../src/redis/target.js';
 import { RedisContext } from '../../src/storage/redis/context.js';
-import { openStorage } from '../../src/storage/index.js';
+import { openStorage, type Storage } from '../../src/storage/index.js';
 import { openRedisStore } from '../../src/storage/redis/index.js';
 import type { JournalHooks } from '../../src/storage/redis/journal.js';
 import { REDIS_URL } from '../env.js';
+import { ALL_SIGNALS } from './contract/outbox-support.js';
 import { deleteRedisKeys } from '../harness.js';
 
 /**
@@ -23,18 +25,11 @@ export const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const newPrefix = () => `smtest:${randomBytes(4).toString('hex')}:`;
 
-/** Every signal name: the Redis tests run with webhooks on, so the outbox writes ride along with every change. */
-export const ALL_SIGNALS: ReadonlySet<SignalName> = new Set<SignalName>([
-  'ARCHIVE_STORED',
-  'INBOX_STORED',
-  'INBOX_DELETED',
-  'INBOX_PURGED',
-  'ARCHIVE_DELETED',
-  'INBOX_SEEN',
-  'INBOX_ARCHIVED',
-  'INBOX_UNARCHIVED',
-  'INBOX_SNOOZED',
-]);
+/** The Redis tests run with webhooks on (every signal), so the outbox writes ride along with every change. */
+export { ALL_SIGNALS };
+
+/** The store as openStorage answers it with its webhook outbox. */
+export type StoreWithOutbox = Storage & { webhooks: WebhookOutbox };
 
 /** The Redis store on the test server, as the app opens it, with its keys under `prefix` (webhooks on unless `webhookSignals` says otherwise). */
 export const openOn = (prefix: string, o: { webhookSignals?: ReadonlySet<SignalName> | null; url?: string } = {}) =>

@@ -54,14 +54,17 @@ export class RedisWebhookOutbox implements WebhookOutbox {
   async claim(o: { now: Date; streams: number; perStream: number; leaseMs: number }): Promise<OutboxClaim[]> {
     const now = o.now.getTime();
     const streams = (await this.lua.run('claim', [this.ctx.keys.global.webhooksDue], [now, o.streams, o.leaseMs])) as string[];
-    const claims = await Promise.all(streams.map((stream) => this.claimStream(stream, now, o.perStream)));
+    const claims = await Promise.all(streams.map((stream) => this.claimStream(stream, now, o.perStream, o.leaseMs)));
     return claims.filter((c): c is OutboxClaim => c !== null);
   }
 
   async acknowledge(ids: readonly string[]): Promise<void> {
     await Promise.all(
       [...byStream(ids)].map(async ([stream, events]) => {
-        if ((await this.settle(stream, events.flatMap((e) => [e.seq, e.k, e.n, '']))) === 0) await this.dropIfEmpty(stream, Date.now());
+        const { left, due } = await this.settle(stream, events.flatMap((e) => [e.seq, e.k, e.n, '']));
+        if (left === 0) await this.dropIfEmpty(stream, Date.now());
+        // Its next event was not claimed (or the claim's lease lapsed): due now, not when the lease ends.
+        else if (due) await this.ctx.client.zadd(this.ctx.keys.global.webhooksDue, 'LT', Date.now(), stream);
       }),
     );
   }
@@ -96,7 +99,7 @@ export class RedisWebhookOutbox implements WebhookOutbox {
   }
 
   /** A claimed stream's first due events, or null (empty, not due yet, or nothing wanted). */
-  private async claimStream(stream: string, now: number, perStream: number): Promise<OutboxClaim | null> {
+  private async claimStream(stream: string, now: number, perStream: number, leaseMs: number): Promise<OutboxClaim | null> {
     for (let round = 0; round < SKIP_ROUNDS; round++) {
       const events = await this.events(stream, perStream);
       if (events.length === 0) {
@@ -107,7 +110,7 @@ export class RedisWebhookOutbox implements WebhookOutbox {
       const skipped = events.filter((e) => e.n === 0);
       if (skipped.length) {
         // Records with no wanted event: settled now, or they would hold the stream's head for ever.
-        const left = await this.settle(stream, skipped.flatMap((e) => [e.seq, e.k, e.n, '']));
+        const { left } = await this.settle(stream, skipped.flatMap((e) => [e.seq, e.k, e.n, '']));
         if (left === 0) {
           await this.dropIfEmpty(stream, now);
           return null;
@@ -120,7 +123,11 @@ export class RedisWebhookOutbox implements WebhookOutbox {
         await this.ctx.client.zadd(this.ctx.keys.global.webhooksDue, 'XX', first.attempt.dueAt, stream);
         return null;
       }
-      const items: OutboxItem[] = open.slice(0, perStream).map((e) => ({ event: e.event, attempts: e.attempt?.attempts ?? 0, delivered: e.attempt?.delivered ?? [] }));
+      const taken = open.slice(0, perStream);
+      const last = taken[taken.length - 1];
+      // The events this claim took, so an acknowledgement knows whether the next one is still leased.
+      await this.ctx.client.hset(this.streamKeys(stream).hash, 'webhook-lease', `${last.seq}:${last.k}:${now + leaseMs}`);
+      const items: OutboxItem[] = taken.map((e) => ({ event: e.event, attempts: e.attempt?.attempts ?? 0, delivered: e.attempt?.delivered ?? [] }));
       return { stream, items };
     }
     return null;
@@ -147,10 +154,11 @@ export class RedisWebhookOutbox implements WebhookOutbox {
     });
   }
 
-  /** webhook-settle.lua on a stream: answers its length after. */
-  private async settle(stream: string, args: (string | number)[]): Promise<number> {
+  /** webhook-settle.lua on a stream: its length after, and whether its first event is free of the latest claim's lease. */
+  private async settle(stream: string, args: (string | number)[]): Promise<{ left: number; due: boolean }> {
     const { list, hash } = this.streamKeys(stream);
-    return Number(await this.lua.run('settle', [list, hash], args));
+    const [left, due] = (await this.lua.run('settle', [list, hash], [Date.now(), ...args])) as [number, string];
+    return { left: Number(left), due: due === '1' };
   }
 
   /** The index rule's drop: not when a writer indexed the stream since, and back when an event landed meanwhile. */
