@@ -65,4 +65,15 @@ describe('Redis webhook outbox on a cluster', () => {
     expect(await takeWritten(store.webhooks)).toEqual(new Map());
     expect(await ctx.client.zscore(ctx.keys.global.webhooksDue, u)).toBeNull();
   });
+
+  it('indexes a stream again after a step that made it non-empty, as when a dispatcher dropped the entry in between', async () => {
+    const u = uid();
+    const { message } = await store.send(msg(), { userIds: [u] });
+    await takeWritten(store.webhooks);
+    expect(await ctx.client.zscore(ctx.keys.global.webhooksDue, u)).toBeNull();
+    // The step runs without its index before, as if a dispatcher had dropped the entry meanwhile.
+    await ctx.userOp(u, 'setState', { op: 'read', ids: [message.id] }, undefined, { indexed: true });
+    expect(await ctx.client.zscore(ctx.keys.global.webhooksDue, u)).not.toBeNull();
+    expect((await takeWritten(store.webhooks)).get(u)!.map((b) => b.type)).toEqual(['INBOX_DELETED']);
+  });
 });
