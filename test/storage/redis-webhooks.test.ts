@@ -107,6 +107,9 @@ describe('Redis webhook outbox: claims, retries and the index', () => {
     await store().webhooks.acknowledge([first.items[0].event.id]);
     const failed = first.items[1].event;
     await store().webhooks.retry(failed.id, { attempts: 1, delivered: ['https://a.example/hook'], dueAt: new Date(now.getTime() + 5000) });
+    // Releasing the events behind it (as the dispatcher does) leaves the stream at its retry time, not due now.
+    await store().webhooks.release([first.items[2].event.id]);
+    expect(Number(await suite.ctx().client.zscore(suite.ctx().keys.global.webhooksDue, u))).toBe(now.getTime() + 5000);
     // A later change of the user waits behind it.
     await store().setRead(u, [first.items[0].event.messageIds[0]], true);
     expect(await claimAt(new Date(now.getTime() + 4000))).toEqual([]);

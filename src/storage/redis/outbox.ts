@@ -59,28 +59,19 @@ export class RedisWebhookOutbox implements WebhookOutbox {
   }
 
   async acknowledge(ids: readonly string[]): Promise<void> {
-    await Promise.all(
-      [...byStream(ids)].map(async ([stream, events]) => {
-        const { left, due } = await this.settle(stream, events.flatMap((e) => [e.seq, e.k, e.n, '']));
-        if (left === 0) await this.dropIfEmpty(stream, Date.now());
-        // Its next event was not claimed (or the claim's lease lapsed): due now, not when the lease ends.
-        else if (due) await this.ctx.client.zadd(this.ctx.keys.global.webhooksDue, 'LT', Date.now(), stream);
-      }),
-    );
+    await Promise.all([...byStream(ids)].map(([stream, events]) => this.settle(stream, events.flatMap((e) => [e.seq, e.k, e.n, '']))));
   }
 
   async retry(id: string, o: { attempts: number; delivered: readonly string[]; dueAt: Date }): Promise<void> {
     const e = parseEventId(id);
     if (!e) return;
     const attempt: Attempt = { attempts: o.attempts, delivered: [...o.delivered], dueAt: o.dueAt.getTime() };
-    await this.settle(e.stream, [e.seq, e.k, e.n, JSON.stringify(attempt)]);
     // Its stream waits until then (a writer indexing it earlier makes the claim look and put it back: claimStream).
-    await this.ctx.client.zadd(this.ctx.keys.global.webhooksDue, attempt.dueAt, e.stream);
+    await this.settle(e.stream, [e.seq, e.k, e.n, JSON.stringify(attempt)]);
   }
 
   async release(ids: readonly string[]): Promise<void> {
-    const now = Date.now();
-    await Promise.all([...byStream(ids).keys()].map((stream) => this.ctx.client.zadd(this.ctx.keys.global.webhooksDue, 'LT', now, stream)));
+    await Promise.all([...byStream(ids).keys()].map((stream) => this.settle(stream, [], { release: true })));
   }
 
   /**
@@ -110,11 +101,7 @@ export class RedisWebhookOutbox implements WebhookOutbox {
       const skipped = events.filter((e) => e.n === 0);
       if (skipped.length) {
         // Records with no wanted event: settled now, or they would hold the stream's head for ever.
-        const { left } = await this.settle(stream, skipped.flatMap((e) => [e.seq, e.k, e.n, '']));
-        if (left === 0) {
-          await this.dropIfEmpty(stream, now);
-          return null;
-        }
+        if ((await this.settle(stream, skipped.flatMap((e) => [e.seq, e.k, e.n, '']))) === 0) return null;
         if (!open.length) continue;
       }
       if (!open.length) return null;
@@ -154,11 +141,20 @@ export class RedisWebhookOutbox implements WebhookOutbox {
     });
   }
 
-  /** webhook-settle.lua on a stream: its length after, and whether its first event is free of the latest claim's lease. */
-  private async settle(stream: string, args: (string | number)[]): Promise<{ left: number; due: boolean }> {
+  /**
+   * webhook-settle.lua on a stream, then its place in the index: dropped when empty, at its first event's
+   * retry time, due now when that event is not under a claim's lease (acknowledged or released before
+   * the lease ends), else left until the lease ends. Answers the stream's length.
+   */
+  private async settle(stream: string, args: (string | number)[], o: { release?: boolean } = {}): Promise<number> {
     const { list, hash } = this.streamKeys(stream);
-    const [left, due] = (await this.lua.run('settle', [list, hash], [Date.now(), ...args])) as [number, string];
-    return { left: Number(left), due: due === '1' };
+    const now = Date.now();
+    const [left, retryAt, due] = (await this.lua.run('settle', [list, hash], [now, o.release ? '1' : '', ...args])) as [number, string, string];
+    const index = this.ctx.keys.global.webhooksDue;
+    if (Number(left) === 0) await this.dropIfEmpty(stream, now);
+    else if (retryAt !== '') await this.ctx.client.zadd(index, retryAt, stream);
+    else if (due === '1') await this.ctx.client.zadd(index, 'LT', now, stream);
+    return Number(left);
   }
 
   /** The index rule's drop: not when a writer indexed the stream since, and back when an event landed meanwhile. */

@@ -7,19 +7,21 @@
 -- KEYS[1]  the stream   list of records (lib/webhooks.lua)
 -- KEYS[2]  its hash     the user's state, or the sequence for the broadcasts' stream
 -- ARGV[1]  now          ms
--- ARGV[2..] per event: seq (its record's), k (its place in the record), n (the record's events; 0 =
+-- ARGV[2]  release      '1': the latest claim's events are given back (its lease ends now)
+-- ARGV[3..] per event: seq (its record's), k (its place in the record), n (the record's events; 0 =
 --          none is sent), retry ('' = acknowledged, else { attempts, delivered, dueAt } as JSON)
--- Returns the stream's length after, and '1' when its first event is not under the latest claim's
--- lease (the caller makes the stream due), else '0'
+-- Returns the stream's length after; when its first event waits for a retry, that time, else ''; and
+-- '1' when that event is not under the latest claim's lease (the caller makes the stream due), else '0'
 local list, hash = KEYS[1], KEYS[2]
 local function seq_of(record) return string.match(record, '^(%d+)|') end
 
 local now = tonumber(ARGV[1])
+if ARGV[2] == '1' then redis.call('HDEL', hash, 'webhook-lease') end
 local first = redis.call('LINDEX', list, 0)
-if not first then return { 0, '1' } end
+if not first then return { 0, '', '1' } end
 local lowest = tonumber(seq_of(first))
 local H = cjson.decode(redis.call('HGET', hash, 'webhook-head') or '{}')
-for j = 2, #ARGV, 4 do
+for j = 3, #ARGV, 4 do
   local seq, k, n, retry = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 2]), ARGV[j + 3]
   -- An event of a record dropped already (acknowledged twice) changes nothing.
   if tonumber(seq) >= lowest then
@@ -48,7 +50,7 @@ end
 if next(H) == nil then redis.call('HDEL', hash, 'webhook-head') else redis.call('HSET', hash, 'webhook-head', cjson.encode(H)) end
 if not first then
   redis.call('HDEL', hash, 'webhook-lease')
-  return { 0, '1' }
+  return { 0, '', '1' }
 end
 -- The first event not acknowledged: is it among those the latest claim took, while its lease lasts?
 local seq = seq_of(first)
@@ -56,6 +58,8 @@ local k = 0
 if H[seq] then
   while H[seq].a[tostring(k)] do k = k + 1 end
 end
+local retry_at = ''
+if H[seq] and H[seq].r[tostring(k)] then retry_at = string.format('%d', cjson.decode(H[seq].r[tostring(k)]).dueAt) end
 local ls, lk, lu = string.match(redis.call('HGET', hash, 'webhook-lease') or '', '^(%d+):(%d+):(%d+)$')
 local leased = ls and tonumber(lu) > now and (tonumber(seq) < tonumber(ls) or (tonumber(seq) == tonumber(ls) and k <= tonumber(lk)))
-return { redis.call('LLEN', list), leased and '0' or '1' }
+return { redis.call('LLEN', list), retry_at, leased and '0' or '1' }
