@@ -48,6 +48,16 @@ describe('Redis webhook outbox: what each change writes', () => {
       expect(streams.get(u)!.map((b) => b.type)).toEqual(['INBOX_STORED']);
       expect(streams.get(u)![0].messageIds).toEqual([sent.message.id]);
       expect(await store.webhooks.pending()).toBe(0);
+      // A change with no wanted event at the head of a stream is dropped by the claim, which keeps its lease.
+      await store.send(msg(), { userIds: [u] });
+      await drain(store.webhooks);
+      expect((await store.markAllRead(u, new Date())).count).toBe(1);
+      const later = await store.send(msg(), { userIds: [u] });
+      const now = new Date();
+      const [claim] = await store.webhooks.claim({ now, streams: 10, perStream: 10, leaseMs: 60_000 });
+      expect(claim.items.map((i) => [i.event.type, i.event.messageIds])).toEqual([['INBOX_STORED', [later.message.id]]]);
+      expect(await store.webhooks.claim({ now: new Date(now.getTime() + 1000), streams: 10, perStream: 10, leaseMs: 60_000 })).toEqual([]);
+      await store.webhooks.acknowledge(claim.items.map((i) => i.event.id));
     } finally {
       await store.close();
     }

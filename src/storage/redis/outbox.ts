@@ -100,8 +100,13 @@ export class RedisWebhookOutbox implements WebhookOutbox {
       const open = events.filter((e) => !e.acked);
       const skipped = events.filter((e) => e.n === 0);
       if (skipped.length) {
-        // Records with no wanted event: settled now, or they would hold the stream's head for ever.
-        if ((await this.settle(stream, skipped.flatMap((e) => [e.seq, e.k, e.n, '']))) === 0) return null;
+        // Records with no wanted event: settled now, or they would hold the stream's head for ever. The
+        // stream stays where the claim put it (indexed due now, a second claimer could take it).
+        const left = await this.settle(stream, skipped.flatMap((e) => [e.seq, e.k, e.n, '']), { index: false });
+        if (left === 0) {
+          await this.dropIfEmpty(stream, now);
+          return null;
+        }
         if (!open.length) continue;
       }
       if (!open.length) return null;
@@ -144,13 +149,14 @@ export class RedisWebhookOutbox implements WebhookOutbox {
   /**
    * webhook-settle.lua on a stream, then its place in the index: dropped when empty, at its first event's
    * retry time, due now when that event is not under a claim's lease (acknowledged or released before
-   * the lease ends), else left until the lease ends. Answers the stream's length.
+   * the lease ends), else left until the lease ends (`index` false: left as it is). Answers the stream's length.
    */
-  private async settle(stream: string, args: (string | number)[], o: { release?: boolean } = {}): Promise<number> {
+  private async settle(stream: string, args: (string | number)[], o: { release?: boolean; index?: boolean } = {}): Promise<number> {
     const { list, hash } = this.streamKeys(stream);
     const now = Date.now();
     const [left, retryAt, due] = (await this.lua.run('settle', [list, hash], [now, o.release ? '1' : '', ...args])) as [number, string, string];
     const index = this.ctx.keys.global.webhooksDue;
+    if (o.index === false) return Number(left);
     if (Number(left) === 0) await this.dropIfEmpty(stream, now);
     else if (retryAt !== '') await this.ctx.client.zadd(index, retryAt, stream);
     else if (due === '1') await this.ctx.client.zadd(index, 'LT', now, stream);
