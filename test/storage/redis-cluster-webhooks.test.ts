@@ -4,7 +4,7 @@ import { completeJournal } from '../../src/storage/redis/journal.js';
 import type { RedisContext } from '../../src/storage/redis/context.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { msg } from './contract.js';
-import { contextOn, Died, openOn, storeWithHooks, uid, type StoreWithOutbox } from './redis-helpers.js';
+import { churn, contextOn, Died, openOn, storeWithHooks, uid, type StoreWithOutbox } from './redis-helpers.js';
 import { takeWritten } from './contract/outbox-support.js';
 
 // The webhook outbox on a real three-node Redis Cluster, beyond the storage contract (which runs there
@@ -57,11 +57,16 @@ describe('Redis webhook outbox on a cluster', () => {
     const [claim] = (await store.webhooks.claim({ now: new Date(), streams: 100, perStream: 10, leaseMs: 60_000 })).filter((c) => c.stream === u);
     await store.webhooks.acknowledge(claim.items.map((i) => i.event.id));
     expect(await ctx.client.zscore(ctx.keys.global.webhooksDue, u)).toBeNull();
+    // Indexed around the step; a second change while the stream is claimed keeps the claim's lease.
     await store.setRead(u, [message.id], true);
     expect(Number(await ctx.client.zscore(ctx.keys.global.webhooksDue, u))).toBeLessThanOrEqual(Date.now());
-    expect((await takeWritten(store.webhooks)).get(u)!.map((b) => b.type)).toEqual(['INBOX_DELETED']);
+    const now = new Date();
+    expect((await store.webhooks.claim({ now, streams: 100, perStream: 10, leaseMs: 60_000 })).map((c) => c.stream)).toEqual([u]);
+    await store.setRead(u, [message.id], false);
+    expect(await store.webhooks.claim({ now: new Date(now.getTime() + 1000), streams: 100, perStream: 10, leaseMs: 60_000 })).toEqual([]);
+    expect((await takeWritten(store.webhooks)).get(u)!.map((b) => b.type)).toEqual(['INBOX_DELETED', 'INBOX_STORED']);
     // A step that writes nothing leaves an empty stream indexed: the next claim drops it.
-    await store.setRead(u, [message.id], true);
+    await store.setRead(u, [message.id], false);
     expect(await takeWritten(store.webhooks)).toEqual(new Map());
     expect(await ctx.client.zscore(ctx.keys.global.webhooksDue, u)).toBeNull();
   });
@@ -75,5 +80,11 @@ describe('Redis webhook outbox on a cluster', () => {
     await ctx.userOp(u, 'setState', { op: 'read', ids: [message.id] }, undefined, { indexed: true });
     expect(await ctx.client.zscore(ctx.keys.global.webhooksDue, u)).not.toBeNull();
     expect((await takeWritten(store.webhooks)).get(u)!.map((b) => b.type)).toEqual(['INBOX_DELETED']);
+  });
+
+  it('loses and repeats no event while writers and two dispatchers run at once', async () => {
+    const users = Array.from({ length: 6 }, () => uid());
+    const taken = await churn(store, users, 15);
+    for (const u of users) expect(taken.get(u)).toEqual(Array.from({ length: 15 }, () => ['ARCHIVE_STORED', 'INBOX_STORED', 'INBOX_DELETED']).flat());
   });
 });

@@ -12,6 +12,7 @@ import { openStorage, type Storage } from '../../src/storage/index.js';
 import { openRedisStore } from '../../src/storage/redis/index.js';
 import type { JournalHooks } from '../../src/storage/redis/journal.js';
 import { REDIS_URL } from '../env.js';
+import { msg } from './contract.js';
 import { ALL_SIGNALS } from './contract/outbox-support.js';
 import { deleteRedisKeys } from '../harness.js';
 
@@ -82,4 +83,35 @@ export function redisStoreSuite(): { prefix: string; store: () => MessageStore; 
     await deleteRedisKeys(prefix);
   });
   return { prefix, store: () => store!, ctx: () => ctx! };
+}
+
+/**
+ * Writers and dispatchers at once on one outbox (the index rule's races): `users` each get `rounds`
+ * changes (a send, then reading it) from concurrent writers while two dispatchers claim a few events per
+ * stream and acknowledge them; answers every event they took, by stream, once the writers are done and the
+ * outbox is drained.
+ */
+export async function churn(store: StoreWithOutbox, users: readonly string[], rounds: number): Promise<Map<string, string[]>> {
+  const taken = new Map<string, string[]>();
+  let writing = true;
+  const dispatch = async () => {
+    while (writing || (await store.webhooks.pending()) > 0) {
+      const claims = await store.webhooks.claim({ now: new Date(), streams: 4, perStream: 3, leaseMs: 60_000 });
+      for (const c of claims) taken.set(c.stream, [...(taken.get(c.stream) ?? []), ...c.items.map((i) => i.event.type)]);
+      await store.webhooks.acknowledge(claims.flatMap((c) => c.items.map((i) => i.event.id)));
+      if (!claims.length) await sleep(5);
+    }
+  };
+  const dispatchers = [dispatch(), dispatch()];
+  await Promise.all(
+    users.map(async (u) => {
+      for (let i = 0; i < rounds; i++) {
+        const { message } = await store.send(msg({ text: `round ${i}` }), { userIds: [u] });
+        await store.setRead(u, [message.id], true);
+      }
+    }),
+  );
+  writing = false;
+  await Promise.all(dispatchers);
+  return taken;
 }

@@ -4,7 +4,7 @@ import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
 import { deleteRedisKeys } from '../harness.js';
 import { msg } from './contract.js';
 import { recoverJournal } from '../../src/storage/redis/journal.js';
-import { contextOn, Died, newPrefix, openOn, redisStoreSuite, storeWithHooks, uid, type StoreWithOutbox } from './redis-helpers.js';
+import { churn, contextOn, Died, newPrefix, openOn, redisStoreSuite, storeWithHooks, uid, type StoreWithOutbox } from './redis-helpers.js';
 import { Expected, bodyOf, drain, takeWritten } from './contract/outbox-support.js';
 
 // The webhook outbox on a single Redis server, beyond the storage contract (contract/webhooks.ts and
@@ -136,18 +136,28 @@ describe('Redis webhook outbox: claims, retries and the index', () => {
     expect(await suite.ctx().client.zscore(suite.ctx().keys.global.webhooksDue, u)).toBeNull();
   });
 
-  it('keeps a stream indexed when a writer indexed it after the claim, and claims an event landing after a drop', async () => {
+  it('keeps a claim’s lease while the user changes more, and indexes an emptied stream again when an event lands', async () => {
     const u = uid();
     const { message } = await store().send(msg(), { userIds: [u] });
-    const [claim] = await claimAt(new Date());
-    // A writer on a cluster indexes before its step: the drop after the last acknowledgement leaves the entry.
-    await suite.ctx().client.zadd(suite.ctx().keys.global.webhooksDue, 'LT', Date.now(), u);
-    await store().webhooks.acknowledge(claim.items.map((i) => i.event.id));
-    expect(await suite.ctx().client.zscore(suite.ctx().keys.global.webhooksDue, u)).not.toBeNull();
-    expect(await claimAt(new Date())).toEqual([]); // found empty: dropped now
-    expect(await suite.ctx().client.zscore(suite.ctx().keys.global.webhooksDue, u)).toBeNull();
+    const now = new Date();
+    const [claim] = await claimAt(now, { perStream: 2 });
     await store().setRead(u, [message.id], true);
-    expect((await takeWritten(store().webhooks)).get(u)!.map((b) => b.type)).toEqual(['INBOX_DELETED']);
+    expect(await claimAt(new Date(now.getTime() + 1000))).toEqual([]);
+    // Acknowledged: the event the claim did not take is due at once.
+    await store().webhooks.acknowledge(claim.items.map((i) => i.event.id));
+    const [next] = await claimAt(new Date(now.getTime() + 1000));
+    expect(next.items.map((i) => i.event.type)).toEqual(['INBOX_DELETED']);
+    await store().webhooks.acknowledge(next.items.map((i) => i.event.id));
+    expect(await suite.ctx().client.zscore(suite.ctx().keys.global.webhooksDue, u)).toBeNull();
+    await store().setRead(u, [message.id], false);
+    expect((await takeWritten(store().webhooks)).get(u)!.map((b) => b.type)).toEqual(['INBOX_STORED']);
+  });
+
+  it('loses and repeats no event while writers and two dispatchers run at once', async () => {
+    await drain(store().webhooks);
+    const users = Array.from({ length: 6 }, () => uid());
+    const taken = await churn(store(), users, 25);
+    for (const u of users) expect(taken.get(u)).toEqual(Array.from({ length: 25 }, () => ['ARCHIVE_STORED', 'INBOX_STORED', 'INBOX_DELETED']).flat());
   });
 
   it('answers ids that survive as they are: the same event keeps its id on every claim', async () => {

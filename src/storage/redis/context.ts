@@ -27,6 +27,7 @@ const PING_TIMEOUT_MS = 2000;
  * writer's stream is indexed before its step (a process dying between the two loses nothing: the
  * dispatcher finds an empty stream and drops it) and again after it when the script reports that it
  * made the stream non-empty ('ok+': a dispatcher may have dropped the entry meanwhile; outbox.ts).
+ * Both only add an entry that is missing (NX): a claim's lease and a retry's time stay.
  */
 export class RedisContext {
   readonly keys: RedisKeys;
@@ -99,14 +100,11 @@ export class RedisContext {
     return [...this.keys.user(userId), g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.journalDue, g.webhooksDue];
   }
 
-  /**
-   * On a cluster with webhooks on, the users' webhook streams due now, in one command (LT: an entry's time
-   * only goes down, so a dispatcher's conditional drop misses it; outbox.ts). Nothing otherwise.
-   */
+  /** On a cluster with webhooks on, the users' webhook streams indexed due now unless they are, in one command. Nothing otherwise. */
   async indexWebhooks(userIds: readonly string[]): Promise<void> {
     if (!this.cluster || this.scripts.webhooks === '' || !userIds.length) return;
     const now = Date.now();
-    await this.client.zadd(this.keys.global.webhooksDue, 'LT', ...userIds.flatMap((u) => [now, u]));
+    await this.client.zadd(this.keys.global.webhooksDue, 'NX', ...userIds.flatMap((u) => [now, u]));
   }
 
   /** Throws when Redis does not answer a PING within PING_TIMEOUT_MS (readiness probe). */

@@ -7,7 +7,7 @@ import { parseEventId, recordEvents, recordSeq, type StreamEvent } from './webho
 
 const SOURCE = {
   dir: new URL('./lua/', import.meta.url),
-  scripts: { claim: 'webhook-claim.lua', settle: 'webhook-settle.lua', drop: 'webhook-drop.lua' },
+  scripts: { claim: 'webhook-claim.lua', settle: 'webhook-settle.lua' },
 } as const;
 
 /** Rounds of dropping records with no wanted event before a claim leaves a stream for the next one. */
@@ -33,10 +33,10 @@ type Head = Record<string, { n: number; a: Record<string, 1>; r: Record<string, 
  * change to its stream (lua/lib/webhooks.lua): a user's list in their slot, the broadcasts' in {global}.
  * The {global} zset webhooks-due holds each stream with events at the time its first event is due.
  *
- * The index rule: a stream with events is indexed. A writer indexes it (in its script on a single
- * server; around its step on a cluster: context.ts); only a dispatcher drops it, after finding it empty,
- * with webhook-drop.lua (not when a writer indexed it since the claim), then looks at the stream again
- * and indexes it back when an event landed meanwhile. Claims lease whole streams in one step on the
+ * The index rule: a stream with events is indexed. A writer that makes a stream non-empty indexes it
+ * unless it is indexed (in its script on a single server; around its step on a cluster: context.ts), so
+ * it never shortens a claim's lease or a retry's wait; only a dispatcher drops an entry, after finding
+ * the stream empty, then looks at the stream again and indexes it back when an event landed meanwhile. Claims lease whole streams in one step on the
  * zset (webhook-claim.lua), so two processes never hold one stream; the events are then read from the
  * stream's own slot, turned into bodies by webhook-records.ts.
  */
@@ -94,7 +94,7 @@ export class RedisWebhookOutbox implements WebhookOutbox {
     for (let round = 0; round < SKIP_ROUNDS; round++) {
       const events = await this.events(stream, perStream);
       if (events.length === 0) {
-        await this.dropIfEmpty(stream, now);
+        await this.dropIfEmpty(stream);
         return null;
       }
       const open = events.filter((e) => !e.acked);
@@ -104,7 +104,7 @@ export class RedisWebhookOutbox implements WebhookOutbox {
         // stream stays where the claim put it (indexed due now, a second claimer could take it).
         const left = await this.settle(stream, skipped.flatMap((e) => [e.seq, e.k, e.n, '']), { index: false });
         if (left === 0) {
-          await this.dropIfEmpty(stream, now);
+          await this.dropIfEmpty(stream);
           return null;
         }
         if (!open.length) continue;
@@ -157,17 +157,17 @@ export class RedisWebhookOutbox implements WebhookOutbox {
     const [left, retryAt, due] = (await this.lua.run('settle', [list, hash], [now, o.release ? '1' : '', ...args])) as [number, string, string];
     const index = this.ctx.keys.global.webhooksDue;
     if (o.index === false) return Number(left);
-    if (Number(left) === 0) await this.dropIfEmpty(stream, now);
+    if (Number(left) === 0) await this.dropIfEmpty(stream);
     else if (retryAt !== '') await this.ctx.client.zadd(index, retryAt, stream);
     else if (due === '1') await this.ctx.client.zadd(index, 'LT', now, stream);
     return Number(left);
   }
 
-  /** The index rule's drop: not when a writer indexed the stream since, and back when an event landed meanwhile. */
-  private async dropIfEmpty(stream: string, now: number): Promise<void> {
+  /** The index rule's drop of a stream found empty: back in the index when an event landed meanwhile. */
+  private async dropIfEmpty(stream: string): Promise<void> {
     const due = this.ctx.keys.global.webhooksDue;
-    if (Number(await this.lua.run('drop', [due], [stream, now])) === 0) return;
-    if ((await this.ctx.client.llen(this.streamKeys(stream).list)) > 0) await this.ctx.client.zadd(due, 'LT', Date.now(), stream);
+    await this.ctx.client.zrem(due, stream);
+    if ((await this.ctx.client.llen(this.streamKeys(stream).list)) > 0) await this.ctx.client.zadd(due, 'NX', Date.now(), stream);
   }
 
   private streamKeys(stream: string): { list: string; hash: string } {
