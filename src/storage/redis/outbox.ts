@@ -14,6 +14,8 @@ const SOURCE = {
 const SKIP_ROUNDS = 3;
 /** Streams whose records pending() reads per round trip. */
 const PENDING_CHUNK = 100;
+/** Records pending() reads of a stream at most; a longer backlog is counted from them and its length. */
+const PENDING_SAMPLE = 200;
 
 /** A failed attempt's delivery so far, as webhook-settle.lua keeps it per event. */
 interface Attempt {
@@ -75,16 +77,24 @@ export class RedisWebhookOutbox implements WebhookOutbox {
   }
 
   /**
-   * Events not yet acknowledged: every indexed stream's records read and counted as claim reads them.
-   * Exact on a single server when nothing runs meanwhile; on a cluster and under load, a snapshot
-   * taken stream by stream (an event landing or acknowledged during the count may be missed or counted).
+   * Events not yet acknowledged: every indexed stream's first records read and counted as claim reads
+   * them. Exact when nothing runs meanwhile and no stream holds more than PENDING_SAMPLE records; a
+   * longer stream's rest is counted at the events per record of its first ones (a record holds one to
+   * three events); under load, on a Cluster above all, a snapshot taken stream by stream (an event
+   * landing or acknowledged during the count may be missed or counted).
    */
   async pending(): Promise<number> {
     const streams = await this.ctx.client.zrange(this.ctx.keys.global.webhooksDue, 0, -1);
     let count = 0;
     for (let i = 0; i < streams.length; i += PENDING_CHUNK) {
-      const read = await Promise.all(streams.slice(i, i + PENDING_CHUNK).map((s) => this.events(s, -1)));
-      for (const events of read) count += events.filter((e) => !e.acked).length;
+      const read = await Promise.all(
+        streams.slice(i, i + PENDING_CHUNK).map(async (s) => {
+          const [events, length] = await Promise.all([this.events(s, PENDING_SAMPLE), this.ctx.client.llen(this.streamKeys(s).list)]);
+          const open = events.filter((e) => !e.acked).length;
+          return length > PENDING_SAMPLE ? Math.round((open * length) / PENDING_SAMPLE) : open;
+        }),
+      );
+      for (const n of read) count += n;
     }
     return count;
   }
@@ -126,12 +136,12 @@ export class RedisWebhookOutbox implements WebhookOutbox {
   }
 
   /**
-   * The events of a stream's first `records` records (-1: all), with their state; a record with no
+   * The events of a stream's first `records` records, with their state; a record with no
    * wanted event stands as one acknowledged placeholder (n 0), so settle drops it.
    */
   private async events(stream: string, records: number): Promise<Stored[]> {
     const { list, hash } = this.streamKeys(stream);
-    const [raw, headJson] = await Promise.all([this.ctx.client.lrange(list, 0, records < 0 ? -1 : records - 1), this.ctx.client.hget(hash, 'webhook-head')]);
+    const [raw, headJson] = await Promise.all([this.ctx.client.lrange(list, 0, records - 1), this.ctx.client.hget(hash, 'webhook-head')]);
     if (!raw.length) return [];
     const head = JSON.parse(headJson ?? '{}') as Head;
     const epoch = await this.epoch();
