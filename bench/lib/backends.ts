@@ -20,8 +20,8 @@ export interface BenchTarget {
   close(): Promise<void>;
 }
 
-/** Starts the app on `name` (a fresh database or Redis prefix of its own); `close()` removes them. */
-export async function startBackend(name: BackendName, opts: BenchOptions): Promise<BenchTarget> {
+/** Starts the app on `name` (a fresh database or Redis prefix of its own), with `extraEnv` set; `close()` removes them. */
+export async function startBackend(name: BackendName, opts: BenchOptions, extraEnv: Record<string, string> = {}): Promise<BenchTarget> {
   const releases: (() => Promise<unknown>)[] = [];
   const release = onCleanup(`backend ${name}`, async () => {
     for (const r of releases.splice(0).reverse()) await r().catch((err) => console.error(`cleanup (${name}): ${(err as Error).message}`));
@@ -33,6 +33,7 @@ export async function startBackend(name: BackendName, opts: BenchOptions): Promi
       PORT: '0',
       AUTH_JWT_SECRET: BENCH_SECRET,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+      ...extraEnv,
     };
     let db: SqlConnection | null = null;
     if (name === 'postgres') {

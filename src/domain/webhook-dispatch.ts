@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Signals } from './signals.js';
 import { leaseMsOf, nextAttemptAt, WEBHOOK_TIMINGS, type WebhookTimings } from './webhook-dispatch-policy.js';
 import type { OutboxClaim, OutboxItem, WebhookEvent, WebhookOutbox } from './webhooks.js';
@@ -51,6 +52,8 @@ export function startWebhookDispatch(o: WebhookDispatchOptions): WebhookDispatch
   const concurrency = o.concurrency ?? 32;
   const perStream = o.perStream ?? 20;
   const stopping = new AbortController();
+  // Every attempt in flight listens to it.
+  setMaxListeners(0, stopping.signal);
   const streams = new Set<Promise<void>>();
   let claiming: Promise<void> | null = null;
   /** Set when a wake comes while a claim runs, or a claim filled every free slot: more may be due now. */
