@@ -64,6 +64,8 @@ export class HttpSender implements WebhookSender {
         res.on('error', (err) => settle(err.message));
       });
       req.on('error', (err) => settle(err.message));
+      // Whatever ended the exchange without an answer (a reset mid-body): the first settle wins.
+      req.on('close', () => settle('the connection closed before a complete answer'));
       req.end(body);
     });
   }
