@@ -7,11 +7,12 @@ import { applyMigrations } from './orm/migrations.js';
 import { Db } from './orm/db.js';
 import { ormOptions } from './orm/orm-config.js';
 import { AUTOVACUUM } from './orm/sql/maintenance.js';
+import { OrmWebhookOutbox } from './orm/outbox.js';
 import { OrmMessageStore } from './orm/store.js';
 import { openRedisStore, resolveRedisTarget } from './redis/index.js';
 import type { Leases } from '../domain/leases.js';
 import type { MessageStore } from '../domain/message-store.js';
-import type { WebhookSignals } from '../domain/webhooks.js';
+import type { WebhookOutbox, WebhookSignals } from '../domain/webhooks.js';
 
 /**
  * Cleanup runs between two ANALYZEs where nothing else refreshes planner statistics: the embedded
@@ -23,9 +24,11 @@ const ANALYZE_ON_GROWTH = 2;
 /** MikroORM's own connections at most: migrations at start, and the EntityManager where one is used. */
 const ORM_POOL_MAX = 2;
 
-/** The store, and the leases of periodic jobs on the same database or Redis (closed with the store). */
+/** The store, and the leases of periodic jobs and the webhook outbox on the same database or Redis (closed with the store). */
 export interface Storage extends MessageStore {
   readonly leases: Leases;
+  /** The events written with each change when `webhookSignals` is set (empty otherwise), for the dispatcher. */
+  readonly webhooks: WebhookOutbox;
 }
 
 export interface StorageOptions {
@@ -48,7 +51,8 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<St
   if (config.storageBackend === 'redis') {
     const target = resolveRedisTarget(config.redisUrl, config.redisClusterNodes);
     if (!target) throw new Error('STORAGE_BACKEND=redis needs REDIS_URL or REDIS_CLUSTER_NODES');
-    return openRedisStore(target, { prefix: config.redisPrefix, logger: o.logger, onSendBatch: o.onSendBatch });
+    // The Redis outbox (`webhooks`) comes with branch wh-redis, which replaces this line.
+    return openRedisStore(target, { prefix: config.redisPrefix, logger: o.logger, onSendBatch: o.onSendBatch }) as Promise<Storage>;
   }
   const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(o.embeddedInMemory ? null : config.dataDir);
   try {
@@ -64,8 +68,9 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<St
         analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined,
         analyzeOnGrowth: analyze ? ANALYZE_ON_GROWTH : undefined,
         onSendBatch: o.onSendBatch,
+        webhookSignals: o.webhookSignals,
       });
-      return Object.assign(store, { leases: new OrmLeases(db) });
+      return Object.assign(store, { leases: new OrmLeases(db), webhooks: new OrmWebhookOutbox(db) });
     } catch (err) {
       await db.end();
       await orm.close(true);

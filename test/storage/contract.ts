@@ -9,6 +9,7 @@ import { groupingContract } from './contract/grouping.js';
 import { idempotencyContract } from './contract/idempotency.js';
 import { isolationContract } from './contract/isolation.js';
 import { listContract } from './contract/list.js';
+import { outboxContract } from './contract/outbox.js';
 import { preferencesContract } from './contract/preferences.js';
 import { readStateContract } from './contract/read-state.js';
 import { retractContract } from './contract/retract.js';
@@ -16,6 +17,7 @@ import { scheduleContract } from './contract/schedule.js';
 import { sendContract } from './contract/send.js';
 import { snoozeContract } from './contract/snooze.js';
 import { statesContract } from './contract/states.js';
+import { webhooksContract } from './contract/webhooks.js';
 
 export { countsInIdOrder, expiresSoon, idsOf, msg, type OpenedStore } from './contract/fixture.js';
 
@@ -51,5 +53,7 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
     groupingContract(contract);
     scheduleContract(contract);
     retractContract(contract);
+    webhooksContract(contract);
+    outboxContract(contract);
   });
 }

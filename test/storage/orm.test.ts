@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import { openStorage } from '../../src/storage/index.js';
 import { createTestDatabase } from '../harness.js';
 import { runStoreContract } from './contract.js';
+import { ALL_SIGNALS } from './contract/outbox-support.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -11,12 +12,14 @@ runStoreContract('PostgreSQL (MikroORM)', async () => {
   const db = await createTestDatabase();
   try {
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
-    const store = await openStorage(config, { logger });
+    const store = await openStorage(config, { logger, webhookSignals: ALL_SIGNALS });
     // A second instance on the same database, as a second process would open it.
-    const twin = await openStorage(config, { logger });
+    const twin = await openStorage(config, { logger, webhookSignals: ALL_SIGNALS });
     return {
       store,
       twin,
+      outbox: store.webhooks,
+      twinOutbox: twin.webhooks,
       close: async () => {
         await twin.close();
         await store.close();
@@ -30,6 +33,6 @@ runStoreContract('PostgreSQL (MikroORM)', async () => {
 });
 
 runStoreContract('embedded PGlite (MikroORM)', async () => {
-  const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), { logger, embeddedInMemory: true });
-  return { store, close: () => store.close() };
+  const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), { logger, embeddedInMemory: true, webhookSignals: ALL_SIGNALS });
+  return { store, outbox: store.webhooks, close: () => store.close() };
 });

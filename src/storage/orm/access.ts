@@ -38,18 +38,30 @@ export class UserAccess {
    * yet copied (a read may then lack them; a write changed nothing). Then it copies them and runs it
    * again, in one transaction; a broadcast arriving in between can repeat this, so it is bounded.
    * `ids`: the number of ids the statement carries (past PREPARED_MAX_IDS it runs unprepared).
+   * `after`: work that must commit with the write (its webhook events): then all of it is one transaction.
    */
-  async caughtUp<R extends { behind: boolean }>(userId: string, run: (sql: Sql) => Promise<R>, o: { ids?: number } = {}): Promise<R> {
+  async caughtUp<R extends { behind: boolean }>(userId: string, run: (sql: Sql) => Promise<R>, o: { ids?: number; after?: (sql: Sql, r: R) => Promise<void> } = {}): Promise<R> {
+    const after = o.after;
+    if (after) {
+      return this.db.tx(async (sql) => {
+        const r = await this.untilCaughtUp(sql, userId, run, await run(sql));
+        await after(sql, r);
+        return r;
+      });
+    }
     const first = await run((o.ids ?? 0) > PREPARED_MAX_IDS ? this.db.unprepared : this.db.sql);
     if (!first.behind) return first;
-    return this.db.tx(async (sql) => {
-      for (let attempt = 1; ; attempt++) {
-        await this.catchUp(sql, [userId]);
-        const again = await run(sql);
-        if (!again.behind) return again;
-        if (attempt >= 5) throw new Error(`could not catch up with broadcasts for a user after ${attempt} attempts`);
-      }
-    });
+    return this.db.tx((sql) => this.untilCaughtUp(sql, userId, run, first));
+  }
+
+  private async untilCaughtUp<R extends { behind: boolean }>(sql: Sql, userId: string, run: (sql: Sql) => Promise<R>, first: R): Promise<R> {
+    let r = first;
+    for (let attempt = 1; r.behind; attempt++) {
+      if (attempt > 5) throw new Error(`could not catch up with broadcasts for a user after ${attempt - 1} attempts`);
+      await this.catchUp(sql, [userId]);
+      r = await run(sql);
+    }
+    return r;
   }
 
   /**

@@ -3,10 +3,11 @@ import { isMessageId } from '../../domain/message.js';
 import type { InboxCounts, MessageStore, RetractedRecipient, RetractedView, RetractResult } from '../../domain/message-store.js';
 import type { UserAccess } from './access.js';
 import { jsonList, type Db, type Sql } from './db.js';
+import type { OutboxWriter } from './outbox.js';
 import { countsOf } from './reads.js';
 import { BROADCAST_LOCK } from './sends.js';
 import { LOCK_BROADCASTS } from './sql/broadcasts.js';
-import { DELETE_ONE } from './sql/delete.js';
+import { DELETE_ONE, type DeleteRow } from './sql/delete.js';
 import { CLEANUP_RETRACTED, HOLDERS, INSERT_RETRACTION_MARKER, MARK_RETRACTED, MESSAGE_TO_RETRACT, RETRACTED_VIEW, SCHEDULE_TO_RETRACT } from './sql/retract.js';
 import { KNOWN_USERS } from './sql/users.js';
 
@@ -29,15 +30,19 @@ type Decision = { kind: 'unknown' | 'again' | 'direct' } | { kind: 'broadcast'; 
 export class OrmRetraction {
   constructor(
     private readonly db: Db,
-    private readonly o: { access: UserAccess; cancelScheduled: MessageStore['cancelScheduled']; counts: (userId: string) => Promise<InboxCounts> },
+    private readonly o: { access: UserAccess; outbox: OutboxWriter; cancelScheduled: MessageStore['cancelScheduled']; counts: (userId: string) => Promise<InboxCounts> },
   ) {}
 
   async retract(id: string): Promise<RetractResult | null> {
     if (!isMessageId(id)) return null;
     for (let tries = 0; tries < CLAIMED_TRIES; tries++) {
-      const d = await this.db.tx((sql) => decide(sql, id));
+      const d = await this.db.tx(async (sql) => {
+        const decision = await decide(sql, id);
+        if (decision.kind === 'broadcast') await this.o.outbox.record(sql, [{ op: 'retract', messageId: id, result: retractedBroadcast(decision) }]);
+        return decision;
+      });
       if (d.kind === 'again') return { recipientCount: 0, broadcast: false, recipients: [] };
-      if (d.kind === 'broadcast') return { recipientCount: d.recipientCount, broadcast: true, recipients: null };
+      if (d.kind === 'broadcast') return retractedBroadcast(d);
       if (d.kind === 'direct') return this.retractDirect(id);
       const [s] = await this.db.sql(SCHEDULE_TO_RETRACT, { id });
       if (!s) return null;
@@ -67,15 +72,23 @@ export class OrmRetraction {
     return (await sql(CLEANUP_RETRACTED, { ttlSeconds: RETRACTED_KEEP_SECONDS, limit })).length;
   }
 
+  /** Each holder's removal commits on its own, with that holder's webhook events (the change's, for them). */
   private async retractDirect(id: string): Promise<RetractResult> {
     const recipients: RetractedRecipient[] = [];
+    const removed = (userId: string, row: DeleteRow): RetractedRecipient[] =>
+      row.deleted?.length ? [{ userId, wasUnread: (row.unread_ids ?? []).length > 0, counts: countsOf(row) }] : [];
     for (const { user_id: userId } of await this.db.sql(HOLDERS, { id })) {
-      const row = await this.o.access.caughtUp(userId, async (sql) => (await sql(DELETE_ONE, { userId, ids: jsonList([id]), waitsForBroadcasts: true }))[0]);
-      if (row.deleted?.length) recipients.push({ userId, wasUnread: (row.unread_ids ?? []).length > 0, counts: countsOf(row) });
+      const after = this.o.outbox.on
+        ? (sql: Sql, row: DeleteRow) => this.o.outbox.record(sql, [{ op: 'retract', messageId: id, result: { recipientCount: 1, broadcast: false, recipients: removed(userId, row) } }])
+        : undefined;
+      const row = await this.o.access.caughtUp(userId, async (sql) => (await sql(DELETE_ONE, { userId, ids: jsonList([id]), waitsForBroadcasts: true }))[0], { after });
+      recipients.push(...removed(userId, row));
     }
     return { recipientCount: recipients.length, broadcast: false, recipients };
   }
 }
+
+const retractedBroadcast = (d: { recipientCount: number }): RetractResult => ({ recipientCount: d.recipientCount, broadcast: true, recipients: null });
 
 /** What the id is, and for a broadcast or a direct message its mark (a broadcast's marker too), in one transaction. */
 async function decide(sql: Sql, id: string): Promise<Decision> {

@@ -21,6 +21,8 @@ export interface ScheduleSends {
   /** Direct sends as one statement: each one's result, in order. */
   sendMany(sql: Sql, sends: { message: NewMessage; userIds: readonly string[] }[]): Promise<SendResult[]>;
   broadcast(sql: Sql, message: NewMessage): Promise<SendResult>;
+  /** Writes the sends' webhook events in the caller's transaction. */
+  record(sql: Sql, results: readonly SendResult[]): Promise<void>;
 }
 
 /**
@@ -98,6 +100,7 @@ export class OrmSchedules {
         return { id: d.row.id, delivered: isMessageId(delivered) ? delivered : null };
       });
       await sql(MARK_DELIVERED, { done: JSON.stringify(done) });
+      await this.sends.record(sql, [...results.values()]);
       return due.map((d) => ({ scheduled: d.scheduled, result: results.get(d.row.id)! }));
     });
   }

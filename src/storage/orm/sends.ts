@@ -12,6 +12,7 @@ import {
 import { GroupCommit, type Waiting } from '../group.js';
 import type { KnownUsers } from '../known-users.js';
 import { PREPARED_MAX_IDS, jsonList, type Db, type Sql } from './db.js';
+import type { OutboxWriter } from './outbox.js';
 import { INSERT_BROADCAST, LOCK_BROADCASTS } from './sql/broadcasts.js';
 import * as maintenance from './sql/maintenance.js';
 import { LOCK_RECIPIENTS, REGISTER_RECIPIENTS, SEND } from './sql/send.js';
@@ -27,10 +28,12 @@ const GROUP_MAX = 64;
 
 type SendRow = { i: number; id: string; user_id: string | null; unread: number; unseen: number; behind: boolean; group_count: number; superseded: string | null };
 type DirectSend = { message: NewMessage; userIds: readonly string[] };
+const byMessageId = (a: SendResult, b: SendResult) => Number(a.message.id) - Number(b.message.id);
 const byUser = (a: SendRow, b: SendRow) => ((a.user_id ?? '') < (b.user_id ?? '') ? -1 : (a.user_id ?? '') > (b.user_id ?? '') ? 1 : 0);
 
-/** What sends need of the store: its known users, its broadcast catch-up, and its growth and batch counters. */
+/** What sends need of the store: its webhook outbox, its known users, its broadcast catch-up, and its growth and batch counters. */
 export interface SendsHost {
+  outbox: OutboxWriter;
   known: KnownUsers;
   catchUp: (sql: Sql, userIds: readonly string[]) => Promise<void>;
   grew: (deliveries: number) => void;
@@ -68,6 +71,7 @@ export class OrmSends {
         if (replay !== undefined) return { ...(replay as SendResult), message: reviveMessage((replay as SendResult).message as never), replayed: true };
       }
       const result = await this.sendIn(sql, message, to);
+      await this.record(sql, [result]);
       if (idem) {
         const { message: m, recipientCount } = result;
         await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify({ message: m, recipientCount, recipients: null }), scope: idem.scope, key: idem.key });
@@ -96,20 +100,44 @@ export class OrmSends {
     return this.sent(sql, sends.map((x, k) => ({ message: x.message, rows: bySend[k] })));
   }
 
+  /**
+   * A batch of direct sends: one SEND, committed alone, or with webhooks on in one transaction with the
+   * batch's events (one more statement). Answered in the order of the messages' ids, so live events of one
+   * user follow their counts.
+   */
   private async sendGroup(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
     const alone = (w: Waiting<DirectSend, SendResult>) => this.sendTo(this.db.sql, w.item.message, w.item.userIds, false).then(w.resolve, w.reject);
     if (group.length === 1) return alone(group[0]);
-    let bySend: SendRow[][];
+    const sends = JSON.stringify(group.map((w) => sendJson(w.item.message, w.item.userIds)));
+    // Once a SEND outside a transaction committed, sending again could deliver twice.
+    let committed = false;
+    let results: { k: number; result: SendResult }[];
     try {
-      bySend = rowsBySend(await this.db.sql(SEND, { sends: JSON.stringify(group.map((w) => sendJson(w.item.message, w.item.userIds))) }), group.length);
+      results = this.o.outbox.on
+        ? await this.db.tx(async (sql) => {
+            const r = await this.batchResults(sql, group, await sql(SEND, { sends }));
+            await this.record(sql, r.map((x) => x.result));
+            return r;
+          })
+        : await this.batchResults(null, group, await this.db.sql(SEND, { sends }).then((rows) => ((committed = true), rows)));
     } catch (err) {
-      if (refusedWhole(err)) return void (await Promise.all(group.map(alone)));
+      if (!committed && refusedWhole(err)) return void (await Promise.all(group.map(alone)));
       throw err;
     }
-    // Answered in the order of the messages' ids, so live events of one user follow their counts.
+    for (const { k, result } of results) group[k].resolve(result);
+  }
+
+  /** A batch's results from SEND's rows, in the order of the messages' ids (`k`: the send's place in the batch). */
+  private async batchResults(tx: Sql | null, group: Waiting<DirectSend, SendResult>[], rows: SendRow[]): Promise<{ k: number; result: SendResult }[]> {
+    const bySend = rowsBySend(rows, group.length);
     const order = group.map((_, k) => k).sort((x, y) => Number(bySend[x][0]?.id ?? 0) - Number(bySend[y][0]?.id ?? 0));
-    const results = await this.sent(null, order.map((k) => ({ message: group[k].item.message, rows: bySend[k] })));
-    order.forEach((k, n) => group[k].resolve(results[n]));
+    const results = await this.sent(tx, order.map((k) => ({ message: group[k].item.message, rows: bySend[k] })));
+    return order.map((k, n) => ({ k, result: results[n] }));
+  }
+
+  /** Writes the sends' webhook events (in the order of their ids) in their transaction. */
+  record(sql: Sql, results: readonly SendResult[]): Promise<void> {
+    return this.o.outbox.record(sql, [...results].sort(byMessageId).map((result) => ({ op: 'send', result })));
   }
 
   /**
@@ -128,7 +156,9 @@ export class OrmSends {
     try {
       results = await this.db.tx(async (sql) => {
         await lockRecipients(sql, users);
-        return this.sendMany(sql, group.map((w) => w.item), true);
+        const r = await this.sendMany(sql, group.map((w) => w.item), true);
+        await this.record(sql, r);
+        return r;
       });
     } catch (err) {
       if (refusedWhole(err)) return void (await Promise.all(group.map(alone)));
@@ -137,9 +167,19 @@ export class OrmSends {
     group.forEach((w, k) => w.resolve(results[k]));
   }
 
-  /** `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (a grouped send's always is). */
+  /**
+   * `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (a grouped
+   * send's always is, and with webhooks on every send's, with its events; in the caller's transaction, the
+   * caller writes them).
+   */
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
-    if (message.groupKey !== null && !inTx) return this.db.tx((tx) => this.sendTo(tx, message, userIds, true));
+    if (!inTx && (message.groupKey !== null || this.o.outbox.on)) {
+      return this.db.tx(async (tx) => {
+        const r = await this.sendTo(tx, message, userIds, true);
+        await this.record(tx, [r]);
+        return r;
+      });
+    }
     if (message.groupKey !== null) await lockRecipients(sql, [...new Set(userIds)]);
     const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
     return (await this.sent(inTx ? sql : null, [{ message, rows: rows.sort(byUser) }]))[0];

@@ -19,17 +19,20 @@ import {
   type StateChange,
   type WokenUser,
 } from '../../domain/message-store.js';
+import type { StoreChange } from '../../domain/changes.js';
+import type { WebhookSignals } from '../../domain/webhooks.js';
 import { KnownUsers } from '../known-users.js';
 import { categoryCountsIn, markAllInCategory, preferencesOf, setPreferenceIn } from './categories.js';
 import { UserAccess } from './access.js';
-import { jsonList, type Db } from './db.js';
+import { jsonList, type Db, type Sql } from './db.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
-import { DELETE_MANY, DELETE_ONE } from './sql/delete.js';
+import { DELETE_MANY, DELETE_ONE, type DeleteRow } from './sql/delete.js';
 import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
-import { SET_READ_MANY, SET_READ_ONE } from './sql/mark-read.js';
+import { SET_READ_MANY, SET_READ_ONE, type SetReadRow } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
 import { DUE } from './sql/states.js';
+import { OutboxWriter } from './outbox.js';
 import { OrmRetraction } from './retraction.js';
 import { OrmSchedules } from './schedules.js';
 import { OrmSends } from './sends.js';
@@ -55,6 +58,8 @@ export class OrmMessageStore implements MessageStore {
   private readonly schedules: OrmSchedules;
   /** Retraction (retraction.ts). */
   private readonly retraction: OrmRetraction;
+  /** Each committed change's webhook events, written in its transaction when webhooks are on. */
+  private readonly outbox: OutboxWriter;
 
   private cleanups = 0;
   /** Deliveries written since the last ANALYZE, sm_delivery's size then, and the ANALYZE running now. */
@@ -83,10 +88,14 @@ export class OrmMessageStore implements MessageStore {
        * ANALYZE reads a bounded sample, and doublings are few. Unset: never (autovacuum keeps them fresh).
        */
       analyzeOnGrowth?: number;
+      /** The signals written to the webhook outbox with each change; null or absent: webhooks off. */
+      webhookSignals?: WebhookSignals;
     } = {},
   ) {
     this.access = new UserAccess(db);
+    this.outbox = new OutboxWriter(opts.webhookSignals ?? null);
     this.sends = new OrmSends(db, {
+      outbox: this.outbox,
       known: this.known,
       catchUp: (sql, userIds) => this.access.catchUp(sql, userIds),
       grew: (n) => this.grew(n),
@@ -96,8 +105,9 @@ export class OrmMessageStore implements MessageStore {
       claim: (sql, idem) => this.sends.claim(sql, idem),
       sendMany: (sql, sends) => this.sends.sendMany(sql, sends),
       broadcast: (sql, m) => this.sends.broadcast(sql, m),
+      record: (sql, results) => this.sends.record(sql, results),
     });
-    this.retraction = new OrmRetraction(db, { access: this.access, cancelScheduled: (id) => this.cancelScheduled(id), counts: (userId) => this.counts(userId) });
+    this.retraction = new OrmRetraction(db, { access: this.access, outbox: this.outbox, cancelScheduled: (id) => this.cancelScheduled(id), counts: (userId) => this.counts(userId) });
   }
 
   async ensureUser(userId: string): Promise<void> {
@@ -137,41 +147,51 @@ export class OrmMessageStore implements MessageStore {
   async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
     const wanted = ids.filter(isMessageId);
     const inputs = { userId, ids: jsonList(wanted), read };
-    const statement = wanted.length === 1 ? SET_READ_ONE : SET_READ_MANY;
+    const statement: typeof SET_READ_ONE = wanted.length === 1 ? SET_READ_ONE : SET_READ_MANY;
     // Marking read is one statement. Marking unread (which unarchives) may first have to lower the read
     // and archived watermarks below the requested ids, so it runs with the user locked, in a transaction.
+    const resultOf = (row: SetReadRow | undefined): SetReadResult => {
+      if (!row) return { ...found(ids, [], [], NO_COUNTS), unreadCount: 0 };
+      const counts = countsOf(row);
+      return { ...found(ids, row.changed ?? [], (row.messages ?? []).map(toRecord), counts), unreadCount: counts.unread };
+    };
+    const write = (sql: Sql, row: SetReadRow | undefined) => this.outbox.record(sql, [{ op: 'setRead', userId, read, result: resultOf(row) }]);
     const row = read
-      ? await this.access.caughtUp(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length })
+      ? await this.access.caughtUp<SetReadRow>(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length, after: this.outbox.on ? write : undefined })
       : await this.access.locked(userId, async (sql) => {
           await lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
-          return (await sql(statement, inputs))[0];
+          const r = (await sql(statement, inputs))[0];
+          await write(sql, r);
+          return r;
         });
-    if (!row) return { ...found(ids, [], [], NO_COUNTS), unreadCount: 0 };
-    const counts = countsOf(row);
-    return { ...found(ids, row.changed ?? [], (row.messages ?? []).map(toRecord), counts), unreadCount: counts.unread };
+    return resultOf(row);
   }
 
   async markAllRead(userId: string, until: Date, category?: string | null): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {
-    const r = await this.raise(userId, until, { seen: true, read: true, archived: false }, false, category ?? null);
+    const r = await this.raise('markAllRead', userId, until, { seen: true, read: true, archived: false }, false, category ?? null);
     return { ...r, unreadCount: r.counts.unread };
   }
 
   async markAllSeen(userId: string, until: Date, category?: string | null): Promise<AllChange> {
-    return this.raise(userId, until, { seen: true, read: false, archived: false }, false, category ?? null);
+    return this.raise('markAllSeen', userId, until, { seen: true, read: false, archived: false }, false, category ?? null);
   }
 
   async archiveAll(userId: string, until: Date, onlyRead: boolean, category?: string | null): Promise<AllChange> {
     // With onlyRead nothing becomes read or seen: only the archived watermark moves (up to the read one).
-    return this.raise(userId, until, onlyRead ? { seen: false, read: false, archived: true } : ALL_KINDS, onlyRead, category ?? null);
+    return this.raise('archiveAll', userId, until, onlyRead ? { seen: false, read: false, archived: true } : ALL_KINDS, onlyRead, category ?? null);
   }
 
   /**
    * The "all" operations: raise the watermarks of `kinds` to the newest delivery at or before `until`
    * (RAISE_UPTO); limited to a category, mark that category's deliveries (categories.ts).
    */
-  private async raise(userId: string, until: Date, kinds: Kinds, onlyRead: boolean, category: string | null): Promise<AllChange> {
+  private async raise(op: 'markAllRead' | 'markAllSeen' | 'archiveAll', userId: string, until: Date, kinds: Kinds, onlyRead: boolean, category: string | null): Promise<AllChange> {
+    const written = async (sql: Sql, result: AllChange) => {
+      await this.outbox.record(sql, [{ op, userId, until, category, result }]);
+      return result;
+    };
     if (category !== null) {
-      return (await this.access.locked(userId, (sql) => markAllInCategory(sql, userId, category, until, kinds, onlyRead))) ?? { count: 0, counts: NO_COUNTS };
+      return (await this.access.locked(userId, async (sql) => written(sql, await markAllInCategory(sql, userId, category, until, kinds, onlyRead)))) ?? { count: 0, counts: NO_COUNTS };
     }
     return this.db.tx(async (sql) => {
       let [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until });
@@ -180,29 +200,32 @@ export class OrmMessageStore implements MessageStore {
         await this.access.catchUp(sql, [userId]);
         [user] = await sql(LOCK_FOR_MARK_ALL, { userId, until }); // the broadcasts just copied count too
       }
-      return user.upto === null ? { count: 0, counts: countsOf((await sql(USER_STATE, { userId }))[0]) } : raiseIn(sql, userId, { ...user, upto: user.upto }, kinds, onlyRead);
+      return user.upto === null ? { count: 0, counts: countsOf((await sql(USER_STATE, { userId }))[0]) } : written(sql, await raiseIn(sql, userId, { ...user, upto: user.upto }, kinds, onlyRead));
     });
   }
 
   async deleteMessages(userId: string, ids: readonly string[]): Promise<DeleteResult> {
     const wanted = ids.filter(isMessageId);
     const statement = wanted.length === 1 ? DELETE_ONE : DELETE_MANY;
-    const row = await this.access.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted), waitsForBroadcasts: true }))[0], { ids: wanted.length });
-    const deleted = new Set(row.deleted ?? []);
-    const counts = countsOf(row);
-    return { deleted: [...deleted], notFound: [...new Set(ids.filter((id) => !deleted.has(id)))], unreadCount: counts.unread, counts };
+    const resultOf = (row: DeleteRow): DeleteResult => {
+      const deleted = new Set(row.deleted ?? []);
+      const counts = countsOf(row);
+      return { deleted: [...deleted], notFound: [...new Set(ids.filter((id) => !deleted.has(id)))], unreadCount: counts.unread, counts };
+    };
+    const after = this.outbox.on ? (sql: Sql, row: DeleteRow) => this.outbox.record(sql, [{ op: 'deleteMessages', userId, result: resultOf(row) }]) : undefined;
+    return resultOf(await this.access.caughtUp(userId, async (sql) => (await sql(statement, { userId, ids: jsonList(wanted), waitsForBroadcasts: true }))[0], { ids: wanted.length, after }));
   }
 
   async markSeen(userId: string, ids: readonly string[]): Promise<StateChange> {
-    return this.changeStates(userId, ids, seeing);
+    return this.changeStates(userId, ids, seeing, (result) => ({ op: 'markSeen', userId, result }));
   }
 
   async setArchived(userId: string, ids: readonly string[], archived: boolean): Promise<StateChange> {
-    return this.changeStates(userId, ids, archived ? archiving : unarchiving);
+    return this.changeStates(userId, ids, archived ? archiving : unarchiving, (result) => ({ op: 'setArchived', userId, archived, result }));
   }
 
   async snooze(userId: string, ids: readonly string[], until: Date | null): Promise<StateChange> {
-    return this.changeStates(userId, ids, until ? snoozing(until) : waking);
+    return this.changeStates(userId, ids, until ? snoozing(until) : waking, (result) => ({ op: 'snooze', userId, until, result }));
   }
 
   async wakeDue(now: Date, limit: number): Promise<WokenUser[]> {
@@ -212,15 +235,26 @@ export class OrmMessageStore implements MessageStore {
     // not due any more (WAKE re-checks it).
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < due.length; i = next++) woken[i] = await this.access.locked(due[i].user_id, (sql) => wakeIn(sql, due[i].user_id, due[i].ids, now));
+      for (let i = next++; i < due.length; i = next++) {
+        woken[i] = await this.access.locked(due[i].user_id, async (sql) => {
+          const user = await wakeIn(sql, due[i].user_id, due[i].ids, now);
+          if (user) await this.outbox.record(sql, [{ op: 'wake', user }]);
+          return user;
+        });
+      }
     };
     await Promise.all(Array.from({ length: Math.min(WAKE_CONCURRENCY, due.length) }, worker));
     return woken.filter((w): w is WokenUser => !!w);
   }
 
-  /** A state change by ids (states.ts) with the user locked and caught up with broadcasts. */
-  private async changeStates(userId: string, ids: readonly string[], change: Change): Promise<StateChange> {
-    return (await this.access.locked(userId, (sql) => changeIn(sql, userId, ids, change))) ?? found(ids, [], [], NO_COUNTS);
+  /** A state change by ids (states.ts) with the user locked and caught up with broadcasts, and its webhook events (`committed` names it). */
+  private async changeStates(userId: string, ids: readonly string[], change: Change, committed: (r: StateChange) => StoreChange): Promise<StateChange> {
+    const result = await this.access.locked(userId, async (sql) => {
+      const r = await changeIn(sql, userId, ids, change);
+      await this.outbox.record(sql, [committed(r)]);
+      return r;
+    });
+    return result ?? found(ids, [], [], NO_COUNTS);
   }
 
   async broadcastViews(messageId: string, userIds: readonly string[]): Promise<Map<string, BroadcastView>> {

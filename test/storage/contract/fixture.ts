@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliveredRecord, type MessageRecord, type NewMessage } from '../../../src/domain/message.js';
 import type { IdempotencyClaim, InboxCounts, ListQuery, MessageFilter, MessageStore, RememberedFlash, SendResult } from '../../../src/domain/message-store.js';
+import type { WebhookOutbox } from '../../../src/domain/webhooks.js';
 import { inMs, uid } from '../../support.js';
 
 /**
@@ -11,6 +12,12 @@ export interface OpenedStore {
   store: MessageStore;
   /** Another instance on the same data (a second process), when the backend can open one: races between instances use it. */
   twin?: MessageStore;
+  /**
+   * The store's webhook outbox (the store opened with webhooks on, every signal): the webhooks contract
+   * fails without it. `twinOutbox`: the twin's, when there is a twin.
+   */
+  outbox?: WebhookOutbox;
+  twinOutbox?: WebhookOutbox;
   close(): Promise<void>;
 }
 
@@ -91,6 +98,11 @@ export function openContract(open: () => Promise<OpenedStore>) {
   };
   /** The second instance on the same data, or the same one when the backend has no second (calls still race on it). */
   const twin = () => opened?.twin ?? current();
+  /** The store's outbox and the twin's (the same one when there is no twin). */
+  const outboxes = () => {
+    if (!opened?.outbox) throw new Error('this backend was opened without a webhook outbox (OpenedStore.outbox)');
+    return { outbox: opened.outbox, twin: opened.twinOutbox ?? opened.outbox };
+  };
 
   const send = (to: string[], over: Partial<NewMessage> = {}) => current().send(msg(over), { userIds: to });
   const broadcast = (over: Partial<NewMessage> = {}) => current().send(msg({ text: 'broadcast', ...over }), { everyone: true });
@@ -159,6 +171,7 @@ export function openContract(open: () => Promise<OpenedStore>) {
     expectCounts,
     knownUsers,
     twin,
+    outboxes,
   };
 }
 

@@ -1,0 +1,117 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import type { MessageStore } from '../../src/domain/message-store.js';
+import { openStorage, type Storage } from '../../src/storage/index.js';
+import type { Db } from '../../src/storage/orm/db.js';
+import { SEND } from '../../src/storage/orm/sql/send.js';
+import { RECORD_WEBHOOKS } from '../../src/storage/orm/sql/webhooks.js';
+import { createTestDatabase } from '../harness.js';
+import { uid } from '../support.js';
+import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
+import { idsOf, msg } from './contract.js';
+import { ALL_SIGNALS, drain, takeWritten } from './contract/outbox-support.js';
+
+/**
+ * The webhook outbox on PostgreSQL where the contract cannot reach: which signals a store writes
+ * (WEBHOOK_EVENTS, off), the statements it costs, and durability: a transaction that fails after the
+ * change's statements leaves neither the change nor its events.
+ */
+const logger = pino({ level: 'silent' });
+const statementsOf = (store: MessageStore) => {
+  const seen: string[] = [];
+  (store as unknown as { db: Db }).db.onStatement = (text) => void seen.push(text);
+  return seen;
+};
+
+describe('PostgreSQL webhook outbox: signals written, and their cost', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  const stores: Record<'all' | 'stored' | 'off', Storage> = {} as never;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
+    stores.all = await openStorage(config, { logger, webhookSignals: ALL_SIGNALS });
+    stores.stored = await openStorage(config, { logger, webhookSignals: new Set(['INBOX_STORED', 'INBOX_PURGED']) });
+    stores.off = await openStorage(config, { logger });
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(stores).map((s) => s.close()));
+    await db?.drop();
+  });
+
+  it('writes only the signals it was opened with, and nothing with webhooks off (not one statement more)', async () => {
+    const outbox = stores.all.webhooks;
+    await drain(outbox);
+    const [a, b] = [uid(), uid()];
+    const seen = statementsOf(stores.off);
+    for (const store of [stores.stored, stores.off]) {
+      const sent = await store.send(msg(), { userIds: [a, b] });
+      await store.setRead(a, [sent.message.id], true);
+      await store.markAllRead(b, new Date(), null);
+    }
+    expect(seen).not.toContain(RECORD_WEBHOOKS.text);
+    const written = await takeWritten(outbox);
+    expect([...written.keys()].sort()).toEqual([a, b].sort());
+    expect(written.get(a)!.map((e) => e.type)).toEqual(['INBOX_STORED']);
+    expect(written.get(b)!.map((e) => e.type)).toEqual(['INBOX_STORED', 'INBOX_PURGED']);
+  });
+
+  it('writes one statement of events per group-committed batch of sends', async () => {
+    const seen = statementsOf(stores.all);
+    const users = Array.from({ length: 40 }, () => uid());
+    await Promise.all(users.map((u) => stores.all.send(msg(), { userIds: [u] })));
+    const sends = seen.filter((t) => t === SEND.text).length;
+    expect(sends).toBeLessThan(users.length);
+    expect(seen.filter((t) => t === RECORD_WEBHOOKS.text)).toHaveLength(sends);
+    expect([...(await takeWritten(stores.all.webhooks)).keys()]).toEqual(expect.arrayContaining(users));
+  });
+});
+
+describe('PostgreSQL webhook outbox: a change and its events commit together or not at all', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let proxy: TcpProxy;
+  let store: Storage;
+  let direct: Storage;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    proxy = await startTcpProxy(db.url, 5432);
+    store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: proxy.url, LOG_LEVEL: 'silent' }), { logger, webhookSignals: ALL_SIGNALS });
+    direct = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger, webhookSignals: ALL_SIGNALS });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await direct?.close();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  /** Runs `change` with the connection cut as its events are about to be written: it fails, and the database must not have it. */
+  async function cutWhileWriting(change: () => Promise<unknown>): Promise<void> {
+    (store as unknown as { db: Db }).db.onStatement = (text) => {
+      if (text === RECORD_WEBHOOKS.text) proxy.cut();
+    };
+    try {
+      await expect(change()).rejects.toThrow();
+    } finally {
+      (store as unknown as { db: Db }).db.onStatement = undefined;
+      proxy.restore();
+    }
+  }
+
+  it.each([
+    ['a send', async (a: string) => void (await store.send(msg({ text: 'lost' }), { userIds: [a] }))],
+    ['a mark-all-read', async (a: string) => void (await store.markAllRead(a, new Date(), null))],
+    ['a delete', async (a: string, id: string) => void (await store.deleteMessages(a, [id]))],
+  ])('%s cut before its commit leaves neither the change nor its events', async (_, change) => {
+    const a = uid();
+    const kept = await direct.send(msg({ text: 'kept' }), { userIds: [a] });
+    await drain(direct.webhooks);
+    await cutWhileWriting(() => change(a, kept.message.id));
+    expect(await idsOf(direct, a)).toEqual([kept.message.id]);
+    expect(await direct.counts(a)).toMatchObject({ total: 1, unread: 1 });
+    expect(await direct.webhooks.pending()).toBe(0);
+    // The same operation through the restored connection commits both.
+    await change(a, kept.message.id);
+    expect((await takeWritten(direct.webhooks)).get(a)?.length).toBeGreaterThan(0);
+  });
+});
