@@ -51,8 +51,7 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<St
   if (config.storageBackend === 'redis') {
     const target = resolveRedisTarget(config.redisUrl, config.redisClusterNodes);
     if (!target) throw new Error('STORAGE_BACKEND=redis needs REDIS_URL or REDIS_CLUSTER_NODES');
-    // The Redis outbox (`webhooks`) comes with branch wh-redis, which replaces this line.
-    return openRedisStore(target, { prefix: config.redisPrefix, logger: o.logger, onSendBatch: o.onSendBatch }) as Promise<Storage>;
+    return openRedisStore(target, { prefix: config.redisPrefix, logger: o.logger, onSendBatch: o.onSendBatch, webhookSignals: o.webhookSignals });
   }
   const embedded = config.databaseUrl ? null : await startEmbeddedDatabase(o.embeddedInMemory ? null : config.dataDir);
   try {

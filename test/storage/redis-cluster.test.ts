@@ -8,7 +8,7 @@ import { completeJournal } from '../../src/storage/redis/journal.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
-import { contextOn, Died, storeWithHooks } from './redis-helpers.js';
+import { ALL_SIGNALS, contextOn, Died, storeWithHooks } from './redis-helpers.js';
 import { waitFor } from '../support.js';
 
 const logger = pino({ level: 'silent' });
@@ -25,7 +25,7 @@ const open = (cluster: TestCluster, prefix: string, byNodes = false) =>
       ...(byNodes ? { REDIS_CLUSTER_NODES: cluster.ports.map((p) => `127.0.0.1:${p}`).join(',') } : { REDIS_URL: cluster.url }),
       REDIS_PREFIX: prefix,
     }),
-    { logger },
+    { logger, webhookSignals: ALL_SIGNALS },
   );
 
 // One real three-node Redis Cluster for this file, started on first use and stopped at the end.

@@ -33,10 +33,10 @@ describe('Redis store on a single server: concurrent direct sends grouped into o
       const is = (sha: string, text: string) => (command === 'evalsha' ? args[1] === sha : args[1].includes(text));
       if (is(LOCAL_SHA, 'local users = #ARGV - FIRST_USER + 1')) singles++;
       if (!is(BATCH_SHA, 'local a = FIRST_SEND')) return;
-      // ARGV: prefix, body prefix, then per send: body, level, createdAt, expiresAt, tail, n, n users.
+      // ARGV: prefix, body prefix, webhooks, then per send: body, level, createdAt, expiresAt, tail, n, n users.
       const argv = args.slice(3 + Number(args[2]));
       const sends: number[] = [];
-      for (let a = 2; a < argv.length; a += 6 + Number(argv[a + 5])) sends.push(Number(argv[a + 5]));
+      for (let a = 3; a < argv.length; a += 6 + Number(argv[a + 5])) sends.push(Number(argv[a + 5]));
       batches.push(sends);
     });
     // MONITOR starts showing commands a moment after it answers: wait until it shows one of ours.

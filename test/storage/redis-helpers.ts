@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
+import type { SignalName } from '../../src/domain/signals.js';
 import { openRedis } from '../../src/redis/connection.js';
 import { resolveRedisTarget } from '../../src/redis/target.js';
 import { RedisContext } from '../../src/storage/redis/context.js';
@@ -22,9 +23,25 @@ export const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const newPrefix = () => `smtest:${randomBytes(4).toString('hex')}:`;
 
-/** The Redis store on the test server, as the app opens it, with its keys under `prefix`. */
-export const openOn = (prefix: string) =>
-  openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STORAGE_BACKEND: 'redis', REDIS_URL, REDIS_PREFIX: prefix }), { logger });
+/** Every signal name: the Redis tests run with webhooks on, so the outbox writes ride along with every change. */
+export const ALL_SIGNALS: ReadonlySet<SignalName> = new Set<SignalName>([
+  'ARCHIVE_STORED',
+  'INBOX_STORED',
+  'INBOX_DELETED',
+  'INBOX_PURGED',
+  'ARCHIVE_DELETED',
+  'INBOX_SEEN',
+  'INBOX_ARCHIVED',
+  'INBOX_UNARCHIVED',
+  'INBOX_SNOOZED',
+]);
+
+/** The Redis store on the test server, as the app opens it, with its keys under `prefix` (webhooks on unless `webhookSignals` says otherwise). */
+export const openOn = (prefix: string, o: { webhookSignals?: ReadonlySet<SignalName> | null; url?: string } = {}) =>
+  openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', STORAGE_BACKEND: 'redis', REDIS_URL: o.url ?? REDIS_URL, REDIS_PREFIX: prefix }), {
+    logger,
+    webhookSignals: o.webhookSignals === undefined ? ALL_SIGNALS : o.webhookSignals,
+  });
 
 /** Thrown by a hook: the send stops there, as if its process had died. */
 export class Died extends Error {
@@ -35,13 +52,13 @@ export class Died extends Error {
 
 /** Another process's store on the same prefix (url: a redis:// or redis+cluster:// URL), whose journalled sends stop where `hooks` say. */
 export function storeWithHooks(prefix: string, hooks: JournalHooks, url = REDIS_URL): Promise<MessageStore> {
-  return openRedisStore(resolveRedisTarget(url, null)!, { prefix, logger, journalHooks: hooks });
+  return openRedisStore(resolveRedisTarget(url, null)!, { prefix, logger, journalHooks: hooks, webhookSignals: ALL_SIGNALS });
 }
 
 /** A context on the prefix, to read keys and complete journal entries; disconnect its client afterwards. */
 export async function contextOn(prefix: string, url = REDIS_URL): Promise<RedisContext> {
   const target = resolveRedisTarget(url, null)!;
-  return new RedisContext(await openRedis(target, { logger, name: 'test', role: 'storage' }), target.kind === 'cluster', prefix);
+  return new RedisContext(await openRedis(target, { logger, name: 'test', role: 'storage' }), target.kind === 'cluster', prefix, { webhooks: true });
 }
 
 /** A promise and its resolve, for a hook that holds a send until the test lets it go. */

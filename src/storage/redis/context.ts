@@ -6,6 +6,9 @@ import { encodeUserArgs, type UserArgs } from './user-args.js';
 /** One per-user script call. */
 export type UserOp = { [N in UserScriptName]: { userId: string; name: N; args: UserArgs[N] } }[UserScriptName];
 
+/** The per-user scripts that write the webhook outbox (lua/lib/webhooks.lua); on a cluster the caller indexes their stream. */
+const WEBHOOK_WRITERS: ReadonlySet<UserScriptName> = new Set(['setState', 'markAll', 'snooze', 'wake', 'delete', 'retract', 'deliver']);
+
 /** Catch-up rounds before a per-user script gives up on a cluster (each round fetches what the user lacks). */
 const CATCH_UP_ROUNDS = 10;
 const PING_TIMEOUT_MS = 2000;
@@ -19,6 +22,11 @@ const PING_TIMEOUT_MS = 2000;
  * reads the broadcast top from the global slot first and passes it in; when the user is further
  * behind, the script answers 'behind' with their watermark and is retried with the broadcasts the
  * user lacks. Catching up is idempotent (a watermark), so a retry or a concurrent caller is harmless.
+ *
+ * Webhooks on a cluster: a user's script may not write the {global} index of webhook streams, so a
+ * writer's stream is indexed before its step (a process dying between the two loses nothing: the
+ * dispatcher finds an empty stream and drops it) and again after it when the script reports that it
+ * made the stream non-empty ('ok+': a dispatcher may have dropped the entry meanwhile; outbox.ts).
  */
 export class RedisContext {
   readonly keys: RedisKeys;
@@ -28,22 +36,26 @@ export class RedisContext {
     readonly client: RedisClient,
     readonly cluster: boolean,
     prefix: string,
+    o: { webhooks?: boolean } = {},
   ) {
     this.keys = new RedisKeys(prefix);
-    this.scripts = new StoreScripts(client, this.keys);
+    this.scripts = new StoreScripts(client, this.keys, { webhooks: o.webhooks ?? false });
   }
 
   /** Runs a per-user script after the broadcast catch-up; answers its result (after 'ok', minexp). */
   async userOp<N extends UserScriptName>(userId: string, name: N, args: UserArgs[N], top?: string): Promise<Reply> {
     const own = encodeUserArgs[name](args);
-    if (!this.cluster) return (await this.scripts.run(name, this.localKeys(userId), [userId, 'local', ...own])).slice(2);
+    const wh = this.scripts.webhooks;
+    if (!this.cluster) return (await this.scripts.run(name, this.localKeys(userId), [userId, 'local', wh, ...own])).slice(2);
     const keys = this.keys.user(userId);
+    const indexed = wh !== '' && WEBHOOK_WRITERS.has(name);
+    if (indexed) await this.indexWebhooks(userId);
     // A caller that read the top itself skips the retractions (rtop ''): the user's next script removes them.
     let { top: T, rtop: RT } = top !== undefined ? { top, rtop: '' } : await this.scripts.broadcastsSince({ after: '', rafter: '' });
     let [from, rfrom] = [T, RT];
     let [list, retracted] = [[] as string[], [] as string[]];
     for (let round = 0; round < CATCH_UP_ROUNDS; round++) {
-      const r = await this.scripts.run(name, keys, [userId, 'cluster', T, from, list.length / 2, ...list, RT, rfrom, retracted.length, ...retracted, ...own]);
+      const r = await this.scripts.run(name, keys, [userId, 'cluster', wh, T, from, list.length / 2, ...list, RT, rfrom, retracted.length, ...retracted, ...own]);
       if (r[0] === 'behind') {
         // 'r<watermark>': the user's retractions are behind; else their broadcasts are.
         if (r[1].startsWith('r')) rfrom = r[1].slice(1);
@@ -55,6 +67,7 @@ export class RedisContext {
       }
       // The per-user step comes first, then the global schedule: see cleanup.ts for why this order.
       if (r[1] !== '') await this.client.zadd(this.keys.global.usersDue, 'LT', r[1], userId);
+      if (indexed && r[0] === 'ok+') await this.indexWebhooks(userId);
       return r.slice(2);
     }
     throw new Error('broadcast catch-up did not settle');
@@ -69,7 +82,7 @@ export class RedisContext {
     const calls = ops.map((o) => ({
       name: o.name,
       keys: this.localKeys(o.userId),
-      args: [o.userId, 'local', ...(encodeUserArgs[o.name] as (a: unknown) => (string | number)[])(o.args)],
+      args: [o.userId, 'local', this.scripts.webhooks, ...(encodeUserArgs[o.name] as (a: unknown) => (string | number)[])(o.args)],
     }));
     return (await this.scripts.pipeline(calls)).map((r) => r.slice(2));
   }
@@ -77,7 +90,12 @@ export class RedisContext {
   /** A per-user script's keys on a single server: the user's, then the global ones the prelude reads. */
   private localKeys(userId: string): string[] {
     const g = this.keys.global;
-    return [...this.keys.user(userId), g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.journalDue];
+    return [...this.keys.user(userId), g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.journalDue, g.webhooksDue];
+  }
+
+  /** The user's webhook stream due now (LT: lowered, so a dispatcher's conditional drop misses it; outbox.ts). */
+  private async indexWebhooks(userId: string): Promise<void> {
+    await this.client.zadd(this.keys.global.webhooksDue, 'LT', Date.now(), userId);
   }
 
   /** Throws when Redis does not answer a PING within PING_TIMEOUT_MS (readiness probe). */

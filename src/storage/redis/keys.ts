@@ -36,6 +36,7 @@ export const USER_KEYS = [
   'prefs',
   'groups',
   'categories',
+  'webhooks',
 ] as const;
 export type UserKeyName = (typeof USER_KEYS)[number];
 
@@ -55,6 +56,10 @@ export interface GlobalKeys {
   retractions: string;
   /** broadcast id -> the users known when it was sent (a retraction's recipientCount). */
   broadcastRecipients: string;
+  /** The broadcasts' webhook stream (list; its record counter is `sequence`'s webhook-seq): lua/lib/webhooks.lua. */
+  webhooks: string;
+  /** Webhook streams with events -> when the first is due (user id, or '' for the broadcasts'): outbox.ts. */
+  webhooksDue: string;
 }
 
 export class RedisKeys {
@@ -78,6 +83,8 @@ export class RedisKeys {
       wakeDue: g('wake-due'),
       retractions: g('retractions'),
       broadcastRecipients: g('broadcast-recipients'),
+      webhooks: g('webhooks'),
+      webhooksDue: g('webhooks-due'),
     };
     this.bodyPrefix = `${prefix}{message:`;
   }

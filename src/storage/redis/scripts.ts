@@ -14,12 +14,12 @@ const SEND = ['lib/send.lua'];
 
 /**
  * The storage scripts, one `.lua` file each under lua/ with its keys and arguments in its header;
- * every one gets lua/lib/base.lua, read-state.lua, delivery.lua, states.lua, forget.lua, retract.lua and
+ * every one gets lua/lib/base.lua, webhooks.lua, read-state.lua, delivery.lua, states.lua, forget.lua, retract.lua and
  * deliver.lua first (the prelude's catch-up removes retracted broadcasts), then the lib files it names.
  */
 const SOURCE = {
   dir: new URL('./lua/', import.meta.url),
-  lib: ['lib/base.lua', 'lib/read-state.lua', 'lib/delivery.lua', 'lib/states.lua', 'lib/forget.lua', 'lib/retract.lua', 'lib/deliver.lua'],
+  lib: ['lib/base.lua', 'lib/webhooks.lua', 'lib/read-state.lua', 'lib/delivery.lua', 'lib/states.lua', 'lib/forget.lua', 'lib/retract.lua', 'lib/deliver.lua'],
   scripts: {
     // Per-user scripts (run through RedisContext.userOp, after the broadcast catch-up).
     list: { file: 'list.lua', lib: WALK },
@@ -73,11 +73,16 @@ export interface BatchedSend {
 export class StoreScripts {
   private readonly lua: LuaScripts<ScriptName>;
 
+  /** '1' when the scripts write the webhook outbox (lua/lib/webhooks.lua), else ''. */
+  readonly webhooks: string;
+
   constructor(
     client: RedisClient,
     private readonly keys: RedisKeys,
+    o: { webhooks: boolean },
   ) {
     this.lua = new LuaScripts(client, 'storage', SOURCE);
+    this.webhooks = o.webhooks ? '1' : '';
   }
 
   /** The full text of a script as Redis receives it (tests recognise it by its SHA-1). */
@@ -95,26 +100,29 @@ export class StoreScripts {
 
   /** send-direct.lua: a whole send to a few users, atomically (single server). */
   sendDirect(o: { users: readonly string[]; message: NewMessage; idempotency?: IdempotencyClaim }): Promise<Reply> {
-    return this.run('sendDirect', [...this.sendKeys(o.idempotency), ...o.users.flatMap((u) => this.keys.user(u))], [...this.sendArgs(o.message, o.idempotency), ...o.users]);
+    const keys = [...this.sendKeys(o.idempotency), this.keys.global.webhooksDue, ...o.users.flatMap((u) => this.keys.user(u))];
+    return this.run('sendDirect', keys, [...this.sendArgs(o.message, o.idempotency), this.webhooks, ...o.users]);
   }
 
   /** broadcast.lua: a broadcast in one step (single server). */
   broadcast(o: { message: NewMessage; idempotency?: IdempotencyClaim }): Promise<Reply> {
-    return this.run('broadcast', this.sendKeys(o.idempotency), this.sendArgs(o.message, o.idempotency));
+    const g = this.keys.global;
+    return this.run('broadcast', [...this.sendKeys(o.idempotency), g.webhooks, g.webhooksDue], [...this.sendArgs(o.message, o.idempotency), this.webhooks]);
   }
 
   /** send-batch.lua: many direct sends without idempotency keys (single server). */
   sendBatch(o: { sends: readonly BatchedSend[] }): Promise<Reply> {
     const g = this.keys.global;
-    const args: (string | number)[] = [this.keys.prefix, this.keys.bodyPrefix];
+    const args: (string | number)[] = [this.keys.prefix, this.keys.bodyPrefix, this.webhooks];
     for (const { message, users } of o.sends) args.push(encodeBody(message), ...metaArgs(message), specTail(message), users.length, ...users);
-    return this.run('sendBatch', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers, g.bodiesDue], args);
+    return this.run('sendBatch', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers, g.bodiesDue, g.webhooksDue], args);
   }
 
   /** deliver-chunk.lua: delivers a journalled send to some users (single server); spec: lua/lib/delivery.lua parse_spec. */
   deliverChunk(o: { id: string; spec: string; users: readonly string[] }): Promise<Reply> {
     const g = this.keys.global;
-    return this.run('deliverChunk', [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers], [o.id, o.spec, this.keys.prefix, ...o.users]);
+    const keys = [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers, g.webhooksDue];
+    return this.run('deliverChunk', keys, [o.id, o.spec, this.keys.prefix, this.webhooks, ...o.users]);
   }
 
   /** begin-send.lua: the first, global step of a journalled send. */
@@ -133,8 +141,8 @@ export class StoreScripts {
     const g = this.keys.global;
     return this.run(
       'finishSend',
-      [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.bodiesDue, o.idempotencyKey || this.keys.noIdempotency, g.journal, g.journalDue],
-      [o.id, o.kind, o.spec, o.expiresAt, o.idempotencyKey ? '1' : '0', o.recipients ?? '', ...o.indexUsers],
+      [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.bodiesDue, o.idempotencyKey || this.keys.noIdempotency, g.journal, g.journalDue, g.webhooks, g.webhooksDue],
+      [o.id, o.kind, o.spec, o.expiresAt, o.idempotencyKey ? '1' : '0', o.recipients ?? '', this.webhooks, ...o.indexUsers],
     );
   }
 
@@ -166,7 +174,7 @@ export class StoreScripts {
   /** retract.lua: the global step of a retraction. */
   retractGlobal(o: { id: string; schedule: string }): Promise<Reply> {
     const g = this.keys.global;
-    return this.run('retractGlobal', [g.sequence, g.broadcasts, g.broadcastMeta, g.retractions, g.bodiesDue, g.broadcastRecipients, o.schedule], [o.id]);
+    return this.run('retractGlobal', [g.sequence, g.broadcasts, g.broadcastMeta, g.retractions, g.bodiesDue, g.broadcastRecipients, o.schedule, g.webhooks, g.webhooksDue], [o.id, this.webhooks]);
   }
 
   /** due.lua: what a schedule (users-due, bodies-due) holds that is due now. */
@@ -215,7 +223,7 @@ export class StoreScripts {
     return [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.knownUsers, g.bodiesDue, this.idempotencyKey(idem)];
   }
 
-  /** ARGV[1..10] of send-direct.lua and broadcast.lua; the message JSON is kept only under an idempotency key (for replays). */
+  /** ARGV[1..10] of send-direct.lua and broadcast.lua (ARGV[11], webhooks, follows); the message JSON is kept only under an idempotency key (for replays). */
   private sendArgs(message: NewMessage, idem: IdempotencyClaim | undefined): (string | number)[] {
     return [
       idem ? '1' : '0',

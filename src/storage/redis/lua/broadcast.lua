@@ -5,7 +5,9 @@
 -- KEYS[6]     known-users
 -- KEYS[7]     bodies-due
 -- KEYS[8]     idempotency record (a placeholder when none)
--- ARGV[1..10] as send-direct.lua (no group key: the preference applies at each user's catch-up)
+-- KEYS[9]     the broadcasts' webhook stream (lib/webhooks.lua)
+-- KEYS[10]    webhooks-due
+-- ARGV[1..11] as send-direct.lua (no group key: the preference applies at each user's catch-up)
 -- Returns 'new', id, recipients (the known users); or an earlier call's answer (idem_check)
 local now = now_ms()
 local G = gkeys(1)
@@ -19,4 +21,6 @@ redis.call('HSET', G.sequence, 'last-broadcast', id)
 local recipients = str(redis.call('HLEN', known))
 keep_recipients(G.sequence, nil, id, nil, nil, recipients)
 if S.idempotent then idem_save(S.idem_key, S.fingerprint, id, recipients, args.message, true, args.idem_ttl) end
+WH.on, WH.index = ARGV[11] == '1', KEYS[10]
+if WH.on then wh_append(KEYS[9], G.sequence, '', now, 'broadcast|' .. id) end
 return { 'new', id, recipients }

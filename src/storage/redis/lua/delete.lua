@@ -34,6 +34,8 @@ flush(U, D)
 if #deleted > 0 then
   if tomb then redis.call('ZREMRANGEBYSCORE', U.tombstones, '-inf', now - 7 * 86400000) end
 end
-local out = append_counts(counts(U, now), { 'ok', minexp })
+local C = counts(U, now)
+if #deleted > 0 then wh_user(U, ARGV[1], now, 'delete', C, table.concat(deleted, ',')) end
+local out = append_counts(C, { wh_ok(), minexp })
 for _, v in ipairs(deleted) do out[#out + 1] = v end
 return out

@@ -6,7 +6,7 @@
 -- ARGV[i]      id
 -- ARGV[i + 1]  spec        the message as lib/delivery.lua parse_spec takes it
 -- ARGV[#ARGV]  registered  broadcasts-upto to start from, if the user is new
--- Returns 'ok', minexp, added ('1'|'0'), the user's user_reply() (lib/delivery.lua)
+-- Returns 'ok' ('ok+': webhooks.lua wh_ok), minexp, added ('1'|'0'), the user's user_reply() (lib/delivery.lua)
 redis.call('HSETNX', KEYS[1], 'broadcasts-upto', ARGV[#ARGV])
 local now = now_ms()
 local U, i, minexp, behind, G = prelude(now)
@@ -14,4 +14,7 @@ if behind then return { 'behind', behind } end
 local D = {}
 local r = deliver_to(U, ARGV[i], parse_spec(ARGV[i + 1]), now, false, D)
 flush(U, D)
-return { 'ok', minexp, type(r) == 'table' and '1' or '0', user_reply(U, r, now) }
+local reply = user_reply(U, r, now)
+-- Only a delivery made now: a resumed journal's second visit writes nothing again.
+if type(r) == 'table' then wh_sent(U, ARGV[1], now, ARGV[i], reply) end
+return { wh_ok(), minexp, type(r) == 'table' and '1' or '0', reply }

@@ -127,4 +127,6 @@ if left then
   if G then redis.call('ZADD', G.users_due, 'LT', str(now), user)
   else minexp = min_exp(minexp, str(now)) end
 end
-return append_counts(counts(U, now), { 'ok', minexp, str(count) })
+local C = counts(U, now)
+if count > 0 then wh_user(U, ARGV[1], now, 'all-' .. kind, C, ARGV[i + 1] .. '|' .. category) end
+return append_counts(C, { wh_ok(), minexp, str(count) })

@@ -18,4 +18,6 @@ flush(U, D)
 if unread == nil and (not G or redis.call('ZSCORE', G.journal_due, id)) then redis.call('ZADD', U.tombstones, now, id) end
 local had = ''
 if unread ~= nil then had = unread and '1' or '0' end
-return append_counts(counts(U, now), { 'ok', minexp, had })
+local C = counts(U, now)
+if had ~= '' then wh_user(U, ARGV[1], now, 'retract', C, id .. '|' .. had) end
+return append_counts(C, { wh_ok(), minexp, had })

@@ -8,7 +8,10 @@
 -- KEYS[5]  bodies-due
 -- KEYS[6]  broadcast-recipients  hash broadcast id -> the users known when it was sent
 -- KEYS[7]  the schedule hash of the id (schedule-lib.lua), which may not exist
+-- KEYS[8]  the broadcasts' webhook stream (lib/webhooks.lua)
+-- KEYS[9]  webhooks-due
 -- ARGV[1]  id
+-- ARGV[2]  webhooks  '1' when on
 -- Returns 'again' (retracted before, or a cancelled schedule), 'scheduled' (pending: the caller
 -- cancels it), 'delivered', <the delivered message's id>, 'broadcast', <its recipients>, or 'other'
 -- (a direct message, or an id never sent: the caller looks for its recipients)
@@ -27,4 +30,6 @@ local n = redis.call('HINCRBY', sequence, 'last-retraction', 1)
 redis.call('ZADD', retractions, n, id)
 local count = redis.call('HGET', recipients, id) or '0'
 redis.call('HDEL', recipients, id)
+WH.on, WH.index = ARGV[2] == '1', KEYS[9]
+if WH.on then wh_append(KEYS[8], sequence, '', now_ms(), 'unbroadcast|' .. id) end
 return { 'broadcast', count }

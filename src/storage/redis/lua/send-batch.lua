@@ -5,13 +5,16 @@
 -- KEYS[1..5]  gkeys() (lib/deliver.lua): sequence broadcasts broadcast-meta broadcasts-pending users-due
 -- KEYS[6]     known-users
 -- KEYS[7]     bodies-due
+-- KEYS[8]     webhooks-due (lib/webhooks.lua)
 -- ARGV[1]     prefix       REDIS_PREFIX (user keys: lib/base.lua ukeys_named)
 -- ARGV[2]     body_prefix  the body key less the id and '}'
+-- ARGV[3]     webhooks     '1' when on (lib/webhooks.lua)
 -- then per send: body, level, created_at, expires_at ('' = never), tail ("|category|critical|groupKey"
 --             or ''), n, n user ids
 -- Returns per send: its id and each user's user_reply() (lib/delivery.lua), or 'e' and the error
 local prefix, body_prefix = ARGV[1], ARGV[2]
-local FIRST_SEND = 3
+local FIRST_SEND = 4
+WH.on, WH.index = ARGV[3] == '1', KEYS[8]
 local now = now_ms()
 local G = gkeys(1)
 G.known = KEYS[6]

@@ -5,7 +5,8 @@
 -- KEYS[6]     known-users
 -- KEYS[7]     bodies-due
 -- KEYS[8]     idempotency record (a placeholder when none)
--- KEYS[9..]   each user's UK keys, in the order of ARGV[10..]
+-- KEYS[9]     webhooks-due (lib/webhooks.lua)
+-- KEYS[10..]  each user's UK keys, in the order of ARGV[12..]
 -- ARGV[1]     idempotent     '1' | '0'
 -- ARGV[2]     fingerprint
 -- ARGV[3]     message        JSON, kept for replays
@@ -16,10 +17,12 @@
 -- ARGV[8]     body_prefix    the body key less the id and '}'
 -- ARGV[9]     idem_ttl       seconds
 -- ARGV[10]    tail           "|category|critical|groupKey", or '' (lib/delivery.lua parse_spec)
--- ARGV[11..]  user ids
+-- ARGV[11]    webhooks       '1' when on (lib/webhooks.lua)
+-- ARGV[12..]  user ids
 -- Returns 'new', id, recipients (those the message reached), each user's user_reply() (lib/delivery.lua);
 -- or an earlier call's answer (idem_check)
-local FIRST_USER = 11
+local FIRST_USER = 12
+WH.on, WH.index = ARGV[11] == '1', KEYS[9]
 local now = now_ms()
 local G = gkeys(1)
 G.known = KEYS[6]
@@ -36,7 +39,7 @@ local out = { 'new', id, '' }
 local ux = {}
 local reached = 0
 for j = 0, users - 1 do
-  local r = deliver_local(G, ukeys(9 + UK * j), ARGV[FIRST_USER + j], T, id, P, now, true, ux)
+  local r = deliver_local(G, ukeys(10 + UK * j), ARGV[FIRST_USER + j], T, id, P, now, true, ux)
   if r ~= '-' then reached = reached + 1 end
   out[#out + 1] = r
 end

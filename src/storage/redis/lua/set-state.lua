@@ -14,4 +14,4 @@ if behind then return { 'behind', behind } end
 
 local op, nowS, D = ARGV[i], str(now), {}
 uptos(U)
-return change_each(U, minexp, i + 1, now, D, function(id, meta) return change(U, op, id, meta, nowS, D) end)
+return change_each(U, minexp, i + 1, now, D, function(id, meta) return change(U, op, id, meta, nowS, D) end, false, op)

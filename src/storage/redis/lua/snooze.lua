@@ -16,4 +16,4 @@ uptos(U)
 return change_each(U, minexp, i + 1, now, D, function(id, meta)
   if z == '' then return wake(U, id, meta, D) end
   return snooze(U, id, meta, z, D)
-end, true)
+end, true, z == '' and 'unsnooze' or 'snooze', z ~= '' and ('|' .. z) or nil)

@@ -19,6 +19,8 @@ for _, id in ipairs(ids) do
   if wake(U, id, meta, D) and meta and live(meta, now) then woken[#woken + 1] = id end
 end
 flush(U, D)
-local out = append_counts(counts(U, now), { 'ok', minexp })
+local C = counts(U, now)
+if #woken > 0 then wh_user(U, ARGV[1], now, 'wake', C, table.concat(woken, ',')) end
+local out = append_counts(C, { wh_ok(), minexp })
 out[#out + 1] = next_wake(U)
 return append_states(U, woken, out)

@@ -26,6 +26,7 @@
 --   prefs         hash category -> '1' | '0': the user's preferences
 --   groups        hash sha1(group key) -> id: the newest delivery of each group (grouping, delivery.lua)
 --   categories    set: the categories the user has had a delivery in (read-state.lua buckets)
+--   webhooks      list: the user's webhook stream, oldest first (webhooks.lua)
 -- Delivery times never decrease as ids grow (alloc), for every user.
 
 local CH = 500
@@ -40,7 +41,7 @@ local function str(n) return string.format('%d', n) end
 local USER_KEY_NAMES = {
   'state', 'deliveries', 'unread', 'meta', 'read-at', 'expiries', 'tombstones', 'read-marks', 'unread-below',
   'unseen', 'unseen-below', 'seen-at', 'seen-marks', 'unarchived', 'unarchived-below', 'archived-at', 'archived-marks',
-  'snoozes', 'snoozed', 'wakes', 'prefs', 'groups', 'categories',
+  'snoozes', 'snoozed', 'wakes', 'prefs', 'groups', 'categories', 'webhooks',
 }
 local UK = #USER_KEY_NAMES
 
@@ -55,7 +56,7 @@ local UK = #USER_KEY_NAMES
 local USER_FIELDS = {
   state = 1, deliveries = 2, unread = 3, meta = 4, read_at = 5, expiries = 6, tombstones = 7, marks = 8, unread_below = 9,
   unseen = 10, unseen_below = 11, seen_at = 12, seen_marks = 13, unarchived = 14, unarchived_below = 15, archived_at = 16,
-  archived_marks = 17, snoozes = 18, snoozed = 19, wakes = 20, prefs = 21, groups = 22, categories = 23,
+  archived_marks = 17, snoozes = 18, snoozed = 19, wakes = 20, prefs = 21, groups = 22, categories = 23, webhooks = 24,
 }
 
 -- The prefix of U's keys, `<prefix>{user:<id>}:` (the state key less its name).

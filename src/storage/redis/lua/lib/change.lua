@@ -58,9 +58,10 @@ local function change(U, op, id, meta, t, D)
 end
 
 -- The loop and reply of the per-delivery scripts: applies fn(id, meta) (truthy when its state changed) to
--- each live delivery among ARGV[first..], writes the counters D collected, and answers 'ok', minexp,
--- the counts, next_wake(U) when with_wake, #changed, the changed ids, then each found one's states.
-local function change_each(U, minexp, first, now, D, fn, with_wake)
+-- each live delivery among ARGV[first..], writes the counters D collected, records the change (webhooks.lua:
+-- op, then suffix after the ids) when one changed, and answers 'ok', minexp, the counts,
+-- next_wake(U) when with_wake, #changed, the changed ids, then each found one's states.
+local function change_each(U, minexp, first, now, D, fn, with_wake, op, suffix)
   local changed, found = {}, {}
   for j = first, #ARGV do
     local id = ARGV[j]
@@ -71,7 +72,10 @@ local function change_each(U, minexp, first, now, D, fn, with_wake)
     end
   end
   flush(U, D)
-  local out = append_counts(counts(U, now), { 'ok', minexp })
+  local C = counts(U, now)
+  -- ARGV[1]: the user (every per-user script's first argument).
+  if #changed > 0 then wh_user(U, ARGV[1], now, op, C, table.concat(changed, ',') .. (suffix or '')) end
+  local out = append_counts(C, { wh_ok(), minexp })
   if with_wake then out[#out + 1] = next_wake(U) end
   out[#out + 1] = str(#changed)
   for _, v in ipairs(changed) do out[#out + 1] = v end

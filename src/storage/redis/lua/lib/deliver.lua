@@ -118,7 +118,10 @@ local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
     ux[#ux + 1] = r.e
     ux[#ux + 1] = user
   end
-  return user_reply(U, r, now, C)
+  local reply = user_reply(U, r, now, C)
+  -- Only a delivery made now: one the user had already (a journalled send resumed) writes nothing again.
+  if type(r) == 'table' then wh_sent(U, user, now, id, reply) end
+  return reply
 end
 
 -- Indexes the (expiry, user) pairs deliver_local collected in G.users_due (each user at their earliest expiry).
@@ -131,11 +134,12 @@ end
 -- Every per-user script starts here: it first delivers the broadcasts the user has not had yet.
 --   KEYS[1 .. UK]  the user's keys
 --   ARGV[1]        user id
---   ARGV[2]        mode: 'local' (one server: KEYS[UK + 1 .. UK + 6] are gkeys() and journal-due;
---                  the script catches up by itself) or 'cluster' (the caller read the broadcasts:
---                  ARGV[3] top, ARGV[4] from, ARGV[5] n, then n pairs id, meta of those in (from, top];
+--   ARGV[2]        mode: 'local' (one server: KEYS[UK + 1 .. UK + 7] are gkeys(), journal-due and
+--                  webhooks-due; the script catches up by itself) or 'cluster' (the caller read the
+--                  broadcasts: ARGV[4] top, ARGV[5] from, ARGV[6] n, then n pairs id, meta of those in (from, top];
 --                  then the retractions (retract.lua): rtop ('' = not checked), rfrom, m, then the m
 --                  ids of the broadcasts numbered in (rfrom, rtop])
+--   ARGV[3]        webhooks: '1' when on (webhooks.lua)
 --   then the script's own arguments, from the index prelude returns.
 -- Returns U; that index; the earliest expiry the catch-up added ('' when none); on a cluster, the
 -- user's watermark when it is older than `from` (the caller fetches more and retries; 'r' and the
@@ -143,11 +147,13 @@ end
 local function prelude(now)
   local U = ukeys(1)
   local user, mode = ARGV[1], ARGV[2]
+  WH.on = ARGV[3] == '1'
   local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states')
   if s[1] and not s[2] then upgrade(U) end
   if mode == 'local' then
     local G = gkeys(UK + 1)
     G.journal_due = KEYS[UK + 6]
+    WH.index = KEYS[UK + 7]
     local w = s[1]
     if w then
       local T = g_top(G)
@@ -157,14 +163,14 @@ local function prelude(now)
       end
       retract_local(U, G.sequence, now)
     end
-    return U, 3, '', nil, G
+    return U, 4, '', nil, G
   end
-  local top, from, n = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+  local top, from, n = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
   local list = {}
-  for j = 1, 2 * n do list[j] = ARGV[5 + j] end
+  for j = 1, 2 * n do list[j] = ARGV[6 + j] end
   local r = apply_catchup(U, top, from, list, now)
   if r.behind then return U, 0, '', str(r.behind), nil end
-  local at = 6 + 2 * n
+  local at = 7 + 2 * n
   local rtop, rfrom, m = ARGV[at], tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
   if rtop ~= '' and s[1] then
     local w = tonumber(redis.call('HGET', U.state, 'retractions-upto') or '0')

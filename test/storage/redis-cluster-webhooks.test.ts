@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeJournal } from '../../src/storage/redis/journal.js';
+import type { RedisContext } from '../../src/storage/redis/context.js';
+import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
+import { msg } from './contract.js';
+import { contextOn, Died, openOn, storeWithHooks, uid } from './redis-helpers.js';
+import { bodiesOf, checkEveryOperation, drain, type StoreWithOutbox } from './redis-webhook-ops.js';
+
+// The webhook outbox on a real three-node Redis Cluster: users' streams in their own slots, the index
+// in {global}, written from the client around each user's step.
+describe('Redis webhook outbox on a cluster', () => {
+  let cluster: TestCluster;
+  let store: StoreWithOutbox;
+  let ctx: RedisContext;
+  const prefix = `smtest:${randomBytes(4).toString('hex')}:`;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    [store, ctx] = await Promise.all([openOn(prefix, { url: cluster.url }) as Promise<StoreWithOutbox>, contextOn(prefix, cluster.url)]);
+  });
+  afterAll(async () => {
+    await store?.close();
+    ctx?.client.disconnect();
+    await cluster?.stop();
+  });
+
+  it('writes every operation’s webhook bodies in order, once, each user’s in their own slot', async () => {
+    await checkEveryOperation(store);
+  });
+
+  it('writes each recipient’s events once when an interrupted journalled send is completed twice', async () => {
+    const users = Array.from({ length: 12 }, () => uid());
+    let id = '';
+    const dying = await storeWithHooks(
+      prefix,
+      {
+        beforeDelivery: ({ id: sending, users: [user] }) => {
+          id = sending;
+          if (user !== users[0]) throw new Died();
+        },
+      },
+      cluster.url,
+    );
+    await expect(dying.send(msg({ text: 'interrupted' }), { userIds: users })).rejects.toThrow(Died);
+    await dying.close();
+    // Recovery and an idempotent caller may both complete it.
+    await Promise.all([completeJournal(ctx, id), completeJournal(ctx, id)]);
+    await completeJournal(ctx, id);
+    const streams = await drain(store.webhooks);
+    for (const u of users) expect(bodiesOf(streams.get(u)).map((b) => [b.type, b.messageIds])).toEqual([
+      ['ARCHIVE_STORED', [id]],
+      ['INBOX_STORED', [id]],
+    ]);
+  });
+
+  it('indexes a user’s stream around their step, so an event landing after a drop is claimed', async () => {
+    const u = uid();
+    const { message } = await store.send(msg(), { userIds: [u] });
+    const [claim] = (await store.webhooks.claim({ now: new Date(), streams: 100, perStream: 10, leaseMs: 60_000 })).filter((c) => c.stream === u);
+    await store.webhooks.acknowledge(claim.items.map((i) => i.event.id));
+    expect(await ctx.client.zscore(ctx.keys.global.webhooksDue, u)).toBeNull();
+    await store.setRead(u, [message.id], true);
+    expect(Number(await ctx.client.zscore(ctx.keys.global.webhooksDue, u))).toBeLessThanOrEqual(Date.now());
+    expect(bodiesOf((await drain(store.webhooks)).get(u)).map((b) => b.type)).toEqual(['INBOX_DELETED']);
+    // A step that writes nothing leaves an empty stream indexed: the next claim drops it.
+    await store.setRead(u, [message.id], true);
+    expect(await drain(store.webhooks)).toEqual(new Map());
+    expect(await ctx.client.zscore(ctx.keys.global.webhooksDue, u)).toBeNull();
+  });
+});
