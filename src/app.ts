@@ -24,12 +24,15 @@ import type { GraphQLContext } from './graphql/context.js';
 import { ownGraphiQL } from './graphql/graphiql.js';
 import { limitIdsPerOperation } from './graphql/operation-limits.js';
 import { getSchema } from './graphql/schema.js';
+import { encodeMessageId } from './graphql/ids.js';
 import { LiveConnections } from './graphql/live-connections.js';
 import { attachWebSocket, type WebSocketEndpoint } from './graphql/websocket.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 import { createRateLimiter } from './realtime/rate-limit.js';
 import { createObservability } from './observability/index.js';
 import { openStorage } from './storage/index.js';
+import { startWebhookDelivery } from './webhooks/index.js';
+import type { WebhookTimings } from './domain/webhook-dispatch-policy.js';
 import type { MessageStore } from './domain/message-store.js';
 
 /** Everything but the HTTP server: what the app serves and what code that embeds it uses. */
@@ -71,6 +74,8 @@ export interface CoreOptions {
   graphiqlToken?: string | null;
   /** Where GraphQL is served, over HTTP and WebSocket (default `/graphql`). */
   graphqlEndpoint?: string;
+  /** Webhook retry delays, timeout and polling (tests shorten them); default: the contract's (domain/webhook-dispatch-policy.ts). */
+  webhookTimings?: Partial<WebhookTimings>;
 }
 
 export interface AppOptions extends CoreOptions {
@@ -129,7 +134,12 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     // Closed last (closers run in reverse), so the spans of everything closing before it are exported.
     const observability = await createObservability(config, { logger });
     closers.push(() => observability.close());
-    const storage = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory, onSendBatch: observability.onSendBatch });
+    const storage = await openStorage(config, {
+      logger,
+      embeddedInMemory: options.embeddedInMemory,
+      onSendBatch: observability.onSendBatch,
+      webhookSignals: config.webhooks?.signals ?? null,
+    });
     const store = observability.instrument(storage);
     closers.push(() => store.close());
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
@@ -224,6 +234,21 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       onError: (err) => logger.error({ err }, 'scheduled delivery failed'),
     });
     closers.push(() => scheduledDelivery.stop());
+
+    if (config.webhooks) {
+      // Stopped before storage closes (closers run last first), so it can release what it claimed.
+      const webhooks = startWebhookDelivery({
+        config: config.webhooks,
+        outbox: storage.webhooks,
+        signals,
+        logger,
+        counters: observability.webhooks,
+        publicId: (id) => encodeMessageId(id, true),
+        timings: options.webhookTimings,
+      });
+      closers.push(() => webhooks.stop());
+      observability.webhooks.pendingFrom(() => storage.webhooks.pending());
+    }
 
     let closing: Promise<void> | null = null;
     return {
