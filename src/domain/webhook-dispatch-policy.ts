@@ -25,7 +25,7 @@ export const WEBHOOK_TIMINGS: WebhookTimings = {
   giveUpAfterMs: 24 * 3_600_000,
   timeoutMs: 10_000,
   pollMs: 750,
-  wakeDelayMs: 25,
+  wakeDelayMs: 50,
 };
 
 /**

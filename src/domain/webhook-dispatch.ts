@@ -88,17 +88,19 @@ export function startWebhookDispatch(o: WebhookDispatchOptions): WebhookDispatch
       .finally(() => {
         streams.delete(run);
         // A full claim may have left the stream more events: they are due now, not at the next poll.
-        if (again || claim.items.length === perStream) pump();
+        // Through the wake timer, so streams ending together free their slots for one claim.
+        if (again || claim.items.length === perStream) wake();
       });
     streams.add(run);
   };
+  const acknowledge = batched((ids) => o.outbox.acknowledge(ids));
   const releaseAll = (claims: OutboxClaim[]) => (claims.length ? o.outbox.release(claims.flatMap((c) => c.items.map((i) => i.event.id))).catch(o.onError) : undefined);
 
   /** A stream's claimed events in order; the first that fails waits for its retry, and the rest with it. */
   const deliverStream = async (claim: OutboxClaim) => {
     const leaseEnds = Date.now() + leaseMs;
     const done: string[] = [];
-    const acknowledgeDone = async () => (done.length ? o.outbox.acknowledge(done.splice(0)) : undefined);
+    const acknowledgeDone = async () => (done.length ? acknowledge(done.splice(0)) : undefined);
     for (const [k, item] of claim.items.entries()) {
       // An attempt that could outlast the lease might run beside another dispatcher's claim of the stream.
       if (stopping.signal.aborted || Date.now() + t.timeoutMs > leaseEnds - 1_000) {
@@ -124,7 +126,7 @@ export function startWebhookDispatch(o: WebhookDispatchOptions): WebhookDispatch
     const attempts = item.attempts + 1;
     const nextAt = nextAttemptAt(item.event, attempts, new Date(), t);
     if (!nextAt) {
-      await o.outbox.acknowledge([item.event.id]);
+      await acknowledge([item.event.id]);
       o.onGaveUp(item.event, attempts, outcome.failures);
       return true;
     }
@@ -155,5 +157,27 @@ export function startWebhookDispatch(o: WebhookDispatchOptions): WebhookDispatch
       await claiming;
       await Promise.all(streams);
     },
+  };
+}
+
+/**
+ * Calls `run` once for the ids of every call made in the same turn of the event loop and those made
+ * while it runs: streams ending together share one outbox call instead of one each.
+ */
+function batched(run: (ids: string[]) => Promise<void>): (ids: readonly string[]) => Promise<void> {
+  let next: { ids: string[]; done: Promise<void> } | null = null;
+  let running: Promise<void> = Promise.resolve();
+  return (ids) => {
+    if (!next) {
+      const batch: { ids: string[]; done: Promise<void> } = { ids: [], done: Promise.resolve() };
+      batch.done = running.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => {
+        if (next === batch) next = null;
+        return run(batch.ids);
+      });
+      running = batch.done.catch(() => undefined);
+      next = batch;
+    }
+    next.ids.push(...ids);
+    return next.done;
   };
 }
