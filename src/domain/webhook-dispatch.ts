@@ -69,10 +69,11 @@ export function startWebhookDispatch(o: WebhookDispatchOptions): WebhookDispatch
     claiming = claimWhileDue().finally(() => (claiming = null));
   };
   const claimWhileDue = async () => {
-    do {
-      again = false;
+    while (!stopping.signal.aborted) {
       const free = concurrency - streams.size;
-      if (free <= 0) return; // a stream ending calls pump again
+      // Every slot busy: the next stream to end claims for the slots then free.
+      if (free <= 0) return void (again = true);
+      again = false;
       const claims = await o.outbox.claim({ now: new Date(), streams: free, perStream, leaseMs }).catch((err: unknown) => {
         o.onError(err);
         return [];
@@ -80,7 +81,8 @@ export function startWebhookDispatch(o: WebhookDispatchOptions): WebhookDispatch
       if (stopping.signal.aborted) return void (await releaseAll(claims));
       for (const claim of claims) track(claim);
       if (claims.length === free) again = true;
-    } while (again && !stopping.signal.aborted);
+      if (!again) return;
+    }
   };
   const track = (claim: OutboxClaim) => {
     const run: Promise<void> = deliverStream(claim)
