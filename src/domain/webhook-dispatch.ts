@@ -138,6 +138,7 @@ export function startWebhookDispatch(o: WebhookDispatchOptions): WebhookDispatch
   };
 
   const wake = () => {
+    if (stopping.signal.aborted) return;
     wakeTimer ??= setTimeout(() => {
       wakeTimer = null;
       pump();
