@@ -1,3 +1,4 @@
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -6,6 +7,7 @@ import { openStorage, type Storage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
 import { SEND } from '../../src/storage/orm/sql/send.js';
 import { RECORD_WEBHOOKS } from '../../src/storage/orm/sql/webhooks.js';
+import { bind } from '../../src/storage/orm/statement.js';
 import { createTestDatabase } from '../harness.js';
 import { uid } from '../support.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
@@ -64,6 +66,32 @@ describe('PostgreSQL webhook outbox: signals written, and their cost', () => {
     expect(sends).toBeLessThan(users.length);
     expect(seen.filter((t) => t === RECORD_WEBHOOKS.text)).toHaveLength(sends);
     expect([...(await takeWritten(stores.all.webhooks)).keys()]).toEqual(expect.arrayContaining(users));
+  });
+
+  it('an acknowledgement that empties a stream while a change adds to it leaves the new event claimable', async () => {
+    const outbox = stores.all.webhooks;
+    await drain(outbox);
+    const a = uid();
+    await stores.all.send(msg(), { userIds: [a] });
+    const [claimed] = await outbox.claim({ now: new Date(), streams: 10, perStream: 10, leaseMs: 30_000 });
+    // Another transaction writes a's next event and has not committed when the acknowledgement runs.
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    try {
+      await writer.query('begin');
+      const body = { type: 'INBOX_SEEN', userId: a, messageIds: [], unreadCount: 0, unseenCount: 0, until: null, category: null, broadcast: false };
+      await writer.query(RECORD_WEBHOOKS.text, bind(RECORD_WEBHOOKS, { bodies: JSON.stringify([body]) }));
+      const acknowledged = outbox.acknowledge(claimed.items.map((i) => i.event.id));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await writer.query('commit');
+      await acknowledged;
+    } finally {
+      await writer.end();
+    }
+    const [next] = await outbox.claim({ now: new Date(), streams: 10, perStream: 10, leaseMs: 30_000 });
+    expect(next.stream).toBe(a);
+    expect(next.items.map((i) => i.event.type)).toEqual(['INBOX_SEEN']);
+    await drain(outbox);
   });
 });
 

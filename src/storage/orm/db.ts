@@ -69,17 +69,18 @@ export class Db {
 
   /**
    * Runs `work` in one transaction on one connection (READ COMMITTED: each statement sees what committed
-   * before it started). Statements inside are never prepared: their plans depend on their inputs (a
-   * catch-up for 500 users, a send's recipients). Retried whole on a deadlock.
+   * before it started). Statements inside are not prepared: their plans depend on their inputs (a
+   * catch-up for 500 users, a send's recipients); but those in `prepare` are, for hot statements whose
+   * plans do not (SEND, as it runs alone, and the webhook events written with it). Retried whole on a deadlock.
    */
-  async tx<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  async tx<T>(work: (sql: Sql) => Promise<T>, o: { prepare?: readonly { readonly source: string }[] } = {}): Promise<T> {
     return this.retrying(async () => {
       const { client, release } = await this.checkout();
       let broken: Error | undefined;
       try {
         await client.query('begin');
         try {
-          const result = await work((statement, ...params) => this.send(client, statement, (params[0] ?? {}) as never, undefined));
+          const result = await work((statement, ...params) => this.send(client, statement, (params[0] ?? {}) as never, o.prepare?.includes(statement) ? this.nameOf(statement) : undefined));
           await client.query('commit');
           return result;
         } catch (err) {

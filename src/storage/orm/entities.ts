@@ -1,5 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
-import { WebhookEntity } from './webhook-entity.js';
+import { WebhookEntity, WebhookStreamEntity } from './webhook-entity.js';
 
 /**
  * The relational schema. Entities exist for migrations and the schema check; the hot paths run
@@ -269,4 +269,4 @@ export const RetractedEntity = defineEntity({
   indexes: [{ name: 'sm_retracted_at_idx', properties: ['at'] }],
 });
 
-export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, CategoryMarkEntity, StatsEntity, IdempotencyEntity, LeaseEntity, ScheduleEntity, RetractedEntity, WebhookEntity];
+export const entities = [UserEntity, MarkEntity, MessageEntity, DeliveryEntity, PreferenceEntity, CategoryEntity, CategoryMarkEntity, StatsEntity, IdempotencyEntity, LeaseEntity, ScheduleEntity, RetractedEntity, WebhookEntity, WebhookStreamEntity];

@@ -2,7 +2,17 @@
 import type { StoreChange } from '../../domain/changes.js';
 import { webhookBodies, type OutboxClaim, type WebhookBody, type WebhookOutbox, type WebhookSignals } from '../../domain/webhooks.js';
 import { jsonList, type Db, type Sql } from './db.js';
-import { ACKNOWLEDGE_WEBHOOKS, CLAIM_WEBHOOKS, PENDING_WEBHOOKS, RECORD_WEBHOOKS, RELEASE_WEBHOOKS, RETRY_WEBHOOK, type WebhookRow } from './sql/webhooks.js';
+import {
+  CLAIM_WEBHOOKS,
+  DELETE_WEBHOOKS,
+  LOCK_WEBHOOK_STREAMS,
+  PENDING_WEBHOOKS,
+  RECORD_WEBHOOKS,
+  RELEASE_WEBHOOKS,
+  RETRY_WEBHOOK,
+  SETTLE_WEBHOOK_STREAMS,
+  type WebhookRow,
+} from './sql/webhooks.js';
 
 /**
  * What the store writes to the outbox: the webhook bodies of each change it commits, in the change's own
@@ -25,7 +35,11 @@ export class OutboxWriter {
   }
 }
 
-/** WebhookOutbox on the store's database: claims are leases that move due_at (CLAIM_WEBHOOKS). */
+/**
+ * WebhookOutbox on the store's database: claims are leases of streams (CLAIM_WEBHOOKS). Its
+ * statements run unprepared: a plan made while the outbox was empty would stay on as it grows (no
+ * autovacuum refreshes its statistics), and the dispatcher runs few of them.
+ */
 export class OrmWebhookOutbox implements WebhookOutbox {
   constructor(private readonly db: Db) {}
 
@@ -43,21 +57,31 @@ export class OrmWebhookOutbox implements WebhookOutbox {
   }
 
   async acknowledge(ids: readonly string[]): Promise<void> {
-    if (ids.length) await this.db.unprepared(ACKNOWLEDGE_WEBHOOKS, { ids: jsonList(ids) });
+    if (!ids.length) return;
+    await this.db.tx(async (sql) => {
+      const streams = jsonList((await sql(DELETE_WEBHOOKS, byIds(ids))).map((r) => r.stream));
+      await sql(LOCK_WEBHOOK_STREAMS, { streams });
+      await sql(SETTLE_WEBHOOK_STREAMS, { streams });
+    });
   }
 
   async retry(id: string, o: { attempts: number; delivered: readonly string[]; dueAt: Date }): Promise<void> {
-    await this.db.sql(RETRY_WEBHOOK, { id, attempts: o.attempts, delivered: jsonList(o.delivered), dueAt: o.dueAt });
+    const seq = seqOf(id);
+    if (seq !== null) await this.db.unprepared(RETRY_WEBHOOK, { seq, id, attempts: o.attempts, delivered: jsonList(o.delivered), dueAt: o.dueAt });
   }
 
   async release(ids: readonly string[]): Promise<void> {
-    if (ids.length) await this.db.unprepared(RELEASE_WEBHOOKS, { ids: jsonList(ids) });
+    if (ids.length) await this.db.unprepared(RELEASE_WEBHOOKS, byIds(ids));
   }
 
   async pending(): Promise<number> {
     return (await this.db.sql(PENDING_WEBHOOKS))[0].n;
   }
 }
+
+/** The seq in an event id (`msg_<seq>_<nonce>`, CLAIM_WEBHOOKS); null for an id this outbox never made. */
+const seqOf = (id: string) => /^msg_(\d{1,18})_[0-9a-f]+$/.exec(id)?.[1] ?? null;
+const byIds = (ids: readonly string[]) => ({ seqs: jsonList(ids.map(seqOf).filter((s) => s !== null)), ids: jsonList(ids) });
 
 function toEvent(r: WebhookRow) {
   const body = r.body as unknown as Omit<WebhookBody, 'until'> & { until: string | null };

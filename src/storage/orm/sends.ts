@@ -1,30 +1,29 @@
-/** Sends on the PostgreSQL store: direct ones (group-committed, or alone when grouped), broadcasts, and idempotency keys. */
+/** Sends on the PostgreSQL store: direct ones (group-committed, or alone when grouped) and broadcasts, with their webhook events. */
 import { deliveredRecord, reviveMessage, type NewMessage } from '../../domain/message.js';
-import {
-  IDEMPOTENCY_TTL_SECONDS,
-  IdempotencyMismatch,
-  reviveRememberedFlash,
-  type IdempotencyClaim,
-  type Recipients,
-  type RememberedFlash,
-  type SendResult,
-} from '../../domain/message-store.js';
+import type { IdempotencyClaim, Recipients, SendResult } from '../../domain/message-store.js';
 import { GroupCommit, type Waiting } from '../group.js';
 import type { KnownUsers } from '../known-users.js';
 import { PREPARED_MAX_IDS, jsonList, type Db, type Sql } from './db.js';
+import { claimKey } from './idempotency.js';
 import type { OutboxWriter } from './outbox.js';
 import { INSERT_BROADCAST, LOCK_BROADCASTS } from './sql/broadcasts.js';
 import * as maintenance from './sql/maintenance.js';
 import { LOCK_RECIPIENTS, REGISTER_RECIPIENTS, SEND } from './sql/send.js';
+import { RECORD_WEBHOOKS } from './sql/webhooks.js';
 import { KNOWN_USERS, UNREAD_OF } from './sql/users.js';
 
 export const BROADCAST_LOCK = 0x5e_0b_ca57; // serialises broadcasts so their ids commit in order (see CATCH_UP)
 /**
  * Group commit of direct sends (directSends): statements running at once, and sends per statement at most.
- * One at a time: the sends that wait meanwhile go as one bigger statement and one commit.
+ * One at a time: the sends that wait meanwhile go as one bigger statement and one commit. With webhooks on
+ * a batch is a transaction of four round trips (begin, SEND, its events, commit): two run at once, so one
+ * batch's round trips overlap the other's (their SENDs lock shared recipients in one order).
  */
 const GROUP_RUNNING = 1;
+const GROUP_RUNNING_WITH_WEBHOOKS = 2;
 const GROUP_MAX = 64;
+/** With webhooks on a direct send is a transaction (with its events): SEND still runs prepared, as alone, and so does the events' insert. */
+const HOT = { prepare: [SEND, RECORD_WEBHOOKS] };
 
 type SendRow = { i: number; id: string; user_id: string | null; unread: number; unseen: number; behind: boolean; group_count: number; superseded: string | null };
 type DirectSend = { message: NewMessage; userIds: readonly string[] };
@@ -47,7 +46,7 @@ export class OrmSends {
    * many sends; alone, a send goes at once. Each send keeps its own result, and all of a batch commit or
    * none do.
    */
-  private readonly directSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.o.onSendBatch(n) });
+  private readonly directSends: GroupCommit<DirectSend, SendResult>;
 
   /** The same for sends with a group key: one transaction locks all their recipients, then one SEND (sendGrouped). */
   private readonly groupedSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGrouped(batch), onBatch: (n) => this.o.onSendBatch(n) });
@@ -55,7 +54,10 @@ export class OrmSends {
   constructor(
     private readonly db: Db,
     private readonly o: SendsHost,
-  ) {}
+  ) {
+    const running = o.outbox.on ? GROUP_RUNNING_WITH_WEBHOOKS : GROUP_RUNNING;
+    this.directSends = new GroupCommit<DirectSend, SendResult>({ running, max: GROUP_MAX, run: (batch) => this.sendGroup(batch), onBatch: (n) => this.o.onSendBatch(n) });
+  }
 
   /** MessageStore.send. */
   async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
@@ -67,7 +69,7 @@ export class OrmSends {
     }
     return this.db.tx(async (sql) => {
       if (idem) {
-        const replay = await this.claim(sql, idem);
+        const replay = await claimKey(sql, idem);
         if (replay !== undefined) return { ...(replay as SendResult), message: reviveMessage((replay as SendResult).message as never), replayed: true };
       }
       const result = await this.sendIn(sql, message, to);
@@ -118,7 +120,7 @@ export class OrmSends {
             const r = await this.batchResults(sql, group, await sql(SEND, { sends }));
             await this.record(sql, r.map((x) => x.result));
             return r;
-          })
+          }, HOT)
         : await this.batchResults(null, group, await this.db.sql(SEND, { sends }).then((rows) => ((committed = true), rows)));
     } catch (err) {
       if (!committed && refusedWhole(err)) return void (await Promise.all(group.map(alone)));
@@ -174,11 +176,14 @@ export class OrmSends {
    */
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
     if (!inTx && (message.groupKey !== null || this.o.outbox.on)) {
-      return this.db.tx(async (tx) => {
-        const r = await this.sendTo(tx, message, userIds, true);
-        await this.record(tx, [r]);
-        return r;
-      });
+      return this.db.tx(
+        async (tx) => {
+          const r = await this.sendTo(tx, message, userIds, true);
+          await this.record(tx, [r]);
+          return r;
+        },
+        this.o.outbox.on && sql === this.db.sql ? HOT : {},
+      );
     }
     if (message.groupKey !== null) await lockRecipients(sql, [...new Set(userIds)]);
     const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
@@ -237,29 +242,6 @@ export class OrmSends {
     const [row] = await sql(INSERT_BROADCAST, { level: m.level, text: m.text, extraTags: m.extraTags, url: m.url ?? null, data, createdAt: m.createdAt, expiresAt: m.expiresAt ?? null, category: m.category, critical: m.critical });
     const [stats] = await sql(KNOWN_USERS);
     return { message: deliveredRecord(row.id, message), recipientCount: stats.known_users, recipients: null, replayed: false };
-  }
-
-  /** Claims an idempotency key inside the caller's transaction; returns the earlier result when there is one. */
-  async claim(sql: Sql, idem: IdempotencyClaim): Promise<unknown | undefined> {
-    const { scope, key, fingerprint } = idem;
-    await sql(maintenance.IDEMPOTENCY_EXPIRE_ONE, { scope, key, ttlSeconds: IDEMPOTENCY_TTL_SECONDS });
-    if ((await sql(maintenance.IDEMPOTENCY_INSERT, { scope, key, fingerprint })).length) return undefined;
-    const [row] = await sql(maintenance.IDEMPOTENCY_GET, { scope, key });
-    if (row.fingerprint !== fingerprint) throw new IdempotencyMismatch('idempotency key reused with different input');
-    return row.response;
-  }
-
-  async remember(idem: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
-    return this.db.tx(async (sql) => {
-      const earlier = await this.claim(sql, idem);
-      if (earlier !== undefined) return reviveRememberedFlash(earlier);
-      await sql(maintenance.IDEMPOTENCY_SAVE, { response: JSON.stringify(result), scope: idem.scope, key: idem.key });
-      return result;
-    });
-  }
-
-  async forget(idem: IdempotencyClaim): Promise<void> {
-    await this.db.sql(maintenance.IDEMPOTENCY_FORGET, { scope: idem.scope, key: idem.key, fingerprint: idem.fingerprint });
   }
 }
 

@@ -24,6 +24,7 @@ import type { WebhookSignals } from '../../domain/webhooks.js';
 import { KnownUsers } from '../known-users.js';
 import { categoryCountsIn, markAllInCategory, preferencesOf, setPreferenceIn } from './categories.js';
 import { UserAccess } from './access.js';
+import { claimKey, forgetKey, rememberFlash } from './idempotency.js';
 import { jsonList, type Db, type Sql } from './db.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
 import { DELETE_MANY, DELETE_ONE, type DeleteRow } from './sql/delete.js';
@@ -51,7 +52,7 @@ const ANALYZE_MIN_ROWS = 1_000;
  */
 export class OrmMessageStore implements MessageStore {
   private readonly known = new KnownUsers();
-  /** Sends, broadcasts and idempotency keys (sends.ts). */
+  /** Sends and broadcasts (sends.ts); idempotency keys are idempotency.ts's. */
   private readonly sends: OrmSends;
   private readonly access: UserAccess;
   /** Scheduled messages (schedules.ts), delivered through this store's own claim and sends. */
@@ -102,7 +103,7 @@ export class OrmMessageStore implements MessageStore {
       onSendBatch: (n) => this.opts.onSendBatch?.(n),
     });
     this.schedules = new OrmSchedules(db, {
-      claim: (sql, idem) => this.sends.claim(sql, idem),
+      claim: claimKey,
       sendMany: (sql, sends) => this.sends.sendMany(sql, sends),
       broadcast: (sql, m) => this.sends.broadcast(sql, m),
       record: (sql, results) => this.sends.record(sql, results),
@@ -121,11 +122,11 @@ export class OrmMessageStore implements MessageStore {
   }
 
   remember(idem: IdempotencyClaim, result: RememberedFlash): Promise<RememberedFlash> {
-    return this.sends.remember(idem, result);
+    return rememberFlash(this.db, idem, result);
   }
 
   forget(idem: IdempotencyClaim): Promise<void> {
-    return this.sends.forget(idem);
+    return forgetKey(this.db, idem);
   }
 
   async list(userId: string, query: ListQuery): Promise<ListPage> {
