@@ -8,7 +8,7 @@ import { completeJournal } from '../../src/storage/redis/journal.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
-import { ALL_SIGNALS, contextOn, Died, storeWithHooks } from './redis-helpers.js';
+import { ALL_SIGNALS, contextOn, Died, storeWithHooks, type StoreWithOutbox } from './redis-helpers.js';
 import { waitFor } from '../support.js';
 
 const logger = pino({ level: 'silent' });
@@ -36,8 +36,8 @@ afterAll(async () => (await started?.catch(() => undefined))?.stop());
 // The same storage contract as on a single server.
 runStoreContract('Redis Cluster', async () => {
   const cluster = await theCluster();
-  const [store, twin] = await Promise.all([open(cluster, 'smtest:contract:'), open(cluster, 'smtest:contract:', true)]);
-  return { store, twin, close: async () => void (await Promise.all([store.close(), twin.close()])) };
+  const [store, twin] = (await Promise.all([open(cluster, 'smtest:contract:'), open(cluster, 'smtest:contract:', true)])) as StoreWithOutbox[];
+  return { store, twin, outbox: store.webhooks, twinOutbox: twin.webhooks, close: async () => void (await Promise.all([store.close(), twin.close()])) };
 });
 
 describe('Redis store on a cluster: what a single server cannot show', () => {

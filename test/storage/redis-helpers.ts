@@ -4,13 +4,16 @@ import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import type { SignalName } from '../../src/domain/signals.js';
+import type { WebhookOutbox } from '../../src/domain/webhooks.js';
 import { openRedis } from '../../src/redis/connection.js';
 import { resolveRedisTarget } from '../../src/redis/target.js';
 import { RedisContext } from '../../src/storage/redis/context.js';
-import { openStorage } from '../../src/storage/index.js';
+import { openStorage, type Storage } from '../../src/storage/index.js';
 import { openRedisStore } from '../../src/storage/redis/index.js';
 import type { JournalHooks } from '../../src/storage/redis/journal.js';
 import { REDIS_URL } from '../env.js';
+import { msg } from './contract.js';
+import { ALL_SIGNALS } from './contract/outbox-support.js';
 import { deleteRedisKeys } from '../harness.js';
 
 /**
@@ -23,18 +26,11 @@ export const uid = (p = 'u') => `${p}-${randomBytes(6).toString('hex')}`;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const newPrefix = () => `smtest:${randomBytes(4).toString('hex')}:`;
 
-/** Every signal name: the Redis tests run with webhooks on, so the outbox writes ride along with every change. */
-export const ALL_SIGNALS: ReadonlySet<SignalName> = new Set<SignalName>([
-  'ARCHIVE_STORED',
-  'INBOX_STORED',
-  'INBOX_DELETED',
-  'INBOX_PURGED',
-  'ARCHIVE_DELETED',
-  'INBOX_SEEN',
-  'INBOX_ARCHIVED',
-  'INBOX_UNARCHIVED',
-  'INBOX_SNOOZED',
-]);
+/** The Redis tests run with webhooks on (every signal), so the outbox writes ride along with every change. */
+export { ALL_SIGNALS };
+
+/** The store as openStorage answers it with its webhook outbox. */
+export type StoreWithOutbox = Storage & { webhooks: WebhookOutbox };
 
 /** The Redis store on the test server, as the app opens it, with its keys under `prefix` (webhooks on unless `webhookSignals` says otherwise). */
 export const openOn = (prefix: string, o: { webhookSignals?: ReadonlySet<SignalName> | null; url?: string } = {}) =>
@@ -87,4 +83,35 @@ export function redisStoreSuite(): { prefix: string; store: () => MessageStore; 
     await deleteRedisKeys(prefix);
   });
   return { prefix, store: () => store!, ctx: () => ctx! };
+}
+
+/**
+ * Writers and dispatchers at once on one outbox (the index rule's races): `users` each get `rounds`
+ * changes (a send, then reading it) from concurrent writers while two dispatchers claim a few events per
+ * stream and acknowledge them; answers every event they took, by stream, once the writers are done and the
+ * outbox is drained.
+ */
+export async function churn(store: StoreWithOutbox, users: readonly string[], rounds: number): Promise<Map<string, string[]>> {
+  const taken = new Map<string, string[]>();
+  let writing = true;
+  const dispatch = async () => {
+    while (writing || (await store.webhooks.pending()) > 0) {
+      const claims = await store.webhooks.claim({ now: new Date(), streams: 4, perStream: 3, leaseMs: 60_000 });
+      for (const c of claims) taken.set(c.stream, [...(taken.get(c.stream) ?? []), ...c.items.map((i) => i.event.type)]);
+      await store.webhooks.acknowledge(claims.flatMap((c) => c.items.map((i) => i.event.id)));
+      if (!claims.length) await sleep(5);
+    }
+  };
+  const dispatchers = [dispatch(), dispatch()];
+  await Promise.all(
+    users.map(async (u) => {
+      for (let i = 0; i < rounds; i++) {
+        const { message } = await store.send(msg({ text: `round ${i}` }), { userIds: [u] });
+        await store.setRead(u, [message.id], true);
+      }
+    }),
+  );
+  writing = false;
+  await Promise.all(dispatchers);
+  return taken;
 }

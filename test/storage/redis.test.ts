@@ -9,16 +9,18 @@ import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
 import { startTcpProxy } from '../tcp-proxy.js';
 import { countsInIdOrder, runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
-import { contextOn, Died, logger, newPrefix, openOn, sleep, storeWithHooks, uid } from './redis-helpers.js';
+import { contextOn, Died, logger, newPrefix, openOn, sleep, storeWithHooks, uid, type StoreWithOutbox } from './redis-helpers.js';
 
-// The storage contract on the Redis store, single server: a key prefix of its own, removed afterwards;
-// the twin is a second store on it, as another process would open.
+// The storage contract on the Redis store, single server, webhooks on: a key prefix of its own, removed
+// afterwards; the twin is a second store on it, as another process would open.
 runStoreContract('Redis', async () => {
   const prefix = newPrefix();
-  const [store, twin] = await Promise.all([openOn(prefix), openOn(prefix)]);
+  const [store, twin] = (await Promise.all([openOn(prefix), openOn(prefix)])) as StoreWithOutbox[];
   return {
     store,
     twin,
+    outbox: store.webhooks,
+    twinOutbox: twin.webhooks,
     close: async () => {
       await Promise.all([store.close(), twin.close()]);
       await deleteRedisKeys(prefix);

@@ -27,6 +27,7 @@ const PING_TIMEOUT_MS = 2000;
  * writer's stream is indexed before its step (a process dying between the two loses nothing: the
  * dispatcher finds an empty stream and drops it) and again after it when the script reports that it
  * made the stream non-empty ('ok+': a dispatcher may have dropped the entry meanwhile; outbox.ts).
+ * Both only add an entry that is missing (NX): a claim's lease and a retry's time stay.
  */
 export class RedisContext {
   readonly keys: RedisKeys;
@@ -42,14 +43,17 @@ export class RedisContext {
     this.scripts = new StoreScripts(client, this.keys, { webhooks: o.webhooks ?? false });
   }
 
-  /** Runs a per-user script after the broadcast catch-up; answers its result (after 'ok', minexp). */
-  async userOp<N extends UserScriptName>(userId: string, name: N, args: UserArgs[N], top?: string): Promise<Reply> {
+  /**
+   * Runs a per-user script after the broadcast catch-up; answers its result (after 'ok', minexp).
+   * `indexed`: the caller indexed the user's webhook stream before already (indexWebhooks, for many users at once).
+   */
+  async userOp<N extends UserScriptName>(userId: string, name: N, args: UserArgs[N], top?: string, o: { indexed?: boolean } = {}): Promise<Reply> {
     const own = encodeUserArgs[name](args);
     const wh = this.scripts.webhooks;
     if (!this.cluster) return (await this.scripts.run(name, this.localKeys(userId), [userId, 'local', wh, ...own])).slice(2);
     const keys = this.keys.user(userId);
     const indexed = wh !== '' && WEBHOOK_WRITERS.has(name);
-    if (indexed) await this.indexWebhooks(userId);
+    if (indexed && !o.indexed) await this.indexWebhooks([userId]);
     // A caller that read the top itself skips the retractions (rtop ''): the user's next script removes them.
     let { top: T, rtop: RT } = top !== undefined ? { top, rtop: '' } : await this.scripts.broadcastsSince({ after: '', rafter: '' });
     let [from, rfrom] = [T, RT];
@@ -67,7 +71,7 @@ export class RedisContext {
       }
       // The per-user step comes first, then the global schedule: see cleanup.ts for why this order.
       if (r[1] !== '') await this.client.zadd(this.keys.global.usersDue, 'LT', r[1], userId);
-      if (indexed && r[0] === 'ok+') await this.indexWebhooks(userId);
+      if (indexed && r[0] === 'ok+') await this.indexWebhooks([userId]);
       return r.slice(2);
     }
     throw new Error('broadcast catch-up did not settle');
@@ -78,7 +82,10 @@ export class RedisContext {
    * order. On a cluster, where a pipeline may not span nodes, they run concurrently one by one.
    */
   async userOps(ops: readonly UserOp[]): Promise<Reply[]> {
-    if (this.cluster) return Promise.all(ops.map((o) => this.userOp(o.userId, o.name, o.args as never)));
+    if (this.cluster) {
+      await this.indexWebhooks(ops.filter((o) => WEBHOOK_WRITERS.has(o.name)).map((o) => o.userId));
+      return Promise.all(ops.map((o) => this.userOp(o.userId, o.name, o.args as never, undefined, { indexed: true })));
+    }
     const calls = ops.map((o) => ({
       name: o.name,
       keys: this.localKeys(o.userId),
@@ -93,9 +100,11 @@ export class RedisContext {
     return [...this.keys.user(userId), g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.journalDue, g.webhooksDue];
   }
 
-  /** The user's webhook stream due now (LT: lowered, so a dispatcher's conditional drop misses it; outbox.ts). */
-  private async indexWebhooks(userId: string): Promise<void> {
-    await this.client.zadd(this.keys.global.webhooksDue, 'LT', Date.now(), userId);
+  /** On a cluster with webhooks on, the users' webhook streams indexed due now unless they are, in one command. Nothing otherwise. */
+  async indexWebhooks(userIds: readonly string[]): Promise<void> {
+    if (!this.cluster || this.scripts.webhooks === '' || !userIds.length) return;
+    const now = Date.now();
+    await this.client.zadd(this.keys.global.webhooksDue, 'NX', ...userIds.flatMap((u) => [now, u]));
   }
 
   /** Throws when Redis does not answer a PING within PING_TIMEOUT_MS (readiness probe). */

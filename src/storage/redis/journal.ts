@@ -74,10 +74,12 @@ export async function completeJournal(
     const registered = o.registered ?? ((await ctx.client.hmget(ctx.keys.global.knownUsers, ...e.users)) as (string | null)[]);
     const top = o.top ?? (await ctx.scripts.broadcastsSince({ after: '', rafter: '' })).top;
     for (let i = 0; i < e.users.length; i += DELIVERY_CONCURRENCY) {
+      // Their webhook streams indexed before their steps, in one command (context.ts).
+      await ctx.indexWebhooks(e.users.slice(i, i + DELIVERY_CONCURRENCY));
       await Promise.all(
         e.users.slice(i, i + DELIVERY_CONCURRENCY).map(async (user, j) => {
           await hooks.beforeDelivery?.({ id: e.id, users: [user] });
-          const [, reply] = await ctx.userOp(user, 'deliver', { id: e.id, spec, registered: registered[i + j] ?? top }, top);
+          const [, reply] = await ctx.userOp(user, 'deliver', { id: e.id, spec, registered: registered[i + j] ?? top }, top, { indexed: true });
           counts.set(user, parseUserReply(reply));
         }),
       );

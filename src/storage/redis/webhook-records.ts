@@ -1,5 +1,5 @@
 import type { StoreChange } from '../../domain/changes.js';
-import type { MessageRecord } from '../../domain/message.js';
+import { deliveredRecord, type MessageRecord, type NewMessage } from '../../domain/message.js';
 import type { InboxCounts } from '../../domain/message-store.js';
 import type { SignalName } from '../../domain/signals.js';
 import { webhookBodies, type WebhookEvent } from '../../domain/webhooks.js';
@@ -24,24 +24,8 @@ const byId = (a: string, b: string) => Number(a) - Number(b);
  * A webhook body carries message ids and counts, not the message: the records keep only the id, so the
  * change is rebuilt with this stand-in wherever the store's result holds a record.
  */
-const idOnly = (id: string): MessageRecord => ({
-  id,
-  level: 0,
-  text: '',
-  extraTags: '',
-  url: null,
-  data: null,
-  createdAt: new Date(0),
-  expiresAt: null,
-  readAt: null,
-  seenAt: null,
-  archivedAt: null,
-  snoozedUntil: null,
-  category: null,
-  groupKey: null,
-  groupCount: 1,
-  stored: true,
-});
+const NO_MESSAGE: NewMessage = { level: 0, text: '', extraTags: '', url: null, data: null, createdAt: new Date(0), expiresAt: null, category: null, critical: false, groupKey: null };
+const idOnly = (id: string): MessageRecord => deliveredRecord(id, NO_MESSAGE);
 
 /** "<unread>:<unseen>" as the counts (the only ones a webhook body carries). */
 function countsOf(s: string): InboxCounts {

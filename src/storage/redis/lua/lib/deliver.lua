@@ -77,7 +77,7 @@ end
 -- message. G = gkeys() and known. Answers their user_reply().
 -- ux collects (expiry, user) pairs for G.users_due: the caller adds them in one ZADD LT (flush_ux).
 local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
-  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'unread', 'unseen', 'unarchived', 'total', 'snoozed', 'retractions-upto')
+  local s = redis.call('HMGET', U.state, 'broadcasts-upto', 'states', 'unread', 'unseen', 'unarchived', 'total', 'snoozed', 'retractions-upto', 'webhook-seq')
   -- Read once per script (a send visits many users).
   G.rt = G.rt or redis.call('HGET', G.sequence, 'last-retraction') or '0'
   local RT = G.rt
@@ -101,8 +101,14 @@ local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
   end
   local D = {}
   local r = deliver_to(U, id, P, now, fresh, D)
+  local seq
   if C then
     local kv = {}
+    if WH.on and type(r) == 'table' then
+      -- The outbox record's number goes with the counters' write (webhooks.lua wh_append).
+      seq = str(tonumber(s[9] or '0') + 1)
+      kv[1], kv[2] = 'webhook-seq', seq
+    end
     for f, v in pairs(C) do
       if D[f] and D[f] ~= 0 then
         C[f] = v + D[f]
@@ -120,7 +126,7 @@ local function deliver_local(G, U, user, T, id, P, now, fresh, ux)
   end
   local reply = user_reply(U, r, now, C)
   -- Only a delivery made now: one the user had already (a journalled send resumed) writes nothing again.
-  if type(r) == 'table' then wh_sent(U, user, now, id, reply) end
+  if type(r) == 'table' then wh_sent(U, user, now, id, reply, seq) end
   return reply
 end
 

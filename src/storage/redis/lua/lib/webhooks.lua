@@ -13,14 +13,16 @@
 -- seq numbers the stream's records (hash field webhook-seq, never reset): event ids stay unique.
 -- WH.on: set by the script from its arguments (off: nothing written). WH.index: the {global} zset
 -- webhooks-due when the script may write it (single server): an append to an empty stream indexes
--- it, due now; on a cluster the caller indexes around the step and WH.fresh (the stream was empty)
--- tells it to index again after (context.ts).
+-- it, due now, unless it is indexed (NX: a claim's lease and a retry's time stay); on a cluster the
+-- caller indexes around the step and WH.fresh (the stream was empty) tells it to index again after
+-- (context.ts).
 local WH = { on = false, index = nil, fresh = false }
 
-local function wh_append(list, seqs, stream, now, record)
-  local seq = redis.call('HINCRBY', seqs, 'webhook-seq', 1)
-  if redis.call('RPUSH', list, str(seq) .. '|' .. str(now) .. '|' .. record) == 1 then
-    if WH.index then redis.call('ZADD', WH.index, 'LT', now, stream) else WH.fresh = true end
+-- seq: the record's number when the caller counted it already (its field written with others), else nil.
+local function wh_append(list, seqs, stream, now, record, seq)
+  seq = seq or str(redis.call('HINCRBY', seqs, 'webhook-seq', 1))
+  if redis.call('RPUSH', list, seq .. '|' .. str(now) .. '|' .. record) == 1 then
+    if WH.index then redis.call('ZADD', WH.index, 'NX', now, stream) else WH.fresh = true end
   end
 end
 
@@ -30,9 +32,9 @@ local function wh_user(U, user, now, op, C, rest)
   wh_append(U.webhooks, U.state, user, now, op .. '|' .. str(C.unread) .. ':' .. str(C.unseen) .. '|' .. rest)
 end
 
--- A delivery of a send (reply: its user_reply()).
-local function wh_sent(U, user, now, id, reply)
-  if WH.on then wh_append(U.webhooks, U.state, user, now, 'send|' .. id .. '|' .. reply) end
+-- A delivery of a send (reply: its user_reply(); seq as wh_append's).
+local function wh_sent(U, user, now, id, reply, seq)
+  if WH.on then wh_append(U.webhooks, U.state, user, now, 'send|' .. id .. '|' .. reply, seq) end
 end
 
 -- The per-user scripts' first reply field: 'ok', or 'ok+' when the caller should index the stream.
