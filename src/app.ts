@@ -76,6 +76,8 @@ export interface CoreOptions {
   graphqlEndpoint?: string;
   /** Webhook retry delays, timeout and polling (tests shorten them); default: the contract's (domain/webhook-dispatch-policy.ts). */
   webhookTimings?: Partial<WebhookTimings>;
+  /** Deliver webhooks from this process (default true); the CLI's writes leave them to the servers. The outbox is written either way. */
+  dispatchWebhooks?: boolean;
 }
 
 export interface AppOptions extends CoreOptions {
@@ -235,7 +237,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     });
     closers.push(() => scheduledDelivery.stop());
 
-    if (config.webhooks) {
+    if (config.webhooks && options.dispatchWebhooks !== false) {
       // Stopped before storage closes (closers run last first), so it can release what it claimed.
       const webhooks = startWebhookDelivery({
         config: config.webhooks,
