@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { REDIS_URL, TEST_SECRET } from '../env.js';
 import { createTestDatabase, dataOf, deleteRedisKeys, type Backend } from '../harness.js';
 import { httpClient } from '../live/helpers.js';
-import { startServerProcess, type ServerProcess } from '../processes.js';
+import { runSource, startServerProcess, type ServerProcess } from '../processes.js';
 import { producerToken, uid, userToken, waitFor } from '../support.js';
 import { startReceiver, whsecSecret, type Receiver } from './receiver.js';
 
@@ -103,6 +103,12 @@ describe.each(['postgres', 'redis'] as Backend[])('webhooks from two server proc
         expect(twice, `events delivered twice (failed attempts logged by each server: ${failedAttempts})`).toEqual([]);
         expect(keysOf(receiver).sort()).toEqual([...expected].sort());
         for (const u of users) expect(keysOf(receiver).filter((k) => k.startsWith(`${u} `))).toEqual(expected.filter((e) => e.startsWith(`${u} `)));
+
+        // The command line writes as a server would: its send's webhooks come from the servers.
+        const cliUser = uid('cli');
+        const cli = await runSource('src/cli.ts', ['send', '--to', cliUser, '--text', 'from a deploy hook'], storage);
+        expect(cli.code, cli.stderr).toBe(0);
+        expect((await receiver.waitFor(cliUser, 2)).map((x) => x.body.type)).toEqual(['ARCHIVE_STORED', 'INBOX_STORED']);
       } finally {
         await Promise.all(servers.map((s) => s.stop('SIGTERM')));
       }
