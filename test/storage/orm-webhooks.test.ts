@@ -6,8 +6,8 @@ import type { MessageStore } from '../../src/domain/message-store.js';
 import { openStorage, type Storage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
 import { SEND } from '../../src/storage/orm/sql/send.js';
-import { RECORD_WEBHOOKS } from '../../src/storage/orm/sql/webhooks.js';
-import { bind } from '../../src/storage/orm/statement.js';
+import { CLAIM_WEBHOOKS, RECORD_WEBHOOKS } from '../../src/storage/orm/sql/webhooks.js';
+import { bind, statement } from '../../src/storage/orm/statement.js';
 import { createTestDatabase } from '../harness.js';
 import { uid } from '../support.js';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
@@ -20,6 +20,23 @@ import { ALL_SIGNALS, drain, takeWritten } from './contract/outbox-support.js';
  * change's statements leaves neither the change nor its events.
  */
 const logger = pino({ level: 'silent' });
+const dbOf = (store: MessageStore) => (store as unknown as { db: Db }).db;
+
+type PlanNode = { 'Relation Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] };
+const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+const EXPLAIN_CLAIM = statement<{ now: Date; streams: number; perStream: number; leaseMs: number }, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+  `explain (analyze, format json) ${CLAIM_WEBHOOKS.source}`,
+);
+/** A backlog behind a failing endpoint: `streams` streams of `each` events, held by a retry for an hour. */
+const BACKLOG = statement<{ streams: number; each: number }>(`
+with s as (
+  insert into sm_webhook_stream (stream, due_at) select 'held-' || i, now() + interval '1 hour' from generate_series(1, :streams) i returning stream
+)
+insert into sm_webhook (stream, nonce, body, occurred_at)
+select s.stream, 'f00d', '{}', now() from s cross join generate_series(1, :each)`);
+const DROP_BACKLOG = statement(`
+with e as (delete from sm_webhook where stream like 'held-%')
+delete from sm_webhook_stream where stream like 'held-%'`);
 const statementsOf = (store: MessageStore) => {
   const seen: string[] = [];
   (store as unknown as { db: Db }).db.onStatement = (text) => void seen.push(text);
@@ -66,6 +83,39 @@ describe('PostgreSQL webhook outbox: signals written, and their cost', () => {
     expect(sends).toBeLessThan(users.length);
     expect(seen.filter((t) => t === RECORD_WEBHOOKS.text)).toHaveLength(sends);
     expect([...(await takeWritten(stores.all.webhooks)).keys()]).toEqual(expect.arrayContaining(users));
+  });
+
+  it('claims without reading the events held behind retried streams (statistics taken on an empty outbox)', async () => {
+    const outbox = stores.all.webhooks;
+    await drain(outbox);
+    const db = dbOf(stores.all);
+    await db.unprepared(statement('analyze sm_webhook, sm_webhook_stream'));
+    await db.unprepared(BACKLOG, { streams: 2_000, each: 10 });
+    try {
+      const users = [uid(), uid(), uid()];
+      await stores.all.send(msg(), { userIds: users });
+      const o = { now: new Date(), streams: 10, perStream: 10, leaseMs: 30_000 };
+      let plan: PlanNode | undefined;
+      const rollback = new Error('rollback');
+      await db
+        .tx(async (sql) => {
+          plan = (await sql(EXPLAIN_CLAIM, o))[0]['QUERY PLAN'][0].Plan;
+          throw rollback;
+        })
+        .catch((err: unknown) => {
+          if (err !== rollback) throw err;
+        });
+      // 20,000 events wait behind the held streams; the claim reads the three due streams' six events
+      // (twice: the lease's last one, then the events). Stream rows it may scan: a small table is read whole.
+      const events = nodes(plan!)
+        .filter((n) => n['Relation Name'] === 'sm_webhook')
+        .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
+      expect(events).toBeLessThanOrEqual(12);
+      expect((await outbox.claim(o)).map((x) => x.stream).sort()).toEqual([...users].sort());
+    } finally {
+      await db.unprepared(DROP_BACKLOG);
+      await drain(outbox);
+    }
   });
 
   it('an acknowledgement that empties a stream while a change adds to it leaves the new event claimable', async () => {

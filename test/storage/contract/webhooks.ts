@@ -4,7 +4,14 @@ import { inMs, uid, waitUntilPast } from '../../support.js';
 import { claim, msg, type StoreContract } from './fixture.js';
 import { Expected, drain, expectWritten, takeWritten } from './outbox-support.js';
 
-const byMessageId = (a: SendResult, b: SendResult) => Number(a.message.id) - Number(b.message.id);
+/**
+ * Sends that ran at once, in the order `user` got them: their counts' order (on a Redis Cluster a send
+ * journalled with a lower id may reach a user after one with a higher id; the stream follows the user).
+ */
+const asReceivedBy = (user: string) => {
+  const unread = (r: SendResult) => r.recipients?.find((x) => x.userId === user)?.unreadCount ?? 0;
+  return (x: SendResult, y: SendResult) => unread(x) - unread(y);
+};
 
 /**
  * Webhooks (CONTRACT.md §10), what the store writes: every committed change writes exactly
@@ -21,8 +28,8 @@ export function webhooksContract(c: StoreContract): void {
 
     const first = await c.send([a, b]);
     e.add({ op: 'send', result: first });
-    // Sent together: group-committed, each its own change, in the order of their ids.
-    for (const result of (await Promise.all([c.send([a]), c.send([b]), c.send([a, d])])).sort(byMessageId)) e.add({ op: 'send', result });
+    // Sent together: group-committed, each its own change, in the order each user got them.
+    for (const result of (await Promise.all([c.send([a]), c.send([b]), c.send([a, d])])).sort(asReceivedBy(a))) e.add({ op: 'send', result });
     // The second of a group supersedes the first (INBOX_DELETED first).
     for (let i = 0; i < 2; i++) e.add({ op: 'send', result: await c.send([a], { groupKey: 'g', text: `grouped ${i}` }) });
 

@@ -32,9 +32,9 @@ export type WebhookRow = { id: string; stream: string; seq: string; body: Record
  * Leases up to :streams streams due at :now, oldest due first (row-locked SKIP LOCKED: two claimers never
  * hold one stream), until :now + :leaseMs, and answers up to :perStream of each one's first events
  * (`claimed_upto`: the last of them). Due at :now means within its millisecond (:now is a JS Date; the
- * database's now(), which writes and releases set, has microseconds). Every step goes by an index, one probe per stream (ANY of an array,
- * a LATERAL with LIMIT: no plan joins a whole table); run unprepared, so a table grown since the last
- * ANALYZE is planned by its size now.
+ * database's now(), which writes and releases set, has microseconds). Events are read by index, only the
+ * claimed streams' (a LATERAL with LIMIT, which no plan turns into a join over the table); run
+ * unprepared, so a table grown since the last ANALYZE is planned by its size now.
  */
 export const CLAIM_WEBHOOKS = statement<{ now: Date; streams: number; perStream: number; leaseMs: number }, WebhookRow>(`
 with heads as (
