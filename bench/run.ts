@@ -34,6 +34,7 @@ import { w9 } from './workloads/w9-all-states.js';
 import { w10 } from './workloads/w10-counts.js';
 import { w11 } from './workloads/w11-wake.js';
 import { w13 } from './workloads/w13-retract.js';
+import { w14 } from './workloads/w14-webhooks.js';
 
 const RESULTS = fileURLToPath(new URL('./results', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -57,6 +58,7 @@ const PER_BACKEND: [WorkloadName, (ctx: BenchContext, t: BenchTarget) => Promise
   ['W10', w10],
   ['W11', w11],
   ['W13', w13],
+  ['W14', w14],
 ];
 
 async function main() {

@@ -24,6 +24,7 @@ import type { GraphQLContext } from './graphql/context.js';
 import { ownGraphiQL } from './graphql/graphiql.js';
 import { limitIdsPerOperation } from './graphql/operation-limits.js';
 import { getSchema } from './graphql/schema.js';
+import { encodeMessageId } from './graphql/ids.js';
 import { LiveConnections } from './graphql/live-connections.js';
 import { attachWebSocket, type WebSocketEndpoint } from './graphql/websocket.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
@@ -31,6 +32,8 @@ import { createRateLimiter } from './realtime/rate-limit.js';
 import { createObservability } from './observability/index.js';
 import { webAssets } from './web-assets.js';
 import { openStorage } from './storage/index.js';
+import { startWebhookDelivery } from './webhooks/index.js';
+import type { WebhookTimings } from './domain/webhook-dispatch-policy.js';
 import type { MessageStore } from './domain/message-store.js';
 
 /** Everything but the HTTP server: what the app serves and what code that embeds it uses. */
@@ -74,6 +77,10 @@ export interface CoreOptions {
   graphqlEndpoint?: string;
   /** Serve GET /inbox.js, and the demo page when `config.demoPage` (web-assets.ts). Default false: an embedding app owns its routes. */
   webAssets?: boolean;
+  /** Webhook retry delays, timeout and polling (tests shorten them); default: the contract's (domain/webhook-dispatch-policy.ts). */
+  webhookTimings?: Partial<WebhookTimings>;
+  /** Deliver webhooks from this process (default true); the CLI's writes leave them to the servers. The outbox is written either way. */
+  dispatchWebhooks?: boolean;
 }
 
 export interface AppOptions extends CoreOptions {
@@ -132,7 +139,12 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
     // Closed last (closers run in reverse), so the spans of everything closing before it are exported.
     const observability = await createObservability(config, { logger });
     closers.push(() => observability.close());
-    const storage = await openStorage(config, { logger, embeddedInMemory: options.embeddedInMemory, onSendBatch: observability.onSendBatch });
+    const storage = await openStorage(config, {
+      logger,
+      embeddedInMemory: options.embeddedInMemory,
+      onSendBatch: observability.onSendBatch,
+      webhookSignals: config.webhooks?.signals ?? null,
+    });
     const store = observability.instrument(storage);
     closers.push(() => store.close());
     const signals = new Signals((err) => logger.error({ err }, 'signal listener failed'));
@@ -228,6 +240,21 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       onError: (err) => logger.error({ err }, 'scheduled delivery failed'),
     });
     closers.push(() => scheduledDelivery.stop());
+
+    if (config.webhooks && options.dispatchWebhooks !== false) {
+      // Stopped before storage closes (closers run last first), so it can release what it claimed.
+      const webhooks = startWebhookDelivery({
+        config: config.webhooks,
+        outbox: storage.webhooks,
+        signals,
+        logger,
+        counters: observability.webhooks,
+        publicId: (id) => encodeMessageId(id, true),
+        timings: options.webhookTimings,
+      });
+      closers.push(() => webhooks.stop());
+      observability.webhooks.pendingFrom(() => storage.webhooks.pending());
+    }
 
     let closing: Promise<void> | null = null;
     return {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { isLevelName, LEVELS, type LevelName } from './domain/levels.js';
+import type { SignalName } from './domain/signals.js';
+import { isSignalName, WEBHOOK_SIGNAL_NAMES } from './domain/webhooks.js';
 import { parseClusterNodes, parseClusterUrl } from './redis/target.js';
 
 /** The server's whole configuration, parsed once from the environment */
@@ -56,6 +58,15 @@ export interface Config {
   otlpEndpoint: string | null;
   /** `service.name` of the spans. */
   otelServiceName: string;
+  /** Webhooks (CONTRACT.md §10): where every event goes, the signing key, the signals sent; null when WEBHOOK_URLS is unset. */
+  webhooks: WebhookConfig | null;
+}
+
+export interface WebhookConfig {
+  urls: string[];
+  /** The HMAC-SHA256 key: the base64-decoded part of a `whsec_` secret, else the secret's UTF-8 bytes. */
+  key: Buffer;
+  signals: ReadonlySet<SignalName>;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +96,17 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, { message: `must be a URL starting with ${protocols.join(' or ')}//` });
+
+const WHSEC = 'whsec_';
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** The signing key of a webhook secret (Standard Webhooks): `whsec_` + base64, or any other text as its UTF-8 bytes. */
+export const webhookKey = (secret: string): Buffer => (secret.startsWith(WHSEC) ? Buffer.from(secret.slice(WHSEC.length), 'base64') : Buffer.from(secret, 'utf8'));
+
+const webhookSecret = z
+  .string()
+  .min(24, 'must be at least 24 characters')
+  .refine((v) => !v.startsWith(WHSEC) || BASE64.test(v.slice(WHSEC.length)), { message: `must be base64 after "${WHSEC}"` });
 
 const parses = (f: () => unknown) => {
   try {
@@ -147,6 +169,18 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('stored-messages'),
+  // Webhooks.
+  WEBHOOK_URLS: commaList
+    .superRefine((urls, ctx) => {
+      for (const u of urls) if (!url(['http:', 'https:']).safeParse(u).success) ctx.addIssue({ code: 'custom', message: `"${u}" is not an http:// or https:// URL` });
+    })
+    .optional(),
+  WEBHOOK_SECRET: webhookSecret.optional(),
+  WEBHOOK_EVENTS: commaList
+    .superRefine((names, ctx) => {
+      for (const n of names) if (!isSignalName(n)) ctx.addIssue({ code: 'custom', message: `unknown event name "${n}" (one of ${WEBHOOK_SIGNAL_NAMES.join(', ')})` });
+    })
+    .optional(),
 });
 
 export interface LoadOptions {
@@ -174,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
   if (raw.STORAGE_BACKEND === 'redis' && !raw.REDIS_URL && !raw.REDIS_CLUSTER_NODES) {
     problems.push('REDIS_URL: required when STORAGE_BACKEND=redis (or REDIS_CLUSTER_NODES for a Redis Cluster)');
   }
+  if (raw.WEBHOOK_URLS && !raw.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET: required when WEBHOOK_URLS is set (at least 24 characters, or whsec_ + base64)');
   if (problems.length || !e) throw new ConfigError(problems);
   return {
     port: e.PORT,
@@ -219,5 +254,9 @@ export function loadConfig(env: Record<string, string | undefined>, opts: LoadOp
     metricsToken: e.METRICS_TOKEN ?? null,
     otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
     otelServiceName: e.OTEL_SERVICE_NAME,
+    webhooks:
+      e.WEBHOOK_URLS?.length && e.WEBHOOK_SECRET
+        ? { urls: e.WEBHOOK_URLS, key: webhookKey(e.WEBHOOK_SECRET), signals: new Set(e.WEBHOOK_EVENTS?.length ? (e.WEBHOOK_EVENTS as SignalName[]) : WEBHOOK_SIGNAL_NAMES) }
+        : null,
   };
 }

@@ -11,6 +11,7 @@ import { signalsView, type StoredMessagesSignals } from './library/views.js';
 export { ConfigError } from './config.js';
 export { AppError, type ErrorCode } from './domain/errors.js';
 export type { LevelName } from './domain/levels.js';
+export type { SignalName } from './domain/signals.js';
 export type { StoredMessagesOptions, StoredMessagesSettings } from './library/options.js';
 export type * from './library/use-cases.js';
 export type { Message, SignalEvent, StoredMessagesSignals } from './library/views.js';

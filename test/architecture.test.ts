@@ -13,6 +13,7 @@ const LAYERS: { name: string; rank: number; paths: string[] }[] = [
   { name: 'app', rank: 4, paths: ['app.ts', 'app-plugins.ts', 'startup-errors.ts', 'web-assets.ts', 'demo-page.ts', 'observability/'] },
   { name: 'graphql', rank: 3, paths: ['graphql/'] },
   { name: 'realtime', rank: 3, paths: ['realtime/'] },
+  { name: 'webhooks', rank: 3, paths: ['webhooks/'] },
   { name: 'storage', rank: 3, paths: ['storage/', 'migrations/'] },
   { name: 'auth', rank: 2, paths: ['auth.ts'] },
   { name: 'config', rank: 2, paths: ['config.ts'] },

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { WEBHOOK_SIGNAL_NAMES } from '../src/domain/webhooks.js';
+import { configFromOptions } from '../src/library/options.js';
 import { runSource } from './processes.js';
 
 /**
@@ -167,6 +169,39 @@ describe('loadConfig', () => {
     const bad = { RATE_LIMIT_USER_PER_MINUTE: '0', RATE_LIMIT_PRODUCER_PER_MINUTE: 'lots', WS_MAX_SUBSCRIPTIONS: '-1', MAX_LIVE_CONNECTIONS_PER_USER: '1.5' };
     expect([...named(problemsOf(bad))].sort()).toEqual(Object.keys(bad).sort());
   });
+
+  it('reads the webhooks (CONTRACT.md §10): both secret forms, every signal by default, and names every bad variable', () => {
+    expect(loadConfig({}).webhooks).toBeNull();
+    const utf8 = loadConfig({ WEBHOOK_URLS: 'https://a.example/hook, http://127.0.0.1:9/in', WEBHOOK_SECRET: 'é'.repeat(24) }).webhooks!;
+    expect(utf8.urls).toEqual(['https://a.example/hook', 'http://127.0.0.1:9/in']);
+    expect(utf8.key.equals(Buffer.from('é'.repeat(24), 'utf8'))).toBe(true);
+    expect([...utf8.signals].sort()).toEqual([...WEBHOOK_SIGNAL_NAMES].sort());
+    const raw = Buffer.from('a key of any bytes \x00\xff', 'latin1');
+    const whsec = loadConfig({ WEBHOOK_URLS: 'http://h.example', WEBHOOK_SECRET: `whsec_${raw.toString('base64')}`, WEBHOOK_EVENTS: 'INBOX_STORED,INBOX_PURGED' }).webhooks!;
+    expect(whsec.key.equals(raw)).toBe(true);
+    expect([...whsec.signals].sort()).toEqual(['INBOX_PURGED', 'INBOX_STORED']);
+
+    const problems = problemsOf({ WEBHOOK_URLS: 'https://ok.example,ftp://files.example,not a url', WEBHOOK_SECRET: 'x'.repeat(23), WEBHOOK_EVENTS: 'INBOX_STORED,INBOX_READ' });
+    expect([...named(problems)].sort()).toEqual(['WEBHOOK_EVENTS', 'WEBHOOK_SECRET', 'WEBHOOK_URLS']);
+    for (const word of ['ftp://files.example', 'not a url', '24 characters', 'INBOX_READ']) expect(problems.join('\n')).toContain(word);
+    expect(problems.join('\n')).not.toContain('https://ok.example');
+    expect(named(problemsOf({ WEBHOOK_URLS: 'https://a.example' }))).toEqual(new Set(['WEBHOOK_SECRET']));
+    expect(named(problemsOf({ WEBHOOK_URLS: 'https://a.example', WEBHOOK_SECRET: 'whsec_not*base64*at*all*' }))).toEqual(new Set(['WEBHOOK_SECRET']));
+  });
+
+  it('takes the webhooks as library options, named as options in errors', () => {
+    const c = configFromOptions({ webhookUrls: ['https://a.example/hook'], webhookSecret: 's'.repeat(24), webhookEvents: ['ARCHIVE_DELETED'] });
+    expect(c.webhooks).toMatchObject({ urls: ['https://a.example/hook'], signals: new Set(['ARCHIVE_DELETED']) });
+    const err = (() => {
+      try {
+        configFromOptions({ webhookUrls: ['mailto:a@b.example'], webhookSecret: 'short', webhookEvents: ['NOPE' as never] });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('accepted');
+    })();
+    expect([...named(err.problems)].sort()).toEqual(['webhookEvents', 'webhookSecret', 'webhookUrls']);
+  });
 });
 
 const runMain = (env: Record<string, string>) => runSource('src/main.ts', [], env, 25_000);
@@ -203,5 +238,14 @@ describe('npm start with a bad configuration', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
+  }, 40_000);
+
+  it('exits with code 1 naming a bad webhook URL, a short secret and an unknown event name', async () => {
+    const r = await runMain({ WEBHOOK_URLS: 'htp://typo.example/hook', WEBHOOK_SECRET: 'too-short', WEBHOOK_EVENTS: 'INBOX_STORED,MESSAGE_SENT', DATA_DIR: '/nonexistent/never-created' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/WEBHOOK_URLS: "htp:\/\/typo.example\/hook" is not an http:\/\/ or https:\/\/ URL/);
+    expect(r.stderr).toMatch(/WEBHOOK_SECRET: must be at least 24 characters/);
+    expect(r.stderr).toMatch(/WEBHOOK_EVENTS: unknown event name "MESSAGE_SENT"/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   }, 40_000);
 });

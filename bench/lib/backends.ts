@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { onCleanup } from './cleanup.js';
 import type { BackendName, BenchOptions } from './options.js';
@@ -20,8 +20,8 @@ export interface BenchTarget {
   close(): Promise<void>;
 }
 
-/** Starts the app on `name` (a fresh database or Redis prefix of its own); `close()` removes them. */
-export async function startBackend(name: BackendName, opts: BenchOptions): Promise<BenchTarget> {
+/** Starts the app on `name` (a fresh database or Redis prefix of its own), with `extra` settings; `close()` removes them. */
+export async function startBackend(name: BackendName, opts: BenchOptions, extra: { env?: Record<string, string>; app?: AppOptions } = {}): Promise<BenchTarget> {
   const releases: (() => Promise<unknown>)[] = [];
   const release = onCleanup(`backend ${name}`, async () => {
     for (const r of releases.splice(0).reverse()) await r().catch((err) => console.error(`cleanup (${name}): ${(err as Error).message}`));
@@ -33,6 +33,7 @@ export async function startBackend(name: BackendName, opts: BenchOptions): Promi
       PORT: '0',
       AUTH_JWT_SECRET: BENCH_SECRET,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
+      ...extra.env,
     };
     let db: SqlConnection | null = null;
     if (name === 'postgres') {
@@ -45,7 +46,7 @@ export async function startBackend(name: BackendName, opts: BenchOptions): Promi
       Object.assign(env, { STORAGE_BACKEND: 'redis', REDIS_URL, REDIS_PREFIX: prefix });
     }
 
-    const app: App = await createApp(loadConfig(env), { embeddedInMemory: true });
+    const app: App = await createApp(loadConfig(env), { ...extra.app, embeddedInMemory: true });
     releases.push(() => app.close());
     await new Promise<void>((resolve, reject) => {
       app.server.once('error', reject);

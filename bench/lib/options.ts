@@ -1,7 +1,7 @@
 /** Command-line options of `npm run bench`. Everything is bounded: durations, counts, time limits. */
 export type BackendName = 'postgres' | 'embedded' | 'redis';
 export const ALL_BACKENDS: BackendName[] = ['postgres', 'embedded', 'redis'];
-export const ALL_WORKLOADS = ['floor', 'W1', 'W1g', 'W2', 'W3', 'W4', 'W5', 'W6', 'W6b', 'W7', 'W8', 'W9', 'W10', 'W11', 'W1p', 'W2p', 'W12', 'W13'] as const;
+export const ALL_WORKLOADS = ['floor', 'W1', 'W1g', 'W2', 'W3', 'W4', 'W5', 'W6', 'W6b', 'W7', 'W8', 'W9', 'W10', 'W11', 'W1p', 'W2p', 'W12', 'W13', 'W14'] as const;
 export type WorkloadName = (typeof ALL_WORKLOADS)[number];
 
 export interface BenchOptions {

@@ -90,7 +90,8 @@ export async function withApp(env: Env, work: (app: App) => Promise<void>): Prom
   let app: App | null = null;
   try {
     config = loadConfig(env, { needsAuth: false });
-    app = await createApp(config);
+    // A command's writes reach the outbox; the servers deliver them (a command ends before it could).
+    app = await createApp(config, { dispatchWebhooks: false });
     await work(app);
     return 0;
   } catch (err) {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import type { LevelName } from '../domain/levels.js';
+import type { SignalName } from '../domain/signals.js';
 
 /**
  * The settings of CONTRACT.md §1 as typed fields, each the camelCase of its environment variable
@@ -50,6 +51,12 @@ export interface StoredMessagesSettings {
   rateLimitProducerPerMinute?: number;
   wsMaxSubscriptions?: number;
   maxLiveConnectionsPerUser?: number;
+  /** Endpoints (http:// or https://) that each receive every inbox event as a signed POST (CONTRACT.md §10); unset: no webhooks. */
+  webhookUrls?: readonly string[];
+  /** The signing secret, required with `webhookUrls`: at least 24 characters, or `whsec_` + base64. */
+  webhookSecret?: string;
+  /** The signals sent (default: all). */
+  webhookEvents?: readonly SignalName[];
 }
 
 export interface StoredMessagesOptions extends StoredMessagesSettings {
@@ -90,6 +97,9 @@ const SETTINGS: Record<keyof StoredMessagesSettings, true> = {
   rateLimitProducerPerMinute: true,
   wsMaxSubscriptions: true,
   maxLiveConnectionsPerUser: true,
+  webhookUrls: true,
+  webhookSecret: true,
+  webhookEvents: true,
 };
 const OTHER_OPTIONS = new Set(['path', 'logger']);
 

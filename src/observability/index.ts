@@ -5,6 +5,7 @@ import type { MessageStore, SendResult } from '../domain/message-store.js';
 import { metricsEndpoint } from './endpoint.js';
 import { measureOperations } from './measure.js';
 import { Metrics } from './metrics.js';
+import type { WebhookCounters } from '../webhooks/index.js';
 import { aroundStore, type AroundCall, type StoreCall } from './store.js';
 
 export interface Observability {
@@ -15,6 +16,8 @@ export interface Observability {
   /** Storage and live delivery report through these (group-commit batch sizes, live-event lag). */
   onSendBatch(size: number): void;
   onLiveEventLag(ms: number): void;
+  /** Webhook deliveries (counters), and the outbox whose pending count the gauge shows. */
+  webhooks: WebhookCounters & { pendingFrom(read: () => Promise<number>): void };
   /** Exports the spans still buffered (tracing), then stops. Close it after everything that makes spans. */
   close(): Promise<void>;
 }
@@ -66,6 +69,12 @@ export async function createObservability(config: Config, o: { logger: Logger })
     instrument: (store) => aroundStore(store, around),
     onSendBatch: (size) => metrics.sendBatch(size),
     onLiveEventLag: (ms) => metrics.liveEventLag(ms),
+    webhooks: {
+      delivered: () => metrics.webhookDelivered(),
+      failedAttempt: () => metrics.webhookFailedAttempt(),
+      gaveUp: () => metrics.webhookGivenUp(),
+      pendingFrom: (read) => metrics.webhookPendingFrom(read),
+    },
     close: async () => tracing?.close(),
   };
 }

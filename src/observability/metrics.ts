@@ -74,12 +74,34 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly webhooksDelivered = new Counter({
+    name: 'stored_messages_webhook_delivered_total',
+    help: 'Webhook events delivered by this process (every endpoint answered 2xx).',
+    registers: [this.registry],
+  });
+  private readonly webhookFailures = new Counter({
+    name: 'stored_messages_webhook_failed_attempts_total',
+    help: 'Webhook attempts that failed (an endpoint answered non-2xx, or not within the timeout) and will be retried.',
+    registers: [this.registry],
+  });
+  private readonly webhooksGivenUp = new Counter({
+    name: 'stored_messages_webhook_given_up_total',
+    help: 'Webhook events given up on, still failing 24 hours after they occurred.',
+    registers: [this.registry],
+  });
+  private webhookPendingRead: (() => Promise<number>) | null = null;
+  private webhookPendingCache = { value: 0, at: 0 };
+
   constructor() {
+    const metrics = this;
     new Gauge({
       name: 'stored_messages_webhook_pending',
-      help: 'Webhook deliveries waiting to be sent. Always 0: this server has no webhooks yet.',
+      help: 'Webhook events written and not yet delivered or given up, across every process sharing the storage (0 with webhooks off).',
       registers: [this.registry],
-    }).set(0);
+      async collect() {
+        this.set(await metrics.webhookPending());
+      },
+    });
     for (const transport of ['ws', 'sse'] as const) this.subscriptions.set({ transport }, 0);
   }
 
@@ -120,6 +142,35 @@ export class Metrics {
 
   subscriptionClosed(transport: Transport): void {
     this.subscriptions.dec({ transport });
+  }
+
+  /** The outbox's count behind stored_messages_webhook_pending (webhooks on). */
+  webhookPendingFrom(read: () => Promise<number>): void {
+    this.webhookPendingRead = read;
+  }
+
+  webhookDelivered(): void {
+    this.webhooksDelivered.inc();
+  }
+
+  webhookFailedAttempt(): void {
+    this.webhookFailures.inc();
+  }
+
+  webhookGivenUp(): void {
+    this.webhooksGivenUp.inc();
+  }
+
+  /** The pending count, read at most once a second however often /metrics is scraped; the last one when the read fails. */
+  private async webhookPending(): Promise<number> {
+    const read = this.webhookPendingRead;
+    if (!read || Date.now() - this.webhookPendingCache.at < 1000) return this.webhookPendingCache.value;
+    try {
+      this.webhookPendingCache = { value: await read(), at: Date.now() };
+    } catch {
+      this.webhookPendingCache.at = Date.now();
+    }
+    return this.webhookPendingCache.value;
   }
 
   /** The Prometheus text exposition: this app's families, then the process's. */

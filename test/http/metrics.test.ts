@@ -39,7 +39,7 @@ describe('GET /metrics (open: no METRICS_TOKEN)', () => {
   });
   afterAll(async () => t?.close());
 
-  it('has every contracted family, webhooks pending at 0, and the process metrics', async () => {
+  it('has every contracted family, webhooks pending at 0 with webhooks off, and the process metrics', async () => {
     const s = await scrape(t);
     expect(s.get('stored_messages_webhook_pending')).toBe(0);
     expect(s.get(key('stored_messages_subscriptions_active', { transport: 'ws' }))).toBe(0);
@@ -51,7 +51,7 @@ describe('GET /metrics (open: no METRICS_TOKEN)', () => {
     expect(text).toContain('# TYPE stored_messages_operations_total counter');
     expect(text).toContain('# TYPE stored_messages_operation_duration_seconds histogram');
     expect(text).toContain('# TYPE stored_messages_storage_duration_seconds histogram');
-    expect(text).toMatch(/# HELP stored_messages_webhook_pending .*no webhooks/);
+    expect(text).toMatch(/# HELP stored_messages_webhook_pending .*not yet delivered/);
   });
 
   it('counts operations by root field and outcome, times them, and counts stored messages once each', async () => {
