@@ -147,17 +147,19 @@ with u as (
 select (select count(*) from mat)::int as n`);
 
 /**
- * The lowest of the requested live deliveries that the user's :kind watermark, or their category's,
- * covers (null: none): what LOWER_UPTO must go below before one of them alone loses that state
- * (:snoozedOnly: of the snoozed ones, to wake).
+ * For each user of :byUser (a JSON object: user id -> list of ids), the lowest of those live deliveries
+ * that the user's :kind watermark, or their category's, covers (users with none are left out): what
+ * LOWER_UPTO must go below before one of them alone loses that state (:snoozedOnly: of the snoozed ones,
+ * to wake). Each user's ids are probes of the primary key, the array computed once per user.
  */
-export const LOWEST_COVERED = statement<{ userId: string; ids: string; kind: string; snoozedOnly: boolean }, { x: string | null }>(`
-select min(d.message_id)::text as x from sm_delivery d
-where d.user_id = :userId
-  and d.message_id in (select value::bigint from jsonb_array_elements_text(:ids::jsonb))
-  and d.message_id <= greatest((
+export const LOWEST_COVERED = statement<{ byUser: string; kind: string; snoozedOnly: boolean }, { user_id: string; x: string }>(`
+select d.user_id, min(d.message_id)::text as x
+from jsonb_each(:byUser::jsonb) u
+join sm_delivery d on d.user_id = u.key and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(u.value)))
+where d.message_id <= greatest((
     select case :kind::text when 'seen' then ru.seen_upto when 'read' then ru.read_upto else ru.archived_upto end
     from sm_user ru where ru.id = d.user_id
   ), sm_cat_upto(d.user_id, d.category, :kind::text))
   and (d.expires_at is null or d.expires_at > now())
-  and (d.snoozed_until is not null or not :snoozedOnly::boolean)`);
+  and (d.snoozed_until is not null or not :snoozedOnly::boolean)
+group by d.user_id`);

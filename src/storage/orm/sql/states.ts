@@ -1,6 +1,6 @@
 /**
  * markSeen, archive, unarchive, snoozing and wake-ups: each one statement run in a transaction holding the
- * user's row lock (the store's `locked`), so it reads what every earlier change committed; the store
+ * user's row lock (the store's `locked`; timed wake-ups, those of all the batch's users), so it reads what every earlier change committed; the store
  * lowers the watermarks first where one message alone must lose a state under them (LOWER_UPTO). A
  * delivery's watermarks are its user's and its category's (sm_cat_upto). Each keeps the counters
  * (entities.ts), the user's (`cnt`) and those of each category (`cat`), and answers the ids it changed,
@@ -128,37 +128,41 @@ with w as (select id, seen_upto, read_upto, archived_upto from sm_user where id 
 select coalesce(json_agg(message_id::text order by message_id), '[]') as changed from upd`);
 
 /**
- * Wakes the snoozed ones among :ids (all of them, or with :due only those due by then): unread, unseen,
- * not archived, in their place. The store has lowered every watermark below them first. A woken delivery
- * is re-checked on its newest version, so two instances waking the same one wake it once.
+ * Wakes the snoozed ones among each user's ids (:byUser, a JSON object: user id -> list of ids; all of
+ * them, or with :due only those due by then): unread, unseen, not archived, in their place. The store
+ * holds the users' locks and has lowered every watermark below them first. A woken delivery is re-checked
+ * on its newest version, so two instances waking the same one wake it once. One statement for a whole
+ * batch of users: each user's ids are probes of the primary key, the array computed once per user.
  */
-export const WAKE = statement<{ userId: string; ids: string; due: Date | null }, Changed>(`
+export const WAKE = statement<{ byUser: string; due: Date | null }, { user_id: string; changed: string[] }>(`
 with upd as (
   update sm_delivery d set snoozed_until = null, read_at = null, seen_at = null, archived_at = null
-  where d.user_id = :userId and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb))) and (d.expires_at is null or d.expires_at > now())
+  from jsonb_each(:byUser::jsonb) u
+  where d.user_id = u.key and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(u.value)))
+    and (d.expires_at is null or d.expires_at > now())
     and d.snoozed_until is not null and (:due::timestamptz is null or d.snoozed_until <= :due::timestamptz)
-  returning d.message_id, d.category
+  returning d.user_id, d.message_id, d.category
 ), cat as (
   update sm_category c
   set snoozed_count = c.snoozed_count - x.n, total_count = c.total_count + x.n, unread_count = c.unread_count + x.n, unseen_count = c.unseen_count + x.n
-  from (select category, count(*) as n from upd where category is not null group by category) x
-  where c.user_id = :userId and c.category = x.category
+  from (select user_id, category, count(*) as n from upd where category is not null group by user_id, category) x
+  where c.user_id = x.user_id and c.category = x.category
   returning 1
 ), cnt as (
   update sm_user su
-  set snoozed_count = su.snoozed_count - (select count(*) from upd),
-      total_count = su.total_count + (select count(*) from upd),
-      unread_count = su.unread_count + (select count(*) from upd),
-      unseen_count = su.unseen_count + (select count(*) from upd)
-  where su.id = :userId and exists (select 1 from upd)
+  set snoozed_count = su.snoozed_count - x.n, total_count = su.total_count + x.n,
+      unread_count = su.unread_count + x.n, unseen_count = su.unseen_count + x.n
+  from (select user_id, count(*) as n from upd group by user_id) x
+  where su.id = x.user_id
   returning 1
 )
-select coalesce(json_agg(message_id::text order by message_id), '[]') as changed from upd`);
+select user_id, json_agg(message_id::text order by message_id) as changed
+from upd group by user_id order by user_id collate "C"`);
 
 /**
  * Up to :limit live snoozed deliveries due by :now, across users, by wake time (the wake index: one probe
  * when none is due), grouped by user. Those due together are taken user by user, so a batch wakes whole
- * users rather than a few messages of many. Locks nothing: the store wakes each user's under their lock (WAKE).
+ * users rather than a few messages of many. Locks nothing: the store locks the users, then wakes what is still due (WAKE).
  */
 export const DUE = statement<{ now: Date; limit: number }, { user_id: string; ids: string[] }>(`
 select user_id, json_agg(message_id::text order by message_id) as ids
