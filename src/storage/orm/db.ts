@@ -180,5 +180,5 @@ export class Db {
 export const PREPARED_MAX_IDS = 50;
 
 export const jsonList = (values: readonly unknown[]) => JSON.stringify(values);
-/** A map as a JSON object (`:byUser`: user id -> list of ids). */
-export const jsonObject = (map: ReadonlyMap<string, unknown>) => JSON.stringify(Object.fromEntries(map));
+/** Some of each user's messages: as a JSON list, the `:users` input of statements about many users. */
+export type UserIds = { user_id: string; ids: readonly string[] };

@@ -2,7 +2,7 @@
 import type { MessageRecord } from '../../domain/message.js';
 import type { AllChange, InboxCounts, StateChange } from '../../domain/message-store.js';
 import { isMessageId } from '../../domain/message.js';
-import { jsonList, jsonObject, type Sql } from './db.js';
+import { jsonList, type Sql, type UserIds } from './db.js';
 import { countsOf, toRecord } from './reads.js';
 import { LOWER_UPTO, LOWEST_COVERED } from './sql/broadcasts.js';
 import { RAISE_UPTO } from './sql/mark-all.js';
@@ -25,9 +25,9 @@ export const unarchiving: Change = async (sql, inputs) => {
 };
 export const snoozing = (until: Date): Change => (sql, inputs) => sql(SNOOZE, { ...inputs, until });
 export const waking: Change = async (sql, inputs) => {
-  const byUser = new Map([[inputs.userId, inputs.wanted]]);
-  await lowerBelowEach(sql, byUser, 'seen', ALL_KINDS, true);
-  const [woken] = await sql(WAKE, { byUser: jsonObject(byUser), due: null });
+  const users = [{ user_id: inputs.userId, ids: inputs.wanted }];
+  await lowerBelowEach(sql, users, 'seen', ALL_KINDS, true);
+  const [woken] = await sql(WAKE, { users: jsonList(users), due: null });
   return [{ changed: woken?.changed ?? [] }];
 };
 
@@ -57,14 +57,14 @@ export async function raiseIn(
  * snoozed ones only, with `snoozedOnly`), so those messages alone can lose a state (LOWER_UPTO).
  */
 export async function lowerBelow(sql: Sql, userId: string, ids: readonly string[], covering: keyof Kinds, kinds: Kinds, snoozedOnly = false): Promise<void> {
-  await lowerBelowEach(sql, new Map([[userId, ids]]), covering, kinds, snoozedOnly);
+  await lowerBelowEach(sql, [{ user_id: userId, ids }], covering, kinds, snoozedOnly);
 }
 
-/** lowerBelow for several users at once (`byUser`: user id -> ids), with one statement to find whose watermarks must go. */
-export async function lowerBelowEach(sql: Sql, byUser: ReadonlyMap<string, readonly string[]>, covering: keyof Kinds, kinds: Kinds, snoozedOnly = false): Promise<void> {
-  if (![...byUser.values()].some((ids) => ids.length)) return;
-  for (const low of await sql(LOWEST_COVERED, { byUser: jsonObject(byUser), kind: covering, snoozedOnly })) {
-    await sql(LOWER_UPTO, { userId: low.user_id, below: low.x, ...kinds });
+/** lowerBelow for several users at once, with one statement to find whose watermarks must go. */
+export async function lowerBelowEach(sql: Sql, users: readonly UserIds[], covering: keyof Kinds, kinds: Kinds, snoozedOnly = false): Promise<void> {
+  if (!users.some((u) => u.ids.length)) return;
+  for (const low of await sql(LOWEST_COVERED, { users: jsonList(users), kind: covering, snoozedOnly })) {
+    if (low.x !== null) await sql(LOWER_UPTO, { userId: low.user_id, below: low.x, ...kinds });
   }
 }
 

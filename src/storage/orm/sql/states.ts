@@ -128,19 +128,26 @@ with w as (select id, seen_upto, read_upto, archived_upto from sm_user where id 
 select coalesce(json_agg(message_id::text order by message_id), '[]') as changed from upd`);
 
 /**
- * Wakes the snoozed ones among each user's ids (:byUser, a JSON object: user id -> list of ids; all of
- * them, or with :due only those due by then): unread, unseen, not archived, in their place. The store
- * holds the users' locks and has lowered every watermark below them first. A woken delivery is re-checked
- * on its newest version, so two instances waking the same one wake it once. One statement for a whole
- * batch of users: each user's ids are probes of the primary key, the array computed once per user.
+ * Wakes the snoozed ones among each user's ids (:users, a JSON list of { user_id, ids }; all of them, or
+ * with :due only those due by then): unread, unseen, not archived, in their place. The store holds the
+ * users' locks and has lowered every watermark below them first; under those locks what `due` reads is
+ * what `upd` changes, so two instances waking the same one wake it once. One statement for a batch of users.
  */
-export const WAKE = statement<{ byUser: string; due: Date | null }, { user_id: string; changed: string[] }>(`
-with upd as (
+export const WAKE = statement<{ users: string; due: Date | null }, { user_id: string; changed: string[] }>(`
+with due as (
+  select d.user_id, d.message_id
+  from jsonb_to_recordset(:users::jsonb) as u(user_id text, ids bigint[])
+  -- Probes of each user's ids, the snoozed test outside (offset 0): else a partial index of snoozed
+  -- deliveries, which stale statistics can show as empty, may be scanned whole for each user.
+  cross join lateral (
+    select d.user_id, d.message_id, d.snoozed_until from sm_delivery d
+    where d.user_id = u.user_id and d.message_id = any(u.ids) and (d.expires_at is null or d.expires_at > now())
+    offset 0
+  ) d
+  where d.snoozed_until is not null and (:due::timestamptz is null or d.snoozed_until <= :due::timestamptz)
+), upd as (
   update sm_delivery d set snoozed_until = null, read_at = null, seen_at = null, archived_at = null
-  from jsonb_each(:byUser::jsonb) u
-  where d.user_id = u.key and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(u.value)))
-    and (d.expires_at is null or d.expires_at > now())
-    and d.snoozed_until is not null and (:due::timestamptz is null or d.snoozed_until <= :due::timestamptz)
+  from due where d.user_id = due.user_id and d.message_id = due.message_id
   returning d.user_id, d.message_id, d.category
 ), cat as (
   update sm_category c
