@@ -1,10 +1,11 @@
 /**
  * markSeen, archive, unarchive, snoozing and wake-ups: each one statement run in a transaction holding the
- * user's row lock (the store's `locked`; timed wake-ups, those of all the batch's users), so it reads what every earlier change committed; the store
- * lowers the watermarks first where one message alone must lose a state under them (LOWER_UPTO). A
- * delivery's watermarks are its user's and its category's (sm_cat_upto). Each keeps the counters
- * (entities.ts), the user's (`cnt`) and those of each category (`cat`), and answers the ids it changed,
- * in id order. :ids is a JSON list, the array computed once (each id one probe of the primary key).
+ * user's row lock (the store's `locked`; a batch of timed wake-ups, all of its users'), so it reads what
+ * every earlier change committed; the store lowers the watermarks first where one message alone must lose
+ * a state under them (LOWER_UPTO). A delivery's watermarks are its user's and its category's
+ * (sm_cat_upto). Each keeps the counters (entities.ts), the user's (`cnt`) and those of each category
+ * (`cat`), and answers the ids it changed, in id order. :ids is a JSON list, the array computed once (each
+ * id one probe of the primary key).
  */
 import { statement } from '../statement.js';
 
@@ -169,7 +170,8 @@ from upd group by user_id order by user_id collate "C"`);
 /**
  * Up to :limit live snoozed deliveries due by :now, across users, by wake time (the wake index: one probe
  * when none is due), grouped by user. Those due together are taken user by user, so a batch wakes whole
- * users rather than a few messages of many. Locks nothing: the store locks the users, then wakes what is still due (WAKE).
+ * users rather than a few messages of many. Locks nothing: the store locks the users, then wakes what is
+ * still due (WAKE).
  */
 export const DUE = statement<{ now: Date; limit: number }, { user_id: string; ids: string[] }>(`
 select user_id, json_agg(message_id::text order by message_id) as ids
