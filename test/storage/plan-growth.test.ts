@@ -6,6 +6,8 @@ import type { Db, Sql } from '../../src/storage/orm/db.js';
 import { CATEGORY_MARK_ALL_BOUNDS, RAISE_CATEGORY_UPTO } from '../../src/storage/orm/sql/categories.js';
 import { LOCK_FOR_MARK_ALL, RAISE_UPTO } from '../../src/storage/orm/sql/mark-all.js';
 import { lowestRaised } from '../../src/storage/orm/states.js';
+import { LOWEST_COVERED } from '../../src/storage/orm/sql/broadcasts.js';
+import { WAKE } from '../../src/storage/orm/sql/states.js';
 import { SEND } from '../../src/storage/orm/sql/send.js';
 import { statement } from '../../src/storage/orm/statement.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
@@ -41,6 +43,10 @@ const EXPLAIN_RAISE_CATEGORY = statement<
   { userId: string; category: string; upto: string; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean },
   { 'QUERY PLAN': [{ Plan: PlanNode }] }
 >(`explain (analyze, format json) ${RAISE_CATEGORY_UPTO.source}`);
+const EXPLAIN_WAKE = statement<{ users: string; due: Date }, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${WAKE.source}`);
+const EXPLAIN_LOWEST_COVERED = statement<{ users: string; kind: string; snoozedOnly: boolean }, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+  `explain (analyze, format json) ${LOWEST_COVERED.source}`,
+);
 const EXPLAIN_RAISE = statement<{ userId: string; upto: string | null; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean }, { 'QUERY PLAN': [{ Plan: PlanNode }] }>(`explain (analyze, format json) ${RAISE_UPTO.source}`);
 
 /**
@@ -172,4 +178,42 @@ describe.each(['postgres', 'embedded'] as const)('marks all of a large inbox in 
     expect(await store.archiveAll(other, future(), true, 'bulk')).toEqual({ count: 1000, counts: { total: 1000, unread: 0, unseen: 0, archived: 1000, snoozed: 0 } });
     expect(await store.counts(other, 'bulk')).toEqual({ total: 1000, unread: 0, unseen: 0, archived: 1000, snoozed: 0 });
   }, 180_000);
+});
+
+/**
+ * A batch of wake-ups with 1,000 deliveries snoozed after the last ANALYZE (the statistics show the partial
+ * indexes of snoozed deliveries as empty): each batch statement reads the batch's own deliveries, not every
+ * snoozed one for each user.
+ */
+describe.each(['postgres', 'embedded'] as const)('wakes a batch reading its own deliveries only (%s)', (backend) => {
+  it('reads a bounded number of deliveries per id, with 1,000 snoozed', async () => {
+    const db = backend === 'postgres' ? await createTestDatabase() : null;
+    const env = db ? { DATABASE_URL: db.url } : {};
+    const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }), { logger: pino({ level: 'silent' }), embeddedInMemory: true });
+    try {
+      const storeDb = (store as unknown as { db: Db }).db;
+      const users = Array.from({ length: 100 }, (_, i) => `sleeper-${i}`);
+      const ids = await Promise.all(
+        users.map(async (u) => {
+          const m: string[] = [];
+          for (let k = 0; k < 10; k++) m.push((await store.send(msg({ text: `z${k}` }), { userIds: [u] })).message.id);
+          return m;
+        }),
+      );
+      await storeDb.unprepared(statement('analyze'));
+      const until = new Date(Date.now() + 3_600_000);
+      await Promise.all(users.map((u, i) => store.snooze(u, ids[i], until)));
+      // A batch of 10 users, 100 ids: a probe and an update of each.
+      const batch = JSON.stringify(users.slice(0, 10).map((u, i) => ({ user_id: u, ids: ids[i] })));
+      const lowest = await deliveryRowsRolledBack(storeDb, async (sql) => (await sql(EXPLAIN_LOWEST_COVERED, { users: batch, kind: 'seen', snoozedOnly: true }))[0]['QUERY PLAN'][0].Plan);
+      expect(lowest).toBeLessThanOrEqual(200);
+      const wake = await deliveryRowsRolledBack(storeDb, async (sql) => (await sql(EXPLAIN_WAKE, { users: batch, due: new Date(until.getTime() + 1) }))[0]['QUERY PLAN'][0].Plan);
+      expect(wake).toBeLessThanOrEqual(400);
+      const woken = await store.wakeDue(new Date(until.getTime() + 1), 100);
+      expect(woken.map((w) => w.messages.length)).toEqual(Array(10).fill(10));
+    } finally {
+      await store.close();
+      await db?.drop();
+    }
+  }, 120_000);
 });

@@ -180,3 +180,5 @@ export class Db {
 export const PREPARED_MAX_IDS = 50;
 
 export const jsonList = (values: readonly unknown[]) => JSON.stringify(values);
+/** Some of each user's messages: as a JSON list, the `:users` input of statements about many users. */
+export type UserIds = { user_id: string; ids: readonly string[] };

@@ -1,8 +1,8 @@
 /** The inbox-state operations of the PostgreSQL store (sql/states.ts, sql/mark-all.ts), each inside the store's transaction. */
 import type { MessageRecord } from '../../domain/message.js';
-import type { AllChange, InboxCounts, StateChange, WokenUser } from '../../domain/message-store.js';
+import type { AllChange, InboxCounts, StateChange } from '../../domain/message-store.js';
 import { isMessageId } from '../../domain/message.js';
-import { jsonList, type Sql } from './db.js';
+import { jsonList, type Sql, type UserIds } from './db.js';
 import { countsOf, toRecord } from './reads.js';
 import { LOWER_UPTO, LOWEST_COVERED } from './sql/broadcasts.js';
 import { RAISE_UPTO } from './sql/mark-all.js';
@@ -25,8 +25,10 @@ export const unarchiving: Change = async (sql, inputs) => {
 };
 export const snoozing = (until: Date): Change => (sql, inputs) => sql(SNOOZE, { ...inputs, until });
 export const waking: Change = async (sql, inputs) => {
-  await lowerBelow(sql, inputs.userId, inputs.wanted, 'seen', ALL_KINDS, true);
-  return sql(WAKE, { ...inputs, due: null });
+  const users = [{ user_id: inputs.userId, ids: inputs.wanted }];
+  await lowerBelowEach(sql, users, 'seen', ALL_KINDS, true);
+  const [woken] = await sql(WAKE, { users: jsonList(users), due: null });
+  return [{ changed: woken?.changed ?? [] }];
 };
 
 /** Runs `change` (the user locked), then reads the requested messages in their state after, and the counts. */
@@ -35,15 +37,6 @@ export async function changeIn(sql: Sql, userId: string, ids: readonly string[],
   const [{ changed }] = wanted.length ? await change(sql, { userId, ids: jsonList(wanted), wanted }) : [{ changed: [] }];
   const messages = wanted.length ? (await sql(GET_MESSAGES, { userId, ids: jsonList(wanted) })).map(toRecord) : [];
   return found(ids, changed, messages, countsOf((await sql(USER_STATE, { userId }))[0]));
-}
-
-/** Wakes those of `ids` still due at `now` (the user locked); null when another instance woke them first. */
-export async function wakeIn(sql: Sql, userId: string, ids: string[], now: Date): Promise<WokenUser | null> {
-  await lowerBelow(sql, userId, ids, 'seen', ALL_KINDS, true);
-  const [{ changed }] = await sql(WAKE, { userId, ids: jsonList(ids), due: now });
-  if (changed.length === 0) return null;
-  const messages = (await sql(GET_MESSAGES, { userId, ids: jsonList(changed) })).map(toRecord).sort((a, b) => compareIds(a.id, b.id));
-  return { userId, messages, counts: countsOf((await sql(USER_STATE, { userId }))[0]) };
 }
 
 /** An "all" operation once the user is locked and caught up: raises `kinds` to `user.upto` (RAISE_UPTO). */
@@ -64,9 +57,15 @@ export async function raiseIn(
  * snoozed ones only, with `snoozedOnly`), so those messages alone can lose a state (LOWER_UPTO).
  */
 export async function lowerBelow(sql: Sql, userId: string, ids: readonly string[], covering: keyof Kinds, kinds: Kinds, snoozedOnly = false): Promise<void> {
-  if (ids.length === 0) return;
-  const [low] = await sql(LOWEST_COVERED, { userId, ids: jsonList(ids), kind: covering, snoozedOnly });
-  if (low.x !== null) await sql(LOWER_UPTO, { userId, below: low.x, ...kinds });
+  await lowerBelowEach(sql, [{ user_id: userId, ids }], covering, kinds, snoozedOnly);
+}
+
+/** lowerBelow for several users at once, with one statement to find whose watermarks must go. */
+export async function lowerBelowEach(sql: Sql, users: readonly UserIds[], covering: keyof Kinds, kinds: Kinds, snoozedOnly = false): Promise<void> {
+  if (!users.some((u) => u.ids.length)) return;
+  for (const low of await sql(LOWEST_COVERED, { users: jsonList(users), kind: covering, snoozedOnly })) {
+    if (low.x !== null) await sql(LOWER_UPTO, { userId: low.user_id, below: low.x, ...kinds });
+  }
 }
 
 /** The lowest watermark an "all" operation raising `kinds` to `w.upto` leaves (RAISE_UPTO's :lo, a constant bound for its scans). */
@@ -81,8 +80,6 @@ export function lowestRaised(w: { upto: string; seen_upto: string; read_upto: st
   ].filter((x): x is bigint => x !== false);
   return String(raised.reduce(min));
 }
-
-const compareIds = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
 /** A StateChange: the found messages in request order (each once), the others not found. */
 export function found(ids: readonly string[], changed: string[], messages: MessageRecord[], counts: InboxCounts): StateChange {

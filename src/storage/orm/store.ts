@@ -32,16 +32,14 @@ import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
 import { SET_READ_MANY, SET_READ_ONE, type SetReadRow } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
-import { DUE } from './sql/states.js';
 import { OutboxWriter } from './outbox.js';
 import { OrmRetraction } from './retraction.js';
 import { OrmSchedules } from './schedules.js';
 import { OrmSends } from './sends.js';
-import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, wakeIn, type Change, type Kinds } from './states.js';
+import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, type Change, type Kinds } from './states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, REGISTER_USERS, USER_STATE } from './sql/users.js';
+import { wakeDue } from './wake.js';
 
-/** Users woken at once by wakeDue: each holds a pooled connection for its transaction. */
-const WAKE_CONCURRENCY = 4;
 /** Deliveries written before the first growth ANALYZE (analyzeOnGrowth): below this, plans of any size are cheap. */
 const ANALYZE_MIN_ROWS = 1_000;
 
@@ -230,22 +228,7 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async wakeDue(now: Date, limit: number): Promise<WokenUser[]> {
-    const due = await this.db.sql(DUE, { now, limit });
-    const woken: (WokenUser | null | undefined)[] = new Array(due.length);
-    // Each user under their own lock, a few users at once; a delivery another instance woke meanwhile is
-    // not due any more (WAKE re-checks it).
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < due.length; i = next++) {
-        woken[i] = await this.access.locked(due[i].user_id, async (sql) => {
-          const user = await wakeIn(sql, due[i].user_id, due[i].ids, now);
-          if (user) await this.outbox.record(sql, [{ op: 'wake', user }]);
-          return user;
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WAKE_CONCURRENCY, due.length) }, worker));
-    return woken.filter((w): w is WokenUser => !!w);
+    return wakeDue({ db: this.db, access: this.access, outbox: this.outbox }, now, limit);
   }
 
   /** A state change by ids (states.ts) with the user locked and caught up with broadcasts, and its webhook events (`committed` names it). */

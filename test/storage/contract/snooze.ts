@@ -137,6 +137,25 @@ export function snoozeContract({ it, send, twin, expectCounts }: StoreContract):
       expect([...one, ...rest.flat()].filter((w) => w.userId === a).flatMap((w) => w.messages.map((x) => x.id)).sort()).toEqual([m[0], m[1]].sort());
     });
 
+    it('wakes several users in one call, lowering the watermarks of those whose message lies under one', async ({ store }) => {
+      const under = await Promise.all([inbox(2), inbox(2)]);
+      for (const { a } of under) await store.archiveAll(a, new Date(Date.now() + 1000), false);
+      const fresh = await inbox(2);
+      for (const { a, m } of [...under, fresh]) await store.snooze(a, [m[0]], inMs(HOUR));
+
+      const calls = await wakeAll(store, inMs(2 * HOUR));
+      expect(calls.some((woken) => [...under, fresh].every(({ a }) => woken.some((w) => w.userId === a)))).toBe(true);
+      for (const { a, m } of under) {
+        const [mine] = wokenOf(calls, a);
+        expect(mine.messages.map((x) => x.id)).toEqual([m[0]]);
+        expect(mine.messages[0]).toMatchObject(asleep);
+        expect(mine.counts).toEqual({ total: 2, unread: 1, unseen: 1, archived: 1, snoozed: 0 });
+        expect((await store.get(a, m[1]))?.archivedAt).not.toBeNull();
+        await expectCounts(a, mine.counts);
+      }
+      expect(wokenOf(calls, fresh.a).map((w) => w.counts)).toEqual([{ total: 2, unread: 2, unseen: 2, archived: 0, snoozed: 0 }]);
+    });
+
     it('wakes each due message exactly once when several instances wake at the same time', async ({ store }) => {
       const users = await Promise.all(Array.from({ length: 5 }, () => inbox(4)));
       for (const { a, m } of users) await store.snooze(a, m, inMs(HOUR));

@@ -147,17 +147,20 @@ with u as (
 select (select count(*) from mat)::int as n`);
 
 /**
- * The lowest of the requested live deliveries that the user's :kind watermark, or their category's,
- * covers (null: none): what LOWER_UPTO must go below before one of them alone loses that state
- * (:snoozedOnly: of the snoozed ones, to wake).
+ * For each user of :users (a JSON list of { user_id, ids }), the lowest of those live deliveries that
+ * the user's :kind watermark, or their category's, covers (null: none): what LOWER_UPTO must go below
+ * before one of them alone loses that state (:snoozedOnly: of the snoozed ones, to wake). A subquery per
+ * user probes their ids; the snoozed test is a FILTER so that no partial index on snoozed deliveries, which
+ * stale statistics can show as empty, is scanned whole instead.
  */
-export const LOWEST_COVERED = statement<{ userId: string; ids: string; kind: string; snoozedOnly: boolean }, { x: string | null }>(`
-select min(d.message_id)::text as x from sm_delivery d
-where d.user_id = :userId
-  and d.message_id in (select value::bigint from jsonb_array_elements_text(:ids::jsonb))
-  and d.message_id <= greatest((
-    select case :kind::text when 'seen' then ru.seen_upto when 'read' then ru.read_upto else ru.archived_upto end
-    from sm_user ru where ru.id = d.user_id
-  ), sm_cat_upto(d.user_id, d.category, :kind::text))
-  and (d.expires_at is null or d.expires_at > now())
-  and (d.snoozed_until is not null or not :snoozedOnly::boolean)`);
+export const LOWEST_COVERED = statement<{ users: string; kind: string; snoozedOnly: boolean }, { user_id: string; x: string | null }>(`
+select u.user_id, (
+  select min(d.message_id) filter (where d.snoozed_until is not null or not :snoozedOnly::boolean) from sm_delivery d
+  where d.user_id = u.user_id and d.message_id = any(u.ids)
+    and d.message_id <= greatest((
+      select case :kind::text when 'seen' then ru.seen_upto when 'read' then ru.read_upto else ru.archived_upto end
+      from sm_user ru where ru.id = d.user_id
+    ), sm_cat_upto(d.user_id, d.category, :kind::text))
+    and (d.expires_at is null or d.expires_at > now())
+)::text as x
+from jsonb_to_recordset(:users::jsonb) as u(user_id text, ids bigint[])`);

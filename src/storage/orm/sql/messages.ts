@@ -23,6 +23,17 @@ cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
 where d.user_id = :userId and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb)))
   and (d.expires_at is null or d.expires_at > now())`);
 
+/** Live deliveries of several users (:users, a JSON list of { user_id, ids }), as GET_MESSAGE, by user and id. */
+export const GET_MESSAGES_OF = statement<{ users: string }, MessageRow & { user_id: string }>(`
+select d.user_id, d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,
+  m.level, m.text, m.extra_tags, m.url, m.data, m.created_at, m.expires_at, d.category, d.group_key, d.group_count
+from jsonb_to_recordset(:users::jsonb) as x(user_id text, ids bigint[])
+join sm_delivery d on d.user_id = x.user_id and d.message_id = any(x.ids)
+join sm_message m on m.id = d.message_id join sm_user u on u.id = d.user_id
+cross join lateral sm_times(d, u.seen_upto, u.read_upto, u.archived_upto) t
+where d.expires_at is null or d.expires_at > now()
+order by d.user_id, d.message_id`);
+
 /** The user's oldest unread live deliveries, snoozed ones aside (the unread index holds neither). */
 export const OLDEST_UNREAD = statement<{ userId: string; limit: number }, MessageRow>(`
 select d.message_id::text as id, t.read_at, t.seen_at, t.archived_at, d.snoozed_until,

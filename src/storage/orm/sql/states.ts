@@ -1,10 +1,11 @@
 /**
  * markSeen, archive, unarchive, snoozing and wake-ups: each one statement run in a transaction holding the
- * user's row lock (the store's `locked`), so it reads what every earlier change committed; the store
- * lowers the watermarks first where one message alone must lose a state under them (LOWER_UPTO). A
- * delivery's watermarks are its user's and its category's (sm_cat_upto). Each keeps the counters
- * (entities.ts), the user's (`cnt`) and those of each category (`cat`), and answers the ids it changed,
- * in id order. :ids is a JSON list, the array computed once (each id one probe of the primary key).
+ * user's row lock (the store's `locked`; a batch of timed wake-ups, all of its users'), so it reads what
+ * every earlier change committed; the store lowers the watermarks first where one message alone must lose
+ * a state under them (LOWER_UPTO). A delivery's watermarks are its user's and its category's
+ * (sm_cat_upto). Each keeps the counters (entities.ts), the user's (`cnt`) and those of each category
+ * (`cat`), and answers the ids it changed, in id order. :ids is a JSON list, the array computed once (each
+ * id one probe of the primary key).
  */
 import { statement } from '../statement.js';
 
@@ -128,37 +129,49 @@ with w as (select id, seen_upto, read_upto, archived_upto from sm_user where id 
 select coalesce(json_agg(message_id::text order by message_id), '[]') as changed from upd`);
 
 /**
- * Wakes the snoozed ones among :ids (all of them, or with :due only those due by then): unread, unseen,
- * not archived, in their place. The store has lowered every watermark below them first. A woken delivery
- * is re-checked on its newest version, so two instances waking the same one wake it once.
+ * Wakes the snoozed ones among each user's ids (:users, a JSON list of { user_id, ids }; all of them, or
+ * with :due only those due by then): unread, unseen, not archived, in their place. The store holds the
+ * users' locks and has lowered every watermark below them first; under those locks what `due` reads is
+ * what `upd` changes, so two instances waking the same one wake it once. One statement for a batch of users.
  */
-export const WAKE = statement<{ userId: string; ids: string; due: Date | null }, Changed>(`
-with upd as (
+export const WAKE = statement<{ users: string; due: Date | null }, { user_id: string; changed: string[] }>(`
+with due as (
+  select d.user_id, d.message_id
+  from jsonb_to_recordset(:users::jsonb) as u(user_id text, ids bigint[])
+  -- Probes of each user's ids, the snoozed test outside (offset 0): else a partial index of snoozed
+  -- deliveries, which stale statistics can show as empty, may be scanned whole for each user.
+  cross join lateral (
+    select d.user_id, d.message_id, d.snoozed_until from sm_delivery d
+    where d.user_id = u.user_id and d.message_id = any(u.ids) and (d.expires_at is null or d.expires_at > now())
+    offset 0
+  ) d
+  where d.snoozed_until is not null and (:due::timestamptz is null or d.snoozed_until <= :due::timestamptz)
+), upd as (
   update sm_delivery d set snoozed_until = null, read_at = null, seen_at = null, archived_at = null
-  where d.user_id = :userId and d.message_id = any(array(select value::bigint from jsonb_array_elements_text(:ids::jsonb))) and (d.expires_at is null or d.expires_at > now())
-    and d.snoozed_until is not null and (:due::timestamptz is null or d.snoozed_until <= :due::timestamptz)
-  returning d.message_id, d.category
+  from due where d.user_id = due.user_id and d.message_id = due.message_id
+  returning d.user_id, d.message_id, d.category
 ), cat as (
   update sm_category c
   set snoozed_count = c.snoozed_count - x.n, total_count = c.total_count + x.n, unread_count = c.unread_count + x.n, unseen_count = c.unseen_count + x.n
-  from (select category, count(*) as n from upd where category is not null group by category) x
-  where c.user_id = :userId and c.category = x.category
+  from (select user_id, category, count(*) as n from upd where category is not null group by user_id, category) x
+  where c.user_id = x.user_id and c.category = x.category
   returning 1
 ), cnt as (
   update sm_user su
-  set snoozed_count = su.snoozed_count - (select count(*) from upd),
-      total_count = su.total_count + (select count(*) from upd),
-      unread_count = su.unread_count + (select count(*) from upd),
-      unseen_count = su.unseen_count + (select count(*) from upd)
-  where su.id = :userId and exists (select 1 from upd)
+  set snoozed_count = su.snoozed_count - x.n, total_count = su.total_count + x.n,
+      unread_count = su.unread_count + x.n, unseen_count = su.unseen_count + x.n
+  from (select user_id, count(*) as n from upd group by user_id) x
+  where su.id = x.user_id
   returning 1
 )
-select coalesce(json_agg(message_id::text order by message_id), '[]') as changed from upd`);
+select user_id, json_agg(message_id::text order by message_id) as changed
+from upd group by user_id order by user_id collate "C"`);
 
 /**
  * Up to :limit live snoozed deliveries due by :now, across users, by wake time (the wake index: one probe
  * when none is due), grouped by user. Those due together are taken user by user, so a batch wakes whole
- * users rather than a few messages of many. Locks nothing: the store wakes each user's under their lock (WAKE).
+ * users rather than a few messages of many. Locks nothing: the store locks the users, then wakes what is
+ * still due (WAKE).
  */
 export const DUE = statement<{ now: Date; limit: number }, { user_id: string; ids: string[] }>(`
 select user_id, json_agg(message_id::text order by message_id) as ids

@@ -57,5 +57,19 @@ select u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast
 from sm_user u where u.id = :userId
 for update`);
 
+/** Locks several users' rows in CATCH_UP's order (no deadlock between the two), answering LOCK_USER's `behind` for each. */
+export const LOCK_USERS = statement<{ userIds: string }, { id: string; behind: boolean }>(`
+select u.id, u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
+from sm_user u where u.id in (select value from jsonb_array_elements_text(:userIds::jsonb))
+order by u.id collate "C"
+for update`);
+
+/** The five counts of several users, as USER_STATE. */
+export const USER_STATES = statement<{ userIds: string }, InboxCounts & { user_id: string }>(`
+select u.id as user_id, u.total_count - x.total as total, u.unread_count - x.unread as unread, u.unseen_count - x.unseen as unseen,
+       u.archived_count - x.archived as archived, u.snoozed_count - x.snoozed as snoozed
+from sm_user u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) x
+where u.id in (select value from jsonb_array_elements_text(:userIds::jsonb))`);
+
 export const KNOWN_USERS = statement<Record<never, never>, { known_users: number }>(`
 select known_users::int as known_users from sm_stats where id = 1`);
