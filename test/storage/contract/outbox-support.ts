@@ -1,25 +1,14 @@
 import { expect } from 'vitest';
 import type { StoreChange } from '../../../src/domain/changes.js';
 import type { SignalName } from '../../../src/domain/signals.js';
-import { webhookBodies, type WebhookBody, type WebhookEvent, type WebhookOutbox } from '../../../src/domain/webhooks.js';
+import { WEBHOOK_SIGNAL_NAMES, webhookBodies, type WebhookBody, type WebhookEvent, type WebhookOutbox } from '../../../src/domain/webhooks.js';
 import { DAY } from './fixture.js';
 
 /**
  * What the webhook contract files share: every signal name (the contract's stores write them all),
  * reading the outbox whole, and the bodies a sequence of changes must have written.
  */
-const EVERY_SIGNAL: Record<SignalName, true> = {
-  ARCHIVE_STORED: true,
-  INBOX_STORED: true,
-  INBOX_DELETED: true,
-  INBOX_PURGED: true,
-  ARCHIVE_DELETED: true,
-  INBOX_SEEN: true,
-  INBOX_ARCHIVED: true,
-  INBOX_UNARCHIVED: true,
-  INBOX_SNOOZED: true,
-};
-export const ALL_SIGNALS: ReadonlySet<SignalName> = new Set(Object.keys(EVERY_SIGNAL) as SignalName[]);
+export const ALL_SIGNALS: ReadonlySet<SignalName> = new Set(WEBHOOK_SIGNAL_NAMES);
 
 /** A claim time so far ahead that every event is due, leased and retried ones too. */
 const farAhead = () => new Date(Date.now() + 3650 * DAY);
