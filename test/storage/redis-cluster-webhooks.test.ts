@@ -4,7 +4,8 @@ import { completeJournal } from '../../src/storage/redis/journal.js';
 import type { RedisContext } from '../../src/storage/redis/context.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { msg } from './contract.js';
-import { churn, contextOn, Died, openOn, storeWithHooks, uid, type StoreWithOutbox } from './redis-helpers.js';
+import { churn, contextOn, Died, openOn, storeWithHooks, uid } from './redis-helpers.js';
+import type { Storage } from '../../src/storage/index.js';
 import { takeWritten } from './contract/outbox-support.js';
 
 // The webhook outbox on a real three-node Redis Cluster, beyond the storage contract (which runs there
@@ -12,13 +13,13 @@ import { takeWritten } from './contract/outbox-support.js';
 // client around each user's step.
 describe('Redis webhook outbox on a cluster', () => {
   let cluster: TestCluster;
-  let store: StoreWithOutbox;
+  let store: Storage;
   let ctx: RedisContext;
   const prefix = `smtest:${randomBytes(4).toString('hex')}:`;
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
-    [store, ctx] = await Promise.all([openOn(prefix, { url: cluster.url }) as Promise<StoreWithOutbox>, contextOn(prefix, cluster.url)]);
+    [store, ctx] = await Promise.all([openOn(prefix, { url: cluster.url }) as Promise<Storage>, contextOn(prefix, cluster.url)]);
   });
   afterAll(async () => {
     await store?.close();

@@ -3,12 +3,12 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { openStorage } from '../../src/storage/index.js';
+import { openStorage, type Storage } from '../../src/storage/index.js';
 import { completeJournal } from '../../src/storage/redis/journal.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { startRedisCluster, type TestCluster } from '../redis-cluster.js';
 import { runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
-import { ALL_SIGNALS, contextOn, Died, storeWithHooks, type StoreWithOutbox } from './redis-helpers.js';
+import { ALL_SIGNALS, contextOn, Died, storeWithHooks } from './redis-helpers.js';
 import { waitFor } from '../support.js';
 
 const logger = pino({ level: 'silent' });
@@ -36,7 +36,7 @@ afterAll(async () => (await started?.catch(() => undefined))?.stop());
 // The same storage contract as on a single server.
 runStoreContract('Redis Cluster', async () => {
   const cluster = await theCluster();
-  const [store, twin] = (await Promise.all([open(cluster, 'smtest:contract:'), open(cluster, 'smtest:contract:', true)])) as StoreWithOutbox[];
+  const [store, twin] = (await Promise.all([open(cluster, 'smtest:contract:'), open(cluster, 'smtest:contract:', true)])) as Storage[];
   return { store, twin, outbox: store.webhooks, twinOutbox: twin.webhooks, close: async () => void (await Promise.all([store.close(), twin.close()])) };
 });
 

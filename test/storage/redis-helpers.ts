@@ -4,7 +4,6 @@ import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import type { SignalName } from '../../src/domain/signals.js';
-import type { WebhookOutbox } from '../../src/domain/webhooks.js';
 import { openRedis } from '../../src/redis/connection.js';
 import { resolveRedisTarget } from '../../src/redis/target.js';
 import { RedisContext } from '../../src/storage/redis/context.js';
@@ -28,9 +27,6 @@ export const newPrefix = () => `smtest:${randomBytes(4).toString('hex')}:`;
 
 /** The Redis tests run with webhooks on (every signal), so the outbox writes ride along with every change. */
 export { ALL_SIGNALS };
-
-/** The store as openStorage answers it with its webhook outbox. */
-export type StoreWithOutbox = Storage & { webhooks: WebhookOutbox };
 
 /** The Redis store on the test server, as the app opens it, with its keys under `prefix` (webhooks on unless `webhookSignals` says otherwise). */
 export const openOn = (prefix: string, o: { webhookSignals?: ReadonlySet<SignalName> | null; url?: string } = {}) =>
@@ -70,9 +66,9 @@ export function gate(): { wait: Promise<void>; open: () => void } {
  * For a describe block: the Redis store and a context on a key prefix of its own, opened before its
  * tests and closed (keys removed) after; `prefix` for more stores on the same keys.
  */
-export function redisStoreSuite(): { prefix: string; store: () => MessageStore; ctx: () => RedisContext } {
+export function redisStoreSuite(): { prefix: string; store: () => Storage; ctx: () => RedisContext } {
   const prefix = newPrefix();
-  let store: MessageStore | undefined;
+  let store: Storage | undefined;
   let ctx: RedisContext | undefined;
   beforeAll(async () => {
     [store, ctx] = await Promise.all([openOn(prefix), contextOn(prefix)]);
@@ -91,7 +87,7 @@ export function redisStoreSuite(): { prefix: string; store: () => MessageStore; 
  * stream and acknowledge them; answers every event they took, by stream, once the writers are done and the
  * outbox is drained.
  */
-export async function churn(store: StoreWithOutbox, users: readonly string[], rounds: number): Promise<Map<string, string[]>> {
+export async function churn(store: Storage, users: readonly string[], rounds: number): Promise<Map<string, string[]>> {
   const taken = new Map<string, string[]>();
   let writing = true;
   const dispatch = async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { IdempotencyClaim, MessageStore, Recipients } from '../../src/domain/message-store.js';
 import type { NewMessage } from '../../src/domain/message.js';
 import { startScheduledDelivery } from '../../src/domain/scheduled-delivery.js';
@@ -6,10 +6,9 @@ import { Signals, type UserSignal } from '../../src/domain/signals.js';
 import type { Storage } from '../../src/storage/index.js';
 import type { RedisContext } from '../../src/storage/redis/context.js';
 import { RedisSchedules } from '../../src/storage/redis/schedules.js';
-import { deleteRedisKeys } from '../harness.js';
 import { waitFor, waitUntilPast } from '../support.js';
 import { idsOf, msg } from './contract.js';
-import { contextOn, Died, newPrefix, openOn, uid } from './redis-helpers.js';
+import { Died, redisStoreSuite, uid } from './redis-helpers.js';
 
 const LEASE_MS = 300;
 
@@ -20,16 +19,11 @@ const LEASE_MS = 300;
  * (domain/scheduled-delivery.ts) fires no signals for it. The contract suite covers the rest.
  */
 describe('Redis scheduled delivery after a deliverer died', () => {
-  const prefix = newPrefix();
+  const suite = redisStoreSuite();
   let store: Storage;
   let ctx: RedisContext;
-  beforeAll(async () => {
-    [store, ctx] = await Promise.all([openOn(prefix), contextOn(prefix)]);
-  });
-  afterAll(async () => {
-    await store?.close();
-    ctx?.client.disconnect();
-    await deleteRedisKeys(prefix);
+  beforeAll(() => {
+    [store, ctx] = [suite.store(), suite.ctx()];
   });
 
   /** Another process's schedules on the same keys, with claims of LEASE_MS, whose sends die before or after sending (or live). */

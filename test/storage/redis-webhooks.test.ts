@@ -4,14 +4,15 @@ import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
 import { deleteRedisKeys } from '../harness.js';
 import { msg } from './contract.js';
 import { recoverJournal } from '../../src/storage/redis/journal.js';
-import { churn, contextOn, Died, newPrefix, openOn, redisStoreSuite, storeWithHooks, uid, type StoreWithOutbox } from './redis-helpers.js';
+import { churn, contextOn, Died, newPrefix, openOn, redisStoreSuite, storeWithHooks, uid } from './redis-helpers.js';
+import type { Storage } from '../../src/storage/index.js';
 import { Expected, bodyOf, drain, takeWritten } from './contract/outbox-support.js';
 
 // The webhook outbox on a single Redis server, beyond the storage contract (contract/webhooks.ts and
 // contract/outbox.ts, run on every backend); the Cluster's: redis-cluster-webhooks.test.ts.
 describe('Redis webhook outbox: what each change writes', () => {
   const suite = redisStoreSuite();
-  const store = () => suite.store() as StoreWithOutbox;
+  const store = () => suite.store() as Storage;
 
   it('writes each recipient’s events once for group-committed batches and for a journalled send resumed after a crash', async () => {
     await drain(store().webhooks);
@@ -38,7 +39,7 @@ describe('Redis webhook outbox: what each change writes', () => {
   });
 
   it('writes only the wanted signals, and drops a change none of whose signals is wanted', async () => {
-    const store = (await openOn(newPrefix(), { webhookSignals: new Set<SignalName>(['INBOX_STORED']) })) as StoreWithOutbox;
+    const store = (await openOn(newPrefix(), { webhookSignals: new Set<SignalName>(['INBOX_STORED']) })) as Storage;
     try {
       const u = uid();
       const sent = await store.send(msg(), { userIds: [u] });
@@ -67,7 +68,7 @@ describe('Redis webhook outbox: what each change writes', () => {
 describe('Redis webhook outbox: off', () => {
   it('writes no key and no field when webhooks are off', async () => {
     const prefix = newPrefix();
-    const store = (await openOn(prefix, { webhookSignals: null })) as StoreWithOutbox;
+    const store = (await openOn(prefix, { webhookSignals: null })) as Storage;
     const ctx = await contextOn(prefix);
     try {
       const u = uid();
@@ -89,7 +90,7 @@ describe('Redis webhook outbox: off', () => {
 
 describe('Redis webhook outbox: claims, retries and the index', () => {
   const suite = redisStoreSuite();
-  const store = () => suite.store() as StoreWithOutbox;
+  const store = () => suite.store() as Storage;
   const claimAt = (now: Date, o: { streams?: number; perStream?: number; leaseMs?: number } = {}) =>
     store().webhooks.claim({ now, streams: o.streams ?? 100, perStream: o.perStream ?? 100, leaseMs: o.leaseMs ?? 60_000 });
 

@@ -1,7 +1,7 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { openStorage } from '../../src/storage/index.js';
+import { openStorage, type Storage } from '../../src/storage/index.js';
 import { completeJournal } from '../../src/storage/redis/journal.js';
 import { ATOMIC_SEND_MAX } from '../../src/storage/redis/send.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
@@ -9,13 +9,13 @@ import { REDIS_URL } from '../env.js';
 import { deleteRedisKeys } from '../harness.js';
 import { startTcpProxy } from '../tcp-proxy.js';
 import { countsInIdOrder, runStoreContract, msg, idsOf as idsOfStore } from './contract.js';
-import { contextOn, Died, logger, newPrefix, openOn, sleep, storeWithHooks, uid, type StoreWithOutbox } from './redis-helpers.js';
+import { contextOn, Died, logger, newPrefix, openOn, sleep, storeWithHooks, uid } from './redis-helpers.js';
 
 // The storage contract on the Redis store, single server, webhooks on: a key prefix of its own, removed
 // afterwards; the twin is a second store on it, as another process would open.
 runStoreContract('Redis', async () => {
   const prefix = newPrefix();
-  const [store, twin] = (await Promise.all([openOn(prefix), openOn(prefix)])) as StoreWithOutbox[];
+  const [store, twin] = (await Promise.all([openOn(prefix), openOn(prefix)])) as Storage[];
   return {
     store,
     twin,
