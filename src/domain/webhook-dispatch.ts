@@ -102,12 +102,14 @@ export function startWebhookDispatch(o: WebhookDispatchOptions): WebhookDispatch
   const deliverStream = async (claim: OutboxClaim) => {
     const leaseEnds = Date.now() + leaseMs;
     const done: string[] = [];
+    /** Hands back the claimed events from the `k`-th on (not attempted, or waiting behind a retried one). */
+    const releaseFrom = (k: number) => o.outbox.release(claim.items.slice(k).map((i) => i.event.id));
     const acknowledgeDone = async () => (done.length ? acknowledge(done.splice(0)) : undefined);
     for (const [k, item] of claim.items.entries()) {
       // An attempt that could outlast the lease might run beside another dispatcher's claim of the stream.
       if (stopping.signal.aborted || Date.now() + t.timeoutMs > leaseEnds - 1_000) {
         await acknowledgeDone();
-        return o.outbox.release(claim.items.slice(k).map((i) => i.event.id));
+        return releaseFrom(k);
       }
       const urls = o.urls.filter((u) => !item.delivered.includes(u));
       const outcome = urls.length ? await o.sender.deliver(item.event, urls, stopping.signal) : { acknowledged: [], failures: [] };
@@ -117,9 +119,9 @@ export function startWebhookDispatch(o: WebhookDispatchOptions): WebhookDispatch
         continue;
       }
       await acknowledgeDone();
-      if (stopping.signal.aborted) return o.outbox.release(claim.items.slice(k).map((i) => i.event.id));
+      if (stopping.signal.aborted) return releaseFrom(k);
       if (await failed(item, outcome)) continue;
-      return o.outbox.release(claim.items.slice(k + 1).map((i) => i.event.id));
+      return releaseFrom(k + 1);
     }
     await acknowledgeDone();
   };
