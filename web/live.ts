@@ -6,7 +6,7 @@ import { createSseClient } from './sse.js';
 /** What the live connection tells every tab: an event, a reload (RESYNC, or a gap), a flash message, whether it is connected. */
 export type LiveNews =
   | { kind: 'event'; event: InboxEvent }
-  | { kind: 'resync'; cursor: string | null }
+  | { kind: 'resync'; cursor: string }
   | { kind: 'flash'; message: Item }
   | { kind: 'live'; live: boolean };
 
@@ -35,7 +35,7 @@ export function startLive(o: LiveOptions): () => void {
   let cursor: string | null = null;
   const hear = (news: LiveNews) => {
     if (news.kind === 'event') cursor = news.event.cursor;
-    if (news.kind === 'resync') cursor = news.cursor ?? cursor;
+    if (news.kind === 'resync') cursor = news.cursor;
     o.onNews(news);
   };
   const run = async () => {
@@ -71,17 +71,17 @@ export function startLive(o: LiveOptions): () => void {
 }
 
 /** Connects this tab: inboxEvents through watchInbox, and messageAdded's flash messages, on one connection. */
-function connect(o: LiveOptions, after: string | null, emit: (news: LiveNews) => void): () => void {
+function connect(o: LiveOptions, after: string, emit: (news: LiveNews) => void): () => void {
   let stopped = false;
   let stop = () => {};
   // Where a switch to SSE resumes.
   let lastCursor = after;
   const send = (news: LiveNews) => {
     if (news.kind === 'event') lastCursor = news.event.cursor;
-    if (news.kind === 'resync') lastCursor = news.cursor ?? lastCursor;
+    if (news.kind === 'resync') lastCursor = news.cursor;
     emit(news);
   };
-  const start = (client: Client, from: string | null) => {
+  const start = (client: Client, from: string) => {
     const stopWatch = watchInbox({
       client,
       after: from,
@@ -96,7 +96,7 @@ function connect(o: LiveOptions, after: string | null, emit: (news: LiveNews) =>
       client.dispose();
     };
   };
-  const startSse = (from: string | null) => start(createSseClient(o.url, o.getToken, (live) => send({ kind: 'live', live })), from);
+  const startSse = (from: string) => start(createSseClient(o.url, o.getToken, (live) => send({ kind: 'live', live })), from);
   if (o.transport === 'sse' || typeof WebSocket !== 'function') {
     startSse(after);
   } else {
@@ -105,8 +105,6 @@ function connect(o: LiveOptions, after: string | null, emit: (news: LiveNews) =>
     let connected = false;
     ws.on('connected', () => {
       send({ kind: 'live', live: true });
-      // watchInbox resumes after its cursor; before the first event there is none, and a reconnect would start from now.
-      if (connected && lastCursor === null) send({ kind: 'resync', cursor: null });
       connected = true;
     });
     ws.on('closed', () => {
