@@ -24,7 +24,7 @@ export type StoredSignal = UserSignal | BroadcastSignal;
 const ALL_SIGNAL = { markAllRead: 'INBOX_PURGED', markAllSeen: 'INBOX_SEEN', archiveAll: 'INBOX_ARCHIVED' } as const;
 
 /** The newest of the changed messages: what an INBOX_STORED event carries (markUnread, unsnooze). */
-export const newestChanged = (r: StateChange): MessageRecord | null => r.messages.find((m) => m.id === r.changed[r.changed.length - 1]) ?? null;
+const newestChanged = (r: StateChange): MessageRecord | null => r.messages.find((m) => m.id === r.changed[r.changed.length - 1]) ?? null;
 
 /** The signals a committed change fires, in order; [] when it changed nothing (or replayed an earlier send). */
 export function signalsOf(change: StoreChange): StoredSignal[] {
