@@ -33,9 +33,9 @@ export function inboxApi(url: string, getToken: () => Promise<string>) {
     cursor: async (): Promise<string> => (await request(InboxCursorDocument, {})).inboxCursor,
 
     async counts(model: InboxModel): Promise<void> {
+      const asked = model.mark();
       const { counts } = await request(InboxCountsDocument, {});
-      model.unread = counts.unread;
-      model.unseen = counts.unseen;
+      model.count(asked, counts);
     },
 
     async page(tab: Tab, after: string | null, first = 20): Promise<Page> {
@@ -49,43 +49,47 @@ export function inboxApi(url: string, getToken: () => Promise<string>) {
 
     async markSeen(model: InboxModel, ids: string[]): Promise<void> {
       if (!ids.length) return;
+      const asked = model.mark();
       const { markSeen } = await request(MarkSeenDocument, { ids });
       model.patch(ids, { seen: true });
-      model.unseen = markSeen.unseenCount;
+      model.count(asked, { unseen: markSeen.unseenCount });
     },
 
     async markRead(model: InboxModel, ids: string[], read: boolean): Promise<void> {
+      const asked = model.mark();
       const answer = read ? (await request(MarkReadDocument, { ids })).markRead : (await request(MarkUnreadDocument, { ids })).markUnread;
       for (const m of answer.messages) model.patch([m.id], read ? { ...m, seen: true } : { ...m, archived: false });
-      model.unread = answer.unreadCount;
+      model.count(asked, { unread: answer.unreadCount });
     },
 
     async markAllRead(model: InboxModel, category: string | null): Promise<void> {
       const until = new Date().toISOString();
+      const asked = model.mark();
       const { markAllRead } = await request(MarkAllReadDocument, { until, category });
       model.readUntil(until, category);
-      model.unread = markAllRead.unreadCount;
+      model.count(asked, { unread: markAllRead.unreadCount });
     },
 
     async archive(model: InboxModel, ids: string[], archived: boolean): Promise<void> {
+      const asked = model.mark();
       const answer = archived ? (await request(ArchiveDocument, { ids })).archive : (await request(UnarchiveDocument, { ids })).unarchive;
       for (const m of answer.messages) model.patch([m.id], m);
-      model.unread = answer.counts.unread;
-      model.unseen = answer.counts.unseen;
+      model.count(asked, answer.counts);
     },
 
     async snooze(model: InboxModel, ids: string[], minutes: number): Promise<void> {
       const until = new Date(Date.now() + minutes * 60_000).toISOString();
+      const asked = model.mark();
       const { snooze } = await request(SnoozeDocument, { ids, until });
       model.remove(ids);
-      model.unread = snooze.counts.unread;
-      model.unseen = snooze.counts.unseen;
+      model.count(asked, snooze.counts);
     },
 
     async remove(model: InboxModel, ids: string[]): Promise<void> {
+      const asked = model.mark();
       const { deleteMessages } = await request(DeleteMessagesDocument, { ids });
       model.remove(ids);
-      model.unread = deleteMessages.unreadCount;
+      model.count(asked, { unread: deleteMessages.unreadCount });
     },
   };
 }

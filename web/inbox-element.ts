@@ -165,8 +165,9 @@ export class StoredMessagesInbox extends LitElement {
     const api = this.api;
     if (!api) return;
     await this.run(async () => {
+      const asked = this.model.mark();
       const page = await api.page(tab, this.next.get(tab) ?? null);
-      this.model.put(page.items);
+      this.model.put(page.items, asked);
       this.next.set(tab, page.next);
     });
   }

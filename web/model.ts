@@ -15,12 +15,29 @@ export class InboxModel {
   readonly items = new Map<string, Item>();
   unread = 0;
   unseen = 0;
+  /** Events applied so far: an answer to a request sent before the latest one may be older than it. */
+  private heard = 0;
+  /** Ids events removed (deleted, snoozed): an older page must not bring them back. */
+  private readonly gone = new Set<string>();
 
   /** Forgets everything (another user, or another server). */
   clear(): void {
     this.items.clear();
+    this.gone.clear();
     this.unread = 0;
     this.unseen = 0;
+  }
+
+  /** Taken before a request: its answer is older than any event applied after. */
+  mark(): number {
+    return this.heard;
+  }
+
+  /** The counts an answer to a request sent at `asked` gave, unless an event came since: its counts are newer. */
+  count(asked: number, counts: { unread?: number; unseen?: number }): void {
+    if (asked !== this.heard) return;
+    if (counts.unread !== undefined) this.unread = counts.unread;
+    if (counts.unseen !== undefined) this.unseen = counts.unseen;
   }
 
   /** The messages of `tab`, newest first. */
@@ -36,9 +53,14 @@ export class InboxModel {
     return [...names].sort();
   }
 
-  /** Adds or replaces loaded messages; a snoozed one is hidden, as the server hides it. */
-  put(messages: Iterable<Item>): void {
+  /**
+   * Adds or replaces loaded messages; a snoozed one is hidden, as the server hides it. A page asked
+   * for before the latest event (`asked`) only adds: what events changed or removed since stays.
+   */
+  put(messages: Iterable<Item>, asked = this.heard): void {
+    const stale = asked !== this.heard;
     for (const m of messages) {
+      if (stale && (this.items.has(m.id) || this.gone.has(m.id))) continue;
       if (m.snoozedUntil) this.items.delete(m.id);
       else this.items.set(m.id, m);
     }
@@ -63,13 +85,17 @@ export class InboxModel {
 
   /** One inboxEvents event (not RESYNC, which reloads): the loaded messages and the counts it changed. */
   apply(event: InboxEvent): void {
+    this.heard++;
     this.unread = event.unreadCount;
     this.unseen = event.unseenCount;
     const ids = event.messageIds.length ? event.messageIds : this.cutOff(event.until, event.category);
     switch (event.signal) {
       case 'ARCHIVE_STORED':
       case 'INBOX_STORED':
-        if (event.message) this.put([event.message]);
+        if (event.message) {
+          this.gone.delete(event.message.id);
+          this.put([event.message]);
+        }
         else this.patch(ids, { read: false, readAt: null, archived: false });
         break;
       case 'INBOX_DELETED':
@@ -88,6 +114,7 @@ export class InboxModel {
       case 'INBOX_SNOOZED':
       case 'ARCHIVE_DELETED':
         this.remove(ids);
+        for (const id of ids) this.gone.add(id);
         break;
     }
   }

@@ -53,4 +53,21 @@ describe('web inbox model', () => {
     model.readUntil('2026-01-05T00:00:00.000Z', null);
     expect(ids(model.view('unread'))).toEqual([]);
   });
+
+  it('keeps what events said over an answer to a request sent before them: counts, changed and removed messages', () => {
+    const model = new InboxModel();
+    const asked = model.mark();
+    model.apply(event('INBOX_STORED', { message: message('a', '2026-01-02T00:00:00.000Z'), unreadCount: 1, unseenCount: 1 }));
+    model.put([message('b', '2026-01-01T00:00:00.000Z')]);
+    model.apply(event('ARCHIVE_DELETED', { messageIds: ['b'], unreadCount: 1, unseenCount: 1 }));
+    // The answers to requests sent before those events, read before the message was stored.
+    model.count(asked, { unread: 0, unseen: 0 });
+    model.put([message('a', '2026-01-02T00:00:00.000Z', { read: true }), message('b', '2026-01-01T00:00:00.000Z'), message('c', '2026-01-01T00:00:00.000Z')], asked);
+    expect([ids(model.view('unread')), model.unread, model.unseen]).toEqual([['a', 'c'], 1, 1]);
+    // An answer to a request sent after the latest event is taken whole.
+    const now = model.mark();
+    model.count(now, { unread: 2, unseen: 0 });
+    model.put([message('a', '2026-01-02T00:00:00.000Z', { read: true })], now);
+    expect([ids(model.view('unread')), model.unread, model.unseen]).toEqual([['c'], 2, 0]);
+  });
 });
