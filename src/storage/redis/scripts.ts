@@ -34,6 +34,7 @@ const SOURCE = {
     retracted: 'retracted.lua',
     oldestUnread: { file: 'oldest-unread.lua', lib: WALK },
     deliver: 'deliver.lua',
+    sentTo: 'sent-to.lua',
     setPreference: 'set-preference.lua',
     cleanUser: 'clean-user.lua',
     nextDue: 'next-due.lua',
@@ -58,7 +59,7 @@ const SOURCE = {
 } as const;
 
 export type ScriptName = keyof typeof SOURCE.scripts;
-export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'retract' | 'retracted' | 'oldestUnread' | 'deliver' | 'setPreference';
+export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'retract' | 'retracted' | 'oldestUnread' | 'deliver' | 'sentTo' | 'setPreference';
 
 /** A journalled send's kind. */
 export type SendKind = 'direct' | 'broadcast';
