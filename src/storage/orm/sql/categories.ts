@@ -56,7 +56,7 @@ where u.id = :userId`);
  * a state when its own time is set or, not snoozed, its id is at or below the greater of the user's and
  * the category's watermark. :lo is the lowest new watermark (a constant bound for the scans of the
  * category index). The category's new counters are its deliveries above the new watermarks not in that
- * state (normally none); the user's move by the category's change. With :onlyRead, archived rises only
+ * state (normally none, and then the scan does not run: `top`); the user's move by the category's change. With :onlyRead, archived rises only
  * to what is read by a watermark, and the explicitly read deliveries between it and :upto get an archived
  * time written. n is the live messages whose state (archived, else read, else seen) changed.
  */
@@ -74,6 +74,9 @@ with uw as (select su.id, su.seen_upto, su.read_upto, su.archived_upto from sm_u
          when :onlyRead::boolean then greatest(c.archived_upto, least(:upto::bigint, greatest(c.read_upto, uw.read_upto)))
          else greatest(c.archived_upto, :upto::bigint) end as archived_to
   from sm_category c, uw where c.user_id = :userId::text and c.category = :category::text
+), top as (
+  -- The category's newest delivery (a backward probe of its index): the scans below run only when it lies above :lo.
+  select d.message_id from sm_delivery d where d.user_id = :userId::text and d.category = :category::text order by d.message_id desc limit 1
 ), above as (
   select (count(*) filter (where d.read_at is null and d.message_id > greatest(nw.read_to, nw.user_read)))::int as unread,
          (count(*) filter (where d.seen_at is null and d.read_at is null and d.message_id > greatest(nw.seen_to, nw.user_seen)))::int as unseen,
@@ -81,7 +84,7 @@ with uw as (select su.id, su.seen_upto, su.read_upto, su.archived_upto from sm_u
          (count(*) filter (where :onlyRead::boolean and (d.read_at is not null or d.message_id <= greatest(nw.read_to, nw.user_read))
            and d.archived_at is null and d.message_id > greatest(nw.archived_to, nw.user_archived) and d.message_id <= :upto::bigint))::int as to_archive
   from sm_delivery d, nw
-  where d.category = :category::text
+  where (select message_id from top) > :lo::bigint and d.category = :category::text
     and (d.user_id, d.category, d.message_id) > (:userId::text, :category::text, :lo::bigint)
     and (d.user_id, d.category, d.message_id) <= (:userId::text, :category::text, 9223372036854775807::bigint)
     and d.snoozed_until is null
@@ -107,7 +110,7 @@ with uw as (select su.id, su.seen_upto, su.read_upto, su.archived_upto from sm_u
 ), arch as (
   update sm_delivery d set archived_at = now()
   from nw
-  where :onlyRead::boolean and d.category = :category::text
+  where :onlyRead::boolean and :lo::bigint < :upto::bigint and d.category = :category::text
     and (d.user_id, d.category, d.message_id) > (:userId::text, :category::text, :lo::bigint)
     and (d.user_id, d.category, d.message_id) <= (:userId::text, :category::text, :upto::bigint)
     and (d.read_at is not null or d.message_id <= greatest(nw.read_to, nw.user_read))

@@ -26,9 +26,10 @@ for update`);
  * watermarks (the store computes it from LOCK_FOR_MARK_ALL's): a constant bound for the scans. With :onlyRead, archived
  * rises only to the read watermark, and the explicitly read deliveries between it and :upto get an
  * archived time written (those cost a row each). Runs unprepared, so the planner sees the real bounds.
- * The new counters are the deliveries above the new watermarks not in that state (normally none: a
- * range of the primary key, both ends row comparisons: they keep the planner off the global message_id
- * index, and unlike an equality on user_id start the scan at the bound). n is the live messages whose
+ * The new counters are the deliveries above the new watermarks not in that state: normally none, and
+ * then the scan does not run at all (`top`), since statistics can make its planned cost look like that of
+ * walking every delivery of the user; otherwise a range of the primary key, both ends row comparisons
+ * (they keep the planner off the global message_id index). n is the live messages whose
  * state (archived, else read, else seen) changed; raised is false when nothing moved. The scan is grouped
  * by category, so each category's counters (sm_category) are set from it too: the cost grows with the
  * user's number of categories, never with messages.
@@ -45,6 +46,9 @@ with nw as (
          when :onlyRead::boolean then greatest(su.archived_upto, least(:upto::bigint, su.read_upto))
          else greatest(su.archived_upto, :upto::bigint) end as archived_to
   from sm_user su where su.id = :userId::text
+), top as (
+  -- The user's newest delivery (a backward probe of the primary key): the scans below run only when it lies above :lo.
+  select d.message_id from sm_delivery d where d.user_id = :userId::text order by d.message_id desc limit 1
 ), above_cat as (
   select d.category,
          (count(*) filter (where d.read_at is null and d.message_id > greatest(nw.read_to, sm_cat_upto(d.user_id, d.category, 'read'))))::int as unread,
@@ -53,7 +57,8 @@ with nw as (
          (count(*) filter (where :onlyRead::boolean and (d.read_at is not null or d.message_id <= sm_cat_upto(d.user_id, d.category, 'read'))
            and d.archived_at is null and d.message_id > sm_cat_upto(d.user_id, d.category, 'archived') and d.message_id <= :upto::bigint))::int as to_archive
   from sm_delivery d, nw
-  where (d.user_id, d.message_id) > (:userId::text, :lo::bigint)
+  where (select message_id from top) > :lo::bigint
+    and (d.user_id, d.message_id) > (:userId::text, :lo::bigint)
     and (d.user_id, d.message_id) <= (:userId::text, 9223372036854775807::bigint)
     and d.snoozed_until is null
   group by d.category
@@ -95,7 +100,8 @@ with nw as (
 ), arch as (
   update sm_delivery d set archived_at = now()
   from nw
-  where :onlyRead::boolean and (d.user_id, d.message_id) > (:userId::text, :lo::bigint) and (d.user_id, d.message_id) <= (:userId::text, :upto::bigint)
+  where :onlyRead::boolean and :lo::bigint < :upto::bigint
+    and (d.user_id, d.message_id) > (:userId::text, :lo::bigint) and (d.user_id, d.message_id) <= (:userId::text, :upto::bigint)
     and (d.read_at is not null or d.message_id <= sm_cat_upto(d.user_id, d.category, 'read'))
     and d.archived_at is null and d.snoozed_until is null and d.message_id > sm_cat_upto(d.user_id, d.category, 'archived')
   returning 1
