@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { SM_SUPERSEDE } from './Migration20261207150000.js';
 
 /**
  * Grouped sends in one statement (SEND, src/storage/orm/sql/send.ts): sm_supersede_groups marks read, for
@@ -20,8 +21,9 @@ export class Migration20261208110000 extends Migration {
 /**
  * p_groups: a JSON array of { u: user id, g: group key }, each pair once, every user locked by the caller.
  * For each pair, the user's newest unread, unsnoozed, live delivery with that key (under the user's and its
- * category's read watermarks too, joined rather than read by sm_cat_upto, a function call per row) is marked read and taken off the user's unread (and, if unseen, unseen)
- * counter; the category's counters are the caller's. Answers one row per delivery it marked read.
+ * category's read watermarks too: sm_category joined, as sm_cat_upto would be one call per row) is marked
+ * read and taken off the user's unread (and, if unseen, unseen) counter; the category's counters are the
+ * caller's. Answers one row per delivery it marked read (the UPDATEs run to completion before it returns).
  *
  * A function, VOLATILE, so that its statement reads with a snapshot of its own, taken when it runs: in
  * SEND that is after the recipients' locks, so it sees every send to them committed before (the calling
@@ -63,18 +65,6 @@ begin
     where su.id = c.u
     returning 1
   )
-  select prev.u, prev.g, prev.message_id, prev.group_count, prev.unseen, prev.category::text from prev
-  where (select count(*) from marked) >= 0 and (select count(*) from counted) >= 0;
+  select prev.u, prev.g, prev.message_id, prev.group_count, prev.unseen, prev.category::text from prev;
 end
-$$;`;
-
-/** As Migration20261207150000 made it. */
-const SM_SUPERSEDE = `
-create or replace function sm_supersede(p_user text, p_message bigint)
-returns boolean
-language sql volatile as $$
-  with upd as (
-    update sm_delivery set read_at = now() where user_id = p_user and message_id = p_message and read_at is null returning 1
-  )
-  select exists (select 1 from upd)
 $$;`;
