@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import pino, { type Logger } from 'pino';
+import { startBackgroundJobs } from './app-jobs.js';
 import { healthChecks, requireAuthentication, tagUnexpected } from './app-plugins.js';
 import { createAuthenticator, type Authenticator } from './auth.js';
 import type { Config } from './config.js';
 import { AppError } from './domain/errors.js';
-import { startExpiryCleanup } from './domain/expiry-cleanup.js';
-import { startScheduledDelivery } from './domain/scheduled-delivery.js';
-import { startSnoozeWake } from './domain/snooze-wake.js';
 import type { LiveHub, LiveReads } from './domain/live.js';
 import { createMessages, type Messages } from './domain/messages.js';
 import { Signals } from './domain/signals.js';
@@ -24,7 +22,6 @@ import type { GraphQLContext } from './graphql/context.js';
 import { ownGraphiQL } from './graphql/graphiql.js';
 import { limitIdsPerOperation } from './graphql/operation-limits.js';
 import { getSchema } from './graphql/schema.js';
-import { encodeMessageId } from './graphql/ids.js';
 import { LiveConnections } from './graphql/live-connections.js';
 import { attachWebSocket, type WebSocketEndpoint } from './graphql/websocket.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
@@ -32,7 +29,6 @@ import { createRateLimiter } from './realtime/rate-limit.js';
 import { createObservability } from './observability/index.js';
 import { webAssets } from './web-assets.js';
 import { openStorage } from './storage/index.js';
-import { startWebhookDelivery } from './webhooks/index.js';
 import type { WebhookTimings } from './domain/webhook-dispatch-policy.js';
 import type { MessageStore } from './domain/message-store.js';
 
@@ -210,51 +206,8 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       ],
     });
 
-    // One id for this instance in every lease it takes.
-    const holder = randomUUID();
-    const expiryCleanup = startExpiryCleanup({
-      store,
-      flash,
-      leases: storage.leases,
-      holder,
-      intervalMs: config.cleanupIntervalSeconds * 1000,
-      onRound: (reclaimed) => logger.debug({ reclaimed }, `expiry cleanup: ${reclaimed} reclaimed`),
-      onError: (err) => logger.error({ err }, 'expired-message cleanup failed'),
-    });
-    closers.push(() => expiryCleanup.stop());
-    const snoozeWake = startSnoozeWake({
-      store,
-      signals,
-      leases: storage.leases,
-      holder,
-      onRound: (woken) => logger.debug({ woken }, `snooze wake: ${woken} woken`),
-      onError: (err) => logger.error({ err }, 'snooze wake-up failed'),
-    });
-    closers.push(() => snoozeWake.stop());
-    const scheduledDelivery = startScheduledDelivery({
-      store,
-      signals,
-      leases: storage.leases,
-      holder,
-      onRound: (delivered) => logger.debug({ delivered }, `scheduled delivery: ${delivered} delivered`),
-      onError: (err) => logger.error({ err }, 'scheduled delivery failed'),
-    });
-    closers.push(() => scheduledDelivery.stop());
-
-    if (config.webhooks && options.dispatchWebhooks !== false) {
-      // Stopped before storage closes (closers run last first), so it can release what it claimed.
-      const webhooks = startWebhookDelivery({
-        config: config.webhooks,
-        outbox: storage.webhooks,
-        signals,
-        logger,
-        counters: observability.webhooks,
-        publicId: (id) => encodeMessageId(id, true),
-        timings: options.webhookTimings,
-      });
-      closers.push(() => webhooks.stop());
-      observability.webhooks.pendingFrom(() => storage.webhooks.pending());
-    }
+    const jobs = startBackgroundJobs({ config, options, storage, store, signals, flash, logger, observability });
+    closers.push(...jobs.closers);
 
     let closing: Promise<void> | null = null;
     return {
@@ -264,7 +217,7 @@ export async function createCore(config: Config, options: CoreOptions = {}): Pro
       realtime,
       store,
       logger,
-      cleanup: () => expiryCleanup.now(),
+      cleanup: () => jobs.cleanupNow(),
       drain: () => {
         draining = true;
       },

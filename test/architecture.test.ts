@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
  */
 const LAYERS: { name: string; rank: number; paths: string[] }[] = [
   { name: 'entry', rank: 5, paths: ['main.ts', 'cli.ts', 'migrate.ts', 'process-tuning.ts', 'dev-secret.ts', 'commands/', 'library.ts', 'library/'] },
-  { name: 'app', rank: 4, paths: ['app.ts', 'app-plugins.ts', 'startup-errors.ts', 'web-assets.ts', 'demo-page.ts', 'observability/'] },
+  { name: 'app', rank: 4, paths: ['app.ts', 'app-jobs.ts', 'app-plugins.ts', 'startup-errors.ts', 'web-assets.ts', 'demo-page.ts', 'observability/'] },
   { name: 'graphql', rank: 3, paths: ['graphql/'] },
   { name: 'realtime', rank: 3, paths: ['realtime/'] },
   { name: 'webhooks', rank: 3, paths: ['webhooks/'] },

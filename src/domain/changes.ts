@@ -75,10 +75,19 @@ function sentSignals(result: SendResult): StoredSignal[] {
   const ids = [result.message.id];
   if (result.recipients === null) return (['ARCHIVE_STORED', 'INBOX_STORED'] as const).map((signal) => ({ kind: 'broadcast', signal, message: result.message, messageIds: ids }));
   const out: StoredSignal[] = [];
+  // One message object per groupCount, one id list per superseded message: live delivery serializes
+  // an object shared by many events once.
+  const byCount = new Map<number, MessageRecord>([[result.message.groupCount, result.message]]);
+  const supersededIds = new Map<string, string[]>();
   for (const r of result.recipients) {
     const counts = { unreadCount: r.unreadCount, unseenCount: r.unseenCount };
-    if (r.superseded !== null) out.push({ kind: 'user', signal: 'INBOX_DELETED', userId: r.userId, message: null, messageIds: [r.superseded], ...counts });
-    const message = r.groupCount === result.message.groupCount ? result.message : { ...result.message, groupCount: r.groupCount };
+    if (r.superseded !== null) {
+      let messageIds = supersededIds.get(r.superseded);
+      if (!messageIds) supersededIds.set(r.superseded, (messageIds = [r.superseded]));
+      out.push({ kind: 'user', signal: 'INBOX_DELETED', userId: r.userId, message: null, messageIds, ...counts });
+    }
+    let message = byCount.get(r.groupCount);
+    if (!message) byCount.set(r.groupCount, (message = { ...result.message, groupCount: r.groupCount }));
     for (const signal of ['ARCHIVE_STORED', 'INBOX_STORED'] as const) out.push({ kind: 'user', signal, userId: r.userId, message, messageIds: ids, ...counts });
   }
   return out;

@@ -108,7 +108,8 @@ export interface MessageStore {
 
   /**
    * Delivers up to `limit` scheduled messages due at or before `now`, each exactly once even when several
-   * instances call this at once or one died midway, as `send` would at that moment.
+   * instances call this at once or one died midway, as `send` would at that moment. Each delivery is
+   * answered to exactly one call, whose caller fires its signals (none fired them before).
    */
   deliverDue(now: Date, limit: number): Promise<DeliveredSchedule[]>;
 

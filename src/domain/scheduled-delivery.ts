@@ -15,8 +15,8 @@ export const DELIVERY_INTERVAL_MS = 500;
  * Every interval, the instance holding the "scheduled-delivery" lease delivers the scheduled messages
  * whose time has come (MessageStore.deliverDue, exactly once across instances and crashes) and fires
  * each send's signals; `onRound` gets how many were delivered. Times that passed while no instance ran
- * are due at the first round after a start. A delivery a dead holder had already made comes back
- * `replayed`: its signals are not fired twice. Defaults: DELIVERY_INTERVAL_MS, DELIVERY_BATCH.
+ * are due at the first round after a start. deliverDue answers each delivery to one call only, so its
+ * signals fire once, also when a dead holder had made it before marking it. Defaults: DELIVERY_INTERVAL_MS, DELIVERY_BATCH.
  */
 export function startScheduledDelivery(o: BatchJobOptions): LeasedJob {
   return startBatchJob({

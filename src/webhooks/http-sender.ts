@@ -1,8 +1,10 @@
-import http from 'node:http';
-import https from 'node:https';
+import { errors, Pool } from 'undici';
 import type { DeliveryOutcome, WebhookSender } from '../domain/webhook-dispatch.js';
 import type { WebhookEvent } from '../domain/webhooks.js';
 import { signatureHeaders, webhookBody } from './payload.js';
+
+/** More of an answer than this is not read: the connection closes instead of serving the next attempt. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 export interface HttpSenderOptions {
   /** The signing key (config.ts' webhookKey). */
@@ -15,14 +17,15 @@ export interface HttpSenderOptions {
   publicId: (messageId: string) => string;
 }
 
-/** The HTTP side of delivery: signed POSTs over kept-alive connections; a 2xx acknowledges, anything else fails. */
+/**
+ * The HTTP side of delivery: signed POSTs over kept-alive connections, an undici Pool per endpoint
+ * origin (it costs the server's thread far less per POST than node:http's client); a 2xx acknowledges,
+ * anything else fails.
+ */
 export class HttpSender implements WebhookSender {
-  private readonly agents: { 'http:': http.Agent; 'https:': https.Agent };
+  private readonly pools = new Map<string, Pool>();
 
-  constructor(private readonly o: HttpSenderOptions) {
-    const agent = { keepAlive: true, maxSockets: o.maxSockets };
-    this.agents = { 'http:': new http.Agent(agent), 'https:': new https.Agent(agent) };
-  }
+  constructor(private readonly o: HttpSenderOptions) {}
 
   async deliver(event: WebhookEvent, urls: readonly string[], signal: AbortSignal): Promise<DeliveryOutcome> {
     const body = webhookBody(event, this.o.publicId);
@@ -33,40 +36,40 @@ export class HttpSender implements WebhookSender {
     return outcome;
   }
 
-  /** Closes the kept-alive connections. */
+  /** Closes the kept-alive connections, failing what is still under way on them. */
   close(): void {
-    this.agents['http:'].destroy();
-    this.agents['https:'].destroy();
+    for (const pool of this.pools.values()) void pool.destroy().catch(() => {});
+    this.pools.clear();
   }
 
   /** One POST: null when it was acknowledged, else why not. */
-  private post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<string | null> {
-    return new Promise((resolve) => {
-      const target = new URL(url);
-      const client = target.protocol === 'https:' ? https : http;
-      const req = client.request(target, {
-        method: 'POST',
-        agent: this.agents[target.protocol as 'http:' | 'https:'],
-        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        signal,
-      });
-      // The whole exchange is timed, not only silences between packets: an endpoint trickling bytes fails too.
-      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
-      const settle = (reason: string | null) => {
-        clearTimeout(timer);
-        resolve(reason);
-      };
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
+  private async post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<string | null> {
+    const target = new URL(url);
+    const deadline = Date.now() + this.o.timeoutMs;
+    const late = `no answer within ${this.o.timeoutMs} ms`;
+    try {
+      const request = { method: 'POST' as const, path: target.pathname + target.search, headers, body, signal, headersTimeout: this.o.timeoutMs };
+      const answer = await this.poolFor(target.origin).request(request);
+      // The whole exchange is timed, not only silences between packets: an endpoint trickling its body fails too.
+      let timedOut = false;
+      const timer = setTimeout(() => ((timedOut = true), answer.body.destroy()), Math.max(0, deadline - Date.now()));
+      try {
         // Reading the answer to its end lets the connection serve the next attempt.
-        res.resume();
-        res.on('end', () => settle(status >= 200 && status < 300 ? null : `HTTP ${status}`));
-        res.on('error', (err) => settle(err.message));
-      });
-      req.on('error', (err) => settle(err.message));
-      // Whatever ended the exchange without an answer (a reset mid-body): the first settle wins.
-      req.on('close', () => settle('the connection closed before a complete answer'));
-      req.end(body);
-    });
+        await answer.body.dump({ limit: MAX_ANSWER_BYTES });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (timedOut) return late;
+      return answer.statusCode >= 200 && answer.statusCode < 300 ? null : `HTTP ${answer.statusCode}`;
+    } catch (err) {
+      if (err instanceof errors.HeadersTimeoutError) return late;
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  private poolFor(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) this.pools.set(origin, (pool = new Pool(origin, { connections: this.o.maxSockets })));
+    return pool;
   }
 }

@@ -8,15 +8,15 @@ import type { RedisContext } from '../../src/storage/redis/context.js';
 import { RedisSchedules } from '../../src/storage/redis/schedules.js';
 import { waitFor, waitUntilPast } from '../support.js';
 import { idsOf, msg } from './contract.js';
-import { Died, redisStoreSuite, uid } from './redis-helpers.js';
+import { Died, gate, redisStoreSuite, uid } from './redis-helpers.js';
 
 const LEASE_MS = 300;
 
 /**
  * Scheduled delivery on Redis when a deliverer dies midway (schedules.ts): its claims lapse after the
  * lease and another deliverer retakes them; the idempotency claim derived from the schedule's id makes a
- * retaken send that had already happened replay instead of sending again, and the job
- * (domain/scheduled-delivery.ts) fires no signals for it. The contract suite covers the rest.
+ * retaken send that had already happened replay instead of sending again, and whoever marks the schedule
+ * delivered answers it for the job (domain/scheduled-delivery.ts) to signal, once. The contract suite covers the rest.
  */
 describe('Redis scheduled delivery after a deliverer died', () => {
   const suite = redisStoreSuite();
@@ -27,13 +27,14 @@ describe('Redis scheduled delivery after a deliverer died', () => {
   });
 
   /** Another process's schedules on the same keys, with claims of LEASE_MS, whose sends die before or after sending (or live). */
-  const deliverer = (dies: 'before' | 'after' | 'never') =>
+  const deliverer = (dies: 'before' | 'after' | 'never', held?: Promise<void>) =>
     new RedisSchedules(
       ctx,
       async (m: NewMessage, to: Recipients, idem: IdempotencyClaim) => {
         if (dies === 'before') throw new Died();
         const sent = await store.send(m, to, idem);
         if (dies === 'after') throw new Died();
+        await held;
         return sent;
       },
       { leaseMs: LEASE_MS },
@@ -54,16 +55,32 @@ describe('Redis scheduled delivery after a deliverer died', () => {
     const [d, ...more] = await store.deliverDue(new Date(), 10);
     expect(more).toEqual([]);
     expect(d.scheduled.id).toBe(s.id);
-    expect(d.result.replayed).toBe(when === 'after');
+    // Whoever finishes a retaken send reports it as new: the dead deliverer never got to signal it.
+    expect(d.result).toMatchObject({ replayed: false, recipientCount: 1, recipients: [{ userId: user, unreadCount: 1, groupCount: 1 }] });
     expect(await idsOf(store, user)).toEqual([d.result.message.id]);
     expect(await store.unreadCount(user)).toBe(1);
     expect(await store.deliverDue(new Date(), 10)).toEqual([]);
   });
 
-  it('the job delivers all that is due in one round, a batch at a time, and signals each once, but not what a dead deliverer sent', async () => {
+  it('a live deliverer outlasting its lease and the one that retook its claim: only the one that marks it delivered answers it', async () => {
+    const user = uid();
+    const s = await due(user);
+    const slow = gate();
+    const first = deliverer('never', slow.wait).deliverDue(new Date(), 10);
+    await waitFor(async () => (await idsOf(store, user)).length === 1, { what: 'the first send' });
+    await waitUntilPast(Date.now() + LEASE_MS, 50);
+    const retaken = await deliverer('never').deliverDue(new Date(), 10);
+    slow.open();
+    expect(retaken.map((d) => [d.scheduled.id, d.result.replayed])).toEqual([[s.id, false]]);
+    expect(await first).toEqual([]);
+  });
+
+  it('the job delivers all that is due in one round, a batch at a time, and signals each once, also what a dead deliverer sent', async () => {
     const users = [uid(), uid(), uid(), uid()];
     const past = (ms: number) => new Date(Date.now() - ms);
-    await store.schedule(msg({ text: 'sent by the dead' }), { userIds: [users[0]] }, past(2000));
+    // Grouped, so the retaken signal must carry the groupCount the send gave.
+    await store.send(msg({ text: 'first of the group', groupKey: 'g' }), { userIds: [users[0]] });
+    await store.schedule(msg({ text: 'sent by the dead', groupKey: 'g' }), { userIds: [users[0]] }, past(2000));
     await expect(deliverer('after').deliverDue(new Date(), 1)).rejects.toBeInstanceOf(Died);
     for (const u of users.slice(1)) await store.schedule(msg({ text: 'due' }), { userIds: [u] }, past(1000));
 
@@ -84,8 +101,11 @@ describe('Redis scheduled delivery after a deliverer died', () => {
     }
     expect(errors).toEqual([]);
     expect(rounds[0]).toBeGreaterThanOrEqual(3);
-    for (const u of users) expect((await idsOf(store, u)).length).toBe(1);
-    expect(fired.filter((s) => s.userId === users[0])).toEqual([]);
+    for (const u of users.slice(1)) expect((await idsOf(store, u)).length).toBe(1);
+    expect(fired.filter((s) => s.userId === users[0]).map((s) => [s.signal, s.unreadCount, s.message?.text, s.message?.groupCount])).toEqual([
+      ['ARCHIVE_STORED', 1, 'sent by the dead', 2],
+      ['INBOX_STORED', 1, 'sent by the dead', 2],
+    ]);
     for (const u of users.slice(1)) {
       expect(fired.filter((s) => s.userId === u).map((s) => [s.signal, s.unreadCount, s.message?.text])).toEqual([
         ['ARCHIVE_STORED', 1, 'due'],

@@ -6,7 +6,8 @@ import { waitFor } from '../support.js';
 
 /**
  * A real local webhook endpoint: records every POST (headers, raw body, parsed body) and answers what
- * the test's `answer` says (200 by default; 'hang' keeps the request open until the receiver closes).
+ * the test's `answer` says (200 by default; 'hang' keeps the request open until the receiver closes;
+ * 'trickle' answers 200 at once, then its body a byte every 100 ms, never ending).
  * Signatures are checked with the `standardwebhooks` package, independently of the server's code.
  */
 
@@ -30,11 +31,11 @@ export interface Received {
   body: WebhookJson;
   /** When it arrived (Date.now()). */
   at: number;
-  /** What the receiver answered (0: it hung). */
+  /** What the receiver answered (0: no complete answer, it hung or trickled). */
   status: number;
 }
 
-export type Answer = number | 'hang';
+export type Answer = number | 'hang' | 'trickle';
 
 export interface Receiver {
   url: string;
@@ -72,8 +73,14 @@ export async function startReceiver(): Promise<Receiver> {
       const raw = Buffer.concat(chunks).toString('utf8');
       const body = JSON.parse(raw) as WebhookJson;
       const answer = receiver.answer(body);
-      received.push({ headers: req.headers as Record<string, string>, raw, body, at: Date.now(), status: answer === 'hang' ? 0 : answer });
+      received.push({ headers: req.headers as Record<string, string>, raw, body, at: Date.now(), status: typeof answer === 'number' ? answer : 0 });
       if (answer === 'hang') return void hanging.add(res);
+      if (answer === 'trickle') {
+        hanging.add(res);
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const drip = setInterval(() => res.write('.'), 100);
+        return void res.on('close', () => clearInterval(drip));
+      }
       res.writeHead(answer).end();
     });
   });

@@ -1,38 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import type { RedisContext } from './context.js';
-
-/** How long a grouped send may hold its recipients before their locks lapse (a process died holding them). */
-const LOCK_MS = 10_000;
-const MAX_BACKOFF_MS = 50;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { createHash } from 'node:crypto';
+import type { NewMessage } from '../../domain/message.js';
+import type { RedisKeys } from './keys.js';
 
 /**
  * A journalled send allocates its id in one step and delivers in others (send.ts), so two grouped
- * sends to one user could reach them out of id order and count the group out of order. A grouped
- * journalled send runs `send` holding a lock per recipient (`{user:<id>}:group-lock`) from before its
- * id is allocated until it has delivered: per user, grouped deliveries then follow their ids. The
- * locks are taken all at once, or none (released, then retried after a random pause), so two sends
- * never wait on each other in a cycle. A lock lapses after LOCK_MS: a send left midway by a process
- * that died is completed later by the journal, possibly out of that order.
+ * journalled sends with one group key could reach a shared recipient out of id order and count the
+ * group out of order. So at most one journalled send per group key delivers at a time: begin-send.lua
+ * takes the key's `{global}:group-sending:<sha1>` atomically with the id (answering 'busy' while
+ * another send holds it; the caller waits a random pause and tries again) and finish-send.lua, once
+ * every recipient has it, gives it back; per user, a group's journalled deliveries then follow their
+ * ids. One key per send, not per recipient: its cost does not grow with the recipients, and sends with
+ * other group keys never wait. It lapses after LOCK_MS: a send left midway by a process that died is
+ * completed later by the journal, possibly out of that order.
  */
-export async function inGroupOrder<T>(ctx: RedisContext, users: readonly string[], send: () => Promise<T>): Promise<T> {
-  const token = randomBytes(8).toString('hex');
-  const keys = users.map((u) => ctx.keys.groupLock(u));
-  for (let attempt = 0; ; attempt++) {
-    const got = await Promise.all(keys.map((k) => ctx.client.set(k, token, 'PX', LOCK_MS, 'NX')));
-    const held = keys.filter((_, i) => got[i] === 'OK');
-    if (held.length === keys.length) break;
-    await release(ctx, held, token);
-    await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt));
-  }
-  try {
-    return await send();
-  } finally {
-    await release(ctx, keys, token);
-  }
+export const LOCK_MS = 10_000;
+const MAX_PAUSE_MS = 50;
+
+/** The group-sending key of a grouped message, '' when it has no group key. */
+export function groupLock(keys: RedisKeys, message: NewMessage): string {
+  return message.groupKey === null ? '' : keys.groupSending(createHash('sha1').update(message.groupKey).digest('hex'));
 }
 
-async function release(ctx: RedisContext, keys: readonly string[], token: string): Promise<void> {
-  await Promise.all(keys.map((k) => ctx.scripts.unlock({ key: k, token })));
+/** The random pause before trying a 'busy' begin again, growing with the attempts up to MAX_PAUSE_MS. */
+export function groupPause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_PAUSE_MS, 2 ** attempt)));
 }

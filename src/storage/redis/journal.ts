@@ -19,6 +19,8 @@ export interface JournalEntry {
   users: string[];
   /** The idempotency record to mark done, or ''. */
   idempotencyKey: string;
+  /** The group-sending key to give back when done (group-order.ts), or ''; absent in entries journalled before it. */
+  groupLock?: string;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function completeJournal(
     spec,
     expiresAt: e.expiresAt,
     idempotencyKey: e.idempotencyKey,
+    groupLock: e.groupLock ?? '',
     recipients: e.kind === 'direct' ? [...counts.values()].filter((d) => d !== null).length : null,
     // On a single server the delivery scripts indexed the recipients' expiries already.
     indexUsers: e.kind === 'direct' && ctx.cluster ? e.users : [],
@@ -101,7 +104,7 @@ export async function completeJournal(
 
 /** The JSON begin-send.lua journals (it prepends the delivery time): the entry less id and time. */
 export function encodeEntry(e: Omit<JournalEntry, 'id' | 'deliveredAt'>): string {
-  return JSON.stringify({ kind: e.kind, body: e.body, level: e.level, createdAt: e.createdAt, expiresAt: e.expiresAt, tail: e.tail, users: e.users, idempotencyKey: e.idempotencyKey });
+  return JSON.stringify({ kind: e.kind, body: e.body, level: e.level, createdAt: e.createdAt, expiresAt: e.expiresAt, tail: e.tail, users: e.users, idempotencyKey: e.idempotencyKey, groupLock: e.groupLock });
 }
 
 function parseEntry(id: string, raw: string): JournalEntry {

@@ -100,9 +100,14 @@ export class RedisKeys {
     return `${this.prefix}${userTag(userId)}:${name}`;
   }
 
-  /** The lock a grouped journalled send holds on a recipient (group-order.ts); not one of USER_KEYS, as no script takes it. */
-  groupLock(userId: string): string {
-    return `${this.prefix}${userTag(userId)}:group-lock`;
+  /** Held by the journalled send of a group key (its SHA-1) that is delivering (group-order.ts). */
+  groupSending(digest: string): string {
+    return `${this.prefix}{global}:group-sending:${digest}`;
+  }
+
+  /** A same-slot placeholder for sends without a group key. */
+  get noGroupSending(): string {
+    return `${this.prefix}{global}:group-sending:-`;
   }
 
   body(messageId: string): string {

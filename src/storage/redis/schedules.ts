@@ -12,6 +12,7 @@ import {
 import { parseScheduleCursor, reviveScheduledMessage, scheduleCursor, scheduledMessageJson, scheduledRecord } from '../../domain/schedules.js';
 import { LuaScripts } from '../../redis/scripts.js';
 import type { RedisContext } from './context.js';
+import { parseUserReply } from './replies.js';
 import type { Reply } from './scripts.js';
 
 /**
@@ -58,7 +59,8 @@ function parseSchedules(r: readonly string[]): { record: ScheduledRecord; users:
  * lua/schedule-*.lua). deliverDue claims due schedules atomically with a lease, delivers each through
  * the store's ordinary send with an idempotency claim derived from the schedule's id, then marks them
  * delivered. A caller that dies midway leaves its claims to lapse; whoever retakes one sends it again
- * with the same claim, which replays the first send if it happened: delivered once, signalled once.
+ * with the same claim, which replays the first send if it happened: delivered once. Signalled once too:
+ * by the caller that marks it delivered (a replay's recipients read again: see resent).
  */
 export class RedisSchedules {
   private readonly lua: LuaScripts<keyof typeof SOURCE.scripts>;
@@ -110,8 +112,11 @@ export class RedisSchedules {
   }
 
   /**
-   * Claims, sends (all of a batch at once), then marks delivered what was sent. A send that fails stays
-   * claimed and is retried once its lease lapses; the batch still answers the others, unless none was sent.
+   * Claims, sends (all of a batch at once), then marks delivered what was sent, and answers what this
+   * call marked: only the caller that marks a schedule signals it, so its live events fire once, also
+   * when a retaken send replays (its first deliverer died, or outlived its lease, before marking it).
+   * A send that fails stays claimed and is retried once its lease lapses; the batch still answers the
+   * others, unless none was sent.
    */
   async deliverDue(now: Date, limit: number): Promise<DeliveredSchedule[]> {
     const k = this.keys;
@@ -119,12 +124,28 @@ export class RedisSchedules {
     const sent = await Promise.allSettled(
       claimed.map((s) => this.send(s.message, s.users ? { userIds: s.users } : { everyone: true }, { scope: DELIVERY_SCOPE, key: s.record.id, fingerprint: DELIVERY_SCOPE })),
     );
-    const delivered: DeliveredSchedule[] = [];
-    sent.forEach((r, i) => r.status === 'fulfilled' && delivered.push({ scheduled: claimed[i].record, result: r.value }));
-    if (delivered.length) await this.run('finish', [k.claimed, k.done], [k.prefix, ...delivered.flatMap((d) => [d.scheduled.id, d.result.message.id])]);
+    const delivered: (DeliveredSchedule & { users: string[] | null })[] = [];
+    sent.forEach((r, i) => r.status === 'fulfilled' && delivered.push({ scheduled: claimed[i].record, result: r.value, users: claimed[i].users }));
     const failed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed && !delivered.length) throw failed.reason;
-    return delivered;
+    if (!delivered.length) return [];
+    const marked = new Set(await this.run('finish', [k.claimed, k.done], [k.prefix, ...delivered.flatMap((d) => [d.scheduled.id, d.result.message.id])]));
+    const mine = delivered.filter((d) => marked.has(d.scheduled.id));
+    return Promise.all(mine.map(async ({ scheduled, result, users }) => ({ scheduled, result: result.replayed ? await this.resent(result, users) : result })));
+  }
+
+  /**
+   * A replayed send as its signals need it: the broadcast as it is (each live consumer resolves its own
+   * view), or each user who still has the message unread, with their counts now.
+   */
+  private async resent(result: SendResult, users: string[] | null): Promise<SendResult> {
+    if (users === null) return { ...result, replayed: false };
+    const replies = await this.ctx.userOps(users.map((userId) => ({ userId, name: 'sentTo' as const, args: { messageId: result.message.id } })));
+    const recipients = users.flatMap((userId, i) => {
+      const d = parseUserReply(replies[i][0]);
+      return d ? [{ userId, ...d }] : [];
+    });
+    return { ...result, recipients, replayed: false };
   }
 
   /** Finished schedules older than the idempotency TTL; how many went. */

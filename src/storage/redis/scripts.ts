@@ -34,6 +34,7 @@ const SOURCE = {
     retracted: 'retracted.lua',
     oldestUnread: { file: 'oldest-unread.lua', lib: WALK },
     deliver: 'deliver.lua',
+    sentTo: 'sent-to.lua',
     setPreference: 'set-preference.lua',
     cleanUser: 'clean-user.lua',
     nextDue: 'next-due.lua',
@@ -53,12 +54,11 @@ const SOURCE = {
     retractGlobal: 'retract.lua',
     remember: { file: 'remember.lua', lib: SEND },
     forgetResult: 'forget-result.lua',
-    unlock: 'lease-release.lua',
   },
 } as const;
 
 export type ScriptName = keyof typeof SOURCE.scripts;
-export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'retract' | 'retracted' | 'oldestUnread' | 'deliver' | 'setPreference';
+export type UserScriptName = 'list' | 'get' | 'count' | 'setState' | 'markAll' | 'snooze' | 'wake' | 'delete' | 'retract' | 'retracted' | 'oldestUnread' | 'deliver' | 'sentTo' | 'setPreference';
 
 /** A journalled send's kind. */
 export type SendKind = 'direct' | 'broadcast';
@@ -125,23 +125,26 @@ export class StoreScripts {
     return this.run('deliverChunk', keys, [o.id, o.spec, this.keys.prefix, this.webhooks, ...o.users]);
   }
 
-  /** begin-send.lua: the first, global step of a journalled send. */
-  beginSend(o: { kind: SendKind; users: readonly string[]; message: NewMessage; entry: string; idempotency?: IdempotencyClaim }): Promise<Reply> {
+  /** begin-send.lua: the first, global step of a journalled send; groupLock: its group-sending key or '' (group-order.ts). */
+  beginSend(o: { kind: SendKind; users: readonly string[]; message: NewMessage; entry: string; idempotency?: IdempotencyClaim; groupLock: string; groupMs: number }): Promise<Reply> {
     const g = this.keys.global;
     const idem = o.idempotency;
     return this.run(
       'beginSend',
-      [g.sequence, g.broadcastsPending, g.knownUsers, this.idempotencyKey(idem), g.journal, g.journalDue],
-      [o.kind, idem ? '1' : '0', idem?.fingerprint ?? '', idem ? messageJson(o.message) : '', o.entry, IDEMPOTENCY_TTL_SECONDS, ...o.users],
+      [g.sequence, g.broadcastsPending, g.knownUsers, this.idempotencyKey(idem), g.journal, g.journalDue, o.groupLock || this.keys.noGroupSending],
+      [o.kind, idem ? '1' : '0', idem?.fingerprint ?? '', idem ? messageJson(o.message) : '', o.entry, IDEMPOTENCY_TTL_SECONDS, o.groupLock ? o.groupMs : '', ...o.users],
     );
   }
 
   /** finish-send.lua: the last, global step of a journalled send. */
-  finishSend(o: { id: string; kind: SendKind; spec: string; expiresAt: string; idempotencyKey: string; recipients: number | null; indexUsers: readonly string[] }): Promise<Reply> {
+  finishSend(o: { id: string; kind: SendKind; spec: string; expiresAt: string; idempotencyKey: string; groupLock: string; recipients: number | null; indexUsers: readonly string[] }): Promise<Reply> {
     const g = this.keys.global;
     return this.run(
       'finishSend',
-      [g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.bodiesDue, o.idempotencyKey || this.keys.noIdempotency, g.journal, g.journalDue, g.webhooks, g.webhooksDue],
+      [
+        ...[g.sequence, g.broadcasts, g.broadcastMeta, g.broadcastsPending, g.usersDue, g.bodiesDue, o.idempotencyKey || this.keys.noIdempotency],
+        ...[g.journal, g.journalDue, g.webhooks, g.webhooksDue, o.groupLock || this.keys.noGroupSending],
+      ],
       [o.id, o.kind, o.spec, o.expiresAt, o.idempotencyKey ? '1' : '0', o.recipients ?? '', this.webhooks, ...o.indexUsers],
     );
   }
@@ -196,11 +199,6 @@ export class StoreScripts {
   /** forget-result.lua */
   async forgetResult(o: { claim: IdempotencyClaim }): Promise<void> {
     await this.run('forgetResult', [this.idempotencyKey(o.claim)], [o.claim.fingerprint]);
-  }
-
-  /** lease-release.lua on a lock: deletes it when it holds token. */
-  async unlock(o: { key: string; token: string }): Promise<void> {
-    await this.run('unlock', [o.key], [o.token]);
   }
 
   /** clean-user.lua: [reclaimed, trimmed, next due]. */

@@ -5,7 +5,7 @@ import { parseUserReply, type UserDelivery } from './replies.js';
 import type { RedisContext } from './context.js';
 import { completeJournal, encodeEntry, type JournalEntry, type JournalHooks } from './journal.js';
 import { GroupCommit } from '../group.js';
-import { inGroupOrder } from './group-order.js';
+import { groupLock, groupPause, LOCK_MS } from './group-order.js';
 
 /**
  * Recipients a single-server send delivers in one atomic script. A script blocks Redis while it
@@ -48,9 +48,7 @@ export class RedisSends {
     const users = 'everyone' in to ? null : [...new Set(to.userIds)].sort();
     if (users && !idem && !ctx.cluster && users.length <= GROUPED_MAX_USERS) return this.direct.submit({ message, users });
     const journalled = ctx.cluster || (users !== null && users.length > ATOMIC_SEND_MAX);
-    if (!journalled) return sendAtomically(ctx, message, users, idem);
-    const send = () => sendJournalled(ctx, message, users, idem, this.hooks);
-    return users && message.groupKey !== null ? inGroupOrder(ctx, users, send) : send();
+    return journalled ? sendJournalled(ctx, message, users, idem, this.hooks) : sendAtomically(ctx, message, users, idem);
   }
 }
 
@@ -128,10 +126,16 @@ async function sendJournalled(ctx: RedisContext, message: NewMessage, users: str
     tail: specTail(message),
     users: users ?? [],
     idempotencyKey: idem ? ctx.scripts.idempotencyKey(idem) : '',
+    groupLock: users ? groupLock(ctx.keys, message) : '',
   };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const r = await ctx.scripts.beginSend({ kind: draft.kind, users: draft.users, message, entry: encodeEntry(draft), idempotency: idem });
+  for (let attempt = 0, waits = 0; attempt < 5; ) {
+    const r = await ctx.scripts.beginSend({ kind: draft.kind, users: draft.users, message, entry: encodeEntry(draft), idempotency: idem, groupLock: draft.groupLock ?? '', groupMs: LOCK_MS });
     answer(r);
+    if (r[0] === 'busy') {
+      await groupPause(waits++);
+      continue;
+    }
+    attempt++;
     if (r[0] === 'replay') return replayedSend(r);
     if (r[0] === 'pending') {
       // Another call with this key is midway (or died midway): finish its send, then replay it.

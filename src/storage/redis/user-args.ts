@@ -50,6 +50,8 @@ export interface UserArgs {
   oldestUnread: { limit: number };
   /** spec: lua/lib/delivery.lua parse_spec; registered: the watermark to start from if the user is new. */
   deliver: { id: string; spec: string; registered: string };
+  /** What a send of messageId did for the user, read again (sent-to.lua). */
+  sentTo: { messageId: string };
   /** max: the preferences a user may have. */
   setPreference: { category: string; enabled: boolean; max: number };
 }
@@ -85,5 +87,6 @@ export const encodeUserArgs: { [N in UserScriptName]: (a: UserArgs[N]) => Arg[] 
   retracted: (a) => [a.messageId],
   oldestUnread: (a) => [a.limit],
   deliver: (a) => [a.id, a.spec, a.registered],
+  sentTo: (a) => [a.messageId],
   setPreference: (a) => [a.category, a.enabled ? '1' : '0', a.max],
 };

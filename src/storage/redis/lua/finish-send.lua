@@ -12,6 +12,7 @@
 -- KEYS[9]  journal-due
 -- KEYS[10] the broadcasts' webhook stream (lib/webhooks.lua)
 -- KEYS[11] webhooks-due
+-- KEYS[12] group-sending of the message's group key (a placeholder when none: begin-send.lua)
 -- ARGV[1]  id
 -- ARGV[2]  kind        'direct' | 'broadcast'
 -- ARGV[3]  spec        the message as lib/delivery.lua parse_spec takes it
@@ -21,7 +22,7 @@
 --                      replays; '' = as begin-send.lua counted them
 -- ARGV[7]  webhooks    '1' when on: a broadcast published now is recorded (once: the journal entry goes with it)
 -- ARGV[8..] user ids whose expiry to index (Cluster direct sends; on one server the deliveries did)
--- Returns 'ok'
+-- Returns 'ok' (and gives the group-sending key back if this send holds it)
 local sequence, broadcasts, broadcast_meta, pending, users_due, bodies_due, idem_key, journal, journal_due =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local id, kind, meta, expires_at, idempotent = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
@@ -44,4 +45,5 @@ if idempotent and redis.call('EXISTS', idem_key) == 1 then
 end
 redis.call('HDEL', journal, id)
 redis.call('ZREM', journal_due, id)
+if redis.call('GET', KEYS[12]) == id then redis.call('DEL', KEYS[12]) end
 return 'ok'

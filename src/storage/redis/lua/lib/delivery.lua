@@ -66,8 +66,10 @@ local function deliver_to(U, id, P, now, fresh, D)
   if P.cat and not P.critical and redis.call('HGET', U.prefs, P.cat) == '0' then return 'off' end
   local meta, gc, sup, late = P.head, 1, nil, false
   if P.gk then
-    -- A hash field holds any text; its digest keeps the field (and the meta naming it) short.
-    local g = redis.sha1hex(P.gk)
+    -- A hash field holds any text; its digest keeps the field (and the meta naming it) short. Once
+    -- per message: a send visits many users.
+    P.gd = P.gd or redis.sha1hex(P.gk)
+    local g = P.gd
     local old = redis.call('HGET', U.groups, g)
     local om = old and redis.call('HGET', U.meta, old)
     -- A journalled send reaching the user after a newer one of the group: it arrives superseded.
@@ -76,8 +78,8 @@ local function deliver_to(U, id, P, now, fresh, D)
       g = nil
     elseif om and live(om, now) then
       local OK = kinds_of(U, category_of(om))
-      if is_not(OK.read, old) then
-        set_on(OK.read, old, str(now), D)
+      -- Marking it read answers whether it was unread: no lookup before.
+      if set_on(OK.read, old, str(now), D) then
         set_on(OK.seen, old, str(now), D)
         gc, sup = group_of(om) + 1, old
       end
