@@ -47,7 +47,7 @@ export class Migration20261207150000 extends Migration {
  * statement has (a join of sm_delivery with the looked-up rows could be planned as a scan of the table).
  * Answers whether it changed the row.
  */
-const SM_SUPERSEDE = `
+export const SM_SUPERSEDE = `
 create or replace function sm_supersede(p_user text, p_message bigint)
 returns boolean
 language sql volatile as $$

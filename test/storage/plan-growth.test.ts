@@ -17,6 +17,10 @@ import { msg } from './contract.js';
 const DELIVERY_TUPLES = statement<Record<never, never>, { n: number }>(`select reltuples::int as n from pg_class where relname = 'sm_delivery'`);
 const PREPARED_NAME = statement<{ text: string }, { name: string }>(`select name from pg_prepared_statements where statement = :text`);
 const GENERIC_PLANS = statement(`set local plan_cache_mode = force_generic_plan`);
+/** Rows of sm_delivery the transaction fetched so far, those of the functions its statements call included (EXPLAIN shows none of them). */
+const DELIVERY_FETCHES = statement<Record<never, never>, { n: number }>(
+  `select coalesce(sum(seq_tup_read + idx_tup_fetch), 0)::int as n from pg_stat_xact_user_tables where relname = 'sm_delivery'`,
+);
 
 type PlanNode = { 'Relation Name'?: string; 'Actual Rows'?: number; 'Actual Loops'?: number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] };
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
@@ -25,20 +29,22 @@ const deliveryRows = (plan: PlanNode) =>
   nodes(plan)
     .filter((n) => n['Relation Name'] === 'sm_delivery')
     .reduce((sum, n) => sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1), 0);
-/** Rows of sm_delivery read by the plan `explain` answers (EXPLAIN ANALYZE), in a transaction rolled back. */
-async function deliveryRowsRolledBack(db: Db, explain: (sql: Sql) => Promise<PlanNode>): Promise<number> {
-  let plan: PlanNode | undefined;
+/** What `work` answers, run in a transaction rolled back. */
+async function rolledBack<T>(db: Db, work: (sql: Sql) => Promise<T>): Promise<T> {
+  let result: T | undefined;
   const rollback = new Error('rollback');
   await db
     .tx(async (sql) => {
-      plan = await explain(sql);
+      result = await work(sql);
       throw rollback;
     })
     .catch((err: unknown) => {
       if (err !== rollback) throw err;
     });
-  return deliveryRows(plan!);
+  return result!;
 }
+/** Rows of sm_delivery read by the plan `explain` answers (EXPLAIN ANALYZE), in a transaction rolled back. */
+const deliveryRowsRolledBack = async (db: Db, explain: (sql: Sql) => Promise<PlanNode>) => deliveryRows(await rolledBack(db, explain));
 const EXPLAIN_RAISE_CATEGORY = statement<
   { userId: string; category: string; upto: string; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean },
   { 'QUERY PLAN': [{ Plan: PlanNode }] }
@@ -90,12 +96,28 @@ describe.each(['postgres', 'embedded'] as const)('sends to one growing inbox (%s
     });
   }
 
+  /** Rows of sm_delivery one more send with a group key fetches under the store's generic plans (rolled back). */
+  async function deliveryFetchesPerGroupedSend(store: MessageStore): Promise<number> {
+    const [prepared] = await dbOf(store).sql(PREPARED_NAME, { text: SEND.text });
+    const param = JSON.stringify([{ u: [user], l: 21, t: 'probe', x: '', r: null, d: null, c: new Date().toISOString(), e: null, g: 'probe' }]);
+    return rolledBack(dbOf(store), async (sql) => {
+      await sql(GENERIC_PLANS);
+      const [before] = await sql(DELIVERY_FETCHES);
+      await sql(statement(`execute ${prepared.name}('${param}')`));
+      return (await sql(DELIVERY_FETCHES))[0].n - before.n;
+    });
+  }
+
   it('reads a bounded number of deliveries per send under a plan made while the table was empty, with no ANALYZE at all', async () => {
     const store = await grown(900); // below the store's first ANALYZE on growth
     expect(await deliveryTuples(store)).toBeLessThan(0); // never analysed
     // The delivery it writes and the user's expired ones (none): not the 900 already there.
     expect(await deliveryRowsPerSend(store)).toBeLessThanOrEqual(10);
     expect(await store.unreadCount(user)).toBe(900);
+    // A grouped send finds and marks read the group's one unread delivery by its keys.
+    for (let k = 0; k < 6; k++) await store.send(msg({ text: `grouped ${k}`, groupKey: 'probe' }), { userIds: [user] });
+    expect(await deliveryFetchesPerGroupedSend(store)).toBeLessThanOrEqual(10);
+    expect(await store.unreadCount(user)).toBe(901);
   }, 120_000);
 
   it('analyses the tables sends grow as they double, and still reads a bounded number of deliveries per send', async () => {

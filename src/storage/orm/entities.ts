@@ -31,8 +31,8 @@ import { WebhookEntity, WebhookStreamEntity } from './webhook-entity.js';
  * - Preferences: sm_preference rows (a category without one is enabled); a send leaves out who disabled
  *   the category, a broadcast skips them when copied (sm_message.critical overrides both).
  * - Grouping: a delivery copies the group key and holds its groupCount; sm_delivery_group_idx finds the
- *   user's unread, unsnoozed delivery of a group, which a grouped send marks read (sm_supersede) under the
- *   recipients' locks.
+ *   user's unread, unsnoozed delivery of a group, which a grouped send marks read (sm_supersede_groups)
+ *   under the recipients' locks.
  * - Ids and `delivered_at` are taken together while the recipients' sm_user rows are locked, so for each
  *   user they grow together: "delivered at or before T" is an id prefix, and a delivery never commits
  *   below a watermark set before it (a broadcast copied later can: the watermark is lowered first).

@@ -1,4 +1,4 @@
-/** Sends on the PostgreSQL store: direct ones (group-committed, or alone when grouped) and broadcasts, with their webhook events. */
+/** Sends on the PostgreSQL store: direct ones (group-committed, with or without a group key) and broadcasts, with their webhook events. */
 import { deliveredRecord, reviveMessage, type NewMessage } from '../../domain/message.js';
 import type { IdempotencyClaim, Recipients, SendResult } from '../../domain/message-store.js';
 import { GroupCommit, type Waiting } from '../group.js';
@@ -8,7 +8,7 @@ import { claimKey } from './idempotency.js';
 import type { OutboxWriter } from './outbox.js';
 import { INSERT_BROADCAST, LOCK_BROADCASTS } from './sql/broadcasts.js';
 import * as maintenance from './sql/maintenance.js';
-import { LOCK_RECIPIENTS, REGISTER_RECIPIENTS, SEND } from './sql/send.js';
+import { SEND } from './sql/send.js';
 import { RECORD_WEBHOOKS } from './sql/webhooks.js';
 import { KNOWN_USERS, UNREAD_OF } from './sql/users.js';
 
@@ -48,9 +48,6 @@ export class OrmSends {
    */
   private readonly directSends: GroupCommit<DirectSend, SendResult>;
 
-  /** The same for sends with a group key: one transaction locks all their recipients, then one SEND (sendGrouped). */
-  private readonly groupedSends = new GroupCommit<DirectSend, SendResult>({ running: GROUP_RUNNING, max: GROUP_MAX, run: (batch) => this.sendGrouped(batch), onBatch: (n) => this.o.onSendBatch(n) });
-
   constructor(
     private readonly db: Db,
     private readonly o: SendsHost,
@@ -61,11 +58,10 @@ export class OrmSends {
 
   /** MessageStore.send. */
   async send(message: NewMessage, to: Recipients, idem?: IdempotencyClaim): Promise<SendResult> {
-    // The common case, a direct send without a key, is one self-contained statement: no transaction round trips.
-    // A grouped send locks its recipients first (sendTo, sendGrouped).
+    // The common case, a direct send, is one self-contained statement: no transaction round trips.
     if (!idem && !('everyone' in to)) {
       if (to.userIds.length > PREPARED_MAX_IDS) return this.sendTo(this.db.unprepared, message, to.userIds, false);
-      return (message.groupKey === null ? this.directSends : this.groupedSends).submit({ message, userIds: to.userIds });
+      return this.directSends.submit({ message, userIds: to.userIds });
     }
     return this.db.tx(async (sql) => {
       if (idem) {
@@ -87,17 +83,8 @@ export class OrmSends {
     return 'everyone' in to ? this.broadcast(sql, message) : this.sendTo(sql, message, to.userIds, true);
   }
 
-  /**
-   * Several direct sends in the caller's transaction (scheduled delivery): each one's result, in order.
-   * One SEND, unless one is grouped: then each goes as sendTo does (its recipients locked first), in order;
-   * `locked`: the caller locked every recipient already, and no two sends share one (sendGrouped).
-   */
-  async sendMany(sql: Sql, sends: readonly DirectSend[], locked = false): Promise<SendResult[]> {
-    const results: SendResult[] = [];
-    if (!locked && sends.some((x) => x.message.groupKey !== null)) {
-      for (const x of sends) results.push(await this.sendTo(sql, x.message, x.userIds, true));
-      return results;
-    }
+  /** Several direct sends in the caller's transaction (scheduled delivery), in one SEND: each one's result, in order. */
+  async sendMany(sql: Sql, sends: readonly DirectSend[]): Promise<SendResult[]> {
     const bySend = rowsBySend(await sql(SEND, { sends: JSON.stringify(sends.map((x) => sendJson(x.message, x.userIds))) }), sends.length);
     return this.sent(sql, sends.map((x, k) => ({ message: x.message, rows: bySend[k] })));
   }
@@ -143,39 +130,11 @@ export class OrmSends {
   }
 
   /**
-   * A batch of grouped sends. SEND looks up each recipient's unread message of the group as committed
-   * before it ran, so two sends of one batch must not share a recipient: when they do, each goes alone
-   * (in order). Otherwise one transaction registers and locks all their recipients, then runs one SEND.
-   */
-  private async sendGrouped(group: Waiting<DirectSend, SendResult>[]): Promise<void> {
-    const alone = (w: Waiting<DirectSend, SendResult>) => this.sendTo(this.db.sql, w.item.message, w.item.userIds, false).then(w.resolve, w.reject);
-    const users = group.flatMap((w) => [...new Set(w.item.userIds)]);
-    if (group.length === 1 || new Set(users).size < users.length) {
-      for (const w of group) await alone(w);
-      return;
-    }
-    let results: SendResult[];
-    try {
-      results = await this.db.tx(async (sql) => {
-        await lockRecipients(sql, users);
-        const r = await this.sendMany(sql, group.map((w) => w.item), true);
-        await this.record(sql, r);
-        return r;
-      });
-    } catch (err) {
-      if (refusedWhole(err)) return void (await Promise.all(group.map(alone)));
-      throw err;
-    }
-    group.forEach((w, k) => w.resolve(results[k]));
-  }
-
-  /**
-   * `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (a grouped
-   * send's always is, and with webhooks on every send's, with its events; in the caller's transaction, the
-   * caller writes them).
+   * `sql` runs SEND; `inTx`: it is a transaction's, which the recipients' catch-up then joins (with webhooks
+   * on every send's is, with its events; in the caller's transaction, the caller writes them).
    */
   private async sendTo(sql: Sql, message: NewMessage, userIds: readonly string[], inTx: boolean): Promise<SendResult> {
-    if (!inTx && (message.groupKey !== null || this.o.outbox.on)) {
+    if (!inTx && this.o.outbox.on) {
       return this.db.tx(
         async (tx) => {
           const r = await this.sendTo(tx, message, userIds, true);
@@ -185,7 +144,6 @@ export class OrmSends {
         this.o.outbox.on && sql === this.db.sql ? HOT : {},
       );
     }
-    if (message.groupKey !== null) await lockRecipients(sql, [...new Set(userIds)]);
     const rows = await sql(SEND, { sends: JSON.stringify([sendJson(message, userIds)]) });
     return (await this.sent(inTx ? sql : null, [{ message, rows: rows.sort(byUser) }]))[0];
   }
@@ -253,12 +211,6 @@ export class OrmSends {
 function refusedWhole(err: unknown): boolean {
   const sqlState = (err as { code?: string }).code ?? '';
   return sqlState.startsWith('22') || sqlState.startsWith('23');
-}
-
-/** A grouped send's first steps, in its transaction: registers its new recipients, then locks them all in SEND's order. */
-async function lockRecipients(sql: Sql, userIds: readonly string[]): Promise<void> {
-  await sql(REGISTER_RECIPIENTS, { userIds: jsonList(userIds) });
-  await sql(LOCK_RECIPIENTS, { userIds: jsonList(userIds) });
 }
 
 /** SEND's rows split by send (its `i`), each send's by user. */
