@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isLevelName, LEVELS, type LevelName } from './domain/levels.js';
-import type { SignalName } from './domain/signals.js';
-import { isSignalName, WEBHOOK_SIGNAL_NAMES } from './domain/webhooks.js';
+import { isSignalName, type SignalName } from './domain/signals.js';
+import { WEBHOOK_SIGNAL_NAMES } from './domain/webhooks.js';
 import { parseClusterNodes, parseClusterUrl } from './redis/target.js';
 
 /** The server's whole configuration, parsed once from the environment */

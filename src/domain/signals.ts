@@ -2,17 +2,22 @@ import { EventEmitter } from 'node:events';
 import type { MessageRecord } from './message.js';
 import type { InboxCounts, SendResult } from './message-store.js';
 
-/** The original's four signals, ARCHIVE_DELETED, and the inbox states' (contract section 8), named as the GraphQL InboxSignal enum. */
-export type SignalName =
-  | 'ARCHIVE_STORED'
-  | 'INBOX_STORED'
-  | 'INBOX_DELETED'
-  | 'INBOX_PURGED'
-  | 'ARCHIVE_DELETED'
-  | 'INBOX_SEEN'
-  | 'INBOX_ARCHIVED'
-  | 'INBOX_UNARCHIVED'
-  | 'INBOX_SNOOZED';
+/** The original's four signals, ARCHIVE_DELETED, and the inbox states' (contract section 8), in the GraphQL InboxSignal enum's order. */
+export const SIGNAL_NAMES = [
+  'ARCHIVE_STORED',
+  'INBOX_STORED',
+  'INBOX_DELETED',
+  'INBOX_PURGED',
+  'ARCHIVE_DELETED',
+  'INBOX_SEEN',
+  'INBOX_ARCHIVED',
+  'INBOX_UNARCHIVED',
+  'INBOX_SNOOZED',
+] as const;
+
+export type SignalName = (typeof SIGNAL_NAMES)[number];
+
+export const isSignalName = (name: string): name is SignalName => (SIGNAL_NAMES as readonly string[]).includes(name);
 
 /** One change to one user's messages, fired once, after it is committed. */
 export interface UserSignal {

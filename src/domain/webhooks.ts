@@ -1,5 +1,5 @@
 import { signalsOf, type StoreChange, type StoredSignal } from './changes.js';
-import type { SignalName } from './signals.js';
+import { SIGNAL_NAMES, type SignalName } from './signals.js';
 
 /**
  * Webhooks (CONTRACT.md §10): every committed change's signals, as the bodies POSTed to the producers'
@@ -33,23 +33,8 @@ export interface WebhookEvent extends WebhookBody {
 /** The signal names a deployment sends (WEBHOOK_EVENTS); null when webhooks are off (nothing is written). */
 export type WebhookSignals = ReadonlySet<SignalName> | null;
 
-// A record, so a signal name added to SignalName without a place here fails to compile.
-const EVERY_SIGNAL: Record<SignalName, true> = {
-  ARCHIVE_STORED: true,
-  INBOX_STORED: true,
-  INBOX_DELETED: true,
-  INBOX_PURGED: true,
-  ARCHIVE_DELETED: true,
-  INBOX_SEEN: true,
-  INBOX_ARCHIVED: true,
-  INBOX_UNARCHIVED: true,
-  INBOX_SNOOZED: true,
-};
-
 /** Every signal name a webhook may carry: WEBHOOK_EVENTS' default and the names it accepts. */
-export const WEBHOOK_SIGNAL_NAMES = Object.keys(EVERY_SIGNAL) as readonly SignalName[];
-
-export const isSignalName = (name: string): name is SignalName => Object.hasOwn(EVERY_SIGNAL, name);
+export const WEBHOOK_SIGNAL_NAMES: readonly SignalName[] = SIGNAL_NAMES;
 
 /** The webhook bodies of a committed change, in order, limited to the wanted signal names. */
 export function webhookBodies(change: StoreChange, wanted: ReadonlySet<SignalName>): WebhookBody[] {

@@ -1,5 +1,6 @@
 import { unauthenticated } from '../domain/errors.js';
 import type { LiveInboxEvent, LiveItem } from '../domain/live.js';
+import { SIGNAL_NAMES } from '../domain/signals.js';
 import { builder } from './builder.js';
 import { viewerOf, type GraphQLContext } from './context.js';
 import { encodeMessageId } from './ids.js';
@@ -8,7 +9,7 @@ import { Message } from './message.schema.js';
 export const InboxSignal = builder.enumType('InboxSignal', {
   description:
     "The original's signals, plus ARCHIVE_DELETED, the inbox states' (INBOX_SEEN, INBOX_ARCHIVED, INBOX_UNARCHIVED, INBOX_SNOOZED), and RESYNC: the events after your cursor are no longer kept, so reload what you show.",
-  values: ['ARCHIVE_STORED', 'INBOX_STORED', 'INBOX_DELETED', 'INBOX_PURGED', 'ARCHIVE_DELETED', 'INBOX_SEEN', 'INBOX_ARCHIVED', 'INBOX_UNARCHIVED', 'INBOX_SNOOZED', 'RESYNC'] as const,
+  values: [...SIGNAL_NAMES, 'RESYNC'] as const,
 });
 
 const InboxEvent = builder.objectRef<LiveInboxEvent>('InboxEvent').implement({
