@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--heap] [--connections=16]`: one workload's
+ * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--heap] [--connections=16] [--webhooks=on|paused]`: one workload's
  * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W6b (16 users with 10,000 unread each), W7 with 10 unread or W7_UNREAD),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
@@ -12,6 +12,8 @@
  * waits for a core as still in its last native call, so `writev` (a socket write that wakes
  * PostgreSQL or the load generator, which then take the core) looks far bigger than the system time
  * /proc reports. --waits samples PostgreSQL's wait events of the app's connections during the run.
+ * --webhooks turns webhooks on, delivered to a local endpoint (its process's CPU is printed per request) or
+ * with the dispatcher paused (W14's rows).
  * --heap prints the bytes per request that survived scavenges into V8's old generation, by allocation site
  * (the garbage that costs mark-compacts and the GC helper threads' CPU).
  */
@@ -22,6 +24,7 @@ import { Session } from 'node:inspector/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startBackend } from './lib/backends.js';
+import { startBenchReceiver, type BenchReceiver } from './lib/webhook-receiver.js';
 import { cleanupOnSignals, runCleanups } from './lib/cleanup.js';
 import { bearer, body, globalId, gql, Q } from './lib/gql.js';
 import { httpLoad, stopLoadGenerator } from './lib/load.js';
@@ -95,7 +98,13 @@ async function main() {
   cleanupOnSignals();
   const backend = (flag('backend') ?? 'postgres') as BackendName;
   if (!ALL_BACKENDS.includes(backend)) throw new Error(`--backend must be one of ${ALL_BACKENDS.join(', ')}`);
-  const t = await startBackend(backend, parseOptions([`--backends=${backend}`]));
+  const webhooks = flag('webhooks');
+  const receiver: BenchReceiver | null = webhooks ? await startBenchReceiver() : null;
+  const DAY = 86_400_000;
+  const t = await startBackend(backend, parseOptions([`--backends=${backend}`]), {
+    env: receiver ? { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: 'whsec_' + Buffer.alloc(32, 7).toString('base64') } : {},
+    app: webhooks === 'paused' ? { webhookTimings: { pollMs: DAY, wakeDelayMs: DAY } } : {},
+  });
   try {
     const plan = await make(t);
     const load = (s: number, first = 0) => httpLoad({ url: t.url, connections: Number(flag('connections') ?? 16), durationSeconds: s, first, ...plan });
@@ -119,15 +128,18 @@ async function main() {
     const [u0, s0] = threadCpu();
     const st0 = storageCpu();
     const p0 = threadsCpu();
+    const r0 = receiver?.cpuMs();
     // Where the warm-up stopped, so W6's markReads change unread messages rather than repeat the warm-up's.
     const r = await load(seconds, warm.next);
     const p1 = threadsCpu();
     const st1 = storageCpu();
+    const r1 = receiver?.cpuMs();
     const [u1, s1] = threadCpu();
     const perRequest = (ms: number) => ((ms * 1000) / Math.max(1, r.ok)).toFixed(0);
     const bad = r.errors + r.non2xx + r.mismatches;
     console.log(
       `${name}: ${Math.round(r.rps)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, server thread CPU ${perRequest(u1 - u0 + s1 - s0)} µs/request (user ${perRequest(u1 - u0)}, system ${perRequest(s1 - s0)}), storage processes ${perRequest(st1 - st0)} µs/request` +
+        (receiver ? `, webhook endpoint ${perRequest(r1! - r0!)} µs/request (${(await receiver.count()).count} received)` : '') +
         (bad ? `; ${bad} bad responses: ${r.sampleMismatch ?? ''}` : ''),
     );
     const others = [...p1]

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { onCleanup } from './cleanup.js';
 
@@ -11,6 +12,8 @@ export interface BenchReceiver {
   /** Webhooks received so far, and when the last one arrived (Date.now() of this machine). */
   count(): Promise<{ count: number; lastAt: number }>;
   close(): Promise<void>;
+  /** The receiver process's CPU time so far (user + system, ms). */
+  cpuMs(): number;
 }
 
 const SERVER = `
@@ -37,5 +40,9 @@ export async function startBenchReceiver(): Promise<BenchReceiver> {
     url: `${base}/hooks`,
     count: async () => (await (await fetch(base)).json()) as { count: number; lastAt: number },
     close: stop,
+    cpuMs: () => {
+      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10;
+    },
   };
 }
