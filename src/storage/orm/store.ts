@@ -36,12 +36,10 @@ import { OutboxWriter } from './outbox.js';
 import { OrmRetraction } from './retraction.js';
 import { OrmSchedules } from './schedules.js';
 import { OrmSends } from './sends.js';
+import { PlannerStatistics, type StatisticsOptions } from './statistics.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, type Change, type Kinds } from './states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, REGISTER_USERS, USER_STATE } from './sql/users.js';
 import { wakeDue } from './wake.js';
-
-/** Deliveries written before the first growth ANALYZE (analyzeOnGrowth): below this, plans of any size are cheap. */
-const ANALYZE_MIN_ROWS = 1_000;
 
 /**
  * MessageStore on PostgreSQL (a server, or the embedded PGlite). Every operation is one statement, or a
@@ -59,45 +57,27 @@ export class OrmMessageStore implements MessageStore {
   private readonly retraction: OrmRetraction;
   /** Each committed change's webhook events, written in its transaction when webhooks are on. */
   private readonly outbox: OutboxWriter;
-
-  private cleanups = 0;
-  /** Deliveries written since the last ANALYZE, sm_delivery's size then, and the ANALYZE running now. */
-  private written = 0;
-  private analyzedRows = 0;
-  private analysis: Promise<void> | null = null;
+  private readonly statistics: PlannerStatistics;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly db: Db,
-    private readonly opts: {
+    private readonly opts: StatisticsOptions & {
       onClose?: () => Promise<void>;
       /** Told the size of each batch of direct sends (metrics). */
       onSendBatch?: (size: number) => void;
-      /**
-       * Refresh planner statistics every this many cleanup runs (not the first: at start the tables may
-       * be empty, and statistics of empty tables are what makes bad plans stick). For the embedded PGlite,
-       * which has no autovacuum, and servers with autovacuum off: without fresh statistics, prepared
-       * statements keep plans made for tables far smaller, and ANALYZE is what makes PostgreSQL plan them again.
-       */
-      analyzeEveryCleanups?: number;
-      /**
-       * Also analyse the tables sends grow once this process has written that many times more deliveries
-       * than sm_delivery held at the last ANALYZE (at least ANALYZE_MIN_ROWS), in the background: a
-       * plan made for a table far smaller is replaced within a doubling, not at the next cleanup.
-       * ANALYZE reads a bounded sample, and doublings are few. Unset: never (autovacuum keeps them fresh).
-       */
-      analyzeOnGrowth?: number;
       /** The signals written to the webhook outbox with each change; null or absent: webhooks off. */
       webhookSignals?: WebhookSignals;
     } = {},
   ) {
     this.access = new UserAccess(db);
+    this.statistics = new PlannerStatistics(db, opts);
     this.outbox = new OutboxWriter(opts.webhookSignals ?? null);
     this.sends = new OrmSends(db, {
       outbox: this.outbox,
       known: this.known,
       catchUp: (sql, userIds) => this.access.catchUp(sql, userIds),
-      grew: (n) => this.grew(n),
+      grew: (n) => this.statistics.grew(n),
       onSendBatch: (n) => this.opts.onSendBatch?.(n),
     });
     this.schedules = new OrmSchedules(db, {
@@ -259,8 +239,7 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async cleanupExpired(limit: number): Promise<number> {
-    const every = this.opts.analyzeEveryCleanups;
-    if (every && ++this.cleanups % every === 0) await this.db.unprepared(maintenance.ANALYZE_ALL);
+    await this.statistics.beforeCleanup();
     return this.db.tx(async (sql) => {
       const users = await sql(maintenance.CLEANUP_LOCK_USERS, { limit });
       const [d] = users.length ? await sql(maintenance.CLEANUP_DELIVERIES, { limit, userIds: jsonList(users.map((u) => u.id)) }) : [];
@@ -272,22 +251,6 @@ export class OrmMessageStore implements MessageStore {
       const i = await sql(maintenance.CLEANUP_IDEMPOTENCY, { ttlSeconds: IDEMPOTENCY_TTL_SECONDS, limit });
       return (d?.n ?? 0) + m.length + i.length + (await this.schedules.cleanup(sql, limit)) + (await this.retraction.cleanup(sql, limit));
     });
-  }
-
-  /** Counts deliveries written, and starts an ANALYZE when they have grown sm_delivery by the configured factor. */
-  private grew(deliveries: number): void {
-    const factor = this.opts.analyzeOnGrowth;
-    if (!factor) return;
-    this.written += deliveries;
-    if (this.analysis || this.written < Math.max(ANALYZE_MIN_ROWS, this.analyzedRows * (factor - 1))) return;
-    this.written = 0;
-    this.analysis = (async () => {
-      await this.db.unprepared(maintenance.ANALYZE_SENDS);
-      this.analyzedRows = (await this.db.unprepared(maintenance.DELIVERY_ROWS))[0].n;
-    })()
-      // A failed ANALYZE leaves the old statistics: the next growth tries again.
-      .catch(() => undefined)
-      .finally(() => (this.analysis = null));
   }
 
   async ping(): Promise<void> {
@@ -310,7 +273,7 @@ export class OrmMessageStore implements MessageStore {
   retractedViews: MessageStore['retractedViews'] = (id, userIds) => this.retraction.retractedViews(id, userIds);
 
   async close(): Promise<void> {
-    await this.analysis;
+    await this.statistics.settled();
     await this.db.end();
     await this.orm.close(true);
     await this.opts.onClose?.();
