@@ -34,8 +34,7 @@ export function startLive(o: LiveOptions): () => void {
   const abort = new AbortController();
   let cursor: string | null = null;
   const hear = (news: LiveNews) => {
-    if (news.kind === 'event') cursor = news.event.cursor;
-    if (news.kind === 'resync') cursor = news.cursor;
+    cursor = cursorOf(news) ?? cursor;
     o.onNews(news);
   };
   const run = async () => {
@@ -70,6 +69,12 @@ export function startLive(o: LiveOptions): () => void {
   return () => abort.abort();
 }
 
+/** Where news leaves the user's events (an event's cursor, a RESYNC's); null for news that moves nothing. */
+function cursorOf(news: LiveNews): string | null {
+  if (news.kind === 'event') return news.event.cursor;
+  return news.kind === 'resync' ? news.cursor : null;
+}
+
 /** Connects this tab: inboxEvents through watchInbox, and messageAdded's flash messages, on one connection. */
 function connect(o: LiveOptions, after: string, emit: (news: LiveNews) => void): () => void {
   let stopped = false;
@@ -77,8 +82,7 @@ function connect(o: LiveOptions, after: string, emit: (news: LiveNews) => void):
   // Where a switch to SSE resumes.
   let lastCursor = after;
   const send = (news: LiveNews) => {
-    if (news.kind === 'event') lastCursor = news.event.cursor;
-    if (news.kind === 'resync') lastCursor = news.cursor;
+    lastCursor = cursorOf(news) ?? lastCursor;
     emit(news);
   };
   const start = (client: Client, from: string) => {
