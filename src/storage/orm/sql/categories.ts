@@ -56,9 +56,10 @@ where u.id = :userId`);
  * a state when its own time is set or, not snoozed, its id is at or below the greater of the user's and
  * the category's watermark. :lo is the lowest new watermark (a constant bound for the scans of the
  * category index). The category's new counters are its deliveries above the new watermarks not in that
- * state (normally none, and then the scan does not run: `top`); the user's move by the category's change. With :onlyRead, archived rises only
- * to what is read by a watermark, and the explicitly read deliveries between it and :upto get an archived
- * time written. n is the live messages whose state (archived, else read, else seen) changed.
+ * state (normally none, and then the scan does not run: `top`); the user's move by the category's change.
+ * With :onlyRead, archived rises only to what is read by a watermark, and the explicitly read deliveries
+ * between it and :upto get an archived time written. n is the live messages whose state (archived, else
+ * read, else seen) changed.
  */
 export const RAISE_CATEGORY_UPTO = statement<
   { userId: string; category: string; upto: string; lo: string; seen: boolean; read: boolean; archived: boolean; onlyRead: boolean },
