@@ -61,7 +61,8 @@ async function twoServersShareTheCleanup(storage: Record<string, string>): Promi
   }
 }
 
-describe('periodic expiry cleanup across two server processes', () => {
+// The backends run at the same time: each spends most of its time waiting on processes and timers.
+describe.concurrent('periodic expiry cleanup across two server processes', () => {
   it('on PostgreSQL: about one round per interval between them, taken over after the holder is killed', async () => {
     const db = await createTestDatabase();
     try {

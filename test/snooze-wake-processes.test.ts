@@ -134,7 +134,8 @@ async function wakesAfterRestart(storage: Record<string, string>, o: { replay: b
   }
 }
 
-describe('snooze wake-ups across server processes', () => {
+// The backends run at the same time: each spends most of its time waiting on processes and timers.
+describe.concurrent('snooze wake-ups across server processes', () => {
   it('on PostgreSQL with Redis live events: once, whichever process holds the lease, also after the holder is killed; and after a restart', async () => {
     const db = await createTestDatabase();
     const prefix = `smtest:${uid('wake')}:`;

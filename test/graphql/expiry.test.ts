@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BACKENDS, errorCode, startTestApp, type TestApp } from '../harness.js';
 import {
   addOwn, addOwnRaw, archive, broadcast, broadcastRaw, counts, deleteMessages, inbox, isoDaysAgo, isoIn, knownUser, markRead, markUnread, messageById,
@@ -10,7 +10,10 @@ const DAY = 86_400_000;
 // Long enough for the two or three requests each test makes before its message expires, on a loaded machine.
 const SOON = 4_000;
 
-describe.each(BACKENDS)('expiry on %s', (backend) => {
+// The backends run at the same time (these tests mostly wait for messages to expire); each backend's tests
+// run one after another, as they count what its cleanup reclaims.
+describe.concurrent.each(BACKENDS)('expiry on %s', (backend) => {
+  const it = test.sequential;
   let t: TestApp;
   beforeAll(async () => {
     // The periodic cleanup stays out of the way: these tests call app.cleanup() themselves.

@@ -7,7 +7,7 @@ import { ALL_SIGNALS } from './contract/outbox-support.js';
 
 const logger = pino({ level: 'silent' });
 
-// The storage contract on the MikroORM store: a real PostgreSQL database of its own, and the embedded PGlite.
+// The storage contract on the MikroORM store over a real PostgreSQL database of its own (the embedded PGlite: orm-embedded.test.ts).
 runStoreContract('PostgreSQL (MikroORM)', async () => {
   const db = await createTestDatabase();
   try {
@@ -30,9 +30,4 @@ runStoreContract('PostgreSQL (MikroORM)', async () => {
     await db.drop();
     throw err;
   }
-});
-
-runStoreContract('embedded PGlite (MikroORM)', async () => {
-  const store = await openStorage(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }), { logger, embeddedInMemory: true, webhookSignals: ALL_SIGNALS });
-  return { store, outbox: store.webhooks, close: () => store.close() };
 });

@@ -61,57 +61,62 @@ async function withWorld(backend: Backend, run: (storage: Record<string, string>
   }
 }
 
-describe.each(['postgres', 'embedded', 'redis'] as Backend[])('webhooks across a SIGKILL on %s', (backend) => {
-  it('delivers every event of the acknowledged mutations once a server runs again', async () => {
-    await withWorld(backend, async (storage, receiver) => {
-      // No answer while the first server runs: its claims are in flight when it dies.
-      receiver.answer = () => 'hang';
-      const first = await startServerProcess(storage, TEST_SECRET);
-      const users = await Promise.all([1, 2, 3, 4].map(async () => (await userToken()).sub));
-      let expected: string[];
-      try {
-        expected = await sendThrough([first], users, 3);
-        await receiver.waitFor(users[0], 1);
-      } finally {
-        await first.stop('SIGKILL');
-      }
-      receiver.answer = () => 200;
-      const second = await startServerProcess(storage, TEST_SECRET);
-      try {
-        await waitFor(() => expected.every((e) => keysOf(receiver).includes(e)), { timeoutMs: 45_000, everyMs: 200, what: 'every event after the restart' });
-        for (const u of users) expect(keysOf(receiver).filter((k) => k.startsWith(`${u} `))).toEqual(expected.filter((e) => e.startsWith(`${u} `)));
-      } finally {
-        await second.stop('SIGTERM');
-      }
-    });
-  }, 120_000);
+// Each backend has its own storage, receiver and processes: they run at the same time (most of it is waiting).
+describe('webhooks across a SIGKILL', () => {
+  describe.concurrent.each(['postgres', 'embedded', 'redis'] as Backend[])('on %s', (backend) => {
+    it('delivers every event of the acknowledged mutations once a server runs again', async () => {
+      await withWorld(backend, async (storage, receiver) => {
+        // No answer while the first server runs: its claims are in flight when it dies.
+        receiver.answer = () => 'hang';
+        const first = await startServerProcess(storage, TEST_SECRET);
+        const users = await Promise.all([1, 2, 3, 4].map(async () => (await userToken()).sub));
+        let expected: string[];
+        try {
+          expected = await sendThrough([first], users, 3);
+          await receiver.waitFor(users[0], 1);
+        } finally {
+          await first.stop('SIGKILL');
+        }
+        receiver.answer = () => 200;
+        const second = await startServerProcess(storage, TEST_SECRET);
+        try {
+          await waitFor(() => expected.every((e) => keysOf(receiver).includes(e)), { timeoutMs: 45_000, everyMs: 200, what: 'every event after the restart' });
+          for (const u of users) expect(keysOf(receiver).filter((k) => k.startsWith(`${u} `))).toEqual(expected.filter((e) => e.startsWith(`${u} `)));
+        } finally {
+          await second.stop('SIGTERM');
+        }
+      });
+    }, 120_000);
+  });
 });
 
-describe.each(['postgres', 'redis'] as Backend[])('webhooks from two server processes on %s', (backend) => {
-  it('never deliver one event twice, and keep each user in order', async () => {
-    await withWorld(backend, async (storage, receiver) => {
-      const servers = await Promise.all([startServerProcess(storage, TEST_SECRET), startServerProcess(storage, TEST_SECRET)]);
-      try {
-        const users = await Promise.all(Array.from({ length: 20 }, async () => (await userToken()).sub));
-        const expected = await sendThrough(servers, users, 5);
-        await waitFor(() => receiver.received.length >= expected.length, { timeoutMs: 30_000, everyMs: 200, what: `${expected.length} webhooks` });
-        // Longer than a poll of each: a second delivery would have come by now.
-        await new Promise((resolve) => setTimeout(resolve, 2_000));
-        const ids = receiver.received.map((x) => x.headers['webhook-id']);
-        const twice = receiver.received.filter((x) => ids.filter((i) => i === x.headers['webhook-id']).length > 1).map((x) => `${x.body.id} ${x.body.type} ${x.body.messageIds} at ${x.at}`);
-        const failedAttempts = servers.map((s) => s.count(/"msg":"webhook msg_\S+ failed/));
-        expect(twice, `events delivered twice (failed attempts logged by each server: ${failedAttempts})`).toEqual([]);
-        expect(keysOf(receiver).sort()).toEqual([...expected].sort());
-        for (const u of users) expect(keysOf(receiver).filter((k) => k.startsWith(`${u} `))).toEqual(expected.filter((e) => e.startsWith(`${u} `)));
+describe('webhooks from two server processes', () => {
+  describe.concurrent.each(['postgres', 'redis'] as Backend[])('on %s', (backend) => {
+    it('never deliver one event twice, and keep each user in order', async () => {
+      await withWorld(backend, async (storage, receiver) => {
+        const servers = await Promise.all([startServerProcess(storage, TEST_SECRET), startServerProcess(storage, TEST_SECRET)]);
+        try {
+          const users = await Promise.all(Array.from({ length: 20 }, async () => (await userToken()).sub));
+          const expected = await sendThrough(servers, users, 5);
+          await waitFor(() => receiver.received.length >= expected.length, { timeoutMs: 30_000, everyMs: 200, what: `${expected.length} webhooks` });
+          // Longer than a poll of each: a second delivery would have come by now.
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+          const ids = receiver.received.map((x) => x.headers['webhook-id']);
+          const twice = receiver.received.filter((x) => ids.filter((i) => i === x.headers['webhook-id']).length > 1).map((x) => `${x.body.id} ${x.body.type} ${x.body.messageIds} at ${x.at}`);
+          const failedAttempts = servers.map((s) => s.count(/"msg":"webhook msg_\S+ failed/));
+          expect(twice, `events delivered twice (failed attempts logged by each server: ${failedAttempts})`).toEqual([]);
+          expect(keysOf(receiver).sort()).toEqual([...expected].sort());
+          for (const u of users) expect(keysOf(receiver).filter((k) => k.startsWith(`${u} `))).toEqual(expected.filter((e) => e.startsWith(`${u} `)));
 
-        // The command line writes as a server would: its send's webhooks come from the servers.
-        const cliUser = uid('cli');
-        const cli = await runSource('src/cli.ts', ['send', '--to', cliUser, '--text', 'from a deploy hook'], storage);
-        expect(cli.code, cli.stderr).toBe(0);
-        expect((await receiver.waitFor(cliUser, 2)).map((x) => x.body.type)).toEqual(['ARCHIVE_STORED', 'INBOX_STORED']);
-      } finally {
-        await Promise.all(servers.map((s) => s.stop('SIGTERM')));
-      }
-    });
-  }, 120_000);
+          // The command line writes as a server would: its send's webhooks come from the servers.
+          const cliUser = uid('cli');
+          const cli = await runSource('src/cli.ts', ['send', '--to', cliUser, '--text', 'from a deploy hook'], storage);
+          expect(cli.code, cli.stderr).toBe(0);
+          expect((await receiver.waitFor(cliUser, 2)).map((x) => x.body.type)).toEqual(['ARCHIVE_STORED', 'INBOX_STORED']);
+        } finally {
+          await Promise.all(servers.map((s) => s.stop('SIGTERM')));
+        }
+      });
+    }, 120_000);
+  });
 });
