@@ -109,6 +109,25 @@ describe('stored-messages send', () => {
     expect(dataOf(await t.gql(user.token, '{ unreadCount }')).unreadCount).toBe(0);
   }, 120_000);
 
+  it('refuses bad input before opening storage: exit code 2 even while the database is unreachable', async () => {
+    const unreachable = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };
+    const refusals = [
+      await cli(['send', '--to', 'a', '--text', ''], unreachable),
+      await cli(['broadcast', '--text', 'x', '--deliver-at', '2001-01-01T00:00:00Z'], unreachable),
+      await cli(['retract', '--id', 'not-an-id'], unreachable),
+    ];
+    expect(refusals.map((r) => [r.code, r.stdout])).toEqual([
+      [2, ''],
+      [2, ''],
+      [2, ''],
+    ]);
+    expect(refusals.map((r) => r.stderr)).toEqual([
+      expect.stringMatching(/^stored-messages: --text: /),
+      expect.stringMatching(/^stored-messages: --deliver-at: must be in the future/),
+      expect.stringMatching(/^stored-messages: --id: malformed id/),
+    ]);
+  }, 120_000);
+
   it('fails with exit code 1 naming DATABASE_URL when the database is unreachable', async () => {
     const r = await cli(['send', '--to', 'a', '--text', 'x'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
     expect(r.code).toBe(1);

@@ -1,7 +1,8 @@
-import { createApp, type App } from '../app.js';
+import type { App } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
 import { AppError } from '../domain/errors.js';
 import { isLevelName, type LevelName } from '../domain/levels.js';
+import { producedSend, type MessageInput } from '../domain/message-input.js';
 import type { Viewer } from '../domain/messages.js';
 import { decodeMessageId, encodeMessageId } from '../graphql/ids.js';
 import { reportStartupFailure } from '../startup-errors.js';
@@ -61,14 +62,17 @@ export async function send(args: MessageArgs & { to: string[]; groupKey: string 
   const userIds = args.to.flatMap((t) => t.split(',')).map((u) => u.trim()).filter(Boolean);
   if (!userIds.length) throw new UsageError('--to: give at least one user id');
   const input = { ...messageInput(args), groupKey: args.groupKey ?? null, userIds };
-  return withApp(env, async (app) => printSent(await app.messages.addMessageFor(CLI_PRODUCER, input), input.deliverAt));
+  return withApp(env, async (app) => printSent(await app.messages.addMessageFor(CLI_PRODUCER, input), input.deliverAt), checkSend(input));
 }
 
 /** `stored-messages broadcast`: one message for every known user, as broadcastMessage stores it. */
 export async function broadcast(args: MessageArgs, env: Env): Promise<number> {
   const input = messageInput(args);
-  return withApp(env, async (app) => printSent(await app.messages.broadcastMessage(CLI_PRODUCER, input), input.deliverAt));
+  return withApp(env, async (app) => printSent(await app.messages.broadcastMessage(CLI_PRODUCER, input), input.deliverAt), checkSend(input));
 }
+
+/** What the use case would refuse of a send, checked before storage is opened (the use case checks it again). */
+const checkSend = (input: MessageInput & { userIds?: readonly string[] }) => (config: Config) => void producedSend(input, config.messageExpireDays);
 
 /** `stored-messages retract --id ID`: takes a sent message back from every recipient, as retractMessage does; prints how many still had it. */
 export async function retract(args: { id: string | undefined }, env: Env): Promise<number> {
@@ -78,18 +82,21 @@ export async function retract(args: { id: string | undefined }, env: Env): Promi
     const { recipientCount } = await app.messages.retractMessage(CLI_PRODUCER, decodeMessageId('input.id', id));
     console.log(recipientCount);
     console.error(`retracted from ${recipientCount} user${recipientCount === 1 ? '' : 's'}`);
-  });
+  }, () => void decodeMessageId('input.id', id));
 }
 
 /**
  * Opens the server's storage and live delivery without serving HTTP, runs `work` (which prints its own
  * result), and closes. Resolves with the exit code: 0, 2 for input the use cases refused, 1 otherwise.
+ * `check` refuses bad input first, before the server's modules are even loaded.
  */
-export async function withApp(env: Env, work: (app: App) => Promise<void>): Promise<number> {
+export async function withApp(env: Env, work: (app: App) => Promise<void>, check?: (config: Config) => void): Promise<number> {
   let config: Config | null = null;
   let app: App | null = null;
   try {
     config = loadConfig(env, { needsAuth: false });
+    check?.(config);
+    const { createApp } = await import('../app.js');
     // A command's writes reach the outbox; the servers deliver them (a command ends before it could).
     app = await createApp(config, { dispatchWebhooks: false });
     await work(app);

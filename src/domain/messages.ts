@@ -4,12 +4,13 @@ import { emitChange } from './changes.js';
 import { createInboxStates } from './inbox-states.js';
 import { IdempotencyMismatch, InvalidCursor, type IdempotencyClaim, type ListPage, type MessageFilter, type MessageStore, type Recipients, type SendResult } from './message-store.js';
 import { badInput, forbidden } from './errors.js';
-import { LEVELS, type LevelName } from './levels.js';
+import { LEVELS } from './levels.js';
 import { createPreferences } from './preferences.js';
 import { deliveredRecord, reviveMessage, type MessageRecord, type NewMessage } from './message.js';
 import { createRetraction } from './retraction.js';
 import { createSchedules } from './schedules.js';
 import { sentView, type Signals } from './signals.js';
+import { newMessage, producedSend, type MessageInput, type ProducedSend } from './message-input.js';
 import * as v from './validate.js';
 
 /** Who is calling: `sub` of a verified token; producers hold the `messages:send` scope. */
@@ -18,24 +19,7 @@ export interface Viewer {
   producer: boolean;
 }
 
-export interface MessageInput {
-  level: LevelName;
-  text: string;
-  extraTags?: string | null;
-  url?: string | null;
-  data?: unknown;
-  /** The message's date (the seed's `date`); now when not given. */
-  date?: Date | null;
-  expiresAt?: Date | null;
-  idempotencyKey?: string | null;
-  /** CONTRACT.md §9: users who disabled it get nothing new in it unless `critical`. */
-  category?: string | null;
-  critical?: boolean | null;
-  /** Not on broadcasts. */
-  groupKey?: string | null;
-  /** addMessageFor and broadcastMessage: deliver then instead of now. */
-  deliverAt?: Date | null;
-}
+export type { MessageInput } from './message-input.js';
 
 export interface MessagesOptions {
   store: MessageStore;
@@ -63,9 +47,6 @@ export interface Pagination {
 }
 
 const PENDING_STORED_MAX = 100;
-/** The last instant DateTime can write (year 9999): a derived expiry past it is capped, not an error. */
-const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-const DAY_MS = 86_400_000;
 
 /**
  * The use cases of stored-messages, one function each. They validate, call the store, and fire
@@ -75,30 +56,6 @@ export function createMessages(o: MessagesOptions) {
   /** Users become known when they call the API; producers do not become users by calling. */
   const touch = async (viewer: Viewer) => {
     if (!viewer.producer) await o.store.ensureUser(viewer.id);
-  };
-
-  /** Validates and normalises a send; `deliverAt` (already checked) is the moment the message counts from. */
-  const toNew = (input: MessageInput, allowDate: boolean, deliverAt: Date | null = null): NewMessage => {
-    const level = LEVELS[input.level].value;
-    const text = v.requireText('input.text', input.text, v.LIMITS.text);
-    const extraTags = v.optionalText('input.extraTags', input.extraTags, v.LIMITS.extraTags) ?? '';
-    const url = v.httpUrl('input.url', input.url);
-    const data = v.jsonData('input.data', input.data);
-    const category = v.optionalCategory('input.category', input.category);
-    const groupKey = v.groupKey('input.groupKey', input.groupKey);
-    const now = deliverAt ?? new Date();
-    const createdAt = allowDate && input.date ? input.date : now;
-    let expiresAt: Date | null;
-    if (input.expiresAt) {
-      if (input.expiresAt.getTime() <= now.getTime()) throw badInput('input.expiresAt', deliverAt ? 'must be after input.deliverAt' : 'is already past');
-      expiresAt = input.expiresAt;
-    } else if (o.messageExpireDays > 0) {
-      expiresAt = new Date(Math.min(createdAt.getTime() + o.messageExpireDays * DAY_MS, LAST_INSTANT_MS));
-      if (expiresAt.getTime() <= now.getTime()) throw badInput('input.date', `is more than ${o.messageExpireDays} days ago, so the message would already be expired`);
-    } else {
-      expiresAt = null;
-    }
-    return { level, text, extraTags, url, data, createdAt, expiresAt, category, critical: input.critical ?? false, groupKey };
   };
 
   const claimFor = (viewer: Viewer, operation: string, input: { idempotencyKey?: string | null }, request: unknown): IdempotencyClaim | undefined => {
@@ -119,9 +76,9 @@ export function createMessages(o: MessagesOptions) {
   const emitStored = (result: SendResult) => emitChange(o.signals, { op: 'send', result });
 
   /** A producer's send: now, or kept for `deliverAt` (the payload then carries the scheduled message). */
-  const produce = async (viewer: Viewer, operation: 'addMessageFor' | 'broadcastMessage', input: MessageInput, to: Recipients, request: unknown) => {
-    const deliverAt = input.deliverAt ? v.deliverAt('input.deliverAt', input.deliverAt, new Date()) : null;
-    const m = toNew(input, true, deliverAt);
+  const produce = async (viewer: Viewer, operation: 'addMessageFor' | 'broadcastMessage', input: MessageInput, checked: ProducedSend, request: unknown) => {
+    const { deliverAt, message: m } = checked;
+    const to: Recipients = checked.userIds ? { userIds: checked.userIds } : { everyone: true };
     const claim = claimFor(viewer, operation, input, request);
     if (deliverAt) {
       const scheduled = await o.store.schedule(m, to, deliverAt, claim).catch(mismatch);
@@ -166,7 +123,7 @@ export function createMessages(o: MessagesOptions) {
     /** Django's messages.add_message for the caller: stored when the level is in STORE_LEVELS, else flash. */
     async addMessage(viewer: Viewer, input: MessageInput): Promise<{ message: MessageRecord; stored: boolean }> {
       if (input.deliverAt) throw badInput('input.deliverAt', 'is for addMessageFor and broadcastMessage');
-      const m = toNew(input, false);
+      const m = newMessage(input, { allowDate: false, deliverAt: null, messageExpireDays: o.messageExpireDays });
       const claim = claimFor(viewer, 'addMessage', input, { ...input, idempotencyKey: undefined });
       await touch(viewer);
       if (o.storeLevels.has(m.level) && m.level >= o.messageLevel) {
@@ -203,15 +160,14 @@ export function createMessages(o: MessagesOptions) {
     /** add_message_for: one message stored for each listed user, in one transaction. */
     async addMessageFor(viewer: Viewer, input: MessageInput & { userIds: readonly string[] }) {
       if (!viewer.producer) throw forbidden('addMessageFor needs the messages:send scope');
-      const userIds = v.userIds('input.userIds', input.userIds);
-      return produce(viewer, 'addMessageFor', input, { userIds }, { ...input, userIds: [...userIds].sort(), idempotencyKey: undefined });
+      const checked = producedSend(input, o.messageExpireDays);
+      return produce(viewer, 'addMessageFor', input, checked, { ...input, userIds: [...(checked.userIds ?? [])].sort(), idempotencyKey: undefined });
     },
 
     /** broadcast_message: one write that reaches every user known now. */
     async broadcastMessage(viewer: Viewer, input: MessageInput) {
       if (!viewer.producer) throw forbidden('broadcastMessage needs the messages:send scope');
-      if (input.groupKey !== null && input.groupKey !== undefined) throw badInput('input.groupKey', 'is not allowed on a broadcast');
-      return produce(viewer, 'broadcastMessage', input, { everyone: true }, { ...input, idempotencyKey: undefined });
+      return produce(viewer, 'broadcastMessage', input, producedSend({ ...input, userIds: undefined }, o.messageExpireDays), { ...input, idempotencyKey: undefined });
     },
 
     async list(viewer: Viewer, opts: { unreadOnly: boolean; filter?: MessageFilter | null; page: Pagination }): Promise<ListPage> {
