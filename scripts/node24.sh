@@ -2,7 +2,7 @@
 # Runs a share of the suite once more on Node 24 (the current LTS; Node 20 is past its end of life),
 # with Node taken from the npm registry's `node` package: the machine's own Node stays the default.
 # The share covers what differs between Node versions: storage drivers (pg, PGlite's WASM, ioredis: the
-# GraphQL suites run on all three backends), HTTP/WebSocket/SSE servers, child processes and the command
+# send suite runs on all three backends), HTTP/WebSocket/SSE servers, child processes and the command
 # line. The whole storage contracts stay on the machine's Node: they test our statements, not the drivers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
