@@ -1,6 +1,6 @@
 /**
- * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--heap] [--connections=16] [--webhooks=on|paused]`: one workload's
- * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W6b (16 users with 10,000 unread each), W7 with 10 unread or W7_UNREAD),
+ * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--tables] [--statements] [--heap] [--connections=16] [--webhooks=on|paused]`: one workload's
+ * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W1pplain and W1pgroup (W1p's sends), W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W6b (16 users with 10,000 unread each), W7 with 10 unread or W7_UNREAD),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
  *
@@ -11,7 +11,9 @@
  * else runs). Read the profile's proportions, not its milliseconds: the sampler counts a thread that
  * waits for a core as still in its last native call, so `writev` (a socket write that wakes
  * PostgreSQL or the load generator, which then take the core) looks far bigger than the system time
- * /proc reports. --waits samples PostgreSQL's wait events of the app's connections during the run.
+ * /proc reports. --waits samples PostgreSQL's wait events of the app's connections during the run;
+ * --tables prints the rows each table gained, changed (HOT of them) and lost, the index entries each index
+ * read, and the commits, per request; --statements counts the statements the store sent, per request.
  * --webhooks turns webhooks on, delivered to a local endpoint (its process's CPU is printed per request) or
  * with the dispatcher paused (W14's rows).
  * --heap prints the bytes per request that survived scavenges into V8's old generation, by allocation site
@@ -22,7 +24,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { startBackend } from './lib/backends.js';
 import { startBenchReceiver, type BenchReceiver } from './lib/webhook-receiver.js';
 import { cleanupOnSignals, runCleanups } from './lib/cleanup.js';
@@ -30,8 +31,10 @@ import { bearer, body, globalId, gql, Q } from './lib/gql.js';
 import { httpLoad, stopLoadGenerator } from './lib/load.js';
 import { storageCpu, threadCpu } from './lib/cpu.js';
 import { ALL_BACKENDS, parseOptions, type BackendName } from './lib/options.js';
+import { sampleWaits, tableWrites } from './lib/pg-diagnostics.js';
 import { REDIS_URL } from './lib/services.js';
 import type { BenchTarget } from './lib/backends.js';
+import type { Db } from '../src/storage/orm/db.js';
 
 type Plan = { bodies: string[]; auths: string[] };
 
@@ -41,6 +44,9 @@ const PLANS: Record<string, (t: BenchTarget) => Promise<Plan>> = {
     bodies: Array.from({ length: 1000 }, (_, i) => body(Q.addMessageFor, { input: { userIds: [`w1-user-${i}`], level: 'STORED_INFO', text: `Your export #${i} is ready.` } })),
     auths: [await bearer('profile-producer', { producer: true })],
   }),
+  // W1p's sends (1,000 users), plain or with a group key per recipient's thread: every send supersedes.
+  W1pplain: async () => ({ bodies: w1pBodies(() => ({})), auths: [await bearer('profile-producer', { producer: true })] }),
+  W1pgroup: async () => ({ bodies: w1pBodies((i) => ({ groupKey: `thread-${i % 50}` })), auths: [await bearer('profile-producer', { producer: true })] }),
   W4: async (t) => {
     await t.seeder.crowd({ target: 'w4-reader', targetUnread: 1000, others: 100_000, otherUsers: 1000, othersPrefix: 'w4-other-' });
     return { bodies: [body(Q.page, { after: null })], auths: [await bearer('w4-reader')] };
@@ -61,6 +67,9 @@ const PLANS: Record<string, (t: BenchTarget) => Promise<Plan>> = {
     return { bodies: [body(Q.unreadCount)], auths: [await bearer('w7-user-10')] };
   },
 };
+
+const w1pBodies = (extra: (i: number) => Record<string, unknown>) =>
+  Array.from({ length: 1000 }, (_, i) => body(Q.addMessageFor, { input: { userIds: [`w1p-user-${i}`], level: 'STORED_INFO', text: `New comment #${i} on your post.`, ...extra(i) } }));
 
 /** markRead of one message per request, going round the users, each marking its next unread. */
 async function markReadPlan(t: BenchTarget, prefix: string, nUsers: number, perUser: number): Promise<Plan> {
@@ -122,7 +131,17 @@ async function main() {
       if (!profile) session.connect();
       await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
     }
-    const waits = flags.includes('--waits') && backend !== 'redis' ? sampleWaits((t.app.store as unknown as { orm: { config: { get(k: string): string } } }).orm.config.get('clientUrl')) : null;
+    const dbUrl = backend === 'postgres' ? (t.app.store as unknown as { orm: { config: { get(k: string): string } } }).orm.config.get('clientUrl') : null;
+    const waits = flags.includes('--waits') && dbUrl ? sampleWaits(dbUrl) : null;
+    const tables = flags.includes('--tables') && dbUrl ? await tableWrites(dbUrl) : null;
+    const statements = new Map<string, number>();
+    if (flags.includes('--statements') && backend !== 'redis') {
+      // Each statement the store sends, by its first words (the statement's own name, as sql/*.ts writes it).
+      (t.app.store as unknown as { db: Db }).db.onStatement = (text) => {
+        const k = text.trim().replace(/\s+/g, ' ').slice(0, 60);
+        statements.set(k, (statements.get(k) ?? 0) + 1);
+      };
+    }
     const redisStats = backend === 'redis' ? new Redis(REDIS_URL) : null;
     await redisStats?.config('RESETSTAT');
     const [u0, s0] = threadCpu();
@@ -162,6 +181,11 @@ async function main() {
       const { profile: hp } = await session.post('HeapProfiler.stopSampling');
       printHeapSites(hp.head as HeapNode, r.ok);
     }
+    if (statements.size) {
+      const per = (n: number) => (n / Math.max(1, r.ok)).toFixed(3);
+      console.log(`statements per request:\n${[...statements].sort((a, b) => b[1] - a[1]).map(([k, n]) => `  ${per(n)}  ${k}`).join('\n')}`);
+    }
+    if (tables) console.log(`PostgreSQL rows written, index entries read and transactions, per request:\n  ${await tables.since(r.ok)}`);
     if (waits) console.log(`PostgreSQL wait events of the app's connections (samples): ${JSON.stringify(await waits.stop())}`);
     if (profile) {
       const { profile: p } = await session.post('Profiler.stop');
@@ -195,31 +219,6 @@ function printHeapSites(head: HeapNode, requests: number) {
 }
 
 /** Samples pg_stat_activity of the bench database every 10 ms until stopped: counts of state + wait event. */
-function sampleWaits(url: string) {
-  const counts: Record<string, number> = {};
-  const client = new pg.Client({ connectionString: url });
-  let running = true;
-  const done = (async () => {
-    await client.connect();
-    while (running) {
-      const { rows } = await client.query<{ k: string }>(
-        `select state || ' ' || coalesce(wait_event_type || ':' || wait_event, 'on CPU') as k from pg_stat_activity
-         where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
-      );
-      for (const { k } of rows) counts[k] = (counts[k] ?? 0) + 1;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    await client.end();
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await done;
-      return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1]));
-    },
-  };
-}
-
 main().catch(async (err) => {
   console.error(err);
   await runCleanups();

@@ -15,8 +15,9 @@ import type { MessageStore } from '../domain/message-store.js';
 import type { WebhookOutbox, WebhookSignals } from '../domain/webhooks.js';
 
 /**
- * Cleanup runs between two ANALYZEs where nothing else refreshes planner statistics: the embedded
- * PGlite, and a PostgreSQL server with autovacuum off (every 10 minutes at the default interval).
+ * Cleanup runs between two ANALYZEs (and VACUUMs of every table) where nothing else refreshes planner
+ * statistics or reclaims dead rows: the embedded PGlite, and a PostgreSQL server with autovacuum off
+ * (every 10 minutes at the default interval).
  */
 const ANALYZE_EVERY_CLEANUPS = 10;
 /** And when sends have doubled sm_delivery since the last ANALYZE (orm/statistics.ts: analyzeOnGrowth). */
@@ -61,11 +62,13 @@ export async function openStorage(config: Config, o: StorageOptions): Promise<St
     try {
       if (config.migrateOnStart) await applyMigrations(orm, config.databaseUrl);
       const [{ autovacuum }] = await db.sql(AUTOVACUUM);
-      const analyze = embedded !== null || autovacuum !== 'on';
+      // What autovacuum would do, the store does from its cleanup runs (orm/upkeep.ts).
+      const upkeep = embedded !== null || autovacuum !== 'on';
       const store = new OrmMessageStore(orm, db, {
         onClose: async () => embedded?.close(),
-        analyzeEveryCleanups: analyze ? ANALYZE_EVERY_CLEANUPS : undefined,
-        analyzeOnGrowth: analyze ? ANALYZE_ON_GROWTH : undefined,
+        analyzeEveryCleanups: upkeep ? ANALYZE_EVERY_CLEANUPS : undefined,
+        analyzeOnGrowth: upkeep ? ANALYZE_ON_GROWTH : undefined,
+        vacuum: upkeep,
         onSendBatch: o.onSendBatch,
         webhookSignals: o.webhookSignals,
       });

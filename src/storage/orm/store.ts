@@ -36,7 +36,7 @@ import { OutboxWriter } from './outbox.js';
 import { OrmRetraction } from './retraction.js';
 import { OrmSchedules } from './schedules.js';
 import { OrmSends } from './sends.js';
-import { PlannerStatistics, type StatisticsOptions } from './statistics.js';
+import { TableUpkeep, type UpkeepOptions } from './upkeep.js';
 import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, type Change, type Kinds } from './states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, REGISTER_USERS, USER_STATE } from './sql/users.js';
 import { wakeDue } from './wake.js';
@@ -57,12 +57,12 @@ export class OrmMessageStore implements MessageStore {
   private readonly retraction: OrmRetraction;
   /** Each committed change's webhook events, written in its transaction when webhooks are on. */
   private readonly outbox: OutboxWriter;
-  private readonly statistics: PlannerStatistics;
+  private readonly upkeep: TableUpkeep;
 
   constructor(
     private readonly orm: MikroORM,
     private readonly db: Db,
-    private readonly opts: StatisticsOptions & {
+    private readonly opts: UpkeepOptions & {
       onClose?: () => Promise<void>;
       /** Told the size of each batch of direct sends (metrics). */
       onSendBatch?: (size: number) => void;
@@ -71,13 +71,13 @@ export class OrmMessageStore implements MessageStore {
     } = {},
   ) {
     this.access = new UserAccess(db);
-    this.statistics = new PlannerStatistics(db, opts);
+    this.upkeep = new TableUpkeep(db, opts);
     this.outbox = new OutboxWriter(opts.webhookSignals ?? null);
     this.sends = new OrmSends(db, {
       outbox: this.outbox,
       known: this.known,
       catchUp: (sql, userIds) => this.access.catchUp(sql, userIds),
-      grew: (n) => this.statistics.grew(n),
+      grew: (n) => this.upkeep.grew(n),
       onSendBatch: (n) => this.opts.onSendBatch?.(n),
     });
     this.schedules = new OrmSchedules(db, {
@@ -239,7 +239,7 @@ export class OrmMessageStore implements MessageStore {
   }
 
   async cleanupExpired(limit: number): Promise<number> {
-    await this.statistics.beforeCleanup();
+    await this.upkeep.beforeCleanup();
     return this.db.tx(async (sql) => {
       const users = await sql(maintenance.CLEANUP_LOCK_USERS, { limit });
       const [d] = users.length ? await sql(maintenance.CLEANUP_DELIVERIES, { limit, userIds: jsonList(users.map((u) => u.id)) }) : [];
@@ -273,7 +273,7 @@ export class OrmMessageStore implements MessageStore {
   retractedViews: MessageStore['retractedViews'] = (id, userIds) => this.retraction.retractedViews(id, userIds);
 
   async close(): Promise<void> {
-    await this.statistics.settled();
+    await this.upkeep.settled();
     await this.db.end();
     await this.orm.close(true);
     await this.opts.onClose?.();

@@ -1,4 +1,4 @@
-/** Expiry cleanup, idempotency keys, planner statistics and health. */
+/** Expiry cleanup, idempotency keys, planner statistics, vacuum and health. */
 import { statement } from '../statement.js';
 
 /**
@@ -126,6 +126,15 @@ export const IDEMPOTENCY_FORGET = statement<{ scope: string; key: string; finger
 delete from sm_idempotency where scope = :scope and key = :key and fingerprint = :fingerprint`);
 
 export const ANALYZE_ALL = statement(`analyze`);
+
+/**
+ * Where nothing else vacuums (upkeep.ts). The queues: tables whose rows are deleted within seconds to a
+ * day of their insert (the webhook outbox and its streams, idempotency keys), small once vacuumed, and
+ * sm_lease, updated by every job's tick. Every table, with the statistics: what expiry and state changes
+ * leave in sm_delivery, sm_message and the rest.
+ */
+export const VACUUM_QUEUES = statement(`vacuum sm_webhook, sm_webhook_stream, sm_idempotency, sm_lease`);
+export const VACUUM_ANALYZE_ALL = statement(`vacuum (analyze)`);
 
 /** The tables sends grow, and sm_delivery's row count as the planner now believes it. */
 export const ANALYZE_SENDS = statement(`analyze sm_delivery, sm_message`);
