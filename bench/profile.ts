@@ -35,6 +35,7 @@ import { sampleWaits, tableWrites } from './lib/pg-diagnostics.js';
 import { REDIS_URL } from './lib/services.js';
 import type { BenchTarget } from './lib/backends.js';
 import type { Db } from '../src/storage/orm/db.js';
+import { statement } from '../src/storage/orm/statement.js';
 
 type Plan = { bodies: string[]; auths: string[] };
 
@@ -180,6 +181,14 @@ async function main() {
     if (heap) {
       const { profile: hp } = await session.post('HeapProfiler.stopSampling');
       printHeapSites(hp.head as HeapNode, r.ok);
+    }
+    if (flags.includes('--plans') && backend !== 'redis') {
+      // One pooled connection's prepared statements: how often each was planned anew (custom) or ran its generic plan.
+      const PLANS_OF = statement<Record<never, never>, { name: string; generic: number; custom: number; text: string }>(
+        `select name, generic_plans::int as generic, custom_plans::int as custom, left(regexp_replace(statement, '\\s+', ' ', 'g'), 70) as text from pg_prepared_statements order by custom_plans desc`,
+      );
+      const rows = await (t.app.store as unknown as { db: Db }).db.unprepared(PLANS_OF);
+      console.log(`prepared statements of one connection (generic / custom plans):\n${rows.map((r) => `  ${r.generic} / ${r.custom}  ${r.text}`).join('\n')}`);
     }
     if (statements.size) {
       const per = (n: number) => (n / Math.max(1, r.ok)).toFixed(3);

@@ -6,7 +6,7 @@ import { openStorage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
 import { CATEGORY_COUNTS } from '../../src/storage/orm/sql/categories.js';
 import { DELETE_ONE } from '../../src/storage/orm/sql/delete.js';
-import { ALL_NEWEST_FIRST, INBOX_NEWEST_FIRST } from '../../src/storage/orm/sql/pages.js';
+import { ALL_NEWEST_FIRST, fromStart, INBOX_NEWEST_FIRST } from '../../src/storage/orm/sql/pages.js';
 import { SNOOZED_NEWEST_FIRST } from '../../src/storage/orm/sql/pages-snoozed.js';
 import { DUE } from '../../src/storage/orm/sql/states.js';
 import { SET_READ_ONE } from '../../src/storage/orm/sql/mark-read.js';
@@ -383,9 +383,9 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
   });
 
   it.each([
-    ['the inbox, unseen ones', INBOX_NEWEST_FIRST as Statement<object, unknown>, { seen: false, archived: null }],
-    ['unarchived ones', ALL_NEWEST_FIRST as Statement<object, unknown>, { read: null, seen: null, archived: false }],
-    ['snoozed ones (none)', SNOOZED_NEWEST_FIRST as Statement<object, unknown>, { read: null, seen: null, archived: null }],
+    ['the inbox, unseen ones', fromStart(INBOX_NEWEST_FIRST) as Statement<object, unknown>, { seen: false, archived: null }],
+    ['unarchived ones', fromStart(ALL_NEWEST_FIRST) as Statement<object, unknown>, { read: null, seen: null, archived: false }],
+    ['snoozed ones (none)', fromStart(SNOOZED_NEWEST_FIRST) as Statement<object, unknown>, { read: null, seen: null, archived: null }],
   ])('a first page of %s reads about a page of deliveries, not the inbox of a user with many', async (_, statement, filter) => {
     const inputs = { userId: reader, cursor: null, levels: null, categories: null, since: null, until: null, limit: 21, ...filter };
     // The page, the counters' expired correction (one row) and nothing more, as a custom and as a generic plan.

@@ -3,7 +3,7 @@ import type { MessageRecord } from '../../domain/message.js';
 import type { InboxCounts, ListPage, ListQuery, MessageFilter } from '../../domain/message-store.js';
 import { jsonList, type Sql } from './db.js';
 import { COUNT_FILTERED } from './sql/messages.js';
-import { ALL_NEWEST_FIRST, ALL_OLDEST_FIRST, INBOX_NEWEST_FIRST, INBOX_OLDEST_FIRST } from './sql/pages.js';
+import { ALL_NEWEST_FIRST, ALL_OLDEST_FIRST, fromStart, INBOX_NEWEST_FIRST, INBOX_OLDEST_FIRST } from './sql/pages.js';
 import { SNOOZED_NEWEST_FIRST, SNOOZED_OLDEST_FIRST } from './sql/pages-snoozed.js';
 
 export interface MessageRow {
@@ -92,6 +92,24 @@ export const NO_COUNTS: InboxCounts = { total: 0, unread: 0, unseen: 0, archived
  * (`behind`: the page may then lack them; the store catches up and asks again). No state row at all:
  * an unknown user, who has nothing.
  */
+const PAST_A_CURSOR = {
+  inboxNewestFirst: INBOX_NEWEST_FIRST,
+  inboxOldestFirst: INBOX_OLDEST_FIRST,
+  allNewestFirst: ALL_NEWEST_FIRST,
+  allOldestFirst: ALL_OLDEST_FIRST,
+  snoozedNewestFirst: SNOOZED_NEWEST_FIRST,
+  snoozedOldestFirst: SNOOZED_OLDEST_FIRST,
+};
+/** The same pages from the start, without the query for what lies before a cursor (pages.ts: fromStart). */
+const FROM_START: typeof PAST_A_CURSOR = {
+  inboxNewestFirst: fromStart(INBOX_NEWEST_FIRST),
+  inboxOldestFirst: fromStart(INBOX_OLDEST_FIRST),
+  allNewestFirst: fromStart(ALL_NEWEST_FIRST),
+  allOldestFirst: fromStart(ALL_OLDEST_FIRST),
+  snoozedNewestFirst: fromStart(SNOOZED_NEWEST_FIRST),
+  snoozedOldestFirst: fromStart(SNOOZED_OLDEST_FIRST),
+};
+
 export async function listPage(sql: Sql, userId: string, query: ListQuery): Promise<{ behind: boolean; value: ListPage }> {
   const forward = query.direction === 'forward';
   const f = query.filter;
@@ -100,14 +118,15 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   const filters = { userId, levels: f.levels ? jsonList(f.levels) : null, categories: f.categories ? jsonList(f.categories) : null, since: f.since ?? null, until: f.until ?? null };
   const page = { ...filters, cursor: query.cursor, limit: query.limit + 1, seen, archived };
   // An unread list is never of snoozed ones ("unreadOnly" with snoozed: nothing).
+  const from = query.cursor === null ? FROM_START : PAST_A_CURSOR;
   const rows =
     query.unreadOnly && snoozed
       ? []
       : snoozed
-        ? await sql(forward ? SNOOZED_NEWEST_FIRST : SNOOZED_OLDEST_FIRST, { ...page, read })
+        ? await sql(forward ? from.snoozedNewestFirst : from.snoozedOldestFirst, { ...page, read })
         : read === false
-          ? await sql(forward ? INBOX_NEWEST_FIRST : INBOX_OLDEST_FIRST, page)
-          : await sql(forward ? ALL_NEWEST_FIRST : ALL_OLDEST_FIRST, { ...page, read });
+          ? await sql(forward ? from.inboxNewestFirst : from.inboxOldestFirst, page)
+          : await sql(forward ? from.allNewestFirst : from.allOldestFirst, { ...page, read });
   let state: InboxCounts & { behind: boolean; before: boolean | null } = { ...NO_COUNTS, behind: false, before: false };
   const found: MessageRow[] = [];
   for (const r of rows) {

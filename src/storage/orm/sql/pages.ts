@@ -12,7 +12,7 @@
  * and its category's (sm_cat_upto): the user's bound the scans, the category's filter.
  */
 import type { InboxCounts } from '../../../domain/message-store.js';
-import { statement } from '../statement.js';
+import { statement, type Statement } from '../statement.js';
 import type { MessageRow } from '../reads.js';
 
 export type PageRow = MessageRow | ({ id: null; behind: boolean; before: boolean | null } & InboxCounts);
@@ -205,3 +205,18 @@ union all
    and d.message_id > coalesce(:cursor::bigint, 0)
  order by d.message_id asc
  limit :limit)`);
+
+/** A page statement's `before` column: the subquery for what lies before the cursor. */
+const BEFORE = /\(:cursor::bigint is not null and exists \([\s\S]*?\n {2}\)\) as before/;
+
+/**
+ * A page statement without a cursor: the same text with `false as before` (nothing lies before the
+ * start). PostgreSQL keeps a prepared statement's generic plan only while it is estimated no costlier
+ * than planning for each input; the estimate of that subquery, which never runs without a cursor, made
+ * every first page planned again, which cost about as much as running it.
+ */
+export function fromStart<P, R>(page: Statement<P, R>): Statement<P, R> {
+  if (!BEFORE.test(page.source)) throw new Error('a page statement without its `before` subquery');
+  return statement<P, R>(page.source.replace(BEFORE, 'false as before'));
+}
+
