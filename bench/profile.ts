@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--tables] [--statements] [--heap] [--connections=16] [--webhooks=on|paused]`: one workload's
+ * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--tables] [--statements] [--plans] [--heap] [--connections=16] [--webhooks=on|paused]`: one workload's
  * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W1pplain and W1pgroup (W1p's sends), W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W6b (16 users with 10,000 unread each), W7 with 10 unread or W7_UNREAD),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
@@ -13,7 +13,8 @@
  * PostgreSQL or the load generator, which then take the core) looks far bigger than the system time
  * /proc reports. --waits samples PostgreSQL's wait events of the app's connections during the run;
  * --tables prints the rows each table gained, changed (HOT of them) and lost, the index entries each index
- * read, and the commits, per request; --statements counts the statements the store sent, per request.
+ * read, and the commits, per request; --statements counts the statements the store sent, per request;
+ * --plans how often one pooled connection planned each prepared statement anew (custom) or ran its generic plan.
  * --webhooks turns webhooks on, delivered to a local endpoint (its process's CPU is printed per request) or
  * with the dispatcher paused (W14's rows).
  * --heap prints the bytes per request that survived scavenges into V8's old generation, by allocation site
