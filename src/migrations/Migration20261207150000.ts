@@ -58,7 +58,7 @@ language sql volatile as $$
 $$;`;
 
 /** A user's `p_kind` watermark of one category (0 without a category, or before its first "all" operation). */
-const SM_CAT_UPTO = `
+export const SM_CAT_UPTO = `
 create or replace function sm_cat_upto(p_user text, p_category text, p_kind text)
 returns bigint
 language sql stable as $$
