@@ -20,18 +20,10 @@ export class Migration20261208130000 extends Migration {
   }
 }
 
-/** A user's `p_kind` watermark of one category (0 before its first "all" operation). */
-const SM_CAT_UPTO_OF = `
-create or replace function sm_cat_upto_of(p_user text, p_category text, p_kind text)
-returns bigint
-language sql stable as $$
-  select coalesce((
-    select case p_kind when 'seen' then c.seen_upto when 'read' then c.read_upto else c.archived_upto end
-    from sm_category c where c.user_id = p_user and c.category = p_category
-  ), 0)
-$$;`;
+/** The lookup: sm_cat_upto as Migration20261207150000 created it, under its new name. */
+const SM_CAT_UPTO_OF = SM_CAT_UPTO.replace('function sm_cat_upto(', 'function sm_cat_upto_of(');
 
-/** The same, 0 without a category. Not STRICT, and without a subquery, so that PostgreSQL can inline it. */
+/** sm_cat_upto now: 0 without a category, else the lookup. Not STRICT, and without a subquery, so that PostgreSQL can inline it. */
 const SM_CAT_UPTO_INLINED = `
 create or replace function sm_cat_upto(p_user text, p_category text, p_kind text)
 returns bigint
