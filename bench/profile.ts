@@ -228,7 +228,6 @@ function printHeapSites(head: HeapNode, requests: number) {
   for (const [k, b] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${perRequest(b).padStart(6)} B  ${k}`);
 }
 
-/** Samples pg_stat_activity of the bench database every 10 ms until stopped: counts of state + wait event. */
 main().catch(async (err) => {
   console.error(err);
   await runCleanups();

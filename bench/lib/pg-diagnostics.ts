@@ -37,6 +37,7 @@ export async function tableWrites(url: string) {
   };
 }
 
+/** Samples pg_stat_activity of the bench database every 10 ms until stopped: counts of state + wait event. */
 export function sampleWaits(url: string) {
   const counts: Record<string, number> = {};
   const client = new pg.Client({ connectionString: url });

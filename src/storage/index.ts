@@ -20,7 +20,7 @@ import type { WebhookOutbox, WebhookSignals } from '../domain/webhooks.js';
  * (every 10 minutes at the default interval).
  */
 const ANALYZE_EVERY_CLEANUPS = 10;
-/** And when sends have doubled sm_delivery since the last ANALYZE (orm/statistics.ts: analyzeOnGrowth). */
+/** And when sends have doubled sm_delivery since the last ANALYZE (orm/upkeep.ts: analyzeOnGrowth). */
 const ANALYZE_ON_GROWTH = 2;
 /** MikroORM's own connections at most: migrations at start, and the EntityManager where one is used. */
 const ORM_POOL_MAX = 2;

@@ -1,9 +1,9 @@
-import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openStorage, type Storage } from '../../src/storage/index.js';
 import type { Db } from '../../src/storage/orm/db.js';
+import { AUTOVACUUM } from '../../src/storage/orm/sql/maintenance.js';
 import { statement } from '../../src/storage/orm/statement.js';
 import { createTestDatabase } from '../harness.js';
 import { inMs, uid, waitUntilPast } from '../support.js';
@@ -17,7 +17,6 @@ import { drain, ALL_SIGNALS } from './contract/outbox-support.js';
  */
 const logger = pino({ level: 'silent' });
 const SIZE = statement<{ table: string }, { bytes: number }>(`select pg_relation_size(:table::regclass)::float8 as bytes`);
-const AUTOVACUUM = `select current_setting('autovacuum') as autovacuum`;
 
 const backends: [string, () => Promise<{ store: Storage; vacuums: boolean; close(): Promise<void> }>][] = [
   [
@@ -32,10 +31,7 @@ const backends: [string, () => Promise<{ store: Storage; vacuums: boolean; close
     async () => {
       const db = await createTestDatabase();
       const store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger, webhookSignals: ALL_SIGNALS });
-      const c = new pg.Client({ connectionString: db.url });
-      await c.connect();
-      const { autovacuum } = (await c.query<{ autovacuum: string }>(AUTOVACUUM)).rows[0];
-      await c.end();
+      const [{ autovacuum }] = await (store as unknown as { db: Db }).db.sql(AUTOVACUUM);
       return { store, vacuums: autovacuum !== 'on', close: async () => (await store.close(), await db.drop()) };
     },
   ],

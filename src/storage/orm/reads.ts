@@ -87,11 +87,7 @@ export const toRecord = (r: MessageRow): MessageRecord => ({
 export const countsOf = (r: InboxCounts): InboxCounts => ({ total: r.total, unread: r.unread, unseen: r.unseen, archived: r.archived, snoozed: r.snoozed });
 export const NO_COUNTS: InboxCounts = { total: 0, unread: 0, unseen: 0, archived: 0, snoozed: 0 };
 
-/**
- * One keyset page of the user's deliveries (pages.ts), and whether broadcasts wait to be copied to them
- * (`behind`: the page may then lack them; the store catches up and asks again). No state row at all:
- * an unknown user, who has nothing.
- */
+/** The page statements, by what they list; past a cursor they also tell whether anything lies before it. */
 const PAST_A_CURSOR = {
   inboxNewestFirst: INBOX_NEWEST_FIRST,
   inboxOldestFirst: INBOX_OLDEST_FIRST,
@@ -101,15 +97,13 @@ const PAST_A_CURSOR = {
   snoozedOldestFirst: SNOOZED_OLDEST_FIRST,
 };
 /** The same pages from the start, without the query for what lies before a cursor (pages.ts: fromStart). */
-const FROM_START: typeof PAST_A_CURSOR = {
-  inboxNewestFirst: fromStart(INBOX_NEWEST_FIRST),
-  inboxOldestFirst: fromStart(INBOX_OLDEST_FIRST),
-  allNewestFirst: fromStart(ALL_NEWEST_FIRST),
-  allOldestFirst: fromStart(ALL_OLDEST_FIRST),
-  snoozedNewestFirst: fromStart(SNOOZED_NEWEST_FIRST),
-  snoozedOldestFirst: fromStart(SNOOZED_OLDEST_FIRST),
-};
+const FROM_START = Object.fromEntries(Object.entries(PAST_A_CURSOR).map(([k, page]) => [k, fromStart(page)])) as typeof PAST_A_CURSOR;
 
+/**
+ * One keyset page of the user's deliveries (pages.ts), and whether broadcasts wait to be copied to them
+ * (`behind`: the page may then lack them; the store catches up and asks again). No state row at all:
+ * an unknown user, who has nothing.
+ */
 export async function listPage(sql: Sql, userId: string, query: ListQuery): Promise<{ behind: boolean; value: ListPage }> {
   const forward = query.direction === 'forward';
   const f = query.filter;
@@ -117,8 +111,8 @@ export async function listPage(sql: Sql, userId: string, query: ListQuery): Prom
   const [seen, archived, snoozed] = [f.seen ?? null, f.archived ?? null, f.snoozed === true];
   const filters = { userId, levels: f.levels ? jsonList(f.levels) : null, categories: f.categories ? jsonList(f.categories) : null, since: f.since ?? null, until: f.until ?? null };
   const page = { ...filters, cursor: query.cursor, limit: query.limit + 1, seen, archived };
-  // An unread list is never of snoozed ones ("unreadOnly" with snoozed: nothing).
   const from = query.cursor === null ? FROM_START : PAST_A_CURSOR;
+  // An unread list is never of snoozed ones ("unreadOnly" with snoozed: nothing).
   const rows =
     query.unreadOnly && snoozed
       ? []

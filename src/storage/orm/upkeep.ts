@@ -46,8 +46,8 @@ export class TableUpkeep {
   /** Before a cleanup run: the queues' vacuum, and every analyzeEveryCleanups-th run every table's ANALYZE (and vacuum). */
   async beforeCleanup(): Promise<void> {
     const every = this.o.analyzeEveryCleanups;
-    if (every && ++this.cleanups % every === 0) return void (await this.db.unprepared(this.o.vacuum ? maintenance.VACUUM_ANALYZE_ALL : maintenance.ANALYZE_ALL));
-    if (this.o.vacuum) await this.db.unprepared(maintenance.VACUUM_QUEUES);
+    if (every && ++this.cleanups % every === 0) await this.db.unprepared(this.o.vacuum ? maintenance.VACUUM_ANALYZE_ALL : maintenance.ANALYZE_ALL);
+    else if (this.o.vacuum) await this.db.unprepared(maintenance.VACUUM_QUEUES);
   }
 
   /** Counts deliveries written, and starts an ANALYZE when they have grown sm_delivery by the configured factor. */

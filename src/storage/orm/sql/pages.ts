@@ -219,4 +219,3 @@ export function fromStart<P, R>(page: Statement<P, R>): Statement<P, R> {
   if (!BEFORE.test(page.source)) throw new Error('a page statement without its `before` subquery');
   return statement<P, R>(page.source.replace(BEFORE, 'false as before'));
 }
-
