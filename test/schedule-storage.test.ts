@@ -126,8 +126,10 @@ describe('scheduled delivery on PostgreSQL when a deliverer dies mid-transaction
       const waiting = async () => (await locker.query(`select pid from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and pid <> pg_backend_pid()`)).rows;
       await waitFor(async () => (await waiting()).length === 1, { what: 'the deliverer waiting inside its send' });
       expect(await twin.deliverDue(new Date(), 10)).toEqual([]); // the claimed row is skipped, not delivered twice
+      // Heard before the backend dies: its failure can arrive before pg_terminate_backend's answer.
+      const died = expect(dying).rejects.toThrow();
       await locker.query('select pg_terminate_backend($1)', [(await waiting())[0].pid]);
-      await expect(dying).rejects.toThrow();
+      await died;
       await locker.query('commit');
 
       const [d, ...more] = await twin.deliverDue(new Date(), 10);
