@@ -11,6 +11,7 @@ import { Migration20261207200000 } from './Migration20261207200000.js';
 import { Migration20261208090000 } from './Migration20261208090000.js';
 import { Migration20261208110000 } from './Migration20261208110000.js';
 import { Migration20261208130000 } from './Migration20261208130000.js';
+import { Migration20261208150000 } from './Migration20261208150000.js';
 
 /** Every migration, in order. `npm run migration:create` writes a new file; add it here. */
 export const migrationsList: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261208090000', class: Migration20261208090000 },
   { name: 'Migration20261208110000', class: Migration20261208110000 },
   { name: 'Migration20261208130000', class: Migration20261208130000 },
+  { name: 'Migration20261208150000', class: Migration20261208150000 },
 ];

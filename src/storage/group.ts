@@ -25,7 +25,7 @@ export interface GroupCommitOptions<T, R> {
 /**
  * Group commit: a call that arrives while `running` batches run waits, and the calls that waited go
  * together as the next batch. Under load the storage pays its per-statement or per-script cost once for
- * many calls; alone, a call goes at once. Used by both stores for direct sends.
+ * many calls; alone, a call goes at once. Used by both stores for direct sends, and by PostgreSQL's for markReads.
  */
 export class GroupCommit<T, R> {
   private readonly waiting: Waiting<T, R>[] = [];

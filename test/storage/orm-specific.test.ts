@@ -394,17 +394,18 @@ describe('PostgreSQL plans that do not depend on statistics', () => {
   });
 
   it.each([
-    ['markRead', SET_READ_ONE as Statement<{ userId: string; ids: string }, unknown>, { read: true }],
-    ['markUnread', SET_READ_ONE as Statement<{ userId: string; ids: string }, unknown>, { read: false }],
-    ['delete', DELETE_ONE, {}],
-  ])('%s of one message looks its delivery up: not the inbox of a user with many, nor all recipients of a message to many', async (_, statement, more) => {
+    // markRead and markUnread run in a function (sm_set_read_one): its rows are counted from the table's statistics.
+    ['markRead', SET_READ_ONE as Statement<{ userId: string; ids: string }, unknown>, { read: true }, true],
+    ['markUnread', SET_READ_ONE as Statement<{ userId: string; ids: string }, unknown>, { read: false }, true],
+    ['delete', DELETE_ONE, {}, false],
+  ])('%s of one message looks its delivery up: not the inbox of a user with many, nor all recipients of a message to many', async (_, statement, more, nested) => {
     const [{ id }] = (await c.query<{ id: string }>(`select max(message_id)::text as id from sm_delivery where user_id = $1`, [reader])).rows;
     // The requested delivery is read a few times over (to change it, count it, return it). Walking the
     // reader's range of an index would read 20,000 rows; the message's recipients, 5,000.
-    expect(await deliveryRowsRead(statement, { userId: reader, ids: JSON.stringify([id]), ...more }, false)).toBeLessThanOrEqual(10);
+    expect(await deliveryRowsRead(statement, { userId: reader, ids: JSON.stringify([id]), ...more }, false, nested)).toBeLessThanOrEqual(10);
     await c.query('analyze sm_delivery'); // statistics: a message has about one delivery
-    expect(await deliveryRowsRead(statement, { userId: reader, ids: JSON.stringify([id]), ...more }, true)).toBeLessThanOrEqual(10);
-    expect(await deliveryRowsRead(statement, { userId: 'plan-crowd-7', ids: JSON.stringify([toMany]), ...more }, true)).toBeLessThanOrEqual(10);
+    expect(await deliveryRowsRead(statement, { userId: reader, ids: JSON.stringify([id]), ...more }, true, nested)).toBeLessThanOrEqual(10);
+    expect(await deliveryRowsRead(statement, { userId: 'plan-crowd-7', ids: JSON.stringify([toMany]), ...more }, true, nested)).toBeLessThanOrEqual(10);
   });
 
   it('counts a category, and a grouped send finds the unread message of its group, without walking the many deliveries in them', async () => {

@@ -35,8 +35,10 @@ export class UserAccess {
 
   /**
    * Runs `run`, a read or a one-statement write that answers `behind` when the user has broadcasts not
-   * yet copied (a read may then lack them; a write changed nothing). Then it copies them and runs it
-   * again, in one transaction; a broadcast arriving in between can repeat this, so it is bounded.
+   * yet copied (a read may then lack them; a write changed nothing), or when a write's lock waited for a
+   * change to the user that its snapshot predates. Then, in one transaction, it locks the user (so no
+   * change can commit between a snapshot and the lock again), copies their broadcasts and runs it again;
+   * a broadcast arriving in between can repeat this, so it is bounded.
    * `ids`: the number of ids the statement carries (past PREPARED_MAX_IDS it runs unprepared).
    * `after`: work that must commit with the write (its webhook events): then all of it is one transaction.
    */
@@ -56,6 +58,7 @@ export class UserAccess {
 
   private async untilCaughtUp<R extends { behind: boolean }>(sql: Sql, userId: string, run: (sql: Sql) => Promise<R>, first: R): Promise<R> {
     let r = first;
+    if (r.behind) await sql(LOCK_USER, { userId });
     for (let attempt = 1; r.behind; attempt++) {
       if (attempt > 5) throw new Error(`could not catch up with broadcasts for a user after ${attempt - 1} attempts`);
       await this.catchUp(sql, [userId]);

@@ -29,15 +29,15 @@ import { jsonList, type Db, type Sql } from './db.js';
 import { NO_COUNTS, countsOf, listPage, toRecord } from './reads.js';
 import { DELETE_MANY, DELETE_ONE, type DeleteRow } from './sql/delete.js';
 import { LOCK_FOR_MARK_ALL } from './sql/mark-all.js';
-import { SET_READ_MANY, SET_READ_ONE, type SetReadRow } from './sql/mark-read.js';
 import * as maintenance from './sql/maintenance.js';
 import { GET_MESSAGE, OLDEST_UNREAD } from './sql/messages.js';
 import { OutboxWriter } from './outbox.js';
+import { ReadMarks } from './read-marks.js';
 import { OrmRetraction } from './retraction.js';
 import { OrmSchedules } from './schedules.js';
 import { OrmSends } from './sends.js';
 import { TableUpkeep, type UpkeepOptions } from './upkeep.js';
-import { ALL_KINDS, archiving, changeIn, found, lowerBelow, raiseIn, seeing, snoozing, unarchiving, waking, type Change, type Kinds } from './states.js';
+import { ALL_KINDS, archiving, changeIn, found, raiseIn, seeing, snoozing, unarchiving, waking, type Change, type Kinds } from './states.js';
 import { BEHIND_OF, BROADCAST_VIEWS, REGISTER_USERS, USER_STATE } from './sql/users.js';
 import { wakeDue } from './wake.js';
 
@@ -51,6 +51,8 @@ export class OrmMessageStore implements MessageStore {
   /** Sends and broadcasts (sends.ts); idempotency keys are idempotency.ts's. */
   private readonly sends: OrmSends;
   private readonly access: UserAccess;
+  /** markRead and markUnread (read-marks.ts). */
+  private readonly readMarks: ReadMarks;
   /** Scheduled messages (schedules.ts), delivered through this store's own claim and sends. */
   private readonly schedules: OrmSchedules;
   /** Retraction (retraction.ts). */
@@ -73,6 +75,7 @@ export class OrmMessageStore implements MessageStore {
     this.access = new UserAccess(db);
     this.upkeep = new TableUpkeep(db, opts);
     this.outbox = new OutboxWriter(opts.webhookSignals ?? null);
+    this.readMarks = new ReadMarks(db, this.access, this.outbox);
     this.sends = new OrmSends(db, {
       outbox: this.outbox,
       known: this.known,
@@ -123,27 +126,8 @@ export class OrmMessageStore implements MessageStore {
     return (await this.counts(userId)).unread;
   }
 
-  async setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
-    const wanted = ids.filter(isMessageId);
-    const inputs = { userId, ids: jsonList(wanted), read };
-    const statement: typeof SET_READ_ONE = wanted.length === 1 ? SET_READ_ONE : SET_READ_MANY;
-    // Marking read is one statement. Marking unread (which unarchives) may first have to lower the read
-    // and archived watermarks below the requested ids, so it runs with the user locked, in a transaction.
-    const resultOf = (row: SetReadRow | undefined): SetReadResult => {
-      if (!row) return { ...found(ids, [], [], NO_COUNTS), unreadCount: 0 };
-      const counts = countsOf(row);
-      return { ...found(ids, row.changed ?? [], (row.messages ?? []).map(toRecord), counts), unreadCount: counts.unread };
-    };
-    const write = (sql: Sql, row: SetReadRow | undefined) => this.outbox.record(sql, [{ op: 'setRead', userId, read, result: resultOf(row) }]);
-    const row = read
-      ? await this.access.caughtUp<SetReadRow>(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length, after: this.outbox.on ? write : undefined })
-      : await this.access.locked(userId, async (sql) => {
-          await lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
-          const r = (await sql(statement, inputs))[0];
-          await write(sql, r);
-          return r;
-        });
-    return resultOf(row);
+  setRead(userId: string, ids: readonly string[], read: boolean): Promise<SetReadResult> {
+    return this.readMarks.setRead(userId, ids, read);
   }
 
   async markAllRead(userId: string, until: Date, category?: string | null): Promise<{ count: number; unreadCount: number; counts: InboxCounts }> {

@@ -112,6 +112,52 @@ export function concurrencyContract({ it, send, broadcast, listAll, expectConsis
       }
     });
 
+    /**
+     * Three users with three messages each and a broadcast not yet copied to them; for each user, every
+     * one of their four messages asked for twice, someone else's message, and an id nobody has: all at once.
+     */
+    async function raceOnOwnMessages<R>(act: (userId: string, id: string) => Promise<R>) {
+      const users = [uid(), uid(), uid()];
+      const own = new Map<string, string[]>();
+      for (const u of users) own.set(u, [await send([u], { text: 'one' }), await send([u], { text: 'two' }), await send([u], { text: 'three' })].map((r) => r.message.id));
+      const late = (await broadcast({ text: 'late' })).message.id;
+      const calls = users.flatMap((u, k) => {
+        const mine = [...own.get(u)!, late];
+        return [...mine, ...mine, own.get(users[(k + 1) % users.length])![0], '999999999'].map((id) => ({ u, id, mine: mine.includes(id) }));
+      });
+      const results = await Promise.all(calls.map(({ u, id }) => act(u, id)));
+      return users.map((u) => ({
+        u,
+        mine: [...own.get(u)!, late],
+        ofMine: results.filter((_, i) => calls[i].u === u && calls[i].mine),
+        ofOthers: results.filter((_, i) => calls[i].u === u && !calls[i].mine),
+      }));
+    }
+
+    it('answers each of many concurrent markReads as if alone: its change once, the count just after it, nobody else\'s message', async ({ store }) => {
+      for (const { u, mine, ofMine, ofOthers } of await raceOnOwnMessages((u, id) => store.setRead(u, [id], true))) {
+        // Each message changed once, by one of its two markReads; the other found it read.
+        const changing = ofMine.filter((r) => r.changed.length === 1);
+        expect(sorted(changing.flatMap((r) => r.changed))).toEqual(sorted(mine));
+        expect(changing.map((r) => r.unreadCount).sort()).toEqual([0, 1, 2, 3]);
+        for (const r of ofMine) expect(r.messages.map((m) => m.readAt === null)).toEqual([false]);
+        for (const r of ofOthers) expect([r.changed, r.messages, r.notFound.length]).toEqual([[], [], 1]);
+        const c = await expectConsistent(u);
+        expect([c.rows, c.unread]).toEqual([4, 0]);
+      }
+    });
+
+    it('answers each of many concurrent deletes as if alone: deleted once, the count just after it, nobody else\'s message', async ({ store }) => {
+      for (const { u, mine, ofMine, ofOthers } of await raceOnOwnMessages((u, id) => store.deleteMessages(u, [id]))) {
+        const deleting = ofMine.filter((r) => r.deleted.length === 1);
+        expect(sorted(deleting.flatMap((r) => r.deleted))).toEqual(sorted(mine));
+        expect(deleting.map((r) => r.unreadCount).sort()).toEqual([0, 1, 2, 3]);
+        for (const r of ofOthers) expect([r.deleted, r.notFound.length]).toEqual([[], 1]);
+        const c = await expectConsistent(u);
+        expect([c.rows, c.unread]).toEqual([0, 0]);
+      }
+    });
+
     it('delivers concurrent broadcasts exactly once to users reading meanwhile', async ({ store }) => {
       const users = Array.from({ length: 3 }, () => uid());
       for (const u of users) await store.ensureUser(u);

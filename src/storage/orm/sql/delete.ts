@@ -1,6 +1,7 @@
 /**
  * deleteMessages in one statement, in the two forms and with the shape of mark-read.ts (`p` the inputs,
- * `st` the user locked, nothing changed while `behind`). Returns behind, the ids deleted, and the
+ * `st` the user locked, nothing changed while `behind`, which a change to the user committed after the
+ * statement's snapshot sets too). Returns behind, the ids deleted, and the
  * user's exact counts after. The user's counters and those of each category (`cat`) move together.
  */
 import { statement } from '../statement.js';
@@ -15,7 +16,8 @@ export const DELETE_ONE = statement<Inputs, DeleteRow>(`
 with p as (select :userId::text as user_id, :ids::jsonb as ids
 ), st as (
   select u.id, u.total_count, u.unread_count, u.unseen_count, u.archived_count, u.snoozed_count, u.seen_upto, u.read_upto, u.archived_upto,
-         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast)
+           or u.xmin <> (select s.xmin from sm_user s where s.id = u.id) as behind
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind
 ), del as (
@@ -74,7 +76,8 @@ export const DELETE_MANY = statement<Inputs, DeleteRow>(`
 with p as (select :userId::text as user_id, :ids::jsonb as ids
 ), st as (
   select u.id, u.total_count, u.unread_count, u.unseen_count, u.archived_count, u.snoozed_count, u.seen_upto, u.read_upto, u.archived_upto,
-         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast) as behind
+         u.bcast_id < (select coalesce(max(id), 0) from sm_message where broadcast)
+           or u.xmin <> (select s.xmin from sm_user s where s.id = u.id) as behind
   from sm_user u where u.id = (select user_id from p) for update
 ), go as (select id from st where not behind or not :waitsForBroadcasts::boolean
 ), del as (
