@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--tables] [--statements] [--plans] [--heap] [--connections=16] [--webhooks=on|paused]`: one workload's
+ * `npx tsx bench/profile.ts W7 [--backend=redis] [--seconds=8] [--out=FILE] [--no-profile] [--waits] [--tables] [--statements] [--plans] [--heap] [--connections=16] [--webhooks=on|paused] [--grow=PLAN:SECONDS]`: one workload's
  * HTTP load against the app on PostgreSQL (or the --backend given) (typename, W1, W1pplain and W1pgroup (W1p's sends), W4 (the first page of 100), W4after (a page of 100 past a cursor), W6, W6b (16 users with 10,000 unread each), W7 with 10 unread or W7_UNREAD),
  * a warm-up, then one measured run during which it records a V8 CPU profile of the SERVER's thread
  * only (not the seeding, not the load generator's thread) and reads that thread's CPU time from /proc:
@@ -16,7 +16,8 @@
  * read, and the commits, per request; --statements counts the statements the store sent, per request;
  * --plans how often one pooled connection planned each prepared statement anew (custom) or ran its generic plan.
  * --webhooks turns webhooks on, delivered to a local endpoint (its process's CPU is printed per request) or
- * with the dispatcher paused (W14's rows).
+ * with the dispatcher paused (W14's rows). --grow runs another plan's load first (W1pplain:20, say), so the
+ * workload is measured on the database that load grew.
  * --heap prints the bytes per request that survived scavenges into V8's old generation, by allocation site
  * (the garbage that costs mark-compacts and the GC helper threads' CPU).
  */
@@ -117,8 +118,16 @@ async function main() {
     app: webhooks === 'paused' ? { webhookTimings: { pollMs: DAY, wakeDelayMs: DAY } } : {},
   });
   try {
+    const connections = Number(flag('connections') ?? 16);
+    const grow = flag('grow');
+    if (grow) {
+      // Another plan's load first, so the measured one runs on the state it leaves (a grown database).
+      const [other, s] = grow.split(':');
+      if (!PLANS[other]) throw new Error(`--grow=PLAN:SECONDS: no plan ${other}`);
+      await httpLoad({ url: t.url, connections, durationSeconds: Number(s ?? 10), first: 0, ...(await PLANS[other](t)) });
+    }
     const plan = await make(t);
-    const load = (s: number, first = 0) => httpLoad({ url: t.url, connections: Number(flag('connections') ?? 16), durationSeconds: s, first, ...plan });
+    const load = (s: number, first = 0) => httpLoad({ url: t.url, connections, durationSeconds: s, first, ...plan });
     const warm = await load(3);
 
     const session = new Session();
