@@ -3,22 +3,47 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * markRead and markUnread of one message (src/storage/orm/sql/mark-read.ts) as a function, so that one
  * statement can run the markReads of many users that queued together (group commit, SET_READ_BATCH): the
- * same statement as before, unchanged, called once per request in the batch.
+ * statement as before, called once per request in the batch, which now also answers `behind` when the
+ * user's lock waited for a change its snapshot predates (mark-read.ts).
  *
- * VOLATILE: each call reads with a snapshot of its own, taken when it runs, so a call sees what the
- * batch's earlier calls changed (two markReads of one user in one batch count as two in a row) and,
- * after its FOR UPDATE, what other transactions committed. PL/pgSQL keeps its plan between calls, as a
- * prepared statement would (custom plans first, then the generic one).
+ * VOLATILE: each call reads with a snapshot of its own, taken when it starts, so a call sees what the
+ * batch's earlier calls changed (two markReads of one user in one batch count as two in a row).
+ * PL/pgSQL keeps its plan between calls, as a prepared statement would (custom plans first, then the
+ * generic one).
+ *
+ * And sm_expired_of, for SEND (src/storage/orm/sql/send.ts): what its recipients' counters still hold of
+ * expired deliveries, read again once they are all locked for those who have any. SEND's own snapshot predates its wait for their
+ * locks, so a cleanup that reclaimed an expired message meanwhile (its counters already lowered) was
+ * subtracted a second time from the count the send reported.
  */
 export class Migration20261208150000 extends Migration {
   override async up(): Promise<void> {
     this.addSql(SM_SET_READ_ONE);
+    this.addSql(SM_EXPIRED_OF);
   }
 
   override async down(): Promise<void> {
     this.addSql(`drop function if exists sm_set_read_one(text, jsonb, boolean);`);
+    this.addSql(`drop function if exists sm_expired_of(jsonb);`);
   }
 }
+
+/**
+ * p_users: a JSON array of { id, seen_upto, read_upto, archived_upto }, users the caller has locked.
+ * sm_expired of each, with a snapshot taken when it runs (VOLATILE); STRICT: null (nobody) returns nothing.
+ */
+const SM_EXPIRED_OF = `
+create or replace function sm_expired_of(p_users jsonb)
+returns table (user_id text, unread int, unseen int)
+language plpgsql volatile strict as $fn$
+#variable_conflict use_column
+begin
+  return query
+  select g.id, e.unread, e.unseen
+  from jsonb_to_recordset(p_users) as g(id text, seen_upto bigint, read_upto bigint, archived_upto bigint)
+  cross join lateral sm_expired(g.id, g.seen_upto, g.read_upto, g.archived_upto) e;
+end
+$fn$;`;
 
 /**
  * p_ids: a JSON array of one message id (as text). The row mark-read.ts documents: behind, the ids changed,

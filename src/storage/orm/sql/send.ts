@@ -25,7 +25,8 @@ import { statement } from '../statement.js';
  * after that send's message (a user with several sends counts them in id order), `behind`: the recipient
  * has broadcasts not yet copied (the store then catches them up), `group_count` and `superseded` (the id
  * of the delivery it marked read, or null). A send that reached nobody answers one row with user_id null.
- * The expired-unread correction is materialised: once per recipient, not once per send.
+ * The expired-unread correction is materialised: once per recipient, not once per send; where it is not
+ * zero it is read again after the locks (`x`).
  */
 export const SEND = statement<
   { sends: string },
@@ -109,8 +110,17 @@ with s as (
     (sum(coalesce(grp.unseen, 1)) over w - coalesce(grp.unseen, 1))::int as unseen
   from pairs join ids using (i) left join grp on grp.i = pairs.i and grp.user_id = pairs.user_id
   window w as (partition by pairs.user_id order by ids.id desc rows between unbounded preceding and current row)
-), x as materialized (
+), x0 as materialized (
   select u.id, e.unread, e.unseen from u cross join lateral sm_expired(u.id, u.seen_upto, u.read_upto, u.archived_upto) e
+), x as (
+  -- Recipients with expired deliveries counted are read again once all are locked (sm_expired_of has a
+  -- snapshot of its own): a cleanup that reclaimed them while SEND waited has lowered u's counters already.
+  select x0.id, x0.unread, x0.unseen from x0 where x0.unread = 0 and x0.unseen = 0
+  union all
+  select e.user_id, e.unread, e.unseen from sm_expired_of((
+    select jsonb_agg(jsonb_build_object('id', u.id, 'seen_upto', u.seen_upto, 'read_upto', u.read_upto, 'archived_upto', u.archived_upto))
+    from x0 join u on u.id = x0.id where x0.unread > 0 or x0.unseen > 0
+  )) e
 )
 select ids.i, ids.id::text as id, r.user_id, r.unread, r.unseen, r.behind, r.group_count, r.superseded
 from ids left join (
