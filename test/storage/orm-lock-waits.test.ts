@@ -1,16 +1,11 @@
-import pg from 'pg';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import type { MessageStore } from '../../src/domain/message-store.js';
-import { openStorage } from '../../src/storage/index.js';
+import { describe, expect, it } from 'vitest';
 import { jsonList } from '../../src/storage/orm/db.js';
 import { CATCH_UP } from '../../src/storage/orm/sql/broadcasts.js';
 import { CLEANUP_DELIVERIES } from '../../src/storage/orm/sql/maintenance.js';
 import { bind, type Statement } from '../../src/storage/orm/statement.js';
-import { createTestDatabase } from '../harness.js';
 import { sleep, uid, waitUntilPast } from '../support.js';
 import { expiresSoon, msg } from './contract.js';
+import { pgStoreWithConnection } from './pg-fixture.js';
 
 /**
  * A PostgreSQL statement that waits for a user's row lock reads everything else with the snapshot it
@@ -19,26 +14,12 @@ import { expiresSoon, msg } from './contract.js';
  * change, and its answer must include it.
  */
 describe('PostgreSQL writes that wait for a user\'s lock', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let store: MessageStore;
-  let other: pg.Client;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
-    other = new pg.Client({ connectionString: db.url });
-    await other.connect();
-  });
-  afterAll(async () => {
-    await other?.end();
-    await store?.close();
-    await db?.drop();
-  });
-
-  const run = <P>(s: Statement<P, unknown>, params: P) => other.query(s.text, bind(s, params));
+  const f = pgStoreWithConnection();
+  const run = <P>(s: Statement<P, unknown>, params: P) => f.other.query(s.text, bind(s, params));
 
   /** Starts `write` while `other` holds the user's lock in a transaction that `change` fills, and commits once the write waits. */
   async function behindTheLock<R>(userId: string, change: () => Promise<unknown>, write: () => Promise<R>): Promise<R> {
+    const { other } = f;
     await other.query('begin');
     await other.query('select id from sm_user where id = $1 for update', [userId]);
     await change();
@@ -58,9 +39,10 @@ describe('PostgreSQL writes that wait for a user\'s lock', () => {
   }
 
   it.each([
-    ['markRead', (u: string, id: string) => store.setRead(u, [id], true).then((r) => r.changed)],
-    ['delete', (u: string, id: string) => store.deleteMessages(u, [id]).then((r) => r.deleted)],
+    ['markRead', (u: string, id: string) => f.store.setRead(u, [id], true).then((r) => r.changed)],
+    ['delete', (u: string, id: string) => f.store.deleteMessages(u, [id]).then((r) => r.deleted)],
   ])('%s finds a broadcast that a catch-up copied to the user while it waited', async (_, write) => {
+    const { store } = f;
     const u = uid();
     await store.ensureUser(u);
     const b = (await store.send(msg({ text: 'copied meanwhile' }), { everyone: true })).message.id;
@@ -69,6 +51,7 @@ describe('PostgreSQL writes that wait for a user\'s lock', () => {
   });
 
   it('markRead answers a message another markRead read while it waited as read', async () => {
+    const { store, other } = f;
     const u = uid();
     const id = (await store.send(msg(), { userIds: [u] })).message.id;
     // What a markRead commits: the delivery read, the user's counters down.
@@ -83,6 +66,7 @@ describe('PostgreSQL writes that wait for a user\'s lock', () => {
   });
 
   it('a send counts the unread that the cleanup reclaimed while it waited once, not twice', async () => {
+    const { store } = f;
     const u = uid();
     const expiresAt = expiresSoon();
     await store.send(msg({ text: 'expires', expiresAt }), { userIds: [u] });

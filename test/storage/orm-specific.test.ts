@@ -15,6 +15,7 @@ import { UNREAD_OF } from '../../src/storage/orm/sql/users.js';
 import { bind, statement, type Statement } from '../../src/storage/orm/statement.js';
 import type { MessageStore } from '../../src/domain/message-store.js';
 import { createTestDatabase } from '../harness.js';
+import { pgStoreWithConnection } from './pg-fixture.js';
 import { sleep, waitUntilPast } from '../support.js';
 import { countsInIdOrder, expiresSoon, idsOf, msg } from './contract.js';
 
@@ -24,23 +25,10 @@ import { countsInIdOrder, expiresSoon, idsOf, msg } from './contract.js';
  * interleaving is exact rather than hoped for.
  */
 describe('PostgreSQL read watermark', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let store: MessageStore;
-  let other: pg.Client;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    store = await openStorage(loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url, LOG_LEVEL: 'silent' }), { logger: pino({ level: 'silent' }) });
-    other = new pg.Client({ connectionString: db.url });
-    await other.connect();
-  });
-  afterAll(async () => {
-    await other?.end();
-    await store?.close();
-    await db?.drop();
-  });
+  const f = pgStoreWithConnection();
 
   it.each([null, 'billing'])('delivers unread a broadcast that took its id before a mark-all-read (category %s) and committed after it', async (category) => {
+    const { store, other } = f;
     const a = `late-${Date.now()}`;
     await store.ensureUser(a);
     const before = (await store.send(msg({ text: 'before', category }), { userIds: [a] })).message.id;
@@ -74,6 +62,7 @@ describe('PostgreSQL read watermark', () => {
   });
 
   it('drops the read marks whose messages are all gone, and keeps those still covering one (the user\'s and a category\'s)', async () => {
+    const { store, other } = f;
     const [a, b] = [`marks-${Date.now()}`, `category-marks-${Date.now()}`];
     const marks = async () => (await other.query<{ n: number }>('select count(*)::int as n from sm_mark where user_id = $1 and kind = $2', [a, 'read'])).rows[0].n;
     const categoryMarks = async () =>
@@ -99,6 +88,7 @@ describe('PostgreSQL read watermark', () => {
   });
 
   it('counts a message read once when markRead and markAllRead (of the inbox or its category) race on it, every time', async () => {
+    const { store } = f;
     const a = `race-${Date.now()}`;
     for (let round = 0; round < 25; round++) {
       const category = round % 2 ? 'billing' : null;
