@@ -81,5 +81,7 @@ export class ReadMarks {
       return void (await Promise.all(batch.map(one)));
     }
     for (const row of rows) batch[row.n - 1].resolve(row);
+    // One row per request; were one missing, its caller would wait for ever (GroupCommit rejects the unanswered).
+    if (rows.length !== batch.length) throw new Error(`SET_READ_BATCH answered ${rows.length} rows for ${batch.length} markReads`);
   }
 }
