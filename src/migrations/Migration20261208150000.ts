@@ -12,9 +12,9 @@ import { Migration } from '@mikro-orm/migrations';
  * generic one).
  *
  * And sm_expired_of, for SEND (src/storage/orm/sql/send.ts): what its recipients' counters still hold of
- * expired deliveries, read again once they are all locked for those who have any. SEND's own snapshot predates its wait for their
- * locks, so a cleanup that reclaimed an expired message meanwhile (its counters already lowered) was
- * subtracted a second time from the count the send reported.
+ * expired deliveries, read again once they are all locked, for those who have any. SEND's own snapshot
+ * predates its wait for their locks, so a cleanup that reclaimed an expired message meanwhile (its
+ * counters already lowered) was subtracted a second time from the count the send reported.
  */
 export class Migration20261208150000 extends Migration {
   override async up(): Promise<void> {

@@ -51,7 +51,11 @@ export class UserAccess {
         return r;
       });
     }
-    const first = await run((o.ids ?? 0) > PREPARED_MAX_IDS ? this.db.unprepared : this.db.sql);
+    return this.caughtUpAfter(userId, run, await run((o.ids ?? 0) > PREPARED_MAX_IDS ? this.db.unprepared : this.db.sql));
+  }
+
+  /** As caughtUp, given `first`, the result `run` gave outside a transaction (in a batch, say): run again only if it is behind. */
+  async caughtUpAfter<R extends { behind: boolean }>(userId: string, run: (sql: Sql) => Promise<R>, first: R): Promise<R> {
     if (!first.behind) return first;
     return this.db.tx((sql) => this.untilCaughtUp(sql, userId, run, first));
   }

@@ -41,24 +41,23 @@ export class ReadMarks {
       return { ...found(ids, row.changed ?? [], (row.messages ?? []).map(toRecord), counts), unreadCount: counts.unread };
     };
     const write = (sql: Sql, row: SetReadRow | undefined) => this.outbox.record(sql, [{ op: 'setRead', userId, read, result: resultOf(row) }]);
-    const alone = () => this.access.caughtUp<SetReadRow>(userId, async (sql) => (await sql(statement, inputs))[0], { ids: wanted.length, after: this.outbox.on ? write : undefined });
+    const run = async (sql: Sql) => (await sql(statement, inputs))[0];
     // Marking unread (which unarchives) may first have to lower the read and archived watermarks below the
     // requested ids, so it runs with the user locked, in a transaction.
     if (!read) {
       return resultOf(
         await this.access.locked(userId, async (sql) => {
           await lowerBelow(sql, userId, wanted, 'read', { seen: false, read: true, archived: true });
-          const r = (await sql(statement, inputs))[0];
+          const r = await run(sql);
           await write(sql, r);
           return r;
         }),
       );
     }
-    if (wanted.length !== 1 || this.outbox.on) return resultOf(await alone());
+    if (wanted.length !== 1 || this.outbox.on) return resultOf(await this.access.caughtUp<SetReadRow>(userId, run, { ids: wanted.length, after: this.outbox.on ? write : undefined }));
     // `behind` (broadcasts not yet copied, or a change to the user its snapshot predates): the batch changed
-    // nothing of theirs; alone, the store catches them up and runs it again.
-    const row = await this.readOnes.submit({ userId, id: wanted[0] });
-    return resultOf(row.behind ? await alone() : row);
+    // nothing of theirs; the store catches them up and runs it again, the user locked.
+    return resultOf(await this.access.caughtUpAfter(userId, run, await this.readOnes.submit({ userId, id: wanted[0] })));
   }
 
   /**
